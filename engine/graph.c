@@ -1,0 +1,543 @@
+/* graph.c: building, ordering, shape inference, memory planning and the
+ * forward and backward passes of a block graph. */
+#include "graph.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void block_free(gpointer data)
+{
+  LlBlock *b = data;
+  g_free(b->name);
+  for (int i = 0; i < b->n_inputs; i++)
+    g_free(b->input_names[i]);
+  g_free(b);
+}
+
+LlGraph *ll_graph_new(void)
+{
+  LlGraph *g = g_new0(LlGraph, 1);
+  g->blocks = g_ptr_array_new_with_free_func(block_free);
+  g->order = g_ptr_array_new();
+  return g;
+}
+
+void ll_graph_free(LlGraph *g)
+{
+  if (!g)
+    return;
+  if (g->arena)
+    g->be->free(g->arena);
+  g_ptr_array_unref(g->order);
+  g_ptr_array_unref(g->blocks);
+  g_free(g);
+}
+
+static gboolean valid_name(const char *name)
+{
+  if (!name || !*name || strlen(name) > 64)
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+LlBlock *ll_graph_find(LlGraph *g, const char *name)
+{
+  for (guint i = 0; i < g->blocks->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->blocks, i);
+    if (strcmp(b->name, name) == 0)
+      return b;
+  }
+  return NULL;
+}
+
+static void set_default(LlPropValue *v, const LlPropDesc *d)
+{
+  v->type = d->type;
+  switch (d->type) {
+  case LL_PROP_INT: v->i = (int64_t)d->def; break;
+  case LL_PROP_FLOAT: v->f = d->def; break;
+  case LL_PROP_BOOL: v->b = d->def != 0.0; break;
+  case LL_PROP_CHOICE: v->choice = (int)d->def; break;
+  case LL_PROP_SHAPE: v->shape = d->def_shape; break;
+  }
+}
+
+LlBlock *ll_graph_add(LlGraph *g, const char *type, const char *name, GError **error)
+{
+  const LlBlockDesc *d = ll_block_lookup(type);
+  if (!d) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_UNKNOWN_BLOCK,
+                "block \"%s\": unknown block type \"%s\" (`layerlab blocks` lists them)",
+                name ? name : "?", type);
+    return NULL;
+  }
+  if (!valid_name(name)) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_BAD_VALUE,
+                "block name \"%s\" is not valid: use 1-64 letters, digits, '_' or '-'",
+                name ? name : "");
+    return NULL;
+  }
+  if (ll_graph_find(g, name)) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_BAD_VALUE,
+                "block \"%s\": the name is used by another block", name);
+    return NULL;
+  }
+  LlBlock *b = g_new0(LlBlock, 1);
+  b->desc = d;
+  b->name = g_strdup(name);
+  for (int i = 0; i < d->n_props; i++)
+    set_default(&b->props[i], &d->props[i]);
+  g_ptr_array_add(g->blocks, b);
+  g->inferred = FALSE;
+  return b;
+}
+
+void ll_block_connect(LlBlock *b, const char *input_name)
+{
+  if (b->n_inputs < LL_MAX_INPUTS)
+    b->input_names[b->n_inputs++] = g_strdup(input_name);
+}
+
+gboolean ll_block_set_prop_value(LlBlock *b, int index, const LlPropValue *v, GError **error)
+{
+  const LlPropDesc *d = &b->desc->props[index];
+  LlPropValue nv = *v;
+  nv.type = d->type;
+  switch (d->type) {
+  case LL_PROP_INT:
+    if (nv.i < (int64_t)d->min || nv.i > (int64_t)d->max) {
+      ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE,
+                     "property \"%s\" = %" G_GINT64_FORMAT " is out of range [%.0f, %.0f]",
+                     d->name, nv.i, d->min, d->max);
+      return FALSE;
+    }
+    break;
+  case LL_PROP_FLOAT:
+    if (!isfinite(nv.f) || nv.f < d->min || nv.f > d->max) {
+      ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE,
+                     "property \"%s\" = %g is out of range [%g, %g]", d->name, nv.f, d->min,
+                     d->max);
+      return FALSE;
+    }
+    break;
+  case LL_PROP_BOOL:
+    break;
+  case LL_PROP_CHOICE: {
+    int n = 0;
+    while (d->choices[n])
+      n++;
+    if (nv.choice < 0 || nv.choice >= n) {
+      ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE, "property \"%s\": choice out of range",
+                     d->name);
+      return FALSE;
+    }
+    break;
+  }
+  case LL_PROP_SHAPE:
+    if (nv.shape.rank < 1 || nv.shape.rank > LL_MAX_DIMS) {
+      ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE,
+                     "property \"%s\" needs 1 to %d dimensions, got %d", d->name, LL_MAX_DIMS,
+                     nv.shape.rank);
+      return FALSE;
+    }
+    for (int i = 0; i < nv.shape.rank; i++)
+      if (nv.shape.d[i] < d->min || nv.shape.d[i] > d->max) {
+        ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE,
+                       "property \"%s\": dimension %d = %d is out of range [%.0f, %.0f]",
+                       d->name, i, nv.shape.d[i], d->min, d->max);
+        return FALSE;
+      }
+    break;
+  }
+  b->props[index] = nv;
+  return TRUE;
+}
+
+gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *value,
+                                  GError **error)
+{
+  int idx;
+  const LlPropDesc *d = ll_block_desc_prop(b->desc, prop, &idx);
+  if (!d) {
+    ll_block_error(error, b, LL_GRAPH_ERROR_UNKNOWN_PROPERTY, "unknown property \"%s\"", prop);
+    return FALSE;
+  }
+  LlPropValue v = {.type = d->type};
+  char *end = NULL;
+  switch (d->type) {
+  case LL_PROP_INT:
+    v.i = g_ascii_strtoll(value, &end, 10);
+    break;
+  case LL_PROP_FLOAT:
+    v.f = g_ascii_strtod(value, &end);
+    break;
+  case LL_PROP_BOOL:
+    if (!g_ascii_strcasecmp(value, "true") || !strcmp(value, "1"))
+      v.b = TRUE;
+    else if (!g_ascii_strcasecmp(value, "false") || !strcmp(value, "0"))
+      v.b = FALSE;
+    else
+      end = (char *)value;
+    if (end != value)
+      end = (char *)value + strlen(value);
+    break;
+  case LL_PROP_CHOICE:
+    v.choice = -1;
+    for (int i = 0; d->choices[i]; i++)
+      if (!g_ascii_strcasecmp(d->choices[i], value))
+        v.choice = i;
+    if (v.choice < 0) {
+      g_autofree char *list = g_strjoinv(", ", (char **)d->choices);
+      ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE,
+                     "property \"%s\": \"%s\" is not one of %s", prop, value, list);
+      return FALSE;
+    }
+    end = (char *)value + strlen(value);
+    break;
+  case LL_PROP_SHAPE: {
+    g_auto(GStrv) parts = g_strsplit_set(value, ",x ()[]", -1);
+    v.shape.rank = 0;
+    end = (char *)value + strlen(value);
+    for (int i = 0; parts[i]; i++) {
+      if (!*parts[i])
+        continue;
+      char *e;
+      long x = strtol(parts[i], &e, 10);
+      if (*e || v.shape.rank >= LL_MAX_DIMS) {
+        end = (char *)value;
+        break;
+      }
+      v.shape.d[v.shape.rank++] = (int)x;
+    }
+    break;
+  }
+  }
+  if (!end || *end || end == value) {
+    ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE, "property \"%s\": \"%s\" is not valid",
+                   prop, value);
+    return FALSE;
+  }
+  return ll_block_set_prop_value(b, idx, &v, error);
+}
+
+gboolean ll_graph_resolve(LlGraph *g, GError **error)
+{
+  guint n = g->blocks->len;
+  g_ptr_array_set_size(g->order, 0);
+  g->inferred = FALSE;
+  if (n == 0) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CONNECTION, "the graph has no blocks");
+    return FALSE;
+  }
+  for (guint i = 0; i < n; i++) {
+    LlBlock *b = g_ptr_array_index(g->blocks, i);
+    b->n_consumers = 0;
+  }
+  for (guint i = 0; i < n; i++) {
+    LlBlock *b = g_ptr_array_index(g->blocks, i);
+    const LlBlockDesc *d = b->desc;
+    if (b->n_inputs < d->min_inputs || b->n_inputs > d->max_inputs) {
+      if (d->max_inputs == 0)
+        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION, "takes no inputs, but %d %s connected",
+                       b->n_inputs, b->n_inputs == 1 ? "is" : "are");
+      else if (b->n_inputs == 0)
+        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION,
+                       "its input port is not connected (needs %d)", d->min_inputs);
+      else
+        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION,
+                       "has %d inputs connected; it takes %d to %d", b->n_inputs, d->min_inputs,
+                       d->max_inputs);
+      return FALSE;
+    }
+    for (int k = 0; k < b->n_inputs; k++) {
+      LlBlock *src = ll_graph_find(g, b->input_names[k]);
+      if (!src) {
+        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION, "input %d names \"%s\", no such block",
+                       k, b->input_names[k]);
+        return FALSE;
+      }
+      if (src == b) {
+        ll_block_error(error, b, LL_GRAPH_ERROR_CYCLE, "is connected to itself (a cycle)");
+        return FALSE;
+      }
+      b->inputs[k] = src;
+      src->n_consumers++;
+    }
+  }
+  /* Kahn's algorithm, stable in insertion order */
+  g_autofree int *pending = g_new0(int, n);
+  g_autofree gboolean *done = g_new0(gboolean, n);
+  for (guint i = 0; i < n; i++)
+    pending[i] = ((LlBlock *)g_ptr_array_index(g->blocks, i))->n_inputs;
+  gboolean progress = TRUE;
+  while (g->order->len < n && progress) {
+    progress = FALSE;
+    for (guint i = 0; i < n; i++) {
+      LlBlock *b = g_ptr_array_index(g->blocks, i);
+      if (done[i])
+        continue;
+      int ready = 0;
+      for (int k = 0; k < b->n_inputs; k++)
+        for (guint j = 0; j < g->order->len; j++)
+          if (g_ptr_array_index(g->order, j) == b->inputs[k]) {
+            ready++;
+            break;
+          }
+      if (ready == pending[i]) {
+        done[i] = TRUE;
+        g_ptr_array_add(g->order, b);
+        progress = TRUE;
+      }
+    }
+  }
+  if (g->order->len < n) {
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < n; i++)
+      if (!done[i])
+        g_string_append_printf(s, "%s\"%s\"", s->len ? ", " : "",
+                               ((LlBlock *)g_ptr_array_index(g->blocks, i))->name);
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CYCLE,
+                "the graph has a cycle through blocks %s", s->str);
+    g_string_free(s, TRUE);
+    g_ptr_array_set_size(g->order, 0);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean ll_graph_infer(LlGraph *g, GError **error)
+{
+  if (g->order->len != g->blocks->len && !ll_graph_resolve(g, error))
+    return FALSE;
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    for (int k = 0; k < b->n_inputs; k++)
+      b->in_shape[k] = b->inputs[k]->out_shape;
+    b->n_params = 0;
+    b->saved_per_sample = b->saved_fixed = 0;
+    b->flops = 0;
+    b->rf = 0;
+    b->jump = 1;
+    memset(&b->out_shape, 0, sizeof b->out_shape);
+    if (!b->desc->infer(b, error))
+      return FALSE;
+    size_t out = ll_shape_size(&b->out_shape);
+    if (b->out_shape.rank < 1 || out == 0 || out > (size_t)1 << 30) {
+      char buf[64];
+      ll_block_error(error, b, LL_GRAPH_ERROR_SHAPE, "output shape %s is empty or too large",
+                     ll_shape_format(&b->out_shape, buf, sizeof buf));
+      return FALSE;
+    }
+  }
+  g->inferred = TRUE;
+  return TRUE;
+}
+
+size_t ll_graph_param_count(LlGraph *g)
+{
+  size_t n = 0;
+  for (guint i = 0; i < g->order->len; i++)
+    n += ll_block_param_count(g_ptr_array_index(g->order, i));
+  return n;
+}
+
+int64_t ll_graph_flops(LlGraph *g)
+{
+  int64_t n = 0;
+  for (guint i = 0; i < g->order->len; i++)
+    n += ((LlBlock *)g_ptr_array_index(g->order, i))->flops;
+  return n;
+}
+
+static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static gboolean is_input(const LlBlock *b) { return b->desc->max_inputs == 0; }
+
+gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **error)
+{
+  if (!g->inferred && !ll_graph_infer(g, error))
+    return FALSE;
+  if (batch < 1) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_BAD_VALUE, "batch size must be positive");
+    return FALSE;
+  }
+  if (g->arena) {
+    g->be->free(g->arena);
+    g->arena = NULL;
+  }
+  g->be = be;
+  g->batch = batch;
+
+  /* which blocks run backward */
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    b->needs_grad = is_input(b) ? g->grad_inputs : (!b->frozen && ll_block_param_count(b) > 0);
+    for (int k = 0; k < b->n_inputs; k++)
+      b->needs_grad |= b->inputs[k]->needs_grad;
+  }
+
+  /* [params][buffers][grads][douts][outs][saved], each piece 64-byte aligned */
+  size_t n_params = 0, n_buffers = 0, n_douts = 0, n_outs = 0, n_saved = 0;
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    for (int p = 0; p < b->n_params; p++) {
+      size_t sz = align16(ll_shape_size(&b->params[p].shape));
+      if (b->params[p].trainable)
+        n_params += sz;
+      else
+        n_buffers += sz;
+    }
+    size_t out = align16((size_t)batch * ll_block_out_size(b));
+    n_outs += out;
+    if (b->needs_grad)
+      n_douts += out;
+    n_saved += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
+  }
+  size_t total = 2 * n_params + n_buffers + n_douts + n_outs + n_saved;
+  g->arena = be->alloc(total * sizeof(float));
+  if (!g->arena) {
+    size_t free_bytes = be->mem_free ? be->mem_free() : 0;
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY,
+                "out of %s memory: the graph needs %.1f MiB for batch %d%s%s; reduce the batch "
+                "size or the model",
+                be->name, total * 4.0 / 1048576.0, batch, free_bytes ? ", free: " : "",
+                free_bytes ? g_format_size(free_bytes) : "");
+    return FALSE;
+  }
+  g->arena_floats = total;
+  g->n_params = n_params;
+  g->n_buffers = n_buffers;
+  float *base = g->arena;
+  float *pp = base, *bp = base + n_params, *gp = bp + n_buffers, *dp = gp + n_params,
+        *op = dp + n_douts, *sp = op + n_outs;
+  g->params = pp;
+  g->grads = gp;
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    for (int p = 0; p < b->n_params; p++) {
+      LlParam *prm = &b->params[p];
+      size_t sz = align16(ll_shape_size(&prm->shape));
+      if (prm->trainable) {
+        prm->data = pp;
+        prm->grad = gp;
+        pp += sz;
+        gp += sz;
+      } else {
+        prm->data = bp;
+        prm->grad = NULL;
+        bp += sz;
+      }
+    }
+    size_t out = align16((size_t)batch * ll_block_out_size(b));
+    b->out = op;
+    op += out;
+    b->dout = NULL;
+    if (b->needs_grad) {
+      b->dout = dp;
+      dp += out;
+    }
+    b->saved = sp;
+    sp += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
+  }
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->desc->bind)
+      b->desc->bind(b);
+  }
+  return TRUE;
+}
+
+static void init_param(LlParam *p, LlRng *rng, float *host, size_t n)
+{
+  double fan_in = p->fan_in > 0 ? p->fan_in : 1, fan_out = p->fan_out > 0 ? p->fan_out : 1;
+  switch (p->init) {
+  case LL_INIT_KAIMING: {
+    double std = sqrt(2.0 / fan_in);
+    for (size_t i = 0; i < n; i++)
+      host[i] = (float)(std * ll_rng_normal(rng));
+    break;
+  }
+  case LL_INIT_XAVIER: {
+    double a = sqrt(6.0 / (fan_in + fan_out));
+    for (size_t i = 0; i < n; i++)
+      host[i] = (float)(a * (2.0 * ll_rng_uniform(rng) - 1.0));
+    break;
+  }
+  case LL_INIT_ZEROS:
+    memset(host, 0, n * sizeof *host);
+    break;
+  case LL_INIT_ONES:
+    for (size_t i = 0; i < n; i++)
+      host[i] = 1.0f;
+    break;
+  case LL_INIT_UNIFORM_FAN_IN: {
+    double a = 1.0 / sqrt(fan_in);
+    for (size_t i = 0; i < n; i++)
+      host[i] = (float)(a * (2.0 * ll_rng_uniform(rng) - 1.0));
+    break;
+  }
+  }
+}
+
+void ll_graph_init_params(LlGraph *g, LlRng *rng)
+{
+  g_return_if_fail(g->arena);
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    for (int p = 0; p < b->n_params; p++) {
+      LlParam *prm = &b->params[p];
+      size_t n = ll_shape_size(&prm->shape);
+      g_autofree float *host = g_new(float, n);
+      init_param(prm, rng, host, n);
+      g->be->upload(prm->data, host, n);
+    }
+  }
+}
+
+GPtrArray *ll_graph_inputs(LlGraph *g)
+{
+  GPtrArray *a = g_ptr_array_new();
+  for (guint i = 0; i < g->blocks->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->blocks, i);
+    if (is_input(b))
+      g_ptr_array_add(a, b);
+  }
+  return a;
+}
+
+void ll_graph_forward(LlGraph *g, const LlRunCtx *ctx)
+{
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->desc->forward)
+      b->desc->forward(b, ctx);
+  }
+}
+
+void ll_graph_zero_grads(LlGraph *g, const LlRunCtx *ctx)
+{
+  /* grads and douts are adjacent in the arena: one fill clears both */
+  float *start = g->grads;
+  size_t n = 0;
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->dout)
+      n = (size_t)(b->dout - start) + align16((size_t)g->batch * ll_block_out_size(b));
+  }
+  if (n == 0)
+    n = g->n_params;
+  ctx->be->fill(start, 0.0f, n);
+}
+
+void ll_graph_backward(LlGraph *g, const LlRunCtx *ctx)
+{
+  for (guint i = g->order->len; i-- > 0;) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->needs_grad && b->desc->backward)
+      b->desc->backward(b, ctx);
+  }
+}

@@ -1,0 +1,209 @@
+/* backend.h: the table of compute operations one device implements.
+ *
+ * The engine calls only these slots; kernels/cpu and kernels/cuda each fill
+ * one table. All tensors are float32, row-major, NCHW; pointers are device
+ * pointers of the backend that owns them. Shapes are given as plain ints.
+ *
+ * Conventions every slot follows:
+ * - "backward" slots ACCUMULATE into their gradient outputs (dx += ...), so a
+ *   tensor read by several blocks collects the sum of its consumers' gradients.
+ * - A slot marked OPTIONAL may be NULL; ll_backend_supports() tells the engine
+ *   and the UI, and the engine reports a missing op as an error.
+ * - Scalars the host needs (losses, norms) are written to a device float and
+ *   read back with download().
+ *
+ * This header is plain C: no GLib, no CUDA syntax.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  LL_ACT_RELU,
+  LL_ACT_LEAKY_RELU, /* alpha: negative slope */
+  LL_ACT_ELU,        /* alpha: saturation value */
+  LL_ACT_GELU,       /* exact (erf) form, as PyTorch's default */
+  LL_ACT_SIGMOID,
+  LL_ACT_TANH,
+  LL_ACT_IDENTITY,
+} LlActivation;
+
+/* Geometry of a 2-D convolution (Conv1d uses h = kh = 1). */
+typedef struct {
+  int n, c, h, w;       /* input */
+  int oc, oh, ow;       /* output */
+  int kh, kw;           /* kernel */
+  int sh, sw;           /* stride */
+  int ph, pw;           /* zero padding */
+  int dh, dw;           /* dilation */
+  int groups;           /* c and oc are multiples of groups */
+} LlConvGeom;
+
+/* Geometry of a 2-D pooling window. */
+typedef struct {
+  int n, c, h, w;
+  int oh, ow;
+  int kh, kw, sh, sw, ph, pw;
+} LlPoolGeom;
+
+typedef struct LlBackend LlBackend;
+
+struct LlBackend {
+  const char *name;        /* "cpu", "cuda" */
+  const char *device_name; /* human readable, e.g. the GPU's name */
+
+  /* --- memory ---------------------------------------------------------- */
+  /* Returns zeroed memory of bytes, or NULL when the device is full. */
+  void *(*alloc)(size_t bytes);
+  void (*free)(void *ptr);
+  void (*upload)(float *dst, const float *src_host, size_t n);
+  void (*download)(float *dst_host, const float *src, size_t n);
+  /* Bytes free on the device (0 when unknown). OPTIONAL */
+  size_t (*mem_free)(void);
+  /* Waits for queued work. OPTIONAL (synchronous backends) */
+  void (*synchronize)(void);
+
+  /* --- element-wise -------------------------------------------------------- */
+  void (*fill)(float *x, float v, size_t n);
+  void (*copy)(float *dst, const float *src, size_t n);
+  /* y += a * x */
+  void (*axpy)(float *y, float a, const float *x, size_t n);
+  void (*scale)(float *x, float a, size_t n);
+  /* dst(rows, ld_dst)[:, 0:cols] (+)= src(rows, ld_src)[:, 0:cols] */
+  void (*copy2d)(float *dst, int ld_dst, const float *src, int ld_src, int rows, int cols,
+                 bool accumulate);
+  /* y = act(x) */
+  void (*act_forward)(LlActivation act, float alpha, const float *x, float *y, size_t n);
+  /* dx += dy * act'(x); y = act(x) is passed for the functions whose
+   * derivative is cheaper from it */
+  void (*act_backward)(LlActivation act, float alpha, const float *x, const float *y,
+                       const float *dy, float *dx, size_t n);
+  /* *out = sum(x * x) */
+  void (*sum_squares)(const float *x, size_t n, float *out);
+
+  /* --- matrices ------------------------------------------------------------ */
+  /* C(m,n) = alpha * op(A) op(B) + beta * C, row-major, op = transpose if t */
+  void (*gemm)(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
+               const float *b, int ldb, float beta, float *c, int ldc);
+  /* y(n, c, inner) += bias(c) */
+  void (*bias_add)(float *y, const float *bias, int n, int c, int inner);
+  /* dbias(c) += sum over n, inner of dy(n, c, inner) */
+  void (*bias_backward)(const float *dy, float *dbias, int n, int c, int inner);
+
+  /* --- convolution ----------------------------------------------------------- */
+  /* Scratch floats the three conv slots below need for this geometry. */
+  size_t (*conv2d_workspace)(const LlConvGeom *g);
+  /* y(n, oc, oh, ow) = conv(x(n, c, h, w), w(oc, c/groups, kh, kw)); no bias */
+  void (*conv2d_forward)(const LlConvGeom *g, const float *x, const float *w, float *y,
+                         float *ws);
+  /* dx(n, c, h, w) += conv^T(dy, w) */
+  void (*conv2d_backward_data)(const LlConvGeom *g, const float *w, const float *dy,
+                               float *dx, float *ws);
+  /* dw(oc, c/groups, kh, kw) += correlation of x with dy */
+  void (*conv2d_backward_filter)(const LlConvGeom *g, const float *x, const float *dy,
+                                 float *dw, float *ws);
+
+  /* --- pooling ----------------------------------------------------------------- */
+  /* argmax(n, c, oh, ow) holds the flat input index of each maximum */
+  void (*maxpool2d_forward)(const LlPoolGeom *g, const float *x, float *y, int32_t *argmax);
+  void (*maxpool2d_backward)(const LlPoolGeom *g, const int32_t *argmax, const float *dy,
+                             float *dx);
+  /* padding counts in the divisor (PyTorch's count_include_pad=True) */
+  void (*avgpool2d_forward)(const LlPoolGeom *g, const float *x, float *y);
+  void (*avgpool2d_backward)(const LlPoolGeom *g, const float *dy, float *dx);
+  /* y(outer) = mean over inner of x(outer, inner) */
+  void (*mean_inner_forward)(const float *x, float *y, int outer, int inner);
+  void (*mean_inner_backward)(const float *dy, float *dx, int outer, int inner);
+
+  /* --- normalisation ---------------------------------------------------------- */
+  /* x(n, c, inner). Training: batch statistics, saves mean and 1/std per
+   * channel, updates the running estimates (unbiased variance, PyTorch's rule). */
+  void (*batchnorm_forward_train)(const float *x, float *y, const float *gamma,
+                                  const float *beta, float *save_mean, float *save_invstd,
+                                  float *running_mean, float *running_var, int n, int c,
+                                  int inner, float momentum, float eps);
+  void (*batchnorm_forward_eval)(const float *x, float *y, const float *gamma,
+                                 const float *beta, const float *running_mean,
+                                 const float *running_var, int n, int c, int inner, float eps);
+  /* dx, dgamma, dbeta accumulate; dx may be NULL (input needs no gradient) */
+  void (*batchnorm_backward)(const float *x, const float *dy, const float *gamma,
+                             const float *save_mean, const float *save_invstd, float *dx,
+                             float *dgamma, float *dbeta, int n, int c, int inner);
+
+  /* --- stochastic ---------------------------------------------------------------- */
+  /* mask = (u >= p) / (1 - p) with u from the counter-based generator at
+   * (seed, offset + i); y = x * mask */
+  void (*dropout_forward)(const float *x, float *y, float *mask, size_t n, float p,
+                          uint64_t seed, uint64_t offset);
+  /* dx += dy * mask (also usable as a generic element-wise product) */
+  void (*mul_backward)(const float *dy, const float *mask, float *dx, size_t n);
+
+  /* --- softmax, losses, metrics ------------------------------------------------------ */
+  void (*softmax_forward)(const float *x, float *y, int rows, int cols);
+  void (*softmax_backward)(const float *y, const float *dy, float *dx, int rows, int cols);
+  /* Every loss writes the mean loss over `rows` (or elements) times weight
+   * into *loss, and accumulates d(weight * mean loss)/d(pred) into dpred
+   * (dpred may be NULL for evaluation). */
+  /* logits(rows, cols), target(rows) holds class indices as floats */
+  void (*cross_entropy)(const float *logits, const float *target, int rows, int cols,
+                        float smoothing, float weight, float *loss, float *dlogits);
+  void (*bce_logits)(const float *logits, const float *target, size_t n, float weight,
+                     float *loss, float *dlogits);
+  void (*mse)(const float *pred, const float *target, size_t n, float weight, float *loss,
+              float *dpred);
+  void (*l1)(const float *pred, const float *target, size_t n, float weight, float *loss,
+             float *dpred);
+  /* out(rows) = index of the row's maximum, as float */
+  void (*argmax_rows)(const float *x, int rows, int cols, float *out);
+
+  /* --- sequences and lookup -------------------------------------------------------------- */
+  /* table(vocab, dim); idx(n) holds indices as floats; out(n, dim) */
+  void (*embedding_forward)(const float *table, const float *idx, float *out, int n, int dim);
+  void (*embedding_backward)(const float *idx, const float *dout, float *dtable, int n,
+                             int dim);
+  /* LSTM cell on preactivations gates(n, 4h) laid out [i f g o].
+   * Writes c(n,h), h(n,h) and keeps the activated gates in gates (in place). */
+  void (*lstm_cell_forward)(float *gates, const float *c_prev, float *c, float *h, int n,
+                            int hidden);
+  /* From dh, dc (the total gradients flowing into h_t and c_t), writes
+   * dgates(n, 4h) (overwrite) and accumulates dc_prev. */
+  void (*lstm_cell_backward)(const float *gates, const float *c_prev, const float *c,
+                             const float *dh, const float *dc, float *dgates, float *dc_prev,
+                             int n, int hidden);
+  /* GRU cell (PyTorch's formulation): xg(n,3h) = x W_ih^T + b_ih, hg(n,3h) =
+   * h_prev W_hh^T + b_hh, gates [r z n]. Saves r, z, n, and hg_n in act(n,4h). */
+  void (*gru_cell_forward)(const float *xg, const float *hg, const float *h_prev, float *h,
+                           float *act, int n, int hidden);
+  /* Writes dxg(n,3h), dhg(n,3h) (overwrite); accumulates dh_prev. */
+  void (*gru_cell_backward)(const float *act, const float *h_prev, const float *dh, float *dxg,
+                            float *dhg, float *dh_prev, int n, int hidden);
+
+  /* --- optimizer updates (one fused pass over a parameter segment) ----------------------- */
+  void (*sgd_update)(float *p, const float *g, float *mom, size_t n, float lr, float momentum,
+                     float dampening, bool nesterov, float weight_decay, bool first_step);
+  /* adamw: decoupled weight decay; step counts from 1 */
+  void (*adam_update)(float *p, const float *g, float *m, float *v, size_t n, float lr,
+                      float beta1, float beta2, float eps, float weight_decay, bool adamw,
+                      int64_t step);
+  void (*rmsprop_update)(float *p, const float *g, float *sq, float *mom, size_t n, float lr,
+                         float alpha, float eps, float weight_decay, float momentum);
+  void (*adagrad_update)(float *p, const float *g, float *sum, size_t n, float lr, float eps,
+                         float weight_decay);
+};
+
+/* The CPU backend: always present. */
+const LlBackend *ll_cpu_backend(void);
+
+/* Threads the CPU backend may use (1 = single-threaded). */
+void ll_cpu_set_threads(int n);
+int ll_cpu_get_threads(void);
+
+#ifdef __cplusplus
+}
+#endif

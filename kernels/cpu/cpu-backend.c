@@ -1,0 +1,51 @@
+/* cpu-backend.c: the CPU backend's table. The reference implementation of
+ * every op: other backends are tested against it. */
+#include <cblas.h>
+
+#include "cpu-ops.h"
+
+static int cpu_threads = 1;
+
+void ll_cpu_set_threads(int n)
+{
+  cpu_threads = n < 1 ? 1 : n;
+  openblas_set_num_threads(cpu_threads);
+}
+
+int ll_cpu_get_threads(void) { return cpu_threads; }
+
+static const LlBackend cpu_backend = {
+  .name = "cpu",
+  .device_name = "CPU",
+
+  .alloc = ll_cpu_alloc,
+  .free = ll_cpu_free,
+  .upload = ll_cpu_upload,
+  .download = ll_cpu_download,
+
+  .fill = ll_cpu_fill,
+  .copy = ll_cpu_copy,
+  .axpy = ll_cpu_axpy,
+  .scale = ll_cpu_scale,
+  .copy2d = ll_cpu_copy2d,
+  .act_forward = ll_cpu_act_forward,
+  .act_backward = ll_cpu_act_backward,
+  .sum_squares = ll_cpu_sum_squares,
+
+  .gemm = ll_cpu_gemm,
+  .bias_add = ll_cpu_bias_add,
+  .bias_backward = ll_cpu_bias_backward,
+
+  .dropout_forward = ll_cpu_dropout_forward,
+  .mul_backward = ll_cpu_mul_backward,
+
+  .softmax_forward = ll_cpu_softmax_forward,
+  .softmax_backward = ll_cpu_softmax_backward,
+  .cross_entropy = ll_cpu_cross_entropy,
+  .bce_logits = ll_cpu_bce_logits,
+  .mse = ll_cpu_mse,
+  .l1 = ll_cpu_l1,
+  .argmax_rows = ll_cpu_argmax_rows,
+};
+
+const LlBackend *ll_cpu_backend(void) { return &cpu_backend; }

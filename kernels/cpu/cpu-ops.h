@@ -1,0 +1,41 @@
+/* cpu-ops.h: the CPU backend's operations, one declaration per slot of
+ * LlBackend (see ../backend.h for the contracts), grouped by source file. */
+#pragma once
+
+#include "../backend.h"
+
+/* cpu-basic.c */
+void *ll_cpu_alloc(size_t bytes);
+void ll_cpu_free(void *ptr);
+void ll_cpu_upload(float *dst, const float *src, size_t n);
+void ll_cpu_download(float *dst, const float *src, size_t n);
+void ll_cpu_fill(float *x, float v, size_t n);
+void ll_cpu_copy(float *dst, const float *src, size_t n);
+void ll_cpu_axpy(float *y, float a, const float *x, size_t n);
+void ll_cpu_scale(float *x, float a, size_t n);
+void ll_cpu_copy2d(float *dst, int ld_dst, const float *src, int ld_src, int rows, int cols,
+                   bool accumulate);
+void ll_cpu_act_forward(LlActivation act, float alpha, const float *x, float *y, size_t n);
+void ll_cpu_act_backward(LlActivation act, float alpha, const float *x, const float *y,
+                         const float *dy, float *dx, size_t n);
+void ll_cpu_sum_squares(const float *x, size_t n, float *out);
+void ll_cpu_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
+                 const float *b, int ldb, float beta, float *c, int ldc);
+void ll_cpu_bias_add(float *y, const float *bias, int n, int c, int inner);
+void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner);
+void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p,
+                            uint64_t seed, uint64_t offset);
+void ll_cpu_mul_backward(const float *dy, const float *mask, float *dx, size_t n);
+
+/* cpu-loss.c */
+void ll_cpu_softmax_forward(const float *x, float *y, int rows, int cols);
+void ll_cpu_softmax_backward(const float *y, const float *dy, float *dx, int rows, int cols);
+void ll_cpu_cross_entropy(const float *logits, const float *target, int rows, int cols,
+                          float smoothing, float weight, float *loss, float *dlogits);
+void ll_cpu_bce_logits(const float *logits, const float *target, size_t n, float weight,
+                       float *loss, float *dlogits);
+void ll_cpu_mse(const float *pred, const float *target, size_t n, float weight, float *loss,
+                float *dpred);
+void ll_cpu_l1(const float *pred, const float *target, size_t n, float weight, float *loss,
+               float *dpred);
+void ll_cpu_argmax_rows(const float *x, int rows, int cols, float *out);
