@@ -10,6 +10,14 @@ extern const LlBlockDesc ll_block_elu;
 extern const LlBlockDesc ll_block_gelu;
 extern const LlBlockDesc ll_block_sigmoid;
 extern const LlBlockDesc ll_block_tanh;
+extern const LlBlockDesc ll_block_batchnorm1d;
+extern const LlBlockDesc ll_block_batchnorm2d;
+extern const LlBlockDesc ll_block_dropout;
+extern const LlBlockDesc ll_block_softmax;
+extern const LlBlockDesc ll_block_flatten;
+extern const LlBlockDesc ll_block_reshape;
+extern const LlBlockDesc ll_block_concat;
+extern const LlBlockDesc ll_block_add;
 
 static const LlBlockDesc *const registry[] = {
   &ll_block_input,
@@ -20,6 +28,14 @@ static const LlBlockDesc *const registry[] = {
   &ll_block_gelu,
   &ll_block_sigmoid,
   &ll_block_tanh,
+  &ll_block_batchnorm1d,
+  &ll_block_batchnorm2d,
+  &ll_block_dropout,
+  &ll_block_softmax,
+  &ll_block_flatten,
+  &ll_block_reshape,
+  &ll_block_concat,
+  &ll_block_add,
 };
 
 const LlBlockDesc *const *ll_block_registry(int *n)

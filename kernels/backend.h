@@ -135,6 +135,15 @@ struct LlBackend {
   void (*batchnorm_backward)(const float *x, const float *dy, const float *gamma,
                              const float *save_mean, const float *save_invstd, float *dx,
                              float *dgamma, float *dbeta, int n, int c, int inner);
+  /* Backward of batchnorm_forward_eval, where the running statistics are
+   * constants: dx += dy * gamma / sqrt(running_var + eps); dgamma, dbeta
+   * accumulate; dx may be NULL. (Frozen-statistics fine-tuning and gradient
+   * checks in evaluation mode.) For every batchnorm slot, gamma and beta may be
+   * NULL (affine = false: scale 1, shift 0), and then dgamma and dbeta are NULL. */
+  void (*batchnorm_backward_eval)(const float *x, const float *dy, const float *gamma,
+                                  const float *running_mean, const float *running_var,
+                                  float *dx, float *dgamma, float *dbeta, int n, int c,
+                                  int inner, float eps);
 
   /* --- stochastic ---------------------------------------------------------------- */
   /* mask = (u >= p) / (1 - p) with u from the counter-based generator at

@@ -36,6 +36,11 @@ static const LlBackend cpu_backend = {
   .bias_add = ll_cpu_bias_add,
   .bias_backward = ll_cpu_bias_backward,
 
+  .batchnorm_forward_train = ll_cpu_batchnorm_forward_train,
+  .batchnorm_forward_eval = ll_cpu_batchnorm_forward_eval,
+  .batchnorm_backward = ll_cpu_batchnorm_backward,
+  .batchnorm_backward_eval = ll_cpu_batchnorm_backward_eval,
+
   .dropout_forward = ll_cpu_dropout_forward,
   .mul_backward = ll_cpu_mul_backward,
 

@@ -39,3 +39,19 @@ void ll_cpu_mse(const float *pred, const float *target, size_t n, float weight, 
 void ll_cpu_l1(const float *pred, const float *target, size_t n, float weight, float *loss,
                float *dpred);
 void ll_cpu_argmax_rows(const float *x, int rows, int cols, float *out);
+
+/* cpu-norm.c (gamma, beta, dgamma, dbeta may be NULL: affine = false) */
+void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma,
+                                    const float *beta, float *save_mean, float *save_invstd,
+                                    float *running_mean, float *running_var, int n, int c,
+                                    int inner, float momentum, float eps);
+void ll_cpu_batchnorm_forward_eval(const float *x, float *y, const float *gamma,
+                                   const float *beta, const float *running_mean,
+                                   const float *running_var, int n, int c, int inner, float eps);
+void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gamma,
+                               const float *save_mean, const float *save_invstd, float *dx,
+                               float *dgamma, float *dbeta, int n, int c, int inner);
+void ll_cpu_batchnorm_backward_eval(const float *x, const float *dy, const float *gamma,
+                                    const float *running_mean, const float *running_var,
+                                    float *dx, float *dgamma, float *dbeta, int n, int c,
+                                    int inner, float eps);
