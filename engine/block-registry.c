@@ -10,6 +10,10 @@ extern const LlBlockDesc ll_block_elu;
 extern const LlBlockDesc ll_block_gelu;
 extern const LlBlockDesc ll_block_sigmoid;
 extern const LlBlockDesc ll_block_tanh;
+extern const LlBlockDesc ll_block_rnn;
+extern const LlBlockDesc ll_block_lstm;
+extern const LlBlockDesc ll_block_gru;
+extern const LlBlockDesc ll_block_embedding;
 
 static const LlBlockDesc *const registry[] = {
   &ll_block_input,
@@ -20,6 +24,10 @@ static const LlBlockDesc *const registry[] = {
   &ll_block_gelu,
   &ll_block_sigmoid,
   &ll_block_tanh,
+  &ll_block_rnn,
+  &ll_block_lstm,
+  &ll_block_gru,
+  &ll_block_embedding,
 };
 
 const LlBlockDesc *const *ll_block_registry(int *n)
