@@ -18,6 +18,10 @@ extern const LlBlockDesc ll_block_flatten;
 extern const LlBlockDesc ll_block_reshape;
 extern const LlBlockDesc ll_block_concat;
 extern const LlBlockDesc ll_block_add;
+extern const LlBlockDesc ll_block_rnn;
+extern const LlBlockDesc ll_block_lstm;
+extern const LlBlockDesc ll_block_gru;
+extern const LlBlockDesc ll_block_embedding;
 
 static const LlBlockDesc *const registry[] = {
   &ll_block_input,
@@ -36,6 +40,10 @@ static const LlBlockDesc *const registry[] = {
   &ll_block_reshape,
   &ll_block_concat,
   &ll_block_add,
+  &ll_block_rnn,
+  &ll_block_lstm,
+  &ll_block_gru,
+  &ll_block_embedding,
 };
 
 const LlBlockDesc *const *ll_block_registry(int *n)

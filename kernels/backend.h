@@ -172,24 +172,37 @@ struct LlBackend {
   void (*argmax_rows)(const float *x, int rows, int cols, float *out);
 
   /* --- sequences and lookup -------------------------------------------------------------- */
-  /* table(vocab, dim); idx(n) holds indices as floats; out(n, dim) */
-  void (*embedding_forward)(const float *table, const float *idx, float *out, int n, int dim);
+  /* table(vocab, dim); idx(n) holds indices as floats; out(n, dim). An index
+   * is rounded to the nearest integer and clamped to [0, vocab) (NaN reads
+   * row 0): the data layer validates ranges, and a forward pass cannot fail,
+   * so a bad index must never read outside the table. */
+  void (*embedding_forward)(const float *table, const float *idx, float *out, int n, int vocab,
+                            int dim);
+  /* dtable(vocab, dim) += dout(n, dim) scattered to the rows forward read
+   * (same rounding and clamping) */
   void (*embedding_backward)(const float *idx, const float *dout, float *dtable, int n,
-                             int dim);
-  /* LSTM cell on preactivations gates(n, 4h) laid out [i f g o].
+                             int vocab, int dim);
+  /* LSTM cell on preactivations gates(n, 4h) laid out [i f g o]; c_prev(n,h).
    * Writes c(n,h), h(n,h) and keeps the activated gates in gates (in place). */
   void (*lstm_cell_forward)(float *gates, const float *c_prev, float *c, float *h, int n,
                             int hidden);
-  /* From dh, dc (the total gradients flowing into h_t and c_t), writes
-   * dgates(n, 4h) (overwrite) and accumulates dc_prev. */
+  /* gates(n,4h) activated as forward left them; dh(n,h) is the total gradient
+   * into h_t, dc(n,h) the gradient into c_t from step t+1 only (this slot adds
+   * the path through h_t = o * tanh(c_t)). Writes dgates(n,4h), the gradients
+   * of the preactivations (overwrite; dgates may be the same buffer as gates),
+   * and accumulates dc_prev(n,h). dc_prev must not alias dc. */
   void (*lstm_cell_backward)(const float *gates, const float *c_prev, const float *c,
                              const float *dh, const float *dc, float *dgates, float *dc_prev,
                              int n, int hidden);
   /* GRU cell (PyTorch's formulation): xg(n,3h) = x W_ih^T + b_ih, hg(n,3h) =
-   * h_prev W_hh^T + b_hh, gates [r z n]. Saves r, z, n, and hg_n in act(n,4h). */
+   * h_prev W_hh^T + b_hh, gates [r z n]: r = s(xg_r + hg_r), z = s(xg_z + hg_z),
+   * n = tanh(xg_n + r * hg_n), h = (1 - z) * n + z * h_prev.
+   * Saves r, z, n, and hg_n in act(n,4h). */
   void (*gru_cell_forward)(const float *xg, const float *hg, const float *h_prev, float *h,
                            float *act, int n, int hidden);
-  /* Writes dxg(n,3h), dhg(n,3h) (overwrite); accumulates dh_prev. */
+  /* dh(n,h) is the total gradient into h_t. Writes dxg(n,3h), dhg(n,3h)
+   * (overwrite; neither is read, so they may be the buffers xg, hg of forward);
+   * accumulates dh_prev(n,h), which must not alias dh. */
   void (*gru_cell_backward)(const float *act, const float *h_prev, const float *dh, float *dxg,
                             float *dhg, float *dh_prev, int n, int hidden);
 

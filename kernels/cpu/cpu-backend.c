@@ -51,6 +51,13 @@ static const LlBackend cpu_backend = {
   .mse = ll_cpu_mse,
   .l1 = ll_cpu_l1,
   .argmax_rows = ll_cpu_argmax_rows,
+
+  .embedding_forward = ll_cpu_embedding_forward,
+  .embedding_backward = ll_cpu_embedding_backward,
+  .lstm_cell_forward = ll_cpu_lstm_cell_forward,
+  .lstm_cell_backward = ll_cpu_lstm_cell_backward,
+  .gru_cell_forward = ll_cpu_gru_cell_forward,
+  .gru_cell_backward = ll_cpu_gru_cell_backward,
 };
 
 const LlBackend *ll_cpu_backend(void) { return &cpu_backend; }

@@ -55,3 +55,17 @@ void ll_cpu_batchnorm_backward_eval(const float *x, const float *dy, const float
                                     const float *running_mean, const float *running_var,
                                     float *dx, float *dgamma, float *dbeta, int n, int c,
                                     int inner, float eps);
+/* cpu-rnn.c */
+void ll_cpu_lstm_cell_forward(float *gates, const float *c_prev, float *c, float *h, int n,
+                              int hidden);
+void ll_cpu_lstm_cell_backward(const float *gates, const float *c_prev, const float *c,
+                               const float *dh, const float *dc, float *dgates, float *dc_prev,
+                               int n, int hidden);
+void ll_cpu_gru_cell_forward(const float *xg, const float *hg, const float *h_prev, float *h,
+                             float *act, int n, int hidden);
+void ll_cpu_gru_cell_backward(const float *act, const float *h_prev, const float *dh,
+                              float *dxg, float *dhg, float *dh_prev, int n, int hidden);
+void ll_cpu_embedding_forward(const float *table, const float *idx, float *out, int n, int vocab,
+                              int dim);
+void ll_cpu_embedding_backward(const float *idx, const float *dout, float *dtable, int n,
+                               int vocab, int dim);
