@@ -46,6 +46,11 @@ static const LlBackend cpu_backend = {
   .mse = ll_cpu_mse,
   .l1 = ll_cpu_l1,
   .argmax_rows = ll_cpu_argmax_rows,
+
+  .sgd_update = ll_cpu_sgd_update,
+  .adam_update = ll_cpu_adam_update,
+  .rmsprop_update = ll_cpu_rmsprop_update,
+  .adagrad_update = ll_cpu_adagrad_update,
 };
 
 const LlBackend *ll_cpu_backend(void) { return &cpu_backend; }

@@ -39,3 +39,14 @@ void ll_cpu_mse(const float *pred, const float *target, size_t n, float weight, 
 void ll_cpu_l1(const float *pred, const float *target, size_t n, float weight, float *loss,
                float *dpred);
 void ll_cpu_argmax_rows(const float *x, int rows, int cols, float *out);
+
+/* cpu-optim.c */
+void ll_cpu_sgd_update(float *p, const float *g, float *mom, size_t n, float lr, float momentum,
+                       float dampening, bool nesterov, float weight_decay, bool first_step);
+void ll_cpu_adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr,
+                        float beta1, float beta2, float eps, float weight_decay, bool adamw,
+                        int64_t step);
+void ll_cpu_rmsprop_update(float *p, const float *g, float *sq, float *mom, size_t n, float lr,
+                           float alpha, float eps, float weight_decay, float momentum);
+void ll_cpu_adagrad_update(float *p, const float *g, float *sum, size_t n, float lr, float eps,
+                           float weight_decay);
