@@ -207,14 +207,21 @@ struct LlBackend {
                             float *dhg, float *dh_prev, int n, int hidden);
 
   /* --- optimizer updates (one fused pass over a parameter segment) ----------------------- */
+  /* PyTorch's torch.optim semantics. p(n) is updated in place from g(n); the
+   * state arrays (n) persist between steps and start zeroed. */
+  /* SGD: first_step initialises mom to the (decayed) gradient; mom may be
+   * NULL when momentum == 0 */
   void (*sgd_update)(float *p, const float *g, float *mom, size_t n, float lr, float momentum,
                      float dampening, bool nesterov, float weight_decay, bool first_step);
-  /* adamw: decoupled weight decay; step counts from 1 */
+  /* Adam with bias correction; adamw: decoupled weight decay p *= 1 - lr wd;
+   * step counts from 1 */
   void (*adam_update)(float *p, const float *g, float *m, float *v, size_t n, float lr,
                       float beta1, float beta2, float eps, float weight_decay, bool adamw,
                       int64_t step);
+  /* RMSprop, not centered; mom may be NULL when momentum == 0 */
   void (*rmsprop_update)(float *p, const float *g, float *sq, float *mom, size_t n, float lr,
                          float alpha, float eps, float weight_decay, float momentum);
+  /* Adagrad without lr decay, initial accumulator 0 */
   void (*adagrad_update)(float *p, const float *g, float *sum, size_t n, float lr, float eps,
                          float weight_decay);
 };

@@ -58,6 +58,10 @@ static const LlBackend cpu_backend = {
   .lstm_cell_backward = ll_cpu_lstm_cell_backward,
   .gru_cell_forward = ll_cpu_gru_cell_forward,
   .gru_cell_backward = ll_cpu_gru_cell_backward,
+  .sgd_update = ll_cpu_sgd_update,
+  .adam_update = ll_cpu_adam_update,
+  .rmsprop_update = ll_cpu_rmsprop_update,
+  .adagrad_update = ll_cpu_adagrad_update,
 };
 
 const LlBackend *ll_cpu_backend(void) { return &cpu_backend; }

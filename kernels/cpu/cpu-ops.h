@@ -69,3 +69,13 @@ void ll_cpu_embedding_forward(const float *table, const float *idx, float *out, 
                               int dim);
 void ll_cpu_embedding_backward(const float *idx, const float *dout, float *dtable, int n,
                                int vocab, int dim);
+/* cpu-optim.c */
+void ll_cpu_sgd_update(float *p, const float *g, float *mom, size_t n, float lr, float momentum,
+                       float dampening, bool nesterov, float weight_decay, bool first_step);
+void ll_cpu_adam_update(float *p, const float *g, float *m, float *v, size_t n, float lr,
+                        float beta1, float beta2, float eps, float weight_decay, bool adamw,
+                        int64_t step);
+void ll_cpu_rmsprop_update(float *p, const float *g, float *sq, float *mom, size_t n, float lr,
+                           float alpha, float eps, float weight_decay, float momentum);
+void ll_cpu_adagrad_update(float *p, const float *g, float *sum, size_t n, float lr, float eps,
+                           float weight_decay);
