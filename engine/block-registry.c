@@ -10,6 +10,12 @@ extern const LlBlockDesc ll_block_elu;
 extern const LlBlockDesc ll_block_gelu;
 extern const LlBlockDesc ll_block_sigmoid;
 extern const LlBlockDesc ll_block_tanh;
+extern const LlBlockDesc ll_block_conv1d;
+extern const LlBlockDesc ll_block_conv2d;
+extern const LlBlockDesc ll_block_conv_transpose2d;
+extern const LlBlockDesc ll_block_maxpool2d;
+extern const LlBlockDesc ll_block_avgpool2d;
+extern const LlBlockDesc ll_block_global_avg_pool;
 
 static const LlBlockDesc *const registry[] = {
   &ll_block_input,
@@ -20,6 +26,12 @@ static const LlBlockDesc *const registry[] = {
   &ll_block_gelu,
   &ll_block_sigmoid,
   &ll_block_tanh,
+  &ll_block_conv1d,
+  &ll_block_conv2d,
+  &ll_block_conv_transpose2d,
+  &ll_block_maxpool2d,
+  &ll_block_avgpool2d,
+  &ll_block_global_avg_pool,
 };
 
 const LlBlockDesc *const *ll_block_registry(int *n)

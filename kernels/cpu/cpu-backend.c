@@ -46,6 +46,17 @@ static const LlBackend cpu_backend = {
   .mse = ll_cpu_mse,
   .l1 = ll_cpu_l1,
   .argmax_rows = ll_cpu_argmax_rows,
+
+  .conv2d_workspace = ll_cpu_conv2d_workspace,
+  .conv2d_forward = ll_cpu_conv2d_forward,
+  .conv2d_backward_data = ll_cpu_conv2d_backward_data,
+  .conv2d_backward_filter = ll_cpu_conv2d_backward_filter,
+  .maxpool2d_forward = ll_cpu_maxpool2d_forward,
+  .maxpool2d_backward = ll_cpu_maxpool2d_backward,
+  .avgpool2d_forward = ll_cpu_avgpool2d_forward,
+  .avgpool2d_backward = ll_cpu_avgpool2d_backward,
+  .mean_inner_forward = ll_cpu_mean_inner_forward,
+  .mean_inner_backward = ll_cpu_mean_inner_backward,
 };
 
 const LlBackend *ll_cpu_backend(void) { return &cpu_backend; }
