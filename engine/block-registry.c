@@ -22,6 +22,12 @@ extern const LlBlockDesc ll_block_rnn;
 extern const LlBlockDesc ll_block_lstm;
 extern const LlBlockDesc ll_block_gru;
 extern const LlBlockDesc ll_block_embedding;
+extern const LlBlockDesc ll_block_conv1d;
+extern const LlBlockDesc ll_block_conv2d;
+extern const LlBlockDesc ll_block_conv_transpose2d;
+extern const LlBlockDesc ll_block_maxpool2d;
+extern const LlBlockDesc ll_block_avgpool2d;
+extern const LlBlockDesc ll_block_global_avg_pool;
 
 static const LlBlockDesc *const registry[] = {
   &ll_block_input,
@@ -44,6 +50,12 @@ static const LlBlockDesc *const registry[] = {
   &ll_block_lstm,
   &ll_block_gru,
   &ll_block_embedding,
+  &ll_block_conv1d,
+  &ll_block_conv2d,
+  &ll_block_conv_transpose2d,
+  &ll_block_maxpool2d,
+  &ll_block_avgpool2d,
+  &ll_block_global_avg_pool,
 };
 
 const LlBlockDesc *const *ll_block_registry(int *n)

@@ -62,6 +62,16 @@ static const LlBackend cpu_backend = {
   .adam_update = ll_cpu_adam_update,
   .rmsprop_update = ll_cpu_rmsprop_update,
   .adagrad_update = ll_cpu_adagrad_update,
+  .conv2d_workspace = ll_cpu_conv2d_workspace,
+  .conv2d_forward = ll_cpu_conv2d_forward,
+  .conv2d_backward_data = ll_cpu_conv2d_backward_data,
+  .conv2d_backward_filter = ll_cpu_conv2d_backward_filter,
+  .maxpool2d_forward = ll_cpu_maxpool2d_forward,
+  .maxpool2d_backward = ll_cpu_maxpool2d_backward,
+  .avgpool2d_forward = ll_cpu_avgpool2d_forward,
+  .avgpool2d_backward = ll_cpu_avgpool2d_backward,
+  .mean_inner_forward = ll_cpu_mean_inner_forward,
+  .mean_inner_backward = ll_cpu_mean_inner_backward,
 };
 
 const LlBackend *ll_cpu_backend(void) { return &cpu_backend; }

@@ -79,3 +79,20 @@ void ll_cpu_rmsprop_update(float *p, const float *g, float *sq, float *mom, size
                            float alpha, float eps, float weight_decay, float momentum);
 void ll_cpu_adagrad_update(float *p, const float *g, float *sum, size_t n, float lr, float eps,
                            float weight_decay);
+/* cpu-conv.c */
+size_t ll_cpu_conv2d_workspace(const LlConvGeom *g);
+void ll_cpu_conv2d_forward(const LlConvGeom *g, const float *x, const float *w, float *y,
+                           float *ws);
+void ll_cpu_conv2d_backward_data(const LlConvGeom *g, const float *w, const float *dy, float *dx,
+                                 float *ws);
+void ll_cpu_conv2d_backward_filter(const LlConvGeom *g, const float *x, const float *dy,
+                                   float *dw, float *ws);
+
+/* cpu-pool.c */
+void ll_cpu_maxpool2d_forward(const LlPoolGeom *g, const float *x, float *y, int32_t *argmax);
+void ll_cpu_maxpool2d_backward(const LlPoolGeom *g, const int32_t *argmax, const float *dy,
+                               float *dx);
+void ll_cpu_avgpool2d_forward(const LlPoolGeom *g, const float *x, float *y);
+void ll_cpu_avgpool2d_backward(const LlPoolGeom *g, const float *dy, float *dx);
+void ll_cpu_mean_inner_forward(const float *x, float *y, int outer, int inner);
+void ll_cpu_mean_inner_backward(const float *dy, float *dx, int outer, int inner);
