@@ -1,0 +1,638 @@
+/* run-store.c: the SQLite index of runs and their folders. */
+#include "run-store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <sqlite3.h>
+
+G_DEFINE_QUARK(ll-run-store-error-quark, ll_run_store_error)
+
+#define SCHEMA_VERSION 1
+
+struct LlRunStore {
+  char *root;
+  char *runs_dir;
+  char *db_path;
+  sqlite3 *db;
+  GMutex lock; /* one connection, shared by the UI and trainer threads */
+};
+
+static const char *const status_names[] = {
+  [LL_RUN_RUNNING] = "running", [LL_RUN_FINISHED] = "finished", [LL_RUN_FAILED] = "failed",
+  [LL_RUN_STOPPED] = "stopped", [LL_RUN_CRASHED] = "crashed",
+};
+
+const char *ll_run_status_to_string(LlRunStatus s)
+{
+  return (unsigned)s < G_N_ELEMENTS(status_names) ? status_names[s] : "unknown";
+}
+
+gboolean ll_run_status_from_string(const char *s, LlRunStatus *out)
+{
+  for (guint i = 0; s && i < G_N_ELEMENTS(status_names); i++)
+    if (!strcmp(s, status_names[i])) {
+      *out = (LlRunStatus)i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+LlRunInfo *ll_run_info_new(void)
+{
+  LlRunInfo *r = g_new0(LlRunInfo, 1);
+  r->best_metric = NAN;
+  return r;
+}
+
+void ll_run_info_free(LlRunInfo *r)
+{
+  if (!r)
+    return;
+  g_free(r->id);
+  g_free(r->dir);
+  g_free(r->name);
+  g_free(r->spec_hash);
+  g_free(r->spec_json);
+  g_free(r->hyperparams_json);
+  g_free(r->dataset_fingerprint);
+  g_free(r->device);
+  g_free(r->metrics_json);
+  g_free(r->best_metric_name);
+  g_free(r->checkpoint);
+  g_free(r->error);
+  g_free(r->host);
+  g_free(r->boot_id);
+  g_free(r);
+}
+
+/* ---- the identity of a process ---------------------------------------------------------- */
+
+/* Changes at every boot, so a pid from an earlier boot is known dead. */
+static char *read_boot_id(void)
+{
+  char *s = NULL;
+  if (!g_file_get_contents("/proc/sys/kernel/random/boot_id", &s, NULL, NULL))
+    return g_strdup("");
+  return g_strstrip(s);
+}
+
+/* The process's start time in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat), which tells a reused pid from the original; 0 when
+ * unknown. */
+static gint64 proc_start_time(gint64 pid)
+{
+  g_autofree char *path = g_strdup_printf("/proc/%" G_GINT64_FORMAT "/stat", pid);
+  g_autofree char *s = NULL;
+  if (!g_file_get_contents(path, &s, NULL, NULL))
+    return 0;
+  /* the command name may hold spaces and parentheses: fields resume after the last ')' */
+  const char *p = strrchr(s, ')');
+  if (!p)
+    return 0;
+  g_auto(GStrv) f = g_strsplit_set(p + 1, " \n", -1);
+  /* f[0] is the empty string before the space, f[1] field 3 (state), ... */
+  if (g_strv_length(f) < 21)
+    return 0;
+  return g_ascii_strtoll(f[20], NULL, 10);
+}
+
+static gboolean process_gone(gint64 pid, const char *host, const char *boot_id, gint64 start)
+{
+  if (g_strcmp0(host, g_get_host_name()) != 0)
+    return FALSE; /* another machine's run: we cannot tell */
+  g_autofree char *boot = read_boot_id();
+  if (boot_id && *boot_id && *boot && strcmp(boot_id, boot) != 0)
+    return TRUE;
+  if (pid <= 0 || pid > G_MAXINT)
+    return TRUE;
+  if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+    return TRUE;
+  gint64 now_start = proc_start_time(pid);
+  return start > 0 && now_start > 0 && now_start != start;
+}
+
+/* ---- SQLite helpers ------------------------------------------------------------------- */
+
+static void db_error(LlRunStore *s, GError **error, const char *what)
+{
+  g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_DB, "run store \"%s\": %s: %s",
+              s->db_path, what, sqlite3_errmsg(s->db));
+}
+
+static gboolean db_exec(LlRunStore *s, const char *sql, GError **error)
+{
+  char *msg = NULL;
+  if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_DB, "run store \"%s\": %s",
+                s->db_path, msg ? msg : "unknown SQLite error");
+    sqlite3_free(msg);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static sqlite3_stmt *db_prepare(LlRunStore *s, const char *sql, GError **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    db_error(s, error, "cannot prepare a statement");
+    return NULL;
+  }
+  return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+  if (sqlite3_column_type(st, i) == SQLITE_NULL)
+    return NULL;
+  return g_strdup((const char *)sqlite3_column_text(st, i));
+}
+
+static gint64 now_us(void) { return g_get_real_time(); }
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+static const char schema_v1[] =
+  "CREATE TABLE runs ("
+  "  id TEXT PRIMARY KEY,"
+  "  name TEXT,"
+  "  created INTEGER NOT NULL," /* microseconds since the epoch */
+  "  spec_hash TEXT,"
+  "  spec_json TEXT,"
+  "  hyperparams TEXT,"
+  "  seed INTEGER NOT NULL DEFAULT 0," /* the uint64 seed's bits */
+  "  dataset_fingerprint TEXT,"
+  "  device TEXT,"
+  "  status TEXT NOT NULL,"
+  "  params_count INTEGER NOT NULL DEFAULT 0,"
+  "  metrics TEXT,"
+  "  best_metric_name TEXT,"
+  "  best_metric REAL,"
+  "  duration REAL NOT NULL DEFAULT 0,"
+  "  checkpoint TEXT,"
+  "  error TEXT,"
+  "  pid INTEGER,"
+  "  host TEXT,"
+  "  boot_id TEXT,"
+  "  proc_start INTEGER,"
+  "  updated INTEGER NOT NULL"
+  ");"
+  "CREATE INDEX runs_by_created ON runs (created);"
+  "INSERT INTO schema_version (version) VALUES (1);";
+
+static gboolean ensure_schema(LlRunStore *s, GError **error)
+{
+  if (!db_exec(s, "BEGIN IMMEDIATE;", error))
+    return FALSE;
+  if (!db_exec(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);", error))
+    goto fail;
+  sqlite3_stmt *st = db_prepare(s, "SELECT MAX(version) FROM schema_version;", error);
+  if (!st)
+    goto fail;
+  int version = 0;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (version > SCHEMA_VERSION) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_SCHEMA,
+                "run store \"%s\": schema version %d was written by a newer LayerLab (this one "
+                "reads version %d)",
+                s->db_path, version, SCHEMA_VERSION);
+    goto fail;
+  }
+  if (version < 1 && !db_exec(s, schema_v1, error))
+    goto fail;
+  return db_exec(s, "COMMIT;", error);
+fail:
+  db_exec(s, "ROLLBACK;", NULL);
+  return FALSE;
+}
+
+static gboolean mark_crashed(LlRunStore *s, GError **error)
+{
+  sqlite3_stmt *st = db_prepare(
+    s, "SELECT id, pid, host, boot_id, proc_start FROM runs WHERE status = 'running';", error);
+  if (!st)
+    return FALSE;
+  g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func(g_free);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    g_autofree char *host = col_text(st, 2);
+    g_autofree char *boot = col_text(st, 3);
+    if (process_gone(sqlite3_column_int64(st, 1), host, boot, sqlite3_column_int64(st, 4)))
+      g_ptr_array_add(dead, col_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    db_error(s, error, "cannot list the running runs");
+    return FALSE;
+  }
+  for (guint i = 0; i < dead->len; i++) {
+    /* status re-checked: another process may have finished it meanwhile */
+    st = db_prepare(s,
+                    "UPDATE runs SET status = 'crashed', updated = ?1, duration = "
+                    "(?1 - created) / 1e6, error = COALESCE(error, 'the process (pid ' || pid || "
+                    "') ended without recording a result') WHERE id = ?2 AND status = 'running';",
+                    error);
+    if (!st)
+      return FALSE;
+    sqlite3_bind_int64(st, 1, now_us());
+    bind_text(st, 2, dead->pdata[i]);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+      db_error(s, error, "cannot mark a run crashed");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+void ll_run_store_close(LlRunStore *s)
+{
+  if (!s)
+    return;
+  if (s->db)
+    sqlite3_close(s->db);
+  g_mutex_clear(&s->lock);
+  g_free(s->root);
+  g_free(s->runs_dir);
+  g_free(s->db_path);
+  g_free(s);
+}
+
+LlRunStore *ll_run_store_open(const char *root, GError **error)
+{
+  g_autoptr(LlRunStore) s = g_new0(LlRunStore, 1);
+  g_mutex_init(&s->lock);
+  s->root = root ? g_strdup(root) : g_build_filename(g_get_user_data_dir(), "layerlab", NULL);
+  s->runs_dir = g_build_filename(s->root, "runs", NULL);
+  s->db_path = g_build_filename(s->root, "runs.sqlite", NULL);
+  if (g_mkdir_with_parents(s->runs_dir, 0755) != 0) {
+    int e = errno;
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO,
+                "run store: cannot create \"%s\": %s", s->runs_dir, g_strerror(e));
+    return NULL;
+  }
+  if (sqlite3_open_v2(s->db_path, &s->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      NULL) != SQLITE_OK) {
+    if (s->db)
+      db_error(s, error, "cannot open the database");
+    else
+      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_DB,
+                  "run store \"%s\": cannot open the database", s->db_path);
+    return NULL;
+  }
+  /* sweeps write from several processes at once */
+  sqlite3_busy_timeout(s->db, 10000);
+  if (!db_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", error) ||
+      !ensure_schema(s, error) || !mark_crashed(s, error))
+    return NULL;
+  return g_steal_pointer(&s);
+}
+
+const char *ll_run_store_root(LlRunStore *s) { return s->root; }
+
+/* ---- writing runs ------------------------------------------------------------------------ */
+
+static gboolean check_json(const char *what, const char *text, gboolean object, GError **error)
+{
+  g_autoptr(JsonParser) p = json_parser_new_immutable();
+  GError *local = NULL;
+  if (!json_parser_load_from_data(p, text, -1, &local)) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                "run store: %s is not valid JSON: %s", what, local->message);
+    g_error_free(local);
+    return FALSE;
+  }
+  JsonNode *root = json_parser_get_root(p);
+  if (object && (!root || !JSON_NODE_HOLDS_OBJECT(root))) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                "run store: %s is not a JSON object", what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static char *new_id(void)
+{
+  g_autoptr(GDateTime) t = g_date_time_new_now_utc();
+  g_autofree char *stamp = g_date_time_format(t, "%Y%m%d-%H%M%S");
+  return g_strdup_printf("%s-%04x", stamp, (unsigned)g_random_int_range(0, 0x10000));
+}
+
+static void remove_run_dir(const char *dir)
+{
+  g_autofree char *spec = g_build_filename(dir, "spec.json", NULL);
+  g_unlink(spec);
+  g_rmdir(dir);
+}
+
+gboolean ll_run_store_create_run(LlRunStore *s, const LlRunInfo *info, char **id_out,
+                                 char **dir_out, GError **error)
+{
+  if (info->spec_json && !check_json("the spec", info->spec_json, TRUE, error))
+    return FALSE;
+  if (info->hyperparams_json && !check_json("the hyperparameters", info->hyperparams_json, TRUE,
+                                            error))
+    return FALSE;
+  g_autofree char *hash =
+    info->spec_hash ? g_strdup(info->spec_hash)
+    : info->spec_json ? g_compute_checksum_for_string(G_CHECKSUM_SHA256, info->spec_json, -1)
+                      : NULL;
+  g_autofree char *boot = read_boot_id();
+  gint64 pid = info->pid > 0 ? info->pid : (gint64)getpid();
+  gint64 created = now_us();
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+
+  /* the folder is claimed first (mkdir fails if it exists), then the row;
+   * two processes drawing the same id in the same second retry */
+  for (int attempt = 0; attempt < 64; attempt++) {
+    g_autofree char *id = new_id();
+    g_autofree char *dir = g_build_filename(s->runs_dir, id, NULL);
+    if (g_mkdir(dir, 0755) != 0) {
+      int e = errno;
+      if (e == EEXIST)
+        continue;
+      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO,
+                  "run store: cannot create the run folder \"%s\": %s", dir, g_strerror(e));
+      return FALSE;
+    }
+    if (info->spec_json) {
+      g_autofree char *spec = g_build_filename(dir, "spec.json", NULL);
+      GError *local = NULL;
+      if (!g_file_set_contents(spec, info->spec_json, -1, &local)) {
+        g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO, "run store: %s",
+                    local->message);
+        g_error_free(local);
+        remove_run_dir(dir);
+        return FALSE;
+      }
+    }
+    sqlite3_stmt *st = db_prepare(
+      s,
+      "INSERT INTO runs (id, name, created, spec_hash, spec_json, hyperparams, seed, "
+      "dataset_fingerprint, device, status, params_count, pid, host, boot_id, proc_start, "
+      "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'running', ?10, ?11, ?12, ?13, ?14, "
+      "?3);",
+      error);
+    if (!st) {
+      remove_run_dir(dir);
+      return FALSE;
+    }
+    bind_text(st, 1, id);
+    bind_text(st, 2, info->name);
+    sqlite3_bind_int64(st, 3, created);
+    bind_text(st, 4, hash);
+    bind_text(st, 5, info->spec_json);
+    bind_text(st, 6, info->hyperparams_json);
+    sqlite3_bind_int64(st, 7, (sqlite3_int64)info->seed);
+    bind_text(st, 8, info->dataset_fingerprint);
+    bind_text(st, 9, info->device);
+    sqlite3_bind_int64(st, 10, info->params_count);
+    sqlite3_bind_int64(st, 11, pid);
+    bind_text(st, 12, g_get_host_name());
+    bind_text(st, 13, boot);
+    sqlite3_bind_int64(st, 14, proc_start_time(pid));
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_CONSTRAINT) {
+      /* the id is taken by a row whose folder was removed */
+      remove_run_dir(dir);
+      continue;
+    }
+    if (rc != SQLITE_DONE) {
+      db_error(s, error, "cannot insert the run");
+      remove_run_dir(dir);
+      return FALSE;
+    }
+    if (id_out)
+      *id_out = g_steal_pointer(&id);
+    if (dir_out)
+      *dir_out = g_steal_pointer(&dir);
+    return TRUE;
+  }
+  g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO,
+              "run store \"%s\": cannot find a free run id", s->root);
+  return FALSE;
+}
+
+/* Steps an UPDATE after binding the id at id_index; no row changed: no such run. */
+static gboolean run_update(LlRunStore *s, sqlite3_stmt *st, int id_index, const char *id,
+                           GError **error)
+{
+  bind_text(st, id_index, id);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    db_error(s, error, "cannot update the run");
+    return FALSE;
+  }
+  if (sqlite3_changes(s->db) == 0) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND,
+                "run store \"%s\": no run \"%s\"", s->root, id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean ll_run_store_update_status(LlRunStore *s, const char *id, LlRunStatus status,
+                                    const char *error_message, GError **error)
+{
+  if ((unsigned)status >= G_N_ELEMENTS(status_names)) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                "run store: invalid status %d", (int)status);
+    return FALSE;
+  }
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+  sqlite3_stmt *st = db_prepare(s,
+                                "UPDATE runs SET status = ?1, error = ?2, updated = ?3, "
+                                "duration = CASE WHEN ?4 THEN (?3 - created) / 1e6 ELSE 0 END "
+                                "WHERE id = ?5;",
+                                error);
+  if (!st)
+    return FALSE;
+  bind_text(st, 1, status_names[status]);
+  bind_text(st, 2, error_message);
+  sqlite3_bind_int64(st, 3, now_us());
+  sqlite3_bind_int(st, 4, status != LL_RUN_RUNNING);
+  return run_update(s, st, 5, id, error);
+}
+
+gboolean ll_run_store_set_metrics(LlRunStore *s, const char *id, const char *metrics_json,
+                                  GError **error)
+{
+  if (!metrics_json || !check_json("the metrics", metrics_json, TRUE, error)) {
+    if (!metrics_json)
+      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                  "run store: no metrics given");
+    return FALSE;
+  }
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+  sqlite3_stmt *st =
+    db_prepare(s, "UPDATE runs SET metrics = ?1, updated = ?2 WHERE id = ?3;", error);
+  if (!st)
+    return FALSE;
+  bind_text(st, 1, metrics_json);
+  sqlite3_bind_int64(st, 2, now_us());
+  return run_update(s, st, 3, id, error);
+}
+
+gboolean ll_run_store_set_best_metric(LlRunStore *s, const char *id, const char *name,
+                                      double value, GError **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+  sqlite3_stmt *st = db_prepare(
+    s, "UPDATE runs SET best_metric_name = ?1, best_metric = ?2, updated = ?3 WHERE id = ?4;",
+    error);
+  if (!st)
+    return FALSE;
+  bind_text(st, 1, name);
+  if (isfinite(value))
+    sqlite3_bind_double(st, 2, value);
+  else
+    sqlite3_bind_null(st, 2);
+  sqlite3_bind_int64(st, 3, now_us());
+  return run_update(s, st, 4, id, error);
+}
+
+gboolean ll_run_store_set_checkpoint(LlRunStore *s, const char *id, const char *path,
+                                     GError **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+  sqlite3_stmt *st =
+    db_prepare(s, "UPDATE runs SET checkpoint = ?1, updated = ?2 WHERE id = ?3;", error);
+  if (!st)
+    return FALSE;
+  bind_text(st, 1, path);
+  sqlite3_bind_int64(st, 2, now_us());
+  return run_update(s, st, 3, id, error);
+}
+
+/* ---- reading runs ------------------------------------------------------------------------ */
+
+#define RUN_COLUMNS                                                                             \
+  "id, name, created, spec_hash, spec_json, hyperparams, seed, dataset_fingerprint, device, "  \
+  "status, params_count, metrics, best_metric_name, best_metric, duration, checkpoint, error, " \
+  "pid, host, boot_id"
+
+static LlRunInfo *row_to_info(LlRunStore *s, sqlite3_stmt *st)
+{
+  LlRunInfo *r = ll_run_info_new();
+  int c = 0;
+  r->id = col_text(st, c++);
+  r->dir = g_build_filename(s->runs_dir, r->id, NULL);
+  r->name = col_text(st, c++);
+  r->created_us = sqlite3_column_int64(st, c++);
+  r->spec_hash = col_text(st, c++);
+  r->spec_json = col_text(st, c++);
+  r->hyperparams_json = col_text(st, c++);
+  r->seed = (guint64)sqlite3_column_int64(st, c++);
+  r->dataset_fingerprint = col_text(st, c++);
+  r->device = col_text(st, c++);
+  const char *status = (const char *)sqlite3_column_text(st, c++);
+  if (!ll_run_status_from_string(status, &r->status))
+    r->status = LL_RUN_CRASHED;
+  r->params_count = sqlite3_column_int64(st, c++);
+  r->metrics_json = col_text(st, c++);
+  r->best_metric_name = col_text(st, c++);
+  r->best_metric = sqlite3_column_type(st, c) == SQLITE_NULL ? NAN : sqlite3_column_double(st, c);
+  c++;
+  r->duration_s = sqlite3_column_double(st, c++);
+  r->checkpoint = col_text(st, c++);
+  r->error = col_text(st, c++);
+  r->pid = sqlite3_column_int64(st, c++);
+  r->host = col_text(st, c++);
+  r->boot_id = col_text(st, c++);
+  return r;
+}
+
+gboolean ll_run_store_list(LlRunStore *s, GPtrArray **runs_out, GError **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+  sqlite3_stmt *st =
+    db_prepare(s, "SELECT " RUN_COLUMNS " FROM runs ORDER BY created DESC, id DESC;", error);
+  if (!st)
+    return FALSE;
+  g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func((GDestroyNotify)ll_run_info_free);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    g_ptr_array_add(runs, row_to_info(s, st));
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    db_error(s, error, "cannot list the runs");
+    return FALSE;
+  }
+  *runs_out = g_steal_pointer(&runs);
+  return TRUE;
+}
+
+gboolean ll_run_store_get(LlRunStore *s, const char *id, LlRunInfo **out, GError **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+  sqlite3_stmt *st = db_prepare(s, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1;", error);
+  if (!st)
+    return FALSE;
+  bind_text(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *out = row_to_info(s, st);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND,
+                "run store \"%s\": no run \"%s\"", s->root, id);
+  else
+    db_error(s, error, "cannot read the run");
+  return FALSE;
+}
+
+gboolean ll_run_store_append_metrics_line(const char *dir, const char *json_line, GError **error)
+{
+  g_autofree char *path = g_build_filename(dir, "metrics.jsonl", NULL);
+  size_t n = json_line ? strlen(json_line) : 0;
+  while (n > 0 && (json_line[n - 1] == '\n' || json_line[n - 1] == '\r'))
+    n--;
+  if (n == 0 || memchr(json_line, '\n', n)) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                "\"%s\": a metrics line must be one non-empty line of JSON", path);
+    return FALSE;
+  }
+  FILE *f = fopen(path, "ae");
+  if (!f) {
+    int e = errno;
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO, "cannot open \"%s\": %s", path,
+                g_strerror(e));
+    return FALSE;
+  }
+  gboolean ok = fwrite(json_line, 1, n, f) == n && fputc('\n', f) != EOF && fflush(f) == 0;
+  int e = errno;
+  if (fclose(f) != 0 && ok) {
+    ok = FALSE;
+    e = errno;
+  }
+  if (!ok) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO, "cannot write \"%s\": %s", path,
+                g_strerror(e));
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -1,0 +1,341 @@
+/* The run store: creating, listing and updating runs, crash marking, the
+ * metrics log and the schema guard. */
+#include "run-store.h"
+
+#include <math.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+static void rm_rf(const char *path)
+{
+  GDir *d = g_dir_open(path, 0, NULL);
+  if (d) {
+    const char *n;
+    while ((n = g_dir_read_name(d))) {
+      g_autofree char *p = g_build_filename(path, n, NULL);
+      rm_rf(p);
+    }
+    g_dir_close(d);
+    g_rmdir(path);
+  } else {
+    g_unlink(path);
+  }
+}
+
+static char *make_tmp(void)
+{
+  GError *error = NULL;
+  char *dir = g_dir_make_tmp("ll-runs-XXXXXX", &error);
+  g_assert_no_error(error);
+  return dir;
+}
+
+static char *create(LlRunStore *s, const char *name, char **dir_out)
+{
+  GError *error = NULL;
+  LlRunInfo info = {
+    .name = (char *)name,
+    .spec_json = "{\"version\": 1, \"blocks\": []}",
+    .hyperparams_json = "{\"lr\": 0.01, \"batch\": 64}",
+    .seed = G_GUINT64_CONSTANT(0xfedcba9876543210),
+    .dataset_fingerprint = "mnist:sha256:abcd",
+    .device = "cpu",
+    .params_count = 101770,
+  };
+  char *id = NULL;
+  g_assert_true(ll_run_store_create_run(s, &info, &id, dir_out, &error));
+  g_assert_no_error(error);
+  return id;
+}
+
+static LlRunInfo *get(LlRunStore *s, const char *id)
+{
+  GError *error = NULL;
+  LlRunInfo *r = NULL;
+  g_assert_true(ll_run_store_get(s, id, &r, &error));
+  g_assert_no_error(error);
+  return r;
+}
+
+static void test_create_list(void)
+{
+  g_autofree char *root = make_tmp();
+  GError *error = NULL;
+  g_autoptr(LlRunStore) s = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(ll_run_store_root(s), ==, root);
+  g_autofree char *db = g_build_filename(root, "runs.sqlite", NULL);
+  g_autofree char *runs = g_build_filename(root, "runs", NULL);
+  g_assert_true(g_file_test(db, G_FILE_TEST_IS_REGULAR));
+  g_assert_true(g_file_test(runs, G_FILE_TEST_IS_DIR));
+
+  g_autofree char *dir1 = NULL;
+  g_autofree char *id1 = create(s, "first", &dir1);
+  g_autofree char *id2 = create(s, "second", NULL);
+  g_autofree char *id3 = create(s, "third", NULL);
+  g_assert_cmpstr(id1, !=, id2);
+  g_assert_cmpstr(id2, !=, id3);
+  /* "YYYYmmdd-HHMMSS-xxxx" */
+  g_assert_cmpuint(strlen(id1), ==, 20);
+  g_assert_true(g_regex_match_simple("^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$", id1, 0, 0));
+
+  g_autofree char *want_dir = g_build_filename(root, "runs", id1, NULL);
+  g_assert_cmpstr(dir1, ==, want_dir);
+  g_autofree char *spec_path = g_build_filename(dir1, "spec.json", NULL);
+  g_autofree char *spec = NULL;
+  g_assert_true(g_file_get_contents(spec_path, &spec, NULL, NULL));
+  g_assert_cmpstr(spec, ==, "{\"version\": 1, \"blocks\": []}");
+
+  g_autoptr(LlRunInfo) r = get(s, id1);
+  g_assert_cmpstr(r->id, ==, id1);
+  g_assert_cmpstr(r->dir, ==, dir1);
+  g_assert_cmpstr(r->name, ==, "first");
+  g_assert_cmpint(r->status, ==, LL_RUN_RUNNING);
+  g_assert_cmpuint(r->seed, ==, G_GUINT64_CONSTANT(0xfedcba9876543210));
+  g_assert_cmpstr(r->dataset_fingerprint, ==, "mnist:sha256:abcd");
+  g_assert_cmpstr(r->device, ==, "cpu");
+  g_assert_cmpint(r->params_count, ==, 101770);
+  g_assert_cmpstr(r->hyperparams_json, ==, "{\"lr\": 0.01, \"batch\": 64}");
+  g_autofree char *hash =
+    g_compute_checksum_for_string(G_CHECKSUM_SHA256, "{\"version\": 1, \"blocks\": []}", -1);
+  g_assert_cmpstr(r->spec_hash, ==, hash);
+  g_assert_cmpint(r->pid, ==, getpid());
+  g_assert_cmpstr(r->host, ==, g_get_host_name());
+  g_assert_true(isnan(r->best_metric));
+  g_assert_null(r->metrics_json);
+  gint64 now = g_get_real_time();
+  g_assert_cmpint(r->created_us, <=, now);
+  g_assert_cmpint(r->created_us, >, now - 60 * G_USEC_PER_SEC);
+
+  g_autoptr(GPtrArray) list = NULL;
+  g_assert_true(ll_run_store_list(s, &list, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(list->len, ==, 3);
+  g_assert_cmpstr(((LlRunInfo *)list->pdata[0])->name, ==, "third");
+  g_assert_cmpstr(((LlRunInfo *)list->pdata[1])->name, ==, "second");
+  g_assert_cmpstr(((LlRunInfo *)list->pdata[2])->name, ==, "first");
+
+  /* bad JSON is refused and leaves no folder behind */
+  LlRunInfo bad = {.name = "bad", .spec_json = "{not json"};
+  g_assert_false(ll_run_store_create_run(s, &bad, NULL, NULL, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  GDir *d = g_dir_open(runs, 0, NULL);
+  int n_dirs = 0;
+  while (g_dir_read_name(d))
+    n_dirs++;
+  g_dir_close(d);
+  g_assert_cmpint(n_dirs, ==, 3);
+
+  g_assert_false(ll_run_store_get(s, "19700101-000000-0000", &r, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND);
+  g_clear_error(&error);
+
+  /* WAL mode and the schema version, as another client sees them */
+  g_clear_pointer(&s, ll_run_store_close);
+  sqlite3 *h;
+  g_assert_cmpint(sqlite3_open(db, &h), ==, SQLITE_OK);
+  sqlite3_stmt *st;
+  g_assert_cmpint(sqlite3_prepare_v2(h, "PRAGMA journal_mode;", -1, &st, NULL), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+  g_assert_cmpstr((const char *)sqlite3_column_text(st, 0), ==, "wal");
+  sqlite3_finalize(st);
+  g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT version FROM schema_version;", -1, &st, NULL), ==,
+                  SQLITE_OK);
+  g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+  g_assert_cmpint(sqlite3_column_int(st, 0), ==, 1);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+
+  /* reopening keeps everything */
+  s = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_clear_pointer(&list, g_ptr_array_unref);
+  g_assert_true(ll_run_store_list(s, &list, &error));
+  g_assert_cmpuint(list->len, ==, 3);
+  rm_rf(root);
+}
+
+static void test_update(void)
+{
+  g_autofree char *root = make_tmp();
+  GError *error = NULL;
+  g_autoptr(LlRunStore) s = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_autofree char *dir = NULL;
+  g_autofree char *id = create(s, "run", &dir);
+  g_autofree char *id2 = create(s, "other", NULL);
+
+  g_assert_true(ll_run_store_set_metrics(s, id, "{\"test_loss\": 0.25, \"test_accuracy\": 0.93}",
+                                         &error));
+  g_assert_no_error(error);
+  g_assert_true(ll_run_store_set_best_metric(s, id, "val_accuracy", 0.945, &error));
+  g_autofree char *ckpt = g_build_filename(dir, "best.safetensors", NULL);
+  g_assert_true(ll_run_store_set_checkpoint(s, id, ckpt, &error));
+  g_usleep(2000);
+  g_assert_true(ll_run_store_update_status(s, id, LL_RUN_FINISHED, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_true(ll_run_store_update_status(s, id2, LL_RUN_FAILED, "out of memory", &error));
+
+  g_autoptr(LlRunInfo) r = get(s, id);
+  g_assert_cmpint(r->status, ==, LL_RUN_FINISHED);
+  g_assert_cmpstr(r->metrics_json, ==, "{\"test_loss\": 0.25, \"test_accuracy\": 0.93}");
+  g_assert_cmpstr(r->best_metric_name, ==, "val_accuracy");
+  g_assert_cmpfloat(r->best_metric, ==, 0.945);
+  g_assert_cmpstr(r->checkpoint, ==, ckpt);
+  g_assert_null(r->error);
+  g_assert_cmpfloat(r->duration_s, >=, 0.002);
+  g_assert_cmpfloat(r->duration_s, <, 60.0);
+  g_autoptr(LlRunInfo) r2 = get(s, id2);
+  g_assert_cmpint(r2->status, ==, LL_RUN_FAILED);
+  g_assert_cmpstr(r2->error, ==, "out of memory");
+
+  g_assert_false(ll_run_store_set_metrics(s, id, "[1, 2]", &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_false(ll_run_store_update_status(s, "no-such-run", LL_RUN_STOPPED, NULL, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND);
+  g_clear_error(&error);
+  g_assert_false(ll_run_store_set_checkpoint(s, "no-such-run", "x", &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND);
+  g_clear_error(&error);
+
+  LlRunStatus st;
+  for (int i = LL_RUN_RUNNING; i <= LL_RUN_CRASHED; i++) {
+    g_assert_true(ll_run_status_from_string(ll_run_status_to_string(i), &st));
+    g_assert_cmpint(st, ==, i);
+  }
+  g_assert_false(ll_run_status_from_string("paused", &st));
+  rm_rf(root);
+}
+
+static void test_crash(void)
+{
+  g_autofree char *root = make_tmp();
+  GError *error = NULL;
+  g_autoptr(LlRunStore) s = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_autofree char *alive = create(s, "alive", NULL);
+  g_autofree char *done = create(s, "done", NULL);
+  g_assert_true(ll_run_store_update_status(s, done, LL_RUN_FINISHED, NULL, &error));
+
+  /* a process that starts a run and dies without a word */
+  int fds[2];
+  g_assert_cmpint(pipe(fds), ==, 0);
+  pid_t child = fork();
+  g_assert_cmpint(child, >=, 0);
+  if (child == 0) {
+    close(fds[0]);
+    LlRunStore *cs = ll_run_store_open(root, NULL);
+    char *id = NULL;
+    LlRunInfo info = {.name = "doomed"};
+    if (cs && ll_run_store_create_run(cs, &info, &id, NULL, NULL))
+      (void)!write(fds[1], id, strlen(id));
+    _exit(0);
+  }
+  close(fds[1]);
+  char buf[64] = {0};
+  ssize_t n = read(fds[0], buf, sizeof buf - 1);
+  close(fds[0]);
+  int wstatus;
+  g_assert_cmpint(waitpid(child, &wstatus, 0), ==, child);
+  g_assert_cmpint(n, ==, 20);
+
+  /* still running as far as the open store knows */
+  g_autoptr(LlRunInfo) before = get(s, buf);
+  g_assert_cmpint(before->status, ==, LL_RUN_RUNNING);
+  g_assert_cmpint(before->pid, ==, child);
+
+  g_clear_pointer(&s, ll_run_store_close);
+  s = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_autoptr(LlRunInfo) doomed = get(s, buf);
+  g_assert_cmpint(doomed->status, ==, LL_RUN_CRASHED);
+  g_assert_nonnull(doomed->error);
+  g_autofree char *pid_text = g_strdup_printf("pid %d", (int)child);
+  g_assert_nonnull(strstr(doomed->error, pid_text));
+  g_autoptr(LlRunInfo) a = get(s, alive);
+  g_assert_cmpint(a->status, ==, LL_RUN_RUNNING); /* this process lives */
+  g_autoptr(LlRunInfo) d = get(s, done);
+  g_assert_cmpint(d->status, ==, LL_RUN_FINISHED);
+  rm_rf(root);
+}
+
+static void test_metrics_lines(void)
+{
+  g_autofree char *root = make_tmp();
+  GError *error = NULL;
+  g_autoptr(LlRunStore) s = ll_run_store_open(root, &error);
+  g_autofree char *dir = NULL;
+  g_autofree char *id = create(s, "curve", &dir);
+  for (int e = 1; e <= 3; e++) {
+    g_autofree char *line = g_strdup_printf("{\"epoch\": %d, \"loss\": %.2f}", e, 1.0 / e);
+    g_assert_true(ll_run_store_append_metrics_line(dir, line, &error));
+    g_assert_no_error(error);
+  }
+  g_assert_true(ll_run_store_append_metrics_line(dir, "{\"epoch\": 4}\n", &error));
+  g_autofree char *path = g_build_filename(dir, "metrics.jsonl", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  g_assert_cmpstr(text, ==,
+                  "{\"epoch\": 1, \"loss\": 1.00}\n{\"epoch\": 2, \"loss\": 0.50}\n"
+                  "{\"epoch\": 3, \"loss\": 0.33}\n{\"epoch\": 4}\n");
+
+  g_assert_false(ll_run_store_append_metrics_line(dir, "{\"a\": 1}\n{\"b\": 2}", &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_autofree char *nowhere = g_build_filename(root, "absent", NULL);
+  g_assert_false(ll_run_store_append_metrics_line(nowhere, "{}", &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO);
+  g_assert_nonnull(strstr(error->message, nowhere));
+  g_clear_error(&error);
+  rm_rf(root);
+}
+
+static void test_newer_schema(void)
+{
+  g_autofree char *root = make_tmp();
+  GError *error = NULL;
+  LlRunStore *s = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  ll_run_store_close(s);
+  g_autofree char *db = g_build_filename(root, "runs.sqlite", NULL);
+  sqlite3 *h;
+  g_assert_cmpint(sqlite3_open(db, &h), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(h, "UPDATE schema_version SET version = 99;", NULL, NULL, NULL), ==,
+                  SQLITE_OK);
+  sqlite3_close(h);
+  g_assert_null(ll_run_store_open(root, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_SCHEMA);
+  g_assert_nonnull(strstr(error->message, "99"));
+  g_clear_error(&error);
+  rm_rf(root);
+}
+
+/* NULL root: the XDG data dir (isolated per test by GTest) */
+static void test_default_root(void)
+{
+  GError *error = NULL;
+  g_autoptr(LlRunStore) s = ll_run_store_open(NULL, &error);
+  g_assert_no_error(error);
+  g_autofree char *want = g_build_filename(g_get_user_data_dir(), "layerlab", NULL);
+  g_assert_cmpstr(ll_run_store_root(s), ==, want);
+  g_autofree char *db = g_build_filename(want, "runs.sqlite", NULL);
+  g_assert_true(g_file_test(db, G_FILE_TEST_IS_REGULAR));
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_add_func("/engine/run-store/create-list", test_create_list);
+  g_test_add_func("/engine/run-store/update", test_update);
+  g_test_add_func("/engine/run-store/crash", test_crash);
+  g_test_add_func("/engine/run-store/metrics-lines", test_metrics_lines);
+  g_test_add_func("/engine/run-store/newer-schema", test_newer_schema);
+  g_test_add_func("/engine/run-store/default-root", test_default_root);
+  return g_test_run();
+}
