@@ -96,7 +96,8 @@ typedef struct {
 
 LlDataset *ll_dataset_synthesize(const LlSynthConfig *c, GError **error);
 
-/* Seeded split of [0, n) into train / validation index lists. */
+/* Seeded split of [0, n) into train / validation index lists (guint32
+ * elements, each list sorted; round(n * val_fraction) go to validation). */
 void ll_split_indices(guint n, double val_fraction, uint64_t seed, GArray **train,
                       GArray **val);
 
@@ -121,6 +122,7 @@ typedef struct {
   int random_min, random_max;
 } LlPipelineConfig;
 
+/* Frees label_map (g_malloc'd; ll_pipeline_new copies it) and zeroes c. */
 void ll_pipeline_config_clear(LlPipelineConfig *c);
 
 /* A batch: named fields of batch * field_size floats each. */
@@ -142,7 +144,8 @@ float *ll_batch_field(const LlBatch *b, const char *name, LlShape *shape);
 typedef struct LlPipeline LlPipeline;
 
 /* stats_indices (may be NULL: all) are the samples normalisation statistics
- * come from, so validation and test data do not leak into them. */
+ * come from, so validation and test data do not leak into them. The
+ * pipeline reads d (which must outlive it) and copies c. */
 LlPipeline *ll_pipeline_new(const LlDataset *d, const LlPipelineConfig *c,
                             const GArray *stats_indices, GError **error);
 void ll_pipeline_free(LlPipeline *p);
@@ -150,21 +153,39 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlPipeline, ll_pipeline_free)
 /* Field names and shapes, for checking the spec's bindings before training. */
 gboolean ll_pipeline_field_shape(const LlPipeline *p, const char *name, LlShape *shape);
 char *ll_pipeline_field_list(const LlPipeline *p); /* "x (1, 28, 28), label (1), ..." */
+/* The classes a classifier on this field needs (its largest value + 1):
+ * label n_classes, mapped max(map) + 1, rotation 4, random random_max + 1,
+ * label_plus_random n_classes + random_max; 0 for x and regression targets
+ * (or a negative random_min); -1 when the pipeline has no such field. */
+int ll_pipeline_field_classes(const LlPipeline *p, const char *name);
+/* Normalisation as x = (raw - offset[c]) / scale[c]; returns the number of
+ * channels (images: C; tables and sequences: the last dimension). For the
+ * run record and for showing normalised samples as images. */
+int ll_pipeline_norm_stats(const LlPipeline *p, const float **offset, const float **scale);
+/* The dataset the pipeline reads (it must outlive the pipeline). */
+const LlDataset *ll_pipeline_dataset(const LlPipeline *p);
 
 /* Fills batch with samples indices[0..n): converts, normalises, augments
- * (when train), derives targets. rng drives augmentation and "random". */
+ * (when train), derives targets. rng drives augmentation and "random".
+ * rng may be NULL when train is FALSE: evaluation batches take their
+ * quarter turns (rotation task) from a hash of the sample index always, and
+ * "random" from that hash when rng is NULL. Safe to call from several
+ * threads on different batches. */
 void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboolean train,
                       LlRng *rng, LlBatch *batch);
 
-/* Iterates over an index list in batches on a loader thread that prepares
- * the next batch while the current one trains. */
+/* Iterates over an index list (guint32; NULL: every sample) in batches on a
+ * loader thread that prepares the next batch while the current one trains.
+ * Batch b of epoch e is the same whatever the timing: its augmentation rng
+ * is seeded from (seed, e, b). */
 typedef struct LlLoader LlLoader;
 LlLoader *ll_loader_new(const LlPipeline *p, const GArray *indices, int batch, gboolean shuffle,
                         gboolean drop_last, gboolean train, uint64_t seed);
 /* Starts epoch `epoch` (shuffles with seed + epoch). */
 void ll_loader_start_epoch(LlLoader *l, int epoch);
 /* The next batch, or NULL at the end of the epoch. Owned by the loader,
- * valid until the next call. */
+ * valid until the next call (or ll_loader_start_epoch). Without a started
+ * epoch, starts epoch 0. */
 const LlBatch *ll_loader_next(LlLoader *l);
 int ll_loader_batches_per_epoch(const LlLoader *l);
 void ll_loader_free(LlLoader *l);
