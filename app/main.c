@@ -1,3 +1,92 @@
+/* main.c: `layerlab` with no verb opens the workbench window; the verbs run
+ * the same engine from the command line, without a display. */
+#include <locale.h>
 #include <stdio.h>
-#include "graph.h"
-int main(int argc, char **argv) { return 0; }
+#include <string.h>
+
+#include "cli.h"
+#ifdef LL_HAVE_GUI
+#include "ll-application.h"
+#endif
+
+void ll_cli_usage(FILE *out)
+{
+  fprintf(out,
+          "Usage: layerlab [VERB] [OPTIONS]\n"
+          "\n"
+          "Without a verb, opens the workbench window.\n"
+          "\n"
+          "Verbs:\n"
+          "  blocks [--json]              list every block type and its properties\n"
+          "  summary SPEC [--json]        per-block output shape, parameters, FLOPs, receptive "
+          "field\n"
+          "  train SPEC [options]         train a spec (see `layerlab train --help`)\n"
+          "  eval CHECKPOINT_OR_RUN       evaluate a checkpoint on its spec's test set\n"
+          "  runs [--json]                list the run store\n"
+          "  devices                      list the compute devices this build can use\n"
+          "  help                         this text\n"
+          "  version                      the version\n");
+}
+
+gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,
+                      char ***argv)
+{
+  g_autofree char *title = g_strdup_printf("%s %s", verb, params);
+  g_autoptr(GOptionContext) ctx = g_option_context_new(title);
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, argc, argv, &error)) {
+    fprintf(stderr, "layerlab %s: %s\n", verb, error->message);
+    g_autofree char *help = g_option_context_get_help(ctx, TRUE, NULL);
+    fputs(help, stderr);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+} Verb;
+
+static const Verb verbs[] = {
+  {"blocks", ll_cli_blocks}, {"summary", ll_cli_summary}, {"train", ll_cli_train},
+  {"eval", ll_cli_eval},     {"runs", ll_cli_runs},       {"devices", ll_cli_devices},
+};
+
+int main(int argc, char **argv)
+{
+  setlocale(LC_ALL, "");
+  if (argc >= 2 && argv[1][0] != '-') {
+    for (guint i = 0; i < G_N_ELEMENTS(verbs); i++)
+      if (!strcmp(argv[1], verbs[i].name))
+        return verbs[i].run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "help")) {
+      ll_cli_usage(stdout);
+      return 0;
+    }
+    if (!strcmp(argv[1], "version")) {
+      printf("layerlab %s\n", LL_VERSION);
+      return 0;
+    }
+    fprintf(stderr, "layerlab: unknown verb \"%s\"\n\n", argv[1]);
+    ll_cli_usage(stderr);
+    return 2;
+  }
+  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    ll_cli_usage(stdout);
+    return 0;
+  }
+  if (argc >= 2 && !strcmp(argv[1], "--version")) {
+    printf("layerlab %s\n", LL_VERSION);
+    return 0;
+  }
+#ifdef LL_HAVE_GUI
+  return ll_application_run(argc, argv);
+#else
+  fprintf(stderr, "layerlab: this build has no workbench window (built with -Dgui=disabled).\n"
+                  "Use the command-line verbs:\n\n");
+  ll_cli_usage(stderr);
+  return 2;
+#endif
+}

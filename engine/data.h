@@ -150,6 +150,9 @@ LlPipeline *ll_pipeline_new(const LlDataset *d, const LlPipelineConfig *c,
                             const GArray *stats_indices, GError **error);
 void ll_pipeline_free(LlPipeline *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlPipeline, ll_pipeline_free)
+/* A pipeline over another dataset of the same kind (the test set) that
+ * uses like's configuration and normalisation statistics. */
+LlPipeline *ll_pipeline_new_like(const LlPipeline *like, const LlDataset *d, GError **error);
 /* Field names and shapes, for checking the spec's bindings before training. */
 gboolean ll_pipeline_field_shape(const LlPipeline *p, const char *name, LlShape *shape);
 char *ll_pipeline_field_list(const LlPipeline *p); /* "x (1, 28, 28), label (1), ..." */

@@ -237,9 +237,11 @@ gboolean ll_graph_resolve(LlGraph *g, GError **error)
     LlBlock *b = g_ptr_array_index(g->blocks, i);
     b->n_consumers = 0;
   }
+  g->error_block = NULL;
   for (guint i = 0; i < n; i++) {
     LlBlock *b = g_ptr_array_index(g->blocks, i);
     const LlBlockDesc *d = b->desc;
+    g->error_block = b;
     if (b->n_inputs < d->min_inputs || b->n_inputs > d->max_inputs) {
       if (d->max_inputs == 0)
         ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION, "takes no inputs, but %d %s connected",
@@ -268,6 +270,7 @@ gboolean ll_graph_resolve(LlGraph *g, GError **error)
       src->n_consumers++;
     }
   }
+  g->error_block = NULL;
   /* Kahn's algorithm, stable in insertion order */
   g_autofree int *pending = g_new0(int, n);
   g_autofree gboolean *done = g_new0(gboolean, n);
@@ -298,8 +301,12 @@ gboolean ll_graph_resolve(LlGraph *g, GError **error)
     GString *s = g_string_new(NULL);
     for (guint i = 0; i < n; i++)
       if (!done[i])
-        g_string_append_printf(s, "%s\"%s\"", s->len ? ", " : "",
-                               ((LlBlock *)g_ptr_array_index(g->blocks, i))->name);
+      {
+        LlBlock *b = g_ptr_array_index(g->blocks, i);
+        if (!g->error_block)
+          g->error_block = b;
+        g_string_append_printf(s, "%s\"%s\"", s->len ? ", " : "", b->name);
+      }
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CYCLE,
                 "the graph has a cycle through blocks %s", s->str);
     g_string_free(s, TRUE);
@@ -323,6 +330,7 @@ gboolean ll_graph_infer(LlGraph *g, GError **error)
     b->rf = 0;
     b->jump = 1;
     memset(&b->out_shape, 0, sizeof b->out_shape);
+    g->error_block = b;
     if (!b->desc->infer(b, error))
       return FALSE;
     size_t out = ll_shape_size(&b->out_shape);
@@ -333,6 +341,7 @@ gboolean ll_graph_infer(LlGraph *g, GError **error)
       return FALSE;
     }
   }
+  g->error_block = NULL;
   g->inferred = TRUE;
   return TRUE;
 }

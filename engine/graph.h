@@ -21,6 +21,7 @@ struct LlGraph {
   GPtrArray *order;  /* LlBlock*, topological, after resolve */
   gboolean inferred;
   gboolean grad_inputs; /* set before compile to get gradients of Input blocks */
+  const LlBlock *error_block; /* the block the last resolve/infer error is about */
 
   /* after compile */
   const LlBackend *be;

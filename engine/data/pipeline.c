@@ -578,3 +578,27 @@ void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboole
   }
   g_free(tmp);
 }
+
+LlPipeline *ll_pipeline_new_like(const LlPipeline *like, const LlDataset *d, GError **error)
+{
+  if (ll_dataset_sample_size(d) != like->size || d->label_dim != like->d->label_dim) {
+    char a[64], b[64];
+    g_set_error(error, LL_DATA_ERROR, LL_DATA_ERROR_MISMATCH,
+                "%s: samples of shape %s do not match the training data's %s", d->name,
+                ll_shape_format(&d->shape, a, sizeof a), ll_shape_format(&like->d->shape, b, sizeof b));
+    return NULL;
+  }
+  /* statistics from one sample only, then replaced by the training set's */
+  g_autoptr(GArray) one = g_array_new(FALSE, FALSE, sizeof(guint32));
+  guint32 zero = 0;
+  g_array_append_val(one, zero);
+  LlPipeline *p = ll_pipeline_new(d, &like->c, one, error);
+  if (!p)
+    return NULL;
+  for (int ch = 0; ch < p->channels; ch++) {
+    p->offset[ch] = like->offset[ch];
+    p->scale[ch] = like->scale[ch];
+    p->inv_scale[ch] = like->inv_scale[ch];
+  }
+  return p;
+}

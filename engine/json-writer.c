@@ -1,0 +1,157 @@
+/* json-writer.c: a small canonical JSON emitter. */
+#include "json-writer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void ll_json_writer_init(LlJsonWriter *w)
+{
+  w->out = g_string_new(NULL);
+  w->depth = 0;
+  w->first = TRUE;
+  w->inline_depth[0] = FALSE;
+}
+
+char *ll_json_writer_finish(LlJsonWriter *w)
+{
+  g_string_append_c(w->out, '\n');
+  return g_string_free(w->out, FALSE);
+}
+
+static void newline(LlJsonWriter *w)
+{
+  g_string_append_c(w->out, '\n');
+  for (int i = 0; i < w->depth; i++)
+    g_string_append(w->out, "  ");
+}
+
+/* Before a value or key inside a container: separator and indentation. */
+static void separate(LlJsonWriter *w)
+{
+  if (w->depth == 0)
+    return;
+  if (!w->first)
+    g_string_append_c(w->out, ',');
+  if (w->inline_depth[w->depth])
+    g_string_append(w->out, w->first ? "" : " ");
+  else
+    newline(w);
+  w->first = FALSE;
+}
+
+static gboolean after_key(LlJsonWriter *w)
+{
+  /* a key was just written: the value follows on the same line */
+  return w->out->len >= 2 && w->out->str[w->out->len - 2] == ':' &&
+         w->out->str[w->out->len - 1] == ' ';
+}
+
+static void before_value(LlJsonWriter *w)
+{
+  if (!after_key(w))
+    separate(w);
+}
+
+static void open(LlJsonWriter *w, char c, gboolean inline_)
+{
+  before_value(w);
+  g_string_append_c(w->out, c);
+  w->depth++;
+  w->inline_depth[w->depth] = inline_ || (w->depth > 0 && w->inline_depth[w->depth - 1]);
+  w->first = TRUE;
+}
+
+static void close_(LlJsonWriter *w, char c)
+{
+  gboolean was_empty = w->first, was_inline = w->inline_depth[w->depth];
+  w->depth--;
+  if (!was_empty && !was_inline)
+    newline(w);
+  g_string_append_c(w->out, c);
+  w->first = FALSE;
+}
+
+void ll_json_begin_object(LlJsonWriter *w) { open(w, '{', FALSE); }
+void ll_json_end_object(LlJsonWriter *w) { close_(w, '}'); }
+void ll_json_begin_array(LlJsonWriter *w, gboolean inline_) { open(w, '[', inline_); }
+void ll_json_end_array(LlJsonWriter *w) { close_(w, ']'); }
+
+static void append_string(GString *out, const char *s)
+{
+  g_string_append_c(out, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': g_string_append(out, "\\\""); break;
+    case '\\': g_string_append(out, "\\\\"); break;
+    case '\n': g_string_append(out, "\\n"); break;
+    case '\r': g_string_append(out, "\\r"); break;
+    case '\t': g_string_append(out, "\\t"); break;
+    default:
+      if (*p < 0x20)
+        g_string_append_printf(out, "\\u%04x", *p);
+      else
+        g_string_append_c(out, (char)*p);
+    }
+  }
+  g_string_append_c(out, '"');
+}
+
+void ll_json_key(LlJsonWriter *w, const char *key)
+{
+  separate(w);
+  append_string(w->out, key);
+  g_string_append(w->out, ": ");
+}
+
+void ll_json_string(LlJsonWriter *w, const char *s)
+{
+  before_value(w);
+  if (s)
+    append_string(w->out, s);
+  else
+    g_string_append(w->out, "null");
+}
+
+void ll_json_int(LlJsonWriter *w, int64_t v)
+{
+  before_value(w);
+  g_string_append_printf(w->out, "%" G_GINT64_FORMAT, v);
+}
+
+char *ll_format_double(double v, char *buf, size_t len)
+{
+  if (!isfinite(v)) {
+    g_strlcpy(buf, "null", len);
+    return buf;
+  }
+  for (int p = 1; p <= 17; p++) {
+    g_snprintf(buf, len, "%.*g", p, v);
+    if (g_ascii_strtod(buf, NULL) == v)
+      break;
+  }
+  /* %g uses the locale's decimal point; JSON needs '.' */
+  for (char *c = buf; *c; c++)
+    if (*c == ',')
+      *c = '.';
+  return buf;
+}
+
+void ll_json_double(LlJsonWriter *w, double v)
+{
+  char buf[40];
+  before_value(w);
+  g_string_append(w->out, ll_format_double(v, buf, sizeof buf));
+}
+
+void ll_json_bool(LlJsonWriter *w, gboolean v)
+{
+  before_value(w);
+  g_string_append(w->out, v ? "true" : "false");
+}
+
+void ll_json_null(LlJsonWriter *w)
+{
+  before_value(w);
+  g_string_append(w->out, "null");
+}

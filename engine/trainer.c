@@ -1,0 +1,1162 @@
+/* trainer.c: the training thread: data, graph, optimizer, epochs, early
+ * stopping, checkpoints, evaluation, and the events that report them. */
+#include "trainer.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "json-writer.h"
+
+static double now(void) { return g_get_monotonic_time() / 1e6; }
+
+/* ---- events ------------------------------------------------------------------ */
+
+void ll_event_free(LlEvent *e)
+{
+  if (!e)
+    return;
+  g_free(e->run_id);
+  if (e->metrics) {
+    for (guint i = 0; i < e->metrics->len; i++)
+      g_free(g_array_index(e->metrics, LlMetric, i).name);
+    g_array_unref(e->metrics);
+  }
+  g_free(e->message);
+  g_free(e->checkpoint);
+  g_strfreev(e->class_names);
+  g_free(e->confusion);
+  g_free(e->precision);
+  g_free(e->recall);
+  g_free(e->f1);
+  g_free(e->support);
+  g_free(e->recon_input);
+  g_free(e->recon_output);
+  g_free(e->embeddings);
+  g_free(e->embed_labels);
+  g_free(e);
+}
+
+static LlEvent *event_new(LlEventKind kind)
+{
+  LlEvent *e = g_new0(LlEvent, 1);
+  e->kind = kind;
+  e->metrics = g_array_new(FALSE, TRUE, sizeof(LlMetric));
+  return e;
+}
+
+static void event_metric(LlEvent *e, const char *name, double v)
+{
+  LlMetric m = {g_strdup(name), v};
+  g_array_append_val(e->metrics, m);
+}
+
+double ll_event_metric(const LlEvent *e, const char *name)
+{
+  for (guint i = 0; e->metrics && i < e->metrics->len; i++)
+    if (!strcmp(g_array_index(e->metrics, LlMetric, i).name, name))
+      return g_array_index(e->metrics, LlMetric, i).value;
+  return NAN;
+}
+
+static const char *const event_names[] = {"started", "batch",    "epoch",  "eval",
+                                          "log",     "finished", "failed", "stopped"};
+
+char *ll_event_to_json(const LlEvent *e)
+{
+  LlJsonWriter w;
+  ll_json_writer_init(&w);
+  w.inline_depth[1] = TRUE; /* one line */
+  ll_json_begin_object(&w);
+  ll_json_key(&w, "event");
+  ll_json_string(&w, event_names[e->kind]);
+  if (e->run_id) {
+    ll_json_key(&w, "run_id");
+    ll_json_string(&w, e->run_id);
+  }
+  if (e->kind == LL_EVENT_BATCH || e->kind == LL_EVENT_EPOCH) {
+    ll_json_key(&w, "epoch");
+    ll_json_int(&w, e->epoch);
+    ll_json_key(&w, "step");
+    ll_json_int(&w, e->step);
+  }
+  if (e->kind == LL_EVENT_BATCH) {
+    ll_json_key(&w, "loss");
+    ll_json_double(&w, e->loss);
+    ll_json_key(&w, "lr");
+    ll_json_double(&w, e->lr);
+  }
+  for (guint i = 0; e->metrics && i < e->metrics->len; i++) {
+    LlMetric *m = &g_array_index(e->metrics, LlMetric, i);
+    ll_json_key(&w, m->name);
+    ll_json_double(&w, m->value);
+  }
+  if (e->kind == LL_EVENT_EPOCH || e->kind == LL_EVENT_FINISHED) {
+    ll_json_key(&w, "images_per_second");
+    ll_json_double(&w, round(e->images_per_second * 10) / 10);
+    ll_json_key(&w, "elapsed");
+    ll_json_double(&w, round(e->elapsed * 1000) / 1000);
+  }
+  if (e->kind == LL_EVENT_EVAL && e->confusion) {
+    ll_json_key(&w, "confusion_matrix");
+    ll_json_begin_array(&w, TRUE);
+    for (int r = 0; r < e->n_classes; r++) {
+      ll_json_begin_array(&w, TRUE);
+      for (int c = 0; c < e->n_classes; c++)
+        ll_json_int(&w, e->confusion[r * e->n_classes + c]);
+      ll_json_end_array(&w);
+    }
+    ll_json_end_array(&w);
+    const char *keys[] = {"precision", "recall", "f1"};
+    double *vals[] = {e->precision, e->recall, e->f1};
+    for (int k = 0; k < 3; k++) {
+      ll_json_key(&w, keys[k]);
+      ll_json_begin_array(&w, TRUE);
+      for (int c = 0; c < e->n_classes; c++)
+        ll_json_double(&w, round(vals[k][c] * 10000) / 10000);
+      ll_json_end_array(&w);
+    }
+  }
+  if (e->message) {
+    ll_json_key(&w, e->kind == LL_EVENT_FAILED ? "error" : "message");
+    ll_json_string(&w, e->message);
+  }
+  if (e->checkpoint) {
+    ll_json_key(&w, "checkpoint");
+    ll_json_string(&w, e->checkpoint);
+  }
+  ll_json_end_object(&w);
+  char *s = ll_json_writer_finish(&w);
+  s[strlen(s) - 1] = '\0';
+  return s;
+}
+
+/* ---- devices ------------------------------------------------------------------- */
+
+GPtrArray *ll_devices_list(void)
+{
+  GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(a, g_strdup_printf("cpu: %u cores (OpenBLAS)", g_get_num_processors()));
+  return a;
+}
+
+const LlBackend *ll_device_backend(const char *device, GError **error)
+{
+  if (!device || !strcmp(device, "auto") || !strcmp(device, "cpu"))
+    return ll_cpu_backend();
+  g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_UNSUPPORTED,
+              "device \"%s\": this build of LayerLab has no CUDA backend (built with "
+              "-Dcuda=disabled or without nvcc); use --device cpu",
+              device);
+  return NULL;
+}
+
+/* ---- the job -------------------------------------------------------------------------- */
+
+struct LlTrainer {
+  LlSpec *spec;
+  LlTrainOptions opts;
+  char *spec_path, *device, *resume, *store_root;
+  GThread *thread;
+  GAsyncQueue *events;
+  gint stop, pause, snapshot, running;
+  GMutex lock;
+  GCond cond;
+};
+
+typedef struct {
+  const LlLossSpec *spec;
+  LlBlock *head;
+  float *target;     /* device, batch x target size */
+  LlShape tshape;
+  size_t tsize;      /* per sample */
+  int classes;       /* cross-entropy: head width */
+  char *metric;      /* "accuracy" or "<head>_accuracy", NULL if none */
+} Loss;
+
+typedef struct {
+  LlTrainer *t;
+  LlSpec *s;
+  const LlBackend *be;
+  LlDataset *train, *test;
+  GArray *train_idx, *val_idx, *test_idx;
+  LlPipeline *pipe;
+  LlLoader *train_loader;
+  LlGraph *g;
+  LlOptimizer *opt;
+  GArray *losses; /* Loss */
+  float *loss_dev; /* one float per loss */
+  float *argmax_dev;
+  float *host_out; /* batch x max head size */
+  LlRunStore *store;
+  char *run_id, *run_dir;
+  int start_epoch;
+  int epochs_done; /* completed epochs, for the checkpoint a stop writes */
+  int64_t step;
+  double t0;
+  int64_t images;
+  double train_seconds;
+} Job;
+
+static void publish(Job *j, LlEvent *e)
+{
+  e->run_id = g_strdup(j->run_id);
+  g_async_queue_push(j->t->events, e);
+}
+
+static void log_line(Job *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void log_line(Job *j, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  LlEvent *e = event_new(LL_EVENT_LOG);
+  e->message = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  publish(j, e);
+}
+
+static gboolean check_bindings(Job *j, GError **error)
+{
+  g_autoptr(GPtrArray) ins = ll_graph_inputs(j->g);
+  for (guint i = 0; i < ins->len; i++) {
+    LlBlock *b = g_ptr_array_index(ins, i);
+    const char *field = g_hash_table_lookup(j->s->bindings, b->name);
+    LlShape fs;
+    char a[64], c[64];
+    if (!ll_pipeline_field_shape(j->pipe, field, &fs)) {
+      g_autofree char *list = ll_pipeline_field_list(j->pipe);
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "inputs: block \"%s\" reads field \"%s\", which this data does not have "
+                  "(fields: %s)",
+                  b->name, field, list);
+      return FALSE;
+    }
+    if (ll_shape_size(&fs) != ll_block_out_size(b)) {
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "block \"%s\" (Input): property \"shape\" is %s but the data field \"%s\" "
+                  "has shape %s",
+                  b->name, ll_shape_format(&b->out_shape, a, sizeof a), field,
+                  ll_shape_format(&fs, c, sizeof c));
+      return FALSE;
+    }
+  }
+  if (j->s->losses->len == 0) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
+                "the spec has no losses: add one under \"losses\" (which block's output is "
+                "compared with which target)");
+    return FALSE;
+  }
+  int n_ce = 0;
+  for (guint i = 0; i < j->s->losses->len; i++) {
+    const LlLossSpec *ls = g_ptr_array_index(j->s->losses, i);
+    Loss l = {.spec = ls, .head = ll_graph_find(j->g, ls->output)};
+    char a[64], c[64];
+    if (!ll_pipeline_field_shape(j->pipe, ls->target, &l.tshape)) {
+      g_autofree char *list = ll_pipeline_field_list(j->pipe);
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "losses[%u].target: the data has no field \"%s\" (fields: %s)", i, ls->target,
+                  list);
+      return FALSE;
+    }
+    l.tsize = ll_shape_size(&l.tshape);
+    size_t hsize = ll_block_out_size(l.head);
+    if (ls->kind == LL_LOSS_CROSS_ENTROPY) {
+      l.classes = (int)hsize;
+      if (l.tsize != 1) {
+        g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                    "losses[%u]: cross_entropy needs a class-index target, but \"%s\" has shape "
+                    "%s",
+                    i, ls->target, ll_shape_format(&l.tshape, c, sizeof c));
+        return FALSE;
+      }
+      int classes = j->train->n_classes;
+      if (!strcmp(ls->target, "mapped") && j->s->pipeline.label_map) {
+        classes = 0;
+        for (int k = 0; k < j->s->pipeline.n_label_map; k++)
+          classes = MAX(classes, j->s->pipeline.label_map[k] + 1);
+      } else if (!strcmp(ls->target, "rotation")) {
+        classes = 4;
+      } else if (!strcmp(ls->target, "label_plus_random")) {
+        classes = j->train->n_classes + j->s->pipeline.random_max;
+      }
+      if (classes > l.classes) {
+        g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                    "block \"%s\": outputs %d classes but target \"%s\" has %d; set its "
+                    "out_features to %d",
+                    l.head->name, l.classes, ls->target, classes, classes);
+        return FALSE;
+      }
+      l.metric = g_strdup(n_ce++ == 0 ? "accuracy" : NULL);
+    } else if (l.tsize != hsize) {
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "losses[%u]: block \"%s\" outputs %s but target \"%s\" has shape %s", i,
+                  l.head->name, ll_shape_format(&l.head->out_shape, a, sizeof a), ls->target,
+                  ll_shape_format(&l.tshape, c, sizeof c));
+      return FALSE;
+    } else if (ls->kind == LL_LOSS_BCE_LOGITS) {
+      l.metric = g_strdup(n_ce++ == 0 ? "accuracy" : NULL);
+    }
+    if (!l.metric && (ls->kind == LL_LOSS_CROSS_ENTROPY || ls->kind == LL_LOSS_BCE_LOGITS))
+      l.metric = g_strdup_printf("%s_accuracy", l.head->name);
+    g_array_append_val(j->losses, l);
+  }
+  return TRUE;
+}
+
+/* Copies a batch into the graph's inputs and the loss targets (device). */
+static void load_batch(Job *j, const LlBatch *batch)
+{
+  g_autoptr(GPtrArray) ins = ll_graph_inputs(j->g);
+  for (guint i = 0; i < ins->len; i++) {
+    LlBlock *b = g_ptr_array_index(ins, i);
+    const char *field = g_hash_table_lookup(j->s->bindings, b->name);
+    float *src = ll_batch_field(batch, field, NULL);
+    j->be->upload(b->out, src, (size_t)batch->n * ll_block_out_size(b));
+  }
+  for (guint i = 0; i < j->losses->len; i++) {
+    Loss *l = &g_array_index(j->losses, Loss, i);
+    float *src = ll_batch_field(batch, l->spec->target, NULL);
+    j->be->upload(l->target, src, (size_t)batch->n * l->tsize);
+  }
+}
+
+/* Runs the losses on the current forward pass; with grad, seeds the heads'
+ * douts. Returns the weighted sum; per-loss values in out (may be NULL). */
+static double run_losses(Job *j, int n, gboolean grad, double *out)
+{
+  for (guint i = 0; i < j->losses->len; i++) {
+    Loss *l = &g_array_index(j->losses, Loss, i);
+    float w = (float)l->spec->weight;
+    float *d = grad ? l->head->dout : NULL;
+    size_t elems = (size_t)n * l->tsize;
+    switch (l->spec->kind) {
+    case LL_LOSS_CROSS_ENTROPY:
+      j->be->cross_entropy(l->head->out, l->target, n, l->classes,
+                           (float)l->spec->label_smoothing, w, &j->loss_dev[i], d);
+      break;
+    case LL_LOSS_BCE_LOGITS: j->be->bce_logits(l->head->out, l->target, elems, w, &j->loss_dev[i], d); break;
+    case LL_LOSS_MSE: j->be->mse(l->head->out, l->target, elems, w, &j->loss_dev[i], d); break;
+    case LL_LOSS_L1: j->be->l1(l->head->out, l->target, elems, w, &j->loss_dev[i], d); break;
+    }
+  }
+  float host[64];
+  guint nl = MIN(j->losses->len, G_N_ELEMENTS(host));
+  j->be->download(host, j->loss_dev, nl);
+  double total = 0.0;
+  for (guint i = 0; i < nl; i++) {
+    total += host[i];
+    if (out)
+      out[i] = host[i];
+  }
+  return total;
+}
+
+/* Counts correct predictions of loss l in this batch. */
+static int64_t count_correct(Job *j, Loss *l, const LlBatch *batch, int64_t *total)
+{
+  const float *target = ll_batch_field(batch, l->spec->target, NULL);
+  int n = batch->n;
+  int64_t ok = 0;
+  if (l->spec->kind == LL_LOSS_CROSS_ENTROPY) {
+    j->be->argmax_rows(l->head->out, n, l->classes, j->argmax_dev);
+    j->be->download(j->host_out, j->argmax_dev, (size_t)n);
+    for (int i = 0; i < n; i++)
+      ok += j->host_out[i] == target[i];
+    *total += n;
+  } else {
+    size_t elems = (size_t)n * l->tsize;
+    j->be->download(j->host_out, l->head->out, elems);
+    for (size_t i = 0; i < elems; i++)
+      ok += (j->host_out[i] > 0.0f) == (target[i] > 0.5f);
+    *total += (int64_t)elems;
+  }
+  return ok;
+}
+
+typedef struct {
+  double loss;
+  double *per_loss;
+  double *accuracy; /* per loss, NAN when it has none */
+} EvalResult;
+
+/* Loss and accuracy over an index list, in eval mode. With ev, also the
+ * analysis payload (confusion matrix, reconstructions, embeddings). */
+static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
+{
+  guint nl = j->losses->len;
+  r->per_loss = g_new0(double, nl);
+  r->accuracy = g_new0(double, nl);
+  r->loss = 0.0;
+  g_autofree int64_t *ok = g_new0(int64_t, nl);
+  g_autofree int64_t *tot = g_new0(int64_t, nl);
+  int64_t seen = 0;
+  Loss *first_ce = NULL;
+  for (guint i = 0; i < nl; i++)
+    if (g_array_index(j->losses, Loss, i).spec->kind == LL_LOSS_CROSS_ENTROPY) {
+      first_ce = &g_array_index(j->losses, Loss, i);
+      break;
+    }
+  Loss *recon = NULL;
+  for (guint i = 0; i < nl; i++) {
+    Loss *l = &g_array_index(j->losses, Loss, i);
+    if (!strcmp(l->spec->target, "x") && l->spec->kind != LL_LOSS_CROSS_ENTROPY)
+      recon = l;
+  }
+  LlBlock *emb = j->s->embedding_block ? ll_graph_find(j->g, j->s->embedding_block) : NULL;
+  if (ev) {
+    if (first_ce) {
+      ev->n_classes = first_ce->classes;
+      ev->confusion = g_new0(int64_t, (size_t)ev->n_classes * ev->n_classes);
+      if (j->train->class_names && !strcmp(first_ce->spec->target, "label"))
+        ev->class_names = g_strdupv(j->train->class_names);
+    }
+    if (recon && j->s->reconstruction_samples > 0) {
+      ev->n_recon = MIN(j->s->reconstruction_samples, (int)idx->len);
+      ev->recon_shape = recon->tshape;
+      ev->recon_input = g_new(float, (size_t)ev->n_recon * recon->tsize);
+      ev->recon_output = g_new(float, (size_t)ev->n_recon * recon->tsize);
+    }
+    if (emb && j->s->embedding_samples > 0) {
+      ev->n_embed = MIN(j->s->embedding_samples, (int)idx->len);
+      ev->embed_dim = (int)ll_block_out_size(emb);
+      ev->embeddings = g_new(float, (size_t)ev->n_embed * ev->embed_dim);
+      ev->embed_labels = g_new0(int, ev->n_embed);
+    }
+  }
+  g_autoptr(LlLoader) loader =
+    ll_loader_new(j->pipe, idx, j->g->batch, FALSE, FALSE, FALSE, j->s->seed);
+  ll_loader_start_epoch(loader, 0);
+  const LlBatch *batch;
+  LlRunCtx ctx = {.be = j->be, .training = FALSE, .seed = j->s->seed};
+  g_autofree double *pl = g_new0(double, nl);
+  while ((batch = ll_loader_next(loader))) {
+    ctx.batch = batch->n;
+    load_batch(j, batch);
+    ll_graph_forward(j->g, &ctx);
+    run_losses(j, batch->n, FALSE, pl);
+    for (guint i = 0; i < nl; i++) {
+      r->per_loss[i] += pl[i] * batch->n;
+      r->loss += pl[i] * batch->n;
+      Loss *l = &g_array_index(j->losses, Loss, i);
+      if (l->metric)
+        ok[i] += count_correct(j, l, batch, &tot[i]);
+    }
+    if (ev && first_ce) {
+      /* count_correct left first_ce's predictions in host_out */
+      Loss *l = first_ce;
+      j->be->argmax_rows(l->head->out, batch->n, l->classes, j->argmax_dev);
+      j->be->download(j->host_out, j->argmax_dev, (size_t)batch->n);
+      const float *t = ll_batch_field(batch, l->spec->target, NULL);
+      for (int i = 0; i < batch->n; i++) {
+        int tr = (int)t[i], pr = (int)j->host_out[i];
+        if (tr >= 0 && tr < ev->n_classes && pr >= 0 && pr < ev->n_classes)
+          ev->confusion[tr * ev->n_classes + pr]++;
+      }
+    }
+    if (ev && ev->n_recon && seen < ev->n_recon) {
+      int take = (int)MIN((int64_t)batch->n, ev->n_recon - seen);
+      const float *x = ll_batch_field(batch, recon->spec->target, NULL);
+      memcpy(ev->recon_input + seen * recon->tsize, x, (size_t)take * recon->tsize * 4);
+      j->be->download(ev->recon_output + seen * recon->tsize, recon->head->out,
+                      (size_t)take * recon->tsize);
+    }
+    if (ev && ev->n_embed && seen < ev->n_embed) {
+      int take = (int)MIN((int64_t)batch->n, ev->n_embed - seen);
+      j->be->download(ev->embeddings + seen * ev->embed_dim, emb->out,
+                      (size_t)take * ev->embed_dim);
+      const float *lab = ll_batch_field(batch, "label", NULL);
+      for (int i = 0; i < take; i++)
+        ev->embed_labels[seen + i] = lab ? (int)lab[i] : 0;
+    }
+    seen += batch->n;
+  }
+  if (seen == 0)
+    return FALSE;
+  r->loss /= (double)seen;
+  for (guint i = 0; i < nl; i++) {
+    r->per_loss[i] /= (double)seen;
+    r->accuracy[i] = tot[i] ? (double)ok[i] / (double)tot[i] : NAN;
+  }
+  if (ev && ev->confusion) {
+    int c = ev->n_classes;
+    ev->precision = g_new0(double, c);
+    ev->recall = g_new0(double, c);
+    ev->f1 = g_new0(double, c);
+    ev->support = g_new0(int64_t, c);
+    for (int k = 0; k < c; k++) {
+      int64_t tp = ev->confusion[k * c + k], col = 0, row = 0;
+      for (int m = 0; m < c; m++) {
+        col += ev->confusion[m * c + k];
+        row += ev->confusion[k * c + m];
+      }
+      ev->support[k] = row;
+      ev->precision[k] = col ? (double)tp / col : 0.0;
+      ev->recall[k] = row ? (double)tp / row : 0.0;
+      double pr = ev->precision[k] + ev->recall[k];
+      ev->f1[k] = pr > 0 ? 2 * ev->precision[k] * ev->recall[k] / pr : 0.0;
+    }
+  }
+  return TRUE;
+}
+
+static void eval_result_clear(EvalResult *r)
+{
+  g_free(r->per_loss);
+  g_free(r->accuracy);
+}
+
+static void add_eval_metrics(Job *j, LlEvent *e, const char *prefix, const EvalResult *r)
+{
+  char name[160];
+  g_snprintf(name, sizeof name, "%s_loss", prefix);
+  event_metric(e, name, r->loss);
+  for (guint i = 0; i < j->losses->len; i++) {
+    Loss *l = &g_array_index(j->losses, Loss, i);
+    if (j->losses->len > 1) {
+      g_snprintf(name, sizeof name, "%s_loss_%s", prefix, l->head->name);
+      event_metric(e, name, r->per_loss[i]);
+    }
+    if (l->metric && !isnan(r->accuracy[i])) {
+      g_snprintf(name, sizeof name, "%s_%s", prefix, l->metric);
+      event_metric(e, name, r->accuracy[i]);
+    }
+  }
+}
+
+/* ---- checkpoints --------------------------------------------------------------------- */
+
+static gboolean save_checkpoint(Job *j, const char *file, int epoch, gboolean with_optimizer,
+                                char **path_out, GError **error)
+{
+  g_autofree char *path = g_build_filename(j->run_dir, file, NULL);
+  g_autoptr(GHashTable) meta = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, g_free);
+  g_hash_table_insert(meta, "format", g_strdup("layerlab-checkpoint"));
+  g_hash_table_insert(meta, "spec_hash", ll_spec_hash(j->s));
+  g_hash_table_insert(meta, "spec", ll_spec_to_json(j->s));
+  g_hash_table_insert(meta, "epoch", g_strdup_printf("%d", epoch));
+  g_hash_table_insert(meta, "step", g_strdup_printf("%" G_GINT64_FORMAT, j->step));
+  g_hash_table_insert(meta, "seed", g_strdup_printf("%" G_GUINT64_FORMAT, j->s->seed));
+  if (j->run_id)
+    g_hash_table_insert(meta, "run_id", g_strdup(j->run_id));
+  g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func((GDestroyNotify)ll_named_tensor_free);
+  if (with_optimizer) {
+    g_hash_table_insert(meta, "optimizer_step",
+                        g_strdup_printf("%" G_GINT64_FORMAT, ll_optimizer_get_step(j->opt)));
+    for (int i = 0; i < ll_optimizer_n_state(j->opt); i++) {
+      LlNamedTensor *nt = g_new0(LlNamedTensor, 1);
+      nt->name = g_strdup_printf("optimizer.%s", ll_optimizer_state_name(j->opt, i));
+      nt->shape = ll_shape_make(1, (int[]){(int)j->g->n_params});
+      nt->data = g_new(float, j->g->n_params);
+      ll_optimizer_state_download(j->opt, i, nt->data);
+      g_ptr_array_add(extra, nt);
+    }
+  }
+  if (!ll_checkpoint_save(path, j->g, meta, extra, error))
+    return FALSE;
+  if (path_out)
+    *path_out = g_steal_pointer(&path);
+  return TRUE;
+}
+
+static char *resolve_checkpoint(Job *j, const char *ref, const char *file, GError **error)
+{
+  if (g_str_has_prefix(ref, "run:") || !g_str_has_suffix(ref, ".safetensors")) {
+    const char *id = g_str_has_prefix(ref, "run:") ? ref + 4 : ref;
+    if (!j->store) {
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "\"%s\": runs can only be named when the run store is open", ref);
+      return NULL;
+    }
+    LlRunInfo *info = NULL;
+    if (!ll_run_store_get(j->store, id, &info, error))
+      return NULL;
+    char *path = g_build_filename(info->dir, file, NULL);
+    ll_run_info_free(info);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS) && !strcmp(file, "best.safetensors")) {
+      g_free(path);
+      return resolve_checkpoint(j, ref, "last.safetensors", error);
+    }
+    return path;
+  }
+  return g_strdup(ref);
+}
+
+static gboolean apply_init_from(Job *j, GError **error)
+{
+  for (guint i = 0; i < j->s->init_from->len; i++) {
+    const LlInitFrom *f = g_ptr_array_index(j->s->init_from, i);
+    if (f->reinit) {
+      log_line(j, "init_from[%u]: keeping the random initialisation (control run)", i);
+      continue;
+    }
+    g_autofree char *path = resolve_checkpoint(j, f->checkpoint, "best.safetensors", error);
+    if (!path)
+      return FALSE;
+    LlLoadOptions lo = {.partial = TRUE, .block_map = f->map};
+    g_autoptr(GHashTable) only = NULL;
+    if (f->blocks) {
+      only = g_hash_table_new(g_str_hash, g_str_equal);
+      for (int k = 0; f->blocks[k]; k++)
+        g_hash_table_add(only, f->blocks[k]);
+      lo.only_blocks = only;
+    }
+    LlLoadReport rep;
+    ll_load_report_init(&rep);
+    if (!ll_checkpoint_load(path, j->g, &lo, &rep, error)) {
+      ll_load_report_clear(&rep);
+      return FALSE;
+    }
+    log_line(j, "init_from %s: loaded %u tensors, %u missing, %u unexpected, %u mismatched", path,
+             rep.loaded ? rep.loaded->len : 0, rep.missing ? rep.missing->len : 0,
+             rep.unexpected ? rep.unexpected->len : 0, rep.mismatched ? rep.mismatched->len : 0);
+    guint loaded = rep.loaded ? rep.loaded->len : 0;
+    ll_load_report_clear(&rep);
+    if (loaded == 0) {
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "training.init_from[%u]: no tensor of %s matches the graph's blocks (use "
+                  "\"map\" when names differ)",
+                  i, path);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean apply_resume(Job *j, GError **error)
+{
+  g_autofree char *path = resolve_checkpoint(j, j->t->resume, "last.safetensors", error);
+  if (!path)
+    return FALSE;
+  LlLoadOptions lo = {.partial = FALSE};
+  LlLoadReport rep;
+  ll_load_report_init(&rep);
+  gboolean ok = ll_checkpoint_load(path, j->g, &lo, &rep, error);
+  ll_load_report_clear(&rep);
+  if (!ok)
+    return FALSE;
+  g_autoptr(GHashTable) meta = NULL;
+  if (!ll_checkpoint_read_metadata(path, &meta, error))
+    return FALSE;
+  const char *ep = g_hash_table_lookup(meta, "epoch"), *st = g_hash_table_lookup(meta, "step"),
+             *ost = g_hash_table_lookup(meta, "optimizer_step");
+  j->start_epoch = ep ? atoi(ep) : 0;
+  j->step = st ? g_ascii_strtoll(st, NULL, 10) : 0;
+  if (!j->opt) {
+    log_line(j, "evaluating %s (trained for %d epochs)", path, j->start_epoch);
+    return TRUE;
+  }
+  for (int i = 0; i < ll_optimizer_n_state(j->opt); i++) {
+    g_autofree char *name = g_strdup_printf("optimizer.%s", ll_optimizer_state_name(j->opt, i));
+    LlShape shape;
+    g_autofree float *data = NULL;
+    GError *terr = NULL;
+    if (!ll_checkpoint_read_tensor(path, name, &shape, &data, &terr)) {
+      log_line(j, "resume: %s has no optimizer state \"%s\"; it starts fresh", path, name);
+      g_error_free(terr);
+      continue;
+    }
+    if (ll_shape_size(&shape) != j->g->n_params) {
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "%s: optimizer state \"%s\" does not fit this graph", path, name);
+      return FALSE;
+    }
+    ll_optimizer_state_upload(j->opt, i, data);
+  }
+  if (ost)
+    ll_optimizer_set_step(j->opt, g_ascii_strtoll(ost, NULL, 10));
+  log_line(j, "resumed from %s after epoch %d (step %" G_GINT64_FORMAT ")", path, j->start_epoch,
+           j->step);
+  return TRUE;
+}
+
+/* ---- setup ---------------------------------------------------------------------------- */
+
+static gboolean job_setup(Job *j, GError **error)
+{
+  LlSpec *s = j->s;
+  j->t0 = now();
+  j->losses = g_array_new(FALSE, TRUE, sizeof(Loss));
+  if (!(j->be = ll_device_backend(s->device, error)))
+    return FALSE;
+  if (j->be == ll_cpu_backend())
+    ll_cpu_set_threads(s->threads > 0 ? s->threads : (int)g_get_num_processors());
+
+  if (!j->t->opts.no_store) {
+    if (!(j->store = ll_run_store_open(j->t->store_root, error)))
+      return FALSE;
+  }
+  if (!ll_dataset_spec_open(&s->dataset, s->seed, &j->train, &j->test, error))
+    return FALSE;
+  GArray *all_idx = NULL;
+  ll_split_indices(j->train->n, s->validation_split, s->seed, &j->train_idx, &j->val_idx);
+  if (!j->test) {
+    /* no separate test set: hold out 10% of what is left for training */
+    GArray *rest = j->train_idx, *tr = NULL, *te = NULL;
+    ll_split_indices(rest->len, 0.1, s->seed + 7, &tr, &te);
+    j->train_idx = g_array_sized_new(FALSE, FALSE, sizeof(guint32), tr->len);
+    j->test_idx = g_array_sized_new(FALSE, FALSE, sizeof(guint32), te->len);
+    for (guint i = 0; i < tr->len; i++)
+      g_array_append_val(j->train_idx, g_array_index(rest, guint32, g_array_index(tr, guint32, i)));
+    for (guint i = 0; i < te->len; i++)
+      g_array_append_val(j->test_idx, g_array_index(rest, guint32, g_array_index(te, guint32, i)));
+    g_array_unref(rest);
+    g_array_unref(tr);
+    g_array_unref(te);
+  }
+  (void)all_idx;
+  if (j->train_idx->len < (guint)s->batch_size) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                "training.batch_size: %d is larger than the %u training samples", s->batch_size,
+                j->train_idx->len);
+    return FALSE;
+  }
+  if (!(j->pipe = ll_pipeline_new(j->train, &s->pipeline, j->train_idx, error)))
+    return FALSE;
+  j->g = s->graph;
+  if (!ll_graph_infer(j->g, error) || !check_bindings(j, error) ||
+      !ll_graph_compile(j->g, j->be, s->batch_size, error))
+    return FALSE;
+  LlRng rng;
+  ll_rng_seed(&rng, s->seed);
+  ll_graph_init_params(j->g, &rng);
+  gboolean eval_only = j->t->opts.eval_only;
+  if (!eval_only && !(j->opt = ll_optimizer_new(j->g, &s->optim, error)))
+    return FALSE;
+  size_t max_out = (size_t)s->batch_size;
+  for (guint i = 0; i < j->losses->len; i++) {
+    Loss *l = &g_array_index(j->losses, Loss, i);
+    l->target = j->be->alloc((size_t)s->batch_size * l->tsize * sizeof(float));
+    max_out = MAX(max_out, (size_t)s->batch_size * ll_block_out_size(l->head));
+    if (!l->target) {
+      g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY, "out of device memory for targets");
+      return FALSE;
+    }
+  }
+  j->loss_dev = j->be->alloc(64 * sizeof(float));
+  j->argmax_dev = j->be->alloc((size_t)s->batch_size * sizeof(float));
+  j->host_out = g_new(float, max_out);
+
+  if (j->store && !eval_only) {
+    LlRunInfo info = {0};
+    g_autofree char *spec_json = ll_spec_to_json(s);
+    g_autofree char *hash = ll_spec_hash(s);
+    g_autofree char *fp = ll_dataset_fingerprint(j->train);
+    info.name = s->name;
+    info.spec_hash = hash;
+    info.spec_json = spec_json;
+    info.seed = s->seed;
+    info.dataset_fingerprint = fp;
+    info.device = (char *)j->be->device_name;
+    info.status = LL_RUN_RUNNING;
+    info.params_count = (gint64)ll_graph_param_count(j->g);
+    g_autofree char *hp = g_strdup_printf(
+      "{\"epochs\": %d, \"batch_size\": %d, \"optimizer\": \"%s\", \"lr\": %g, "
+      "\"weight_decay\": %g}",
+      s->epochs, s->batch_size, ll_optim_kind_name(s->optim.kind), s->optim.lr,
+      s->optim.weight_decay);
+    info.hyperparams_json = hp;
+    if (!ll_run_store_create_run(j->store, &info, &j->run_id, &j->run_dir, error))
+      return FALSE;
+  } else if (!eval_only) {
+    j->run_dir = g_dir_make_tmp("layerlab-run-XXXXXX", error);
+    if (!j->run_dir)
+      return FALSE;
+  }
+  if (!eval_only && !apply_init_from(j, error))
+    return FALSE;
+  if (j->t->resume && !apply_resume(j, error))
+    return FALSE;
+  j->train_loader = ll_loader_new(j->pipe, j->train_idx, s->batch_size, TRUE, TRUE, TRUE,
+                                  s->seed);
+  LlEvent *e = event_new(LL_EVENT_STARTED);
+  e->epochs = s->epochs;
+  e->steps_per_epoch = ll_loader_batches_per_epoch(j->train_loader);
+  g_autofree char *fields = ll_pipeline_field_list(j->pipe);
+  e->message = g_strdup_printf("%s on %s: %u train, %u validation, %u test samples of %s; %zu "
+                               "parameters",
+                               s->name, j->be->device_name, j->train_idx->len, j->val_idx->len,
+                               j->test ? j->test->n : j->test_idx->len, j->train->name,
+                               ll_graph_param_count(j->g));
+  e->checkpoint = g_strdup(j->run_dir);
+  publish(j, e);
+  return TRUE;
+}
+
+static void job_clear(Job *j)
+{
+  if (j->train_loader)
+    ll_loader_free(j->train_loader);
+  if (j->opt)
+    ll_optimizer_free(j->opt);
+  if (j->losses) {
+    for (guint i = 0; i < j->losses->len; i++) {
+      Loss *l = &g_array_index(j->losses, Loss, i);
+      if (l->target)
+        j->be->free(l->target);
+      g_free(l->metric);
+    }
+    g_array_unref(j->losses);
+  }
+  if (j->loss_dev)
+    j->be->free(j->loss_dev);
+  if (j->argmax_dev)
+    j->be->free(j->argmax_dev);
+  g_free(j->host_out);
+  if (j->pipe)
+    ll_pipeline_free(j->pipe);
+  if (j->train_idx)
+    g_array_unref(j->train_idx);
+  if (j->val_idx)
+    g_array_unref(j->val_idx);
+  if (j->test_idx)
+    g_array_unref(j->test_idx);
+  ll_dataset_free(j->train);
+  ll_dataset_free(j->test);
+  if (j->store)
+    ll_run_store_close(j->store);
+  g_free(j->run_id);
+  g_free(j->run_dir);
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+static gboolean wait_if_paused(LlTrainer *t)
+{
+  g_mutex_lock(&t->lock);
+  while (g_atomic_int_get(&t->pause) && !g_atomic_int_get(&t->stop))
+    g_cond_wait_until(&t->cond, &t->lock, g_get_monotonic_time() + 100 * G_TIME_SPAN_MILLISECOND);
+  g_mutex_unlock(&t->lock);
+  return !g_atomic_int_get(&t->stop);
+}
+
+static gboolean metric_better(const char *metric, double v, double best, double min_delta)
+{
+  if (isnan(best))
+    return !isnan(v);
+  if (strstr(metric, "accuracy"))
+    return v > best + min_delta;
+  return v < best - min_delta;
+}
+
+typedef enum { RUN_FINISHED, RUN_STOPPED, RUN_FAILED } RunEnd;
+
+static RunEnd job_train(Job *j, GError **error)
+{
+  LlSpec *s = j->s;
+  LlTrainer *t = j->t;
+  int spe = ll_loader_batches_per_epoch(j->train_loader);
+  int64_t total_steps = (int64_t)spe * s->epochs;
+  double best = NAN;
+  int bad_epochs = 0;
+  size_t state_floats = j->g->n_params + j->g->n_buffers;
+  g_autofree float *best_state = NULL;
+  guint nl = j->losses->len;
+  g_autofree double *pl = g_new0(double, nl);
+  j->t0 = now();
+  j->epochs_done = j->start_epoch;
+  for (int epoch = j->start_epoch + 1; epoch <= s->epochs; epoch++) {
+    ll_loader_start_epoch(j->train_loader, epoch);
+    double ep_t0 = now(), ep_loss = 0.0, acc_loss = 0.0, last_pub = 0.0;
+    int64_t ep_n = 0, acc_steps = 0, ok = 0, tot = 0;
+    const LlBatch *batch;
+    Loss *acc_loss_head = NULL;
+    for (guint i = 0; i < nl; i++)
+      if (g_array_index(j->losses, Loss, i).metric) {
+        acc_loss_head = &g_array_index(j->losses, Loss, i);
+        break;
+      }
+    while ((batch = ll_loader_next(j->train_loader))) {
+      if (!wait_if_paused(t))
+        return RUN_STOPPED;
+      j->step++;
+      double lr = ll_schedule_lr(&s->schedule, s->optim.lr, j->step - 1, spe, total_steps);
+      LlRunCtx ctx = {.be = j->be, .batch = batch->n, .training = TRUE, .seed = s->seed,
+                      .step = (uint64_t)j->step};
+      load_batch(j, batch);
+      ll_graph_forward(j->g, &ctx);
+      ll_graph_zero_grads(j->g, &ctx);
+      double loss = run_losses(j, batch->n, TRUE, NULL);
+      if (!isfinite(loss)) {
+        g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                    "the loss became %s at epoch %d, step %" G_GINT64_FORMAT
+                    ": training diverged. The learning rate (%g) is probably too high: lower it, "
+                    "or enable gradient clipping (training.clip_norm)",
+                    isnan(loss) ? "NaN" : "infinite", epoch, j->step, lr);
+        return RUN_FAILED;
+      }
+      if (acc_loss_head)
+        ok += count_correct(j, acc_loss_head, batch, &tot);
+      ll_graph_backward(j->g, &ctx);
+      /* ll_optimizer_step clips the gradients itself when clip_norm > 0 */
+      ll_optimizer_step(j->opt, (float)lr);
+      ep_loss += loss * batch->n;
+      ep_n += batch->n;
+      acc_loss += loss;
+      acc_steps++;
+      j->images += batch->n;
+      double tnow = now();
+      if (tnow - last_pub > 0.05 || ep_n >= (int64_t)spe * s->batch_size) {
+        LlEvent *e = event_new(LL_EVENT_BATCH);
+        e->epoch = epoch;
+        e->epochs = s->epochs;
+        e->step = j->step;
+        e->steps_per_epoch = spe;
+        e->loss = acc_loss / (double)acc_steps;
+        e->lr = lr;
+        e->elapsed = tnow - j->t0;
+        double per_step = (tnow - ep_t0) / (double)(ep_n / batch->capacity + 1);
+        e->images_per_second = ep_n / MAX(tnow - ep_t0, 1e-9);
+        e->eta = per_step * (double)(total_steps - j->step);
+        publish(j, e);
+        acc_loss = 0.0;
+        acc_steps = 0;
+        last_pub = tnow;
+      }
+      if (g_atomic_int_compare_and_exchange(&t->snapshot, 1, 0)) {
+        g_autofree char *p = NULL;
+        GError *serr = NULL;
+        if (save_checkpoint(j, "snapshot.safetensors", epoch - 1, TRUE, &p, &serr))
+          log_line(j, "snapshot written to %s", p);
+        else {
+          log_line(j, "snapshot failed: %s", serr->message);
+          g_error_free(serr);
+        }
+      }
+    }
+    double ep_time = now() - ep_t0;
+    j->train_seconds += ep_time;
+    j->epochs_done = epoch;
+    LlEvent *e = event_new(LL_EVENT_EPOCH);
+    e->epoch = epoch;
+    e->epochs = s->epochs;
+    e->step = j->step;
+    e->steps_per_epoch = spe;
+    event_metric(e, "train_loss", ep_loss / (double)MAX(ep_n, 1));
+    if (tot)
+      event_metric(e, "train_accuracy", (double)ok / (double)tot);
+    EvalResult vr = {0};
+    if (j->val_idx->len && evaluate(j, j->val_idx, &vr, NULL))
+      add_eval_metrics(j, e, "val", &vr);
+    eval_result_clear(&vr);
+    e->images_per_second = (double)ep_n / MAX(ep_time, 1e-9);
+    e->elapsed = now() - j->t0;
+    e->eta = (now() - j->t0) / (epoch - j->start_epoch) * (s->epochs - epoch);
+    /* early stopping and best weights */
+    double v = ll_event_metric(e, s->es_metric);
+    gboolean improved = metric_better(s->es_metric, v, best, s->early_stopping ? s->es_min_delta : 0);
+    if (improved) {
+      best = v;
+      bad_epochs = 0;
+      if (!best_state)
+        best_state = g_new(float, state_floats);
+      j->be->download(best_state, j->g->params, state_floats);
+      GError *serr = NULL;
+      if (!save_checkpoint(j, "best.safetensors", epoch, FALSE, NULL, &serr)) {
+        log_line(j, "could not write the best checkpoint: %s", serr->message);
+        g_error_free(serr);
+      }
+    } else {
+      bad_epochs++;
+    }
+    if (s->checkpoint_every > 0 && (epoch % s->checkpoint_every == 0 || epoch == s->epochs)) {
+      GError *serr = NULL;
+      if (!save_checkpoint(j, "last.safetensors", epoch, TRUE, NULL, &serr)) {
+        log_line(j, "could not write the checkpoint: %s", serr->message);
+        g_error_free(serr);
+      }
+    }
+    if (j->store) {
+      g_autofree char *line = ll_event_to_json(e);
+      ll_run_store_append_metrics_line(j->run_dir, line, NULL);
+    }
+    publish(j, e);
+    if (s->early_stopping && bad_epochs >= s->es_patience) {
+      log_line(j, "early stopping after epoch %d: %s has not improved for %d epochs (best %.5g)",
+               epoch, s->es_metric, bad_epochs, best);
+      break;
+    }
+    if (g_atomic_int_get(&t->stop))
+      return RUN_STOPPED;
+  }
+  if (best_state && s->early_stopping && s->es_restore_best) {
+    j->be->upload(j->g->params, best_state, state_floats);
+    log_line(j, "restored the weights of the best epoch (%s %.5g)", s->es_metric, best);
+  }
+  return RUN_FINISHED;
+}
+
+static gpointer trainer_thread(gpointer data)
+{
+  LlTrainer *t = data;
+  Job j = {.t = t, .s = t->spec};
+  GError *error = NULL;
+  RunEnd end = RUN_FAILED;
+  if (job_setup(&j, &error))
+    end = t->opts.eval_only ? RUN_FINISHED : job_train(&j, &error);
+  if (end == RUN_FINISHED) {
+    LlEvent *ev = event_new(LL_EVENT_EVAL);
+    GArray *test_idx = j.test_idx;
+    g_autoptr(GArray) all = NULL;
+    LlPipeline *test_pipe = j.pipe;
+    g_autoptr(LlPipeline) own_pipe = NULL;
+    if (j.test) {
+      /* the test set uses the training set's normalisation statistics */
+      own_pipe = ll_pipeline_new_like(j.pipe, j.test, &error);
+      test_pipe = own_pipe;
+      all = g_array_sized_new(FALSE, FALSE, sizeof(guint32), j.test->n);
+      for (guint32 i = 0; i < j.test->n; i++)
+        g_array_append_val(all, i);
+      test_idx = all;
+    }
+    EvalResult tr = {0};
+    LlEvent *fin = event_new(LL_EVENT_FINISHED);
+    if (test_pipe) {
+      LlPipeline *keep = j.pipe;
+      j.pipe = test_pipe;
+      if (evaluate(&j, test_idx, &tr, ev))
+        add_eval_metrics(&j, fin, "test", &tr);
+      j.pipe = keep;
+    }
+    eval_result_clear(&tr);
+    g_autofree char *ckpt = NULL;
+    GError *serr = NULL;
+    if (t->opts.eval_only)
+      ckpt = g_strdup(t->resume);
+    else if (!save_checkpoint(&j, "final.safetensors", j.s->epochs, FALSE, &ckpt, &serr)) {
+      log_line(&j, "could not write the final checkpoint: %s", serr->message);
+      g_error_free(serr);
+    }
+    publish(&j, ev);
+    fin->checkpoint = g_strdup(ckpt);
+    fin->images_per_second = j.images / MAX(j.train_seconds, 1e-9);
+    fin->elapsed = now() - j.t0;
+    if (j.store && j.run_id) {
+      g_autofree char *line = ll_event_to_json(fin);
+      ll_run_store_set_metrics(j.store, j.run_id, line, NULL);
+      if (ckpt)
+        ll_run_store_set_checkpoint(j.store, j.run_id, ckpt, NULL);
+      ll_run_store_update_status(j.store, j.run_id, LL_RUN_FINISHED, NULL, NULL);
+    }
+    publish(&j, fin);
+  } else if (end == RUN_STOPPED) {
+    LlEvent *e = event_new(LL_EVENT_STOPPED);
+    GError *serr = NULL;
+    char *p = NULL;
+    if (j.g && j.opt && save_checkpoint(&j, "last.safetensors", j.epochs_done, TRUE, &p, &serr))
+      e->checkpoint = p;
+    else if (serr)
+      g_error_free(serr);
+    e->message = g_strdup("stopped by the user");
+    if (j.store)
+      ll_run_store_update_status(j.store, j.run_id, LL_RUN_STOPPED, NULL, NULL);
+    publish(&j, e);
+  } else {
+    LlEvent *e = event_new(LL_EVENT_FAILED);
+    e->message = g_strdup(error ? error->message : "unknown error");
+    if (j.store && j.run_id)
+      ll_run_store_update_status(j.store, j.run_id, LL_RUN_FAILED, e->message, NULL);
+    publish(&j, e);
+  }
+  g_clear_error(&error);
+  j.g = NULL; /* owned by the spec */
+  job_clear(&j);
+  g_atomic_int_set(&t->running, 0);
+  return NULL;
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+LlTrainer *ll_trainer_new(const LlSpec *spec, const LlTrainOptions *opts)
+{
+  LlTrainer *t = g_new0(LlTrainer, 1);
+  /* a private deep copy: saving and re-reading is the one exact copy we have */
+  g_autofree char *json = ll_spec_to_json(spec);
+  t->spec = ll_spec_load_data(json, -1, "spec", NULL);
+  g_assert(t->spec);
+  for (guint i = 0; i < spec->graph->blocks->len; i++) {
+    LlBlock *src = g_ptr_array_index(spec->graph->blocks, i);
+    ll_graph_find(t->spec->graph, src->name)->frozen = src->frozen;
+  }
+  if (opts)
+    t->opts = *opts;
+  t->spec_path = g_strdup(t->opts.spec_path);
+  t->device = g_strdup(t->opts.device);
+  t->resume = g_strdup(t->opts.resume);
+  t->store_root = g_strdup(t->opts.store_root);
+  if (t->opts.epochs > 0)
+    t->spec->epochs = t->opts.epochs;
+  if (t->opts.batch_size > 0)
+    t->spec->batch_size = t->opts.batch_size;
+  if (t->opts.seed >= 0 && opts)
+    t->spec->seed = (uint64_t)t->opts.seed;
+  if (t->device) {
+    g_free(t->spec->device);
+    t->spec->device = g_strdup(t->device);
+  }
+  t->events = g_async_queue_new_full((GDestroyNotify)ll_event_free);
+  g_mutex_init(&t->lock);
+  g_cond_init(&t->cond);
+  return t;
+}
+
+gboolean ll_trainer_start(LlTrainer *t, GError **error)
+{
+  g_return_val_if_fail(!t->thread, FALSE);
+  g_atomic_int_set(&t->running, 1);
+  t->thread = g_thread_try_new("ll-trainer", trainer_thread, t, error);
+  if (!t->thread)
+    g_atomic_int_set(&t->running, 0);
+  return t->thread != NULL;
+}
+
+LlEvent *ll_trainer_pop(LlTrainer *t, guint64 timeout_us)
+{
+  if (timeout_us == 0)
+    return g_async_queue_try_pop(t->events);
+  return g_async_queue_timeout_pop(t->events, timeout_us);
+}
+
+void ll_trainer_pause(LlTrainer *t) { g_atomic_int_set(&t->pause, 1); }
+
+void ll_trainer_resume(LlTrainer *t)
+{
+  g_atomic_int_set(&t->pause, 0);
+  g_mutex_lock(&t->lock);
+  g_cond_broadcast(&t->cond);
+  g_mutex_unlock(&t->lock);
+}
+
+void ll_trainer_stop(LlTrainer *t)
+{
+  g_atomic_int_set(&t->stop, 1);
+  ll_trainer_resume(t);
+}
+
+void ll_trainer_snapshot(LlTrainer *t) { g_atomic_int_set(&t->snapshot, 1); }
+
+gboolean ll_trainer_is_running(LlTrainer *t) { return g_atomic_int_get(&t->running); }
+
+void ll_trainer_join(LlTrainer *t)
+{
+  if (t->thread) {
+    g_thread_join(t->thread);
+    t->thread = NULL;
+  }
+}
+
+void ll_trainer_free(LlTrainer *t)
+{
+  if (!t)
+    return;
+  ll_trainer_stop(t);
+  ll_trainer_join(t);
+  g_async_queue_unref(t->events);
+  g_mutex_clear(&t->lock);
+  g_cond_clear(&t->cond);
+  ll_spec_free(t->spec);
+  g_free(t->spec_path);
+  g_free(t->device);
+  g_free(t->resume);
+  g_free(t->store_root);
+  g_free(t);
+}

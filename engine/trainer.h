@@ -1,0 +1,99 @@
+/* trainer.h: one training job on its own thread.
+ *
+ * The trainer owns its graph, data and optimizer; nobody else touches them
+ * while it runs. It publishes LlEvents into a queue that the window drains
+ * on its frame clock and the CLI drains by printing. Control (pause, resume,
+ * stop, snapshot) is by atomics, safe from any thread. */
+#pragma once
+
+#include "run-store.h"
+#include "spec.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LL_EVENT_STARTED,  /* run_id, message: device and data summary */
+  LL_EVENT_BATCH,    /* epoch, step, loss (mean since the last batch event), lr */
+  LL_EVENT_EPOCH,    /* epoch, metrics (train_loss, val_loss, val_accuracy, ...), ips, elapsed */
+  LL_EVENT_EVAL,     /* the analysis payload of an evaluation on the test set */
+  LL_EVENT_LOG,      /* message */
+  LL_EVENT_FINISHED, /* metrics (test_loss, test_accuracy, ...), checkpoint */
+  LL_EVENT_FAILED,   /* message */
+  LL_EVENT_STOPPED,  /* stopped by the user; checkpoint */
+} LlEventKind;
+
+typedef struct {
+  char *name;
+  double value;
+} LlMetric;
+
+typedef struct {
+  LlEventKind kind;
+  char *run_id;
+  int epoch;               /* 1-based */
+  int epochs;
+  int64_t step;            /* global, 1-based */
+  int steps_per_epoch;
+  double loss, lr;
+  double images_per_second;
+  double elapsed;          /* seconds since the run started */
+  double eta;              /* seconds left, estimated */
+  GArray *metrics;         /* LlMetric */
+  char *message;
+  char *checkpoint;
+
+  /* LL_EVENT_EVAL */
+  int n_classes;
+  char **class_names;      /* may be NULL */
+  int64_t *confusion;      /* n_classes x n_classes, row = true class */
+  double *precision, *recall, *f1; /* per class */
+  int64_t *support;
+  int n_recon;             /* reconstruction samples */
+  LlShape recon_shape;
+  float *recon_input, *recon_output; /* n_recon x size */
+  int n_embed, embed_dim;  /* embeddings of record.embedding_block */
+  float *embeddings;       /* n_embed x embed_dim */
+  int *embed_labels;
+} LlEvent;
+
+void ll_event_free(LlEvent *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlEvent, ll_event_free)
+/* The metric's value, or NAN. */
+double ll_event_metric(const LlEvent *e, const char *name);
+/* {"event":"epoch","epoch":1,...} on one line, without a newline. */
+char *ll_event_to_json(const LlEvent *e);
+
+typedef struct LlTrainer LlTrainer;
+
+typedef struct {
+  const char *spec_path;   /* for the run record (may be NULL) */
+  int epochs, batch_size;  /* > 0 overrides the spec */
+  int64_t seed;            /* >= 0 overrides the spec */
+  const char *device;      /* overrides the spec */
+  const char *resume;      /* run id or checkpoint path */
+  const char *store_root;  /* NULL: the XDG data dir */
+  gboolean no_store;       /* do not record the run (tests) */
+  gboolean eval_only;      /* load `resume`'s weights, evaluate the test set, train nothing */
+} LlTrainOptions;
+
+/* Takes a copy of the spec. Nothing runs until ll_trainer_start. */
+LlTrainer *ll_trainer_new(const LlSpec *spec, const LlTrainOptions *opts);
+void ll_trainer_free(LlTrainer *t); /* stops and joins the thread */
+gboolean ll_trainer_start(LlTrainer *t, GError **error);
+/* The next event, waiting up to timeout_us (0: do not wait); NULL if none. */
+LlEvent *ll_trainer_pop(LlTrainer *t, guint64 timeout_us);
+void ll_trainer_pause(LlTrainer *t);
+void ll_trainer_resume(LlTrainer *t);
+void ll_trainer_stop(LlTrainer *t);
+/* Writes a checkpoint at the next step boundary. */
+void ll_trainer_snapshot(LlTrainer *t);
+gboolean ll_trainer_is_running(LlTrainer *t);
+/* Waits for the thread to end. */
+void ll_trainer_join(LlTrainer *t);
+
+/* Lists the devices this build can use: "cpu: 2 threads", "cuda:0: NVIDIA H100". */
+GPtrArray *ll_devices_list(void);
+/* Picks a backend for "auto", "cpu", "cuda", "cuda:N". */
+const LlBackend *ll_device_backend(const char *device, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,54 @@
+#!/bin/sh
+# setup.sh: installs what a fresh Debian 12 machine lacks, builds LayerLab,
+# and runs it (`./setup.sh`) or its whole test suite (`./setup.sh test`).
+# Idempotent: run it again after a pull.
+set -eu
+cd "$(dirname "$0")"
+
+mode=${1:-run}
+case "$mode" in
+  run|test) ;;
+  *) echo "usage: ./setup.sh [run|test]" >&2; exit 2 ;;
+esac
+
+packages="gcc meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libopenblas-dev
+  libsqlite3-dev zlib1g-dev libpng-dev libjpeg-dev libgtk-4-dev libepoxy-dev libcairo2-dev
+  dataset-fashion-mnist desktop-file-utils appstream"
+[ "$mode" = test ] && packages="$packages xvfb xauth"
+
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "setup: installing$missing"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+  else
+    echo "setup: these Debian packages are missing; install them as root, then run this again:"
+    echo "  sudo apt-get install$missing"
+    exit 1
+  fi
+fi
+
+if [ ! -f build/build.ninja ]; then
+  meson setup build -Dbuildtype=debugoptimized
+fi
+ninja -C build
+
+if [ "$mode" = test ]; then
+  exec meson test -C build --print-errorlogs --num-processes 2
+fi
+
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x build/app/layerlab ]; then
+  exec build/app/layerlab
+fi
+cat <<MSG
+LayerLab is built. This machine has no display, so the window cannot open.
+Headless, the same engine runs from the command line:
+  build/app/layerlab train resources/presets/fmnist-ann.json
+  build/app/layerlab summary resources/presets/tiny-cnn.json
+  build/app/layerlab help
+or open the window on a virtual display: xvfb-run -a build/app/layerlab
+MSG

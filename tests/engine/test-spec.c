@@ -1,0 +1,218 @@
+/* Spec files: presets load and round-trip exactly; malformed specs give
+ * errors with a location and the block or field at fault. */
+#include <string.h>
+
+#include "spec.h"
+#include "summary.h"
+
+static char *preset_path(const char *name)
+{
+  return g_test_build_filename(G_TEST_DIST, "..", "resources", "presets", name, NULL);
+}
+
+static void test_presets_round_trip(void)
+{
+  const char *names[] = {"tiny-cnn.json", "fmnist-ann.json", "fmnist-cnn.json",
+                         "ae-pretrain.json"};
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+    g_autofree char *path = preset_path(names[i]);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LlSpec) s = ll_spec_load_file(path, &error);
+    g_assert_no_error(error);
+    g_autofree char *a = ll_spec_to_json(s);
+    g_autoptr(LlSpec) s2 = ll_spec_load_data(a, -1, "saved", &error);
+    g_assert_no_error(error);
+    g_autofree char *b = ll_spec_to_json(s2);
+    g_assert_cmpstr(a, ==, b);
+    g_assert_cmpuint(ll_graph_param_count(s->graph), ==, ll_graph_param_count(s2->graph));
+    g_assert_cmpint(s->epochs, ==, s2->epochs);
+    g_assert_cmpfloat(s->optim.lr, ==, s2->optim.lr);
+    /* a file saved and re-read keeps the same hash */
+    g_autofree char *h1 = ll_spec_hash(s), *h2 = ll_spec_hash(s2);
+    g_assert_cmpstr(h1, ==, h2);
+  }
+}
+
+/* Parameter counts of the same architectures in PyTorch (printed by
+ * tests/bench/torch-param-counts.py with Debian's python3-torch 1.13). */
+static void test_param_counts_match_pytorch(void)
+{
+  struct {
+    const char *file;
+    size_t torch_params;
+  } cases[] = {{"tiny-cnn.json", 7426}, {"fmnist-ann.json", 235914},
+               {"fmnist-cnn.json", 207018}, {"ae-pretrain.json", 111521}};
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *path = preset_path(cases[i].file);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LlSpec) s = ll_spec_load_file(path, &error);
+    g_assert_no_error(error);
+    g_autoptr(LlSummary) sum = ll_summary_new(s->graph);
+    g_test_message("%s: %zu params", cases[i].file, sum->total_params);
+    g_assert_cmpuint(sum->total_params, ==, cases[i].torch_params);
+  }
+}
+
+static void test_summary_tiny_cnn(void)
+{
+  g_autofree char *path = preset_path("tiny-cnn.json");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) s = ll_spec_load_file(path, &error);
+  g_assert_no_error(error);
+  g_autoptr(LlSummary) sum = ll_summary_new(s->graph);
+  g_autofree char *json = ll_summary_format_json(sum);
+  g_autoptr(JsonNode) root = json_from_string(json, &error);
+  g_assert_no_error(error);
+  JsonObject *o = json_node_get_object(root);
+  g_assert_cmpint(json_object_get_int_member(o, "total_params"), ==, 7426);
+  g_assert_cmpint(json_object_get_int_member(o, "total_flops"), >, 0);
+  JsonArray *blocks = json_object_get_array_member(o, "blocks");
+  JsonObject *gap = NULL;
+  for (guint i = 0; i < json_array_get_length(blocks); i++) {
+    JsonObject *b = json_array_get_object_element(blocks, i);
+    if (!strcmp(json_object_get_string_member(b, "name"), "conv2")) {
+      /* two 3x3 convs: receptive field 5, output 24x24 */
+      g_assert_cmpint(json_object_get_int_member(b, "receptive_field"), ==, 5);
+      JsonArray *shape = json_object_get_array_member(b, "output_shape");
+      g_assert_cmpint(json_array_get_int_element(shape, 0), ==, 16);
+      g_assert_cmpint(json_array_get_int_element(shape, 1), ==, 24);
+    }
+    if (!strcmp(json_object_get_string_member(b, "name"), "gap"))
+      gap = b;
+  }
+  g_assert_nonnull(gap);
+  g_assert_true(json_object_get_null_member(gap, "receptive_field"));
+}
+
+/* A malformed spec and what its error must say. */
+typedef struct {
+  const char *name;
+  const char *text;
+  LlSpecError code;
+  const char *expect[3]; /* substrings of the message */
+} BadSpec;
+
+#define HEAD "{\"format\": \"layerlab-spec\", \"version\": 1,\n \"graph\": {\"blocks\": [\n"
+#define INPUT "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 8, 8]}},\n"
+#define INPUT_LAST "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 8, 8]}}\n"
+#define TAIL "]}}\n"
+
+static const BadSpec bad_specs[] = {
+  {"cycle",
+   HEAD INPUT "  {\"name\": \"a\", \"type\": \"Add\", \"inputs\": [\"x\", \"b\"]},\n"
+              "  {\"name\": \"b\", \"type\": \"ReLU\", \"inputs\": [\"a\"]}\n" TAIL,
+   LL_SPEC_ERROR_GRAPH,
+   {"cycle", "\"a\"", ":4:"}},
+  {"unconnected",
+   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\"}\n" TAIL, LL_SPEC_ERROR_GRAPH,
+   {"block \"fc\"", "not connected", ":4:"}},
+  {"unknown-input",
+   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"nope\"]}\n" TAIL,
+   LL_SPEC_ERROR_GRAPH,
+   {"block \"fc\"", "\"nope\"", ":4:"}},
+  {"shape-mismatch",
+   HEAD INPUT "  {\"name\": \"y\", \"type\": \"Input\", \"props\": {\"shape\": [2, 8, 8]}},\n"
+              "  {\"name\": \"s\", \"type\": \"Add\", \"inputs\": [\"x\", \"y\"]}\n" TAIL,
+   LL_SPEC_ERROR_GRAPH,
+   {"block \"s\"", "(2, 8, 8)", ":5:"}},
+  {"kernel-too-large",
+   HEAD "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 4, 4]}},\n"
+        "  {\"name\": \"conv3\", \"type\": \"Conv2d\", \"inputs\": [\"x\"],\n"
+        "   \"props\": {\"kernel\": 5}}\n" TAIL,
+   LL_SPEC_ERROR_GRAPH,
+   {"block \"conv3\"", "kernel 5x5 is larger than its 4x4 input", ":4:"}},
+  {"zero-size",
+   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
+              "   \"props\": {\"out_features\": 0}}\n" TAIL,
+   LL_SPEC_ERROR_VALUE,
+   {"block \"fc\"", "out_features", ":5:"}},
+  {"negative-size",
+   HEAD "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, -8, 8]}}\n" TAIL,
+   LL_SPEC_ERROR_VALUE,
+   {"block \"x\"", "shape", ":3:"}},
+  {"unknown-block",
+   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Lineer\", \"inputs\": [\"x\"]}\n" TAIL,
+   LL_SPEC_ERROR_UNKNOWN,
+   {"block \"fc\"", "unknown block type \"Lineer\"", ":4:"}},
+  {"unknown-property",
+   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
+              "   \"props\": {\"out_featurs\": 3}}\n" TAIL,
+   LL_SPEC_ERROR_UNKNOWN,
+   {"block \"fc\"", "unknown property \"out_featurs\"", ":5:"}},
+  {"wrong-json-type",
+   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
+              "   \"props\": {\"out_features\": \"ten\"}}\n" TAIL,
+   LL_SPEC_ERROR_TYPE,
+   {"block \"fc\"", "expected an integer, got a string", ":5:"}},
+  {"wrong-field-type",
+   "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
+   " \"training\": {\"epochs\": \"many\"}}\n",
+   LL_SPEC_ERROR_TYPE,
+   {"training.epochs", "expected an integer", ":3:"}},
+  {"truncated", HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Lin", LL_SPEC_ERROR_SYNTAX,
+   {"bad.json:", ":4:", ""}},
+  {"empty", "", LL_SPEC_ERROR_SYNTAX, {"bad.json", "", ""}},
+  {"not-an-object", "[1, 2]", LL_SPEC_ERROR_TYPE, {"bad.json:1:1", "object", ""}},
+  {"wrong-format", "{\"format\": \"other\", \"graph\": {}}", LL_SPEC_ERROR_VERSION,
+   {"layerlab-spec", "", ""}},
+  {"unknown-field",
+   "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
+   " \"trainig\": {}}\n",
+   LL_SPEC_ERROR_UNKNOWN,
+   {"unknown field \"trainig\"", ":3:", ""}},
+  {"loss-unknown-block",
+   "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
+   " \"losses\": [{\"output\": \"head\", \"type\": \"mse\"}]}\n",
+   LL_SPEC_ERROR_VALUE,
+   {"losses[0].output", "\"head\"", ""}},
+  {"bad-choice",
+   HEAD INPUT "  {\"name\": \"r\", \"type\": \"RNN\", \"inputs\": [\"x\"],\n"
+              "   \"props\": {\"nonlinearity\": \"cube\"}}\n" TAIL,
+   LL_SPEC_ERROR_VALUE,
+   {"block \"r\"", "\"cube\" is not one of", ":5:"}},
+};
+
+static void check_bad_spec(gconstpointer data)
+{
+  const BadSpec *b = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) s = ll_spec_load_data(b->text, -1, "bad.json", &error);
+  g_assert_null(s);
+  g_assert_nonnull(error);
+  g_test_message("%s: %s", b->name, error->message);
+  g_assert_error(error, LL_SPEC_ERROR, (gint)b->code);
+  g_assert_true(g_str_has_prefix(error->message, "bad.json"));
+  for (int i = 0; i < 3; i++)
+    if (b->expect[i] && *b->expect[i] && !strstr(error->message, b->expect[i])) {
+      g_test_message("missing \"%s\" in: %s", b->expect[i], error->message);
+      g_test_fail();
+    }
+}
+
+/* Every prefix of a valid spec is either valid or an error, never a crash. */
+static void test_truncations(void)
+{
+  g_autofree char *path = preset_path("tiny-cnn.json");
+  g_autofree char *text = NULL;
+  gsize len;
+  g_assert_true(g_file_get_contents(path, &text, &len, NULL));
+  for (gsize cut = 0; cut < len; cut += 7) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LlSpec) s = ll_spec_load_data(text, (gssize)cut, "cut.json", &error);
+    g_assert_true(s == NULL && error != NULL);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/engine/spec/presets-round-trip", test_presets_round_trip);
+  g_test_add_func("/engine/spec/param-counts-match-pytorch", test_param_counts_match_pytorch);
+  g_test_add_func("/engine/spec/summary-tiny-cnn", test_summary_tiny_cnn);
+  g_test_add_func("/engine/spec/truncations", test_truncations);
+  for (guint i = 0; i < G_N_ELEMENTS(bad_specs); i++) {
+    g_autofree char *p = g_strdup_printf("/engine/spec/malformed/%s", bad_specs[i].name);
+    g_test_add_data_func(p, &bad_specs[i], check_bad_spec);
+  }
+  return g_test_run();
+}
