@@ -120,7 +120,9 @@ int ll_cli_blocks(int argc, char **argv)
       const LlPropDesc *p = &d->props[k];
       g_autofree char *def = default_text(p);
       g_autofree char *range = NULL;
-      if (p->type == LL_PROP_INT || p->type == LL_PROP_FLOAT)
+      if (p->type == LL_PROP_INT)
+        range = g_strdup_printf(" [%.0f, %.0f]", p->min, p->max);
+      else if (p->type == LL_PROP_FLOAT)
         range = g_strdup_printf(" [%g, %g]", p->min, p->max);
       else if (p->type == LL_PROP_CHOICE)
         range = g_strdup_printf(" {%s}", g_strjoinv("|", (char **)p->choices));
