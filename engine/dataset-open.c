@@ -8,6 +8,27 @@ static LlDataset *limit(LlDataset *d, guint n)
   return d;
 }
 
+/* Samples [start, start + count) of d as a dataset of their own. */
+static LlDataset *dataset_slice(const LlDataset *d, guint start, guint count)
+{
+  size_t size = ll_dataset_sample_size(d);
+  LlDataset *s = g_new0(LlDataset, 1);
+  s->name = g_strdup(d->name);
+  s->source = g_strdup(d->source);
+  s->n = count;
+  s->shape = d->shape;
+  if (d->u8)
+    s->u8 = g_memdup2(d->u8 + (size_t)start * size, (size_t)count * size);
+  if (d->f32)
+    s->f32 = g_memdup2(d->f32 + (size_t)start * size, (size_t)count * size * sizeof(float));
+  s->label_dim = d->label_dim;
+  s->labels = g_memdup2(d->labels + (size_t)start * d->label_dim,
+                        (size_t)count * d->label_dim * sizeof(float));
+  s->n_classes = d->n_classes;
+  s->class_names = g_strdupv(d->class_names);
+  return s;
+}
+
 gboolean ll_dataset_spec_open(const LlDatasetSpec *ds, uint64_t seed, LlDataset **train,
                               LlDataset **test, GError **error)
 {
@@ -67,16 +88,17 @@ gboolean ll_dataset_spec_open(const LlDatasetSpec *ds, uint64_t seed, LlDataset 
       goto fail;
     break;
   case LL_DATASET_SYNTHETIC: {
+    /* one draw for both splits, so they share the generator's hidden
+     * parameters (the blobs' centres, seq-memory's query symbol) */
     LlSynthConfig c = ds->synth;
     c.seed = seed * 2 + 1;
-    if (!(*train = ll_dataset_synthesize(&c, error)))
+    c.n = ds->synth.n + ds->test_n;
+    g_autoptr(LlDataset) all = ll_dataset_synthesize(&c, error);
+    if (!all)
       return FALSE;
-    if (ds->test_n) {
-      c.n = ds->test_n;
-      c.seed = seed * 2 + 2;
-      if (!(*test = ll_dataset_synthesize(&c, error)))
-        goto fail;
-    }
+    *train = dataset_slice(all, 0, ds->synth.n);
+    if (ds->test_n)
+      *test = dataset_slice(all, ds->synth.n, ds->test_n);
     break;
   }
   }

@@ -144,6 +144,26 @@ void ll_json_double(LlJsonWriter *w, double v)
   g_string_append(w->out, ll_format_double(v, buf, sizeof buf));
 }
 
+void ll_json_float(LlJsonWriter *w, double v)
+{
+  char buf[40];
+  before_value(w);
+  if (!isfinite(v)) {
+    g_string_append(w->out, "null");
+    return;
+  }
+  float f = (float)v;
+  for (int p = 1; p <= 9; p++) {
+    g_snprintf(buf, sizeof buf, "%.*g", p, (double)f);
+    if ((float)g_ascii_strtod(buf, NULL) == f)
+      break;
+  }
+  for (char *c = buf; *c; c++)
+    if (*c == ',')
+      *c = '.';
+  g_string_append(w->out, buf);
+}
+
 void ll_json_bool(LlJsonWriter *w, gboolean v)
 {
   before_value(w);

@@ -28,6 +28,9 @@ void ll_json_key(LlJsonWriter *w, const char *key);
 void ll_json_string(LlJsonWriter *w, const char *s); /* NULL writes null */
 void ll_json_int(LlJsonWriter *w, int64_t v);
 void ll_json_double(LlJsonWriter *w, double v);
+/* For single-precision results (losses, metrics): the shortest form that
+ * reads back to the same float, so 0.3156 is not printed as 0.31559619... */
+void ll_json_float(LlJsonWriter *w, double v);
 void ll_json_bool(LlJsonWriter *w, gboolean v);
 void ll_json_null(LlJsonWriter *w);
 

@@ -66,7 +66,7 @@ char *ll_event_to_json(const LlEvent *e)
 {
   LlJsonWriter w;
   ll_json_writer_init(&w);
-  w.inline_depth[1] = TRUE; /* one line */
+  w.inline_depth[0] = TRUE; /* everything on one line */
   ll_json_begin_object(&w);
   ll_json_key(&w, "event");
   ll_json_string(&w, event_names[e->kind]);
@@ -82,14 +82,14 @@ char *ll_event_to_json(const LlEvent *e)
   }
   if (e->kind == LL_EVENT_BATCH) {
     ll_json_key(&w, "loss");
-    ll_json_double(&w, e->loss);
+    ll_json_float(&w, e->loss);
     ll_json_key(&w, "lr");
-    ll_json_double(&w, e->lr);
+    ll_json_float(&w, e->lr);
   }
   for (guint i = 0; e->metrics && i < e->metrics->len; i++) {
     LlMetric *m = &g_array_index(e->metrics, LlMetric, i);
     ll_json_key(&w, m->name);
-    ll_json_double(&w, m->value);
+    ll_json_float(&w, m->value);
   }
   if (e->kind == LL_EVENT_EPOCH || e->kind == LL_EVENT_FINISHED) {
     ll_json_key(&w, "images_per_second");

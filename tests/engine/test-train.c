@@ -1,0 +1,315 @@
+/* The whole stack learns: the trainer on generated data. Also the NaN stop,
+ * determinism, pause / resume / stop, and the two-input two-head graph. */
+#include <math.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "trainer.h"
+
+typedef struct {
+  GPtrArray *events; /* LlEvent* */
+  LlEvent *last;
+} Run;
+
+static void run_clear(Run *r)
+{
+  g_ptr_array_unref(r->events);
+}
+
+static LlSpec *spec_from(const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  LlSpec *s = ll_spec_load_data(json, -1, "test-spec", &error);
+  g_assert_no_error(error);
+  return s;
+}
+
+static Run train(const char *json)
+{
+  g_autoptr(LlSpec) s = spec_from(json);
+  LlTrainOptions o = {.no_store = TRUE, .seed = -1};
+  LlTrainer *t = ll_trainer_new(s, &o);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_trainer_start(t, &error));
+  Run r = {.events = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free)};
+  for (;;) {
+    LlEvent *e = ll_trainer_pop(t, 100000);
+    if (!e) {
+      if (!ll_trainer_is_running(t) && !(e = ll_trainer_pop(t, 0)))
+        break;
+      if (!e)
+        continue;
+    }
+    if (e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_LOG)
+      g_test_message("%s", e->message);
+    g_ptr_array_add(r.events, e);
+    r.last = e;
+  }
+  ll_trainer_free(t);
+  return r;
+}
+
+static LlEvent *find_event(Run *r, LlEventKind kind, int nth)
+{
+  for (guint i = 0; i < r->events->len; i++) {
+    LlEvent *e = r->events->pdata[i];
+    if (e->kind == kind && nth-- == 0)
+      return e;
+  }
+  return NULL;
+}
+
+#define BLOBS_DATA                                                                               \
+  "\"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500, "  \
+  "\"test_n\": 600, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": \"none\"},\n"
+
+static const char *mlp_spec =
+  "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mlp-blobs\",\n"
+  " \"graph\": {\"blocks\": [\n"
+  "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+  "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 32}},\n"
+  "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+  "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": {\"out_features\": 3}}]},\n"
+  BLOBS_DATA
+  " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}],\n"
+  " \"training\": {\"epochs\": 15, \"batch_size\": 50, \"seed\": 3,\n"
+  "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
+
+static void test_mlp_learns(void)
+{
+  Run r = train(mlp_spec);
+  g_assert_cmpint(r.last->kind, ==, LL_EVENT_FINISHED);
+  double acc = ll_event_metric(r.last, "test_accuracy");
+  g_test_message("MLP on blobs: test accuracy %.4f", acc);
+  g_assert_cmpfloat(acc, >=, 0.95);
+  LlEvent *first = find_event(&r, LL_EVENT_EPOCH, 0), *eval = find_event(&r, LL_EVENT_EVAL, 0);
+  g_assert_nonnull(first);
+  g_assert_cmpfloat(ll_event_metric(r.last, "test_loss"), <, ll_event_metric(first, "train_loss"));
+  /* the evaluation payload: a confusion matrix whose diagonal dominates */
+  g_assert_nonnull(eval);
+  g_assert_cmpint(eval->n_classes, ==, 3);
+  int64_t diag = 0, total = 0;
+  for (int i = 0; i < 9; i++) {
+    total += eval->confusion[i];
+    if (i % 4 == 0)
+      diag += eval->confusion[i];
+  }
+  g_assert_cmpint(total, ==, 600);
+  g_assert_cmpfloat((double)diag / total, ==, acc);
+  run_clear(&r);
+}
+
+/* Images with one bright 3x3 square in one of four quadrants: the class. */
+static char *write_quadrant_images(void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp("ll-quadrants-XXXXXX", &error);
+  g_assert_no_error(error);
+  const int n = 1200, s = 10;
+  LlRng rng;
+  ll_rng_seed(&rng, 5);
+  g_autofree float *x = g_new0(float, (size_t)n * s * s);
+  g_autofree float *y = g_new0(float, n);
+  for (int i = 0; i < n; i++) {
+    int c = (int)ll_rng_below(&rng, 4);
+    y[i] = (float)c;
+    int oy = (c / 2) * 5 + (int)ll_rng_below(&rng, 3), ox = (c % 2) * 5 + (int)ll_rng_below(&rng, 3);
+    float *img = x + (size_t)i * s * s;
+    for (int k = 0; k < s * s; k++)
+      img[k] = (float)(0.3 * ll_rng_uniform(&rng));
+    for (int dy = 0; dy < 3; dy++)
+      for (int dx = 0; dx < 3; dx++)
+        img[(oy + dy) * s + ox + dx] += 1.0f;
+  }
+  /* NPY v1: magic, version, header length, a Python dict, padded to 64 */
+  const char *names[] = {"x.npy", "y.npy"};
+  const float *data[] = {x, y};
+  const char *shapes[] = {"(1200, 1, 10, 10)", "(1200,)"};
+  size_t counts[] = {(size_t)n * s * s, (size_t)n};
+  for (int f = 0; f < 2; f++) {
+    g_autofree char *dict =
+      g_strdup_printf("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shapes[f]);
+    size_t hlen = strlen(dict) + 1, total = 10 + hlen;
+    size_t pad = (64 - total % 64) % 64;
+    GString *h = g_string_new(NULL);
+    g_string_append_len(h, "\x93NUMPY\x01\x00", 8);
+    guint16 len16 = GUINT16_TO_LE((guint16)(hlen + pad));
+    g_string_append_len(h, (const char *)&len16, 2);
+    g_string_append(h, dict);
+    for (size_t k = 0; k < pad; k++)
+      g_string_append_c(h, ' ');
+    g_string_append_c(h, '\n');
+    g_string_append_len(h, (const char *)data[f], (gssize)(counts[f] * sizeof(float)));
+    g_autofree char *path = g_build_filename(dir, names[f], NULL);
+    g_assert_true(g_file_set_contents(path, h->str, (gssize)h->len, NULL));
+    g_string_free(h, TRUE);
+  }
+  return dir;
+}
+
+static void test_cnn_learns(void)
+{
+  g_autofree char *dir = write_quadrant_images();
+  g_autofree char *json = g_strdup_printf(
+    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"cnn-quadrants\",\n"
+    " \"graph\": {\"blocks\": [\n"
+    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 10, 10]}},\n"
+    "  {\"name\": \"c1\", \"type\": \"Conv2d\", \"inputs\": [\"x\"], \"props\": {\"out_channels\": 6, \"kernel\": 3, \"padding\": 1}},\n"
+    "  {\"name\": \"bn\", \"type\": \"BatchNorm2d\", \"inputs\": [\"c1\"]},\n"
+    "  {\"name\": \"r1\", \"type\": \"ReLU\", \"inputs\": [\"bn\"]},\n"
+    "  {\"name\": \"p1\", \"type\": \"MaxPool2d\", \"inputs\": [\"r1\"], \"props\": {\"kernel\": 2}},\n"
+    "  {\"name\": \"c2\", \"type\": \"Conv2d\", \"inputs\": [\"p1\"], \"props\": {\"out_channels\": 8, \"kernel\": 3, \"padding\": 1}},\n"
+    "  {\"name\": \"r2\", \"type\": \"ReLU\", \"inputs\": [\"c2\"]},\n"
+    "  {\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"r2\"]},\n"
+    "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": {\"out_features\": 4}}]},\n"
+    " \"data\": {\"dataset\": {\"kind\": \"npy\", \"train_images\": \"%s/x.npy\", \"train_labels\": \"%s/y.npy\"},\n"
+    "          \"normalize\": \"none\"},\n"
+    " \"losses\": [{\"output\": \"out\", \"target\": \"label\"}],\n"
+    " \"training\": {\"epochs\": 6, \"batch_size\": 32, \"seed\": 2,\n"
+    "   \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.05, \"momentum\": 0.9}}}\n",
+    dir, dir);
+  Run r = train(json);
+  g_assert_cmpint(r.last->kind, ==, LL_EVENT_FINISHED);
+  double acc = ll_event_metric(r.last, "test_accuracy");
+  g_test_message("CNN on quadrant images: test accuracy %.4f", acc);
+  g_assert_cmpfloat(acc, >=, 0.95);
+  run_clear(&r);
+}
+
+/* E15's shape: an image-like input and a number in; a class and a sum out. */
+static void test_two_inputs_two_heads(void)
+{
+  const char *json =
+    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"two-heads\",\n"
+    " \"graph\": {\"blocks\": [\n"
+    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+    "  {\"name\": \"n\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
+    "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 24}},\n"
+    "  {\"name\": \"ha\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+    "  {\"name\": \"cls\", \"type\": \"Linear\", \"inputs\": [\"ha\"], \"props\": {\"out_features\": 3}},\n"
+    "  {\"name\": \"j\", \"type\": \"Concat\", \"inputs\": [\"ha\", \"n\"]},\n"
+    "  {\"name\": \"s1\", \"type\": \"Linear\", \"inputs\": [\"j\"], \"props\": {\"out_features\": 24}},\n"
+    "  {\"name\": \"s1a\", \"type\": \"ReLU\", \"inputs\": [\"s1\"]},\n"
+    "  {\"name\": \"sum\", \"type\": \"Linear\", \"inputs\": [\"s1a\"], \"props\": {\"out_features\": 1}}]},\n"
+    " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500,\n"
+    "   \"test_n\": 500, \"classes\": 3, \"features\": 2, \"noise\": 0.5}, \"normalize\": \"none\",\n"
+    "   \"random_field\": {\"min\": 0, \"max\": 9}},\n"
+    " \"inputs\": {\"x\": \"x\", \"n\": \"random\"},\n"
+    " \"losses\": [{\"output\": \"cls\", \"target\": \"label\", \"type\": \"cross_entropy\"},\n"
+    "            {\"output\": \"sum\", \"target\": \"label_plus_random\", \"type\": \"mse\", \"weight\": 0.1}],\n"
+    " \"training\": {\"epochs\": 12, \"batch_size\": 50, \"seed\": 4,\n"
+    "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
+  Run r = train(json);
+  g_assert_cmpint(r.last->kind, ==, LL_EVENT_FINISHED);
+  LlEvent *first = find_event(&r, LL_EVENT_EPOCH, 0);
+  g_assert_nonnull(first);
+  double cls0 = ll_event_metric(first, "val_loss_cls"), sum0 = ll_event_metric(first, "val_loss_sum");
+  double cls1 = ll_event_metric(r.last, "test_loss_cls"), sum1 = ll_event_metric(r.last, "test_loss_sum");
+  g_test_message("cls loss %.4f -> %.4f, sum loss %.4f -> %.4f, accuracy %.4f", cls0, cls1, sum0,
+                 sum1, ll_event_metric(r.last, "test_accuracy"));
+  g_assert_false(isnan(cls0) || isnan(sum0) || isnan(cls1) || isnan(sum1));
+  g_assert_cmpfloat(cls1, <, 0.5 * cls0);
+  g_assert_cmpfloat(sum1, <, 0.5 * sum0);
+  g_assert_cmpfloat(ll_event_metric(r.last, "test_accuracy"), >=, 0.9);
+  run_clear(&r);
+}
+
+static void test_nan_stops(void)
+{
+  /* plain SGD at the largest learning rate a spec accepts diverges */
+  g_autoptr(GString) json = g_string_new(mlp_spec);
+  g_string_replace(json, "\"type\": \"adam\", \"lr\": 0.01", "\"type\": \"sgd\", \"lr\": 100", 1);
+  Run r = train(json->str);
+  g_assert_cmpint(r.last->kind, ==, LL_EVENT_FAILED);
+  g_test_message("%s", r.last->message);
+  g_assert_true(strstr(r.last->message, "NaN") || strstr(r.last->message, "infinite"));
+  g_assert_nonnull(strstr(r.last->message, "epoch 1"));
+  g_assert_nonnull(strstr(r.last->message, "step"));
+  g_assert_nonnull(strstr(r.last->message, "learning rate"));
+  run_clear(&r);
+}
+
+static void test_same_seed_same_numbers(void)
+{
+  Run a = train(mlp_spec), b = train(mlp_spec);
+  int n = 0;
+  for (int k = 0;; k++) {
+    LlEvent *ea = find_event(&a, LL_EVENT_EPOCH, k), *eb = find_event(&b, LL_EVENT_EPOCH, k);
+    if (!ea || !eb) {
+      g_assert_true(ea == eb);
+      break;
+    }
+    g_assert_cmpfloat(ll_event_metric(ea, "train_loss"), ==, ll_event_metric(eb, "train_loss"));
+    g_assert_cmpfloat(ll_event_metric(ea, "val_loss"), ==, ll_event_metric(eb, "val_loss"));
+    n++;
+  }
+  g_assert_cmpint(n, ==, 15);
+  g_assert_cmpfloat(ll_event_metric(a.last, "test_loss"), ==, ll_event_metric(b.last, "test_loss"));
+  run_clear(&a);
+  run_clear(&b);
+}
+
+static void test_pause_resume_stop(void)
+{
+  g_autofree char *json = g_strdup(mlp_spec);
+  char *ep = strstr(json, "\"epochs\": 15");
+  memcpy(ep, "\"epochs\": 99", 12);
+  g_autoptr(LlSpec) s = spec_from(json);
+  LlTrainOptions o = {.no_store = TRUE, .seed = -1};
+  LlTrainer *t = ll_trainer_new(s, &o);
+  g_assert_true(ll_trainer_start(t, NULL));
+  /* wait for the first epoch, then pause */
+  gboolean epoch_seen = FALSE;
+  while (!epoch_seen) {
+    g_autoptr(LlEvent) e = ll_trainer_pop(t, 5 * G_USEC_PER_SEC);
+    g_assert_nonnull(e);
+    g_assert_cmpint(e->kind, !=, LL_EVENT_FAILED);
+    epoch_seen = e->kind == LL_EVENT_EPOCH;
+  }
+  ll_trainer_pause(t);
+  g_usleep(100000);
+  while (ll_trainer_pop(t, 0))
+    ; /* what was queued before the pause took effect (leaks nothing: freed below) */
+  g_usleep(300000);
+  g_autoptr(LlEvent) during = ll_trainer_pop(t, 0);
+  g_assert_null(during);
+  ll_trainer_resume(t);
+  g_autoptr(LlEvent) after = ll_trainer_pop(t, 5 * G_USEC_PER_SEC);
+  g_assert_nonnull(after);
+  ll_trainer_stop(t);
+  LlEvent *e;
+  char *ckpt = NULL;
+  while ((e = ll_trainer_pop(t, 5 * G_USEC_PER_SEC))) {
+    if (e->kind == LL_EVENT_STOPPED)
+      ckpt = g_strdup(e->checkpoint);
+    gboolean end = e->kind == LL_EVENT_STOPPED || e->kind == LL_EVENT_FAILED;
+    ll_event_free(e);
+    if (end)
+      break;
+  }
+  g_assert_nonnull(ckpt);
+  /* the checkpoint a stop leaves is loadable into the same graph */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) s2 = spec_from(json);
+  g_assert_true(ll_graph_compile(s2->graph, ll_cpu_backend(), 4, &error));
+  LlLoadOptions lo = {.partial = FALSE};
+  LlLoadReport rep;
+  ll_load_report_init(&rep);
+  g_assert_true(ll_checkpoint_load(ckpt, s2->graph, &lo, &rep, &error));
+  g_assert_no_error(error);
+  ll_load_report_clear(&rep);
+  g_free(ckpt);
+  ll_trainer_free(t);
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/engine/train/mlp-learns", test_mlp_learns);
+  g_test_add_func("/engine/train/cnn-learns", test_cnn_learns);
+  g_test_add_func("/engine/train/two-inputs-two-heads", test_two_inputs_two_heads);
+  g_test_add_func("/engine/train/nan-stops", test_nan_stops);
+  g_test_add_func("/engine/train/same-seed-same-numbers", test_same_seed_same_numbers);
+  g_test_add_func("/engine/train/pause-resume-stop", test_pause_resume_stop);
+  return g_test_run();
+}
