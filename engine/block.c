@@ -94,6 +94,19 @@ void ll_block_rf_passthrough(LlBlock *b)
   }
 }
 
+void ll_block_rf_merge(LlBlock *b)
+{
+  b->rf = 1;
+  b->jump = 1;
+  for (int k = 0; k < b->n_inputs; k++) {
+    const LlBlock *in = b->inputs[k];
+    if (b->rf != 0 && (in->rf == 0 || in->rf > b->rf))
+      b->rf = in->rf;
+    if (in->jump > b->jump)
+      b->jump = in->jump;
+  }
+}
+
 void ll_block_error(GError **error, const LlBlock *b, LlGraphError code, const char *fmt, ...)
 {
   va_list ap;

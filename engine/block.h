@@ -173,6 +173,9 @@ size_t ll_block_out_size(const LlBlock *b);    /* per sample */
 /* Sets the receptive field from the first input, for blocks that keep the
  * spatial grid. Spatial blocks compute their own. */
 void ll_block_rf_passthrough(LlBlock *b);
+/* For blocks that merge inputs (Add, Concat): the widest input's receptive
+ * field (0, the whole input, wins) and the largest jump. */
+void ll_block_rf_merge(LlBlock *b);
 
 /* The error domain for graph and spec errors. */
 #define LL_GRAPH_ERROR (ll_graph_error_quark())

@@ -2,20 +2,6 @@
  * connections). Backward hands the output gradient to every input. */
 #include "block.h"
 
-/* The receptive field of a merge is that of its widest input (0: whole input). */
-static void rf_merge(LlBlock *b)
-{
-  b->rf = 1;
-  b->jump = 1;
-  for (int k = 0; k < b->n_inputs; k++) {
-    const LlBlock *in = b->inputs[k];
-    if (b->rf != 0 && (in->rf == 0 || in->rf > b->rf))
-      b->rf = in->rf;
-    if (in->jump > b->jump)
-      b->jump = in->jump;
-  }
-}
-
 static gboolean add_infer(LlBlock *b, GError **error)
 {
   for (int k = 1; k < b->n_inputs; k++)
@@ -30,7 +16,7 @@ static gboolean add_infer(LlBlock *b, GError **error)
     }
   b->out_shape = b->in_shape[0];
   b->flops = (int64_t)(b->n_inputs - 1) * (int64_t)ll_shape_size(&b->out_shape);
-  rf_merge(b);
+  ll_block_rf_merge(b);
   return TRUE;
 }
 

@@ -17,20 +17,6 @@ static const LlPropDesc props[] = {
               LL_MAX_DIMS - 1},
 };
 
-/* The receptive field of a merge is that of its widest input (0: whole input). */
-static void rf_merge(LlBlock *b)
-{
-  b->rf = 1;
-  b->jump = 1;
-  for (int k = 0; k < b->n_inputs; k++) {
-    const LlBlock *in = b->inputs[k];
-    if (b->rf != 0 && (in->rf == 0 || in->rf > b->rf))
-      b->rf = in->rf;
-    if (in->jump > b->jump)
-      b->jump = in->jump;
-  }
-}
-
 static gboolean concat_infer(LlBlock *b, GError **error)
 {
   int axis = LL_PROP_I(b, P_AXIS);
@@ -58,7 +44,7 @@ static gboolean concat_infer(LlBlock *b, GError **error)
     }
     b->out_shape.d[axis] += s->d[axis];
   }
-  rf_merge(b);
+  ll_block_rf_merge(b);
   return TRUE;
 }
 
