@@ -183,6 +183,7 @@ typedef struct {
   LlPipeline *pipe;
   LlLoader *train_loader;
   LlGraph *g;
+  GPtrArray *inputs; /* the graph's Input blocks, looked up once */
   LlOptimizer *opt;
   GArray *losses; /* Loss */
   float *loss_dev; /* one float per loss */
@@ -306,9 +307,8 @@ static gboolean check_bindings(Job *j, GError **error)
 /* Copies a batch into the graph's inputs and the loss targets (device). */
 static void load_batch(Job *j, const LlBatch *batch)
 {
-  g_autoptr(GPtrArray) ins = ll_graph_inputs(j->g);
-  for (guint i = 0; i < ins->len; i++) {
-    LlBlock *b = g_ptr_array_index(ins, i);
+  for (guint i = 0; i < j->inputs->len; i++) {
+    LlBlock *b = g_ptr_array_index(j->inputs, i);
     const char *field = g_hash_table_lookup(j->s->bindings, b->name);
     float *src = ll_batch_field(batch, field, NULL);
     j->be->upload(b->out, src, (size_t)batch->n * ll_block_out_size(b));
@@ -713,6 +713,7 @@ static gboolean job_setup(Job *j, GError **error)
   if (!(j->pipe = ll_pipeline_new(j->train, &s->pipeline, j->train_idx, error)))
     return FALSE;
   j->g = s->graph;
+  j->inputs = ll_graph_inputs(j->g);
   if (!ll_graph_infer(j->g, error) || !check_bindings(j, error) ||
       !ll_graph_compile(j->g, j->be, s->batch_size, error))
     return FALSE;
@@ -804,6 +805,8 @@ static void job_clear(Job *j)
   g_free(j->host_out);
   if (j->pipe)
     ll_pipeline_free(j->pipe);
+  if (j->inputs)
+    g_ptr_array_unref(j->inputs);
   if (j->train_idx)
     g_array_unref(j->train_idx);
   if (j->val_idx)
