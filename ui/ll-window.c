@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ll-canvas-geometry.h"
+#include "ll-resources.h"
 #include "trainer.h"
 
 #define DRAIN_BUDGET_US 1000 /* per frame, so the window never stutters */
@@ -758,6 +759,8 @@ static void ll_window_class_init(LlWindowClass *klass)
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
   oc->dispose = ll_window_dispose;
   oc->finalize = ll_window_finalize;
+  /* references the GResource so the linker keeps it (and its constructor) */
+  (void)ll_get_resource();
   g_type_ensure(LL_TYPE_PALETTE);
   g_type_ensure(LL_TYPE_CANVAS);
   g_type_ensure(LL_TYPE_INSPECTOR);
