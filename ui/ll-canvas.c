@@ -20,6 +20,8 @@ struct _LlCanvas {
   double zoom, off_x, off_y;
   gboolean space_down;
   gboolean fitted;
+  gboolean auto_fit; /* keep fitting on resize until the user zooms or pans */
+  int fit_w, fit_h;
 
   DragMode mode;
   double drag_x, drag_y;     /* start, widget coordinates */
@@ -35,6 +37,8 @@ enum { SIGNAL_SELECTION_CHANGED, SIGNAL_MESSAGE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 GtkWidget *ll_canvas_new(void) { return g_object_new(LL_TYPE_CANVAS, NULL); }
+
+static LlBlock *block_at(LlCanvas *self, double cx, double cy);
 
 static void to_canvas(LlCanvas *self, double wx, double wy, double *cx, double *cy)
 {
@@ -92,6 +96,7 @@ double ll_canvas_get_zoom(LlCanvas *self) { return self->zoom; }
 static void set_zoom_at(LlCanvas *self, double zoom, double wx, double wy)
 {
   zoom = CLAMP(zoom, 0.15, 4.0);
+  self->auto_fit = FALSE;
   double cx, cy;
   to_canvas(self, wx, wy, &cx, &cy);
   self->zoom = zoom;
@@ -132,6 +137,8 @@ void ll_canvas_zoom_to_fit(LlCanvas *self)
   self->off_x = (w - (x1 - x0) * self->zoom) / 2 - x0 * self->zoom;
   self->off_y = (h - (y1 - y0) * self->zoom) / 2 - y0 * self->zoom;
   self->fitted = TRUE;
+  self->fit_w = w;
+  self->fit_h = h;
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
@@ -139,7 +146,10 @@ void ll_canvas_get_insert_point(LlCanvas *self, double *x, double *y)
 {
   const char *p = ll_canvas_get_primary(self);
   if (p && self->doc && ll_document_get_position(self->doc, p, x, y)) {
-    *y += LL_BLOCK_H + LL_BLOCK_GAP_Y;
+    /* below the selection, past any block already there */
+    do
+      *y += LL_BLOCK_H + LL_BLOCK_GAP_Y;
+    while (block_at(self, *x + LL_BLOCK_W / 2, *y + LL_BLOCK_H / 2));
     return;
   }
   to_canvas(self, gtk_widget_get_width(GTK_WIDGET(self)) / 2.0 - LL_BLOCK_W / 2,
@@ -327,7 +337,8 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
       cairo_set_source_rgb(cr, dark ? 0.55 : 0.1, dark ? 0.8 : 0.45, dark ? 0.55 : 0.2);
       show_text(cr, l, sm, x + 10, y + 41, LL_BLOCK_W - 16, FALSE);
     }
-    /* ports */
+    /* ports (pango leaves a current point: start a fresh path) */
+    cairo_new_path(cr);
     cairo_set_line_width(cr, 1.5);
     if (b->desc->max_inputs > 0) {
       cairo_arc(cr, x + LL_BLOCK_W / 2, y, PORT_R * 0.8, 0, 2 * G_PI);
@@ -356,6 +367,7 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
     cairo_set_source_rgb(cr, 0.8, 0.1, 0.1);
     cairo_rectangle(cr, bx, by, tw + 12, th + 8);
     cairo_fill(cr);
+    cairo_new_path(cr);
     cairo_move_to(cr, bx, by + 10);
     cairo_line_to(cr, bx - 10, by + 16);
     cairo_line_to(cr, bx, by + 22);
@@ -395,8 +407,11 @@ static void ll_canvas_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 {
   LlCanvas *self = LL_CANVAS(widget);
   int w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
-  if (!self->fitted && self->doc && w > 50 && h > 50)
+  if (self->doc && w > 50 && h > 50 &&
+      (!self->fitted || (self->auto_fit && (w != self->fit_w || h != self->fit_h)))) {
     ll_canvas_zoom_to_fit(self);
+    self->auto_fit = TRUE;
+  }
   cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, w, h));
   draw(self, cr, w, h);
   cairo_destroy(cr);
@@ -488,6 +503,7 @@ static void drag_update(GtkGestureDrag *gesture, double dx, double dy, LlCanvas 
   self->cur_y = self->drag_y + dy;
   switch (self->mode) {
   case DRAG_PAN:
+    self->auto_fit = FALSE;
     self->off_x = self->pan_x0 + dx;
     self->off_y = self->pan_y0 + dy;
     break;
@@ -549,6 +565,7 @@ static gboolean on_scroll(GtkEventControllerScroll *c, double dx, double dy, LlC
     double px = self->cur_x, py = self->cur_y;
     set_zoom_at(self, self->zoom * pow(1.1, -dy), px, py);
   } else {
+    self->auto_fit = FALSE;
     self->off_x -= dx * 30;
     self->off_y -= dy * 30;
     gtk_widget_queue_draw(GTK_WIDGET(self));

@@ -649,7 +649,7 @@ void ll_document_settings_changed(LlDocument *doc)
 {
   doc->modified = TRUE;
   autosave(doc);
-  g_object_notify_by_pspec(G_OBJECT(doc), props[PROP_MODIFIED]);
+  notify_all(doc);
 }
 
 static void step_history(LlDocument *doc, GPtrArray *from, GPtrArray *to)

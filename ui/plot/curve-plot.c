@@ -428,6 +428,7 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
   pango_layout_set_markup(layout, title, -1);
   cairo_move_to(cr, MARGIN_L, 6);
   pango_cairo_show_layout(cr, layout);
+  pango_layout_set_attributes(layout, NULL); /* the title's bold must not leak into the legend */
 
   /* legend, right-aligned in the top margin */
   double lx = width - MARGIN_R;
