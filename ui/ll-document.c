@@ -1,0 +1,670 @@
+/* ll-document.c: the edited spec, its undo stack of graph snapshots, and
+ * autosave. */
+#include "ll-document.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "json-writer.h"
+#include "ll-canvas-geometry.h"
+
+#define UNDO_DEPTH 200
+
+struct _LlDocument {
+  GObject parent_instance;
+  LlSpec *spec;
+  char *path;
+  gboolean modified;
+  gboolean autosave;
+  GPtrArray *undo, *redo; /* char*: graph JSON before each edit */
+  char *coalesce_key;     /* "block\nprop" of the last property edit */
+  char *move_snapshot;    /* graph JSON when the current move began */
+  gboolean moved;
+  GError *error;
+  char *error_block;
+  LlSummary *summary;
+};
+
+G_DEFINE_FINAL_TYPE(LlDocument, ll_document, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_CAN_UNDO, PROP_CAN_REDO, PROP_MODIFIED, PROP_AUTOSAVE, N_PROPS };
+static GParamSpec *props[N_PROPS];
+enum { SIGNAL_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void ll_document_finalize(GObject *object)
+{
+  LlDocument *doc = LL_DOCUMENT(object);
+  ll_spec_free(doc->spec);
+  g_free(doc->path);
+  g_ptr_array_unref(doc->undo);
+  g_ptr_array_unref(doc->redo);
+  g_free(doc->coalesce_key);
+  g_free(doc->move_snapshot);
+  g_clear_error(&doc->error);
+  g_free(doc->error_block);
+  ll_summary_free(doc->summary);
+  G_OBJECT_CLASS(ll_document_parent_class)->finalize(object);
+}
+
+static void ll_document_get_property(GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  LlDocument *doc = LL_DOCUMENT(object);
+  switch (id) {
+  case PROP_CAN_UNDO: g_value_set_boolean(value, doc->undo->len > 0); break;
+  case PROP_CAN_REDO: g_value_set_boolean(value, doc->redo->len > 0); break;
+  case PROP_MODIFIED: g_value_set_boolean(value, doc->modified); break;
+  case PROP_AUTOSAVE: g_value_set_boolean(value, doc->autosave); break;
+  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  }
+}
+
+static void ll_document_set_property(GObject *object, guint id, const GValue *value,
+                                     GParamSpec *pspec)
+{
+  LlDocument *doc = LL_DOCUMENT(object);
+  switch (id) {
+  case PROP_AUTOSAVE: doc->autosave = g_value_get_boolean(value); break;
+  default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec);
+  }
+}
+
+static void ll_document_class_init(LlDocumentClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS(klass);
+  oc->finalize = ll_document_finalize;
+  oc->get_property = ll_document_get_property;
+  oc->set_property = ll_document_set_property;
+  props[PROP_CAN_UNDO] = g_param_spec_boolean("can-undo", NULL, NULL, FALSE,
+                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_CAN_REDO] = g_param_spec_boolean("can-redo", NULL, NULL, FALSE,
+                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_MODIFIED] = g_param_spec_boolean("modified", NULL, NULL, FALSE,
+                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  props[PROP_AUTOSAVE] = g_param_spec_boolean(
+    "autosave", NULL, "Write the spec to the autosave file after every edit", FALSE,
+    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties(oc, N_PROPS, props);
+  signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void ll_document_init(LlDocument *doc)
+{
+  doc->undo = g_ptr_array_new_with_free_func(g_free);
+  doc->redo = g_ptr_array_new_with_free_func(g_free);
+  doc->spec = ll_spec_new();
+}
+
+LlDocument *ll_document_new(void)
+{
+  LlDocument *doc = g_object_new(LL_TYPE_DOCUMENT, NULL);
+  ll_document_reset(doc);
+  return doc;
+}
+
+LlSpec *ll_document_get_spec(LlDocument *doc) { return doc->spec; }
+const GError *ll_document_get_error(LlDocument *doc) { return doc->error; }
+const char *ll_document_get_error_block(LlDocument *doc) { return doc->error_block; }
+const LlSummary *ll_document_get_summary(LlDocument *doc) { return doc->summary; }
+const char *ll_document_get_path(LlDocument *doc) { return doc->path; }
+gboolean ll_document_get_modified(LlDocument *doc) { return doc->modified; }
+gboolean ll_document_can_undo(LlDocument *doc) { return doc->undo->len > 0; }
+gboolean ll_document_can_redo(LlDocument *doc) { return doc->redo->len > 0; }
+
+char *ll_document_autosave_path(void)
+{
+  return g_build_filename(g_get_user_state_dir(), "layerlab", "autosave.json", NULL);
+}
+
+/* Resolves and infers the graph again; keeps the error and its block. */
+static void revalidate(LlDocument *doc)
+{
+  g_clear_error(&doc->error);
+  g_clear_pointer(&doc->error_block, g_free);
+  g_clear_pointer(&doc->summary, ll_summary_free);
+  LlGraph *g = doc->spec->graph;
+  g->error_block = NULL;
+  if (ll_graph_resolve(g, &doc->error) && ll_graph_infer(g, &doc->error)) {
+    doc->summary = ll_summary_new(g);
+    return;
+  }
+  if (g->error_block)
+    doc->error_block = g_strdup(g->error_block->name);
+}
+
+static void autosave(LlDocument *doc)
+{
+  if (!doc->autosave || doc->error)
+    return;
+  g_autofree char *json = ll_spec_to_json(doc->spec);
+  /* only what loads again is worth restoring */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) check = ll_spec_load_data(json, -1, "autosave", &error);
+  if (!check)
+    return;
+  g_autofree char *path = ll_document_autosave_path();
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_mkdir_with_parents(dir, 0700);
+  if (!g_file_set_contents(path, json, -1, &error))
+    g_warning("autosave: %s", error->message);
+}
+
+static void notify_all(LlDocument *doc)
+{
+  g_object_notify_by_pspec(G_OBJECT(doc), props[PROP_CAN_UNDO]);
+  g_object_notify_by_pspec(G_OBJECT(doc), props[PROP_CAN_REDO]);
+  g_object_notify_by_pspec(G_OBJECT(doc), props[PROP_MODIFIED]);
+  g_signal_emit(doc, signals[SIGNAL_CHANGED], 0);
+}
+
+/* After an edit: the graph is checked again, written out, and shown. */
+static void commit(LlDocument *doc)
+{
+  doc->modified = TRUE;
+  revalidate(doc);
+  autosave(doc);
+  notify_all(doc);
+}
+
+static char *snapshot(LlDocument *doc)
+{
+  JsonNode *node = ll_spec_graph_to_json(doc->spec->graph, doc->spec->positions);
+  char *text = json_to_string(node, FALSE);
+  json_node_unref(node);
+  return text;
+}
+
+static void push_undo_text(LlDocument *doc, char *text)
+{
+  g_ptr_array_add(doc->undo, text);
+  if (doc->undo->len > UNDO_DEPTH)
+    g_ptr_array_remove_index(doc->undo, 0);
+  g_ptr_array_set_size(doc->redo, 0);
+}
+
+static void push_undo(LlDocument *doc)
+{
+  g_clear_pointer(&doc->coalesce_key, g_free);
+  push_undo_text(doc, snapshot(doc));
+}
+
+/* Replaces the spec's graph with the one in a snapshot. The snapshot may
+ * hold an invalid graph (an edit can leave one): the parser has added every
+ * block before it infers, so a graph error is no reason to refuse it. */
+static gboolean restore(LlDocument *doc, const char *text, GError **error)
+{
+  g_autoptr(LlJsonDoc) jd = ll_json_doc_load_data(text, -1, "graph", error);
+  if (!jd)
+    return FALSE;
+  LlGraph *g = ll_graph_new();
+  GHashTable *pos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  JsonObject *go = json_node_get_object(jd->root);
+  JsonArray *blocks = json_object_get_array_member(go, "blocks");
+  GError *perr = NULL;
+  if (blocks && json_array_get_length(blocks) > 0 &&
+      !ll_spec_parse_graph(jd, go, g, pos, &perr)) {
+    if (!g_error_matches(perr, LL_SPEC_ERROR, LL_SPEC_ERROR_GRAPH)) {
+      g_propagate_error(error, perr);
+      ll_graph_free(g);
+      g_hash_table_unref(pos);
+      return FALSE;
+    }
+    g_error_free(perr);
+  }
+  ll_graph_free(doc->spec->graph);
+  g_hash_table_unref(doc->spec->positions);
+  doc->spec->graph = g;
+  doc->spec->positions = pos;
+  return TRUE;
+}
+
+static gboolean has_positions(LlDocument *doc)
+{
+  LlGraph *g = doc->spec->graph;
+  for (guint i = 0; i < g->blocks->len; i++)
+    if (!g_hash_table_contains(doc->spec->positions, ((LlBlock *)g->blocks->pdata[i])->name))
+      return FALSE;
+  return TRUE;
+}
+
+static void take_spec(LlDocument *doc, LlSpec *spec, const char *path)
+{
+  ll_spec_free(doc->spec);
+  doc->spec = spec;
+  g_free(doc->path);
+  doc->path = g_strdup(path);
+  g_ptr_array_set_size(doc->undo, 0);
+  g_ptr_array_set_size(doc->redo, 0);
+  g_clear_pointer(&doc->coalesce_key, g_free);
+  doc->modified = FALSE;
+  revalidate(doc);
+  if (!has_positions(doc))
+    ll_document_auto_layout(doc), g_ptr_array_set_size(doc->undo, 0);
+  doc->modified = FALSE;
+  notify_all(doc);
+}
+
+void ll_document_reset(LlDocument *doc)
+{
+  LlSpec *s = ll_spec_new();
+  LlBlock *b = ll_graph_add(s->graph, "Input", "image", NULL);
+  ll_block_set_prop_string(b, "shape", "1,28,28", NULL);
+  g_hash_table_insert(s->positions, g_strdup("image"), g_strdup("40,40"));
+  take_spec(doc, s, NULL);
+}
+
+gboolean ll_document_load_file(LlDocument *doc, const char *path, GError **error)
+{
+  LlSpec *s = ll_spec_load_file(path, error);
+  if (!s)
+    return FALSE;
+  take_spec(doc, s, path);
+  return TRUE;
+}
+
+gboolean ll_document_load_data(LlDocument *doc, const char *json, const char *display_name,
+                               GError **error)
+{
+  LlSpec *s = ll_spec_load_data(json, -1, display_name, error);
+  if (!s)
+    return FALSE;
+  take_spec(doc, s, NULL);
+  return TRUE;
+}
+
+gboolean ll_document_save_file(LlDocument *doc, const char *path, GError **error)
+{
+  if (!ll_spec_save_file(doc->spec, path, error))
+    return FALSE;
+  if (g_strcmp0(doc->path, path)) {
+    g_free(doc->path);
+    doc->path = g_strdup(path);
+  }
+  doc->modified = FALSE;
+  g_object_notify_by_pspec(G_OBJECT(doc), props[PROP_MODIFIED]);
+  return TRUE;
+}
+
+static char *unique_name(LlGraph *g, const char *base)
+{
+  g_autofree char *low = g_ascii_strdown(base, -1);
+  for (int i = 1;; i++) {
+    char *name = g_strdup_printf("%s%d", low, i);
+    if (!ll_graph_find(g, name))
+      return name;
+    g_free(name);
+  }
+}
+
+static void set_pos(LlDocument *doc, const char *name, double x, double y)
+{
+  char bx[40], by[40];
+  g_hash_table_insert(doc->spec->positions, g_strdup(name),
+                      g_strdup_printf("%s,%s", ll_format_double(round(x), bx, sizeof bx),
+                                      ll_format_double(round(y), by, sizeof by)));
+}
+
+gboolean ll_document_get_position(LlDocument *doc, const char *block, double *x, double *y)
+{
+  const char *pos = g_hash_table_lookup(doc->spec->positions, block);
+  *x = *y = 0;
+  if (!pos)
+    return FALSE;
+  char *end;
+  *x = g_ascii_strtod(pos, &end);
+  if (*end == ',')
+    *y = g_ascii_strtod(end + 1, NULL);
+  return TRUE;
+}
+
+char *ll_document_add_block(LlDocument *doc, const char *type, double x, double y,
+                            const char *connect_from, GError **error)
+{
+  LlGraph *g = doc->spec->graph;
+  const LlBlockDesc *d = ll_block_lookup(type);
+  if (!d) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_UNKNOWN_BLOCK, "unknown block type \"%s\"",
+                type);
+    return NULL;
+  }
+  push_undo(doc);
+  char *name = unique_name(g, type);
+  LlBlock *b = ll_graph_add(g, type, name, error);
+  if (!b) { /* cannot happen: the type and the name were checked */
+    g_free(g_ptr_array_steal_index(doc->undo, doc->undo->len - 1));
+    g_free(name);
+    return NULL;
+  }
+  if (connect_from && d->max_inputs > 0 && ll_graph_find(g, connect_from))
+    ll_block_connect(b, connect_from);
+  set_pos(doc, name, x, y);
+  commit(doc);
+  return name;
+}
+
+gboolean ll_document_connect(LlDocument *doc, const char *from, const char *to, GError **error)
+{
+  LlGraph *g = doc->spec->graph;
+  LlBlock *src = ll_graph_find(g, from), *dst = ll_graph_find(g, to);
+  if (!src || !dst) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CONNECTION, "no block \"%s\"",
+                src ? to : from);
+    return FALSE;
+  }
+  if (dst->desc->max_inputs == 0) {
+    ll_block_error(error, dst, LL_GRAPH_ERROR_CONNECTION, "a %s block takes no inputs",
+                   dst->desc->type);
+    return FALSE;
+  }
+  for (int k = 0; k < dst->n_inputs; k++)
+    if (!strcmp(dst->input_names[k], from)) {
+      ll_block_error(error, dst, LL_GRAPH_ERROR_CONNECTION, "is already connected to \"%s\"",
+                     from);
+      return FALSE;
+    }
+  if (dst->n_inputs >= dst->desc->max_inputs && dst->desc->max_inputs > 1) {
+    ll_block_error(error, dst, LL_GRAPH_ERROR_CONNECTION, "takes at most %d inputs",
+                   dst->desc->max_inputs);
+    return FALSE;
+  }
+  push_undo(doc);
+  if (dst->n_inputs >= dst->desc->max_inputs) { /* a one-input block: the new wire replaces */
+    g_free(dst->input_names[0]);
+    dst->input_names[0] = g_strdup(from);
+  } else {
+    ll_block_connect(dst, from);
+  }
+  commit(doc);
+  return TRUE;
+}
+
+static void remove_input(LlBlock *b, int k)
+{
+  g_free(b->input_names[k]);
+  for (int j = k; j + 1 < b->n_inputs; j++)
+    b->input_names[j] = b->input_names[j + 1];
+  b->n_inputs--;
+  b->input_names[b->n_inputs] = NULL;
+}
+
+void ll_document_disconnect(LlDocument *doc, const char *to, int input)
+{
+  LlBlock *b = ll_graph_find(doc->spec->graph, to);
+  if (!b || input < 0 || input >= b->n_inputs)
+    return;
+  push_undo(doc);
+  remove_input(b, input);
+  commit(doc);
+}
+
+void ll_document_delete_blocks(LlDocument *doc, const char *const *names)
+{
+  LlGraph *g = doc->spec->graph;
+  if (!names || !names[0])
+    return;
+  push_undo(doc);
+  for (guint n = 0; names[n]; n++) {
+    LlBlock *b = ll_graph_find(g, names[n]);
+    if (!b)
+      continue;
+    g_autofree char *name = g_strdup(b->name);
+    g_hash_table_remove(doc->spec->positions, name);
+    g_ptr_array_remove(g->blocks, b);
+    for (guint i = 0; i < g->blocks->len; i++) {
+      LlBlock *o = g->blocks->pdata[i];
+      for (int k = o->n_inputs - 1; k >= 0; k--)
+        if (!strcmp(o->input_names[k], name))
+          remove_input(o, k);
+    }
+  }
+  commit(doc);
+}
+
+gboolean ll_document_set_prop(LlDocument *doc, const char *block, const char *prop,
+                              const char *value, GError **error)
+{
+  LlBlock *b = ll_graph_find(doc->spec->graph, block);
+  if (!b) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_UNKNOWN_BLOCK, "no block \"%s\"", block);
+    return FALSE;
+  }
+  g_autofree char *before = snapshot(doc);
+  if (!ll_block_set_prop_string(b, prop, value, error))
+    return FALSE;
+  g_autofree char *after = snapshot(doc);
+  if (!strcmp(before, after))
+    return TRUE;
+  /* typing "128" is one edit, not three */
+  g_autofree char *key = g_strdup_printf("%s\n%s", block, prop);
+  if (!doc->coalesce_key || strcmp(key, doc->coalesce_key) || !doc->undo->len) {
+    push_undo_text(doc, g_steal_pointer(&before));
+    g_free(doc->coalesce_key);
+    doc->coalesce_key = g_steal_pointer(&key);
+  }
+  commit(doc);
+  return TRUE;
+}
+
+void ll_document_set_frozen(LlDocument *doc, const char *block, gboolean frozen)
+{
+  LlBlock *b = ll_graph_find(doc->spec->graph, block);
+  if (!b || b->frozen == frozen)
+    return;
+  push_undo(doc);
+  b->frozen = frozen;
+  commit(doc);
+}
+
+void ll_document_begin_move(LlDocument *doc)
+{
+  g_free(doc->move_snapshot);
+  doc->move_snapshot = snapshot(doc);
+  doc->moved = FALSE;
+}
+
+void ll_document_set_position(LlDocument *doc, const char *block, double x, double y)
+{
+  set_pos(doc, block, x, y);
+  doc->moved = TRUE;
+}
+
+void ll_document_end_move(LlDocument *doc)
+{
+  if (doc->move_snapshot && doc->moved) {
+    g_clear_pointer(&doc->coalesce_key, g_free);
+    push_undo_text(doc, g_steal_pointer(&doc->move_snapshot));
+    commit(doc);
+  }
+  g_clear_pointer(&doc->move_snapshot, g_free);
+  doc->moved = FALSE;
+}
+
+void ll_document_auto_layout(LlDocument *doc)
+{
+  LlGraph *g = doc->spec->graph;
+  guint n = g->blocks->len;
+  if (!n)
+    return;
+  push_undo(doc);
+  /* depth = longest path from a source; n rounds settle any DAG (a cycle
+   * just stops growing after n rounds) */
+  g_autofree int *depth = g_new0(int, n);
+  for (guint round = 0; round < n; round++) {
+    gboolean changed = FALSE;
+    for (guint i = 0; i < n; i++) {
+      LlBlock *b = g->blocks->pdata[i];
+      int d = 0;
+      for (int k = 0; k < b->n_inputs; k++)
+        for (guint j = 0; j < n; j++)
+          if (!strcmp(((LlBlock *)g->blocks->pdata[j])->name, b->input_names[k]))
+            d = MAX(d, depth[j] + 1);
+      d = MIN(d, (int)n);
+      if (d != depth[i]) {
+        depth[i] = d;
+        changed = TRUE;
+      }
+    }
+    if (!changed)
+      break;
+  }
+  int layers = 0, widest = 1;
+  g_autofree int *count = g_new0(int, n + 1);
+  for (guint i = 0; i < n; i++) {
+    layers = MAX(layers, depth[i] + 1);
+    widest = MAX(widest, ++count[depth[i]]);
+  }
+  /* Long chains wrap into bands side by side so the whole net fits a wide
+   * screen: about 1.7 times as wide as tall. */
+  double band_w = widest * (LL_BLOCK_W + LL_BLOCK_GAP_X) + LL_BAND_GAP;
+  double row_h = LL_BLOCK_H + LL_BLOCK_GAP_Y;
+  int bands = MAX(1, (int)ceil(sqrt(layers * 1.7 * row_h / band_w)));
+  int rows = (layers + bands - 1) / bands;
+  memset(count, 0, (n + 1) * sizeof(int));
+  for (guint i = 0; i < n; i++) {
+    LlBlock *b = g->blocks->pdata[i];
+    int band = depth[i] / rows, row = depth[i] % rows, slot = count[depth[i]]++;
+    set_pos(doc, b->name, 40 + band * band_w + slot * (LL_BLOCK_W + LL_BLOCK_GAP_X),
+            40 + row * row_h);
+  }
+  commit(doc);
+}
+
+static gboolean strv_has(const char *const *v, const char *s)
+{
+  for (; v && *v; v++)
+    if (!strcmp(*v, s))
+      return TRUE;
+  return FALSE;
+}
+
+char *ll_document_copy_blocks(LlDocument *doc, const char *const *names)
+{
+  JsonNode *root = ll_spec_graph_to_json(doc->spec->graph, doc->spec->positions);
+  JsonArray *blocks = json_object_get_array_member(json_node_get_object(root), "blocks");
+  JsonArray *out = json_array_new();
+  for (guint i = 0; i < json_array_get_length(blocks); i++) {
+    JsonObject *bo = json_array_get_object_element(blocks, i);
+    if (!strv_has(names, json_object_get_string_member(bo, "name")))
+      continue;
+    if (json_object_has_member(bo, "inputs")) {
+      JsonArray *ins = json_object_get_array_member(bo, "inputs"), *keep = json_array_new();
+      for (guint k = 0; k < json_array_get_length(ins); k++)
+        if (strv_has(names, json_array_get_string_element(ins, k)))
+          json_array_add_string_element(keep, json_array_get_string_element(ins, k));
+      json_object_set_array_member(bo, "inputs", keep);
+    }
+    json_array_add_object_element(out, json_object_ref(bo));
+  }
+  JsonObject *top = json_object_new();
+  json_object_set_array_member(top, "blocks", out);
+  JsonNode *node = json_node_init_object(json_node_alloc(), top);
+  char *text = json_to_string(node, FALSE);
+  json_node_unref(node);
+  json_object_unref(top);
+  json_node_unref(root);
+  return text;
+}
+
+GStrv ll_document_paste_blocks(LlDocument *doc, const char *json, double dx, double dy,
+                               GError **error)
+{
+  g_autoptr(JsonNode) clip = json_from_string(json, error);
+  if (!clip)
+    return NULL;
+  JsonArray *pasted = JSON_NODE_HOLDS_OBJECT(clip)
+                        ? json_object_get_array_member(json_node_get_object(clip), "blocks")
+                        : NULL;
+  if (!pasted) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the clipboard holds no blocks");
+    return NULL;
+  }
+  g_autofree char *before = snapshot(doc);
+  g_autoptr(JsonNode) root = json_from_string(before, NULL);
+  JsonArray *blocks = json_object_get_array_member(json_node_get_object(root), "blocks");
+  /* new names first, then rewrite the pasted blocks' inputs with them */
+  g_autoptr(GHashTable) rename = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GHashTable) taken = g_hash_table_new(g_str_hash, g_str_equal);
+  LlGraph *g = doc->spec->graph;
+  for (guint i = 0; i < g->blocks->len; i++)
+    g_hash_table_add(taken, ((LlBlock *)g->blocks->pdata[i])->name);
+  GPtrArray *names = g_ptr_array_new();
+  for (guint i = 0; i < json_array_get_length(pasted); i++) {
+    JsonObject *bo = json_array_get_object_element(pasted, i);
+    const char *old = bo ? json_object_get_string_member_with_default(bo, "name", NULL) : NULL;
+    const char *type = bo ? json_object_get_string_member_with_default(bo, "type", NULL) : NULL;
+    if (!old || !type || !ll_block_lookup(type)) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the clipboard holds no blocks");
+      g_ptr_array_free(names, TRUE);
+      return NULL;
+    }
+    char *name = NULL;
+    g_autofree char *low = g_ascii_strdown(type, -1);
+    for (int k = 1; !name; k++) {
+      char *cand = g_strdup_printf("%s%d", low, k);
+      if (!g_hash_table_contains(taken, cand) && !ll_graph_find(g, cand))
+        name = cand;
+      else
+        g_free(cand);
+    }
+    g_hash_table_add(taken, name);
+    g_hash_table_insert(rename, g_strdup(old), name);
+    g_ptr_array_add(names, g_strdup(name));
+  }
+  for (guint i = 0; i < json_array_get_length(pasted); i++) {
+    JsonObject *bo = json_object_ref(json_array_get_object_element(pasted, i));
+    const char *old = json_object_get_string_member(bo, "name");
+    json_object_set_string_member(bo, "name", g_hash_table_lookup(rename, old));
+    if (json_object_has_member(bo, "inputs")) {
+      JsonArray *ins = json_object_get_array_member(bo, "inputs"), *now = json_array_new();
+      for (guint k = 0; k < json_array_get_length(ins); k++) {
+        const char *to = g_hash_table_lookup(rename, json_array_get_string_element(ins, k));
+        if (to)
+          json_array_add_string_element(now, to);
+      }
+      json_object_set_array_member(bo, "inputs", now);
+    }
+    if (json_object_has_member(bo, "position")) {
+      JsonArray *p = json_object_get_array_member(bo, "position"), *q = json_array_new();
+      json_array_add_double_element(q, json_array_get_double_element(p, 0) + dx);
+      json_array_add_double_element(q, json_array_get_double_element(p, 1) + dy);
+      json_object_set_array_member(bo, "position", q);
+    }
+    json_array_add_object_element(blocks, bo);
+  }
+  g_autofree char *after = json_to_string(root, FALSE);
+  if (!restore(doc, after, error)) {
+    restore(doc, before, NULL);
+    g_ptr_array_free(names, TRUE);
+    return NULL;
+  }
+  g_clear_pointer(&doc->coalesce_key, g_free);
+  push_undo_text(doc, g_steal_pointer(&before));
+  commit(doc);
+  g_ptr_array_add(names, NULL);
+  return (GStrv)g_ptr_array_free(names, FALSE);
+}
+
+void ll_document_settings_changed(LlDocument *doc)
+{
+  doc->modified = TRUE;
+  autosave(doc);
+  notify_all(doc);
+}
+
+static void step_history(LlDocument *doc, GPtrArray *from, GPtrArray *to)
+{
+  if (!from->len)
+    return;
+  char *text = g_ptr_array_steal_index(from, from->len - 1);
+  g_ptr_array_add(to, snapshot(doc));
+  g_autoptr(GError) error = NULL;
+  if (!restore(doc, text, &error))
+    g_warning("undo: %s", error->message); /* our own snapshots always parse */
+  g_free(text);
+  g_clear_pointer(&doc->coalesce_key, g_free);
+  commit(doc);
+}
+
+void ll_document_undo(LlDocument *doc) { step_history(doc, doc->undo, doc->redo); }
+void ll_document_redo(LlDocument *doc) { step_history(doc, doc->redo, doc->undo); }

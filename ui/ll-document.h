@@ -1,0 +1,71 @@
+/* ll-document.h: the spec being edited, with undo and redo.
+ *
+ * Every edit of the graph goes through here: the document snapshots the
+ * graph (its JSON, positions included) before the edit, applies it to the
+ * LlSpec, then resolves and infers the graph again so the canvas and the
+ * summary see shapes, or the block in error and its message. An edit that
+ * leaves the graph invalid is still an edit (the user fixes it next, or
+ * undoes it). Views listen to "changed". */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "spec.h"
+#include "summary.h"
+
+G_BEGIN_DECLS
+
+#define LL_TYPE_DOCUMENT (ll_document_get_type())
+G_DECLARE_FINAL_TYPE(LlDocument, ll_document, LL, DOCUMENT, GObject)
+
+LlDocument *ll_document_new(void);
+/* A new spec: the default training settings and one Input block. */
+void ll_document_reset(LlDocument *doc);
+gboolean ll_document_load_file(LlDocument *doc, const char *path, GError **error);
+/* Takes the text of a spec (used by autosave restore and tests). */
+gboolean ll_document_load_data(LlDocument *doc, const char *json, const char *display_name,
+                               GError **error);
+gboolean ll_document_save_file(LlDocument *doc, const char *path, GError **error);
+const char *ll_document_get_path(LlDocument *doc); /* NULL until saved or opened */
+gboolean ll_document_get_modified(LlDocument *doc);
+
+LlSpec *ll_document_get_spec(LlDocument *doc);
+/* The graph's error (NULL when it infers), and the block it is about (may be NULL). */
+const GError *ll_document_get_error(LlDocument *doc);
+const char *ll_document_get_error_block(LlDocument *doc);
+/* The summary of the graph, NULL while it has an error. */
+const LlSummary *ll_document_get_summary(LlDocument *doc);
+
+/* Edits (each one undoable). Names are block names. */
+char *ll_document_add_block(LlDocument *doc, const char *type, double x, double y,
+                            const char *connect_from, GError **error);
+gboolean ll_document_connect(LlDocument *doc, const char *from, const char *to, GError **error);
+void ll_document_disconnect(LlDocument *doc, const char *to, int input);
+void ll_document_delete_blocks(LlDocument *doc, const char *const *names);
+gboolean ll_document_set_prop(LlDocument *doc, const char *block, const char *prop,
+                              const char *value, GError **error);
+void ll_document_set_frozen(LlDocument *doc, const char *block, gboolean frozen);
+/* Moving is one edit from begin to end; set_position in between only redraws. */
+void ll_document_begin_move(LlDocument *doc);
+void ll_document_set_position(LlDocument *doc, const char *block, double x, double y);
+void ll_document_end_move(LlDocument *doc);
+gboolean ll_document_get_position(LlDocument *doc, const char *block, double *x, double *y);
+/* Lays blocks out in layers by topological depth. */
+void ll_document_auto_layout(LlDocument *doc);
+/* Copy and paste: the blocks as graph JSON; pasting renames on clashes and
+ * keeps connections among the pasted blocks. Returns the new names. */
+char *ll_document_copy_blocks(LlDocument *doc, const char *const *names);
+GStrv ll_document_paste_blocks(LlDocument *doc, const char *json, double dx, double dy,
+                               GError **error);
+/* Training settings changed from the training panel (not undoable). */
+void ll_document_settings_changed(LlDocument *doc);
+
+gboolean ll_document_can_undo(LlDocument *doc);
+gboolean ll_document_can_redo(LlDocument *doc);
+void ll_document_undo(LlDocument *doc);
+void ll_document_redo(LlDocument *doc);
+
+/* Where autosave writes: $XDG_STATE_HOME/layerlab/autosave.json */
+char *ll_document_autosave_path(void);
+
+G_END_DECLS

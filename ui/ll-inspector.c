@@ -1,0 +1,239 @@
+/* ll-inspector.c: property editors generated from a block descriptor. */
+#include "ll-inspector.h"
+
+#include <math.h>
+#include <string.h>
+
+struct _LlInspector {
+  GtkBox parent_instance;
+  GtkLabel *title, *help, *message;
+  GtkGrid *grid;
+  GtkCheckButton *frozen;
+  LlDocument *doc;
+  gulong changed_id;
+  char *block;
+  gboolean applying; /* our own edit: do not rebuild the editors under the user's fingers */
+  GHashTable *editors; /* prop name -> GtkWidget* (borrowed: the grid owns them) */
+};
+
+G_DEFINE_FINAL_TYPE(LlInspector, ll_inspector, GTK_TYPE_BOX)
+
+GtkWidget *ll_inspector_new(void) { return g_object_new(LL_TYPE_INSPECTOR, NULL); }
+
+static LlBlock *current(LlInspector *self)
+{
+  return self->doc && self->block ? ll_graph_find(ll_document_get_spec(self->doc)->graph,
+                                                  self->block)
+                                  : NULL;
+}
+
+static void apply(LlInspector *self, GtkWidget *editor, const char *prop, const char *value)
+{
+  if (!current(self))
+    return;
+  g_autoptr(GError) error = NULL;
+  self->applying = TRUE;
+  gboolean ok = ll_document_set_prop(self->doc, self->block, prop, value, &error);
+  self->applying = FALSE;
+  if (ok) {
+    gtk_widget_remove_css_class(editor, "error");
+    gtk_label_set_text(self->message, "");
+  } else {
+    gtk_widget_add_css_class(editor, "error");
+    gtk_label_set_text(self->message, error->message);
+  }
+}
+
+static void on_text_changed(GtkEditable *editable, LlInspector *self)
+{
+  apply(self, GTK_WIDGET(editable), g_object_get_data(G_OBJECT(editable), "ll-prop"),
+        gtk_editable_get_text(editable));
+}
+
+static void on_switch(GtkSwitch *sw, GParamSpec *pspec, LlInspector *self)
+{
+  apply(self, GTK_WIDGET(sw), g_object_get_data(G_OBJECT(sw), "ll-prop"),
+        gtk_switch_get_active(sw) ? "true" : "false");
+}
+
+static void on_choice(GtkDropDown *dd, GParamSpec *pspec, LlInspector *self)
+{
+  GtkStringObject *o = gtk_drop_down_get_selected_item(dd);
+  if (o)
+    apply(self, GTK_WIDGET(dd), g_object_get_data(G_OBJECT(dd), "ll-prop"),
+          gtk_string_object_get_string(o));
+}
+
+static void on_frozen_toggled(GtkCheckButton *check, LlInspector *self)
+{
+  LlBlock *b = current(self);
+  if (!b || b->frozen == gtk_check_button_get_active(check))
+    return;
+  self->applying = TRUE;
+  ll_document_set_frozen(self->doc, self->block, gtk_check_button_get_active(check));
+  self->applying = FALSE;
+}
+
+static GtkWidget *make_editor(LlInspector *self, const LlPropDesc *d, const LlPropValue *v)
+{
+  GtkWidget *w = NULL;
+  char buf[64];
+  switch (d->type) {
+  case LL_PROP_INT:
+  case LL_PROP_FLOAT: {
+    gboolean is_int = d->type == LL_PROP_INT;
+    double lo = d->min, hi = d->max;
+    if (!(hi > lo))
+      lo = -1e9, hi = 1e9;
+    double step = is_int ? 1 : (hi - lo > 10 ? 0.1 : 0.01);
+    w = gtk_spin_button_new_with_range(lo, hi, step);
+    gtk_spin_button_set_digits(GTK_SPIN_BUTTON(w), is_int ? 0 : 4);
+    gtk_spin_button_set_numeric(GTK_SPIN_BUTTON(w), FALSE);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(w), is_int ? (double)v->i : v->f);
+    gtk_widget_set_tooltip_text(w, d->help);
+    g_signal_connect(w, "changed", G_CALLBACK(on_text_changed), self);
+    break;
+  }
+  case LL_PROP_BOOL:
+    w = gtk_switch_new();
+    gtk_switch_set_active(GTK_SWITCH(w), v->b);
+    gtk_widget_set_halign(w, GTK_ALIGN_START);
+    g_signal_connect(w, "notify::active", G_CALLBACK(on_switch), self);
+    break;
+  case LL_PROP_CHOICE:
+    w = gtk_drop_down_new_from_strings(d->choices);
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(w), v->choice);
+    g_signal_connect(w, "notify::selected", G_CALLBACK(on_choice), self);
+    break;
+  case LL_PROP_SHAPE: {
+    w = gtk_entry_new();
+    GString *s = g_string_new(NULL);
+    for (int i = 0; i < v->shape.rank; i++)
+      g_string_append_printf(s, "%s%d", i ? "," : "", v->shape.d[i]);
+    gtk_editable_set_text(GTK_EDITABLE(w), s->str);
+    g_string_free(s, TRUE);
+    gtk_entry_set_placeholder_text(GTK_ENTRY(w), "e.g. 1,28,28");
+    g_signal_connect(w, "changed", G_CALLBACK(on_text_changed), self);
+    break;
+  }
+  }
+  (void)buf;
+  gtk_widget_set_tooltip_text(w, d->help);
+  gtk_widget_set_hexpand(w, TRUE);
+  g_object_set_data_full(G_OBJECT(w), "ll-prop", g_strdup(d->name), g_free);
+  return w;
+}
+
+static void rebuild(LlInspector *self)
+{
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->grid))))
+    gtk_grid_remove(self->grid, child);
+  g_hash_table_remove_all(self->editors);
+  gtk_label_set_text(self->message, "");
+  LlBlock *b = current(self);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->frozen), b != NULL);
+  if (!b) {
+    gtk_label_set_text(self->title, "No block selected");
+    gtk_label_set_text(self->help, "Select a block on the canvas to edit its properties.");
+    return;
+  }
+  g_autofree char *title = g_strdup_printf("%s \u2014 %s", b->name, b->desc->type);
+  gtk_label_set_text(self->title, title);
+  gtk_label_set_text(self->help, b->desc->help);
+  for (int i = 0; i < b->desc->n_props; i++) {
+    const LlPropDesc *d = &b->desc->props[i];
+    GtkWidget *label = gtk_label_new(d->name);
+    gtk_label_set_xalign(GTK_LABEL(label), 1);
+    gtk_widget_set_tooltip_text(label, d->help);
+    GtkWidget *editor = make_editor(self, d, &b->props[i]);
+    gtk_grid_attach(self->grid, label, 0, i, 1, 1);
+    gtk_grid_attach(self->grid, editor, 1, i, 1, 1);
+    g_hash_table_insert(self->editors, g_strdup(d->name), editor);
+  }
+  if (!b->desc->n_props) {
+    GtkWidget *none = gtk_label_new("This block has no properties.");
+    gtk_widget_add_css_class(none, "dim-label");
+    gtk_grid_attach(self->grid, none, 0, 0, 2, 1);
+  }
+  g_signal_handlers_block_by_func(self->frozen, on_frozen_toggled, self);
+  gtk_check_button_set_active(self->frozen, b->frozen);
+  g_signal_handlers_unblock_by_func(self->frozen, on_frozen_toggled, self);
+}
+
+GtkWidget *ll_inspector_get_editor(LlInspector *self, const char *prop)
+{
+  return g_hash_table_lookup(self->editors, prop);
+}
+
+const char *ll_inspector_get_message(LlInspector *self)
+{
+  return gtk_label_get_text(self->message);
+}
+
+void ll_inspector_set_block(LlInspector *self, const char *name)
+{
+  if (!g_strcmp0(name, self->block) && current(self))
+    return;
+  g_free(self->block);
+  self->block = g_strdup(name);
+  rebuild(self);
+}
+
+static void on_doc_changed(LlDocument *doc, LlInspector *self)
+{
+  if (self->applying)
+    return;
+  rebuild(self);
+}
+
+void ll_inspector_set_document(LlInspector *self, LlDocument *doc)
+{
+  if (self->doc) {
+    g_signal_handler_disconnect(self->doc, self->changed_id);
+    g_clear_object(&self->doc);
+  }
+  self->doc = g_object_ref(doc);
+  self->changed_id = g_signal_connect(doc, "changed", G_CALLBACK(on_doc_changed), self);
+  g_clear_pointer(&self->block, g_free);
+  rebuild(self);
+}
+
+static void ll_inspector_dispose(GObject *object)
+{
+  LlInspector *self = LL_INSPECTOR(object);
+  if (self->doc) {
+    g_signal_handler_disconnect(self->doc, self->changed_id);
+    g_clear_object(&self->doc);
+  }
+  G_OBJECT_CLASS(ll_inspector_parent_class)->dispose(object);
+}
+
+static void ll_inspector_finalize(GObject *object)
+{
+  LlInspector *self = LL_INSPECTOR(object);
+  g_free(self->block);
+  g_hash_table_unref(self->editors);
+  G_OBJECT_CLASS(ll_inspector_parent_class)->finalize(object);
+}
+
+static void ll_inspector_class_init(LlInspectorClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS(klass);
+  GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+  oc->dispose = ll_inspector_dispose;
+  oc->finalize = ll_inspector_finalize;
+  gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-inspector.ui");
+  gtk_widget_class_bind_template_child(wc, LlInspector, title);
+  gtk_widget_class_bind_template_child(wc, LlInspector, help);
+  gtk_widget_class_bind_template_child(wc, LlInspector, message);
+  gtk_widget_class_bind_template_child(wc, LlInspector, grid);
+  gtk_widget_class_bind_template_child(wc, LlInspector, frozen);
+  gtk_widget_class_bind_template_callback(wc, on_frozen_toggled);
+}
+
+static void ll_inspector_init(LlInspector *self)
+{
+  self->editors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  gtk_widget_init_template(GTK_WIDGET(self));
+}

@@ -1,0 +1,18 @@
+/* ll-palette.h: every registered block type, grouped by category, with a
+ * search entry. Rows are drag sources (the type name, as a string) and a
+ * double-click emits "block-activated" with the type. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+#define LL_TYPE_PALETTE (ll_palette_get_type())
+G_DECLARE_FINAL_TYPE(LlPalette, ll_palette, LL, PALETTE, GtkBox)
+
+GtkWidget *ll_palette_new(void);
+/* Rows shown under the current search (for tests). */
+guint ll_palette_count_visible(LlPalette *self);
+void ll_palette_set_search(LlPalette *self, const char *text);
+
+G_END_DECLS

@@ -1,0 +1,34 @@
+/* ll-window-private.h: the window's parts, for tests that drive it. */
+#pragma once
+
+#include "ll-canvas.h"
+#include "ll-curve-view.h"
+#include "ll-document.h"
+#include "ll-inspector.h"
+#include "ll-palette.h"
+#include "ll-summary-view.h"
+#include "ll-training-panel.h"
+#include "ll-window.h"
+
+G_BEGIN_DECLS
+
+LlDocument *ll_window_get_document(LlWindow *self);
+LlCanvas *ll_window_get_canvas(LlWindow *self);
+LlInspector *ll_window_get_inspector(LlWindow *self);
+LlSummaryView *ll_window_get_summary(LlWindow *self);
+LlCurveView *ll_window_get_curves(LlWindow *self);
+LlTrainingPanel *ll_window_get_training_panel(LlWindow *self);
+LlPalette *ll_window_get_palette(LlWindow *self);
+/* Shows a page of the bottom notebook ("summary", "curves", "log") or the side one
+ * ("block", "training"). */
+void ll_window_show_page(LlWindow *self, const char *page);
+gboolean ll_window_is_training(LlWindow *self);
+gboolean ll_window_is_paused(LlWindow *self);
+/* Where runs are recorded (NULL: the XDG data dir). */
+void ll_window_set_store_root(LlWindow *self, const char *root);
+/* The text of the notice bar ("" when hidden). */
+const char *ll_window_get_notice(LlWindow *self);
+/* Events handled since the last run started. */
+guint ll_window_get_events(LlWindow *self);
+
+G_END_DECLS

@@ -1,0 +1,832 @@
+/* ll-window.c: the workbench window: actions, files, presets, autosave
+ * notice, and the training run drained on the frame clock. */
+#include "ll-window-private.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "ll-canvas-geometry.h"
+#include "ll-resources.h"
+#include "trainer.h"
+
+#define DRAIN_BUDGET_US 1000 /* per frame, so the window never stutters */
+
+struct _LlWindow {
+  GtkApplicationWindow parent_instance;
+  GtkRevealer *notice_revealer;
+  GtkLabel *notice, *statusbar;
+  GtkNotebook *bottom, *side;
+  GtkTextView *log;
+  LlPalette *palette;
+  LlCanvas *canvas;
+  LlInspector *inspector;
+  LlSummaryView *summary;
+  LlCurveView *curves;
+  LlTrainingPanel *training;
+  GMenu *recent_menu, *presets_menu;
+
+  LlDocument *doc;
+  char *clipboard; /* copied blocks, graph JSON */
+  GtkFileChooserNative *chooser;
+
+  LlTrainer *trainer;
+  guint tick_id;
+  gboolean paused, stopping, close_after_stop;
+  guint events;
+  char *store_root;
+};
+
+G_DEFINE_FINAL_TYPE(LlWindow, ll_window, GTK_TYPE_APPLICATION_WINDOW)
+
+LlDocument *ll_window_get_document(LlWindow *self) { return self->doc; }
+LlCanvas *ll_window_get_canvas(LlWindow *self) { return self->canvas; }
+LlInspector *ll_window_get_inspector(LlWindow *self) { return self->inspector; }
+LlSummaryView *ll_window_get_summary(LlWindow *self) { return self->summary; }
+LlCurveView *ll_window_get_curves(LlWindow *self) { return self->curves; }
+LlTrainingPanel *ll_window_get_training_panel(LlWindow *self) { return self->training; }
+LlPalette *ll_window_get_palette(LlWindow *self) { return self->palette; }
+gboolean ll_window_is_training(LlWindow *self) { return self->trainer != NULL; }
+gboolean ll_window_is_paused(LlWindow *self) { return self->paused; }
+guint ll_window_get_events(LlWindow *self) { return self->events; }
+
+void ll_window_set_store_root(LlWindow *self, const char *root)
+{
+  g_free(self->store_root);
+  self->store_root = g_strdup(root);
+}
+
+const char *ll_window_get_notice(LlWindow *self)
+{
+  return gtk_revealer_get_reveal_child(self->notice_revealer) ? gtk_label_get_text(self->notice)
+                                                               : "";
+}
+
+void ll_window_show_page(LlWindow *self, const char *page)
+{
+  static const char *const bottom[] = {"summary", "curves", "log"};
+  static const char *const side[] = {"block", "training"};
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(page, bottom[i]))
+      gtk_notebook_set_current_page(self->bottom, i);
+  for (int i = 0; i < 2; i++)
+    if (!strcmp(page, side[i]))
+      gtk_notebook_set_current_page(self->side, i);
+}
+
+static void show_notice(LlWindow *self, const char *text)
+{
+  gtk_label_set_text(self->notice, text);
+  gtk_revealer_set_reveal_child(self->notice_revealer, TRUE);
+}
+
+static void on_notice_close(GtkButton *b, LlWindow *self)
+{
+  gtk_revealer_set_reveal_child(self->notice_revealer, FALSE);
+}
+
+static void log_line(LlWindow *self, const char *text)
+{
+  GtkTextBuffer *buf = gtk_text_view_get_buffer(self->log);
+  GtkTextIter end;
+  gtk_text_buffer_get_end_iter(buf, &end);
+  gtk_text_buffer_insert(buf, &end, text, -1);
+  gtk_text_buffer_insert(buf, &end, "\n", 1);
+}
+
+/* ---- presets and recent files ---- */
+
+static int by_path(gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0(*(char *const *)a, *(char *const *)b);
+}
+
+GPtrArray *ll_presets_list(void)
+{
+  /* installed first; the source tree's when run uninstalled (from the build dir) */
+  const char *dirs[] = {g_getenv("LAYERLAB_PRESETS_DIR"), LL_INSTALLED_PRESETS_DIR,
+                        LL_SOURCE_PRESETS_DIR};
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  for (guint d = 0; d < G_N_ELEMENTS(dirs); d++) {
+    if (!dirs[d])
+      continue;
+    g_autoptr(GDir) dir = g_dir_open(dirs[d], 0, NULL);
+    if (!dir)
+      continue;
+    const char *name;
+    GPtrArray *found = g_ptr_array_new();
+    while ((name = g_dir_read_name(dir)))
+      if (g_str_has_suffix(name, ".json"))
+        g_ptr_array_add(found, g_build_filename(dirs[d], name, NULL));
+    g_ptr_array_sort(found, by_path);
+    for (guint i = 0; i < found->len; i++)
+      g_ptr_array_add(out, found->pdata[i]);
+    g_ptr_array_free(found, FALSE);
+    if (out->len)
+      break;
+  }
+  return out;
+}
+
+static void fill_presets_menu(LlWindow *self)
+{
+  g_menu_remove_all(self->presets_menu);
+  g_autoptr(GPtrArray) presets = ll_presets_list();
+  for (guint i = 0; i < presets->len; i++) {
+    g_autofree char *base = g_path_get_basename(presets->pdata[i]);
+    *strrchr(base, '.') = 0;
+    GMenuItem *item = g_menu_item_new(base, NULL);
+    g_menu_item_set_action_and_target(item, "win.open-path", "s", presets->pdata[i]);
+    g_menu_append_item(self->presets_menu, item);
+    g_object_unref(item);
+  }
+}
+
+static void fill_recent_menu(LlWindow *self)
+{
+  g_menu_remove_all(self->recent_menu);
+  GList *items = gtk_recent_manager_get_items(gtk_recent_manager_get_default());
+  int n = 0;
+  for (GList *l = items; l && n < 8; l = l->next) {
+    GtkRecentInfo *info = l->data;
+    const char *uri = gtk_recent_info_get_uri(info);
+    if (!g_str_has_suffix(uri, ".json") || !gtk_recent_info_has_application(info, "LayerLab"))
+      continue;
+    g_autofree char *path = g_filename_from_uri(uri, NULL, NULL);
+    if (!path || !g_file_test(path, G_FILE_TEST_EXISTS))
+      continue;
+    g_autofree char *base = g_path_get_basename(path);
+    GMenuItem *item = g_menu_item_new(base, NULL);
+    g_menu_item_set_action_and_target(item, "win.open-path", "s", path);
+    g_menu_append_item(self->recent_menu, item);
+    g_object_unref(item);
+    n++;
+  }
+  g_list_free_full(items, (GDestroyNotify)gtk_recent_info_unref);
+  if (!n) {
+    GMenuItem *item = g_menu_item_new("No recent specs", "win.none");
+    g_menu_append_item(self->recent_menu, item);
+    g_object_unref(item);
+  }
+}
+
+static void add_recent(LlWindow *self, const char *path)
+{
+  g_autofree char *uri = g_filename_to_uri(path, NULL, NULL);
+  if (uri)
+    gtk_recent_manager_add_item(gtk_recent_manager_get_default(), uri);
+  fill_recent_menu(self);
+}
+
+/* ---- document state -> window ---- */
+
+static void update_title(LlWindow *self)
+{
+  LlSpec *s = ll_document_get_spec(self->doc);
+  g_autofree char *title = g_strdup_printf("%s%s \u2014 LayerLab",
+                                           ll_document_get_modified(self->doc) ? "*" : "",
+                                           s->name ? s->name : "untitled");
+  gtk_window_set_title(GTK_WINDOW(self), title);
+}
+
+static void update_actions(LlWindow *self)
+{
+  GActionMap *map = G_ACTION_MAP(self);
+  gboolean training = self->trainer != NULL;
+  g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "undo")),
+                              ll_document_can_undo(self->doc) && !training);
+  g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "redo")),
+                              ll_document_can_redo(self->doc) && !training);
+  g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-start")),
+                              !training && !ll_document_get_error(self->doc));
+  g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-pause")),
+                              training && !self->stopping);
+  g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-stop")),
+                              training && !self->stopping);
+  g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "paste")),
+                              self->clipboard != NULL && !training);
+  ll_training_panel_set_running(self->training, training, self->paused);
+}
+
+static void on_doc_changed(LlDocument *doc, LlWindow *self)
+{
+  const GError *e = ll_document_get_error(doc);
+  LlGraph *g = ll_document_get_spec(doc)->graph;
+  if (e) {
+    g_autofree char *t = g_strdup_printf("\u26a0 %s", e->message);
+    gtk_label_set_text(self->statusbar, t);
+    gtk_widget_add_css_class(GTK_WIDGET(self->statusbar), "error");
+  } else {
+    const LlSummary *s = ll_document_get_summary(doc);
+    char p[32], f[32];
+    g_autofree char *t = g_strdup_printf(
+      "%u blocks \u00b7 %s parameters \u00b7 %s FLOPs per sample \u00b7 the graph is valid",
+      g->blocks->len, ll_format_count((double)s->total_params, p, sizeof p),
+      ll_format_count((double)s->total_flops, f, sizeof f));
+    gtk_label_set_text(self->statusbar, t);
+    gtk_widget_remove_css_class(GTK_WIDGET(self->statusbar), "error");
+  }
+  update_title(self);
+  update_actions(self);
+}
+
+static void on_doc_notify(LlDocument *doc, GParamSpec *p, LlWindow *self)
+{
+  update_title(self);
+  update_actions(self);
+}
+
+static void on_selection_changed(LlCanvas *canvas, LlWindow *self)
+{
+  ll_inspector_set_block(self->inspector, ll_canvas_get_primary(canvas));
+}
+
+static void on_canvas_message(LlCanvas *canvas, const char *message, LlWindow *self)
+{
+  show_notice(self, message);
+}
+
+static void on_block_activated(LlPalette *palette, const char *type, LlWindow *self)
+{
+  double x, y;
+  ll_canvas_get_insert_point(self->canvas, &x, &y);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name =
+    ll_document_add_block(self->doc, type, x, y, ll_canvas_get_primary(self->canvas), &error);
+  if (!name) {
+    show_notice(self, error->message);
+    return;
+  }
+  const char *one[] = {name, NULL};
+  ll_canvas_select(self->canvas, one);
+}
+
+gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
+{
+  if (self->trainer) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "stop the training run before opening a spec");
+    return FALSE;
+  }
+  if (!ll_document_load_file(self->doc, path, error))
+    return FALSE;
+  ll_canvas_select(self->canvas, NULL);
+  ll_canvas_zoom_to_fit(self->canvas);
+  if (!strstr(path, "/presets/"))
+    add_recent(self, path);
+  return TRUE;
+}
+
+gboolean ll_window_restore_autosave(LlWindow *self)
+{
+  g_autofree char *path = ll_document_autosave_path();
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(path, &text, NULL, NULL))
+    return FALSE;
+  g_autoptr(GError) error = NULL;
+  if (!ll_document_load_data(self->doc, text, "autosave", &error)) {
+    g_autofree char *m = g_strdup_printf("The autosaved spec could not be restored: %s",
+                                         error->message);
+    show_notice(self, m);
+    return FALSE;
+  }
+  g_autofree char *m = g_strdup_printf(
+    "Restored the spec you were editing (\u201c%s\u201d) from the autosave.",
+    ll_document_get_spec(self->doc)->name);
+  show_notice(self, m);
+  return TRUE;
+}
+
+/* ---- file actions ---- */
+
+static void on_open_response(GtkNativeDialog *dialog, int response, LlWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = g_file_get_path(file);
+    g_autoptr(GError) error = NULL;
+    if (path && !ll_window_open_file(self, path, &error))
+      show_notice(self, error->message);
+  }
+  g_clear_object(&self->chooser);
+}
+
+static void save_to(LlWindow *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  if (!ll_document_save_file(self->doc, path, &error)) {
+    show_notice(self, error->message);
+    return;
+  }
+  add_recent(self, path);
+}
+
+static void on_save_response(GtkNativeDialog *dialog, int response, LlWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = g_file_get_path(file);
+    if (path)
+      save_to(self, path);
+  }
+  g_clear_object(&self->chooser);
+}
+
+static GtkFileChooserNative *make_chooser(LlWindow *self, const char *title,
+                                          GtkFileChooserAction action)
+{
+  if (self->chooser)
+    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+  g_clear_object(&self->chooser);
+  self->chooser = gtk_file_chooser_native_new(title, GTK_WINDOW(self), action, NULL, NULL);
+  GtkFileFilter *f = gtk_file_filter_new();
+  gtk_file_filter_set_name(f, "LayerLab specs (*.json)");
+  gtk_file_filter_add_pattern(f, "*.json");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->chooser), f);
+  g_object_unref(f);
+  return self->chooser;
+}
+
+static void act_new(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  if (self->trainer) {
+    show_notice(self, "Stop the training run before starting a new spec.");
+    return;
+  }
+  ll_document_reset(self->doc);
+}
+
+static void act_open(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  GtkFileChooserNative *c = make_chooser(self, "Open a spec", GTK_FILE_CHOOSER_ACTION_OPEN);
+  g_signal_connect(c, "response", G_CALLBACK(on_open_response), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(c));
+}
+
+static void act_open_path(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  g_autoptr(GError) error = NULL;
+  if (!ll_window_open_file(self, g_variant_get_string(p, NULL), &error))
+    show_notice(self, error->message);
+}
+
+static void act_save_as(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  GtkFileChooserNative *c = make_chooser(self, "Save the spec", GTK_FILE_CHOOSER_ACTION_SAVE);
+  g_autofree char *name = g_strdup_printf("%s.json", ll_document_get_spec(self->doc)->name);
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(c), name);
+  g_signal_connect(c, "response", G_CALLBACK(on_save_response), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(c));
+}
+
+static void act_save(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  const char *path = ll_document_get_path(self->doc);
+  /* presets are read-only templates: saving one asks where */
+  if (path && !strstr(path, "/presets/"))
+    save_to(self, path);
+  else
+    act_save_as(a, p, data);
+}
+
+static void on_export_response(GtkNativeDialog *dialog, int response, LlWindow *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = g_file_get_path(file);
+    g_autoptr(GError) error = NULL;
+    if (path && !ll_curve_view_export(self->curves, path, &error))
+      show_notice(self, error->message);
+  }
+  g_clear_object(&self->chooser);
+}
+
+static void act_export_curves(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  if (self->chooser)
+    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+  g_clear_object(&self->chooser);
+  self->chooser = gtk_file_chooser_native_new("Export the curves (.png, .svg or .pdf)",
+                                              GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE,
+                                              NULL, NULL);
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser), "curves.png");
+  g_signal_connect(self->chooser, "response", G_CALLBACK(on_export_response), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
+}
+
+/* ---- edit actions ---- */
+
+static void act_undo(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  ll_document_undo(LL_WINDOW(data)->doc);
+}
+
+static void act_redo(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  ll_document_redo(LL_WINDOW(data)->doc);
+}
+
+static void act_delete(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  g_auto(GStrv) sel = ll_canvas_get_selection(self->canvas);
+  ll_document_delete_blocks(self->doc, (const char *const *)sel);
+}
+
+static void act_copy(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  g_auto(GStrv) sel = ll_canvas_get_selection(self->canvas);
+  if (!sel[0])
+    return;
+  g_free(self->clipboard);
+  self->clipboard = ll_document_copy_blocks(self->doc, (const char *const *)sel);
+  gdk_clipboard_set_text(gtk_widget_get_clipboard(GTK_WIDGET(self)), self->clipboard);
+  update_actions(self);
+}
+
+static void act_paste(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  if (!self->clipboard)
+    return;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = ll_document_paste_blocks(self->doc, self->clipboard, 40, 40, &error);
+  if (!names) {
+    show_notice(self, error->message);
+    return;
+  }
+  ll_canvas_select(self->canvas, (const char *const *)names);
+}
+
+static void act_auto_layout(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  ll_document_auto_layout(self->doc);
+  ll_canvas_zoom_to_fit(self->canvas);
+}
+
+static void act_zoom_in(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  ll_canvas_zoom_by(LL_WINDOW(data)->canvas, 1.25);
+}
+
+static void act_zoom_out(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  ll_canvas_zoom_by(LL_WINDOW(data)->canvas, 0.8);
+}
+
+static void act_zoom_reset(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  ll_canvas_zoom_reset(LL_WINDOW(data)->canvas);
+}
+
+static void act_zoom_fit(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  ll_canvas_zoom_to_fit(LL_WINDOW(data)->canvas);
+}
+
+/* ---- training ---- */
+
+static void format_time(double s, char *buf, size_t len)
+{
+  if (!isfinite(s) || s < 0)
+    g_snprintf(buf, len, "?");
+  else if (s < 60)
+    g_snprintf(buf, len, "%.0f s", s);
+  else if (s < 3600)
+    g_snprintf(buf, len, "%d min %02d s", (int)s / 60, (int)s % 60);
+  else
+    g_snprintf(buf, len, "%d h %02d min", (int)s / 3600, ((int)s % 3600) / 60);
+}
+
+static void finish_run(LlWindow *self)
+{
+  if (self->tick_id)
+    gtk_widget_remove_tick_callback(GTK_WIDGET(self), self->tick_id);
+  self->tick_id = 0;
+  /* the thread has published its last event: joining is immediate */
+  g_clear_pointer(&self->trainer, ll_trainer_free);
+  self->paused = self->stopping = FALSE;
+  update_actions(self);
+  if (self->close_after_stop)
+    gtk_window_destroy(GTK_WINDOW(self));
+}
+
+static void handle_event(LlWindow *self, LlEvent *e)
+{
+  char eta[32], buf[256];
+  self->events++;
+  switch (e->kind) {
+  case LL_EVENT_STARTED:
+    g_snprintf(buf, sizeof buf, "run %s started: %s", e->run_id ? e->run_id : "(not recorded)",
+               e->message ? e->message : "");
+    log_line(self, buf);
+    ll_training_panel_set_status(self->training, buf);
+    break;
+  case LL_EVENT_BATCH: {
+    int spe = MAX(e->steps_per_epoch, 1);
+    double x = (double)(e->step - 1) / spe + 1.0 / spe;
+    ll_curve_view_add_step(self->curves, x, e->loss);
+    int step_in = (int)((e->step - 1) % spe) + 1;
+    double frac = ((e->epoch - 1) + (double)step_in / spe) / MAX(e->epochs, 1);
+    format_time(e->eta, eta, sizeof eta);
+    g_snprintf(buf, sizeof buf, "epoch %d/%d \u00b7 step %d/%d \u00b7 %.0f images/s \u00b7 %s left%s",
+               e->epoch, e->epochs, step_in, spe, e->images_per_second, eta,
+               self->paused ? " (paused)" : "");
+    ll_training_panel_set_progress(self->training, frac, buf);
+    break;
+  }
+  case LL_EVENT_EPOCH: {
+    ll_curve_view_add_epoch(self->curves, e->epoch, ll_event_metric(e, "train_loss"),
+                            ll_event_metric(e, "val_loss"), ll_event_metric(e, "train_accuracy"),
+                            ll_event_metric(e, "val_accuracy"));
+    g_autofree char *line = ll_event_to_json(e);
+    log_line(self, line);
+    break;
+  }
+  case LL_EVENT_LOG: log_line(self, e->message ? e->message : ""); break;
+  case LL_EVENT_FINISHED:
+  case LL_EVENT_FAILED:
+  case LL_EVENT_STOPPED: {
+    const char *what = e->kind == LL_EVENT_FINISHED ? "finished"
+                       : e->kind == LL_EVENT_FAILED ? "failed"
+                                                    : "stopped";
+    double acc = ll_event_metric(e, "test_accuracy");
+    if (e->kind == LL_EVENT_FAILED)
+      g_snprintf(buf, sizeof buf, "Training failed: %s", e->message ? e->message : "");
+    else if (isfinite(acc))
+      g_snprintf(buf, sizeof buf, "Training %s: test accuracy %.2f%%", what, 100 * acc);
+    else
+      g_snprintf(buf, sizeof buf, "Training %s.", what);
+    log_line(self, buf);
+    ll_training_panel_set_status(self->training, buf);
+    ll_training_panel_set_progress(self->training, e->kind == LL_EVENT_FINISHED ? 1.0 : 0.0,
+                                   buf);
+    if (e->kind == LL_EVENT_FAILED)
+      show_notice(self, buf);
+    break;
+  }
+  case LL_EVENT_EVAL: break;
+  }
+}
+
+static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  LlWindow *self = data;
+  gint64 t0 = g_get_monotonic_time();
+  gboolean done = FALSE;
+  while (self->trainer && g_get_monotonic_time() - t0 < DRAIN_BUDGET_US) {
+    LlEvent *e = ll_trainer_pop(self->trainer, 0);
+    if (!e)
+      break;
+    gboolean last = e->kind == LL_EVENT_FINISHED || e->kind == LL_EVENT_FAILED ||
+                    e->kind == LL_EVENT_STOPPED;
+    handle_event(self, e);
+    ll_event_free(e);
+    if (last) {
+      done = TRUE;
+      break;
+    }
+  }
+  if (done || (self->trainer && !ll_trainer_is_running(self->trainer))) {
+    if (!done) {
+      /* the thread ended: take what is left, then close the run */
+      LlEvent *e;
+      while ((e = ll_trainer_pop(self->trainer, 0))) {
+        handle_event(self, e);
+        ll_event_free(e);
+      }
+    }
+    self->tick_id = 0;
+    finish_run(self);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void act_train_start(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  if (self->trainer)
+    return;
+  const GError *gerr = ll_document_get_error(self->doc);
+  if (gerr) {
+    g_autofree char *m = g_strdup_printf("Fix the graph before training: %s", gerr->message);
+    show_notice(self, m);
+    return;
+  }
+  LlTrainOptions opts = {
+    .seed = -1,
+    .device = ll_training_panel_get_device(self->training),
+    .store_root = self->store_root,
+    .spec_path = ll_document_get_path(self->doc),
+  };
+  self->trainer = ll_trainer_new(ll_document_get_spec(self->doc), &opts);
+  g_autoptr(GError) error = NULL;
+  if (!ll_trainer_start(self->trainer, &error)) {
+    g_clear_pointer(&self->trainer, ll_trainer_free);
+    show_notice(self, error->message);
+    return;
+  }
+  self->events = 0;
+  self->paused = self->stopping = FALSE;
+  ll_curve_view_new_run(self->curves);
+  ll_training_panel_set_progress(self->training, 0, "Starting\u2026");
+  ll_window_show_page(self, "curves");
+  self->tick_id = gtk_widget_add_tick_callback(GTK_WIDGET(self), drain, self, NULL);
+  update_actions(self);
+}
+
+static void act_train_pause(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  if (!self->trainer)
+    return;
+  self->paused = !self->paused;
+  if (self->paused) {
+    ll_trainer_pause(self->trainer);
+    ll_training_panel_set_status(self->training, "Paused.");
+  } else {
+    ll_trainer_resume(self->trainer);
+    ll_training_panel_set_status(self->training, "Resumed.");
+  }
+  update_actions(self);
+}
+
+static void act_train_stop(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  if (!self->trainer || self->stopping)
+    return;
+  if (self->paused)
+    ll_trainer_resume(self->trainer);
+  ll_trainer_stop(self->trainer); /* the thread stops at the next step; drain sees STOPPED */
+  self->stopping = TRUE;
+  ll_training_panel_set_status(self->training, "Stopping\u2026");
+  update_actions(self);
+}
+
+/* ---- closing while training ---- */
+
+G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+static void on_close_response(GtkDialog *dialog, int response, LlWindow *self)
+{
+  gtk_window_destroy(GTK_WINDOW(dialog));
+  if (response == GTK_RESPONSE_ACCEPT && self->trainer) {
+    self->close_after_stop = TRUE;
+    act_train_stop(NULL, NULL, self);
+  }
+}
+
+static gboolean on_close_request(GtkWindow *window, gpointer data)
+{
+  LlWindow *self = LL_WINDOW(window);
+  if (!self->trainer)
+    return FALSE;
+  if (self->close_after_stop)
+    return TRUE; /* already stopping; the window closes when the run has ended */
+  GtkWidget *d = gtk_message_dialog_new(window, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                        GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                        "A training run is in progress");
+  gtk_message_dialog_format_secondary_text(
+    GTK_MESSAGE_DIALOG(d), "Stop it and close the window? The run is recorded as stopped, with "
+                           "its last checkpoint.");
+  gtk_dialog_add_buttons(GTK_DIALOG(d), "_Keep Training", GTK_RESPONSE_CANCEL,
+                         "_Stop and Close", GTK_RESPONSE_ACCEPT, NULL);
+  g_signal_connect(d, "response", G_CALLBACK(on_close_response), self);
+  gtk_window_present(GTK_WINDOW(d));
+  return TRUE;
+}
+G_GNUC_END_IGNORE_DEPRECATIONS
+
+/* ---- life cycle ---- */
+
+static const GActionEntry win_actions[] = {
+  {"new", act_new},
+  {"open", act_open},
+  {"open-path", act_open_path, "s"},
+  {"save", act_save},
+  {"save-as", act_save_as},
+  {"export-curves", act_export_curves},
+  {"undo", act_undo},
+  {"redo", act_redo},
+  {"delete", act_delete},
+  {"copy", act_copy},
+  {"paste", act_paste},
+  {"auto-layout", act_auto_layout},
+  {"zoom-in", act_zoom_in},
+  {"zoom-out", act_zoom_out},
+  {"zoom-reset", act_zoom_reset},
+  {"zoom-fit", act_zoom_fit},
+  {"train-start", act_train_start},
+  {"train-pause", act_train_pause},
+  {"train-stop", act_train_stop},
+};
+
+static void ll_window_dispose(GObject *object)
+{
+  LlWindow *self = LL_WINDOW(object);
+  if (self->tick_id)
+    gtk_widget_remove_tick_callback(GTK_WIDGET(self), self->tick_id);
+  self->tick_id = 0;
+  g_clear_pointer(&self->trainer, ll_trainer_free); /* stops and joins */
+  if (self->chooser)
+    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+  g_clear_object(&self->chooser);
+  if (self->doc)
+    g_signal_handlers_disconnect_by_data(self->doc, self);
+  gtk_widget_dispose_template(GTK_WIDGET(self), LL_TYPE_WINDOW);
+  g_clear_object(&self->doc);
+  G_OBJECT_CLASS(ll_window_parent_class)->dispose(object);
+}
+
+static void ll_window_finalize(GObject *object)
+{
+  LlWindow *self = LL_WINDOW(object);
+  g_free(self->clipboard);
+  g_free(self->store_root);
+  G_OBJECT_CLASS(ll_window_parent_class)->finalize(object);
+}
+
+static void ll_window_class_init(LlWindowClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS(klass);
+  GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+  oc->dispose = ll_window_dispose;
+  oc->finalize = ll_window_finalize;
+  /* references the GResource so the linker keeps it (and its constructor) */
+  (void)ll_get_resource();
+  g_type_ensure(LL_TYPE_PALETTE);
+  g_type_ensure(LL_TYPE_CANVAS);
+  g_type_ensure(LL_TYPE_INSPECTOR);
+  g_type_ensure(LL_TYPE_SUMMARY_VIEW);
+  g_type_ensure(LL_TYPE_CURVE_VIEW);
+  g_type_ensure(LL_TYPE_TRAINING_PANEL);
+  gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-window.ui");
+#define CHILD(name) gtk_widget_class_bind_template_child(wc, LlWindow, name)
+  CHILD(notice_revealer);
+  CHILD(notice);
+  CHILD(statusbar);
+  CHILD(bottom);
+  CHILD(side);
+  CHILD(log);
+  CHILD(palette);
+  CHILD(canvas);
+  CHILD(inspector);
+  CHILD(summary);
+  CHILD(curves);
+  CHILD(training);
+  CHILD(recent_menu);
+  CHILD(presets_menu);
+#undef CHILD
+  gtk_widget_class_bind_template_callback(wc, on_notice_close);
+}
+
+static void ll_window_init(LlWindow *self)
+{
+  gtk_widget_init_template(GTK_WIDGET(self));
+  g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions),
+                                  self);
+  self->doc = ll_document_new();
+  g_object_set(self->doc, "autosave", TRUE, NULL);
+  g_signal_connect(self->doc, "changed", G_CALLBACK(on_doc_changed), self);
+  g_signal_connect(self->doc, "notify::modified", G_CALLBACK(on_doc_notify), self);
+  g_signal_connect(self->doc, "notify::can-undo", G_CALLBACK(on_doc_notify), self);
+  ll_canvas_set_document(self->canvas, self->doc);
+  ll_inspector_set_document(self->inspector, self->doc);
+  ll_summary_view_set_document(self->summary, self->doc);
+  ll_training_panel_set_document(self->training, self->doc);
+  g_signal_connect(self->canvas, "selection-changed", G_CALLBACK(on_selection_changed), self);
+  g_signal_connect(self->canvas, "message", G_CALLBACK(on_canvas_message), self);
+  g_signal_connect(self->palette, "block-activated", G_CALLBACK(on_block_activated), self);
+  g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
+
+  /* editing keys belong to the canvas, so Delete in a text field still deletes text */
+  GtkEventController *keys = gtk_shortcut_controller_new();
+  const struct {
+    const char *trigger, *action;
+  } canvas_keys[] = {{"Delete", "win.delete"},
+                     {"BackSpace", "win.delete"},
+                     {"<Control>c", "win.copy"},
+                     {"<Control>v", "win.paste"}};
+  for (guint i = 0; i < G_N_ELEMENTS(canvas_keys); i++)
+    gtk_shortcut_controller_add_shortcut(
+      GTK_SHORTCUT_CONTROLLER(keys),
+      gtk_shortcut_new(gtk_shortcut_trigger_parse_string(canvas_keys[i].trigger),
+                       gtk_named_action_new(canvas_keys[i].action)));
+  gtk_widget_add_controller(GTK_WIDGET(self->canvas), keys);
+
+  fill_presets_menu(self);
+  fill_recent_menu(self);
+  on_doc_changed(self->doc, self);
+}
+
+LlWindow *ll_window_new(GtkApplication *app)
+{
+  return g_object_new(LL_TYPE_WINDOW, "application", app, NULL);
+}

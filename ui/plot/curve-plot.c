@@ -1,0 +1,525 @@
+/* curve-plot.c: axes, decimated and smoothed series, legend and hover
+ * readout, with cairo and pango-cairo only. */
+#include "curve-plot.h"
+
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <math.h>
+#include <pango/pangocairo.h>
+#include <string.h>
+
+typedef struct {
+  char *name;
+  double rgb[3];
+  gboolean markers, smooth;
+  GArray *x, *y;         /* double, in arrival order (x non-decreasing) */
+  GArray *prev_x, *prev_y; /* the previous run, drawn faded */
+} Series;
+
+struct LlCurvePlot {
+  char *title, *x_label;
+  GPtrArray *series; /* Series* */
+  gboolean log_y;
+  double smoothing;
+  double view_x0, view_x1; /* view_x0 >= view_x1: fit */
+  double hover_px;
+};
+
+enum { MARGIN_L = 58, MARGIN_R = 14, MARGIN_T = 28, MARGIN_B = 32 };
+
+static void series_free(gpointer data)
+{
+  Series *s = data;
+  g_free(s->name);
+  g_array_unref(s->x);
+  g_array_unref(s->y);
+  g_array_unref(s->prev_x);
+  g_array_unref(s->prev_y);
+  g_free(s);
+}
+
+LlCurvePlot *ll_curve_plot_new(const char *title, const char *x_label)
+{
+  LlCurvePlot *p = g_new0(LlCurvePlot, 1);
+  p->title = g_strdup(title);
+  p->x_label = g_strdup(x_label);
+  p->series = g_ptr_array_new_with_free_func(series_free);
+  p->hover_px = -1;
+  return p;
+}
+
+void ll_curve_plot_free(LlCurvePlot *p)
+{
+  if (!p)
+    return;
+  g_free(p->title);
+  g_free(p->x_label);
+  g_ptr_array_unref(p->series);
+  g_free(p);
+}
+
+int ll_curve_plot_add_series(LlCurvePlot *p, const char *name, double r, double g, double b,
+                             gboolean markers, gboolean smooth)
+{
+  Series *s = g_new0(Series, 1);
+  s->name = g_strdup(name);
+  s->rgb[0] = r;
+  s->rgb[1] = g;
+  s->rgb[2] = b;
+  s->markers = markers;
+  s->smooth = smooth;
+  s->x = g_array_new(FALSE, FALSE, sizeof(double));
+  s->y = g_array_new(FALSE, FALSE, sizeof(double));
+  s->prev_x = g_array_new(FALSE, FALSE, sizeof(double));
+  s->prev_y = g_array_new(FALSE, FALSE, sizeof(double));
+  g_ptr_array_add(p->series, s);
+  return (int)p->series->len - 1;
+}
+
+void ll_curve_plot_append(LlCurvePlot *p, int series, double x, double y)
+{
+  g_return_if_fail(series >= 0 && (guint)series < p->series->len);
+  if (!isfinite(x) || !isfinite(y))
+    return;
+  Series *s = g_ptr_array_index(p->series, series);
+  g_array_append_val(s->x, x);
+  g_array_append_val(s->y, y);
+}
+
+guint ll_curve_plot_series_len(const LlCurvePlot *p, int series)
+{
+  g_return_val_if_fail(series >= 0 && (guint)series < p->series->len, 0);
+  return ((Series *)g_ptr_array_index(p->series, series))->x->len;
+}
+
+void ll_curve_plot_clear(LlCurvePlot *p, int series)
+{
+  Series *s = g_ptr_array_index(p->series, series);
+  g_array_set_size(s->x, 0);
+  g_array_set_size(s->y, 0);
+}
+
+void ll_curve_plot_start_new_run(LlCurvePlot *p)
+{
+  for (guint i = 0; i < p->series->len; i++) {
+    Series *s = g_ptr_array_index(p->series, i);
+    if (!s->x->len)
+      continue;
+    GArray *t = s->prev_x;
+    s->prev_x = s->x;
+    s->x = t;
+    t = s->prev_y;
+    s->prev_y = s->y;
+    s->y = t;
+    g_array_set_size(s->x, 0);
+    g_array_set_size(s->y, 0);
+  }
+  p->view_x0 = p->view_x1 = 0;
+}
+
+void ll_curve_plot_set_log_y(LlCurvePlot *p, gboolean log_y) { p->log_y = log_y; }
+gboolean ll_curve_plot_get_log_y(const LlCurvePlot *p) { return p->log_y; }
+
+void ll_curve_plot_set_smoothing(LlCurvePlot *p, double weight)
+{
+  p->smoothing = CLAMP(weight, 0.0, 0.999);
+}
+
+void ll_curve_plot_set_x_range(LlCurvePlot *p, double x0, double x1)
+{
+  p->view_x0 = x0;
+  p->view_x1 = x1;
+}
+
+static void data_x_range(const LlCurvePlot *p, double *x0, double *x1)
+{
+  double lo = INFINITY, hi = -INFINITY;
+  for (guint i = 0; i < p->series->len; i++) {
+    Series *s = g_ptr_array_index(p->series, i);
+    GArray *arrs[2] = {s->x, s->prev_x};
+    for (int a = 0; a < 2; a++)
+      if (arrs[a]->len) {
+        lo = MIN(lo, g_array_index(arrs[a], double, 0));
+        hi = MAX(hi, g_array_index(arrs[a], double, arrs[a]->len - 1));
+      }
+  }
+  if (!isfinite(lo)) {
+    lo = 0;
+    hi = 1;
+  }
+  if (hi - lo < 1e-9)
+    hi = lo + 1;
+  *x0 = lo;
+  *x1 = hi;
+}
+
+void ll_curve_plot_get_x_range(const LlCurvePlot *p, double *x0, double *x1)
+{
+  if (p->view_x0 < p->view_x1) {
+    *x0 = p->view_x0;
+    *x1 = p->view_x1;
+  } else {
+    data_x_range(p, x0, x1);
+  }
+}
+
+/* The displayed values: the debiased EMA of y (as TensorBoard smooths:
+ * last = w*last + (1-w)*y, divided by 1 - w^n so the start is not pulled to 0). */
+static double *smoothed(const LlCurvePlot *p, const Series *s, GArray *y)
+{
+  double *out = g_new(double, MAX(y->len, 1));
+  double w = s->smooth ? p->smoothing : 0.0, last = 0.0, debias = 0.0;
+  for (guint i = 0; i < y->len; i++) {
+    double v = g_array_index(y, double, i);
+    if (w <= 0.0) {
+      out[i] = v;
+      continue;
+    }
+    last = last * w + (1.0 - w) * v;
+    debias = debias * w + (1.0 - w);
+    out[i] = last / debias;
+  }
+  return out;
+}
+
+typedef struct {
+  double x0, x1, y0, y1; /* data ranges (y in log10 when log_y) */
+  double w, h;           /* plot area size */
+  gboolean log_y;
+} Frame;
+
+static double fy(const Frame *f, double y)
+{
+  double v = f->log_y ? log10(MAX(y, 1e-12)) : y;
+  return MARGIN_T + f->h - (v - f->y0) / (f->y1 - f->y0) * f->h;
+}
+
+static double fx(const Frame *f, double x)
+{
+  return MARGIN_L + (x - f->x0) / (f->x1 - f->x0) * f->w;
+}
+
+static void fit_y(LlCurvePlot *p, Frame *f)
+{
+  double lo = INFINITY, hi = -INFINITY;
+  for (guint i = 0; i < p->series->len; i++) {
+    Series *s = g_ptr_array_index(p->series, i);
+    GArray *xs[2] = {s->x, s->prev_x}, *ys[2] = {s->y, s->prev_y};
+    for (int a = 0; a < 2; a++)
+      for (guint k = 0; k < xs[a]->len; k++) {
+        double x = g_array_index(xs[a], double, k), y = g_array_index(ys[a], double, k);
+        if (x < f->x0 || x > f->x1 || (p->log_y && y <= 0))
+          continue;
+        double v = p->log_y ? log10(y) : y;
+        lo = MIN(lo, v);
+        hi = MAX(hi, v);
+      }
+  }
+  if (!isfinite(lo)) {
+    lo = p->log_y ? -1 : 0;
+    hi = p->log_y ? 0 : 1;
+  }
+  double pad = (hi - lo) * 0.06;
+  if (pad < 1e-9)
+    pad = p->log_y ? 0.1 : MAX(fabs(hi) * 0.1, 0.05);
+  f->y0 = lo - pad;
+  f->y1 = hi + pad;
+  if (!p->log_y && lo >= 0 && f->y0 < 0)
+    f->y0 = 0;
+}
+
+static void make_frame(LlCurvePlot *p, double width, double height, Frame *f)
+{
+  ll_curve_plot_get_x_range(p, &f->x0, &f->x1);
+  f->w = MAX(width - MARGIN_L - MARGIN_R, 10);
+  f->h = MAX(height - MARGIN_T - MARGIN_B, 10);
+  f->log_y = p->log_y;
+  fit_y(p, f);
+}
+
+static double nice_step(double range, int target)
+{
+  double raw = range / MAX(target, 1);
+  double mag = pow(10, floor(log10(raw)));
+  double n = raw / mag;
+  return (n < 1.5 ? 1 : n < 3.5 ? 2 : n < 7.5 ? 5 : 10) * mag;
+}
+
+static void text(cairo_t *cr, PangoLayout *layout, double x, double y, const char *s, double ax,
+                 double ay)
+{
+  pango_layout_set_text(layout, s, -1);
+  int tw, th;
+  pango_layout_get_pixel_size(layout, &tw, &th);
+  cairo_move_to(cr, x - ax * tw, y - ay * th);
+  pango_cairo_show_layout(cr, layout);
+}
+
+static void format_tick(double v, gboolean log_y, char *buf, size_t len)
+{
+  if (log_y)
+    v = pow(10, v);
+  if (fabs(v) >= 1e4 || (fabs(v) < 1e-3 && v != 0))
+    g_snprintf(buf, len, "%.1e", v);
+  else
+    g_snprintf(buf, len, "%.4g", v);
+}
+
+/* One polyline through at most a min/max pair per pixel column. */
+static void draw_decimated(cairo_t *cr, const Frame *f, GArray *xs, const double *ys)
+{
+  int col = INT_MIN;
+  double cmin = 0, cmax = 0, clast = 0;
+  gboolean started = FALSE;
+  for (guint i = 0; i <= xs->len; i++) {
+    int c = INT_MAX;
+    double x = 0, y = 0;
+    if (i < xs->len) {
+      x = g_array_index(xs, double, i);
+      y = fy(f, ys[i]);
+      c = (int)floor(fx(f, x));
+    }
+    if (c != col) {
+      if (col != INT_MIN) {
+        if (!started) {
+          cairo_move_to(cr, col + 0.5, cmin);
+          started = TRUE;
+        } else {
+          cairo_line_to(cr, col + 0.5, cmin);
+        }
+        if (cmax != cmin)
+          cairo_line_to(cr, col + 0.5, cmax);
+        cairo_line_to(cr, col + 0.5, clast);
+      }
+      if (i == xs->len)
+        break;
+      col = c;
+      cmin = cmax = clast = y;
+    } else {
+      cmin = MIN(cmin, y);
+      cmax = MAX(cmax, y);
+      clast = y;
+    }
+  }
+  cairo_stroke(cr);
+}
+
+static void draw_series(LlCurvePlot *p, cairo_t *cr, const Frame *f, Series *s, gboolean prev)
+{
+  GArray *xs = prev ? s->prev_x : s->x, *yarr = prev ? s->prev_y : s->y;
+  if (!xs->len)
+    return;
+  g_autofree double *ys = smoothed(p, s, yarr);
+  double alpha = prev ? 0.28 : 1.0;
+  if (s->smooth && p->smoothing > 0 && !prev) {
+    /* the raw points stay visible behind the smoothed line, as in TensorBoard */
+    g_autofree double *raw = g_new(double, xs->len);
+    memcpy(raw, yarr->data, xs->len * sizeof(double));
+    cairo_set_source_rgba(cr, s->rgb[0], s->rgb[1], s->rgb[2], 0.22);
+    cairo_set_line_width(cr, 1.0);
+    draw_decimated(cr, f, xs, raw);
+  }
+  cairo_set_source_rgba(cr, s->rgb[0], s->rgb[1], s->rgb[2], alpha);
+  cairo_set_line_width(cr, prev ? 1.2 : 1.8);
+  if (prev)
+    cairo_set_dash(cr, (double[]){4, 3}, 2, 0);
+  draw_decimated(cr, f, xs, ys);
+  cairo_set_dash(cr, NULL, 0, 0);
+  if (s->markers)
+    for (guint i = 0; i < xs->len; i++) {
+      cairo_arc(cr, fx(f, g_array_index(xs, double, i)), fy(f, ys[i]), prev ? 2.0 : 3.0, 0,
+                2 * G_PI);
+      cairo_fill(cr);
+    }
+}
+
+/* Index of the last point with x <= at, or -1. */
+static int point_at(GArray *xs, double at)
+{
+  int lo = 0, hi = (int)xs->len - 1, best = -1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (g_array_index(xs, double, mid) <= at) {
+      best = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return best;
+}
+
+double ll_curve_plot_x_to_data(const LlCurvePlot *p, double width, double px)
+{
+  double x0, x1;
+  ll_curve_plot_get_x_range(p, &x0, &x1);
+  double w = MAX(width - MARGIN_L - MARGIN_R, 10);
+  return x0 + (px - MARGIN_L) / w * (x1 - x0);
+}
+
+void ll_curve_plot_set_hover(LlCurvePlot *p, double px) { p->hover_px = px; }
+
+char *ll_curve_plot_hover_text(LlCurvePlot *p, double width)
+{
+  if (p->hover_px < MARGIN_L)
+    return NULL;
+  double at = ll_curve_plot_x_to_data(p, width, p->hover_px);
+  GString *s = g_string_new(NULL);
+  g_string_append_printf(s, "%s %.3g", p->x_label, at);
+  gboolean any = FALSE;
+  for (guint i = 0; i < p->series->len; i++) {
+    Series *se = g_ptr_array_index(p->series, i);
+    int k = point_at(se->x, at);
+    if (k < 0)
+      continue;
+    g_autofree double *ys = smoothed(p, se, se->y);
+    g_string_append_printf(s, "\n%s: %.4g", se->name, ys[k]);
+    any = TRUE;
+  }
+  if (!any)
+    return g_string_free(s, TRUE), NULL;
+  return g_string_free(s, FALSE);
+}
+
+void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height)
+{
+  Frame f;
+  make_frame(p, width, height, &f);
+  cairo_save(cr);
+  PangoLayout *layout = pango_cairo_create_layout(cr);
+  PangoFontDescription *font = pango_font_description_from_string("Sans 8");
+  pango_layout_set_font_description(layout, font);
+
+  /* background and frame */
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_rectangle(cr, 0, 0, width, height);
+  cairo_fill(cr);
+  cairo_set_line_width(cr, 1);
+  /* grid and ticks */
+  char buf[48];
+  double ys = nice_step(f.y1 - f.y0, MAX(2, (int)(f.h / 40)));
+  for (double v = ceil(f.y0 / ys) * ys; v <= f.y1 + 1e-12; v += ys) {
+    double y = MARGIN_T + f.h - (v - f.y0) / (f.y1 - f.y0) * f.h;
+    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+    cairo_move_to(cr, MARGIN_L, floor(y) + 0.5);
+    cairo_line_to(cr, MARGIN_L + f.w, floor(y) + 0.5);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    format_tick(v, p->log_y, buf, sizeof buf);
+    text(cr, layout, MARGIN_L - 4, y, buf, 1.0, 0.5);
+  }
+  double xs = nice_step(f.x1 - f.x0, MAX(2, (int)(f.w / 70)));
+  for (double v = ceil(f.x0 / xs) * xs; v <= f.x1 + 1e-12; v += xs) {
+    double x = fx(&f, v);
+    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+    cairo_move_to(cr, floor(x) + 0.5, MARGIN_T);
+    cairo_line_to(cr, floor(x) + 0.5, MARGIN_T + f.h);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    g_snprintf(buf, sizeof buf, "%.4g", v);
+    text(cr, layout, x, MARGIN_T + f.h + 3, buf, 0.5, 0.0);
+  }
+  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+  cairo_rectangle(cr, MARGIN_L + 0.5, MARGIN_T + 0.5, f.w - 1, f.h - 1);
+  cairo_stroke(cr);
+  cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+  text(cr, layout, MARGIN_L + f.w / 2, height - 2, p->x_label, 0.5, 1.0);
+  g_autofree char *title = g_strdup_printf("<b>%s</b>%s", p->title, p->log_y ? " (log)" : "");
+  pango_layout_set_markup(layout, title, -1);
+  cairo_move_to(cr, MARGIN_L, 6);
+  pango_cairo_show_layout(cr, layout);
+  pango_layout_set_attributes(layout, NULL); /* the title's bold must not leak into the legend */
+
+  /* legend, right-aligned in the top margin */
+  double lx = width - MARGIN_R;
+  for (int i = (int)p->series->len - 1; i >= 0; i--) {
+    Series *s = g_ptr_array_index(p->series, i);
+    if (!s->x->len && !s->prev_x->len)
+      continue;
+    pango_layout_set_text(layout, s->name, -1);
+    int tw, th;
+    pango_layout_get_pixel_size(layout, &tw, &th);
+    lx -= tw;
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_move_to(cr, lx, 7);
+    pango_cairo_show_layout(cr, layout);
+    lx -= 16;
+    cairo_set_source_rgb(cr, s->rgb[0], s->rgb[1], s->rgb[2]);
+    cairo_rectangle(cr, lx, 7 + th / 2.0 - 1.5, 12, 3);
+    cairo_fill(cr);
+    lx -= 10;
+  }
+
+  /* series, clipped to the plot area */
+  cairo_save(cr);
+  cairo_rectangle(cr, MARGIN_L, MARGIN_T, f.w, f.h);
+  cairo_clip(cr);
+  cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+  for (guint i = 0; i < p->series->len; i++)
+    draw_series(p, cr, &f, g_ptr_array_index(p->series, i), TRUE);
+  for (guint i = 0; i < p->series->len; i++)
+    draw_series(p, cr, &f, g_ptr_array_index(p->series, i), FALSE);
+  cairo_restore(cr);
+
+  /* hover readout */
+  g_autofree char *readout = ll_curve_plot_hover_text(p, width);
+  if (readout && p->hover_px <= MARGIN_L + f.w) {
+    cairo_set_source_rgba(cr, 0.2, 0.2, 0.2, 0.6);
+    cairo_move_to(cr, floor(p->hover_px) + 0.5, MARGIN_T);
+    cairo_line_to(cr, floor(p->hover_px) + 0.5, MARGIN_T + f.h);
+    cairo_stroke(cr);
+    pango_layout_set_text(layout, readout, -1);
+    int tw, th;
+    pango_layout_get_pixel_size(layout, &tw, &th);
+    double bx = p->hover_px + 8;
+    if (bx + tw + 8 > MARGIN_L + f.w)
+      bx = p->hover_px - tw - 16;
+    cairo_set_source_rgba(cr, 1, 1, 0.93, 0.95);
+    cairo_rectangle(cr, bx, MARGIN_T + 6, tw + 8, th + 6);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    cairo_move_to(cr, bx + 4, MARGIN_T + 9);
+    pango_cairo_show_layout(cr, layout);
+  }
+  pango_font_description_free(font);
+  g_object_unref(layout);
+  cairo_restore(cr);
+}
+
+gboolean ll_curve_plot_export(LlCurvePlot *p, const char *path, int width, int height,
+                              GError **error)
+{
+  cairo_surface_t *surface;
+  gboolean png = g_str_has_suffix(path, ".png");
+  if (png)
+    surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
+  else if (g_str_has_suffix(path, ".svg"))
+    surface = cairo_svg_surface_create(path, width, height);
+  else if (g_str_has_suffix(path, ".pdf"))
+    surface = cairo_pdf_surface_create(path, width, height);
+  else {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "%s: export as .png, .svg or .pdf", path);
+    return FALSE;
+  }
+  cairo_t *cr = cairo_create(surface);
+  double saved = p->hover_px;
+  p->hover_px = -1;
+  ll_curve_plot_draw(p, cr, width, height);
+  p->hover_px = saved;
+  cairo_destroy(cr);
+  cairo_surface_flush(surface);
+  cairo_status_t st = png ? cairo_surface_write_to_png(surface, path) : cairo_surface_status(surface);
+  cairo_surface_finish(surface);
+  if (st == CAIRO_STATUS_SUCCESS)
+    st = cairo_surface_status(surface);
+  cairo_surface_destroy(surface);
+  if (st != CAIRO_STATUS_SUCCESS) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", path,
+                cairo_status_to_string(st));
+    return FALSE;
+  }
+  return TRUE;
+}
