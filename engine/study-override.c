@@ -4,6 +4,38 @@
 
 #include "study.h"
 
+/* json_node_copy shares objects and arrays; variants need their own trees. */
+JsonNode *ll_json_node_dup(JsonNode *n)
+{
+  if (JSON_NODE_HOLDS_OBJECT(n)) {
+    JsonObject *src = json_node_get_object(n), *dst = json_object_new();
+    GList *members = json_object_get_members(src);
+    for (GList *l = members; l; l = l->next)
+      json_object_set_member(dst, l->data, ll_json_node_dup(json_object_get_member(src, l->data)));
+    g_list_free(members);
+    JsonNode *out = json_node_init_object(json_node_alloc(), dst);
+    json_object_unref(dst);
+    return out;
+  }
+  if (JSON_NODE_HOLDS_ARRAY(n)) {
+    JsonArray *src = json_node_get_array(n), *dst = json_array_new();
+    for (guint i = 0; i < json_array_get_length(src); i++)
+      json_array_add_element(dst, ll_json_node_dup(json_array_get_element(src, i)));
+    JsonNode *out = json_node_init_array(json_node_alloc(), dst);
+    json_array_unref(dst);
+    return out;
+  }
+  if (JSON_NODE_HOLDS_NULL(n))
+    return json_node_init_null(json_node_alloc());
+  GValue v = G_VALUE_INIT;
+  json_node_get_value(n, &v);
+  JsonNode *out = json_node_alloc();
+  json_node_init(out, JSON_NODE_VALUE);
+  json_node_set_value(out, &v);
+  g_value_unset(&v);
+  return out;
+}
+
 static gboolean set_in_object(JsonObject *o, char **parts, const char *path, JsonNode *value,
                               GError **error);
 
@@ -55,7 +87,7 @@ static gboolean set_in_object(JsonObject *o, char **parts, const char *path, Jso
     return FALSE;
   }
   if (!parts[1]) {
-    json_object_set_member(o, parts[0], json_node_copy(value));
+    json_object_set_member(o, parts[0], ll_json_node_dup(value));
     return TRUE;
   }
   JsonNode *child = json_object_get_member(o, parts[0]);

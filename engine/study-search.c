@@ -52,7 +52,7 @@ void ll_search_grid_point(const LlAxis *axes, int n_axes, gint64 i, double *x)
 JsonNode *ll_axis_value(const LlAxis *a, double x)
 {
   switch (a->kind) {
-  case LL_AXIS_VALUES: return json_node_copy(g_ptr_array_index(a->values, (guint)x));
+  case LL_AXIS_VALUES: return ll_json_node_dup(g_ptr_array_index(a->values, (guint)x));
   case LL_AXIS_INT: return json_node_init_int(json_node_alloc(), (gint64)llround(x));
   default: return json_node_init_double(json_node_alloc(), x);
   }

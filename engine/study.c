@@ -116,6 +116,15 @@ static LlStudy *study_new(void)
   return s;
 }
 
+#define node_dup ll_json_node_dup
+
+static const char *str_member(JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member(o, name);
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
+           ? json_node_get_string(n) : NULL;
+}
+
 /* ---- loading ----------------------------------------------------------------------- */
 
 static JsonNode *load_spec_node(const LlJsonDoc *doc, JsonObject *o, const char *where,
@@ -125,7 +134,7 @@ static JsonNode *load_spec_node(const LlJsonDoc *doc, JsonObject *o, const char 
   if (!n)
     return NULL;
   if (JSON_NODE_HOLDS_OBJECT(n))
-    return json_node_copy(n);
+    return node_dup(n);
   if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_TYPE, o, "spec",
                       "%s.spec: expected a path or an inline spec object", where);
@@ -144,7 +153,7 @@ static JsonNode *load_spec_node(const LlJsonDoc *doc, JsonObject *o, const char 
   g_autoptr(JsonParser) parser = json_parser_new();
   if (!json_parser_load_from_file(parser, path, error))
     return NULL;
-  return json_node_copy(json_parser_get_root(parser));
+  return node_dup(json_parser_get_root(parser));
 }
 
 static gboolean parse_axis(const LlJsonDoc *doc, JsonObject *o, guint i, LlAxis *a,
@@ -176,7 +185,7 @@ static gboolean parse_axis(const LlJsonDoc *doc, JsonObject *o, guint i, LlAxis 
     a->kind = LL_AXIS_VALUES;
     a->values = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
     for (guint k = 0; k < json_array_get_length(arr); k++)
-      g_ptr_array_add(a->values, json_node_copy(json_array_get_element(arr, k)));
+      g_ptr_array_add(a->values, node_dup(json_array_get_element(arr, k)));
     return TRUE;
   }
   a->kind = type == 1 ? LL_AXIS_UNIFORM : type == 2 ? LL_AXIS_LOG_UNIFORM : LL_AXIS_INT;
@@ -279,7 +288,7 @@ static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, G
         return FALSE;
       }
     }
-    JsonObject *copy = json_node_get_object(json_node_copy(json_array_get_element(arr, i)));
+    JsonObject *copy = json_node_get_object(node_dup(json_array_get_element(arr, i)));
     json_object_ref(copy);
     g_autoptr(GError) serr = NULL;
     JsonNode *spec = load_spec_node(doc, o, w, s->base_dir, &serr);
@@ -440,7 +449,7 @@ LlStudy *ll_study_new_for_spec(const char *spec_path, GError **error)
   if (!json_parser_load_from_file(parser, spec_path, error))
     return NULL;
   LlStudy *s = study_new();
-  s->spec = json_node_copy(json_parser_get_root(parser));
+  s->spec = node_dup(json_parser_get_root(parser));
   s->name = g_strdup_printf("sweep-%s", spec->name ? spec->name : "spec");
   s->description = g_strdup("");
   s->file = g_strdup(spec_path);
@@ -506,7 +515,7 @@ gboolean ll_study_add_axis_values(LlStudy *s, const char *path, const char *csv,
     g_autoptr(JsonParser) p = json_parser_new();
     JsonNode *n;
     if (json_parser_load_from_data(p, items[i], -1, NULL) && json_parser_get_root(p))
-      n = json_node_copy(json_parser_get_root(p));
+      n = node_dup(json_parser_get_root(p));
     else
       n = json_node_init_string(json_node_alloc(), items[i]);
     g_ptr_array_add(a.values, n);
@@ -724,7 +733,7 @@ static void add_override(GPtrArray *ovs, const char *path, JsonNode *value /* co
 {
   Override *o = g_new(Override, 1);
   o->path = g_strdup(path);
-  o->value = json_node_copy(value);
+  o->value = node_dup(value);
   g_ptr_array_add(ovs, o);
 }
 
@@ -818,6 +827,11 @@ static gboolean expand_group(JsonObject *spec, const char *gname, JsonObject *gr
     return TRUE;
   if (repeat == 0) {
     rewire(spec, blocks, last, entry, in_group);
+    JsonObject *rec = json_object_has_member(spec, "record")
+                        ? json_object_get_object_member(spec, "record") : NULL;
+    const char *eb = rec ? str_member(rec, "embedding_block") : NULL;
+    if (eb && g_hash_table_contains(in_group, eb))
+      json_object_set_string_member(rec, "embedding_block", entry);
     for (guint i = 0; i < m; i++)
       json_array_remove_element(blocks, (guint)find_block(blocks, json_array_get_string_element(names, i)));
     return TRUE;
@@ -828,13 +842,13 @@ static gboolean expand_group(JsonObject *spec, const char *gname, JsonObject *gr
   g_autoptr(GHashTable) copies = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *prev_last = g_strdup(last);
   for (guint i = 0; i < json_array_get_length(blocks); i++) {
-    json_array_add_element(out, json_node_copy(json_array_get_element(blocks, i)));
+    json_array_add_element(out, node_dup(json_array_get_element(blocks, i)));
     if ((int)i != last_idx)
       continue;
     for (gint64 k = 2; k <= repeat; k++) {
       for (guint b = 0; b < m; b++) {
         const char *bn = json_array_get_string_element(names, b);
-        JsonNode *c = json_node_copy(json_array_get_element(blocks, (guint)find_block(blocks, bn)));
+        JsonNode *c = node_dup(json_array_get_element(blocks, (guint)find_block(blocks, bn)));
         JsonObject *co = json_node_get_object(c);
         char *cname = g_strdup_printf("%s_%" G_GINT64_FORMAT, bn, k);
         json_object_set_string_member(co, "name", cname);
@@ -899,7 +913,7 @@ static void substitute_value(JsonNode *n, JsonNode *value)
       JsonNode *c = json_object_get_member(o, l->data);
       if (JSON_NODE_HOLDS_VALUE(c) && json_node_get_value_type(c) == G_TYPE_STRING &&
           !strcmp(json_node_get_string(c), "$value"))
-        json_object_set_member(o, l->data, json_node_copy(value));
+        json_object_set_member(o, l->data, node_dup(value));
       else
         substitute_value(c, value);
     }
@@ -910,7 +924,7 @@ static void substitute_value(JsonNode *n, JsonNode *value)
       JsonNode *c = json_array_get_element(a, i);
       if (JSON_NODE_HOLDS_VALUE(c) && json_node_get_value_type(c) == G_TYPE_STRING &&
           !strcmp(json_node_get_string(c), "$value")) {
-        JsonNode *v = json_node_copy(value);
+        JsonNode *v = node_dup(value);
         /* swap in place */
         json_node_init(c, json_node_get_node_type(v));
         if (JSON_NODE_HOLDS_OBJECT(v))
@@ -938,13 +952,13 @@ static void substitute_value(JsonNode *n, JsonNode *value)
 static char *materialize(LlStudy *s, JsonNode *spec, GPtrArray *ovs, const char *study_dir,
                          GError **error)
 {
-  g_autoptr(JsonNode) root = json_node_copy(spec);
+  g_autoptr(JsonNode) root = node_dup(spec);
   g_autoptr(JsonObject) groups = json_object_new();
   if (s->groups) {
     GList *names = json_object_get_members(s->groups);
     for (GList *l = names; l; l = l->next)
       json_object_set_member(groups, l->data,
-                             json_node_copy(json_object_get_member(s->groups, l->data)));
+                             node_dup(json_object_get_member(s->groups, l->data)));
     g_list_free(names);
   }
   for (guint i = 0; i < ovs->len; i++) {
@@ -961,12 +975,13 @@ static char *materialize(LlStudy *s, JsonNode *spec, GPtrArray *ovs, const char 
                     o->path);
         return NULL;
       }
-      json_object_set_member(g, "repeat", json_node_copy(o->value));
+      json_object_set_member(g, "repeat", node_dup(o->value));
     } else if (!ll_spec_json_set(root, o->path, o->value, error)) {
       return NULL;
     }
   }
-  GList *names = json_object_get_members(groups);
+  /* groups name blocks of the study's base spec; a stage with its own spec has none */
+  GList *names = spec == s->spec ? json_object_get_members(groups) : NULL;
   for (GList *l = names; l; l = l->next)
     if (!expand_group(json_node_get_object(root), l->data,
                       json_object_get_object_member(groups, l->data), error)) {
@@ -1145,13 +1160,6 @@ static char *trial_to_line(const LlTrial *t)
   char *s = ll_json_writer_finish(&w);
   g_strchomp(s);
   return s;
-}
-
-static const char *str_member(JsonObject *o, const char *name)
-{
-  JsonNode *n = json_object_get_member(o, name);
-  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-           ? json_node_get_string(n) : NULL;
 }
 
 static LlTrial *trial_from_json(JsonObject *o, int n_axes)
@@ -1519,10 +1527,11 @@ static gboolean run_sweep(Runner *r, GError **error)
       const LlAxis *a = &g_array_index(s->axes, LlAxis, k);
       g_autoptr(JsonNode) v = ll_axis_value(a, x[k]);
       add_override(ovs, a->path, v);
-      json_object_set_member(t->values, a->path, json_node_copy(v));
-      json_object_set_member(t->overrides, a->path, json_node_copy(v));
+      json_object_set_member(t->values, a->path, node_dup(v));
+      json_object_set_member(t->overrides, a->path, node_dup(v));
       const char *dot = strrchr(a->path, '.');
-      g_autofree char *txt = value_text(v);
+      g_autofree char *txt = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_DOUBLE
+                               ? g_strdup_printf("%.4g", json_node_get_double(v)) : value_text(v);
       g_string_append_printf(label, "%s%s=%s", k ? " " : "", dot ? dot + 1 : a->path, txt);
     }
     t->label = g_string_free(label, FALSE);
@@ -1575,7 +1584,7 @@ static JsonNode *resolve_init_from(LlStudy *s, JsonArray *inits, const char *met
     GList *m = json_object_get_members(f);
     for (GList *l = m; l; l = l->next)
       if (strcmp(l->data, "stage") && strcmp(l->data, "first"))
-        json_object_set_member(e, l->data, json_node_copy(json_object_get_member(f, l->data)));
+        json_object_set_member(e, l->data, node_dup(json_object_get_member(f, l->data)));
     g_list_free(m);
     const char *stage = str_member(f, "stage");
     if (stage) {
@@ -1596,7 +1605,7 @@ static JsonNode *resolve_init_from(LlStudy *s, JsonArray *inits, const char *met
       JsonArray *bl = json_object_get_array_member(f, "blocks");
       JsonArray *cut = json_array_new();
       for (guint k = 0; k < json_array_get_length(bl) && (gint64)k < n; k++)
-        json_array_add_element(cut, json_node_copy(json_array_get_element(bl, k)));
+        json_array_add_element(cut, node_dup(json_array_get_element(bl, k)));
       json_object_set_array_member(e, "blocks", cut);
     }
     json_array_add_object_element(out, e);
@@ -1669,7 +1678,7 @@ static gboolean run_stages(Runner *r, GError **error)
       if (adopt(r, key))
         continue;
       g_autoptr(JsonNode) stn = json_node_init_object(json_node_alloc(), st0);
-      g_autoptr(JsonNode) copy = json_node_copy(stn);
+      g_autoptr(JsonNode) copy = node_dup(stn);
       JsonNode *value = rep ? json_array_get_element(rep, k) : NULL;
       JsonObject *st = json_node_get_object(copy);
       json_object_remove_member(st, "repeat");
@@ -1681,7 +1690,7 @@ static gboolean run_stages(Runner *r, GError **error)
       g_autofree char *vtext = value ? value_text(value) : NULL;
       t->label = value ? g_strdup_printf("%s %s", name, vtext) : g_strdup(name);
       if (value)
-        json_object_set_member(t->values, "value", json_node_copy(value));
+        json_object_set_member(t->values, "value", node_dup(value));
       const char *metric = str_member(st, "metric") ? str_member(st, "metric") : s->metric;
       gboolean max = str_member(st, "metric") ? metric_maximize(metric) : s->maximize;
       g_autoptr(GPtrArray) ovs = g_ptr_array_new_with_free_func((GDestroyNotify)override_free);
@@ -1697,8 +1706,8 @@ static gboolean run_stages(Runner *r, GError **error)
         for (GList *l = m; l; l = l->next) {
           JsonNode *v = json_object_get_member(b->overrides, l->data);
           add_override(ovs, l->data, v);
-          json_object_set_member(t->overrides, l->data, json_node_copy(v));
-          json_object_set_member(t->values, l->data, json_node_copy(v));
+          json_object_set_member(t->overrides, l->data, node_dup(v));
+          json_object_set_member(t->values, l->data, node_dup(v));
         }
         g_list_free(m);
       }
@@ -1708,13 +1717,27 @@ static gboolean run_stages(Runner *r, GError **error)
       for (GList *l = m; l; l = l->next) {
         add_override(ovs, l->data, json_object_get_member(sov, l->data));
         json_object_set_member(t->overrides, l->data,
-                               json_node_copy(json_object_get_member(sov, l->data)));
+                               node_dup(json_object_get_member(sov, l->data)));
       }
       g_list_free(m);
-      JsonArray *frozen = json_object_has_member(st, "frozen")
-                            ? json_object_get_array_member(st, "frozen") : NULL;
+      /* "frozen": [names] or {"blocks": [names], "first": N} (the first N of them) */
+      JsonNode *fz = json_object_get_member(st, "frozen");
+      JsonArray *frozen = NULL;
+      gint64 n_frozen = G_MAXINT64;
+      if (fz && JSON_NODE_HOLDS_ARRAY(fz)) {
+        frozen = json_node_get_array(fz);
+      } else if (fz && JSON_NODE_HOLDS_OBJECT(fz)) {
+        JsonObject *fo = json_node_get_object(fz);
+        frozen = json_object_has_member(fo, "blocks") ? json_object_get_array_member(fo, "blocks")
+                                                      : NULL;
+        n_frozen = json_object_get_int_member_with_default(fo, "first", G_MAXINT64);
+      } else if (fz && !verr) {
+        verr = g_error_new(LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE,
+                           "frozen: expected [block names] or {\"blocks\": [...], \"first\": N}");
+      }
       g_autoptr(JsonNode) yes = json_node_init_boolean(json_node_alloc(), TRUE);
-      for (guint f = 0; frozen && f < json_array_get_length(frozen); f++) {
+      for (guint f = 0; frozen && f < json_array_get_length(frozen) && (gint64)f < n_frozen;
+           f++) {
         g_autofree char *p = g_strdup_printf("graph.blocks.%s.frozen",
                                              json_array_get_string_element(frozen, f));
         add_override(ovs, p, yes);

@@ -20,6 +20,9 @@ G_BEGIN_DECLS
 #define LL_STUDY_FORMAT "layerlab-study"
 #define LL_STUDY_VERSION 1
 
+/* A deep copy (json_node_copy shares the objects and arrays it holds). */
+JsonNode *ll_json_node_dup(JsonNode *n);
+
 /* ---- overrides: editing a spec's JSON by path ---------------------------------- */
 
 /* Sets the member at path ("training.optimizer.lr", "graph.blocks.fc1.props.out_features",
