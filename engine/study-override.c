@@ -95,7 +95,7 @@ static gboolean set_in_object(JsonObject *o, char **parts, const char *path, Jso
     return set_in_blocks(json_node_get_array(child), parts + 1, path, value, error);
   if (child && !JSON_NODE_HOLDS_OBJECT(child)) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE,
-                "override \"%s\": \"%s\" is a %s, not an object", path, parts[0],
+                "override \"%s\": \"%s\" is %s, not an object", path, parts[0],
                 ll_json_type_name(child));
     return FALSE;
   }
