@@ -86,8 +86,8 @@ static void on_event(const LlTrial *t, const LlEvent *e, gpointer data)
       return;
     g_autofree char *line = ll_event_to_json(e);
     /* {"event":"epoch",...} becomes {"event":"trial-epoch","trial":i,...} */
-    printf("{\"event\":\"trial-epoch\",\"trial\":%d,%s\n", t->index + 1,
-           line + strlen("{\"event\":\"epoch\","));
+    const char *rest = strchr(line, ',');
+    printf("{\"event\": \"trial-epoch\", \"trial\": %d%s\n", t->index + 1, rest ? rest : "}");
     fflush(stdout);
     return;
   }
