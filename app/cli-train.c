@@ -163,13 +163,15 @@ static void print_failed_json(const char *msg)
 
 int ll_cli_train(int argc, char **argv)
 {
-  int epochs = 0, batch = 0;
+  int epochs = 0, batch = 0, limit = 0;
   gint64 seed = -1;
   char *device = NULL, *out = NULL, *resume = NULL;
   gboolean jsonl = FALSE, batches = FALSE;
   GOptionEntry entries[] = {
     {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs (overrides the spec)", "N"},
     {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (overrides the spec)", "N"},
+    {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
+     "N"},
     {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (overrides the spec)", "N"},
     {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
     {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
@@ -182,7 +184,7 @@ int ll_cli_train(int argc, char **argv)
   };
   if (!ll_cli_parse("train", "SPEC", entries, &argc, &argv))
     return 2;
-  if (argc != 2 || epochs < 0 || batch < 0) {
+  if (argc != 2 || epochs < 0 || batch < 0 || limit < 0) {
     fprintf(stderr, "Usage: layerlab train SPEC [--epochs N] [--batch N] [--seed N] [--device "
                     "auto|cpu|cuda] [--out DIR] [--resume RUN_OR_CHECKPOINT] [--jsonl]\n");
     return 2;
@@ -200,6 +202,8 @@ int ll_cli_train(int argc, char **argv)
     fprintf(stderr, "layerlab train: %s\n", error->message);
     return 1;
   }
+  if (limit > 0)
+    spec->dataset.limit_train = spec->dataset.limit_test = (guint)limit;
   LlTrainOptions o = {.spec_path = argv[1], .epochs = epochs, .batch_size = batch, .seed = seed,
                       .device = device, .resume = resume, .store_root = out};
   LlTrainer *t = ll_trainer_new(spec, &o);

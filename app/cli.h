@@ -10,6 +10,8 @@ int ll_cli_train(int argc, char **argv);
 int ll_cli_eval(int argc, char **argv);
 int ll_cli_runs(int argc, char **argv);
 int ll_cli_devices(int argc, char **argv);
+int ll_cli_study(int argc, char **argv);
+int ll_cli_sweep(int argc, char **argv);
 
 /* Parses options for one verb; prints usage to stderr and returns FALSE on error. */
 gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,

@@ -22,10 +22,22 @@ void ll_cli_usage(FILE *out)
           "field\n"
           "  train SPEC [options]         train a spec (see `layerlab train --help`)\n"
           "  eval CHECKPOINT_OR_RUN       evaluate a checkpoint on its spec's test set\n"
+          "  study STUDY [options]        run a study's stages or sweep (see `layerlab study "
+          "--help`)\n"
+          "  sweep STUDY_OR_SPEC [options] a grid, random or TPE search over spec paths, e.g.\n"
+          "                               --axis training.optimizer.lr=0.1,0.01 --range "
+          "graph.blocks.fc1.props.out_features=16:256\n"
           "  runs [--json]                list the run store\n"
           "  devices                      list the compute devices this build can use\n"
           "  help                         this text\n"
-          "  version                      the version\n");
+          "  version                      the version\n"
+          "\n"
+          "Studies (docs/study-format.md): a file with format \"layerlab-study\" runs a chain of\n"
+          "stages (pretrain, then transfer: init_from an earlier stage, frozen blocks, repeat over\n"
+          "values) or a sweep (axes = paths into the spec; grid, random or tpe; pruning; a\n"
+          "parameter budget). Every trial is a run in the store; the study folder\n"
+          "<store>/studies/<id>/ holds study.json, trials.jsonl and results.csv. --epochs N and\n"
+          "--limit N shorten every trial; --resume ID skips the finished ones.\n");
 }
 
 gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,
@@ -52,6 +64,7 @@ typedef struct {
 static const Verb verbs[] = {
   {"blocks", ll_cli_blocks}, {"summary", ll_cli_summary}, {"train", ll_cli_train},
   {"eval", ll_cli_eval},     {"runs", ll_cli_runs},       {"devices", ll_cli_devices},
+  {"study", ll_cli_study},   {"sweep", ll_cli_sweep},
 };
 
 int main(int argc, char **argv)

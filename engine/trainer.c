@@ -296,6 +296,10 @@ static gboolean check_bindings(Job *j, GError **error)
       return FALSE;
     } else if (ls->kind == LL_LOSS_BCE_LOGITS) {
       l.metric = g_strdup(n_ce++ == 0 ? "accuracy" : NULL);
+    } else if (l.tsize == 1 && ll_pipeline_field_classes(j->pipe, ls->target) > 0) {
+      /* a regression head on an integer target (E15's digit + number): its
+       * accuracy is how often the rounded prediction equals the target */
+      l.metric = g_strdup_printf("%s_accuracy", l.head->name);
     }
     if (!l.metric && (ls->kind == LL_LOSS_CROSS_ENTROPY || ls->kind == LL_LOSS_BCE_LOGITS))
       l.metric = g_strdup_printf("%s_accuracy", l.head->name);
@@ -363,12 +367,18 @@ static int64_t count_correct(Job *j, Loss *l, const LlBatch *batch, int64_t *tot
     for (int i = 0; i < n; i++)
       ok += j->host_out[i] == target[i];
     *total += n;
-  } else {
+  } else if (l->spec->kind == LL_LOSS_BCE_LOGITS) {
     size_t elems = (size_t)n * l->tsize;
     j->be->download(j->host_out, l->head->out, elems);
     for (size_t i = 0; i < elems; i++)
       ok += (j->host_out[i] > 0.0f) == (target[i] > 0.5f);
     *total += (int64_t)elems;
+  } else {
+    /* regression on an integer target: the rounded prediction must hit it */
+    j->be->download(j->host_out, l->head->out, (size_t)n);
+    for (int i = 0; i < n; i++)
+      ok += lrintf(j->host_out[i]) == lrintf(target[i]);
+    *total += n;
   }
   return ok;
 }
@@ -864,7 +874,8 @@ static RunEnd job_train(Job *j, GError **error)
     const LlBatch *batch;
     Loss *acc_loss_head = NULL;
     for (guint i = 0; i < nl; i++)
-      if (g_array_index(j->losses, Loss, i).metric) {
+      if (g_array_index(j->losses, Loss, i).metric &&
+          g_array_index(j->losses, Loss, i).spec->kind <= LL_LOSS_BCE_LOGITS) {
         acc_loss_head = &g_array_index(j->losses, Loss, i);
         break;
       }

@@ -159,6 +159,160 @@ CASES = {
     "ctrl-c": case_ctrl_c,
 }
 
+
+# ---- presets of every experiment, shortened: one epoch on a few hundred samples ----
+
+SHORT = ("--epochs", "1", "--limit", "600")
+
+
+def study(verb, name, *extra):
+    p = run(verb, os.path.join(PRESETS, name + ".json"), "--jsonl", "--out", STORE, *SHORT, *extra,
+            check=False, timeout=300)
+    evs = events(p.stdout)
+    assert evs and evs[-1]["event"] == "study-finished", (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+    trials = [e for e in evs if e["event"] == "trial-finished"]
+    for t in trials:
+        assert t["status"] in ("finished", "pruned"), t
+    assert p.returncode == 0, (p.returncode, p.stderr)
+    fin = evs[-1]
+    assert os.path.exists(fin["results"])
+    with open(fin["results"]) as f:
+        rows = f.read().strip().splitlines()
+    assert len(rows) == len(trials) + 1, rows
+    assert os.path.exists(os.path.join(fin["dir"], "study.json"))
+    assert os.path.exists(os.path.join(fin["dir"], "trials.jsonl"))
+    print(f"{name}: {len(trials)} trials, best {fin['best']['label']} {fin['metric']} = {fin['best']['metric']:.4f}")
+    return trials, fin
+
+
+def by_stage(trials):
+    out = {}
+    for t in trials:
+        out.setdefault(t["stage"], []).append(t)
+    return out
+
+
+def case_study_preset(name, verb="study", *extra, check=None, stages=None):
+    def go():
+        need_fmnist()
+        trials, fin = study(verb, name, *extra)
+        if stages:
+            got = {k: len(v) for k, v in by_stage(trials).items()}
+            assert got == stages, got
+        for t in trials:
+            if t["status"] == "finished":  # the study's metric, or the stage's own
+                assert t["metric"] is not None, t
+        if check:
+            check(trials, fin)
+    return go
+
+
+def check_arch(trials, fin):
+    depth = [t for t in trials if t["stage"] == "depth"]
+    for t in depth:
+        assert abs(t["params"] - 100000) <= 2000, t["params"]
+    linear = [t for t in trials if t["stage"] == "linear"][0]
+    assert linear["params"] == 7850, linear["params"]
+
+
+def check_changepoint(trials, fin):
+    for model in ("lstm", "conv"):
+        path = os.path.join(fin["dir"], f"detection-{model}.csv")
+        with open(path) as f:
+            rows = f.read().strip().splitlines()
+        assert rows[0] == "sample,step,target,output", rows[0]
+        assert len(rows) == 1 + 8 * 50, len(rows)
+        probs = [float(r.split(",")[3]) for r in rows[1:]]
+        assert all(0.0 <= p <= 1.0 for p in probs)
+
+
+def check_embeddings(trials, fin):
+    d = os.path.join(fin["dir"], "embeddings")
+    for f in ("train_features.npy", "train_labels.npy", "test_features.npy", "test_labels.npy"):
+        assert os.path.getsize(os.path.join(d, f)) > 128, f
+    mlp = [t for t in trials if t["stage"] == "mlp"][0]
+    assert mlp["metrics"]["test_accuracy"] > 0.1, mlp["metrics"]
+
+
+def check_cifar(trials, fin):
+    long = [t for t in trials if t["stage"] == "long"][0]
+    assert "training.schedule" in long["values"], long["values"]
+
+
+def check_rotation(trials, fin):
+    proxy = [t for t in trials if t["stage"] == "proxy"][0]
+    assert "test_accuracy" in proxy["metrics"]
+    assert [t["values"]["value"] for t in trials if t["stage"] == "frozen"] == [1, 2, 3]
+
+
+def case_spec_preset(name, metrics):
+    def go():
+        need_fmnist()
+        evs, fin = train(os.path.join(PRESETS, name + ".json"), *SHORT)
+        for m in metrics:
+            assert m in fin and 0.0 <= fin[m] <= 1.0, (m, fin)
+        print(name, {m: fin[m] for m in metrics})
+    return go
+
+
+def case_sweep_cli():
+    need_fmnist()
+    p = run("sweep", SMALL, "--axis", "training.optimizer.lr=0.01,0.001", "--range",
+            "training.batch_size=32:64", "--random", "--trials", "3", "--jsonl", "--out", STORE, *SHORT)
+    evs = events(p.stdout)
+    fin = evs[-1]
+    assert fin["event"] == "study-finished" and fin["trials"] == 3, fin
+    started = [e for e in evs if e["event"] == "trial-started"]
+    assert len(started) == 3
+    for e in started:
+        assert 32 <= e["values"]["training.batch_size"] <= 64
+    assert any(e["event"] == "trial-epoch" for e in evs)
+    # resuming a finished study trains nothing
+    again = events(run("sweep", "--resume", fin["study_id"], "--jsonl", "--out", STORE, *SHORT).stdout)
+    assert not [e for e in again if e["event"] == "trial-started"], again
+    assert again[-1]["trials"] == 3
+    # the terminal table and the two-axis heatmap
+    text = run("sweep", SMALL, "--axis", "training.optimizer.lr=0.01,0.001", "--axis",
+               "training.batch_size=32,64", "--out", STORE, *SHORT).stdout
+    assert "rows: training.optimizer.lr, columns: training.batch_size" in text, text
+    assert "best: trial" in text
+    bad = run("sweep", SMALL, "--axis", "graph.blocks.nosuch.props.out_features=3", "--out", STORE,
+              *SHORT, check=False)
+    assert bad.returncode == 1 and "graph.blocks.nosuch.props.out_features" in bad.stdout + bad.stderr
+    print("sweep CLI ok")
+
+
+CASES.update({
+    "sweep-cli": case_sweep_cli,
+    "preset-even-odd-transfer": case_study_preset(
+        "even-odd-transfer", stages={"pretrain": 1, "frozen": 1, "finetuned": 1, "scratch": 1}),
+    "preset-encoder-reuse": case_study_preset(
+        "encoder-reuse", stages={"pretrain": 1, "trained-frozen": 1, "trained-finetuned": 1,
+                                 "random-frozen": 1, "random-finetuned": 1}),
+    "preset-rotation-transfer": case_study_preset(
+        "rotation-transfer", check=check_rotation,
+        stages={"proxy": 1, "frozen": 3, "finetuned": 3, "scratch": 1}),
+    "preset-mnist-arch-search": case_study_preset(
+        "mnist-arch-search", check=check_arch,
+        stages={"linear": 1, "depth": 3, "optimizer": 4, "activation": 4, "cnn": 1}),
+    "preset-ae-bottleneck-sweep": case_study_preset("ae-bottleneck-sweep", "sweep", "--trials", "4",
+                                                    stages={"sweep": 4}),
+    "preset-changepoint": case_study_preset("changepoint", check=check_changepoint,
+                                            stages={"lstm": 1, "conv": 1}),
+    "preset-cifar-best": case_study_preset("cifar-best", check=check_cifar,
+                                           stages={"short": 3, "long": 1}),
+    "preset-embeddings-mlp": case_study_preset("embeddings-mlp", check=check_embeddings,
+                                               stages={"encoder": 1, "mlp": 1}),
+    "preset-fmnist-search": case_study_preset("fmnist-search", "sweep", "--trials", "6",
+                                              stages={"sweep": 6}),
+    "preset-seq-memory": case_spec_preset("seq-memory", ["test_accuracy"]),
+    "preset-two-input-sum": case_spec_preset("two-input-sum", ["test_accuracy", "test_sum_accuracy"]),
+    "preset-tiny-cnn": case_spec_preset("tiny-cnn", ["test_accuracy"]),
+    "preset-fmnist-ann": case_spec_preset("fmnist-ann", ["test_accuracy"]),
+    "preset-fmnist-cnn": case_spec_preset("fmnist-cnn", ["test_accuracy"]),
+    "preset-ae-pretrain": case_spec_preset("ae-pretrain", []),
+})
+
 if __name__ == "__main__":
     try:
         CASES[CASE]()

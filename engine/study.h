@@ -1,0 +1,181 @@
+/* study.h: many runs of one spec, as one experiment (format "layerlab-study",
+ * version 1; docs/study-format.md documents every field).
+ *
+ * A study names a base spec and either a chain of stages (pretrain, then
+ * transfer into a classifier, ...) or a sweep over axes (paths into the spec,
+ * a grid, random or TPE search). Every variant is made by editing the spec's
+ * JSON text and loading it again, so it passes the normal validation and its
+ * errors name the path that was overridden. Each trial is a normal run in the
+ * run store; the study keeps its own folder <root>/studies/<id>/ with
+ * study.json (self-contained: specs inlined), trials.jsonl (one line per
+ * trial) and results.csv, and can be resumed. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+#define LL_STUDY_FORMAT "layerlab-study"
+#define LL_STUDY_VERSION 1
+
+/* A deep copy (json_node_copy shares the objects and arrays it holds). */
+JsonNode *ll_json_node_dup(JsonNode *n);
+
+/* ---- overrides: editing a spec's JSON by path ---------------------------------- */
+
+/* Sets the member at path ("training.optimizer.lr", "graph.blocks.fc1.props.out_features",
+ * "graph.blocks.*.props.negative_slope": every block whose type has that property) in a
+ * spec's JSON tree to a copy of value. Missing intermediate objects are created. Errors
+ * name the path. */
+gboolean ll_spec_json_set(JsonNode *spec_root, const char *path, JsonNode *value,
+                          GError **error);
+/* The same on text: returns the edited spec as JSON text. */
+char *ll_spec_json_override(const char *spec_json, const char *path, JsonNode *value,
+                            GError **error);
+
+/* ---- search spaces ------------------------------------------------------------------ */
+
+typedef enum {
+  LL_AXIS_VALUES,      /* an explicit list (a grid axis; a choice in random/TPE) */
+  LL_AXIS_UNIFORM,     /* float in [lo, hi] */
+  LL_AXIS_LOG_UNIFORM, /* float in [lo, hi], sampled in log space */
+  LL_AXIS_INT,         /* integer in [lo, hi] */
+} LlAxisKind;
+
+typedef struct {
+  char *path;
+  LlAxisKind kind;
+  double lo, hi;
+  GPtrArray *values; /* JsonNode*, for LL_AXIS_VALUES */
+} LlAxis;
+
+typedef enum { LL_SEARCH_GRID, LL_SEARCH_RANDOM, LL_SEARCH_TPE } LlSearchMode;
+extern const char *const ll_search_mode_names[]; /* "grid", "random", "tpe" */
+
+/* A point in the search space: per axis, the value (numeric axes) or the
+ * index into values (LL_AXIS_VALUES). */
+typedef struct {
+  double *x;
+  double objective; /* NAN: failed or pruned (ignored by TPE) */
+} LlObservation;
+
+/* The number of grid points (product of the axes' sizes; an int axis counts
+ * hi - lo + 1), or -1 with an error when an axis is continuous. */
+gint64 ll_search_grid_size(const LlAxis *axes, int n_axes, GError **error);
+/* Grid point i (row-major: the last axis changes fastest) into x. */
+void ll_search_grid_point(const LlAxis *axes, int n_axes, gint64 i, double *x);
+/* Suggests trial number `trial` (random and TPE), deterministic in seed and
+ * history. TPE: random for the first n_startup trials, then the Tree-structured
+ * Parzen Estimator (gamma 0.25, 24 candidates from the good model, max l/g). */
+void ll_search_suggest(const LlAxis *axes, int n_axes, LlSearchMode mode,
+                       const LlObservation *history, int n_history, gboolean maximize,
+                       uint64_t seed, int trial, double *x);
+/* The JSON value axis a takes at x. */
+JsonNode *ll_axis_value(const LlAxis *a, double x);
+
+/* ---- the study ---------------------------------------------------------------------- */
+
+typedef enum {
+  LL_TRIAL_PENDING,
+  LL_TRIAL_FINISHED,
+  LL_TRIAL_PRUNED,
+  LL_TRIAL_FAILED,
+} LlTrialStatus;
+extern const char *const ll_trial_status_names[]; /* "pending", "finished", "pruned", "failed" */
+
+typedef struct {
+  int index;         /* 0-based, in the order trials run */
+  char *key;         /* stable id for resuming: "pretrain", "transfer[2]", "t7" */
+  char *stage;       /* stage name, or "sweep" */
+  char *label;       /* "transfer N=2", "lr=0.01 type=adam" */
+  JsonObject *values; /* setting name -> value (axis paths, or "value" of a repeat) */
+  char *run_id;
+  gint64 params;
+  double metric;      /* the study's metric, NAN if none */
+  JsonObject *metrics; /* final metrics (test_*), last epoch's val_* and train_* */
+  GArray *curve;      /* double: the pruning metric per epoch */
+  LlTrialStatus status;
+  double seconds;
+  char *error;
+  char *checkpoint;   /* final checkpoint */
+  double *x;          /* sweep: the point, per axis (see LlObservation) */
+  JsonObject *overrides; /* path -> value this trial applied (stage or axes) */
+} LlTrial;
+
+typedef struct LlStudy LlStudy;
+
+/* Loads a study file. Relative spec paths are relative to the study file. */
+LlStudy *ll_study_load_file(const char *path, GError **error);
+LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_name,
+                            const char *base_dir, GError **error);
+/* A sweep over a spec file with no axes yet (the command line adds them). */
+LlStudy *ll_study_new_for_spec(const char *spec_path, GError **error);
+void ll_study_free(LlStudy *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlStudy, ll_study_free)
+
+const char *ll_study_name(const LlStudy *s);
+const char *ll_study_description(const LlStudy *s);
+gboolean ll_study_is_sweep(const LlStudy *s);
+const char *ll_study_metric(const LlStudy *s);
+gboolean ll_study_maximize(const LlStudy *s);
+/* Sweep axes (the CLI may add or replace them; a path given again replaces its axis). */
+int ll_study_n_axes(const LlStudy *s);
+const LlAxis *ll_study_axis(const LlStudy *s, int i);
+/* "v1,v2,..." (each parsed as JSON, else taken as a string) */
+gboolean ll_study_add_axis_values(LlStudy *s, const char *path, const char *csv, GError **error);
+/* "lo:hi" (ints: an int range, else uniform) or "lo:hi:log" */
+gboolean ll_study_add_axis_range(LlStudy *s, const char *path, const char *range, GError **error);
+void ll_study_set_mode(LlStudy *s, LlSearchMode mode);
+void ll_study_set_trials(LlStudy *s, int trials);
+/* The study as self-contained JSON (specs inlined), as written to study.json. */
+char *ll_study_to_json(const LlStudy *s);
+
+/* The spec text of a sweep variant (values per axis as from ll_search_*),
+ * after groups and the parameter budget are applied; params_out (may be NULL)
+ * receives its parameter count. For tests and the window's preview. */
+char *ll_study_variant_json(LlStudy *s, const double *x, gint64 *params_out, GError **error);
+
+typedef struct {
+  const char *store_root; /* NULL: the XDG data dir */
+  int epochs;             /* > 0 overrides every trial's epochs */
+  int limit;              /* > 0 sets data.dataset.limit_train and limit_test to it */
+  const char *resume;     /* a study id: skip its finished trials */
+  const char *device;
+  volatile int *cancel;   /* set to nonzero to stop after (or during) the current trial */
+} LlStudyOptions;
+
+typedef struct {
+  void (*trial_started)(const LlTrial *t, int total, gpointer data);
+  /* every event of the trial's trainer (epoch, batch, log, ...) */
+  void (*trial_event)(const LlTrial *t, const LlEvent *e, gpointer data);
+  void (*trial_finished)(const LlTrial *t, int total, gpointer data);
+} LlStudyCallbacks;
+
+/* Runs the trials one after another in the calling thread (each trainer has
+ * its own thread). Returns FALSE with an error when the study cannot start
+ * or was cancelled; trials that fail are recorded and the study goes on. */
+gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallbacks *cb,
+                      gpointer data, GError **error);
+/* After ll_study_run: the id, the folder, the trials (LlTrial*), the best. */
+const char *ll_study_id(const LlStudy *s);
+const char *ll_study_dir(const LlStudy *s);
+GPtrArray *ll_study_trials(const LlStudy *s);
+const LlTrial *ll_study_best(const LlStudy *s);
+
+/* ---- exports used by stages --------------------------------------------------------- */
+
+/* Runs the trained model over the training and test sets and writes
+ * dir/{train,test}_features.npy ((n, D) float32: block's output) and
+ * dir/{train,test}_labels.npy ((n) int32: the "label" field). */
+gboolean ll_export_embeddings(const LlSpec *spec, const char *checkpoint, const char *block,
+                              const char *dir, GError **error);
+/* Writes block's output for the first n test samples as CSV rows
+ * "sample,step,target,output" (the output and target flattened per sample;
+ * with sigmoid, the output goes through a logistic first: probabilities). */
+gboolean ll_export_outputs_csv(const LlSpec *spec, const char *checkpoint, const char *block,
+                               const char *target, int n, gboolean sigmoid, const char *path,
+                               GError **error);
+
+G_END_DECLS
