@@ -89,6 +89,10 @@ static void test_presets(void)
   g_autoptr(GPtrArray) presets = ll_presets_list();
   g_assert_cmpuint(presets->len, >=, 4);
   for (guint i = 0; i < presets->len; i++) {
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(presets->pdata[i], &text, NULL, NULL));
+    if (strstr(text, "\"layerlab-study\""))
+      continue; /* studies: the window does not open them yet (the CLI runs them) */
     activate("open-path", g_variant_new_string(presets->pdata[i]));
     spin(20);
     g_assert_cmpstr(ll_document_get_path(doc()), ==, presets->pdata[i]);
