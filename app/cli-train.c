@@ -293,5 +293,8 @@ int ll_cli_devices(int argc, char **argv)
   g_autoptr(GPtrArray) devs = ll_devices_list();
   for (guint i = 0; i < devs->len; i++)
     printf("%s\n", (char *)devs->pdata[i]);
+  g_autofree char *note = ll_devices_cuda_note();
+  if (note)
+    printf("(no GPU: %s)\n", note);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "device.h"
 #include "json-writer.h"
 
 static double now(void) { return g_get_monotonic_time() / 1e6; }
@@ -129,26 +130,6 @@ char *ll_event_to_json(const LlEvent *e)
   char *s = ll_json_writer_finish(&w);
   s[strlen(s) - 1] = '\0';
   return s;
-}
-
-/* ---- devices ------------------------------------------------------------------- */
-
-GPtrArray *ll_devices_list(void)
-{
-  GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
-  g_ptr_array_add(a, g_strdup_printf("cpu: %u cores (OpenBLAS)", g_get_num_processors()));
-  return a;
-}
-
-const LlBackend *ll_device_backend(const char *device, GError **error)
-{
-  if (!device || !strcmp(device, "auto") || !strcmp(device, "cpu"))
-    return ll_cpu_backend();
-  g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_UNSUPPORTED,
-              "device \"%s\": this build of LayerLab has no CUDA backend (built with "
-              "-Dcuda=disabled or without nvcc); use --device cpu",
-              device);
-  return NULL;
 }
 
 /* ---- the job -------------------------------------------------------------------------- */
@@ -686,8 +667,11 @@ static gboolean job_setup(Job *j, GError **error)
   LlSpec *s = j->s;
   j->t0 = now();
   j->losses = g_array_new(FALSE, TRUE, sizeof(Loss));
-  if (!(j->be = ll_device_backend(s->device, error)))
+  g_autofree char *device_note = NULL;
+  if (!(j->be = ll_device_backend_full(s->device, &device_note, error)))
     return FALSE;
+  if (device_note)
+    log_line(j, "%s", device_note);
   if (j->be == ll_cpu_backend())
     ll_cpu_set_threads(s->threads > 0 ? s->threads : (int)g_get_num_processors());
 
@@ -730,6 +714,8 @@ static gboolean job_setup(Job *j, GError **error)
   LlRng rng;
   ll_rng_seed(&rng, s->seed);
   ll_graph_init_params(j->g, &rng);
+  if (!ll_device_check(j->be, error))
+    return FALSE;
   gboolean eval_only = j->t->opts.eval_only;
   if (!eval_only && !(j->opt = ll_optimizer_new(j->g, &s->optim, error)))
     return FALSE;
@@ -890,6 +876,9 @@ static RunEnd job_train(Job *j, GError **error)
       ll_graph_forward(j->g, &ctx);
       ll_graph_zero_grads(j->g, &ctx);
       double loss = run_losses(j, batch->n, TRUE, NULL);
+      /* run_losses downloaded: a failure of this step or the last one shows now */
+      if (!ll_device_check(j->be, error))
+        return RUN_FAILED;
       if (!isfinite(loss)) {
         g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
                     "the loss became %s at epoch %d, step %" G_GINT64_FORMAT
@@ -952,6 +941,10 @@ static RunEnd job_train(Job *j, GError **error)
     if (j->val_idx->len && evaluate(j, j->val_idx, &vr, NULL))
       add_eval_metrics(j, e, "val", &vr);
     eval_result_clear(&vr);
+    if (!ll_device_check(j->be, error)) {
+      ll_event_free(e);
+      return RUN_FAILED;
+    }
     e->images_per_second = (double)ep_n / MAX(ep_time, 1e-9);
     e->elapsed = now() - j->t0;
     e->eta = (now() - j->t0) / (epoch - j->start_epoch) * (s->epochs - epoch);
@@ -999,6 +992,17 @@ static RunEnd job_train(Job *j, GError **error)
   return RUN_FINISHED;
 }
 
+/* FALSE, logged, when the backend recorded a failure during `what`. */
+static gboolean device_ok(Job *j, const char *what)
+{
+  GError *derr = NULL;
+  if (ll_device_check(j->be, &derr))
+    return TRUE;
+  log_line(j, "%s failed: %s", what, derr->message);
+  g_error_free(derr);
+  return FALSE;
+}
+
 static gpointer trainer_thread(gpointer data)
 {
   LlTrainer *t = data;
@@ -1027,7 +1031,7 @@ static gpointer trainer_thread(gpointer data)
     if (test_pipe) {
       LlPipeline *keep = j.pipe;
       j.pipe = test_pipe;
-      if (evaluate(&j, test_idx, &tr, ev))
+      if (evaluate(&j, test_idx, &tr, ev) && device_ok(&j, "the test evaluation"))
         add_eval_metrics(&j, fin, "test", &tr);
       j.pipe = keep;
     }

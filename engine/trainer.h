@@ -6,6 +6,7 @@
  * stop, snapshot) is by atomics, safe from any thread. */
 #pragma once
 
+#include "device.h" /* ll_devices_list, ll_device_backend */
 #include "run-store.h"
 #include "spec.h"
 
@@ -91,9 +92,5 @@ gboolean ll_trainer_is_running(LlTrainer *t);
 /* Waits for the thread to end. */
 void ll_trainer_join(LlTrainer *t);
 
-/* Lists the devices this build can use: "cpu: 2 threads", "cuda:0: NVIDIA H100". */
-GPtrArray *ll_devices_list(void);
-/* Picks a backend for "auto", "cpu", "cuda", "cuda:N". */
-const LlBackend *ll_device_backend(const char *device, GError **error);
 
 G_END_DECLS

@@ -68,6 +68,12 @@ struct LlBackend {
   size_t (*mem_free)(void);
   /* Waits for queued work. OPTIONAL (synchronous backends) */
   void (*synchronize)(void);
+  /* Device backends do not abort on a failed launch, copy or allocation
+   * inside a step: they record the first failure ("file:line: call: reason").
+   * This copies it into buf (len bytes), clears it and returns true, or
+   * returns false when nothing failed. The engine asks after each step and
+   * fails the run with the message. OPTIONAL (the CPU backend cannot fail) */
+  bool (*take_error)(char *buf, size_t len);
 
   /* --- element-wise -------------------------------------------------------- */
   void (*fill)(float *x, float v, size_t n);
