@@ -469,6 +469,32 @@ LlStudy *ll_study_new_for_spec(const char *spec_path, GError **error)
 const char *ll_study_name(const LlStudy *s) { return s->name; }
 const char *ll_study_description(const LlStudy *s) { return s->description; }
 gboolean ll_study_is_sweep(const LlStudy *s) { return s->stages == NULL; }
+
+char *ll_study_base_spec_json(const LlStudy *s) { return json_to_string(s->spec, TRUE); }
+
+char *ll_study_outline(const LlStudy *s)
+{
+  GString *o = g_string_new(NULL);
+  if (s->stages) {
+    g_string_append_printf(o, "%u stage%s:", s->stages->len, s->stages->len == 1 ? "" : "s");
+    for (guint i = 0; i < s->stages->len; i++) {
+      JsonObject *st = g_ptr_array_index(s->stages, i);
+      const char *name = json_object_get_string_member_with_default(st, "name", "?");
+      g_string_append_printf(o, "%s %s", i ? "," : "", name);
+      JsonNode *rep = json_object_get_member(st, "repeat");
+      if (rep && JSON_NODE_HOLDS_ARRAY(rep))
+        g_string_append_printf(o, " (x%u)", json_array_get_length(json_node_get_array(rep)));
+    }
+  } else {
+    g_string_append_printf(o, "%s search over %u ax%s", ll_search_mode_names[s->mode],
+                           s->axes->len, s->axes->len == 1 ? "is" : "es");
+    if (s->mode != LL_SEARCH_GRID)
+      g_string_append_printf(o, ", %d trials", s->trials);
+    for (guint i = 0; i < s->axes->len; i++)
+      g_string_append_printf(o, "%s %s", i ? "," : ":", g_array_index(s->axes, LlAxis, i).path);
+  }
+  return g_string_free(o, FALSE);
+}
 const char *ll_study_metric(const LlStudy *s) { return s->metric; }
 gboolean ll_study_maximize(const LlStudy *s) { return s->maximize; }
 int ll_study_n_axes(const LlStudy *s) { return (int)s->axes->len; }

@@ -118,6 +118,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlStudy, ll_study_free)
 const char *ll_study_name(const LlStudy *s);
 const char *ll_study_description(const LlStudy *s);
 gboolean ll_study_is_sweep(const LlStudy *s);
+/* The base spec as JSON text (what the window shows on its canvas). */
+char *ll_study_base_spec_json(const LlStudy *s);
+/* "3 stages: pretrain, frozen, finetuned" or "grid over 2 axes, 12 trials" */
+char *ll_study_outline(const LlStudy *s);
 const char *ll_study_metric(const LlStudy *s);
 gboolean ll_study_maximize(const LlStudy *s);
 /* Sweep axes (the CLI may add or replace them; a path given again replaces its axis). */

@@ -38,6 +38,37 @@ void ll_event_free(LlEvent *e)
   g_free(e);
 }
 
+static gpointer dup_n(const void *p, size_t bytes) { return p ? g_memdup2(p, bytes) : NULL; }
+
+LlEvent *ll_event_dup(const LlEvent *e)
+{
+  LlEvent *d = g_new(LlEvent, 1);
+  *d = *e;
+  d->run_id = g_strdup(e->run_id);
+  d->message = g_strdup(e->message);
+  d->checkpoint = g_strdup(e->checkpoint);
+  d->metrics = g_array_new(FALSE, TRUE, sizeof(LlMetric));
+  for (guint i = 0; e->metrics && i < e->metrics->len; i++) {
+    LlMetric m = g_array_index(e->metrics, LlMetric, i);
+    m.name = g_strdup(m.name);
+    g_array_append_val(d->metrics, m);
+  }
+  size_t c = (size_t)MAX(e->n_classes, 0);
+  d->class_names = g_strdupv(e->class_names);
+  d->confusion = dup_n(e->confusion, c * c * sizeof(int64_t));
+  d->precision = dup_n(e->precision, c * sizeof(double));
+  d->recall = dup_n(e->recall, c * sizeof(double));
+  d->f1 = dup_n(e->f1, c * sizeof(double));
+  d->support = dup_n(e->support, c * sizeof(int64_t));
+  size_t recon = (size_t)MAX(e->n_recon, 0) * ll_shape_size(&e->recon_shape) * sizeof(float);
+  d->recon_input = dup_n(e->recon_input, recon);
+  d->recon_output = dup_n(e->recon_output, recon);
+  size_t emb = (size_t)MAX(e->n_embed, 0);
+  d->embeddings = dup_n(e->embeddings, emb * (size_t)MAX(e->embed_dim, 0) * sizeof(float));
+  d->embed_labels = dup_n(e->embed_labels, emb * sizeof(int));
+  return d;
+}
+
 static LlEvent *event_new(LlEventKind kind)
 {
   LlEvent *e = g_new0(LlEvent, 1);

@@ -58,6 +58,8 @@ typedef struct {
 } LlEvent;
 
 void ll_event_free(LlEvent *e);
+/* A deep copy, for handing an event to another thread. */
+LlEvent *ll_event_dup(const LlEvent *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlEvent, ll_event_free)
 /* The metric's value, or NAN. */
 double ll_event_metric(const LlEvent *e, const char *name);
