@@ -1,0 +1,334 @@
+/* ll-study-view.c: runs a study on a worker and lists its trials. */
+#include "ll-study-view.h"
+
+#include <math.h>
+
+#include "study.h"
+
+/* What the worker sends to the main thread. */
+typedef enum { MSG_STARTED, MSG_EVENT, MSG_FINISHED, MSG_DONE } MsgKind;
+
+typedef struct {
+  MsgKind kind;
+  int index, total;
+  char *label, *status, *error;
+  double metric, seconds;
+  gint64 params;
+  LlEvent *event; /* MSG_EVENT */
+  char *text;     /* MSG_DONE: the summary or the error */
+} Msg;
+
+static void msg_free(gpointer p)
+{
+  Msg *m = p;
+  g_free(m->label);
+  g_free(m->status);
+  g_free(m->error);
+  g_free(m->text);
+  if (m->event)
+    ll_event_free(m->event);
+  g_free(m);
+}
+
+struct _LlStudyView {
+  GtkBox parent_instance;
+  GtkLabel *title, *outline, *description, *best;
+  GtkSpinButton *epochs, *limit;
+  GtkButton *run, *stop;
+  GtkProgressBar *progress;
+  GtkListBox *trials;
+
+  char *path;
+  LlStudy *study;     /* owned by the worker while it runs */
+  GThread *worker;
+  GAsyncQueue *queue; /* Msg* */
+  volatile int cancel;
+  guint tick;
+  guint n_finished;
+  int run_epochs, run_limit;
+};
+
+enum { SIG_TRIAL_EVENT, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE(LlStudyView, ll_study_view, GTK_TYPE_BOX)
+
+GtkWidget *ll_study_view_new(void) { return g_object_new(LL_TYPE_STUDY_VIEW, NULL); }
+
+static void push(LlStudyView *self, Msg *m) { g_async_queue_push(self->queue, m); }
+
+static Msg *trial_msg(MsgKind kind, const LlTrial *t, int total)
+{
+  Msg *m = g_new0(Msg, 1);
+  m->kind = kind;
+  m->index = t->index;
+  m->total = total;
+  m->label = g_strdup(t->label);
+  m->status = g_strdup(ll_trial_status_names[t->status]);
+  m->error = g_strdup(t->error);
+  m->metric = t->metric;
+  m->seconds = t->seconds;
+  m->params = t->params;
+  return m;
+}
+
+static void cb_started(const LlTrial *t, int total, gpointer data)
+{
+  push(data, trial_msg(MSG_STARTED, t, total));
+}
+
+static void cb_event(const LlTrial *t, const LlEvent *e, gpointer data)
+{
+  /* batch events only feed the step curve; every one is cheap to copy */
+  Msg *m = g_new0(Msg, 1);
+  m->kind = MSG_EVENT;
+  m->index = t->index;
+  m->event = ll_event_dup(e);
+  push(data, m);
+}
+
+static void cb_finished(const LlTrial *t, int total, gpointer data)
+{
+  push(data, trial_msg(MSG_FINISHED, t, total));
+}
+
+static gpointer worker(gpointer data)
+{
+  LlStudyView *self = data;
+  LlStudyOptions o = {.epochs = self->run_epochs, .limit = self->run_limit,
+                      .cancel = &self->cancel};
+  LlStudyCallbacks cb = {cb_started, cb_event, cb_finished};
+  GError *error = NULL;
+  Msg *done = g_new0(Msg, 1);
+  done->kind = MSG_DONE;
+  if (ll_study_run(self->study, &o, &cb, self, &error)) {
+    const LlTrial *best = ll_study_best(self->study);
+    char metric[64] = "";
+    if (best && !isnan(best->metric))
+      g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(self->study), best->metric);
+    done->text = g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv",
+                                 best ? best->label : "none", metric, ll_study_dir(self->study));
+  } else {
+    done->text = g_strdup_printf("The study stopped: %s", error->message);
+    done->error = g_strdup(error->message);
+    g_error_free(error);
+  }
+  push(self, done);
+  return NULL;
+}
+
+static void set_running(LlStudyView *self, gboolean running)
+{
+  gtk_widget_set_sensitive(GTK_WIDGET(self->run), !running && self->study != NULL);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->stop), running);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->epochs), !running);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->limit), !running);
+}
+
+static void add_trial_row(LlStudyView *self, const Msg *m)
+{
+  char metric[48] = "-";
+  if (!isnan(m->metric))
+    g_snprintf(metric, sizeof metric, "%.4f", m->metric);
+  g_autofree char *text =
+    g_strdup_printf("%d. %s  ·  %s  ·  %s  ·  %" G_GINT64_FORMAT " params  ·  %.0f s",
+                    m->index + 1, m->label, m->status, metric, m->params, m->seconds);
+  GtkWidget *row = gtk_label_new(text);
+  gtk_label_set_xalign(GTK_LABEL(row), 0);
+  gtk_label_set_wrap(GTK_LABEL(row), TRUE);
+  gtk_widget_set_margin_start(row, 6);
+  gtk_widget_set_margin_end(row, 6);
+  gtk_widget_set_margin_top(row, 3);
+  gtk_widget_set_margin_bottom(row, 3);
+  if (m->error)
+    gtk_widget_set_tooltip_text(row, m->error);
+  gtk_list_box_append(self->trials, row);
+}
+
+static void join_worker(LlStudyView *self)
+{
+  if (self->worker) {
+    g_thread_join(self->worker);
+    self->worker = NULL;
+  }
+}
+
+/* Drains the worker's messages, at most ~1 ms of work per frame. */
+static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  LlStudyView *self = LL_STUDY_VIEW(widget);
+  gint64 deadline = g_get_monotonic_time() + 1000;
+  Msg *m;
+  while (g_get_monotonic_time() < deadline && (m = g_async_queue_try_pop(self->queue))) {
+    switch (m->kind) {
+    case MSG_STARTED: {
+      g_autofree char *t = g_strdup_printf("trial %d of %d: %s", m->index + 1, m->total, m->label);
+      gtk_progress_bar_set_text(self->progress, t);
+      gtk_progress_bar_set_fraction(self->progress, m->total ? (double)m->index / m->total : 0);
+      break;
+    }
+    case MSG_EVENT: g_signal_emit(self, signals[SIG_TRIAL_EVENT], 0, m->event); break;
+    case MSG_FINISHED:
+      self->n_finished++;
+      add_trial_row(self, m);
+      gtk_progress_bar_set_fraction(self->progress,
+                                    m->total ? (double)(m->index + 1) / m->total : 1);
+      break;
+    case MSG_DONE:
+      join_worker(self);
+      gtk_label_set_text(self->best, m->text);
+      gtk_progress_bar_set_text(self->progress, m->error ? "stopped" : "finished");
+      set_running(self, FALSE);
+      self->tick = 0;
+      msg_free(m);
+      return G_SOURCE_REMOVE;
+    }
+    msg_free(m);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean ll_study_view_load(LlStudyView *self, const char *path, GError **error)
+{
+  if (self->worker) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "a study is running: stop it first");
+    return FALSE;
+  }
+  LlStudy *s = ll_study_load_file(path, error);
+  if (!s)
+    return FALSE;
+  ll_study_view_clear(self);
+  self->study = s;
+  self->path = g_strdup(path);
+  gtk_label_set_text(self->title, ll_study_name(s));
+  g_autofree char *outline = ll_study_outline(s);
+  gtk_label_set_text(self->outline, outline);
+  gtk_label_set_text(self->description, ll_study_description(s));
+  gtk_progress_bar_set_text(self->progress, "not started");
+  set_running(self, FALSE);
+  return TRUE;
+}
+
+char *ll_study_view_base_spec(LlStudyView *self)
+{
+  return self->study ? ll_study_base_spec_json(self->study) : NULL;
+}
+
+gboolean ll_study_view_has_study(LlStudyView *self) { return self->study != NULL; }
+gboolean ll_study_view_is_running(LlStudyView *self) { return self->worker != NULL; }
+guint ll_study_view_n_finished(LlStudyView *self) { return self->n_finished; }
+
+void ll_study_view_clear(LlStudyView *self)
+{
+  ll_study_view_stop(self);
+  join_worker(self);
+  Msg *m;
+  while ((m = g_async_queue_try_pop(self->queue)))
+    msg_free(m);
+  g_clear_pointer(&self->study, ll_study_free);
+  g_clear_pointer(&self->path, g_free);
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->trials))) &&
+         GTK_IS_LIST_BOX_ROW(child))
+    gtk_list_box_remove(self->trials, child);
+  gtk_label_set_text(self->best, "");
+  self->n_finished = 0;
+  set_running(self, FALSE);
+}
+
+void ll_study_view_run(LlStudyView *self, int epochs, int limit)
+{
+  if (!self->study || self->worker)
+    return;
+  /* a fresh copy of the study, so a second run starts from scratch */
+  g_autoptr(GError) error = NULL;
+  LlStudy *s = ll_study_load_file(self->path, &error);
+  if (!s) {
+    gtk_label_set_text(self->best, error->message);
+    return;
+  }
+  ll_study_free(self->study);
+  self->study = s;
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->trials))) &&
+         GTK_IS_LIST_BOX_ROW(child))
+    gtk_list_box_remove(self->trials, child);
+  self->n_finished = 0;
+  self->cancel = 0;
+  self->run_epochs = epochs;
+  self->run_limit = limit;
+  gtk_label_set_text(self->best, "");
+  gtk_progress_bar_set_fraction(self->progress, 0);
+  gtk_progress_bar_set_text(self->progress, "starting");
+  self->worker = g_thread_new("ll-study", worker, self);
+  set_running(self, TRUE);
+  if (!self->tick)
+    self->tick = gtk_widget_add_tick_callback(GTK_WIDGET(self), drain, NULL, NULL);
+}
+
+void ll_study_view_stop(LlStudyView *self)
+{
+  if (self->worker)
+    g_atomic_int_set(&self->cancel, 1);
+}
+
+static void on_run(GtkButton *b, LlStudyView *self)
+{
+  ll_study_view_run(self, gtk_spin_button_get_value_as_int(self->epochs),
+                    gtk_spin_button_get_value_as_int(self->limit));
+}
+
+static void on_stop(GtkButton *b, LlStudyView *self) { ll_study_view_stop(self); }
+
+static void ll_study_view_dispose(GObject *object)
+{
+  LlStudyView *self = LL_STUDY_VIEW(object);
+  ll_study_view_stop(self);
+  join_worker(self);
+  if (self->tick) {
+    gtk_widget_remove_tick_callback(GTK_WIDGET(self), self->tick);
+    self->tick = 0;
+  }
+  g_clear_pointer(&self->study, ll_study_free);
+  g_clear_pointer(&self->path, g_free);
+  G_OBJECT_CLASS(ll_study_view_parent_class)->dispose(object);
+}
+
+static void ll_study_view_finalize(GObject *object)
+{
+  LlStudyView *self = LL_STUDY_VIEW(object);
+  g_async_queue_unref(self->queue);
+  G_OBJECT_CLASS(ll_study_view_parent_class)->finalize(object);
+}
+
+static void ll_study_view_class_init(LlStudyViewClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS(klass);
+  GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+  oc->dispose = ll_study_view_dispose;
+  oc->finalize = ll_study_view_finalize;
+  /* the LlEvent is owned by the view and valid during emission */
+  signals[SIG_TRIAL_EVENT] = g_signal_new("trial-event", G_TYPE_FROM_CLASS(klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                          1, G_TYPE_POINTER);
+  gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-study-view.ui");
+  gtk_widget_class_bind_template_child(wc, LlStudyView, title);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, outline);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, description);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, best);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, epochs);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, limit);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, run);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, stop);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, progress);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, trials);
+  gtk_widget_class_bind_template_callback(wc, on_run);
+  gtk_widget_class_bind_template_callback(wc, on_stop);
+}
+
+static void ll_study_view_init(LlStudyView *self)
+{
+  gtk_widget_init_template(GTK_WIDGET(self));
+  self->queue = g_async_queue_new_full(msg_free);
+  set_running(self, FALSE);
+}

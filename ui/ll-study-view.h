@@ -1,0 +1,31 @@
+/* ll-study-view.h: a study (stages or a sweep) opened in the window: its
+ * outline, Run / Stop, and the trials as they finish. The study runs on a
+ * worker thread (ll_study_run); its trainers' events come back to the main
+ * thread through a queue drained on the frame clock, and are re-emitted as
+ * "trial-event" so the window's curves follow the running trial. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+#define LL_TYPE_STUDY_VIEW (ll_study_view_get_type())
+G_DECLARE_FINAL_TYPE(LlStudyView, ll_study_view, LL, STUDY_VIEW, GtkBox)
+
+GtkWidget *ll_study_view_new(void);
+/* Loads a study file; on success the view shows it (and forgets the previous one). */
+gboolean ll_study_view_load(LlStudyView *self, const char *path, GError **error);
+/* The base spec of the loaded study, as JSON text (NULL when none is loaded). */
+char *ll_study_view_base_spec(LlStudyView *self);
+void ll_study_view_clear(LlStudyView *self);
+gboolean ll_study_view_has_study(LlStudyView *self);
+gboolean ll_study_view_is_running(LlStudyView *self);
+/* Shortened runs, as the CLI's --epochs and --limit (0: the study's own). */
+void ll_study_view_run(LlStudyView *self, int epochs, int limit);
+void ll_study_view_stop(LlStudyView *self);
+/* Trials finished so far (for tests). */
+guint ll_study_view_n_finished(LlStudyView *self);
+
+G_END_DECLS
