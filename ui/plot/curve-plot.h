@@ -46,6 +46,13 @@ void ll_curve_plot_set_hover(LlCurvePlot *p, double px);
 /* The readout text at the hover position ("step 1.25: train 0.53, ..."), or NULL. */
 char *ll_curve_plot_hover_text(LlCurvePlot *p, double width);
 
+/* The run id stamped on the figure (NULL: none). */
+void ll_curve_plot_set_stamp(LlCurvePlot *p, const char *run_id);
+/* Writes the plot to a PNG, SVG or PDF file: format "png", "svg", "pdf" or
+ * NULL (the name's extension); width x height in 96-DPI pixels (points for
+ * the vector formats); PNG rendered at dpi. */
+gboolean ll_curve_plot_export_full(LlCurvePlot *p, const char *path, const char *format,
+                                   double width, double height, double dpi, GError **error);
 /* Writes the plot to a PNG, SVG or PDF file, by the name's extension. */
 gboolean ll_curve_plot_export(LlCurvePlot *p, const char *path, int width, int height,
                               GError **error);
