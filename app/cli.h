@@ -10,6 +10,9 @@ int ll_cli_train(int argc, char **argv);
 int ll_cli_eval(int argc, char **argv);
 int ll_cli_runs(int argc, char **argv);
 int ll_cli_devices(int argc, char **argv);
+/* cli-report.c (builds with cairo) */
+int ll_cli_report(int argc, char **argv);
+int ll_cli_export(int argc, char **argv);
 
 /* Parses options for one verb; prints usage to stderr and returns FALSE on error. */
 gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,

@@ -124,16 +124,16 @@ gboolean ll_analysis_save(const char *run_dir, const LlEvent *ev, GError **error
   ll_json_key(&w, "from_test_set");
   ll_json_bool(&w, ev->from_test_set);
   int c = ev->n_classes;
+  if (ev->class_names) {
+    ll_json_key(&w, "class_names");
+    ll_json_begin_array(&w, TRUE);
+    for (int i = 0; ev->class_names[i]; i++)
+      ll_json_string(&w, ev->class_names[i]);
+    ll_json_end_array(&w);
+  }
   if (ev->confusion) {
     ll_json_key(&w, "n_classes");
     ll_json_int(&w, c);
-    if (ev->class_names) {
-      ll_json_key(&w, "class_names");
-      ll_json_begin_array(&w, TRUE);
-      for (int i = 0; i < c && ev->class_names[i]; i++)
-        ll_json_string(&w, ev->class_names[i]);
-      ll_json_end_array(&w);
-    }
     ll_json_key(&w, "confusion");
     ll_json_begin_array(&w, FALSE);
     for (int r = 0; r < c; r++) {
@@ -271,15 +271,15 @@ static LlEvent *load_one(const char *dir, const char *stem, GError **error)
       for (int r = 0; r < c; r++)
         for (int k = 0; k < c; k++)
           e->support[r] += e->confusion[r * c + k];
-      JsonArray *names =
-        json_object_has_member(o, "class_names") ? json_object_get_array_member(o, "class_names")
-                                                 : NULL;
-      if (names && (int)json_array_get_length(names) == c) {
-        e->class_names = g_new0(char *, c + 1);
-        for (int i = 0; i < c; i++)
-          e->class_names[i] = g_strdup(json_array_get_string_element(names, i));
-      }
     }
+  }
+  JsonArray *names =
+    json_object_has_member(o, "class_names") ? json_object_get_array_member(o, "class_names") : NULL;
+  if (names && (e->n_classes == 0 || (int)json_array_get_length(names) == e->n_classes)) {
+    int nn = (int)json_array_get_length(names);
+    e->class_names = g_new0(char *, nn + 1);
+    for (int i = 0; i < nn; i++)
+      e->class_names[i] = g_strdup(json_array_get_string_element(names, i));
   }
   int nr = (int)json_object_get_int_member_with_default(o, "n_recon", 0);
   if (nr > 0 && json_object_has_member(o, "recon_shape")) {

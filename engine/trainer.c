@@ -458,6 +458,9 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       ev->embeddings = g_new(float, (size_t)ev->n_embed * ev->embed_dim);
       ev->embed_labels = g_new0(int, ev->n_embed);
       ev->embed_index = g_new0(int, ev->n_embed);
+      /* the points are coloured by class even when no head classifies (autoencoders) */
+      if (!ev->class_names && j->train->class_names)
+        ev->class_names = g_strdupv(j->train->class_names);
     }
   }
   g_autoptr(LlLoader) loader =

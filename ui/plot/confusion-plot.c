@@ -61,8 +61,11 @@ void ll_confusion_plot_set_data(LlConfusionPlot *p, int n, const int64_t *counts
   p->n = n;
   p->counts = g_memdup2(counts, sizeof(int64_t) * n * n);
   p->names = g_new0(char *, n + 1);
-  for (int i = 0; i < n; i++)
-    p->names[i] = names && names[i] ? g_strdup(names[i]) : g_strdup_printf("%d", i);
+  gboolean more = names != NULL; /* names may be shorter (NULL-terminated) */
+  for (int i = 0; i < n; i++) {
+    more = more && names[i];
+    p->names[i] = more ? g_strdup(names[i]) : g_strdup_printf("%d", i);
+  }
   /* the report as scikit-learn's classification_report computes it */
   p->precision = g_new0(double, n + 2);
   p->recall = g_new0(double, n + 2);

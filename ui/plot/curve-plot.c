@@ -96,6 +96,8 @@ guint ll_curve_plot_series_len(const LlCurvePlot *p, int series)
   return ((Series *)g_ptr_array_index(p->series, series))->x->len;
 }
 
+int ll_curve_plot_n_series(const LlCurvePlot *p) { return (int)p->series->len; }
+
 void ll_curve_plot_clear(LlCurvePlot *p, int series)
 {
   Series *s = g_ptr_array_index(p->series, series);

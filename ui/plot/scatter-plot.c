@@ -83,8 +83,11 @@ void ll_scatter_plot_set_points(LlScatterPlot *p, const float *xy, const int *la
     memcpy(p->labels, labels, sizeof(int) * n);
   p->n_classes = n_classes;
   p->names = g_new0(char *, n_classes + 1);
-  for (int i = 0; i < n_classes; i++)
-    p->names[i] = names && names[i] ? g_strdup(names[i]) : g_strdup_printf("class %d", i);
+  gboolean more = names != NULL; /* names may be shorter (NULL-terminated) */
+  for (int i = 0; i < n_classes; i++) {
+    more = more && names[i];
+    p->names[i] = more ? g_strdup(names[i]) : g_strdup_printf("class %d", i);
+  }
   p->hover = -1;
   ll_scatter_plot_fit(p);
 }
