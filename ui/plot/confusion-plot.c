@@ -143,8 +143,8 @@ static int names_width(LlConfusionPlot *p, PangoLayout *l)
 static void make_layout(LlConfusionPlot *p, PangoLayout *l, double width, double height, Layout *o)
 {
   int nw = names_width(p, l);
-  double report_w = p->report ? 330 : 0;
-  double left = nw + 40, top = 34, bottom = nw + 34, bar_w = 60;
+  double report_w = p->report ? 292 : 0;
+  double left = nw + 30, top = 34, bottom = nw + 30, bar_w = 56;
   double avail_w = width - left - bar_w - report_w - 10, avail_h = height - top - bottom;
   double side = MAX(MIN(avail_w, avail_h), 20);
   int n = MAX(p->n, 1);
@@ -214,7 +214,7 @@ gboolean ll_confusion_plot_cell_at(LlConfusionPlot *p, double width, double heig
 static void draw_report(LlConfusionPlot *p, cairo_t *cr, PangoLayout *l, double x, double y)
 {
   const char *heads[] = {"class", "precision", "recall", "F1", "support"};
-  double colx[] = {0, 140, 205, 260, 320};
+  double colx[] = {0, 128, 184, 232, 282};
   int tw, th;
   ll_plot_text_size(l, "Ag", &tw, &th);
   double row = th + 4;

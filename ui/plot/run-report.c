@@ -94,9 +94,14 @@ LlCurvePlot *ll_runs_overlay(GPtrArray *runs, const char *metric)
 
 void ll_recon_grid_fill(LlImageGrid *g, const LlEvent *ev)
 {
+  ll_recon_grid_fill_wide(g, ev, FALSE);
+}
+
+void ll_recon_grid_fill_wide(LlImageGrid *g, const LlEvent *ev, gboolean wide)
+{
   ll_image_grid_clear(g);
   const char *heads[] = {"input", "output", "|error|"};
-  ll_image_grid_set_columns(g, 3, heads);
+  ll_image_grid_set_columns(g, wide ? MAX(ev ? ev->n_recon : 0, 1) : 3, wide ? NULL : heads);
   if (!ev || ev->n_recon <= 0)
     return;
   const LlShape *s = &ev->recon_shape;
@@ -110,6 +115,24 @@ void ll_recon_grid_fill(LlImageGrid *g, const LlEvent *ev)
     hi = MAX(hi, MAX(ev->recon_input[i], ev->recon_output[i]));
   }
   g_autofree float *err = g_new(float, size);
+  if (wide) {
+    /* one row each of inputs, outputs and errors; a column per sample */
+    for (int row = 0; row < 3; row++)
+      for (int k = 0; k < ev->n_recon; k++) {
+        const float *in = ev->recon_input + k * size, *out = ev->recon_output + k * size;
+        double mse = 0;
+        for (size_t i = 0; i < size; i++) {
+          err[i] = fabsf(in[i] - out[i]);
+          mse += (double)err[i] * err[i];
+        }
+        g_autofree char *cap = row == 2 ? g_strdup_printf("MSE %.4f", mse / size)
+                                        : g_strdup_printf("%s %d", heads[row], k + 1);
+        ll_image_grid_add(g, row == 0 ? in : row == 1 ? out : err, c, h, w, row == 2 ? 0 : lo,
+                          row == 2 ? MAX(hi - lo, 1e-6) * 0.5 : hi,
+                          row == 2 ? LL_IMAGE_HEAT : LL_IMAGE_GREY_OR_RGB, cap, NULL);
+      }
+    return;
+  }
   for (int k = 0; k < ev->n_recon; k++) {
     const float *in = ev->recon_input + k * size, *out = ev->recon_output + k * size;
     double mse = 0;

@@ -22,6 +22,8 @@ void ll_run_curves(const LlRunInfo *run, LlCurvePlot **loss, LlCurvePlot **accur
 LlCurvePlot *ll_runs_overlay(GPtrArray *runs, const char *metric);
 /* Fills a grid with input | output | |error| rows of an EVAL payload. */
 void ll_recon_grid_fill(LlImageGrid *g, const LlEvent *ev);
+/* wide: three rows (input, output, error), a column per sample. */
+void ll_recon_grid_fill_wide(LlImageGrid *g, const LlEvent *ev, gboolean wide);
 /* PCA (to 50) then t-SNE of at most max_points embeddings of ev into xy (n, 2);
  * pca_only: the first two principal components. Returns n, or 0 (error set). */
 int ll_embedding_layout(const LlEvent *ev, int max_points, gboolean pca_only, float **xy,
