@@ -122,7 +122,10 @@ static int drive(LlTrainer *t, gboolean jsonl, gboolean quiet_batches)
         fflush(stdout);
         break;
       case LL_EVENT_LOG: printf("%s\n", e->message); break;
-      case LL_EVENT_EVAL: print_report(e); break;
+      case LL_EVENT_EVAL:
+        if (!e->split || !strcmp(e->split, "test")) /* not every epoch's validation report */
+          print_report(e);
+        break;
       case LL_EVENT_FINISHED:
         printf("finished:");
         print_metrics(e);

@@ -12,6 +12,9 @@ int ll_cli_runs(int argc, char **argv);
 int ll_cli_devices(int argc, char **argv);
 int ll_cli_study(int argc, char **argv);
 int ll_cli_sweep(int argc, char **argv);
+/* cli-report.c (builds with cairo) */
+int ll_cli_report(int argc, char **argv);
+int ll_cli_export(int argc, char **argv);
 
 /* Parses options for one verb; prints usage to stderr and returns FALSE on error. */
 gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,

@@ -28,6 +28,10 @@ void ll_cli_usage(FILE *out)
           "                               --axis training.optimizer.lr=0.1,0.01 --range "
           "graph.blocks.fc1.props.out_features=16:256\n"
           "  runs [--json]                list the run store\n"
+#ifdef LL_HAVE_PLOT
+          "  report RUN_ID... [--out F]   multi-page PDF report of a run, or a comparison\n"
+          "  export RUN_ID --dir DIR      every figure of a run [--format png|svg|pdf]\n"
+#endif
           "  devices                      list the compute devices this build can use\n"
           "  help                         this text\n"
           "  version                      the version\n"
@@ -65,6 +69,9 @@ static const Verb verbs[] = {
   {"blocks", ll_cli_blocks}, {"summary", ll_cli_summary}, {"train", ll_cli_train},
   {"eval", ll_cli_eval},     {"runs", ll_cli_runs},       {"devices", ll_cli_devices},
   {"study", ll_cli_study},   {"sweep", ll_cli_sweep},
+#ifdef LL_HAVE_PLOT
+  {"report", ll_cli_report}, {"export", ll_cli_export},
+#endif
 };
 
 int main(int argc, char **argv)

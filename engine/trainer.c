@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "analysis.h"
 #include "checkpoint.h"
 #include "device.h"
 #include "json-writer.h"
@@ -35,6 +36,12 @@ void ll_event_free(LlEvent *e)
   g_free(e->recon_output);
   g_free(e->embeddings);
   g_free(e->embed_labels);
+  g_free(e->embed_index);
+  g_free(e->split);
+  g_free(e->pred_index);
+  g_free(e->pred_true);
+  g_free(e->pred_class);
+  g_free(e->pred_conf);
   g_free(e);
 }
 
@@ -129,6 +136,12 @@ char *ll_event_to_json(const LlEvent *e)
     ll_json_key(&w, "elapsed");
     ll_json_double(&w, round(e->elapsed * 1000) / 1000);
   }
+  if (e->kind == LL_EVENT_EVAL && e->split) {
+    ll_json_key(&w, "split");
+    ll_json_string(&w, e->split);
+    ll_json_key(&w, "epoch");
+    ll_json_int(&w, e->epoch);
+  }
   if (e->kind == LL_EVENT_EVAL && e->confusion) {
     ll_json_key(&w, "confusion_matrix");
     ll_json_begin_array(&w, TRUE);
@@ -215,6 +228,21 @@ static void publish(Job *j, LlEvent *e)
 {
   e->run_id = g_strdup(j->run_id);
   g_async_queue_push(j->t->events, e);
+}
+
+/* Writes an EVAL event into the run folder (analysis/, see analysis.h) and
+ * publishes it. A write failure is logged, never fatal. */
+static void log_line(Job *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void publish_eval(Job *j, LlEvent *ev)
+{
+  if (j->store && j->run_dir) {
+    GError *err = NULL;
+    if (!ll_analysis_save(j->run_dir, ev, &err)) {
+      log_line(j, "could not save the analysis of epoch %d: %s", ev->epoch, err->message);
+      g_error_free(err);
+    }
+  }
+  publish(j, ev);
 }
 
 static void log_line(Job *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -431,6 +459,14 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       ev->confusion = g_new0(int64_t, (size_t)ev->n_classes * ev->n_classes);
       if (j->train->class_names && !strcmp(first_ce->spec->target, "label"))
         ev->class_names = g_strdupv(j->train->class_names);
+      if (ev->split && !strcmp(ev->split, "test")) {
+        /* per-sample predictions, so the views can show the test images behind a cell */
+        ev->n_pred = (int)idx->len;
+        ev->pred_index = g_new(int, ev->n_pred);
+        ev->pred_true = g_new(int, ev->n_pred);
+        ev->pred_class = g_new(int, ev->n_pred);
+        ev->pred_conf = g_new(float, ev->n_pred);
+      }
     }
     if (recon && j->s->reconstruction_samples > 0) {
       ev->n_recon = MIN(j->s->reconstruction_samples, (int)idx->len);
@@ -443,6 +479,10 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       ev->embed_dim = (int)ll_block_out_size(emb);
       ev->embeddings = g_new(float, (size_t)ev->n_embed * ev->embed_dim);
       ev->embed_labels = g_new0(int, ev->n_embed);
+      ev->embed_index = g_new0(int, ev->n_embed);
+      /* the points are coloured by class even when no head classifies (autoencoders) */
+      if (!ev->class_names && j->train->class_names)
+        ev->class_names = g_strdupv(j->train->class_names);
     }
   }
   g_autoptr(LlLoader) loader =
@@ -474,6 +514,26 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
         if (tr >= 0 && tr < ev->n_classes && pr >= 0 && pr < ev->n_classes)
           ev->confusion[tr * ev->n_classes + pr]++;
       }
+      if (ev->n_pred) {
+        /* the logits (batch, classes) to host: predicted class and its softmax probability */
+        int c = l->classes;
+        j->be->download(j->host_out, l->head->out, (size_t)batch->n * c);
+        for (int i = 0; i < batch->n && seen + i < ev->n_pred; i++) {
+          const float *z = j->host_out + (size_t)i * c;
+          int best = 0;
+          for (int k = 1; k < c; k++)
+            if (z[k] > z[best])
+              best = k;
+          double sum = 0.0;
+          for (int k = 0; k < c; k++)
+            sum += exp((double)z[k] - z[best]);
+          int at = (int)seen + i;
+          ev->pred_index[at] = (int)g_array_index(idx, guint32, at);
+          ev->pred_true[at] = (int)t[i];
+          ev->pred_class[at] = best;
+          ev->pred_conf[at] = (float)(1.0 / sum);
+        }
+      }
     }
     if (ev && ev->n_recon && seen < ev->n_recon) {
       int take = (int)MIN((int64_t)batch->n, ev->n_recon - seen);
@@ -487,8 +547,10 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       j->be->download(ev->embeddings + seen * ev->embed_dim, emb->out,
                       (size_t)take * ev->embed_dim);
       const float *lab = ll_batch_field(batch, "label", NULL);
-      for (int i = 0; i < take; i++)
+      for (int i = 0; i < take; i++) {
         ev->embed_labels[seen + i] = lab ? (int)lab[i] : 0;
+        ev->embed_index[seen + i] = (int)g_array_index(idx, guint32, seen + i);
+      }
     }
     seen += batch->n;
   }
@@ -969,8 +1031,19 @@ static RunEnd job_train(Job *j, GError **error)
     if (tot)
       event_metric(e, "train_accuracy", (double)ok / (double)tot);
     EvalResult vr = {0};
-    if (j->val_idx->len && evaluate(j, j->val_idx, &vr, NULL))
-      add_eval_metrics(j, e, "val", &vr);
+    LlEvent *vev = NULL;
+    if (j->val_idx->len) {
+      vev = event_new(LL_EVENT_EVAL);
+      vev->split = g_strdup("val");
+      vev->epoch = epoch;
+      vev->epochs = s->epochs;
+      if (evaluate(j, j->val_idx, &vr, vev)) {
+        add_eval_metrics(j, e, "val", &vr);
+      } else {
+        ll_event_free(vev);
+        vev = NULL;
+      }
+    }
     eval_result_clear(&vr);
     if (!ll_device_check(j->be, error)) {
       ll_event_free(e);
@@ -1008,6 +1081,10 @@ static RunEnd job_train(Job *j, GError **error)
       ll_run_store_append_metrics_line(j->run_dir, line, NULL);
     }
     publish(j, e);
+    if (vev) {
+      publish_eval(j, vev);
+      vev = NULL;
+    }
     if (s->early_stopping && bad_epochs >= s->es_patience) {
       log_line(j, "early stopping after epoch %d: %s has not improved for %d epochs (best %.5g)",
                epoch, s->es_metric, bad_epochs, best);
@@ -1044,6 +1121,10 @@ static gpointer trainer_thread(gpointer data)
     end = t->opts.eval_only ? RUN_FINISHED : job_train(&j, &error);
   if (end == RUN_FINISHED) {
     LlEvent *ev = event_new(LL_EVENT_EVAL);
+    ev->split = g_strdup("test");
+    ev->epoch = j.epochs_done;
+    ev->epochs = j.s->epochs;
+    ev->from_test_set = j.test != NULL;
     GArray *test_idx = j.test_idx;
     g_autoptr(GArray) all = NULL;
     LlPipeline *test_pipe = j.pipe;
@@ -1075,7 +1156,7 @@ static gpointer trainer_thread(gpointer data)
       log_line(&j, "could not write the final checkpoint: %s", serr->message);
       g_error_free(serr);
     }
-    publish(&j, ev);
+    publish_eval(&j, ev);
     fin->checkpoint = g_strdup(ckpt);
     fin->images_per_second = j.images / MAX(j.train_seconds, 1e-9);
     fin->elapsed = now() - j.t0;

@@ -16,7 +16,8 @@ typedef enum {
   LL_EVENT_STARTED,  /* run_id, message: device and data summary */
   LL_EVENT_BATCH,    /* epoch, step, loss (mean since the last batch event), lr */
   LL_EVENT_EPOCH,    /* epoch, metrics (train_loss, val_loss, val_accuracy, ...), ips, elapsed */
-  LL_EVENT_EVAL,     /* the analysis payload of an evaluation on the test set */
+  LL_EVENT_EVAL,     /* the analysis payload: of the validation set after each epoch
+                        (split "val", epoch set) and of the test set at the end ("test") */
   LL_EVENT_LOG,      /* message */
   LL_EVENT_FINISHED, /* metrics (test_loss, test_accuracy, ...), checkpoint */
   LL_EVENT_FAILED,   /* message */
@@ -44,6 +45,7 @@ typedef struct {
   char *checkpoint;
 
   /* LL_EVENT_EVAL */
+  char *split;             /* "val" or "test" */
   int n_classes;
   char **class_names;      /* may be NULL */
   int64_t *confusion;      /* n_classes x n_classes, row = true class */
@@ -55,6 +57,13 @@ typedef struct {
   int n_embed, embed_dim;  /* embeddings of record.embedding_block */
   float *embeddings;       /* n_embed x embed_dim */
   int *embed_labels;
+  int *embed_index;        /* n_embed: each row's sample index in the dataset (see pred_dataset) */
+  /* per-sample predictions of the first classification head (test only) */
+  int n_pred;
+  int *pred_index;         /* sample index in the dataset the split comes from */
+  int *pred_true, *pred_class;
+  float *pred_conf;        /* softmax probability of the predicted class */
+  gboolean from_test_set;  /* indices refer to the test dataset (else the training dataset) */
 } LlEvent;
 
 void ll_event_free(LlEvent *e);

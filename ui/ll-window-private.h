@@ -1,6 +1,7 @@
 /* ll-window-private.h: the window's parts, for tests that drive it. */
 #pragma once
 
+#include "ll-analysis-view.h"
 #include "ll-canvas.h"
 #include "ll-curve-view.h"
 #include "ll-document.h"
@@ -19,7 +20,8 @@ LlSummaryView *ll_window_get_summary(LlWindow *self);
 LlCurveView *ll_window_get_curves(LlWindow *self);
 LlTrainingPanel *ll_window_get_training_panel(LlWindow *self);
 LlPalette *ll_window_get_palette(LlWindow *self);
-/* Shows a page of the bottom notebook ("summary", "curves", "log") or the side one
+LlAnalysisView *ll_window_get_analysis(LlWindow *self);
+/* Shows a page of the bottom notebook ("summary", "curves", "log", "analysis") or the side one
  * ("block", "training"). */
 void ll_window_show_page(LlWindow *self, const char *page);
 gboolean ll_window_is_training(LlWindow *self);

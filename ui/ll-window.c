@@ -23,6 +23,7 @@ struct _LlWindow {
   LlSummaryView *summary;
   LlCurveView *curves;
   LlTrainingPanel *training;
+  LlAnalysisView *analysis;
   GMenu *recent_menu, *presets_menu;
 
   LlDocument *doc;
@@ -45,6 +46,7 @@ LlSummaryView *ll_window_get_summary(LlWindow *self) { return self->summary; }
 LlCurveView *ll_window_get_curves(LlWindow *self) { return self->curves; }
 LlTrainingPanel *ll_window_get_training_panel(LlWindow *self) { return self->training; }
 LlPalette *ll_window_get_palette(LlWindow *self) { return self->palette; }
+LlAnalysisView *ll_window_get_analysis(LlWindow *self) { return self->analysis; }
 gboolean ll_window_is_training(LlWindow *self) { return self->trainer != NULL; }
 gboolean ll_window_is_paused(LlWindow *self) { return self->paused; }
 guint ll_window_get_events(LlWindow *self) { return self->events; }
@@ -53,6 +55,7 @@ void ll_window_set_store_root(LlWindow *self, const char *root)
 {
   g_free(self->store_root);
   self->store_root = g_strdup(root);
+  ll_analysis_view_set_store_root(self->analysis, root);
 }
 
 const char *ll_window_get_notice(LlWindow *self)
@@ -63,9 +66,9 @@ const char *ll_window_get_notice(LlWindow *self)
 
 void ll_window_show_page(LlWindow *self, const char *page)
 {
-  static const char *const bottom[] = {"summary", "curves", "log"};
+  static const char *const bottom[] = {"summary", "curves", "log", "analysis"};
   static const char *const side[] = {"block", "training"};
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < 4; i++)
     if (!strcmp(page, bottom[i]))
       gtk_notebook_set_current_page(self->bottom, i);
   for (int i = 0; i < 2; i++)
@@ -517,17 +520,21 @@ static void finish_run(LlWindow *self)
     gtk_window_destroy(GTK_WINDOW(self));
 }
 
-static void handle_event(LlWindow *self, LlEvent *e)
+/* Returns TRUE when it kept e (the analysis view owns EVAL payloads). */
+static gboolean handle_event(LlWindow *self, LlEvent *e)
 {
   char eta[32], buf[256];
   self->events++;
   switch (e->kind) {
-  case LL_EVENT_STARTED:
+  case LL_EVENT_STARTED: {
+    g_autofree char *spec_json = ll_spec_to_json(ll_document_get_spec(self->doc));
+    ll_analysis_view_set_run(self->analysis, e->run_id, e->checkpoint, spec_json);
     g_snprintf(buf, sizeof buf, "run %s started: %s", e->run_id ? e->run_id : "(not recorded)",
                e->message ? e->message : "");
     log_line(self, buf);
     ll_training_panel_set_status(self->training, buf);
     break;
+  }
   case LL_EVENT_BATCH: {
     int spe = MAX(e->steps_per_epoch, 1);
     double x = (double)(e->step - 1) / spe + 1.0 / spe;
@@ -571,8 +578,9 @@ static void handle_event(LlWindow *self, LlEvent *e)
       show_notice(self, buf);
     break;
   }
-  case LL_EVENT_EVAL: break;
+  case LL_EVENT_EVAL: ll_analysis_view_add_event(self->analysis, e); return TRUE;
   }
+  return FALSE;
 }
 
 static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
@@ -586,8 +594,8 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
       break;
     gboolean last = e->kind == LL_EVENT_FINISHED || e->kind == LL_EVENT_FAILED ||
                     e->kind == LL_EVENT_STOPPED;
-    handle_event(self, e);
-    ll_event_free(e);
+    if (!handle_event(self, e))
+      ll_event_free(e);
     if (last) {
       done = TRUE;
       break;
@@ -597,10 +605,9 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
     if (!done) {
       /* the thread ended: take what is left, then close the run */
       LlEvent *e;
-      while ((e = ll_trainer_pop(self->trainer, 0))) {
-        handle_event(self, e);
-        ll_event_free(e);
-      }
+      while ((e = ll_trainer_pop(self->trainer, 0)))
+        if (!handle_event(self, e))
+          ll_event_free(e);
     }
     self->tick_id = 0;
     finish_run(self);
@@ -787,6 +794,18 @@ static void ll_window_class_init(LlWindowClass *klass)
   gtk_widget_class_bind_template_callback(wc, on_notice_close);
 }
 
+/* The analysis views need room: give the bottom notebook most of the height
+ * when its page comes up (the user can drag the divider back). */
+static void on_bottom_page(GtkNotebook *nb, GtkWidget *page, guint n, LlWindow *self)
+{
+  if (page != GTK_WIDGET(self->analysis))
+    return;
+  GtkWidget *paned = gtk_widget_get_ancestor(GTK_WIDGET(nb), GTK_TYPE_PANED);
+  int h = paned ? gtk_widget_get_height(paned) : 0;
+  if (h > 0 && gtk_paned_get_position(GTK_PANED(paned)) > h * 0.4)
+    gtk_paned_set_position(GTK_PANED(paned), (int)(h * 0.3));
+}
+
 static void ll_window_init(LlWindow *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
@@ -820,6 +839,22 @@ static void ll_window_init(LlWindow *self)
       gtk_shortcut_new(gtk_shortcut_trigger_parse_string(canvas_keys[i].trigger),
                        gtk_named_action_new(canvas_keys[i].action)));
   gtk_widget_add_controller(GTK_WIDGET(self->canvas), keys);
+
+  /* the analysis views: a page of the bottom notebook, after the log */
+  self->analysis = LL_ANALYSIS_VIEW(ll_analysis_view_new());
+  gtk_notebook_append_page(self->bottom, GTK_WIDGET(self->analysis), gtk_label_new("Analysis"));
+  g_signal_connect(self->bottom, "switch-page", G_CALLBACK(on_bottom_page), self);
+  /* said plainly rather than faked: the comparison lives on the command line for now */
+  GtkWidget *runs = gtk_label_new(
+    "Run history and comparison (sortable run table, overlaid curves, spec diff, ablation "
+    "table) are not implemented in the window yet.\n\nFrom the command line: `layerlab runs` "
+    "lists every run; `layerlab report RUN_ID RUN_ID \u2026 --out compare.pdf` writes a "
+    "comparison report (summary table and overlaid val_loss / val_accuracy / train_loss curves); "
+    "`layerlab export RUN_ID --dir DIR` writes every figure of a run.");
+  gtk_label_set_wrap(GTK_LABEL(runs), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(runs), 80);
+  gtk_widget_add_css_class(runs, "dim-label");
+  gtk_notebook_append_page(self->bottom, runs, gtk_label_new("Runs (not implemented)"));
 
   fill_presets_menu(self);
   fill_recent_menu(self);

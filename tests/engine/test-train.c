@@ -82,11 +82,13 @@ static void test_mlp_learns(void)
   double acc = ll_event_metric(r.last, "test_accuracy");
   g_test_message("MLP on blobs: test accuracy %.4f", acc);
   g_assert_cmpfloat(acc, >=, 0.95);
-  LlEvent *first = find_event(&r, LL_EVENT_EPOCH, 0), *eval = find_event(&r, LL_EVENT_EVAL, 0);
+  /* after the 15 validation payloads, the test set's */
+  LlEvent *first = find_event(&r, LL_EVENT_EPOCH, 0), *eval = find_event(&r, LL_EVENT_EVAL, 15);
   g_assert_nonnull(first);
   g_assert_cmpfloat(ll_event_metric(r.last, "test_loss"), <, ll_event_metric(first, "train_loss"));
   /* the evaluation payload: a confusion matrix whose diagonal dominates */
   g_assert_nonnull(eval);
+  g_assert_cmpstr(eval->split, ==, "test");
   g_assert_cmpint(eval->n_classes, ==, 3);
   int64_t diag = 0, total = 0;
   for (int i = 0; i < 9; i++) {

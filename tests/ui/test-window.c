@@ -313,6 +313,77 @@ static void test_train(void)
   g_assert_true(ll_curve_view_export(ll_window_get_curves(win), svg, &error));
 }
 
+static LlAnalysisView *analysis(void) { return ll_window_get_analysis(win); }
+static gboolean has_test_payload(void)
+{
+  return stopped() && ll_analysis_view_get_n_payloads(analysis()) >= 3;
+}
+static gboolean images_ready(void) { return ll_analysis_view_images_ready(analysis()); }
+static gboolean tsne_done(void) { return ll_analysis_view_tsne_done(analysis()); }
+
+/* Trains to the end and visits every analysis view, with a screenshot of each. */
+static void train_to_end(const char *preset, int epochs)
+{
+  open_preset(preset);
+  LlSpec *s = ll_document_get_spec(doc());
+  s->dataset.limit_train = 2000;
+  s->dataset.limit_test = 500;
+  s->epochs = epochs;
+  s->batch_size = 64;
+  s->threads = 1;
+  s->early_stopping = FALSE;
+  ll_document_settings_changed(doc());
+  activate("train-start", NULL);
+  g_assert_true(ll_window_is_training(win));
+  g_assert_true(wait_for(has_test_payload, 90000));
+  /* one validation payload per epoch, then the test set's */
+  g_assert_cmpuint(ll_analysis_view_get_n_payloads(analysis()), ==, (guint)epochs + 1);
+}
+
+static void test_analysis(void)
+{
+  train_to_end("tiny-cnn", 2);
+  ll_window_show_page(win, "analysis");
+  ll_analysis_view_show_page(analysis(), "confusion");
+  g_assert_true(wait_for(images_ready, 30000));
+  /* the gallery of the diagonal cell of class 1 holds the test samples predicted right */
+  int n = ll_analysis_view_open_cell(analysis(), 1, 1);
+  g_assert_cmpint(n, >, 0);
+  g_assert_cmpint(n, <=, 64);
+  spin(200);
+  screenshot("analysis-confusion.png");
+  ll_analysis_view_select_payload(analysis(), 0); /* the scrubber: epoch 1's validation */
+  spin(100);
+  screenshot("analysis-confusion-epoch1.png");
+  ll_analysis_view_select_payload(analysis(), 2);
+  ll_analysis_view_show_page(analysis(), "predictions");
+  spin(200);
+  g_assert_cmpint(ll_analysis_view_get_n_predictions_shown(analysis()), ==, 48);
+  screenshot("analysis-predictions.png");
+  ll_analysis_view_show_page(analysis(), "tsne");
+  ll_analysis_view_run_tsne(analysis(), FALSE);
+  g_assert_true(wait_for(tsne_done, 60000));
+  spin(200);
+  screenshot("analysis-tsne.png");
+  ll_analysis_view_run_tsne(analysis(), TRUE);
+  g_assert_true(wait_for(tsne_done, 20000));
+  spin(100);
+  screenshot("analysis-pca.png");
+  /* every view exports */
+  const char *dir = g_getenv("LL_SCREENSHOT_DIR");
+  g_autofree char *svg = g_build_filename(dir ? dir : ".", "analysis-tsne.svg", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_analysis_view_export_current(analysis(), svg, 1000, 700, 96, &error));
+  g_assert_no_error(error);
+
+  /* an autoencoder: the reconstructions */
+  train_to_end("ae-pretrain", 2);
+  ll_window_show_page(win, "analysis");
+  ll_analysis_view_show_page(analysis(), "reconstructions");
+  spin(200);
+  screenshot("analysis-reconstructions.png");
+}
+
 /* Xvfb has no session bus; GTK says so once. That is the environment, not a bug. */
 static gboolean fatal_filter(const char *domain, GLogLevelFlags level, const char *message,
                              gpointer data)
@@ -349,6 +420,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/window/presets", test_presets);
   g_test_add_func("/ui/window/edit", test_edit);
   g_test_add_func("/ui/window/train", test_train);
+  g_test_add_func("/ui/window/analysis", test_analysis);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;

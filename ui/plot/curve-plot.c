@@ -2,6 +2,8 @@
  * readout, with cairo and pango-cairo only. */
 #include "curve-plot.h"
 
+#include "plot-common.h"
+
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <math.h>
@@ -23,9 +25,10 @@ struct LlCurvePlot {
   double smoothing;
   double view_x0, view_x1; /* view_x0 >= view_x1: fit */
   double hover_px;
+  char *stamp; /* run id printed on the figure, or NULL */
 };
 
-enum { MARGIN_L = 58, MARGIN_R = 14, MARGIN_T = 28, MARGIN_B = 32 };
+enum { MARGIN_L = 58, MARGIN_R = 14, MARGIN_T = 28, MARGIN_B = 34 };
 
 static void series_free(gpointer data)
 {
@@ -54,6 +57,7 @@ void ll_curve_plot_free(LlCurvePlot *p)
     return;
   g_free(p->title);
   g_free(p->x_label);
+  g_free(p->stamp);
   g_ptr_array_unref(p->series);
   g_free(p);
 }
@@ -91,6 +95,8 @@ guint ll_curve_plot_series_len(const LlCurvePlot *p, int series)
   g_return_val_if_fail(series >= 0 && (guint)series < p->series->len, 0);
   return ((Series *)g_ptr_array_index(p->series, series))->x->len;
 }
+
+int ll_curve_plot_n_series(const LlCurvePlot *p) { return (int)p->series->len; }
 
 void ll_curve_plot_clear(LlCurvePlot *p, int series)
 {
@@ -237,34 +243,6 @@ static void make_frame(LlCurvePlot *p, double width, double height, Frame *f)
   fit_y(p, f);
 }
 
-static double nice_step(double range, int target)
-{
-  double raw = range / MAX(target, 1);
-  double mag = pow(10, floor(log10(raw)));
-  double n = raw / mag;
-  return (n < 1.5 ? 1 : n < 3.5 ? 2 : n < 7.5 ? 5 : 10) * mag;
-}
-
-static void text(cairo_t *cr, PangoLayout *layout, double x, double y, const char *s, double ax,
-                 double ay)
-{
-  pango_layout_set_text(layout, s, -1);
-  int tw, th;
-  pango_layout_get_pixel_size(layout, &tw, &th);
-  cairo_move_to(cr, x - ax * tw, y - ay * th);
-  pango_cairo_show_layout(cr, layout);
-}
-
-static void format_tick(double v, gboolean log_y, char *buf, size_t len)
-{
-  if (log_y)
-    v = pow(10, v);
-  if (fabs(v) >= 1e4 || (fabs(v) < 1e-3 && v != 0))
-    g_snprintf(buf, len, "%.1e", v);
-  else
-    g_snprintf(buf, len, "%.4g", v);
-}
-
 /* One polyline through at most a min/max pair per pixel column. */
 static void draw_decimated(cairo_t *cr, const Frame *f, GArray *xs, const double *ys)
 {
@@ -386,69 +364,31 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
   Frame f;
   make_frame(p, width, height, &f);
   cairo_save(cr);
-  PangoLayout *layout = pango_cairo_create_layout(cr);
-  PangoFontDescription *font = pango_font_description_from_string("Sans 8");
-  pango_layout_set_font_description(layout, font);
+  PangoLayout *layout = ll_plot_layout(cr, 8);
 
   /* background and frame */
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_rectangle(cr, 0, 0, width, height);
   cairo_fill(cr);
-  cairo_set_line_width(cr, 1);
-  /* grid and ticks */
-  char buf[48];
-  double ys = nice_step(f.y1 - f.y0, MAX(2, (int)(f.h / 40)));
-  for (double v = ceil(f.y0 / ys) * ys; v <= f.y1 + 1e-12; v += ys) {
-    double y = MARGIN_T + f.h - (v - f.y0) / (f.y1 - f.y0) * f.h;
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, MARGIN_L, floor(y) + 0.5);
-    cairo_line_to(cr, MARGIN_L + f.w, floor(y) + 0.5);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-    format_tick(v, p->log_y, buf, sizeof buf);
-    text(cr, layout, MARGIN_L - 4, y, buf, 1.0, 0.5);
-  }
-  double xs = nice_step(f.x1 - f.x0, MAX(2, (int)(f.w / 70)));
-  for (double v = ceil(f.x0 / xs) * xs; v <= f.x1 + 1e-12; v += xs) {
-    double x = fx(&f, v);
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, floor(x) + 0.5, MARGIN_T);
-    cairo_line_to(cr, floor(x) + 0.5, MARGIN_T + f.h);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-    g_snprintf(buf, sizeof buf, "%.4g", v);
-    text(cr, layout, x, MARGIN_T + f.h + 3, buf, 0.5, 0.0);
-  }
-  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
-  cairo_rectangle(cr, MARGIN_L + 0.5, MARGIN_T + 0.5, f.w - 1, f.h - 1);
-  cairo_stroke(cr);
-  cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-  text(cr, layout, MARGIN_L + f.w / 2, height - 2, p->x_label, 0.5, 1.0);
-  g_autofree char *title = g_strdup_printf("<b>%s</b>%s", p->title, p->log_y ? " (log)" : "");
-  pango_layout_set_markup(layout, title, -1);
-  cairo_move_to(cr, MARGIN_L, 6);
-  pango_cairo_show_layout(cr, layout);
-  pango_layout_set_attributes(layout, NULL); /* the title's bold must not leak into the legend */
+  LlPlotRect area = {MARGIN_L, MARGIN_T, f.w, f.h};
+  LlPlotAxes axes = {f.x0, f.x1, f.y0, f.y1, p->log_y, p->x_label, NULL};
+  ll_plot_draw_axes(cr, layout, &area, &axes);
+  g_autofree char *title = g_strdup_printf("%s%s", p->title, p->log_y ? " (log)" : "");
+  ll_plot_title(cr, layout, MARGIN_L, 6, title);
 
   /* legend, right-aligned in the top margin */
-  double lx = width - MARGIN_R;
-  for (int i = (int)p->series->len - 1; i >= 0; i--) {
+  g_autofree LlLegendEntry *entries = g_new0(LlLegendEntry, MAX(p->series->len, 1));
+  int ne = 0;
+  for (guint i = 0; i < p->series->len; i++) {
     Series *s = g_ptr_array_index(p->series, i);
     if (!s->x->len && !s->prev_x->len)
       continue;
-    pango_layout_set_text(layout, s->name, -1);
-    int tw, th;
-    pango_layout_get_pixel_size(layout, &tw, &th);
-    lx -= tw;
-    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-    cairo_move_to(cr, lx, 7);
-    pango_cairo_show_layout(cr, layout);
-    lx -= 16;
-    cairo_set_source_rgb(cr, s->rgb[0], s->rgb[1], s->rgb[2]);
-    cairo_rectangle(cr, lx, 7 + th / 2.0 - 1.5, 12, 3);
-    cairo_fill(cr);
-    lx -= 10;
+    entries[ne].name = s->name;
+    memcpy(entries[ne].rgb, s->rgb, sizeof s->rgb);
+    ne++;
   }
+  ll_plot_legend(cr, layout, entries, ne, width - MARGIN_R, 7, TRUE);
+  ll_plot_stamp(cr, width, height, p->stamp);
 
   /* series, clipped to the plot area */
   cairo_save(cr);
@@ -483,43 +423,33 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
     cairo_move_to(cr, bx + 4, MARGIN_T + 9);
     pango_cairo_show_layout(cr, layout);
   }
-  pango_font_description_free(font);
   g_object_unref(layout);
   cairo_restore(cr);
+}
+
+static void draw_for_export(gpointer data, cairo_t *cr, double width, double height)
+{
+  LlCurvePlot *p = data;
+  double saved = p->hover_px;
+  p->hover_px = -1;
+  ll_curve_plot_draw(p, cr, width, height);
+  p->hover_px = saved;
 }
 
 gboolean ll_curve_plot_export(LlCurvePlot *p, const char *path, int width, int height,
                               GError **error)
 {
-  cairo_surface_t *surface;
-  gboolean png = g_str_has_suffix(path, ".png");
-  if (png)
-    surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, height);
-  else if (g_str_has_suffix(path, ".svg"))
-    surface = cairo_svg_surface_create(path, width, height);
-  else if (g_str_has_suffix(path, ".pdf"))
-    surface = cairo_pdf_surface_create(path, width, height);
-  else {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                "%s: export as .png, .svg or .pdf", path);
-    return FALSE;
-  }
-  cairo_t *cr = cairo_create(surface);
-  double saved = p->hover_px;
-  p->hover_px = -1;
-  ll_curve_plot_draw(p, cr, width, height);
-  p->hover_px = saved;
-  cairo_destroy(cr);
-  cairo_surface_flush(surface);
-  cairo_status_t st = png ? cairo_surface_write_to_png(surface, path) : cairo_surface_status(surface);
-  cairo_surface_finish(surface);
-  if (st == CAIRO_STATUS_SUCCESS)
-    st = cairo_surface_status(surface);
-  cairo_surface_destroy(surface);
-  if (st != CAIRO_STATUS_SUCCESS) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", path,
-                cairo_status_to_string(st));
-    return FALSE;
-  }
-  return TRUE;
+  return ll_plot_export(path, NULL, width, height, 96, draw_for_export, p, error);
+}
+
+gboolean ll_curve_plot_export_full(LlCurvePlot *p, const char *path, const char *format,
+                                   double width, double height, double dpi, GError **error)
+{
+  return ll_plot_export(path, format, width, height, dpi, draw_for_export, p, error);
+}
+
+void ll_curve_plot_set_stamp(LlCurvePlot *p, const char *run_id)
+{
+  g_free(p->stamp);
+  p->stamp = g_strdup(run_id);
 }

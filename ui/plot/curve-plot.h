@@ -24,6 +24,7 @@ int ll_curve_plot_add_series(LlCurvePlot *p, const char *name, double r, double 
 void ll_curve_plot_append(LlCurvePlot *p, int series, double x, double y);
 guint ll_curve_plot_series_len(const LlCurvePlot *p, int series);
 void ll_curve_plot_clear(LlCurvePlot *p, int series);
+int ll_curve_plot_n_series(const LlCurvePlot *p);
 /* Moves every series' points into its faded "previous run" copy (dropping the
  * one before), leaving the series empty for the next run. */
 void ll_curve_plot_start_new_run(LlCurvePlot *p);
@@ -46,6 +47,13 @@ void ll_curve_plot_set_hover(LlCurvePlot *p, double px);
 /* The readout text at the hover position ("step 1.25: train 0.53, ..."), or NULL. */
 char *ll_curve_plot_hover_text(LlCurvePlot *p, double width);
 
+/* The run id stamped on the figure (NULL: none). */
+void ll_curve_plot_set_stamp(LlCurvePlot *p, const char *run_id);
+/* Writes the plot to a PNG, SVG or PDF file: format "png", "svg", "pdf" or
+ * NULL (the name's extension); width x height in 96-DPI pixels (points for
+ * the vector formats); PNG rendered at dpi. */
+gboolean ll_curve_plot_export_full(LlCurvePlot *p, const char *path, const char *format,
+                                   double width, double height, double dpi, GError **error);
 /* Writes the plot to a PNG, SVG or PDF file, by the name's extension. */
 gboolean ll_curve_plot_export(LlCurvePlot *p, const char *path, int width, int height,
                               GError **error);

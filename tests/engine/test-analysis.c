@@ -1,0 +1,183 @@
+/* The analysis payloads: a validation EVAL after every epoch, a test EVAL
+ * with per-sample predictions at the end, both written into the run folder
+ * and read back the same by ll_analysis_load. */
+#include <glib/gstdio.h>
+#include <math.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "trainer.h"
+
+static const char *spec_json =
+  "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mlp-blobs\",\n"
+  " \"graph\": {\"blocks\": [\n"
+  "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+  "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 16}},\n"
+  "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+  "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": {\"out_features\": 3}}]},\n"
+  " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 900, "
+  "\"test_n\": 300, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": \"none\"},\n"
+  " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}],\n"
+  " \"training\": {\"epochs\": 3, \"batch_size\": 50, \"seed\": 3,\n"
+  "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}},\n"
+  " \"record\": {\"embedding_block\": \"a\", \"embedding_samples\": 100}}\n";
+
+static void rm_rf(const char *path)
+{
+  if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+    GDir *d = g_dir_open(path, 0, NULL);
+    const char *n;
+    while (d && (n = g_dir_read_name(d))) {
+      g_autofree char *p = g_build_filename(path, n, NULL);
+      rm_rf(p);
+    }
+    if (d)
+      g_dir_close(d);
+    g_rmdir(path);
+  } else {
+    g_unlink(path);
+  }
+}
+
+static void assert_same_eval(const LlEvent *a, const LlEvent *b)
+{
+  g_assert_cmpstr(a->split, ==, b->split);
+  g_assert_cmpint(a->epoch, ==, b->epoch);
+  g_assert_cmpint(a->n_classes, ==, b->n_classes);
+  int c = a->n_classes;
+  for (int i = 0; i < c * c; i++)
+    g_assert_cmpint(a->confusion[i], ==, b->confusion[i]);
+  for (int i = 0; i < c; i++) {
+    g_assert_cmpfloat_with_epsilon(a->precision[i], b->precision[i], 1e-6);
+    g_assert_cmpfloat_with_epsilon(a->f1[i], b->f1[i], 1e-6);
+    g_assert_cmpint(a->support[i], ==, b->support[i]);
+  }
+  g_assert_cmpint(a->n_embed, ==, b->n_embed);
+  g_assert_cmpint(a->embed_dim, ==, b->embed_dim);
+  for (int i = 0; i < a->n_embed * a->embed_dim; i++)
+    g_assert_cmpfloat(a->embeddings[i], ==, b->embeddings[i]);
+  for (int i = 0; i < a->n_embed; i++) {
+    g_assert_cmpint(a->embed_labels[i], ==, b->embed_labels[i]);
+    g_assert_cmpint(a->embed_index[i], ==, b->embed_index[i]);
+  }
+  g_assert_cmpint(a->n_pred, ==, b->n_pred);
+  for (int i = 0; i < a->n_pred; i++) {
+    g_assert_cmpint(a->pred_index[i], ==, b->pred_index[i]);
+    g_assert_cmpint(a->pred_class[i], ==, b->pred_class[i]);
+    g_assert_cmpfloat(a->pred_conf[i], ==, b->pred_conf[i]);
+  }
+}
+
+static void test_eval_events_saved(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-analysis-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) s = ll_spec_load_data(spec_json, -1, "spec", &error);
+  g_assert_no_error(error);
+  LlTrainOptions o = {.seed = -1, .store_root = root};
+  LlTrainer *t = ll_trainer_new(s, &o);
+  g_assert_true(ll_trainer_start(t, &error));
+  g_autoptr(GPtrArray) evals = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free);
+  char *dir = NULL;
+  gboolean finished = FALSE;
+  for (;;) {
+    LlEvent *e = ll_trainer_pop(t, 100000);
+    if (!e) {
+      if (!ll_trainer_is_running(t) && !(e = ll_trainer_pop(t, 0)))
+        break;
+      if (!e)
+        continue;
+    }
+    if (e->kind == LL_EVENT_STARTED)
+      dir = g_strdup(e->checkpoint);
+    finished |= e->kind == LL_EVENT_FINISHED;
+    if (e->kind == LL_EVENT_EVAL)
+      g_ptr_array_add(evals, e);
+    else
+      ll_event_free(e);
+  }
+  ll_trainer_free(t);
+  g_assert_true(finished);
+  g_assert_nonnull(dir);
+  /* one validation payload per epoch, then the test set */
+  g_assert_cmpuint(evals->len, ==, 4);
+  for (int i = 0; i < 3; i++) {
+    LlEvent *e = evals->pdata[i];
+    g_assert_cmpstr(e->split, ==, "val");
+    g_assert_cmpint(e->epoch, ==, i + 1);
+    g_assert_nonnull(e->confusion);
+    g_assert_cmpint(e->n_embed, ==, 90); /* 10% of 900 held out for validation */
+    g_assert_cmpint(e->n_pred, ==, 0);
+  }
+  LlEvent *te = evals->pdata[3];
+  g_assert_cmpstr(te->split, ==, "test");
+  g_assert_true(te->from_test_set);
+  g_assert_cmpint(te->n_pred, ==, 300);
+  int64_t total = 0, diag = 0, agree = 0;
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++) {
+      total += te->confusion[r * 3 + c];
+      diag += r == c ? te->confusion[r * 3 + c] : 0;
+    }
+  g_assert_cmpint(total, ==, 300);
+  /* predictions agree with the confusion matrix and are probabilities */
+  for (int i = 0; i < te->n_pred; i++) {
+    g_assert_cmpint(te->pred_index[i], ==, i);
+    agree += te->pred_class[i] == te->pred_true[i];
+    g_assert_cmpfloat(te->pred_conf[i], >=, 1.0 / 3 - 1e-6);
+    g_assert_cmpfloat(te->pred_conf[i], <=, 1.0 + 1e-6);
+  }
+  g_assert_cmpint(agree, ==, diag);
+  g_assert_cmpfloat((double)diag / total, >, 0.8);
+
+  g_autoptr(GPtrArray) loaded = ll_analysis_load(dir, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(loaded->len, ==, 4);
+  for (guint i = 0; i < 4; i++)
+    assert_same_eval(evals->pdata[i], loaded->pdata[i]);
+  g_free(dir);
+  rm_rf(root);
+}
+
+static void test_npy_roundtrip(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-npy-XXXXXX", NULL);
+  g_autofree char *p = g_build_filename(root, "a.npy", NULL);
+  float v[6] = {1, -2, 3.5f, 4, 5, 6};
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_npy_write_f32(p, v, 3, 2, &error));
+  int a = 0, b = 0;
+  g_autofree float *r = ll_npy_read_f32(p, &a, &b, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(a, ==, 3);
+  g_assert_cmpint(b, ==, 2);
+  g_assert_cmpmem(r, sizeof v, v, sizeof v);
+  /* the header is 64-byte aligned as numpy writes it */
+  g_autofree char *buf = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(p, &buf, &len, NULL));
+  g_assert_cmpuint((len - sizeof v) % 64, ==, 0);
+  /* a truncated file is an error, not a crash */
+  g_assert_true(g_file_set_contents(p, buf, (gssize)len - 4, NULL));
+  float *bad = ll_npy_read_f32(p, &a, &b, &error);
+  g_assert_null(bad);
+  g_assert_nonnull(error);
+  rm_rf(root);
+}
+
+static void test_empty_run_dir(void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) a = ll_analysis_load("/nonexistent/layerlab-run", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(a->len, ==, 0);
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/engine/analysis/eval-events-saved", test_eval_events_saved);
+  g_test_add_func("/engine/analysis/npy-roundtrip", test_npy_roundtrip);
+  g_test_add_func("/engine/analysis/empty-run-dir", test_empty_run_dir);
+  return g_test_run();
+}

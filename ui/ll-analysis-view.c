@@ -1,0 +1,1025 @@
+/* ll-analysis-view.c: confusion, gallery, reconstructions, predictions and
+ * t-SNE pages over the ui/plot renderers, with an epoch scrubber. */
+#include "ll-analysis-view.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "confusion-plot.h"
+#include "data.h"
+#include "image-grid.h"
+#include "pca.h"
+#include "run-report.h"
+#include "scatter-plot.h"
+#include "spec.h"
+#include "tsne.h"
+
+enum { PAGE_CONFUSION, PAGE_RECON, PAGE_PRED, PAGE_TSNE };
+enum { GALLERY_MAX = 64, PRED_SHOWN = 48, TSNE_MAX = 5000 };
+
+/* A t-SNE running on a worker thread; the main thread polls `latest`. */
+typedef struct {
+  float *x; /* (n, d) */
+  int *labels;
+  int n, d;
+  gboolean pca_only;
+  float *warm; /* (n, 2) previous layout or NULL */
+  GMutex lock;
+  float *latest; /* (n, 2), under lock */
+  int iter, max_iter;
+  double kl;
+  gboolean changed, done;
+  char *error;
+  gint cancel;
+} TsneJob;
+
+struct _LlAnalysisView {
+  GtkBox parent_instance;
+  GtkLabel *title, *epoch_label, *tsne_status, *gallery_note;
+  GtkScale *scrub;
+  GtkAdjustment *scrub_adj;
+  GtkToggleButton *rates, *pca_only;
+  GtkSpinButton *every, *exp_w, *exp_h, *exp_dpi;
+  GtkNotebook *pages;
+  GtkWidget *conf_area, *gallery_area, *recon_area, *pred_area, *tsne_area;
+
+  LlConfusionPlot *conf;
+  LlImageGrid *gallery, *recon, *preds;
+  LlScatterPlot *scatter;
+
+  GPtrArray *payloads; /* LlEvent* */
+  int current;
+  gboolean follow; /* the scrubber follows the newest payload */
+  char *run_id, *run_dir, *spec_json, *store_root;
+  int sel_row, sel_col;
+
+  LlDataset *train_ds, *test_ds; /* for sample images; loaded on a worker */
+  gboolean ds_loading, ds_failed;
+
+  TsneJob *tsne;
+  guint tsne_poll;
+  gboolean tsne_finished;
+  float *tsne_layout; /* the last finished layout, for warm starts */
+  int tsne_n, tsne_epoch, tsne_index; /* payload the layout belongs to */
+  int hover;
+  double drag_x, drag_y, ptr_x, ptr_y;
+  GtkFileChooserNative *chooser;
+};
+
+G_DEFINE_FINAL_TYPE(LlAnalysisView, ll_analysis_view, GTK_TYPE_BOX)
+
+GtkWidget *ll_analysis_view_new(void) { return g_object_new(LL_TYPE_ANALYSIS_VIEW, NULL); }
+
+static void tsne_job_unref(TsneJob *j)
+{
+  g_free(j->x);
+  g_free(j->labels);
+  g_free(j->warm);
+  g_free(j->latest);
+  g_free(j->error);
+  g_mutex_clear(&j->lock);
+}
+
+static LlEvent *current(LlAnalysisView *self)
+{
+  if (self->current < 0 || self->current >= (int)self->payloads->len)
+    return NULL;
+  return self->payloads->pdata[self->current];
+}
+
+/* The newest payload with per-sample predictions (the test set's). */
+static LlEvent *test_payload(LlAnalysisView *self)
+{
+  for (int i = (int)self->payloads->len - 1; i >= 0; i--) {
+    LlEvent *e = self->payloads->pdata[i];
+    if (e->n_pred > 0)
+      return e;
+  }
+  return NULL;
+}
+
+static const LlDataset *dataset_for(LlAnalysisView *self, gboolean from_test)
+{
+  return from_test ? self->test_ds : self->train_ds;
+}
+
+/* Sample i of d as floats (C, H, W) in [0, 1], or NULL without images. */
+static float *sample_image(const LlDataset *d, int i, int *c, int *h, int *w)
+{
+  if (!d || i < 0 || (guint)i >= d->n || d->shape.rank != 3)
+    return NULL;
+  *c = d->shape.d[0];
+  *h = d->shape.d[1];
+  *w = d->shape.d[2];
+  size_t size = ll_shape_size(&d->shape);
+  float *out = g_new(float, size);
+  for (size_t k = 0; k < size; k++)
+    out[k] = d->u8 ? d->u8[(size_t)i * size + k] / 255.0f : d->f32[(size_t)i * size + k];
+  return out;
+}
+
+static const char *class_name(const LlEvent *e, int k, char *buf, size_t len)
+{
+  if (e && e->class_names && k >= 0 && k < (int)g_strv_length(e->class_names))
+    return e->class_names[k];
+  g_snprintf(buf, len, "%d", k);
+  return buf;
+}
+
+/* ---- the pages' contents --------------------------------------------------------------- */
+
+static void fill_gallery(LlAnalysisView *self)
+{
+  ll_image_grid_clear(self->gallery);
+  LlEvent *te = test_payload(self);
+  if (self->sel_row < 0) {
+    ll_image_grid_set_title(self->gallery, "Gallery");
+    ll_image_grid_set_empty_text(self->gallery, "Click a cell of the matrix");
+    return;
+  }
+  char a[32], b[32];
+  g_autofree char *title = g_strdup_printf(
+    "true %s, predicted %s: by confidence", class_name(te ? te : current(self), self->sel_row, a, sizeof a),
+    class_name(te ? te : current(self), self->sel_col, b, sizeof b));
+  ll_image_grid_set_title(self->gallery, title);
+  if (!te) {
+    ll_image_grid_set_empty_text(self->gallery,
+                                 "Per-sample predictions come with the test evaluation at the end");
+    return;
+  }
+  if (!self->test_ds && !self->train_ds) {
+    ll_image_grid_set_empty_text(self->gallery, self->ds_failed ? "The dataset could not be opened"
+                                                                : "Loading the dataset\u2026");
+    return;
+  }
+  g_autoptr(GArray) hits = g_array_new(FALSE, FALSE, sizeof(int));
+  for (int i = 0; i < te->n_pred; i++)
+    if (te->pred_true[i] == self->sel_row && te->pred_class[i] == self->sel_col)
+      g_array_append_val(hits, i);
+  /* most confident first: an insertion-free partial order is enough for 64 of them */
+  int *h = (int *)hits->data;
+  for (guint i = 0; i < MIN(hits->len, (guint)GALLERY_MAX); i++) {
+    guint best = i;
+    for (guint k = i + 1; k < hits->len; k++)
+      if (te->pred_conf[h[k]] > te->pred_conf[h[best]])
+        best = k;
+    int t = h[i];
+    h[i] = h[best];
+    h[best] = t;
+  }
+  const LlDataset *d = dataset_for(self, te->from_test_set);
+  for (guint i = 0; i < MIN(hits->len, (guint)GALLERY_MAX); i++) {
+    int c, hh, w;
+    g_autofree float *img = sample_image(d, te->pred_index[h[i]], &c, &hh, &w);
+    if (!img) {
+      ll_image_grid_set_empty_text(self->gallery, "This dataset has no images to show");
+      break;
+    }
+    g_autofree char *cap = g_strdup_printf("%.3f  #%d", te->pred_conf[h[i]], te->pred_index[h[i]]);
+    ll_image_grid_add(self->gallery, img, c, hh, w, 0, 1, LL_IMAGE_GREY_OR_RGB, cap, NULL);
+  }
+  if (!hits->len)
+    ll_image_grid_set_empty_text(self->gallery, "No test sample in this cell");
+  g_autofree char *note =
+    g_strdup_printf("%u samples in the cell, %u shown", hits->len, MIN(hits->len, (guint)GALLERY_MAX));
+  gtk_label_set_text(self->gallery_note, note);
+}
+
+static void fill_predictions(LlAnalysisView *self)
+{
+  ll_image_grid_clear(self->preds);
+  LlEvent *te = test_payload(self);
+  if (!te) {
+    ll_image_grid_set_empty_text(self->preds, "Sample predictions come with the test evaluation "
+                                              "at the end of training");
+    return;
+  }
+  const LlDataset *d = dataset_for(self, te->from_test_set);
+  if (!d) {
+    ll_image_grid_set_empty_text(self->preds, self->ds_failed ? "The dataset could not be opened"
+                                                              : "Loading the dataset\u2026");
+    return;
+  }
+  static const double wrong[3] = {0.85, 0.1, 0.1};
+  for (int i = 0; i < MIN(te->n_pred, PRED_SHOWN); i++) {
+    int c, h, w;
+    g_autofree float *img = sample_image(d, te->pred_index[i], &c, &h, &w);
+    if (!img) {
+      ll_image_grid_set_empty_text(self->preds, "This dataset has no images to show");
+      break;
+    }
+    char a[32], b[32];
+    gboolean ok = te->pred_class[i] == te->pred_true[i];
+    g_autofree char *pe = g_markup_escape_text(class_name(te, te->pred_class[i], a, sizeof a), -1);
+    g_autofree char *tr = g_markup_escape_text(class_name(te, te->pred_true[i], b, sizeof b), -1);
+    g_autofree char *cap = ok ? g_strdup_printf("%s", pe)
+                              : g_strdup_printf("<span foreground='#c01010'>%s</span> (%s)", pe, tr);
+    ll_image_grid_add(self->preds, img, c, h, w, 0, 1, LL_IMAGE_GREY_OR_RGB, cap, ok ? NULL : wrong);
+  }
+}
+
+static void update_views(LlAnalysisView *self)
+{
+  LlEvent *e = current(self);
+  char buf[128];
+  if (e)
+    g_snprintf(buf, sizeof buf, "%s, epoch %d of %d  (%d/%u)",
+               !g_strcmp0(e->split, "test") ? "test set" : "validation set", e->epoch, e->epochs,
+               self->current + 1, self->payloads->len);
+  else
+    g_snprintf(buf, sizeof buf, "no evaluation yet");
+  gtk_label_set_text(self->epoch_label, buf);
+  if (e && e->confusion)
+    ll_confusion_plot_set_data(self->conf, e->n_classes, e->confusion, e->class_names);
+  else
+    ll_confusion_plot_set_data(self->conf, 0, NULL, NULL);
+  g_autofree char *ct = g_strdup_printf("Confusion matrix, %s", e ? buf : "");
+  ll_confusion_plot_set_title(self->conf, ct);
+  ll_confusion_plot_set_selected(self->conf, self->sel_row, self->sel_col);
+  ll_recon_grid_fill_wide(self->recon, e, TRUE); /* the bottom pane is wide and short */
+  g_autofree char *rt = g_strdup_printf("Reconstructions, %s", e ? buf : "");
+  ll_image_grid_set_title(self->recon, rt);
+  ll_image_grid_set_empty_text(self->recon, e ? "This run records no reconstructions (it has no "
+                                                "loss on the input x, or record."
+                                                "reconstruction_samples is 0)"
+                                              : "No evaluation yet");
+  fill_gallery(self);
+  fill_predictions(self);
+  const char *id = self->run_id;
+  ll_confusion_plot_set_stamp(self->conf, id);
+  ll_image_grid_set_stamp(self->recon, id);
+  ll_image_grid_set_stamp(self->preds, id);
+  ll_image_grid_set_stamp(self->gallery, id);
+  ll_scatter_plot_set_stamp(self->scatter, id);
+  gtk_widget_queue_draw(self->conf_area);
+  gtk_widget_queue_draw(self->gallery_area);
+  gtk_widget_queue_draw(self->recon_area);
+  gtk_widget_queue_draw(self->pred_area);
+  gtk_widget_queue_draw(self->tsne_area);
+}
+
+/* ---- dataset for images ------------------------------------------------------------------ */
+
+typedef struct {
+  LlDataset *train, *test;
+} Datasets;
+
+static void datasets_free(gpointer p)
+{
+  Datasets *d = p;
+  ll_dataset_free(d->train);
+  ll_dataset_free(d->test);
+  g_free(d);
+}
+
+static void open_datasets_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
+{
+  const char *json = data;
+  GError *error = NULL;
+  g_autoptr(LlSpec) s = ll_spec_load_data(json, -1, "spec", &error);
+  Datasets *d = g_new0(Datasets, 1);
+  if (!s || !ll_dataset_spec_open(&s->dataset, s->seed, &d->train, &d->test, &error)) {
+    datasets_free(d);
+    g_task_return_error(task, error);
+    return;
+  }
+  g_task_return_pointer(task, d, datasets_free);
+}
+
+static void datasets_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+  LlAnalysisView *self = LL_ANALYSIS_VIEW(src);
+  self->ds_loading = FALSE;
+  g_autoptr(GError) error = NULL;
+  Datasets *d = g_task_propagate_pointer(G_TASK(res), &error);
+  if (!d) {
+    self->ds_failed = TRUE;
+    g_message("analysis: no sample images: %s", error->message);
+  } else {
+    self->train_ds = d->train;
+    self->test_ds = d->test;
+    g_free(d);
+  }
+  update_views(self);
+}
+
+static void ensure_datasets(LlAnalysisView *self)
+{
+  if (self->train_ds || self->ds_loading || self->ds_failed || !self->spec_json)
+    return;
+  self->ds_loading = TRUE;
+  GTask *task = g_task_new(self, NULL, datasets_done, NULL);
+  g_task_set_task_data(task, g_strdup(self->spec_json), g_free);
+  g_task_run_in_thread(task, open_datasets_thread);
+  g_object_unref(task);
+}
+
+/* ---- t-SNE --------------------------------------------------------------------------------- */
+
+static void tsne_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
+{
+  TsneJob *j = data;
+  GError *error = NULL;
+  if (j->pca_only || j->d <= 2) {
+    g_autofree float *xy = g_new0(float, (size_t)j->n * 2);
+    if (j->d <= 2) {
+      for (int i = 0; i < j->n; i++)
+        for (int k = 0; k < j->d; k++)
+          xy[2 * i + k] = j->x[i * j->d + k];
+    } else if (!ll_pca(j->x, j->n, j->d, 2, xy, NULL, &error)) {
+      g_mutex_lock(&j->lock);
+      j->error = g_strdup(error->message);
+      j->done = TRUE;
+      g_mutex_unlock(&j->lock);
+      g_error_free(error);
+      g_task_return_boolean(task, FALSE);
+      return;
+    }
+    g_mutex_lock(&j->lock);
+    memcpy(j->latest, xy, sizeof(float) * 2 * j->n);
+    j->changed = j->done = TRUE;
+    g_mutex_unlock(&j->lock);
+    g_task_return_boolean(task, TRUE);
+    return;
+  }
+  LlTsneConfig cfg;
+  ll_tsne_config_init(&cfg);
+  cfg.perplexity = MIN(30.0, (j->n - 2) / 3.0);
+  cfg.pca_dims = MIN(50, j->d);
+  if (j->warm) {
+    /* recomputed from the previous layout: no exaggeration, fewer steps */
+    cfg.exaggeration_iters = 0;
+    cfg.max_iter = 300;
+  }
+  LlTsne *t = j->warm ? ll_tsne_new_warm(j->x, j->n, j->d, &cfg, j->warm, &error)
+                      : ll_tsne_new(j->x, j->n, j->d, &cfg, &error);
+  if (!t) {
+    g_mutex_lock(&j->lock);
+    j->error = g_strdup(error->message);
+    j->done = TRUE;
+    g_mutex_unlock(&j->lock);
+    g_error_free(error);
+    g_task_return_boolean(task, FALSE);
+    return;
+  }
+  j->max_iter = cfg.max_iter;
+  while (!g_atomic_int_get(&j->cancel) && ll_tsne_step(t, 10) > 0) {
+    g_mutex_lock(&j->lock);
+    memcpy(j->latest, ll_tsne_embedding(t), sizeof(float) * 2 * j->n);
+    j->iter = ll_tsne_iter(t);
+    j->changed = TRUE;
+    g_mutex_unlock(&j->lock);
+  }
+  double kl = ll_tsne_kl(t);
+  g_mutex_lock(&j->lock);
+  j->kl = kl;
+  j->done = TRUE;
+  g_mutex_unlock(&j->lock);
+  ll_tsne_free(t);
+  g_task_return_boolean(task, TRUE);
+}
+
+static gboolean tsne_poll(gpointer data)
+{
+  LlAnalysisView *self = data;
+  TsneJob *j = self->tsne;
+  if (!j)
+    return G_SOURCE_REMOVE;
+  g_mutex_lock(&j->lock);
+  gboolean changed = j->changed, done = j->done;
+  char status[200];
+  if (j->error)
+    g_snprintf(status, sizeof status, "t-SNE failed: %s", j->error);
+  else if (j->pca_only)
+    g_snprintf(status, sizeof status, "PCA of %d points, %d dimensions%s", j->n, j->d,
+               done ? "" : " \u2026");
+  else if (done)
+    g_snprintf(status, sizeof status, "t-SNE of %d points (%s): %d iterations, KL %.3f", j->n,
+               j->n > 1000 ? "Barnes-Hut" : "exact", j->iter, j->kl);
+  else
+    g_snprintf(status, sizeof status, "t-SNE of %d points: iteration %d / %d\u2026", j->n, j->iter,
+               j->max_iter);
+  if (changed) {
+    if (ll_scatter_plot_len(self->scatter) == j->n)
+      ll_scatter_plot_update_xy(self->scatter, j->latest, j->n);
+    j->changed = FALSE;
+  }
+  if (done && !j->error) {
+    g_free(self->tsne_layout);
+    self->tsne_layout = g_memdup2(j->latest, sizeof(float) * 2 * j->n);
+    self->tsne_n = j->n;
+  }
+  g_mutex_unlock(&j->lock);
+  gtk_label_set_text(self->tsne_status, status);
+  ll_scatter_plot_set_subtitle(self->scatter, status);
+  gtk_widget_queue_draw(self->tsne_area);
+  if (done) {
+    self->tsne_finished = TRUE;
+    self->tsne_poll = 0;
+    self->tsne = NULL; /* the task's data: freed with the task */
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void tsne_cancel(LlAnalysisView *self)
+{
+  if (self->tsne)
+    g_atomic_int_set(&self->tsne->cancel, 1);
+  self->tsne = NULL;
+  if (self->tsne_poll)
+    g_source_remove(self->tsne_poll);
+  self->tsne_poll = 0;
+}
+
+void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only)
+{
+  LlEvent *e = current(self);
+  tsne_cancel(self);
+  self->tsne_finished = FALSE;
+  if (!e || e->n_embed < 5) {
+    ll_scatter_plot_set_points(self->scatter, NULL, NULL, 0, 0, NULL);
+    gtk_label_set_text(self->tsne_status,
+                       "No embeddings recorded: set record.embedding_block in the spec");
+    gtk_widget_queue_draw(self->tsne_area);
+    return;
+  }
+  int n = MIN(e->n_embed, TSNE_MAX);
+  TsneJob *j = g_new0(TsneJob, 1);
+  g_mutex_init(&j->lock);
+  j->n = n;
+  j->d = e->embed_dim;
+  j->pca_only = pca_only;
+  j->x = g_memdup2(e->embeddings, sizeof(float) * n * j->d);
+  j->latest = g_new0(float, (size_t)n * 2);
+  /* warm start from the previous layout of the same points */
+  if (!pca_only && self->tsne_layout && self->tsne_n == n && self->tsne_index != self->current)
+    j->warm = g_memdup2(self->tsne_layout, sizeof(float) * 2 * n);
+  g_autofree float *zero = g_new0(float, (size_t)n * 2);
+  ll_scatter_plot_set_points(self->scatter, j->warm ? j->warm : zero, e->embed_labels, n,
+                             ll_embedding_classes(e), e->class_names);
+  ll_scatter_plot_set_axis_labels(self->scatter, pca_only ? "PC 1" : "t-SNE 1",
+                                  pca_only ? "PC 2" : "t-SNE 2");
+  char buf[64];
+  g_snprintf(buf, sizeof buf, "%s of the embeddings, %s epoch %d", pca_only ? "PCA" : "t-SNE",
+             e->split ? e->split : "", e->epoch);
+  ll_scatter_plot_set_title(self->scatter, buf);
+  self->tsne_index = self->current;
+  self->tsne_epoch = e->epoch;
+  self->tsne = j;
+  GTask *task = g_task_new(NULL, NULL, NULL, NULL);
+  g_task_set_task_data(task, j, (GDestroyNotify)tsne_job_unref);
+  g_task_run_in_thread(task, tsne_thread);
+  g_object_unref(task);
+  self->tsne_poll = g_timeout_add(50, tsne_poll, self);
+}
+
+gboolean ll_analysis_view_tsne_done(LlAnalysisView *self) { return self->tsne_finished; }
+
+/* ---- events, runs --------------------------------------------------------------------------- */
+
+static void set_scrub_range(LlAnalysisView *self)
+{
+  int n = (int)self->payloads->len;
+  gtk_adjustment_configure(self->scrub_adj, MAX(self->current, 0), 0, MAX(n - 1, 0) + 1, 1, 1, 1);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->scrub), n > 1);
+}
+
+void ll_analysis_view_set_run(LlAnalysisView *self, const char *run_id, const char *run_dir,
+                              const char *spec_json)
+{
+  tsne_cancel(self);
+  g_ptr_array_set_size(self->payloads, 0);
+  self->current = -1;
+  self->follow = TRUE;
+  self->sel_row = self->sel_col = -1;
+  g_free(self->run_id);
+  g_free(self->run_dir);
+  g_free(self->spec_json);
+  self->run_id = g_strdup(run_id);
+  self->run_dir = g_strdup(run_dir);
+  self->spec_json = g_strdup(spec_json);
+  g_clear_pointer(&self->train_ds, ll_dataset_free);
+  g_clear_pointer(&self->test_ds, ll_dataset_free);
+  self->ds_failed = FALSE;
+  g_clear_pointer(&self->tsne_layout, g_free);
+  self->tsne_n = 0;
+  self->tsne_finished = FALSE;
+  ll_scatter_plot_set_points(self->scatter, NULL, NULL, 0, 0, NULL);
+  g_autofree char *t = g_strdup_printf("Run %s", run_id ? run_id : "(not recorded)");
+  gtk_label_set_text(self->title, t);
+  gtk_label_set_ellipsize(self->title, PANGO_ELLIPSIZE_START);
+  gtk_label_set_text(self->tsne_status, "");
+  set_scrub_range(self);
+  update_views(self);
+}
+
+static void select_payload(LlAnalysisView *self, int index)
+{
+  self->current = CLAMP(index, 0, (int)self->payloads->len - 1);
+  update_views(self);
+  LlEvent *e = current(self);
+  if (e && gtk_notebook_get_current_page(self->pages) == PAGE_TSNE && e->n_embed >= 5 &&
+      self->tsne_index != self->current)
+    ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+}
+
+void ll_analysis_view_add_event(LlAnalysisView *self, LlEvent *ev)
+{
+  g_ptr_array_add(self->payloads, ev);
+  if (ev->n_pred > 0)
+    ensure_datasets(self);
+  if (self->follow) {
+    self->current = (int)self->payloads->len - 1;
+    set_scrub_range(self);
+    update_views(self);
+    /* recompute the t-SNE every N epochs, warm-started, while its page is up */
+    int every = gtk_spin_button_get_value_as_int(self->every);
+    if (ev->n_embed >= 5 && gtk_notebook_get_current_page(self->pages) == PAGE_TSNE &&
+        every > 0 && (ev->epoch % every == 0 || !g_strcmp0(ev->split, "test")))
+      ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+  } else {
+    set_scrub_range(self);
+  }
+}
+
+gboolean ll_analysis_view_load_run(LlAnalysisView *self, const LlRunInfo *run, GError **error)
+{
+  g_autoptr(GPtrArray) a = ll_analysis_load(run->dir, error);
+  if (!a)
+    return FALSE;
+  ll_analysis_view_set_run(self, run->id, run->dir, run->spec_json);
+  self->follow = FALSE;
+  for (guint i = 0; i < a->len; i++)
+    g_ptr_array_add(self->payloads, g_steal_pointer(&a->pdata[i]));
+  g_ptr_array_set_free_func(a, NULL);
+  self->current = (int)self->payloads->len - 1;
+  self->follow = TRUE;
+  ensure_datasets(self);
+  set_scrub_range(self);
+  update_views(self);
+  return TRUE;
+}
+
+void ll_analysis_view_set_store_root(LlAnalysisView *self, const char *root)
+{
+  g_free(self->store_root);
+  self->store_root = g_strdup(root);
+}
+
+guint ll_analysis_view_get_n_payloads(LlAnalysisView *self) { return self->payloads->len; }
+
+void ll_analysis_view_select_payload(LlAnalysisView *self, guint index)
+{
+  self->follow = index + 1 >= self->payloads->len;
+  gtk_adjustment_set_value(self->scrub_adj, index);
+  select_payload(self, (int)index);
+}
+
+void ll_analysis_view_show_page(LlAnalysisView *self, const char *page)
+{
+  static const char *const names[] = {"confusion", "reconstructions", "predictions", "tsne"};
+  for (int i = 0; i < 4; i++)
+    if (!strcmp(page, names[i]))
+      gtk_notebook_set_current_page(self->pages, i);
+}
+
+int ll_analysis_view_open_cell(LlAnalysisView *self, int row, int col)
+{
+  self->sel_row = row;
+  self->sel_col = col;
+  update_views(self);
+  return ll_image_grid_len(self->gallery);
+}
+
+int ll_analysis_view_get_n_predictions_shown(LlAnalysisView *self)
+{
+  return ll_image_grid_len(self->preds);
+}
+
+gboolean ll_analysis_view_images_ready(LlAnalysisView *self)
+{
+  return self->train_ds != NULL && !self->ds_loading;
+}
+
+/* ---- drawing and input ------------------------------------------------------------------------ */
+
+static void draw_conf(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer data)
+{
+  ll_confusion_plot_draw(LL_ANALYSIS_VIEW(data)->conf, cr, w, h);
+}
+
+static void draw_grid(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer data)
+{
+  ll_image_grid_draw(data, cr, w, h);
+}
+
+static void draw_tsne(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer data)
+{
+  LlAnalysisView *self = data;
+  ll_scatter_plot_set_hover(self->scatter, self->hover);
+  ll_scatter_plot_draw(self->scatter, cr, w, h);
+  /* the hovered sample's image, top right of the plot area */
+  LlEvent *e = self->tsne_index >= 0 && self->tsne_index < (int)self->payloads->len
+                 ? self->payloads->pdata[self->tsne_index]
+                 : NULL;
+  if (self->hover < 0 || !e || !e->embed_index || self->hover >= e->n_embed)
+    return;
+  const LlDataset *d = dataset_for(self, !g_strcmp0(e->split, "test") && e->from_test_set);
+  int c, hh, ww;
+  g_autofree float *img = sample_image(d, e->embed_index[self->hover], &c, &hh, &ww);
+  LlPlotRect ar;
+  ll_scatter_plot_area(self->scatter, w, h, &ar);
+  char b[32];
+  const char *name = class_name(e, e->embed_labels[self->hover], b, sizeof b);
+  g_autoptr(LlImageGrid) g = ll_image_grid_new(name);
+  if (img)
+    ll_image_grid_add(g, img, c, hh, ww, 0, 1, LL_IMAGE_GREY_OR_RGB, NULL, NULL);
+  else
+    ll_image_grid_set_empty_text(g, d ? "no image" : "loading\u2026");
+  cairo_save(cr);
+  cairo_translate(cr, ar.x + ar.w - 130, ar.y + 6);
+  cairo_rectangle(cr, 0, 0, 124, 150);
+  cairo_clip(cr);
+  ll_image_grid_draw(g, cr, 124, 150);
+  cairo_restore(cr);
+  cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+  cairo_rectangle(cr, ar.x + ar.w - 129.5, ar.y + 6.5, 123, 149);
+  cairo_stroke(cr);
+}
+
+static void on_conf_click(GtkGestureClick *g, int n, double x, double y, gpointer data)
+{
+  LlAnalysisView *self = data;
+  int w = gtk_widget_get_width(self->conf_area), h = gtk_widget_get_height(self->conf_area);
+  int r, c;
+  if (ll_confusion_plot_cell_at(self->conf, w, h, x, y, &r, &c))
+    ll_analysis_view_open_cell(self, r, c);
+}
+
+static void on_tsne_motion(GtkEventControllerMotion *m, double x, double y, gpointer data)
+{
+  LlAnalysisView *self = data;
+  int w = gtk_widget_get_width(self->tsne_area), h = gtk_widget_get_height(self->tsne_area);
+  self->ptr_x = x;
+  self->ptr_y = y;
+  int i = ll_scatter_plot_point_at(self->scatter, w, h, x, y, 6);
+  if (i != self->hover) {
+    self->hover = i;
+    if (i >= 0)
+      ensure_datasets(self);
+    gtk_widget_queue_draw(self->tsne_area);
+  }
+}
+
+static gboolean on_tsne_scroll(GtkEventControllerScroll *s, double dx, double dy, gpointer data)
+{
+  LlAnalysisView *self = data;
+  int w = gtk_widget_get_width(self->tsne_area), h = gtk_widget_get_height(self->tsne_area);
+  /* about the pointer, which the motion controller tracks */
+  ll_scatter_plot_zoom(self->scatter, w, h, self->ptr_x, self->ptr_y, pow(1.2, -dy));
+  gtk_widget_queue_draw(self->tsne_area);
+  return TRUE;
+}
+
+static void on_tsne_drag_begin(GtkGestureDrag *g, double x, double y, gpointer data)
+{
+  LlAnalysisView *self = data;
+  self->drag_x = self->drag_y = 0;
+}
+
+static void on_tsne_drag_update(GtkGestureDrag *g, double ox, double oy, gpointer data)
+{
+  LlAnalysisView *self = data;
+  int w = gtk_widget_get_width(self->tsne_area), h = gtk_widget_get_height(self->tsne_area);
+  ll_scatter_plot_pan(self->scatter, w, h, ox - self->drag_x, oy - self->drag_y);
+  self->drag_x = ox;
+  self->drag_y = oy;
+  gtk_widget_queue_draw(self->tsne_area);
+}
+
+static void on_tsne_double(GtkGestureClick *g, int n, double x, double y, gpointer data)
+{
+  LlAnalysisView *self = data;
+  if (n == 2) {
+    ll_scatter_plot_fit(self->scatter);
+    gtk_widget_queue_draw(self->tsne_area);
+  }
+}
+
+static void on_scrub(GtkAdjustment *adj, gpointer data)
+{
+  LlAnalysisView *self = data;
+  int i = (int)lround(gtk_adjustment_get_value(adj));
+  if (i == self->current || !self->payloads->len)
+    return;
+  self->follow = i + 1 >= (int)self->payloads->len;
+  select_payload(self, i);
+}
+
+static void on_rates(GtkToggleButton *b, gpointer data)
+{
+  LlAnalysisView *self = data;
+  ll_confusion_plot_set_normalized(self->conf, gtk_toggle_button_get_active(b));
+  gtk_widget_queue_draw(self->conf_area);
+}
+
+static void on_recompute(GtkButton *b, gpointer data)
+{
+  LlAnalysisView *self = data;
+  ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+}
+
+static void on_page(GtkNotebook *nb, GtkWidget *page, guint n, gpointer data)
+{
+  LlAnalysisView *self = data;
+  if (n == PAGE_PRED || n == PAGE_CONFUSION)
+    ensure_datasets(self);
+  LlEvent *e = current(self);
+  if (n == PAGE_TSNE && e && e->n_embed >= 5 && !self->tsne && self->tsne_index != self->current)
+    ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+}
+
+/* ---- export ------------------------------------------------------------------------------------ */
+
+gboolean ll_analysis_view_export_current(LlAnalysisView *self, const char *path, double width,
+                                         double height, double dpi, GError **error)
+{
+  switch (gtk_notebook_get_current_page(self->pages)) {
+  case PAGE_CONFUSION:
+    return ll_confusion_plot_export(self->conf, path, NULL, width, height, dpi, error);
+  case PAGE_RECON: return ll_image_grid_export(self->recon, path, NULL, width, height, dpi, error);
+  case PAGE_PRED: return ll_image_grid_export(self->preds, path, NULL, width, height, dpi, error);
+  default: return ll_scatter_plot_export(self->scatter, path, NULL, width, height, dpi, error);
+  }
+}
+
+static void report_error(LlAnalysisView *self, const char *what, GError *error)
+{
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  g_autofree char *m = g_strdup_printf("%s: %s", what, error->message);
+  GtkWidget *d = gtk_message_dialog_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+                                        GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                        GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", m);
+  g_signal_connect(d, "response", G_CALLBACK(gtk_window_destroy), NULL);
+  gtk_window_present(GTK_WINDOW(d));
+}
+
+typedef enum { EXPORT_VIEW, EXPORT_ALL, EXPORT_REPORT } ExportKind;
+
+static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer data)
+{
+  LlAnalysisView *self = data;
+  ExportKind kind = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(dialog), "kind"));
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = g_file_get_path(f);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = TRUE;
+    if (kind == EXPORT_VIEW) {
+      ok = ll_analysis_view_export_current(self, path, gtk_spin_button_get_value(self->exp_w),
+                                           gtk_spin_button_get_value(self->exp_h),
+                                           gtk_spin_button_get_value(self->exp_dpi), &error);
+    } else {
+      g_autoptr(LlRunStore) store = ll_run_store_open(self->store_root, &error);
+      g_autoptr(LlRunInfo) run = NULL;
+      ok = store && self->run_id && ll_run_store_get(store, self->run_id, &run, &error);
+      if (ok && kind == EXPORT_ALL)
+        ok = ll_run_export_figures(run, path, "png", NULL, &error);
+      else if (ok) {
+        g_autoptr(GPtrArray) runs = g_ptr_array_new();
+        g_ptr_array_add(runs, run);
+        ok = ll_run_report_pdf(runs, path, &error);
+      }
+      if (!ok && !error)
+        g_set_error(&error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "this run is not recorded");
+    }
+    if (!ok)
+      report_error(self, "Export failed", error);
+  }
+  g_clear_object(&self->chooser);
+}
+
+static void start_export(LlAnalysisView *self, ExportKind kind)
+{
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  g_clear_object(&self->chooser);
+  self->chooser = gtk_file_chooser_native_new(
+    kind == EXPORT_ALL ? "Export all figures to a folder" : "Export", GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+    kind == EXPORT_ALL ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_SAVE, NULL,
+    NULL);
+  g_object_set_data(G_OBJECT(self->chooser), "kind", GINT_TO_POINTER(kind));
+  if (kind != EXPORT_ALL) {
+    g_autofree char *name = g_strdup_printf("%s%s", self->run_id ? self->run_id : "figure",
+                                            kind == EXPORT_REPORT ? "-report.pdf" : ".pdf");
+    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser), name);
+  }
+  g_signal_connect(self->chooser, "response", G_CALLBACK(on_chooser_response), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
+}
+
+static void on_export_view(GtkButton *b, gpointer d) { start_export(d, EXPORT_VIEW); }
+static void on_export_all(GtkButton *b, gpointer d) { start_export(d, EXPORT_ALL); }
+static void on_export_report(GtkButton *b, gpointer d) { start_export(d, EXPORT_REPORT); }
+
+/* ---- construction ------------------------------------------------------------------------------ */
+
+static GtkWidget *area_for(GtkDrawingAreaDrawFunc fn, gpointer data)
+{
+  GtkWidget *a = gtk_drawing_area_new();
+  gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(a), fn, data, NULL);
+  gtk_widget_set_hexpand(a, TRUE);
+  gtk_widget_set_vexpand(a, TRUE);
+  gtk_widget_set_size_request(a, 200, 160);
+  return a;
+}
+
+static GtkSpinButton *spin(GtkWidget *box, const char *label, double lo, double hi, double v,
+                           const char *tip)
+{
+  if (label)
+    gtk_box_append(GTK_BOX(box), gtk_label_new(label));
+  GtkWidget *s = gtk_spin_button_new_with_range(lo, hi, 1);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(s), v);
+  gtk_widget_set_tooltip_text(s, tip);
+  gtk_box_append(GTK_BOX(box), s);
+  return GTK_SPIN_BUTTON(s);
+}
+
+static GtkWidget *button(GtkWidget *box, const char *label, const char *tip, GCallback cb,
+                         gpointer data)
+{
+  GtkWidget *b = gtk_button_new_with_label(label);
+  gtk_widget_set_tooltip_text(b, tip);
+  g_signal_connect(b, "clicked", cb, data);
+  gtk_box_append(GTK_BOX(box), b);
+  return b;
+}
+
+static void ll_analysis_view_dispose(GObject *o)
+{
+  LlAnalysisView *self = LL_ANALYSIS_VIEW(o);
+  tsne_cancel(self);
+  g_clear_object(&self->chooser);
+  G_OBJECT_CLASS(ll_analysis_view_parent_class)->dispose(o);
+}
+
+static void ll_analysis_view_finalize(GObject *o)
+{
+  LlAnalysisView *self = LL_ANALYSIS_VIEW(o);
+  g_ptr_array_unref(self->payloads);
+  ll_confusion_plot_free(self->conf);
+  ll_image_grid_free(self->gallery);
+  ll_image_grid_free(self->recon);
+  ll_image_grid_free(self->preds);
+  ll_scatter_plot_free(self->scatter);
+  ll_dataset_free(self->train_ds);
+  ll_dataset_free(self->test_ds);
+  g_free(self->tsne_layout);
+  g_free(self->run_id);
+  g_free(self->run_dir);
+  g_free(self->spec_json);
+  g_free(self->store_root);
+  G_OBJECT_CLASS(ll_analysis_view_parent_class)->finalize(o);
+}
+
+static void ll_analysis_view_class_init(LlAnalysisViewClass *klass)
+{
+  G_OBJECT_CLASS(klass)->dispose = ll_analysis_view_dispose;
+  G_OBJECT_CLASS(klass)->finalize = ll_analysis_view_finalize;
+}
+
+static void ll_analysis_view_init(LlAnalysisView *self)
+{
+  gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
+  gtk_box_set_spacing(GTK_BOX(self), 4);
+  self->payloads = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free);
+  self->current = -1;
+  self->follow = TRUE;
+  self->sel_row = self->sel_col = -1;
+  self->hover = -1;
+  self->tsne_index = -1;
+  self->conf = ll_confusion_plot_new();
+  self->gallery = ll_image_grid_new("Gallery");
+  self->recon = ll_image_grid_new("Reconstructions");
+  self->preds = ll_image_grid_new("Sample predictions (first 48 test samples)");
+  static const LlLegendEntry wrong[] = {{"wrong: predicted (true)", {0.85, 0.1, 0.1}}};
+  ll_image_grid_set_legend(self->preds, wrong, 1);
+  self->scatter = ll_scatter_plot_new("t-SNE");
+  ll_scatter_plot_set_raster(self->scatter, TRUE); /* 70k points in ~3 ms; bench-scatter */
+
+  /* the bar: run, epoch scrubber, export */
+  GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_margin_start(bar, 6);
+  gtk_widget_set_margin_end(bar, 6);
+  gtk_widget_set_margin_top(bar, 4);
+  self->title = GTK_LABEL(gtk_label_new("No run"));
+  gtk_widget_add_css_class(GTK_WIDGET(self->title), "heading");
+  gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->title));
+  self->scrub_adj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
+  self->scrub = GTK_SCALE(gtk_scale_new(GTK_ORIENTATION_HORIZONTAL, self->scrub_adj));
+  gtk_scale_set_digits(self->scrub, 0);
+  gtk_scale_set_draw_value(self->scrub, FALSE);
+  gtk_widget_set_hexpand(GTK_WIDGET(self->scrub), TRUE);
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->scrub), "Move through the evaluations of every epoch");
+  g_signal_connect(self->scrub_adj, "value-changed", G_CALLBACK(on_scrub), self);
+  gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->scrub));
+  self->epoch_label = GTK_LABEL(gtk_label_new(""));
+  gtk_label_set_ellipsize(self->epoch_label, PANGO_ELLIPSIZE_END);
+  gtk_label_set_width_chars(self->epoch_label, 28);
+  gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->epoch_label));
+  gtk_box_append(GTK_BOX(self), bar);
+  /* second row: export (kept apart so the first row fits a narrow pane) */
+  bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_margin_start(bar, 6);
+  gtk_widget_set_margin_end(bar, 6);
+  gtk_widget_set_halign(bar, GTK_ALIGN_END);
+  self->exp_w = spin(bar, "Figure", 200, 8000, 1200, "Figure width (pixels at 96 DPI; points in SVG/PDF)");
+  self->exp_h = spin(bar, "\u00d7", 150, 8000, 800, "Figure height");
+  self->exp_dpi = spin(bar, "DPI", 48, 600, 144, "PNG resolution");
+  button(bar, "Export view\u2026", "This view as PNG, SVG or PDF (by the file name)",
+         G_CALLBACK(on_export_view), self);
+  button(bar, "Export all\u2026", "Every figure of the run, as PNG, into a folder",
+         G_CALLBACK(on_export_all), self);
+  button(bar, "Report PDF\u2026", "A multi-page PDF report of the run",
+         G_CALLBACK(on_export_report), self);
+  gtk_box_append(GTK_BOX(self), bar);
+
+  self->pages = GTK_NOTEBOOK(gtk_notebook_new());
+  gtk_widget_set_vexpand(GTK_WIDGET(self->pages), TRUE);
+  gtk_box_append(GTK_BOX(self), GTK_WIDGET(self->pages));
+
+  /* confusion + gallery */
+  GtkWidget *cbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *ctl = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  self->rates = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label("Row-normalised"));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->rates), "Counts or rates per true class");
+  g_signal_connect(self->rates, "toggled", G_CALLBACK(on_rates), self);
+  gtk_box_append(GTK_BOX(ctl), GTK_WIDGET(self->rates));
+  GtkWidget *hint = gtk_label_new("Click a cell: its test samples, most confident first.");
+  gtk_label_set_ellipsize(GTK_LABEL(hint), PANGO_ELLIPSIZE_END);
+  gtk_box_append(GTK_BOX(ctl), hint);
+  self->gallery_note = GTK_LABEL(gtk_label_new(""));
+  gtk_label_set_ellipsize(self->gallery_note, PANGO_ELLIPSIZE_END);
+  gtk_box_append(GTK_BOX(ctl), GTK_WIDGET(self->gallery_note));
+  gtk_box_append(GTK_BOX(cbox), ctl);
+  GtkWidget *paned = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+  self->conf_area = area_for(draw_conf, self);
+  GtkGesture *click = gtk_gesture_click_new();
+  g_signal_connect(click, "pressed", G_CALLBACK(on_conf_click), self);
+  gtk_widget_add_controller(self->conf_area, GTK_EVENT_CONTROLLER(click));
+  self->gallery_area = area_for(draw_grid, self->gallery);
+  gtk_paned_set_start_child(GTK_PANED(paned), self->conf_area);
+  gtk_paned_set_end_child(GTK_PANED(paned), self->gallery_area);
+  gtk_paned_set_position(GTK_PANED(paned), 700);
+  gtk_widget_set_vexpand(paned, TRUE);
+  gtk_box_append(GTK_BOX(cbox), paned);
+  gtk_notebook_append_page(self->pages, cbox, gtk_label_new("Confusion matrix"));
+
+  self->recon_area = area_for(draw_grid, self->recon);
+  gtk_notebook_append_page(self->pages, self->recon_area, gtk_label_new("Reconstructions"));
+  self->pred_area = area_for(draw_grid, self->preds);
+  gtk_notebook_append_page(self->pages, self->pred_area, gtk_label_new("Predictions"));
+
+  /* t-SNE */
+  GtkWidget *tbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *tctl = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  button(tctl, "Recompute", "t-SNE of the current epoch's embeddings (warm-started from the "
+                            "last layout)", G_CALLBACK(on_recompute), self);
+  self->pca_only = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label("PCA only"));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->pca_only), "The first two principal components: instant");
+  gtk_box_append(GTK_BOX(tctl), GTK_WIDGET(self->pca_only));
+  self->every = spin(tctl, "every", 0, 100, 1, "While training, recompute every N epochs (0: never)");
+  gtk_box_append(GTK_BOX(tctl), gtk_label_new("epochs"));
+  GtkWidget *nb = gtk_label_new("Block: record.embedding_block only \u2014 picking another block "
+                                "is not implemented (needs a forward pass with the trained weights)");
+  gtk_widget_add_css_class(nb, "dim-label");
+  gtk_label_set_wrap(GTK_LABEL(nb), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(nb), 60);
+  gtk_widget_set_hexpand(nb, TRUE);
+  gtk_box_append(GTK_BOX(tctl), nb);
+  gtk_box_append(GTK_BOX(tbox), tctl);
+  self->tsne_status = GTK_LABEL(gtk_label_new(""));
+  gtk_label_set_xalign(self->tsne_status, 0);
+  gtk_label_set_ellipsize(self->tsne_status, PANGO_ELLIPSIZE_END);
+  gtk_box_append(GTK_BOX(tbox), GTK_WIDGET(self->tsne_status));
+  self->tsne_area = area_for(draw_tsne, self);
+  GtkEventController *motion = gtk_event_controller_motion_new();
+  g_signal_connect(motion, "motion", G_CALLBACK(on_tsne_motion), self);
+  gtk_widget_add_controller(self->tsne_area, motion);
+  GtkEventController *scroll = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  g_signal_connect(scroll, "scroll", G_CALLBACK(on_tsne_scroll), self);
+  gtk_widget_add_controller(self->tsne_area, scroll);
+  GtkGesture *drag = gtk_gesture_drag_new();
+  g_signal_connect(drag, "drag-begin", G_CALLBACK(on_tsne_drag_begin), self);
+  g_signal_connect(drag, "drag-update", G_CALLBACK(on_tsne_drag_update), self);
+  gtk_widget_add_controller(self->tsne_area, GTK_EVENT_CONTROLLER(drag));
+  GtkGesture *dbl = gtk_gesture_click_new();
+  g_signal_connect(dbl, "pressed", G_CALLBACK(on_tsne_double), self);
+  gtk_widget_add_controller(self->tsne_area, GTK_EVENT_CONTROLLER(dbl));
+  gtk_box_append(GTK_BOX(tbox), self->tsne_area);
+  gtk_notebook_append_page(self->pages, tbox, gtk_label_new("t-SNE"));
+  g_signal_connect(self->pages, "switch-page", G_CALLBACK(on_page), self);
+  update_views(self);
+}

@@ -1,0 +1,47 @@
+/* ll-analysis-view.h: the analysis views of one run, live while it trains
+ * and for any finished run: confusion matrix with its report (click a cell
+ * for a gallery of those test samples by confidence), reconstructions,
+ * sample predictions and a t-SNE / PCA of the recorded embeddings (worker
+ * thread, drawn as it optimises, pan / zoom / hover). An epoch scrubber
+ * moves through the payloads; every view exports to PNG / SVG / PDF, and the
+ * run's figures and PDF report export from here. GTK adapters over ui/plot. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "run-store.h"
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+#define LL_TYPE_ANALYSIS_VIEW (ll_analysis_view_get_type())
+G_DECLARE_FINAL_TYPE(LlAnalysisView, ll_analysis_view, LL, ANALYSIS_VIEW, GtkBox)
+
+GtkWidget *ll_analysis_view_new(void);
+/* Starts over for a run (live: payloads arrive with add_event). run_dir,
+ * spec_json may be NULL (then no images, no figure export). */
+void ll_analysis_view_set_run(LlAnalysisView *self, const char *run_id, const char *run_dir,
+                              const char *spec_json);
+/* Takes ownership of an LL_EVENT_EVAL. Follows the newest unless the user scrubbed back. */
+void ll_analysis_view_add_event(LlAnalysisView *self, LlEvent *ev);
+/* Loads a finished run's analysis/ folder. */
+gboolean ll_analysis_view_load_run(LlAnalysisView *self, const LlRunInfo *run, GError **error);
+/* Where runs are recorded (NULL: the XDG data dir), for export. */
+void ll_analysis_view_set_store_root(LlAnalysisView *self, const char *root);
+
+/* For tests: the pages are "confusion", "reconstructions", "predictions", "tsne". */
+void ll_analysis_view_show_page(LlAnalysisView *self, const char *page);
+guint ll_analysis_view_get_n_payloads(LlAnalysisView *self);
+void ll_analysis_view_select_payload(LlAnalysisView *self, guint index);
+/* Opens the gallery of cell (row, col) of the current payload; returns its images. */
+int ll_analysis_view_open_cell(LlAnalysisView *self, int row, int col);
+/* Starts the t-SNE (or PCA) of the current payload; TRUE once one has finished. */
+void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only);
+gboolean ll_analysis_view_tsne_done(LlAnalysisView *self);
+int ll_analysis_view_get_n_predictions_shown(LlAnalysisView *self);
+gboolean ll_analysis_view_images_ready(LlAnalysisView *self);
+/* Writes the current page's figure (by extension) at width x height and dpi. */
+gboolean ll_analysis_view_export_current(LlAnalysisView *self, const char *path, double width,
+                                         double height, double dpi, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,526 @@
+/* run-report.c: a run's figures and its PDF report, from the run folder. */
+#include "run-report.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "pca.h"
+#include "spec.h"
+#include "tsne.h"
+
+enum { FIG_W = 800, FIG_H = 520 };
+
+/* ---- curves ------------------------------------------------------------------------------ */
+
+/* Each epoch line of metrics.jsonl as a JsonObject (array owns them). */
+static GPtrArray *read_epochs(const char *dir)
+{
+  GPtrArray *a = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
+  g_autofree char *path = g_build_filename(dir, "metrics.jsonl", NULL);
+  g_autofree char *text = NULL;
+  if (!dir || !g_file_get_contents(path, &text, NULL, NULL))
+    return a;
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  for (int i = 0; lines[i]; i++) {
+    if (!*lines[i])
+      continue;
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, lines[i], -1, NULL))
+      continue; /* a line cut by a crash */
+    JsonNode *root = json_parser_get_root(p);
+    if (root && JSON_NODE_HOLDS_OBJECT(root))
+      g_ptr_array_add(a, json_object_ref(json_node_get_object(root)));
+  }
+  return a;
+}
+
+static void add_metric(LlCurvePlot *p, GPtrArray *epochs, const char *key, const char *name,
+                       int color)
+{
+  double rgb[3];
+  ll_plot_class_color(color, rgb);
+  int s = -1;
+  for (guint i = 0; i < epochs->len; i++) {
+    JsonObject *o = epochs->pdata[i];
+    if (!json_object_has_member(o, key) || !json_object_has_member(o, "epoch"))
+      continue;
+    if (s < 0)
+      s = ll_curve_plot_add_series(p, name, rgb[0], rgb[1], rgb[2], TRUE, FALSE);
+    ll_curve_plot_append(p, s, (double)json_object_get_int_member(o, "epoch"),
+                         json_object_get_double_member(o, key));
+  }
+}
+
+void ll_run_curves(const LlRunInfo *run, LlCurvePlot **loss, LlCurvePlot **accuracy)
+{
+  g_autoptr(GPtrArray) ep = read_epochs(run->dir);
+  *loss = ll_curve_plot_new("Loss", "epoch");
+  *accuracy = ll_curve_plot_new("Accuracy", "epoch");
+  add_metric(*loss, ep, "train_loss", "train", 0);
+  add_metric(*loss, ep, "val_loss", "validation", 1);
+  add_metric(*accuracy, ep, "train_accuracy", "train", 0);
+  add_metric(*accuracy, ep, "val_accuracy", "validation", 1);
+  ll_curve_plot_set_stamp(*loss, run->id);
+  ll_curve_plot_set_stamp(*accuracy, run->id);
+}
+
+LlCurvePlot *ll_runs_overlay(GPtrArray *runs, const char *metric)
+{
+  LlCurvePlot *p = ll_curve_plot_new(metric, "epoch");
+  GString *ids = g_string_new(NULL);
+  for (guint r = 0; r < runs->len; r++) {
+    LlRunInfo *run = runs->pdata[r];
+    g_autoptr(GPtrArray) ep = read_epochs(run->dir);
+    double rgb[3];
+    ll_plot_class_color((int)r, rgb);
+    g_autofree char *name = g_strdup_printf("%s (%s)", run->name ? run->name : "run", run->id);
+    int s = ll_curve_plot_add_series(p, name, rgb[0], rgb[1], rgb[2], TRUE, FALSE);
+    for (guint i = 0; i < ep->len; i++) {
+      JsonObject *o = ep->pdata[i];
+      if (json_object_has_member(o, metric) && json_object_has_member(o, "epoch"))
+        ll_curve_plot_append(p, s, (double)json_object_get_int_member(o, "epoch"),
+                             json_object_get_double_member(o, metric));
+    }
+    g_string_append_printf(ids, "%s%s", r ? ", " : "", run->id);
+  }
+  ll_curve_plot_set_stamp(p, ids->str);
+  g_string_free(ids, TRUE);
+  return p;
+}
+
+/* ---- reconstructions, embeddings ------------------------------------------------------------ */
+
+void ll_recon_grid_fill(LlImageGrid *g, const LlEvent *ev)
+{
+  ll_recon_grid_fill_wide(g, ev, FALSE);
+}
+
+void ll_recon_grid_fill_wide(LlImageGrid *g, const LlEvent *ev, gboolean wide)
+{
+  ll_image_grid_clear(g);
+  const char *heads[] = {"input", "output", "|error|"};
+  ll_image_grid_set_columns(g, wide ? MAX(ev ? ev->n_recon : 0, 1) : 3, wide ? NULL : heads);
+  if (!ev || ev->n_recon <= 0)
+    return;
+  const LlShape *s = &ev->recon_shape;
+  int c = s->rank >= 3 ? s->d[0] : 1, h = s->rank >= 2 ? s->d[s->rank - 2] : 1,
+      w = s->d[s->rank - 1];
+  size_t size = ll_shape_size(s);
+  /* one grey range for input and output, so their brightness compares */
+  float lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < (size_t)ev->n_recon * size; i++) {
+    lo = MIN(lo, MIN(ev->recon_input[i], ev->recon_output[i]));
+    hi = MAX(hi, MAX(ev->recon_input[i], ev->recon_output[i]));
+  }
+  g_autofree float *err = g_new(float, size);
+  if (wide) {
+    /* one row each of inputs, outputs and errors; a column per sample */
+    for (int row = 0; row < 3; row++)
+      for (int k = 0; k < ev->n_recon; k++) {
+        const float *in = ev->recon_input + k * size, *out = ev->recon_output + k * size;
+        double mse = 0;
+        for (size_t i = 0; i < size; i++) {
+          err[i] = fabsf(in[i] - out[i]);
+          mse += (double)err[i] * err[i];
+        }
+        g_autofree char *cap = row == 2 ? g_strdup_printf("MSE %.4f", mse / size)
+                                        : g_strdup_printf("%s %d", heads[row], k + 1);
+        ll_image_grid_add(g, row == 0 ? in : row == 1 ? out : err, c, h, w, row == 2 ? 0 : lo,
+                          row == 2 ? MAX(hi - lo, 1e-6) * 0.5 : hi,
+                          row == 2 ? LL_IMAGE_HEAT : LL_IMAGE_GREY_OR_RGB, cap, NULL);
+      }
+    return;
+  }
+  for (int k = 0; k < ev->n_recon; k++) {
+    const float *in = ev->recon_input + k * size, *out = ev->recon_output + k * size;
+    double mse = 0;
+    for (size_t i = 0; i < size; i++) {
+      err[i] = fabsf(in[i] - out[i]);
+      mse += (double)err[i] * err[i];
+    }
+    g_autofree char *cap = g_strdup_printf("sample %d", k + 1);
+    g_autofree char *ecap = g_strdup_printf("MSE %.4f", mse / size);
+    ll_image_grid_add(g, in, c, h, w, lo, hi, LL_IMAGE_GREY_OR_RGB, cap, NULL);
+    ll_image_grid_add(g, out, c, h, w, lo, hi, LL_IMAGE_GREY_OR_RGB, NULL, NULL);
+    ll_image_grid_add(g, err, c, h, w, 0, MAX(hi - lo, 1e-6) * 0.5, LL_IMAGE_HEAT, ecap, NULL);
+  }
+}
+
+int ll_embedding_classes(const LlEvent *ev)
+{
+  if (ev->n_classes > 0)
+    return ev->n_classes;
+  int mx = -1;
+  for (int i = 0; ev->embed_labels && i < ev->n_embed; i++)
+    mx = MAX(mx, ev->embed_labels[i]);
+  if (ev->class_names)
+    mx = MAX(mx, (int)g_strv_length(ev->class_names) - 1);
+  return mx + 1;
+}
+
+int ll_embedding_layout(const LlEvent *ev, int max_points, gboolean pca_only, float **xy,
+                        GError **error)
+{
+  int n = MIN(ev->n_embed, max_points), d = ev->embed_dim;
+  if (n < 5 || d < 1) {
+    g_set_error(error, LL_TSNE_ERROR, LL_TSNE_ERROR_INPUT, "too few embeddings (%d)", n);
+    return 0;
+  }
+  *xy = g_new0(float, (size_t)n * 2);
+  if (pca_only || d <= 2) {
+    if (d == 1) {
+      for (int i = 0; i < n; i++)
+        (*xy)[2 * i] = ev->embeddings[i];
+      return n;
+    }
+    if (d == 2) {
+      memcpy(*xy, ev->embeddings, sizeof(float) * 2 * n);
+      return n;
+    }
+    if (!ll_pca(ev->embeddings, n, d, 2, *xy, NULL, error))
+    {
+      g_clear_pointer(xy, g_free);
+      return 0;
+    }
+    return n;
+  }
+  LlTsneConfig c;
+  ll_tsne_config_init(&c);
+  c.perplexity = MIN(30.0, (n - 2) / 3.0);
+  c.pca_dims = MIN(50, d);
+  g_autoptr(LlTsne) t = ll_tsne_new(ev->embeddings, n, d, &c, error);
+  if (!t)
+  {
+    g_clear_pointer(xy, g_free);
+    return 0;
+  }
+  while (ll_tsne_step(t, 50) > 0)
+    ;
+  memcpy(*xy, ll_tsne_embedding(t), sizeof(float) * 2 * n);
+  return n;
+}
+
+/* ---- architecture ------------------------------------------------------------------------- */
+
+void ll_architecture_draw(const char *spec_json, cairo_t *cr, double width, double height,
+                          const char *run_id)
+{
+  cairo_save(cr);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  PangoLayout *l = ll_plot_layout(cr, 8);
+  ll_plot_title(cr, l, 10, 8, "Architecture");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) s = spec_json ? ll_spec_load_data(spec_json, -1, "spec", &error) : NULL;
+  if (!s || !ll_graph_resolve(s->graph, &error)) {
+    cairo_set_source_rgb(cr, 0.5, 0.1, 0.1);
+    ll_plot_text(cr, l, 20, 40, error ? error->message : "no spec recorded", 0, 0);
+    g_object_unref(l);
+    cairo_restore(cr);
+    return;
+  }
+  ll_graph_infer(s->graph, NULL); /* shapes where they infer; boxes drawn regardless */
+  GPtrArray *order = s->graph->order;
+  int n = (int)order->len;
+  g_autoptr(GHashTable) depth = g_hash_table_new(NULL, NULL);
+  int max_depth = 0;
+  for (int i = 0; i < n; i++) {
+    LlBlock *b = order->pdata[i];
+    int dd = 0;
+    for (int k = 0; k < b->n_inputs; k++)
+      if (b->inputs[k])
+        dd = MAX(dd, GPOINTER_TO_INT(g_hash_table_lookup(depth, b->inputs[k])) + 1);
+    g_hash_table_insert(depth, b, GINT_TO_POINTER(dd));
+    max_depth = MAX(max_depth, dd);
+  }
+  g_autofree int *per = g_new0(int, (gsize)max_depth + 1);
+  g_autofree int *slot = g_new0(int, (gsize)MAX(n, 1));
+  for (int i = 0; i < n; i++)
+    slot[i] = per[GPOINTER_TO_INT(g_hash_table_lookup(depth, order->pdata[i]))]++;
+  int widest = 1;
+  for (int d = 0; d <= max_depth; d++)
+    widest = MAX(widest, per[d]);
+  /* top to bottom by depth; siblings side by side */
+  double top = 36, row_h = MIN(56, (height - top - 20) / (max_depth + 1));
+  double box_h = MIN(34, row_h - 10), box_w = MIN(200, (width - 40) / widest - 16);
+  g_autofree double *bx = g_new(double, (gsize)MAX(n, 1)), *by = g_new(double, (gsize)MAX(n, 1));
+  for (int i = 0; i < n; i++) {
+    int d = GPOINTER_TO_INT(g_hash_table_lookup(depth, order->pdata[i]));
+    double span = per[d] * (box_w + 16);
+    bx[i] = width / 2 - span / 2 + slot[i] * (box_w + 16) + 8;
+    by[i] = top + d * row_h;
+  }
+  cairo_set_line_width(cr, 1.2);
+  cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+  for (int i = 0; i < n; i++) {
+    LlBlock *b = order->pdata[i];
+    for (int k = 0; k < b->n_inputs; k++)
+      for (int j = 0; j < n; j++)
+        if (order->pdata[j] == b->inputs[k]) {
+          cairo_move_to(cr, bx[j] + box_w / 2, by[j] + box_h);
+          cairo_line_to(cr, bx[i] + box_w / 2, by[i]);
+          cairo_stroke(cr);
+        }
+  }
+  PangoLayout *small = ll_plot_layout(cr, MIN(8, box_h / 4.2));
+  for (int i = 0; i < n; i++) {
+    LlBlock *b = order->pdata[i];
+    double rgb[3];
+    ll_plot_class_color((int)(g_str_hash(b->desc->category ? b->desc->category : "") % 10), rgb);
+    cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.18);
+    cairo_rectangle(cr, bx[i], by[i], box_w, box_h);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, rgb[0] * 0.7, rgb[1] * 0.7, rgb[2] * 0.7);
+    cairo_stroke(cr);
+    char shape[64] = "";
+    for (int k = 0; k < b->out_shape.rank; k++)
+      g_snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%d", k ? "×" : "",
+                 b->out_shape.d[k]);
+    g_autofree char *label = g_strdup_printf("%s: %s\n%s", b->name, b->desc->type, shape);
+    pango_layout_set_width(small, (int)((box_w - 6) * PANGO_SCALE));
+    pango_layout_set_ellipsize(small, PANGO_ELLIPSIZE_END);
+    pango_layout_set_alignment(small, PANGO_ALIGN_CENTER);
+    pango_layout_set_text(small, label, -1);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    int tw, th;
+    pango_layout_get_pixel_size(small, &tw, &th);
+    cairo_move_to(cr, bx[i] + 3, by[i] + box_h / 2 - th / 2.0);
+    pango_cairo_show_layout(cr, small);
+  }
+  g_object_unref(small);
+  g_object_unref(l);
+  ll_plot_stamp(cr, width, height, run_id);
+  cairo_restore(cr);
+}
+
+/* ---- export ----------------------------------------------------------------------------------- */
+
+typedef struct {
+  const LlRunInfo *run;
+} ArchData;
+
+static void arch_cb(gpointer data, cairo_t *cr, double w, double h)
+{
+  const LlRunInfo *run = data;
+  ll_architecture_draw(run->spec_json, cr, w, h, run->id);
+}
+
+static LlEvent *pick_final(GPtrArray *a)
+{
+  return a && a->len ? a->pdata[a->len - 1] : NULL; /* the test set's when there is one */
+}
+
+static gboolean out_file(const char *dir, const char *stem, const char *fmt, GPtrArray *written,
+                         char **path)
+{
+  *path = g_strdup_printf("%s/%s.%s", dir, stem, fmt);
+  if (written)
+    g_ptr_array_add(written, g_strdup(*path));
+  return TRUE;
+}
+
+gboolean ll_run_export_figures(const LlRunInfo *run, const char *dir, const char *format,
+                               GPtrArray *written, GError **error)
+{
+  const char *fmt = format ? format : "png";
+  if (g_mkdir_with_parents(dir, 0755) != 0) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: cannot create the folder", dir);
+    return FALSE;
+  }
+  double dpi = 144;
+  char *path = NULL;
+  g_autoptr(LlCurvePlot) loss = NULL, acc = NULL;
+  ll_run_curves(run, &loss, &acc);
+  out_file(dir, "loss", fmt, written, &path);
+  gboolean ok = ll_curve_plot_export_full(loss, path, fmt, FIG_W, FIG_H, dpi, error);
+  g_free(path);
+  if (ok && ll_curve_plot_n_series(acc) > 0) {
+    out_file(dir, "accuracy", fmt, written, &path);
+    ok = ll_curve_plot_export_full(acc, path, fmt, FIG_W, FIG_H, dpi, error);
+    g_free(path);
+  }
+  if (ok) {
+    out_file(dir, "architecture", fmt, written, &path);
+    ok = ll_plot_export(path, fmt, FIG_W, FIG_H, dpi, arch_cb, (gpointer)run, error);
+    g_free(path);
+  }
+  g_autoptr(GPtrArray) an = ll_analysis_load(run->dir, NULL);
+  LlEvent *fin = pick_final(an);
+  if (ok && fin && fin->confusion) {
+    g_autoptr(LlConfusionPlot) cp = ll_confusion_plot_new();
+    ll_confusion_plot_set_data(cp, fin->n_classes, fin->confusion, fin->class_names);
+    g_autofree char *t = g_strdup_printf("Confusion matrix, %s set", fin->split);
+    ll_confusion_plot_set_title(cp, t);
+    ll_confusion_plot_set_stamp(cp, run->id);
+    out_file(dir, "confusion", fmt, written, &path);
+    ok = ll_confusion_plot_export(cp, path, fmt, FIG_W + 300, FIG_H + 60, dpi, error);
+    g_free(path);
+  }
+  if (ok && fin && fin->n_recon > 0) {
+    g_autoptr(LlImageGrid) g = ll_image_grid_new("Reconstructions");
+    ll_recon_grid_fill(g, fin);
+    ll_image_grid_set_stamp(g, run->id);
+    out_file(dir, "reconstructions", fmt, written, &path);
+    ok = ll_image_grid_export(g, path, fmt, 420, 100 + 110 * fin->n_recon, dpi, error);
+    g_free(path);
+  }
+  if (ok && fin && fin->n_embed >= 5) {
+    g_autofree float *xy = NULL;
+    GError *terr = NULL;
+    int n = ll_embedding_layout(fin, 2000, FALSE, &xy, &terr);
+    if (n > 0) {
+      g_autoptr(LlScatterPlot) sp = ll_scatter_plot_new("t-SNE of the recorded embeddings");
+      ll_scatter_plot_set_points(sp, xy, fin->embed_labels, n, ll_embedding_classes(fin),
+                                 fin->class_names);
+      ll_scatter_plot_set_axis_labels(sp, "t-SNE 1", "t-SNE 2");
+      g_autofree char *sub = g_strdup_printf("%d points of the %s set, %d dimensions", n,
+                                             fin->split, fin->embed_dim);
+      ll_scatter_plot_set_subtitle(sp, sub);
+      ll_scatter_plot_set_stamp(sp, run->id);
+      out_file(dir, "tsne", fmt, written, &path);
+      ok = ll_scatter_plot_export(sp, path, fmt, FIG_W, FIG_H, dpi, error);
+      g_free(path);
+    } else {
+      g_error_free(terr);
+    }
+  }
+  return ok;
+}
+
+/* ---- report ------------------------------------------------------------------------------------ */
+
+enum { PAGE_W = 842, PAGE_H = 595 }; /* A4 landscape, points */
+
+static void summary_page(cairo_t *cr, GPtrArray *runs)
+{
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  PangoLayout *l = ll_plot_layout(cr, 9);
+  ll_plot_title(cr, l, 40, 30,
+                runs->len == 1 ? "LayerLab run report" : "LayerLab comparison report");
+  const char *rows[] = {"id", "name", "created", "status", "device", "parameters", "seed",
+                        "hyperparameters", "final metrics", "best", "duration"};
+  int nr = G_N_ELEMENTS(rows);
+  double colw = MIN(320, (PAGE_W - 200) / MAX(runs->len, 1));
+  PangoLayout *cell = ll_plot_layout(cr, 8);
+  pango_layout_set_wrap(cell, PANGO_WRAP_WORD_CHAR);
+  double y = 70;
+  for (int r = 0; r < nr; r++) {
+    double hmax = 14;
+    for (guint k = 0; k < runs->len; k++) {
+      LlRunInfo *run = runs->pdata[k];
+      g_autofree char *v = NULL;
+      switch (r) {
+      case 0: v = g_strdup(run->id); break;
+      case 1: v = g_strdup(run->name ? run->name : ""); break;
+      case 2: {
+        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(run->created_us / 1000000);
+        v = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("");
+        break;
+      }
+      case 3: v = g_strdup(ll_run_status_to_string(run->status)); break;
+      case 4: v = g_strdup(run->device ? run->device : ""); break;
+      case 5: v = g_strdup_printf("%" G_GINT64_FORMAT, run->params_count); break;
+      case 6: v = g_strdup_printf("%" G_GUINT64_FORMAT, run->seed); break;
+      case 7: v = g_strdup(run->hyperparams_json ? run->hyperparams_json : ""); break;
+      case 8: v = g_strdup(run->metrics_json ? run->metrics_json : ""); break;
+      case 9:
+        v = run->best_metric_name ? g_strdup_printf("%s %.5g", run->best_metric_name,
+                                                    run->best_metric)
+                                  : g_strdup("");
+        break;
+      default: v = g_strdup_printf("%.1f s", run->duration_s); break;
+      }
+      pango_layout_set_width(cell, (int)((colw - 10) * PANGO_SCALE));
+      pango_layout_set_text(cell, v, -1);
+      int tw, th;
+      pango_layout_get_pixel_size(cell, &tw, &th);
+      cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+      cairo_move_to(cr, 170 + k * colw, y);
+      pango_cairo_show_layout(cr, cell);
+      hmax = MAX(hmax, th);
+    }
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    ll_plot_text(cr, l, 40, y, rows[r], 0, 0);
+    y += hmax + 8;
+    cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+    cairo_set_line_width(cr, 0.5);
+    cairo_move_to(cr, 40, y - 4);
+    cairo_line_to(cr, PAGE_W - 40, y - 4);
+    cairo_stroke(cr);
+  }
+  g_object_unref(cell);
+  g_object_unref(l);
+}
+
+static void page_stamp(cairo_t *cr, GPtrArray *runs)
+{
+  GString *s = g_string_new(NULL);
+  for (guint i = 0; i < runs->len; i++)
+    g_string_append_printf(s, "%s%s", i ? ", " : "", ((LlRunInfo *)runs->pdata[i])->id);
+  ll_plot_stamp(cr, PAGE_W, PAGE_H, s->str);
+  g_string_free(s, TRUE);
+}
+
+gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error)
+{
+  g_return_val_if_fail(runs && runs->len > 0, FALSE);
+  cairo_t *cr = ll_plot_pdf_begin(path, PAGE_W, PAGE_H);
+  summary_page(cr, runs);
+  page_stamp(cr, runs);
+  if (runs->len > 1) {
+    const char *metrics[] = {"val_loss", "val_accuracy", "train_loss"};
+    for (guint m = 0; m < G_N_ELEMENTS(metrics); m++) {
+      g_autoptr(LlCurvePlot) p = ll_runs_overlay(runs, metrics[m]);
+      ll_plot_pdf_next_page(cr);
+      ll_curve_plot_draw(p, cr, PAGE_W, PAGE_H);
+    }
+  }
+  for (guint k = 0; k < runs->len; k++) {
+    LlRunInfo *run = runs->pdata[k];
+    ll_plot_pdf_next_page(cr);
+    ll_architecture_draw(run->spec_json, cr, PAGE_W, PAGE_H, run->id);
+    g_autoptr(LlCurvePlot) loss = NULL, acc = NULL;
+    ll_run_curves(run, &loss, &acc);
+    ll_plot_pdf_next_page(cr);
+    ll_curve_plot_draw(loss, cr, PAGE_W, PAGE_H / 2.0);
+    cairo_save(cr);
+    cairo_translate(cr, 0, PAGE_H / 2.0);
+    ll_curve_plot_draw(acc, cr, PAGE_W, PAGE_H / 2.0);
+    cairo_restore(cr);
+    g_autoptr(GPtrArray) an = ll_analysis_load(run->dir, NULL);
+    LlEvent *fin = pick_final(an);
+    if (fin && fin->confusion) {
+      g_autoptr(LlConfusionPlot) cp = ll_confusion_plot_new();
+      ll_confusion_plot_set_data(cp, fin->n_classes, fin->confusion, fin->class_names);
+      g_autofree char *t = g_strdup_printf("Confusion matrix, %s set", fin->split);
+      ll_confusion_plot_set_title(cp, t);
+      ll_confusion_plot_set_stamp(cp, run->id);
+      ll_plot_pdf_next_page(cr);
+      ll_confusion_plot_draw(cp, cr, PAGE_W, PAGE_H);
+    }
+    if (fin && fin->n_recon > 0) {
+      g_autoptr(LlImageGrid) g = ll_image_grid_new("Reconstructions");
+      ll_recon_grid_fill(g, fin);
+      ll_image_grid_set_stamp(g, run->id);
+      ll_plot_pdf_next_page(cr);
+      ll_image_grid_draw(g, cr, PAGE_W, PAGE_H);
+    }
+    if (fin && fin->n_embed >= 5) {
+      g_autofree float *xy = NULL;
+      int n = ll_embedding_layout(fin, 2000, FALSE, &xy, NULL);
+      if (n > 0) {
+        g_autoptr(LlScatterPlot) sp = ll_scatter_plot_new("t-SNE of the recorded embeddings");
+        ll_scatter_plot_set_points(sp, xy, fin->embed_labels, n, ll_embedding_classes(fin),
+                                   fin->class_names);
+        ll_scatter_plot_set_axis_labels(sp, "t-SNE 1", "t-SNE 2");
+        ll_scatter_plot_set_stamp(sp, run->id);
+        ll_plot_pdf_next_page(cr);
+        ll_scatter_plot_draw(sp, cr, PAGE_W, PAGE_H);
+      }
+    }
+  }
+  return ll_plot_pdf_end(cr, path, error);
+}
