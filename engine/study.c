@@ -470,7 +470,18 @@ const char *ll_study_name(const LlStudy *s) { return s->name; }
 const char *ll_study_description(const LlStudy *s) { return s->description; }
 gboolean ll_study_is_sweep(const LlStudy *s) { return s->stages == NULL; }
 
-char *ll_study_base_spec_json(const LlStudy *s) { return json_to_string(s->spec, TRUE); }
+char *ll_study_base_spec_json(const LlStudy *s)
+{
+  if (s->spec)
+    return json_to_string(s->spec, TRUE);
+  /* stages that each bring their own spec: show the first one */
+  for (guint i = 0; s->stages && i < s->stages->len; i++) {
+    JsonNode *n = json_object_get_member(g_ptr_array_index(s->stages, i), "spec");
+    if (n && JSON_NODE_HOLDS_OBJECT(n))
+      return json_to_string(n, TRUE);
+  }
+  return NULL;
+}
 
 char *ll_study_outline(const LlStudy *s)
 {

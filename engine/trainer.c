@@ -73,6 +73,13 @@ LlEvent *ll_event_dup(const LlEvent *e)
   size_t emb = (size_t)MAX(e->n_embed, 0);
   d->embeddings = dup_n(e->embeddings, emb * (size_t)MAX(e->embed_dim, 0) * sizeof(float));
   d->embed_labels = dup_n(e->embed_labels, emb * sizeof(int));
+  d->embed_index = dup_n(e->embed_index, emb * sizeof(int));
+  d->split = g_strdup(e->split);
+  size_t np = (size_t)MAX(e->n_pred, 0);
+  d->pred_index = dup_n(e->pred_index, np * sizeof(int));
+  d->pred_true = dup_n(e->pred_true, np * sizeof(int));
+  d->pred_class = dup_n(e->pred_class, np * sizeof(int));
+  d->pred_conf = dup_n(e->pred_conf, np * sizeof(float));
   return d;
 }
 

@@ -8,6 +8,7 @@
 #include "ll-inspector.h"
 #include "ll-palette.h"
 #include "ll-summary-view.h"
+#include "ll-study-view.h"
 #include "ll-training-panel.h"
 #include "ll-window.h"
 
@@ -19,6 +20,7 @@ LlInspector *ll_window_get_inspector(LlWindow *self);
 LlSummaryView *ll_window_get_summary(LlWindow *self);
 LlCurveView *ll_window_get_curves(LlWindow *self);
 LlTrainingPanel *ll_window_get_training_panel(LlWindow *self);
+LlStudyView *ll_window_get_study(LlWindow *self);
 LlPalette *ll_window_get_palette(LlWindow *self);
 LlAnalysisView *ll_window_get_analysis(LlWindow *self);
 /* Shows a page of the bottom notebook ("summary", "curves", "log", "analysis") or the side one

@@ -7,6 +7,7 @@
 
 #include "ll-canvas-geometry.h"
 #include "ll-resources.h"
+#include "study.h"
 #include "trainer.h"
 
 #define DRAIN_BUDGET_US 1000 /* per frame, so the window never stutters */
@@ -23,6 +24,7 @@ struct _LlWindow {
   LlSummaryView *summary;
   LlCurveView *curves;
   LlTrainingPanel *training;
+  LlStudyView *study;
   LlAnalysisView *analysis;
   GMenu *recent_menu, *presets_menu;
 
@@ -47,6 +49,7 @@ LlCurveView *ll_window_get_curves(LlWindow *self) { return self->curves; }
 LlTrainingPanel *ll_window_get_training_panel(LlWindow *self) { return self->training; }
 LlPalette *ll_window_get_palette(LlWindow *self) { return self->palette; }
 LlAnalysisView *ll_window_get_analysis(LlWindow *self) { return self->analysis; }
+LlStudyView *ll_window_get_study(LlWindow *self) { return self->study; }
 gboolean ll_window_is_training(LlWindow *self) { return self->trainer != NULL; }
 gboolean ll_window_is_paused(LlWindow *self) { return self->paused; }
 guint ll_window_get_events(LlWindow *self) { return self->events; }
@@ -263,14 +266,76 @@ static void on_block_activated(LlPalette *palette, const char *type, LlWindow *s
   ll_canvas_select(self->canvas, one);
 }
 
+static gboolean handle_event(LlWindow *self, LlEvent *e);
+
+/* A study file (format "layerlab-study") rather than a spec. */
+static gboolean is_study_file(const char *path)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(path, &text, NULL, NULL))
+    return FALSE;
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, text, -1, NULL))
+    return FALSE;
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+    return FALSE;
+  const char *format =
+    json_object_get_string_member_with_default(json_node_get_object(root), "format", "");
+  return g_strcmp0(format, LL_STUDY_FORMAT) == 0;
+}
+
+static void on_trial_event(LlStudyView *view, gpointer event, LlWindow *self)
+{
+  /* the view frees its event after the signal; handle_event may keep one */
+  LlEvent *e = ll_event_dup(event);
+  if (e->kind == LL_EVENT_STARTED)
+    ll_curve_view_new_run(self->curves);
+  if (!handle_event(self, e))
+    ll_event_free(e);
+}
+
 gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
 {
   if (self->trainer) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "stop the training run before opening a spec");
     return FALSE;
   }
-  if (!ll_document_load_file(self->doc, path, error))
+  if (ll_study_view_is_running(self->study)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "stop the running study before opening a file");
     return FALSE;
+  }
+  if (is_study_file(path)) {
+    /* a study: the Study tab runs it; the canvas shows its base spec */
+    if (!ll_study_view_load(self->study, path, error))
+      return FALSE;
+    g_autofree char *base = ll_study_view_base_spec(self->study);
+    g_autofree char *name = g_path_get_basename(path);
+    if (!base) {
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: the study names no spec",
+                  name);
+      ll_study_view_clear(self->study);
+      return FALSE;
+    }
+    if (!ll_document_load_data(self->doc, base, name, error)) {
+      ll_study_view_clear(self->study);
+      return FALSE;
+    }
+    gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), TRUE);
+    gtk_notebook_set_current_page(self->side, 2);
+    show_notice(self, "This is a study: the canvas shows its base spec; run every stage or "
+                      "trial from the Study tab.");
+  } else {
+    if (!ll_document_load_file(self->doc, path, error))
+      return FALSE;
+    if (ll_study_view_has_study(self->study)) {
+      /* the notice was about the study this spec replaces */
+      gtk_label_set_text(self->notice, "");
+      gtk_revealer_set_reveal_child(self->notice_revealer, FALSE);
+    }
+    ll_study_view_clear(self->study);
+    gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), FALSE);
+  }
   ll_canvas_select(self->canvas, NULL);
   ll_canvas_zoom_to_fit(self->canvas);
   if (!strstr(path, "/presets/"))
@@ -774,6 +839,7 @@ static void ll_window_class_init(LlWindowClass *klass)
   g_type_ensure(LL_TYPE_SUMMARY_VIEW);
   g_type_ensure(LL_TYPE_CURVE_VIEW);
   g_type_ensure(LL_TYPE_TRAINING_PANEL);
+  g_type_ensure(LL_TYPE_STUDY_VIEW);
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, LlWindow, name)
   CHILD(notice_revealer);
@@ -788,6 +854,7 @@ static void ll_window_class_init(LlWindowClass *klass)
   CHILD(summary);
   CHILD(curves);
   CHILD(training);
+  CHILD(study);
   CHILD(recent_menu);
   CHILD(presets_menu);
 #undef CHILD
@@ -823,6 +890,8 @@ static void ll_window_init(LlWindow *self)
   g_signal_connect(self->canvas, "selection-changed", G_CALLBACK(on_selection_changed), self);
   g_signal_connect(self->canvas, "message", G_CALLBACK(on_canvas_message), self);
   g_signal_connect(self->palette, "block-activated", G_CALLBACK(on_block_activated), self);
+  g_signal_connect(self->study, "trial-event", G_CALLBACK(on_trial_event), self);
+  gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), FALSE);
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
 
   /* editing keys belong to the canvas, so Delete in a text field still deletes text */

@@ -91,16 +91,38 @@ static void test_presets(void)
   for (guint i = 0; i < presets->len; i++) {
     g_autofree char *text = NULL;
     g_assert_true(g_file_get_contents(presets->pdata[i], &text, NULL, NULL));
-    if (strstr(text, "\"layerlab-study\""))
-      continue; /* studies: the window does not open them yet (the CLI runs them) */
+    gboolean study = strstr(text, "\"layerlab-study\"") != NULL;
     activate("open-path", g_variant_new_string(presets->pdata[i]));
     spin(20);
-    g_assert_cmpstr(ll_document_get_path(doc()), ==, presets->pdata[i]);
+    /* a study shows its base spec on the canvas and itself in the Study tab */
+    g_assert_cmpint(ll_study_view_has_study(ll_window_get_study(win)), ==, study);
+    if (!study)
+      g_assert_cmpstr(ll_document_get_path(doc()), ==, presets->pdata[i]);
     g_assert_null(ll_document_get_error(doc()));
     g_assert_cmpuint(graph()->blocks->len, >, 1);
     g_assert_cmpuint(summary_rows(), ==, graph()->blocks->len);
-    g_assert_cmpstr(ll_window_get_notice(win), ==, "");
+    if (!study)
+      g_assert_cmpstr(ll_window_get_notice(win), ==, "");
   }
+}
+
+/* A study runs from the window: every stage, shortened, with the trials listed. */
+static void test_study(void)
+{
+  open_preset("even-odd-transfer");
+  LlStudyView *sv = ll_window_get_study(win);
+  g_assert_true(ll_study_view_has_study(sv));
+  guint events0 = ll_window_get_events(win);
+  ll_study_view_run(sv, 1, 600);
+  g_assert_true(ll_study_view_is_running(sv));
+  gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+  while (ll_study_view_is_running(sv) && g_get_monotonic_time() < deadline)
+    spin(50);
+  g_assert_false(ll_study_view_is_running(sv));
+  /* pretrain, then frozen, fine-tuned and from scratch */
+  g_assert_cmpuint(ll_study_view_n_finished(sv), ==, 4);
+  g_assert_cmpuint(ll_window_get_events(win), >, events0);
+  screenshot("window-study.png");
 }
 
 static void test_edit(void)
@@ -419,6 +441,7 @@ int main(int argc, char **argv)
   spin(300);
   g_test_add_func("/ui/window/presets", test_presets);
   g_test_add_func("/ui/window/edit", test_edit);
+  g_test_add_func("/ui/window/study", test_study);
   g_test_add_func("/ui/window/train", test_train);
   g_test_add_func("/ui/window/analysis", test_analysis);
   int rc = g_test_run();
