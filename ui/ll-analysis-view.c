@@ -32,6 +32,7 @@ typedef struct {
   gboolean changed, done;
   char *error;
   gint cancel;
+  gint refs; /* the worker's task and the view each hold one */
 } TsneJob;
 
 struct _LlAnalysisView {
@@ -73,12 +74,15 @@ GtkWidget *ll_analysis_view_new(void) { return g_object_new(LL_TYPE_ANALYSIS_VIE
 
 static void tsne_job_unref(TsneJob *j)
 {
+  if (!g_atomic_int_dec_and_test(&j->refs))
+    return;
   g_free(j->x);
   g_free(j->labels);
   g_free(j->warm);
   g_free(j->latest);
   g_free(j->error);
   g_mutex_clear(&j->lock);
+  g_free(j);
 }
 
 static LlEvent *current(LlAnalysisView *self)
@@ -389,8 +393,10 @@ static gboolean tsne_poll(gpointer data)
   g_mutex_lock(&j->lock);
   gboolean changed = j->changed, done = j->done;
   char status[200];
-  if (j->error)
-    g_snprintf(status, sizeof status, "t-SNE failed: %s", j->error);
+  if (j->error) {
+    g_autofree char *err = g_utf8_substring(j->error, 0, 150); /* whole characters only */
+    g_snprintf(status, sizeof status, "t-SNE failed: %s", err);
+  }
   else if (j->pca_only)
     g_snprintf(status, sizeof status, "PCA of %d points, %d dimensions%s", j->n, j->d,
                done ? "" : " \u2026");
@@ -417,7 +423,8 @@ static gboolean tsne_poll(gpointer data)
   if (done) {
     self->tsne_finished = TRUE;
     self->tsne_poll = 0;
-    self->tsne = NULL; /* the task's data: freed with the task */
+    self->tsne = NULL;
+    tsne_job_unref(j);
     return G_SOURCE_REMOVE;
   }
   return G_SOURCE_CONTINUE;
@@ -425,8 +432,10 @@ static gboolean tsne_poll(gpointer data)
 
 static void tsne_cancel(LlAnalysisView *self)
 {
-  if (self->tsne)
+  if (self->tsne) {
     g_atomic_int_set(&self->tsne->cancel, 1);
+    tsne_job_unref(self->tsne);
+  }
   self->tsne = NULL;
   if (self->tsne_poll)
     g_source_remove(self->tsne_poll);
@@ -447,6 +456,7 @@ void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only)
   }
   int n = MIN(e->n_embed, TSNE_MAX);
   TsneJob *j = g_new0(TsneJob, 1);
+  j->refs = 2; /* this view's and the task's */
   g_mutex_init(&j->lock);
   j->n = n;
   j->d = e->embed_dim;

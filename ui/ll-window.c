@@ -594,10 +594,11 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
   case LL_EVENT_STARTED: {
     g_autofree char *spec_json = ll_spec_to_json(ll_document_get_spec(self->doc));
     ll_analysis_view_set_run(self->analysis, e->run_id, e->checkpoint, spec_json);
-    g_snprintf(buf, sizeof buf, "run %s started: %s", e->run_id ? e->run_id : "(not recorded)",
-               e->message ? e->message : "");
-    log_line(self, buf);
-    ll_training_panel_set_status(self->training, buf);
+    /* messages can be long: a fixed buffer could cut a UTF-8 sequence */
+    g_autofree char *started = g_strdup_printf(
+      "run %s started: %s", e->run_id ? e->run_id : "(not recorded)", e->message ? e->message : "");
+    log_line(self, started);
+    ll_training_panel_set_status(self->training, started);
     break;
   }
   case LL_EVENT_BATCH: {
@@ -630,7 +631,11 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
                                                     : "stopped";
     double acc = ll_event_metric(e, "test_accuracy");
     if (e->kind == LL_EVENT_FAILED)
-      g_snprintf(buf, sizeof buf, "Training failed: %s", e->message ? e->message : "");
+    {
+      /* whole characters only: a cut UTF-8 sequence is invalid label text */
+      g_autofree char *m = g_utf8_substring(e->message ? e->message : "", 0, 200);
+      g_snprintf(buf, sizeof buf, "Training failed: %s", m);
+    }
     else if (isfinite(acc))
       g_snprintf(buf, sizeof buf, "Training %s: test accuracy %.2f%%", what, 100 * acc);
     else

@@ -272,6 +272,37 @@ static gboolean has_epoch(void)
 static gboolean has_event(void) { return ll_window_get_events(win) > 0; }
 static gboolean stopped(void) { return !ll_window_is_training(win); }
 
+/* Every spec preset trains from the window (shortened: a few batches). */
+static void test_presets_train(void)
+{
+  g_autoptr(GPtrArray) presets = ll_presets_list();
+  guint trained = 0;
+  for (guint i = 0; i < presets->len; i++) {
+    g_autofree char *text = NULL;
+    g_assert_true(g_file_get_contents(presets->pdata[i], &text, NULL, NULL));
+    if (strstr(text, "\"layerlab-study\""))
+      continue; /* studies run from the Study tab: /ui/window/study */
+    activate("open-path", g_variant_new_string(presets->pdata[i]));
+    spin(20);
+    LlSpec *s = ll_document_get_spec(doc());
+    s->dataset.limit_train = 400;
+    s->dataset.limit_test = 200;
+    s->epochs = 1;
+    s->batch_size = 32;
+    s->threads = 1;
+    ll_document_settings_changed(doc());
+    activate("train-start", NULL);
+    g_assert_true(ll_window_is_training(win));
+    g_assert_true(wait_for(stopped, 60000));
+    const char *status = ll_training_panel_get_progress_text(ll_window_get_training_panel(win));
+    g_test_message("%s: %s", (char *)presets->pdata[i], status);
+    g_assert_nonnull(strstr(status, "finished"));
+    g_assert_cmpuint(ll_window_get_events(win), >, 2); /* started, epoch, eval, finished */
+    trained++;
+  }
+  g_assert_cmpuint(trained, >=, 6);
+}
+
 static void test_train(void)
 {
   open_preset("tiny-cnn");
@@ -442,6 +473,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/window/presets", test_presets);
   g_test_add_func("/ui/window/edit", test_edit);
   g_test_add_func("/ui/window/study", test_study);
+  g_test_add_func("/ui/window/presets-train", test_presets_train);
   g_test_add_func("/ui/window/train", test_train);
   g_test_add_func("/ui/window/analysis", test_analysis);
   int rc = g_test_run();
