@@ -73,7 +73,7 @@ static void startup(GApplication *app)
   g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
   const struct {
     const char *action;
-    const char *accels[3];
+    const char *accels[4]; /* NULL-terminated: one slot more than the longest list */
   } accels[] = {
     {"win.new", {"<Control>n"}},
     {"win.open", {"<Control>o"}},
