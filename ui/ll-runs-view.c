@@ -310,11 +310,11 @@ static char *series_name(GPtrArray *items, guint k)
 }
 
 /* One plot of metric (0: val_loss, 1: val_accuracy) over items; any thread, the items are
- * immutable. */
-static LlCurvePlot *build_overlay(GPtrArray *items, int metric, gboolean stamp)
+ * immutable. No run-id stamp: the table says which runs on screen, the export stamps the
+ * figure once. */
+static LlCurvePlot *build_overlay(GPtrArray *items, int metric)
 {
   LlCurvePlot *p = ll_curve_plot_new(metric ? "Validation accuracy" : "Validation loss", "epoch");
-  GString *ids = g_string_new(NULL);
   for (guint k = 0; k < items->len; k++) {
     LlRunItem *it = items->pdata[k];
     double rgb[3];
@@ -327,11 +327,7 @@ static LlCurvePlot *build_overlay(GPtrArray *items, int metric, gboolean stamp)
       if (isfinite(v))
         ll_curve_plot_append(p, s, e->epoch, v);
     }
-    g_string_append_printf(ids, "%s%s", k ? ", " : "", it->info->id);
   }
-  if (stamp) /* exported figures carry the run ids; on screen the table says which runs */
-    ll_curve_plot_set_stamp(p, ids->str);
-  g_string_free(ids, TRUE);
   return p;
 }
 
@@ -781,7 +777,7 @@ static void update_comparison(LlRunsView *self)
   for (int i = 0; i < 2; i++) {
     g_clear_pointer(&self->plot[i], ll_curve_plot_free);
     if (any)
-      self->plot[i] = build_overlay(items, i, FALSE);
+      self->plot[i] = build_overlay(items, i);
     gtk_widget_queue_draw(self->area[i]);
   }
   if (!any) {
@@ -962,6 +958,17 @@ static int sort_func(gconstpointer pa, gconstpointer pb, gpointer data)
   return c < 0 ? GTK_ORDERING_SMALLER : c > 0 ? GTK_ORDERING_LARGER : GTK_ORDERING_EQUAL;
 }
 
+void ll_runs_view_sort_by(LlRunsView *self, const char *field, gboolean descending)
+{
+  GListModel *cols = gtk_column_view_get_columns(self->view);
+  for (guint i = 0; i < g_list_model_get_n_items(cols); i++) {
+    g_autoptr(GtkColumnViewColumn) c = g_list_model_get_item(cols, i);
+    if (!g_strcmp0(g_object_get_data(G_OBJECT(c), "field"), field))
+      gtk_column_view_sort_by_column(self->view, c,
+                                     descending ? GTK_SORT_DESCENDING : GTK_SORT_ASCENDING);
+  }
+}
+
 /* ---- columns ---- */
 
 static void setup_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
@@ -997,6 +1004,7 @@ static GtkColumnViewColumn *add_column(LlRunsView *self, const char *title, int 
   g_signal_connect(f, "setup", G_CALLBACK(setup_cell), GINT_TO_POINTER(field));
   g_signal_connect(f, "bind", G_CALLBACK(bind_cell), GINT_TO_POINTER(field));
   GtkColumnViewColumn *c = gtk_column_view_column_new(title, f);
+  g_object_set_data(G_OBJECT(c), "field", (gpointer)fields[field]);
   GtkSorter *sorter = GTK_SORTER(gtk_custom_sorter_new(sort_func, GINT_TO_POINTER(field), NULL));
   gtk_column_view_column_set_sorter(c, sorter);
   g_object_unref(sorter);
@@ -1047,16 +1055,25 @@ static void export_job_free(ExportJob *j)
   g_free(j);
 }
 
+typedef struct {
+  LlCurvePlot *plot[2];
+  GString *ids;
+} OverlayFigure;
+
+/* Both plots side by side, the run ids once along the bottom (per plot they would run into
+ * the axis labels). */
 static void draw_overlay_pair(gpointer data, cairo_t *cr, double w, double h)
 {
-  LlCurvePlot **p = data;
+  OverlayFigure *fig = data;
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
-  ll_curve_plot_draw(p[0], cr, w / 2, h);
-  cairo_save(cr);
-  cairo_translate(cr, w / 2, 0);
-  ll_curve_plot_draw(p[1], cr, w / 2, h);
-  cairo_restore(cr);
+  for (int i = 0; i < 2; i++) {
+    cairo_save(cr);
+    cairo_translate(cr, i * w / 2, 0);
+    ll_curve_plot_draw(fig->plot[i], cr, w / 2, h - 14);
+    cairo_restore(cr);
+  }
+  ll_plot_stamp(cr, w, h, fig->ids->str);
 }
 
 static void export_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
@@ -1065,10 +1082,15 @@ static void export_thread(GTask *task, gpointer src, gpointer data, GCancellable
   GError *error = NULL;
   gboolean ok;
   if (j->kind == EXPORT_PLOT) {
-    LlCurvePlot *p[2] = {build_overlay(j->items, 0, TRUE), build_overlay(j->items, 1, TRUE)};
-    ok = ll_plot_export(j->path, NULL, 1400, 480, 144, draw_overlay_pair, p, &error);
-    ll_curve_plot_free(p[0]);
-    ll_curve_plot_free(p[1]);
+    OverlayFigure fig = {{build_overlay(j->items, 0), build_overlay(j->items, 1)},
+                         g_string_new(NULL)};
+    for (guint i = 0; i < j->items->len; i++)
+      g_string_append_printf(fig.ids, "%s%s", i ? ", " : "",
+                             ((LlRunItem *)j->items->pdata[i])->info->id);
+    ok = ll_plot_export(j->path, NULL, 1400, 480, 144, draw_overlay_pair, &fig, &error);
+    ll_curve_plot_free(fig.plot[0]);
+    ll_curve_plot_free(fig.plot[1]);
+    g_string_free(fig.ids, TRUE);
   } else {
     /* the report wants the full rows: read them again, here, from the store */
     g_autoptr(LlRunStore) store = ll_run_store_open(j->root, &error);
@@ -1257,7 +1279,7 @@ static void ll_runs_view_init(LlRunsView *self)
   add_column(self, "Name", F_NAME, 0, TRUE);
   GtkColumnViewColumn *date = add_column(self, "Date", F_DATE, 0, FALSE);
   add_column(self, "Params", F_PARAMS, 0, FALSE);
-  add_column(self, "Hyperparameters", F_HYPER, 210, FALSE);
+  add_column(self, "Hyperparameters", F_HYPER, 240, FALSE);
   add_column(self, "Test (final)", F_FINAL, 0, FALSE);
   add_column(self, "Best validation", F_BEST, 0, FALSE);
   add_column(self, "Time", F_TIME, 0, FALSE);

@@ -39,6 +39,8 @@ gboolean ll_runs_view_is_busy(LlRunsView *self);
 /* For tests (and the window). The rows shown: LlRunItem, filtered and sorted. */
 GListModel *ll_runs_view_get_model(LlRunsView *self);
 void ll_runs_view_set_search(LlRunsView *self, const char *text);
+/* Sorts by a column, by its field name (see ll_run_item_get_text). */
+void ll_runs_view_sort_by(LlRunsView *self, const char *field, gboolean descending);
 /* Selects the runs with these ids (NULL-terminated; NULL clears). */
 void ll_runs_view_select(LlRunsView *self, const char *const *ids);
 /* Series in the val_loss overlay (one per selected run). */

@@ -140,6 +140,22 @@ static void test_table(void)
   g_assert_cmpuint(n_rows(), ==, 0);
   ll_runs_view_set_search(runs(), "");
   g_assert_cmpuint(n_rows(), ==, 3);
+  /* sorting by a column: test accuracy falling, then rising; "lr 0.01" is the worst */
+  for (int desc = 1; desc >= 0; desc--) {
+    ll_runs_view_sort_by(runs(), "final", desc);
+    double prev = desc ? 101 : -1;
+    for (guint i = 0; i < 3; i++) {
+      g_autoptr(LlRunItem) it = row(i);
+      double acc = g_ascii_strtod(ll_run_item_get_text(it, "final") + 4, NULL);
+      g_assert_true(desc ? acc <= prev : acc >= prev);
+      prev = acc;
+    }
+  }
+  g_autoptr(LlRunItem) worst = row(0);
+  g_assert_cmpstr(ll_run_item_get_text(worst, "name"), ==, "lr 0.01");
+  ll_runs_view_sort_by(runs(), "date", TRUE);
+  g_autoptr(LlRunItem) newest = row(0);
+  g_assert_cmpstr(ll_run_item_get_text(newest, "name"), ==, "lr 0.1 seed 2");
   /* a refresh keeps the rows (and the selection, checked below) */
   ll_runs_view_refresh(runs());
   g_assert_true(wait_for(has_rows, 20000));
