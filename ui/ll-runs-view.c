@@ -195,7 +195,7 @@ static LlRunItem *run_item_new(LlRunInfo *info)
   it->text[F_ID] = g_strdup(info->id);
   it->text[F_NAME] = g_strdup(info->name && *info->name ? info->name : "(unnamed)");
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(info->created_us / G_USEC_PER_SEC);
-  it->text[F_DATE] = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S") : g_strdup("");
+  it->text[F_DATE] = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : g_strdup("");
   it->text[F_PARAMS] = g_strdup(info->params_count > 0
                                   ? ll_format_count((double)info->params_count, buf, sizeof buf)
                                   : "\u2014");
@@ -977,7 +977,9 @@ static void setup_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer da
   GtkWidget *l = gtk_label_new(NULL);
   gboolean numeric = field == F_PARAMS || field == F_TIME;
   gtk_label_set_xalign(GTK_LABEL(l), numeric ? 1 : 0);
-  gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+  /* the short fields keep their width; the long ones give way */
+  if (field == F_NAME || field == F_HYPER || field == F_FINAL || field == F_BEST)
+    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
   if (field == F_DATE || numeric)
     gtk_widget_add_css_class(l, "numeric");
   gtk_list_item_set_child(li, l);
@@ -1279,7 +1281,7 @@ static void ll_runs_view_init(LlRunsView *self)
   add_column(self, "Name", F_NAME, 0, TRUE);
   GtkColumnViewColumn *date = add_column(self, "Date", F_DATE, 0, FALSE);
   add_column(self, "Params", F_PARAMS, 0, FALSE);
-  add_column(self, "Hyperparameters", F_HYPER, 240, FALSE);
+  add_column(self, "Hyperparameters", F_HYPER, 220, FALSE);
   add_column(self, "Test (final)", F_FINAL, 0, FALSE);
   add_column(self, "Best validation", F_BEST, 0, FALSE);
   add_column(self, "Time", F_TIME, 0, FALSE);

@@ -140,22 +140,6 @@ static void test_table(void)
   g_assert_cmpuint(n_rows(), ==, 0);
   ll_runs_view_set_search(runs(), "");
   g_assert_cmpuint(n_rows(), ==, 3);
-  /* sorting by a column: test accuracy falling, then rising; "lr 0.01" is the worst */
-  for (int desc = 1; desc >= 0; desc--) {
-    ll_runs_view_sort_by(runs(), "final", desc);
-    double prev = desc ? 101 : -1;
-    for (guint i = 0; i < 3; i++) {
-      g_autoptr(LlRunItem) it = row(i);
-      double acc = g_ascii_strtod(ll_run_item_get_text(it, "final") + 4, NULL);
-      g_assert_true(desc ? acc <= prev : acc >= prev);
-      prev = acc;
-    }
-  }
-  g_autoptr(LlRunItem) worst = row(0);
-  g_assert_cmpstr(ll_run_item_get_text(worst, "name"), ==, "lr 0.01");
-  ll_runs_view_sort_by(runs(), "date", TRUE);
-  g_autoptr(LlRunItem) newest = row(0);
-  g_assert_cmpstr(ll_run_item_get_text(newest, "name"), ==, "lr 0.1 seed 2");
   /* a refresh keeps the rows (and the selection, checked below) */
   ll_runs_view_refresh(runs());
   g_assert_true(wait_for(has_rows, 20000));
@@ -229,6 +213,89 @@ static void test_compare(void)
   g_assert_true(g_str_has_prefix(ll_runs_view_get_message(runs()), "Export failed"));
 }
 
+/* A run recorded straight into the store (no training) whose graph differs from run a: one
+ * block fewer, one rewired, one property changed. */
+static char *record_edited_run(LlRunItem *a)
+{
+  g_autoptr(JsonParser) p = json_parser_new();
+  g_assert_true(json_parser_load_from_data(p, ll_run_item_get_info(a)->spec_json, -1, NULL));
+  JsonObject *root = json_node_get_object(json_parser_get_root(p));
+  json_object_set_string_member(root, "name", "edited");
+  JsonArray *blocks = json_object_get_array_member(json_object_get_object_member(root, "graph"),
+                                                   "blocks");
+  for (guint i = json_array_get_length(blocks); i-- > 0;) {
+    JsonObject *b = json_array_get_object_element(blocks, i);
+    const char *name = json_object_get_string_member(b, "name");
+    if (!strcmp(name, "drop1")) {
+      json_array_remove_element(blocks, i);
+    } else if (!strcmp(name, "conv2")) {
+      JsonArray *in = json_array_new();
+      json_array_add_string_element(in, "relu1");
+      json_object_set_array_member(b, "inputs", in);
+    } else if (!strcmp(name, "conv1")) {
+      json_object_set_int_member(json_object_get_object_member(b, "props"), "out_channels", 12);
+    }
+  }
+  g_autofree char *spec = json_to_string(json_parser_get_root(p), FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *root_dir = g_build_filename(g_get_user_data_dir(), "runs", NULL);
+  g_autoptr(LlRunStore) store = ll_run_store_open(root_dir, &error);
+  g_assert_no_error(error);
+  LlRunInfo info = {.name = "edited", .spec_json = spec, .seed = 1, .params_count = 9000};
+  char *id = NULL;
+  g_assert_true(ll_run_store_create_run(store, &info, &id, NULL, &error));
+  g_assert_true(ll_run_store_update_status(store, id, LL_RUN_FAILED, "for the test", &error));
+  return id;
+}
+
+/* Specs whose graphs differ: a missing block is one line, a changed property its own. */
+static void test_graph_diff(void)
+{
+  g_autoptr(LlRunItem) a = find("lr 0.01");
+  g_autofree char *id = record_edited_run(a);
+  ll_runs_view_refresh(runs());
+  expected_rows = 4;
+  g_assert_true(wait_for(has_rows, 20000));
+  g_autoptr(LlRunItem) e = find("edited");
+  g_assert_cmpstr(ll_run_item_get_text(e, "status"), ==, "failed");
+  g_assert_cmpstr(ll_run_item_get_text(e, "final"), ==, "\u2014"); /* no metrics */
+  const char *ids[] = {ll_run_item_get_info(a)->id, id, NULL};
+  ll_runs_view_select(runs(), ids);
+  g_autofree char *diff = ll_runs_view_get_diff_text(runs());
+  g_test_message("graph diff:\n%s", diff);
+  /* newest first: the edited run, then a */
+  g_assert_nonnull(strstr(diff, "graph.blocks[conv1].props.out_channels: 12 | 8\n"));
+  g_assert_nonnull(strstr(diff, "graph.blocks[conv2].inputs: [\"relu1\"] | [\"drop1\"]\n"));
+  g_assert_nonnull(strstr(diff, "graph.blocks[drop1]: \u2014 | Dropout\n"));
+  g_assert_null(strstr(diff, "graph.blocks[drop1]."));
+  g_assert_null(strstr(diff, "training.optimizer.lr"));
+  g_autofree char *abl = ll_runs_view_get_ablation_text(runs());
+  g_test_message("ablation:\n%s", abl);
+  g_assert_nonnull(strstr(abl, "\u2014\t"));
+  ll_window_show_page(win, "runs");
+  spin(200);
+  screenshot("runs-graph-diff.png");
+
+  /* sorting by a column: test accuracy falling, then rising; a run without metrics below all */
+  for (int desc = 1; desc >= 0; desc--) {
+    ll_runs_view_sort_by(runs(), "final", desc);
+    double prev = desc ? 101 : -1;
+    for (guint i = 0; i < n_rows(); i++) {
+      g_autoptr(LlRunItem) it = row(i);
+      const char *t = ll_run_item_get_text(it, "final");
+      double acc = g_str_has_prefix(t, "acc ") ? g_ascii_strtod(t + 4, NULL) : -1;
+      g_assert_true(desc ? acc <= prev : acc >= prev);
+      prev = acc;
+    }
+  }
+  g_autoptr(LlRunItem) worst = row(0), low = row(1);
+  g_assert_cmpstr(ll_run_item_get_text(worst, "name"), ==, "edited");
+  g_assert_cmpstr(ll_run_item_get_text(low, "name"), ==, "lr 0.01");
+  ll_runs_view_sort_by(runs(), "date", TRUE);
+  g_autoptr(LlRunItem) newest = row(0);
+  g_assert_cmpstr(ll_run_item_get_text(newest, "name"), ==, "edited");
+}
+
 static void test_open(void)
 {
   g_autoptr(LlRunItem) a = find("lr 0.01");
@@ -281,6 +348,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/runs/table", test_table);
   g_test_add_func("/ui/runs/compare", test_compare);
   g_test_add_func("/ui/runs/open", test_open);
+  g_test_add_func("/ui/runs/graph-diff", test_graph_diff);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;
