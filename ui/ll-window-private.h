@@ -7,6 +7,7 @@
 #include "ll-document.h"
 #include "ll-inspector.h"
 #include "ll-palette.h"
+#include "ll-runs-view.h"
 #include "ll-summary-view.h"
 #include "ll-study-view.h"
 #include "ll-training-panel.h"
@@ -23,7 +24,8 @@ LlTrainingPanel *ll_window_get_training_panel(LlWindow *self);
 LlStudyView *ll_window_get_study(LlWindow *self);
 LlPalette *ll_window_get_palette(LlWindow *self);
 LlAnalysisView *ll_window_get_analysis(LlWindow *self);
-/* Shows a page of the bottom notebook ("summary", "curves", "log", "analysis") or the side one
+LlRunsView *ll_window_get_runs(LlWindow *self);
+/* Shows a page of the bottom notebook ("summary", "curves", "log", "analysis", "runs") or the side one
  * ("block", "training"). */
 void ll_window_show_page(LlWindow *self, const char *page);
 gboolean ll_window_is_training(LlWindow *self);

@@ -26,6 +26,7 @@ struct _LlWindow {
   LlTrainingPanel *training;
   LlStudyView *study;
   LlAnalysisView *analysis;
+  LlRunsView *runs;
   GMenu *recent_menu, *presets_menu;
 
   LlDocument *doc;
@@ -50,6 +51,7 @@ LlTrainingPanel *ll_window_get_training_panel(LlWindow *self) { return self->tra
 LlPalette *ll_window_get_palette(LlWindow *self) { return self->palette; }
 LlAnalysisView *ll_window_get_analysis(LlWindow *self) { return self->analysis; }
 LlStudyView *ll_window_get_study(LlWindow *self) { return self->study; }
+LlRunsView *ll_window_get_runs(LlWindow *self) { return self->runs; }
 gboolean ll_window_is_training(LlWindow *self) { return self->trainer != NULL; }
 gboolean ll_window_is_paused(LlWindow *self) { return self->paused; }
 guint ll_window_get_events(LlWindow *self) { return self->events; }
@@ -59,6 +61,8 @@ void ll_window_set_store_root(LlWindow *self, const char *root)
   g_free(self->store_root);
   self->store_root = g_strdup(root);
   ll_analysis_view_set_store_root(self->analysis, root);
+  ll_runs_view_set_store_root(self->runs, root);
+  ll_runs_view_refresh(self->runs);
 }
 
 const char *ll_window_get_notice(LlWindow *self)
@@ -69,9 +73,9 @@ const char *ll_window_get_notice(LlWindow *self)
 
 void ll_window_show_page(LlWindow *self, const char *page)
 {
-  static const char *const bottom[] = {"summary", "curves", "log", "analysis"};
+  static const char *const bottom[] = {"summary", "curves", "log", "analysis", "runs"};
   static const char *const side[] = {"block", "training"};
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 5; i++)
     if (!strcmp(page, bottom[i]))
       gtk_notebook_set_current_page(self->bottom, i);
   for (int i = 0; i < 2; i++)
@@ -646,6 +650,7 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
                                    buf);
     if (e->kind == LL_EVENT_FAILED)
       show_notice(self, buf);
+    ll_runs_view_refresh(self->runs); /* the trainer recorded the run before saying so */
     break;
   }
   case LL_EVENT_EVAL: ll_analysis_view_add_event(self->analysis, e); return TRUE;
@@ -866,11 +871,39 @@ static void ll_window_class_init(LlWindowClass *klass)
   gtk_widget_class_bind_template_callback(wc, on_notice_close);
 }
 
+/* The Runs tab's buttons: a recorded run's analysis, or its spec in the editor. */
+static void on_run_open_analysis(LlRunsView *runs, gpointer run, LlWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  if (self->trainer || ll_study_view_is_running(self->study))
+    show_notice(self, "The analysis follows the run in progress: stop it to open another.");
+  else if (!ll_analysis_view_load_run(self->analysis, run, &error))
+    show_notice(self, error->message);
+  else
+    ll_window_show_page(self, "analysis");
+}
+
+static void on_run_open_spec(LlRunsView *runs, gpointer data, LlWindow *self)
+{
+  const LlRunInfo *run = data;
+  g_autoptr(GError) error = NULL;
+  if (self->trainer || ll_study_view_is_running(self->study)) {
+    show_notice(self, "Stop the run in progress before opening another spec.");
+    return;
+  }
+  if (!run->spec_json || !ll_document_load_data(self->doc, run->spec_json, run->name, &error)) {
+    show_notice(self, error ? error->message : "This run recorded no spec.");
+    return;
+  }
+  ll_canvas_select(self->canvas, NULL);
+  ll_canvas_zoom_to_fit(self->canvas);
+}
+
 /* The analysis views need room: give the bottom notebook most of the height
  * when its page comes up (the user can drag the divider back). */
 static void on_bottom_page(GtkNotebook *nb, GtkWidget *page, guint n, LlWindow *self)
 {
-  if (page != GTK_WIDGET(self->analysis))
+  if (page != GTK_WIDGET(self->analysis) && page != GTK_WIDGET(self->runs))
     return;
   GtkWidget *paned = gtk_widget_get_ancestor(GTK_WIDGET(nb), GTK_TYPE_PANED);
   int h = paned ? gtk_widget_get_height(paned) : 0;
@@ -918,17 +951,12 @@ static void ll_window_init(LlWindow *self)
   self->analysis = LL_ANALYSIS_VIEW(ll_analysis_view_new());
   gtk_notebook_append_page(self->bottom, GTK_WIDGET(self->analysis), gtk_label_new("Analysis"));
   g_signal_connect(self->bottom, "switch-page", G_CALLBACK(on_bottom_page), self);
-  /* said plainly rather than faked: the comparison lives on the command line for now */
-  GtkWidget *runs = gtk_label_new(
-    "Run history and comparison (sortable run table, overlaid curves, spec diff, ablation "
-    "table) are not implemented in the window yet.\n\nFrom the command line: `layerlab runs` "
-    "lists every run; `layerlab report RUN_ID RUN_ID \u2026 --out compare.pdf` writes a "
-    "comparison report (summary table and overlaid val_loss / val_accuracy / train_loss curves); "
-    "`layerlab export RUN_ID --dir DIR` writes every figure of a run.");
-  gtk_label_set_wrap(GTK_LABEL(runs), TRUE);
-  gtk_label_set_max_width_chars(GTK_LABEL(runs), 80);
-  gtk_widget_add_css_class(runs, "dim-label");
-  gtk_notebook_append_page(self->bottom, runs, gtk_label_new("Runs (not implemented)"));
+  /* the run history and comparison, refreshed whenever a run ends */
+  self->runs = LL_RUNS_VIEW(ll_runs_view_new());
+  gtk_notebook_append_page(self->bottom, GTK_WIDGET(self->runs), gtk_label_new("Runs"));
+  g_signal_connect(self->runs, "open-analysis", G_CALLBACK(on_run_open_analysis), self);
+  g_signal_connect(self->runs, "open-spec", G_CALLBACK(on_run_open_spec), self);
+  ll_runs_view_refresh(self->runs);
 
   fill_presets_menu(self);
   fill_recent_menu(self);

@@ -387,7 +387,19 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
     memcpy(entries[ne].rgb, s->rgb, sizeof s->rgb);
     ne++;
   }
-  ll_plot_legend(cr, layout, entries, ne, width - MARGIN_R, 7, TRUE);
+  /* it would run into the title (many series, long names, a narrow plot): a boxed column
+   * inside the plot instead, drawn over the series below */
+  double legend_w = 0;
+  for (int i = 0; i < ne; i++) {
+    int tw, th;
+    ll_plot_text_size(layout, entries[i].name, &tw, &th);
+    legend_w += tw + 26;
+  }
+  int title_w, title_h;
+  ll_plot_text_size(layout, title, &title_w, &title_h);
+  gboolean inside = ne > 0 && MARGIN_L + 1.2 * title_w + 16 + legend_w > width - MARGIN_R;
+  if (!inside)
+    ll_plot_legend(cr, layout, entries, ne, width - MARGIN_R, 7, TRUE);
   ll_plot_stamp(cr, width, height, p->stamp);
 
   /* series, clipped to the plot area */
@@ -400,6 +412,25 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
   for (guint i = 0; i < p->series->len; i++)
     draw_series(p, cr, &f, g_ptr_array_index(p->series, i), FALSE);
   cairo_restore(cr);
+  if (inside) {
+    /* in the right-hand corner the curves end away from: top when they end low (losses),
+     * bottom when they end high (accuracies) */
+    double ends = 0;
+    int n_ends = 0;
+    for (guint i = 0; i < p->series->len; i++) {
+      Series *s = g_ptr_array_index(p->series, i);
+      if (s->y->len) {
+        ends += fy(&f, g_array_index(s->y, double, s->y->len - 1));
+        n_ends++;
+      }
+    }
+    int tw, th;
+    ll_plot_text_size(layout, "Ag", &tw, &th);
+    double lw = ll_plot_legend_width(layout, entries, ne), lh = ne * (th + 3) + 8;
+    gboolean top = !n_ends || ends / n_ends > MARGIN_T + f.h / 2;
+    ll_plot_legend(cr, layout, entries, ne, MARGIN_L + f.w - lw - 6,
+                   top ? MARGIN_T + 6 : MARGIN_T + f.h - lh - 6, FALSE);
+  }
 
   /* hover readout */
   g_autofree char *readout = ll_curve_plot_hover_text(p, width);
