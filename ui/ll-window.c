@@ -899,11 +899,24 @@ static void on_run_open_spec(LlRunsView *runs, gpointer data, LlWindow *self)
   ll_canvas_zoom_to_fit(self->canvas);
 }
 
+/* A notebook page whose minimum width does not push the window's panes
+ * over each other: wide toolbars scroll instead. */
+static GtkWidget *scrolled_page(GtkWidget *child)
+{
+  GtkWidget *sw = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_AUTOMATIC,
+                                 GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), child);
+  return sw;
+}
+
 /* The analysis views need room: give the bottom notebook most of the height
  * when its page comes up (the user can drag the divider back). */
 static void on_bottom_page(GtkNotebook *nb, GtkWidget *page, guint n, LlWindow *self)
 {
-  if (page != GTK_WIDGET(self->analysis) && page != GTK_WIDGET(self->runs))
+  GtkWidget *child =
+    GTK_IS_SCROLLED_WINDOW(page) ? gtk_scrolled_window_get_child(GTK_SCROLLED_WINDOW(page)) : page;
+  if (child != GTK_WIDGET(self->analysis) && child != GTK_WIDGET(self->runs))
     return;
   GtkWidget *paned = gtk_widget_get_ancestor(GTK_WIDGET(nb), GTK_TYPE_PANED);
   int h = paned ? gtk_widget_get_height(paned) : 0;
@@ -949,11 +962,13 @@ static void ll_window_init(LlWindow *self)
 
   /* the analysis views: a page of the bottom notebook, after the log */
   self->analysis = LL_ANALYSIS_VIEW(ll_analysis_view_new());
-  gtk_notebook_append_page(self->bottom, GTK_WIDGET(self->analysis), gtk_label_new("Analysis"));
+  gtk_notebook_append_page(self->bottom, scrolled_page(GTK_WIDGET(self->analysis)),
+                           gtk_label_new("Analysis"));
   g_signal_connect(self->bottom, "switch-page", G_CALLBACK(on_bottom_page), self);
   /* the run history and comparison, refreshed whenever a run ends */
   self->runs = LL_RUNS_VIEW(ll_runs_view_new());
-  gtk_notebook_append_page(self->bottom, GTK_WIDGET(self->runs), gtk_label_new("Runs"));
+  gtk_notebook_append_page(self->bottom, scrolled_page(GTK_WIDGET(self->runs)),
+                           gtk_label_new("Runs"));
   g_signal_connect(self->runs, "open-analysis", G_CALLBACK(on_run_open_analysis), self);
   g_signal_connect(self->runs, "open-spec", G_CALLBACK(on_run_open_spec), self);
   ll_runs_view_refresh(self->runs);
