@@ -320,12 +320,18 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
     cairo_fill(cr);
     /* text */
     cairo_set_source_rgb(cr, ink, ink, ink);
-    g_autofree char *name = g_markup_printf_escaped("<b>%s</b>%s", b->name,
-                                                    b->frozen ? " \u2744" : "");
-    show_text(cr, l, name, x + 10, y + 4, LL_BLOCK_W * 0.55, FALSE);
+    /* the type keeps its width; the name takes what is left, ellipsized */
     g_autofree char *type = g_markup_printf_escaped("<span alpha='65%%'>%s</span>",
                                                     b->desc->type);
-    show_text(cr, l, type, x + LL_BLOCK_W * 0.45, y + 4, LL_BLOCK_W * 0.55 - 8, TRUE);
+    pango_layout_set_width(l, -1);
+    pango_layout_set_markup(l, type, -1);
+    int type_w;
+    pango_layout_get_pixel_size(l, &type_w, NULL);
+    type_w = MIN(type_w, (int)(LL_BLOCK_W * 0.5));
+    show_text(cr, l, type, x + LL_BLOCK_W - 8 - type_w, y + 4, type_w, TRUE);
+    g_autofree char *name = g_markup_printf_escaped("<b>%s</b>%s", b->name,
+                                                    b->frozen ? " \u2744" : "");
+    show_text(cr, l, name, x + 10, y + 4, LL_BLOCK_W - 26 - type_w, FALSE);
     char props[160];
     format_props(b, props, sizeof props);
     g_autofree char *pm = g_markup_printf_escaped("<small>%s</small>", props);
