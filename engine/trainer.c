@@ -66,8 +66,8 @@ char *ll_event_to_json(const LlEvent *e)
 {
   LlJsonWriter w;
   ll_json_writer_init(&w);
-  w.inline_depth[1] = TRUE; /* one line */
   ll_json_begin_object(&w);
+  w.inline_depth[1] = TRUE; /* one line (JSONL): set once the object is open */
   ll_json_key(&w, "event");
   ll_json_string(&w, event_names[e->kind]);
   if (e->run_id) {
@@ -1013,8 +1013,13 @@ static gpointer trainer_thread(gpointer data)
     if (test_pipe) {
       LlPipeline *keep = j.pipe;
       j.pipe = test_pipe;
-      if (evaluate(&j, test_idx, &tr, ev))
+      double te0 = now();
+      if (evaluate(&j, test_idx, &tr, ev)) {
         add_eval_metrics(&j, fin, "test", &tr);
+        /* inference throughput over the test set (loading included), for benchmarks */
+        event_metric(fin, "test_images_per_second",
+                     round(test_idx->len / MAX(now() - te0, 1e-9) * 10) / 10);
+      }
       j.pipe = keep;
     }
     eval_result_clear(&tr);
