@@ -38,22 +38,27 @@
 #include "cpu-simd.h"
 #include "cpu-threads.h"
 
-enum { CHUNK = 32 }; /* wide positions are processed in multiples of this */
+enum { CHUNK = 8 }; /* wide positions are processed in multiples of this */
 
 static inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 static inline int round_up(int a, int b) { return ceil_div(a, b) * b; }
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
-/* Rows here are a few dozen floats: vector moves beat a call to memcpy
- * (which GCC would turn a plain loop back into). */
+/* Rows here are a few dozen floats: vector moves beat a call to memcpy.
+ * From 8 floats on, the last vector overlaps the one before instead of a
+ * scalar tail. */
 LL_INLINE void copy_row(float *restrict dst, const float *restrict src, int n)
 {
+  if (n < 8) {
+    for (int i = 0; i < n; i++)
+      dst[i] = src[i];
+    return;
+  }
   int i = 0;
-  for (; i + 8 <= n; i += 8)
+  for (; i + 8 < n; i += 8)
     ll_st8(dst + i, ll_ld8(src + i));
-  for (; i < n; i++)
-    dst[i] = src[i];
+  ll_st8(dst + n - 8, ll_ld8(src + n - 8));
 }
 
 size_t ll_cpu_conv2d_workspace(const LlConvGeom *g)
@@ -78,9 +83,35 @@ static void pack_rows(const float *a, size_t lda, int m, int k, float *ap)
       ap[(size_t)mi * k + r] = a[(size_t)mi * lda + r];
 }
 
+/* One MR x (8 NV) block of gemm_rows_nn at rows mb, positions p. */
+LL_INLINE void nn_block(int MR, int NV, const float *a, int k, const float *x, const int *off,
+                        int p, float *o, size_t ldo)
+{
+  ll_v8 acc[4][4];
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++)
+      acc[i][v] = (ll_v8){0};
+  for (int r = 0; r < k; r++) {
+    const float *xr = x + off[r] + p;
+    ll_v8 xv[4];
+    for (int v = 0; v < NV; v++)
+      xv[v] = ll_ld8(xr + 8 * v);
+    const float *ar = a + (size_t)r * MR;
+    for (int i = 0; i < MR; i++) {
+      float ai = ar[i];
+      for (int v = 0; v < NV; v++)
+        acc[i][v] += xv[v] * ai;
+    }
+  }
+  for (int i = 0; i < MR; i++)
+    for (int v = 0; v < NV; v++)
+      ll_st8(o + i * ldo + p + 8 * v, acc[i][v]);
+}
+
 /* out(m, 0:np) = A(m, k) X(k, 0:np), where row r of X is x + off[r] (read
  * from x + off[r] to x + off[r] + np - 1); A packed by pack_rows; out rows
- * ldo apart; np a multiple of CHUNK. */
+ * ldo apart; np a multiple of CHUNK. Blocks of 4 rows x 24 positions keep
+ * 12 accumulators, 3 loads and a broadcast in AVX2's 16 registers. */
 LL_CPU_CLONES
 static void gemm_rows_nn(int m, int k, const float *ap, const float *x, const int *off, int np,
                          float *out, size_t ldo)
@@ -89,51 +120,22 @@ static void gemm_rows_nn(int m, int k, const float *ap, const float *x, const in
   for (int mb = 0; mb < m4; mb += 4) {
     const float *a = ap + (size_t)mb * k;
     float *o = out + (size_t)mb * ldo;
-    for (int p = 0; p < np; p += 16) {
-      ll_v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0},
-            c31 = {0};
-      for (int r = 0; r < k; r++) {
-        const float *xr = x + off[r] + p;
-        ll_v8 x0 = ll_ld8(xr), x1 = ll_ld8(xr + 8);
-        const float *ar = a + (size_t)r * 4;
-        float a0 = ar[0], a1 = ar[1], a2 = ar[2], a3 = ar[3];
-        c00 += x0 * a0;
-        c01 += x1 * a0;
-        c10 += x0 * a1;
-        c11 += x1 * a1;
-        c20 += x0 * a2;
-        c21 += x1 * a2;
-        c30 += x0 * a3;
-        c31 += x1 * a3;
-      }
-      ll_st8(o + p, c00);
-      ll_st8(o + p + 8, c01);
-      ll_st8(o + ldo + p, c10);
-      ll_st8(o + ldo + p + 8, c11);
-      ll_st8(o + 2 * ldo + p, c20);
-      ll_st8(o + 2 * ldo + p + 8, c21);
-      ll_st8(o + 3 * ldo + p, c30);
-      ll_st8(o + 3 * ldo + p + 8, c31);
-    }
+    int p = 0;
+    for (; p + 24 <= np; p += 24)
+      nn_block(4, 3, a, k, x, off, p, o, ldo);
+    if (np - p == 16)
+      nn_block(4, 2, a, k, x, off, p, o, ldo);
+    else if (np - p == 8)
+      nn_block(4, 1, a, k, x, off, p, o, ldo);
   }
   for (int mi = m4; mi < m; mi++) {
     const float *a = ap + (size_t)mi * k;
     float *o = out + (size_t)mi * ldo;
-    for (int p = 0; p < np; p += 32) {
-      ll_v8 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
-      for (int r = 0; r < k; r++) {
-        const float *xr = x + off[r] + p;
-        float ar = a[r];
-        c0 += ll_ld8(xr) * ar;
-        c1 += ll_ld8(xr + 8) * ar;
-        c2 += ll_ld8(xr + 16) * ar;
-        c3 += ll_ld8(xr + 24) * ar;
-      }
-      ll_st8(o + p, c0);
-      ll_st8(o + p + 8, c1);
-      ll_st8(o + p + 16, c2);
-      ll_st8(o + p + 24, c3);
-    }
+    int p = 0;
+    for (; p + 32 <= np; p += 32)
+      nn_block(1, 4, a, k, x, off, p, o, ldo);
+    for (; p < np; p += 8)
+      nn_block(1, 1, a, k, x, off, p, o, ldo);
   }
 }
 
@@ -197,6 +199,7 @@ typedef struct {
   size_t plane;        /* hq * wq */
   int np;              /* wide output positions oh * wq, rounded up to CHUNK */
   size_t plane_floats; /* the planes of one group of one sample, with read slack */
+  bool direct;         /* stride 1, no padding: x itself is the plane (see planes_of) */
 } Fwd;
 
 static Fwd fwd_plan(const LlConvGeom *g, int *off /* (k) or NULL */)
@@ -219,13 +222,14 @@ static Fwd fwd_plan(const LlConvGeom *g, int *off /* (k) or NULL */)
         max_off = imax(max_off, o);
       }
   f.plane_floats = (size_t)imax(f.cg * g->sh * g->sw * (int)f.plane, max_off + f.np);
+  f.direct = g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
   return f;
 }
 
 /* planes = the phase planes of x (cg, h, w). Writes only the positions
  * that hold x: the caller zeroes the planes once, and the padding and slack
  * stay zero from sample to sample. */
-static void fill_planes(const Fwd *f, const float *x, float *planes)
+LL_INLINE void fill_planes(const Fwd *f, const float *x, float *planes)
 {
   const LlConvGeom *g = f->g;
   for (int c = 0; c < f->cg; c++)
@@ -245,6 +249,23 @@ static void fill_planes(const Fwd *f, const float *x, float *planes)
     }
 }
 
+/* The planes of group slice sg of x. With stride 1 and no padding they are
+ * the slice itself, and the reads past its end (garbage positions only) fall
+ * in the slices after it, so only the last slices of the batch, which have
+ * fewer than plane_floats floats after their start, are copied into the
+ * zeroed scratch. */
+LL_INLINE const float *planes_of(const Fwd *f, const float *x, size_t sg, size_t n_slices,
+                                 float *planes)
+{
+  const LlConvGeom *g = f->g;
+  size_t slice = (size_t)f->cg * g->h * g->w;
+  const float *xs = x + sg * slice;
+  if (f->direct && (n_slices - sg) * slice >= f->plane_floats)
+    return xs;
+  fill_planes(f, xs, planes);
+  return planes;
+}
+
 /* ---- forward ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -254,6 +275,7 @@ typedef struct {
   float *y;
 } FwdJob;
 
+LL_CPU_CLONES
 static void forward_range(void *arg, int chunk, int begin, int end)
 {
   const FwdJob *j = arg;
@@ -261,14 +283,14 @@ static void forward_range(void *arg, int chunk, int begin, int end)
   const LlConvGeom *g = f->g;
   float *planes = ll_cpu_scratch(0, f->plane_floats);
   float *wide = ll_cpu_scratch(1, (size_t)f->ocg * f->np);
-  size_t xs = (size_t)f->cg * g->h * g->w, ys = (size_t)f->ocg * g->oh * g->ow;
+  size_t ys = (size_t)f->ocg * g->oh * g->ow;
   memset(planes, 0, f->plane_floats * sizeof *planes);
   for (int n = begin; n < end; n++)
     for (int grp = 0; grp < g->groups; grp++) {
       size_t sg = (size_t)n * g->groups + grp;
-      fill_planes(f, j->x + sg * xs, planes);
-      gemm_rows_nn(f->ocg, f->k, j->ap + (size_t)grp * f->ocg * f->k, planes, j->off, f->np,
-                   wide, (size_t)f->np);
+      const float *pl = planes_of(f, j->x, sg, (size_t)g->n * g->groups, planes);
+      gemm_rows_nn(f->ocg, f->k, j->ap + (size_t)grp * f->ocg * f->k, pl, j->off, f->np, wide,
+                   (size_t)f->np);
       float *y = j->y + sg * ys;
       for (int o = 0; o < f->ocg; o++)
         for (int oy = 0; oy < g->oh; oy++)
@@ -302,6 +324,7 @@ typedef struct {
   float *partial; /* (chunks, oc, k) */
 } FiltJob;
 
+LL_CPU_CLONES
 static void filter_range(void *arg, int chunk, int begin, int end)
 {
   const FiltJob *j = arg;
@@ -312,20 +335,20 @@ static void filter_range(void *arg, int chunk, int begin, int end)
   float *wide = ll_cpu_scratch(1, (size_t)f->ocg * f->np);
   float *vacc = ll_cpu_scratch(2, wk * 8);
   memset(vacc, 0, wk * 8 * sizeof *vacc);
-  size_t xs = (size_t)f->cg * g->h * g->w, ys = (size_t)f->ocg * g->oh * g->ow;
+  size_t ys = (size_t)f->ocg * g->oh * g->ow;
   memset(planes, 0, f->plane_floats * sizeof *planes);
   memset(wide, 0, (size_t)f->ocg * f->np * sizeof *wide);
   for (int n = begin; n < end; n++)
     for (int grp = 0; grp < g->groups; grp++) {
       size_t sg = (size_t)n * g->groups + grp;
-      fill_planes(f, j->x + sg * xs, planes);
+      const float *pl = planes_of(f, j->x, sg, (size_t)g->n * g->groups, planes);
       /* dy made wide; its garbage columns and tail stay zero */
       const float *dy = j->dy + sg * ys;
       for (int o = 0; o < f->ocg; o++)
         for (int oy = 0; oy < g->oh; oy++)
           copy_row(wide + (size_t)o * f->np + oy * f->wq, dy + ((size_t)o * g->oh + oy) * g->ow,
                    g->ow);
-      gemm_rows_nt(f->ocg, f->k, wide, (size_t)f->np, planes, j->off, f->np,
+      gemm_rows_nt(f->ocg, f->k, wide, (size_t)f->np, pl, j->off, f->np,
                    vacc + (size_t)grp * f->ocg * f->k * 8);
     }
   float *part = j->partial + (size_t)chunk * wk;
@@ -460,6 +483,7 @@ typedef struct {
   float *dx;
 } DataJob;
 
+LL_CPU_CLONES
 static void data_range(void *arg, int chunk, int begin, int end)
 {
   const DataJob *j = arg;

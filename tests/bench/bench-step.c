@@ -2,10 +2,14 @@
  * update) and one inference forward pass of a spec's graph through the engine
  * API, on random inputs, and prints images per second.
  *
- * Usage: bench-step [--threads N] [--steps N] [SPEC.json ...]
+ * Usage: bench-step [--threads N] [--steps N] [--no-infer] [SPEC.json ...]
  * Without specs it runs the reference MLP and tiny CNN of tests/bench/specs/.
- * The data loader is not involved: this is the engine's own cost per step. */
+ * The data loader is not involved: this is the engine's own cost per step.
+ * "cpu ms/step" is the process's CPU time per training step (median): with
+ * --threads 1 it measures the work even when other processes share the
+ * machine. */
 #include <math.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +20,17 @@
 
 static double now(void) { return (double)g_get_monotonic_time() / 1e6; }
 
+/* CPU seconds of the whole process: with one thread, the work of a step
+ * even when another process shares the core (wall time then is not). */
+static double cpu_now(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 typedef struct {
-  double train_ips, infer_ips;
+  double train_ips, infer_ips, train_cpu_ms;
 } Result;
 
 static int cmp_double(const void *a, const void *b)
@@ -26,7 +39,8 @@ static int cmp_double(const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
-static gboolean bench(const char *path, int threads, int steps, Result *res, GError **error)
+static gboolean bench(const char *path, int threads, int steps, gboolean infer, Result *res,
+                      GError **error)
 {
   g_autoptr(LlSpec) s = ll_spec_load_file(path, error);
   if (!s)
@@ -73,11 +87,11 @@ static gboolean bench(const char *path, int threads, int steps, Result *res, GEr
   float loss;
 
   /* a few warm-up steps, then the median of `steps` timed steps */
-  g_autofree double *t = g_new(double, steps);
+  g_autofree double *t = g_new(double, steps), *c = g_new(double, steps);
   for (int it = -3; it < steps; it++) {
     LlRunCtx ctx = {.be = be, .batch = batch, .training = TRUE, .seed = s->seed,
                     .step = (uint64_t)(it + 4)};
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     ll_graph_forward(g, &ctx);
     ll_graph_zero_grads(g, &ctx);
     if (ce)
@@ -86,20 +100,27 @@ static gboolean bench(const char *path, int threads, int steps, Result *res, GEr
       be->mse(head->out, target, (size_t)batch * hsize, 1.0f, &loss, head->dout);
     ll_graph_backward(g, &ctx);
     ll_optimizer_step(opt, (float)s->optim.lr);
-    if (it >= 0)
+    if (it >= 0) {
       t[it] = now() - t0;
+      c[it] = cpu_now() - c0;
+    }
   }
   qsort(t, steps, sizeof *t, cmp_double);
+  qsort(c, steps, sizeof *c, cmp_double);
   res->train_ips = batch / t[steps / 2];
-  for (int it = -3; it < steps; it++) {
+  res->train_cpu_ms = 1e3 * c[steps / 2];
+  res->infer_ips = 0.0;
+  for (int it = -3; infer && it < steps; it++) {
     LlRunCtx ctx = {.be = be, .batch = batch, .training = FALSE, .seed = s->seed};
     double t0 = now();
     ll_graph_forward(g, &ctx);
     if (it >= 0)
       t[it] = now() - t0;
   }
-  qsort(t, steps, sizeof *t, cmp_double);
-  res->infer_ips = batch / t[steps / 2];
+  if (infer) {
+    qsort(t, steps, sizeof *t, cmp_double);
+    res->infer_ips = batch / t[steps / 2];
+  }
   if (!isfinite(loss)) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE, "%s: the loss is not finite", path);
     return FALSE;
@@ -110,10 +131,13 @@ static gboolean bench(const char *path, int threads, int steps, Result *res, GEr
 int main(int argc, char **argv)
 {
   int threads = (int)g_get_num_processors(), steps = 50;
+  gboolean no_infer = FALSE;
   g_auto(GStrv) specs = NULL;
   GOptionEntry entries[] = {
     {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all cores)", "N"},
     {"steps", 0, 0, G_OPTION_ARG_INT, &steps, "Timed steps (median reported)", "N"},
+    {"no-infer", 0, 0, G_OPTION_ARG_NONE, &no_infer, "Time training steps only (for profiles)",
+     NULL},
     {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &specs, NULL, "SPEC..."},
     {NULL},
   };
@@ -131,10 +155,11 @@ int main(int argc, char **argv)
     specs[0] = g_build_filename(LL_BENCH_SPEC_DIR, "mlp.json", NULL);
     specs[1] = g_build_filename(LL_BENCH_SPEC_DIR, "cnn.json", NULL);
   }
-  printf("%-12s %8s %14s %14s\n", "model", "threads", "train img/s", "infer img/s");
+  printf("%-12s %8s %14s %14s %14s\n", "model", "threads", "train img/s", "infer img/s",
+         "cpu ms/step");
   for (int i = 0; specs[i]; i++) {
     Result r;
-    if (!bench(specs[i], threads, steps, &r, &error)) {
+    if (!bench(specs[i], threads, steps, !no_infer, &r, &error)) {
       fprintf(stderr, "bench-step: %s\n", error->message);
       return 1;
     }
@@ -142,7 +167,8 @@ int main(int argc, char **argv)
     char *dot = strrchr(base, '.');
     if (dot)
       *dot = '\0';
-    printf("%-12s %8d %14.0f %14.0f\n", base, threads, r.train_ips, r.infer_ips);
+    printf("%-12s %8d %14.0f %14.0f %14.2f\n", base, threads, r.train_ips, r.infer_ips,
+           r.train_cpu_ms);
     fflush(stdout);
   }
   return 0;
