@@ -285,9 +285,9 @@ void ll_cpu_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float
 }
 
 typedef struct {
-  float *y, *dbias;
-  const float *bias, *dy;
-  int n, c, inner;
+  float *y;
+  const float *bias;
+  int c, inner;
 } Bias;
 
 static void bias_add_rows(void *arg, int chunk, int begin, int end)
@@ -310,16 +310,25 @@ void ll_cpu_bias_add(float *y, const float *bias, int n, int c, int inner)
   ll_cpu_parallel_for(n, grain, bias_add_rows, &a);
 }
 
-/* Channels [begin, end) of dbias: per sample, the sum over inner in eight
- * lanes (fixed order), then added sample by sample. */
+/* dbias partials of the samples [begin, end), streamed in memory order:
+ * per sample and channel the sum over inner in eight lanes (a fixed order),
+ * added sample by sample into the chunk's partial. */
+typedef struct {
+  const float *dy;
+  float *partial; /* (chunks, c) */
+  int c, inner;
+} BiasBack;
+
 LL_CPU_CLONES
-static void bias_backward_channels(void *arg, int chunk, int begin, int end)
+static void bias_backward_samples(void *arg, int chunk, int begin, int end)
 {
-  const Bias *a = arg;
-  int n = a->n, inner = a->inner, c = a->c;
-  for (int j = begin; j < end; j++) {
-    float acc = 0.0f;
-    for (int i = 0; i < n; i++) {
+  const BiasBack *a = arg;
+  int c = a->c, inner = a->inner;
+  float *part = a->partial + (size_t)chunk * c;
+  for (int j = 0; j < c; j++)
+    part[j] = 0.0f;
+  for (int i = begin; i < end; i++)
+    for (int j = 0; j < c; j++) {
       const float *p = a->dy + ((size_t)i * c + j) * inner;
       ll_v8 v = {0};
       int k = 0;
@@ -328,10 +337,8 @@ static void bias_backward_channels(void *arg, int chunk, int begin, int end)
       float s = ll_hsum8(v);
       for (; k < inner; k++)
         s += p[k];
-      acc += s;
+      part[j] += s;
     }
-    a->dbias[j] += acc;
-  }
 }
 
 void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner)
@@ -346,9 +353,18 @@ void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner
     }
     return;
   }
-  Bias a = {.dy = dy, .dbias = dbias, .n = n, .c = c, .inner = inner};
-  int grain = (size_t)n * c * inner < LL_CPU_PAR_MIN ? c : 1;
-  ll_cpu_parallel_for(c, grain, bias_backward_channels, &a);
+  /* chunks fixed by n alone; their partials are added in chunk order */
+  int grain = (size_t)n * c * inner < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
+  int chunks = ll_cpu_n_chunks(n, grain);
+  BiasBack a = {.dy = dy, .partial = ll_cpu_scratch(3, (size_t)chunks * c), .c = c,
+                .inner = inner};
+  ll_cpu_parallel_for(n, grain, bias_backward_samples, &a);
+  for (int j = 0; j < c; j++) {
+    float s = 0.0f;
+    for (int k = 0; k < chunks; k++)
+      s += a.partial[(size_t)k * c + j];
+    dbias[j] += s;
+  }
 }
 
 typedef struct {
