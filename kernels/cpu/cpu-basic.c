@@ -387,8 +387,10 @@ static void dropout_span(void *arg, size_t b, size_t e)
   uint64_t seed = d->seed, offset = d->offset;
   uint32_t threshold = d->threshold;
   float keep = d->keep;
-  for (size_t i = b; i < e; i++) {
-    uint64_t z = ll_counter_mix(seed + 0x9e3779b97f4a7c15ULL * (offset + i + 1));
+  /* seed + golden * (offset + i + 1), stepped by addition (mod 2^64, exact) */
+  uint64_t h = seed + 0x9e3779b97f4a7c15ULL * (offset + b + 1);
+  for (size_t i = b; i < e; i++, h += 0x9e3779b97f4a7c15ULL) {
+    uint64_t z = ll_counter_mix(h);
     z = ll_counter_mix(z ^ seed);
     uint32_t k = (uint32_t)(z >> 40);
     float m = k >= threshold ? keep : 0.0f;
