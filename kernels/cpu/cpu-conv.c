@@ -232,21 +232,55 @@ static Fwd fwd_plan(const LlConvGeom *g, int *off /* (k) or NULL */)
 LL_INLINE void fill_planes(const Fwd *f, const float *x, float *planes)
 {
   const LlConvGeom *g = f->g;
-  for (int c = 0; c < f->cg; c++)
+  int sh = g->sh, sw = g->sw;
+  int x0_first = (sw - g->pw % sw) % sw, j0_first = (x0_first + g->pw) / sw;
+  for (int c = 0; c < f->cg; c++) {
+    /* padded row yy = y + ph lies in row phase a, plane row i */
+    int a = g->ph % sh, i = g->ph / sh;
     for (int y = 0; y < g->h; y++) {
       const float *xr = x + ((size_t)c * g->h + y) * g->w;
-      int yy = y + g->ph, a = yy % g->sh, i = yy / g->sh;
-      if (g->sw == 1) {
-        float *pr = planes + (size_t)(c * g->sh + a) * f->plane + (size_t)i * f->wq + g->pw;
-        copy_row(pr, xr, g->w);
-        continue;
+      float *pr = planes + (size_t)(c * sh + a) * sw * f->plane + (size_t)i * f->wq;
+      if (sw == 1) {
+        copy_row(pr + g->pw, xr, g->w);
+      } else if (sw == 2) {
+        /* input columns 2t go to phase pw & 1 at plane column t + pw / 2,
+         * columns 2t + 1 to the other phase at t + (pw + 1) / 2 */
+        float *pe = pr + (size_t)(g->pw & 1) * f->plane + g->pw / 2;
+        float *po = pr + (size_t)((g->pw + 1) & 1) * f->plane + (g->pw + 1) / 2;
+        const ll_v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = even + 1;
+        int t = 0;
+        for (; 2 * t + 16 <= g->w; t += 8) {
+          ll_v8 lo = ll_ld8(xr + 2 * t), hi = ll_ld8(xr + 2 * t + 8);
+          ll_st8(pe + t, __builtin_shuffle(lo, hi, even));
+          ll_st8(po + t, __builtin_shuffle(lo, hi, odd));
+        }
+        for (; 2 * t < g->w; t++) {
+          pe[t] = xr[2 * t];
+          if (2 * t + 1 < g->w)
+            po[t] = xr[2 * t + 1];
+        }
+      } else {
+        /* column phase b takes the inputs xx = x0, x0 + sw, ... with
+         * (xx + pw) % sw == b, from plane column (x0 + pw) / sw on */
+        int x0 = x0_first, j0 = j0_first;
+        for (int b = 0; b < sw; b++) {
+          float *pb = pr + (size_t)b * f->plane + j0;
+          for (int xx = x0, jj = 0; xx < g->w; xx += sw, jj++)
+            pb[jj] = xr[xx];
+          /* the next phase starts one input column later; when that wraps
+           * to column 0, it lands one plane column earlier */
+          if (++x0 == sw) {
+            x0 = 0;
+            j0--;
+          }
+        }
       }
-      for (int xx = 0; xx < g->w; xx++) {
-        int px = xx + g->pw, b = px % g->sw;
-        planes[(size_t)((c * g->sh + a) * g->sw + b) * f->plane + (size_t)i * f->wq + px / g->sw] =
-          xr[xx];
+      if (++a == sh) {
+        a = 0;
+        i++;
       }
     }
+  }
 }
 
 /* The planes of group slice sg of x. With stride 1 and no padding they are
