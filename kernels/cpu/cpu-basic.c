@@ -320,6 +320,15 @@ typedef struct {
 static void bias_add_rows(void *arg, int chunk, int begin, int end)
 {
   const Bias *a = arg;
+  if (a->inner == 1) { /* a dense layer: vectorised along the channels */
+    for (int i = begin; i < end; i++) {
+      float *restrict p = a->y + (size_t)i * a->c;
+      const float *restrict b = a->bias;
+      for (int j = 0; j < a->c; j++)
+        p[j] += b[j];
+    }
+    return;
+  }
   for (int i = begin; i < end; i++)
     for (int j = 0; j < a->c; j++) {
       float *p = a->y + ((size_t)i * a->c + j) * a->inner;

@@ -11,9 +11,10 @@ of the repeats is kept on both sides, so a load spike from another process hurts
 more than the other.
 
 Usage: /usr/bin/python3 tests/bench/bench-train.py [--build build] [--repeat 2] [--models mlp,cnn,ae]
-           [--subset N] [--markdown FILE] [--json FILE]
+           [--subset N] [--baseline OTHER_BUILD] [--markdown FILE] [--json FILE]
 --subset N trains on the first N training images (and tests on the first N/6 test images) for a
-quick look; leave it out for the numbers to report.
+quick look; leave it out for the numbers to report. --baseline runs a second LayerLab build (an
+older commit, say) in the same interleaved loop and adds its numbers to the table.
 """
 import argparse
 import datetime
@@ -136,6 +137,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--models", default="mlp,cnn,ae")
     ap.add_argument("--subset", type=int, default=0)
+    ap.add_argument("--baseline", help="another LayerLab build folder to time in the same run")
     ap.add_argument("--markdown", help="also write the table (markdown) to this file")
     ap.add_argument("--json", help="also write every measurement to this file")
     a = ap.parse_args()
@@ -146,13 +148,17 @@ def main():
         if not os.path.exists(tool):
             sys.exit(f"bench-train: {tool} is missing")
     models = a.models.split(",")
+    base_exe = os.path.join(a.baseline, "app", "layerlab") if a.baseline else None
+    if base_exe and not os.access(base_exe, os.X_OK):
+        sys.exit(f"bench-train: {base_exe} not found")
     tmp = tempfile.mkdtemp(prefix="layerlab-bench-")
     try:
         data = DATA
         if a.subset:
             data = os.path.join(tmp, "data")
             write_subset(DATA, data, a.subset)
-        runs = {m: {"layerlab": [], "torch": {c[0]: [] for c in TORCH_CONFIGS}} for m in models}
+        runs = {m: {"layerlab": [], "baseline": [], "torch": {c[0]: [] for c in TORCH_CONFIGS}}
+                for m in models}
         for rep in range(a.repeat):
             for m in models:
                 spec = spec_for(m, data, tmp)
@@ -161,6 +167,12 @@ def main():
                 print(f"[{rep + 1}/{a.repeat}] {m:4s} layerlab          train {r['train']:9.0f} "
                       f"infer {r['infer']:9.0f} img/s  rss {r['rss_kib'] / 1024:6.1f} MiB",
                       flush=True)
+                if base_exe:
+                    r = run_layerlab(base_exe, spec, os.path.join(tmp, "runs"))
+                    runs[m]["baseline"].append(r)
+                    print(f"[{rep + 1}/{a.repeat}] {m:4s} layerlab baseline train {r['train']:9.0f} "
+                          f"infer {r['infer']:9.0f} img/s  rss {r['rss_kib'] / 1024:6.1f} MiB",
+                          flush=True)
                 for name, env, threads in TORCH_CONFIGS:
                     t = run_torch(m, threads, env, data)
                     runs[m]["torch"][name].append(t)
@@ -190,6 +202,16 @@ def main():
     for m, lt, (tt, tc), li, (ti, tic) in rows:
         lines.append(f"| {names.get(m, m)} | {lt:,.0f} | {tt:,.0f} ({tc}) | {lt / tt:.2f}x "
                      f"| {li:,.0f} | {ti:,.0f} ({tic}) | {li / ti:.2f}x |")
+    if base_exe:
+        lines += ["", f"Baseline build ({a.baseline}), same runs:", "",
+                  "| model | baseline train img/s | ratio to PyTorch | baseline inference img/s "
+                  "| peak RSS MiB |", "|---|---:|---:|---:|---:|"]
+        for m, lt, (tt, tc), li, (ti, tic) in rows:
+            b = runs[m]["baseline"]
+            bt, bi = max(r["train"] for r in b), max(r["infer"] for r in b)
+            lines.append(f"| {names.get(m, m)} | {bt:,.0f} | {bt / tt:.2f}x | "
+                         f"{f'{bi:,.0f}' if bi else 'n/a'} | "
+                         f"{max(r['rss_kib'] for r in b) / 1024:.0f} |")
     if "cnn" in models:
         ll_rss = max(r["rss_kib"] for r in runs["cnn"]["layerlab"])
         t_rss = min(r["rss_kib"] for rs in runs["cnn"]["torch"].values() for r in rs)

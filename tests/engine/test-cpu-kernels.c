@@ -378,20 +378,23 @@ static void test_elementwise(void)
     for (size_t i = 0; i < n; i++)
       g_assert_cmpfloat(out[i], ==, 0.25f);
     /* bias: conv-like (inner > 1) and dense (inner = 1) */
-    int bn = 7, bc = 5, binner = 8000; /* bn * bc * binner <= n */
-    g_autofree float *bias = rand_floats(bc), *db = g_new0(float, bc);
-    g_autofree float *yb = g_memdup2(y, (size_t)bn * bc * binner * sizeof(float));
-    be->bias_add(yb, bias, bn, bc, binner);
-    be->bias_backward(y, db, bn, bc, binner);
-    for (int j = 0; j < bc; j++) {
-      double s = 0.0;
-      for (int i = 0; i < bn; i++)
-        for (int k = 0; k < binner; k++) {
-          size_t q = ((size_t)i * bc + j) * binner + k;
-          s += y[q];
-          g_assert_cmpfloat(yb[q], ==, y[q] + bias[j]);
-        }
-      g_assert_cmpfloat(fabs(db[j] - s), <, 1e-2);
+    static const int bias_shapes[][3] = {{7, 5, 8000}, {300, 37, 1}}; /* each <= n floats */
+    for (guint q = 0; q < G_N_ELEMENTS(bias_shapes); q++) {
+      int bn = bias_shapes[q][0], bc = bias_shapes[q][1], binner = bias_shapes[q][2];
+      g_autofree float *bias = rand_floats(bc), *db = g_new0(float, bc);
+      g_autofree float *yb = g_memdup2(y, (size_t)bn * bc * binner * sizeof(float));
+      be->bias_add(yb, bias, bn, bc, binner);
+      be->bias_backward(y, db, bn, bc, binner);
+      for (int j = 0; j < bc; j++) {
+        double sum = 0.0;
+        for (int i = 0; i < bn; i++)
+          for (int k = 0; k < binner; k++) {
+            size_t o = ((size_t)i * bc + j) * binner + k;
+            sum += y[o];
+            g_assert_cmpfloat(yb[o], ==, y[o] + bias[j]);
+          }
+        g_assert_cmpfloat(fabs(db[j] - sum), <, 1e-2);
+      }
     }
   }
   ll_cpu_set_threads(1);
