@@ -112,7 +112,7 @@ char *ll_event_to_json(const LlEvent *e)
 {
   LlJsonWriter w;
   ll_json_writer_init(&w);
-  w.inline_depth[0] = TRUE; /* everything on one line */
+  w.inline_depth[0] = TRUE; /* everything on one line (JSONL) */
   ll_json_begin_object(&w);
   ll_json_key(&w, "event");
   ll_json_string(&w, event_names[e->kind]);
@@ -1150,8 +1150,13 @@ static gpointer trainer_thread(gpointer data)
     if (test_pipe) {
       LlPipeline *keep = j.pipe;
       j.pipe = test_pipe;
-      if (evaluate(&j, test_idx, &tr, ev) && device_ok(&j, "the test evaluation"))
+      double te0 = now();
+      if (evaluate(&j, test_idx, &tr, ev) && device_ok(&j, "the test evaluation")) {
         add_eval_metrics(&j, fin, "test", &tr);
+        /* inference throughput over the test set (loading included), for benchmarks */
+        event_metric(fin, "test_images_per_second",
+                     round(test_idx->len / MAX(now() - te0, 1e-9) * 10) / 10);
+      }
       j.pipe = keep;
     }
     eval_result_clear(&tr);

@@ -1,18 +1,9 @@
 /* cpu-backend.c: the CPU backend's table. The reference implementation of
  * every op: other backends are tested against it. */
-#include <cblas.h>
-
 #include "cpu-ops.h"
 
-static int cpu_threads = 1;
-
-void ll_cpu_set_threads(int n)
-{
-  cpu_threads = n < 1 ? 1 : n;
-  openblas_set_num_threads(cpu_threads);
-}
-
-int ll_cpu_get_threads(void) { return cpu_threads; }
+/* ll_cpu_set_threads and ll_cpu_get_threads live in cpu-threads.c, with the
+ * worker pool they size. */
 
 static const LlBackend cpu_backend = {
   .name = "cpu",

@@ -2,11 +2,17 @@
 #include "cpu-ops.h"
 
 #include <cblas.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../counter-rng.h"
+#include "cpu-simd.h"
+#include "cpu-threads.h"
 
 void *ll_cpu_alloc(size_t bytes)
 {
@@ -24,28 +30,104 @@ void ll_cpu_upload(float *dst, const float *src, size_t n) { memcpy(dst, src, n 
 
 void ll_cpu_download(float *dst, const float *src, size_t n) { memcpy(dst, src, n * sizeof *dst); }
 
-void ll_cpu_fill(float *x, float v, size_t n)
+/* Element-wise maps split over the pool once they are large (see
+ * LL_CPU_PAR_MIN): each element is computed alone, so the split never
+ * changes a result. */
+typedef struct {
+  float *dst;
+  const float *src;
+  float a;
+} Map;
+
+/* Zeroes x[0:n] with non-temporal stores: for buffers far larger than the
+ * caches (zeroing every gradient of a step), skipping the read for
+ * ownership halves the memory traffic. */
+static void zero_streaming(float *x, size_t n)
 {
-  if (v == 0.0f) {
-    memset(x, 0, n * sizeof *x);
-    return;
-  }
-  for (size_t i = 0; i < n; i++)
-    x[i] = v;
+#if defined(__SSE2__)
+  size_t i = 0;
+  while (i < n && ((uintptr_t)(x + i) & 15))
+    x[i++] = 0.0f;
+  __m128 z = _mm_setzero_ps();
+  for (; i + 4 <= n; i += 4)
+    _mm_stream_ps(x + i, z);
+  _mm_sfence();
+  for (; i < n; i++)
+    x[i] = 0.0f;
+#else
+  memset(x, 0, n * sizeof *x);
+#endif
 }
 
-void ll_cpu_copy(float *dst, const float *src, size_t n) { memmove(dst, src, n * sizeof *dst); }
-
-void ll_cpu_axpy(float *restrict y, float a, const float *restrict x, size_t n)
+static void fill_span(void *arg, size_t b, size_t e)
 {
-  for (size_t i = 0; i < n; i++)
+  const Map *m = arg;
+  if (m->a == 0.0f) {
+    if ((e - b) * sizeof(float) >= ((size_t)4 << 20))
+      zero_streaming(m->dst + b, e - b);
+    else
+      memset(m->dst + b, 0, (e - b) * sizeof *m->dst);
+    return;
+  }
+  for (size_t i = b; i < e; i++)
+    m->dst[i] = m->a;
+}
+
+void ll_cpu_fill(float *x, float v, size_t n)
+{
+  Map m = {.dst = x, .a = v};
+  ll_cpu_parallel_span(n, 4 * LL_CPU_PAR_MIN, fill_span, &m);
+}
+
+static void copy_span(void *arg, size_t b, size_t e)
+{
+  const Map *m = arg;
+  memcpy(m->dst + b, m->src + b, (e - b) * sizeof *m->dst);
+}
+
+void ll_cpu_copy(float *dst, const float *src, size_t n)
+{
+  if (dst == src || n == 0)
+    return;
+  if (dst + n <= src || src + n <= dst) {
+    Map m = {.dst = dst, .src = src};
+    ll_cpu_parallel_span(n, 4 * LL_CPU_PAR_MIN, copy_span, &m);
+  } else {
+    memmove(dst, src, n * sizeof *dst);
+  }
+}
+
+LL_CPU_CLONES
+static void axpy_span(void *arg, size_t b, size_t e)
+{
+  const Map *m = arg;
+  float *restrict y = m->dst;
+  const float *restrict x = m->src;
+  float a = m->a;
+  for (size_t i = b; i < e; i++)
     y[i] += a * x[i];
+}
+
+void ll_cpu_axpy(float *y, float a, const float *x, size_t n)
+{
+  Map m = {.dst = y, .src = x, .a = a};
+  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN, axpy_span, &m);
+}
+
+LL_CPU_CLONES
+static void scale_span(void *arg, size_t b, size_t e)
+{
+  const Map *m = arg;
+  float *restrict x = m->dst;
+  float a = m->a;
+  for (size_t i = b; i < e; i++)
+    x[i] *= a;
 }
 
 void ll_cpu_scale(float *x, float a, size_t n)
 {
-  for (size_t i = 0; i < n; i++)
-    x[i] *= a;
+  Map m = {.dst = x, .a = a};
+  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN, scale_span, &m);
 }
 
 void ll_cpu_copy2d(float *dst, int ld_dst, const float *src, int ld_src, int rows, int cols,
@@ -64,10 +146,24 @@ void ll_cpu_copy2d(float *dst, int ld_dst, const float *src, int ld_src, int row
 
 static inline float gelu(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
 
-void ll_cpu_act_forward(LlActivation act, float alpha, const float *restrict x, float *restrict y,
-                        size_t n)
+typedef struct {
+  LlActivation act;
+  float alpha;
+  const float *x, *y, *dy;
+  float *out; /* y (forward) or dx (backward) */
+} Act;
+
+/* The ReLU family reads dy unconditionally and selects, so the loops
+ * vectorise instead of branching on the sign of each element. */
+LL_CPU_CLONES
+static void act_forward_span(void *arg, size_t b, size_t e)
 {
-  switch (act) {
+  const Act *a = arg;
+  const float *restrict x = a->x + b;
+  float *restrict y = a->out + b;
+  size_t n = e - b;
+  float alpha = a->alpha;
+  switch (a->act) {
   case LL_ACT_RELU:
     for (size_t i = 0; i < n; i++)
       y[i] = x[i] > 0.0f ? x[i] : 0.0f;
@@ -99,22 +195,38 @@ void ll_cpu_act_forward(LlActivation act, float alpha, const float *restrict x, 
   }
 }
 
-void ll_cpu_act_backward(LlActivation act, float alpha, const float *restrict x,
-                         const float *restrict y, const float *restrict dy, float *restrict dx,
-                         size_t n)
+void ll_cpu_act_forward(LlActivation act, float alpha, const float *x, float *y, size_t n)
 {
-  switch (act) {
+  Act a = {.act = act, .alpha = alpha, .x = x, .out = y};
+  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN, act_forward_span, &a);
+}
+
+LL_CPU_CLONES
+static void act_backward_span(void *arg, size_t b, size_t e)
+{
+  const Act *a = arg;
+  const float *restrict x = a->x + b, *restrict y = a->y + b, *restrict dy = a->dy + b;
+  float *restrict dx = a->out + b;
+  size_t n = e - b;
+  float alpha = a->alpha;
+  switch (a->act) {
   case LL_ACT_RELU:
-    for (size_t i = 0; i < n; i++)
-      dx[i] += x[i] > 0.0f ? dy[i] : 0.0f;
+    for (size_t i = 0; i < n; i++) {
+      float g = dy[i];
+      dx[i] += x[i] > 0.0f ? g : 0.0f;
+    }
     break;
   case LL_ACT_LEAKY_RELU:
-    for (size_t i = 0; i < n; i++)
-      dx[i] += x[i] > 0.0f ? dy[i] : alpha * dy[i];
+    for (size_t i = 0; i < n; i++) {
+      float g = dy[i];
+      dx[i] += x[i] > 0.0f ? g : alpha * g;
+    }
     break;
   case LL_ACT_ELU:
-    for (size_t i = 0; i < n; i++)
-      dx[i] += x[i] > 0.0f ? dy[i] : dy[i] * (y[i] + alpha);
+    for (size_t i = 0; i < n; i++) {
+      float g = dy[i], d = g * (y[i] + alpha);
+      dx[i] += x[i] > 0.0f ? g : d;
+    }
     break;
   case LL_ACT_GELU:
     for (size_t i = 0; i < n; i++) {
@@ -138,6 +250,13 @@ void ll_cpu_act_backward(LlActivation act, float alpha, const float *restrict x,
   }
 }
 
+void ll_cpu_act_backward(LlActivation act, float alpha, const float *x, const float *y,
+                         const float *dy, float *dx, size_t n)
+{
+  Act a = {.act = act, .alpha = alpha, .x = x, .y = y, .dy = dy, .out = dx};
+  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN, act_backward_span, &a);
+}
+
 void ll_cpu_sum_squares(const float *x, size_t n, float *out)
 {
   double s = 0.0;
@@ -146,51 +265,197 @@ void ll_cpu_sum_squares(const float *x, size_t n, float *out)
   *out = (float)s;
 }
 
+typedef struct {
+  bool ta, tb, split_m;
+  int m, n, k, lda, ldb, ldc;
+  float alpha, beta;
+  const float *a, *b;
+  float *c;
+} Gemm;
+
+/* Rows (split_m) or columns [begin, end) of C: each element of C is made by
+ * one single-threaded SGEMM over the whole of k. */
+static void gemm_range(void *arg, int chunk, int begin, int end)
+{
+  const Gemm *g = arg;
+  int len = end - begin;
+  if (g->split_m)
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
+                g->tb ? CblasTrans : CblasNoTrans, len, g->n, g->k, g->alpha,
+                g->a + (g->ta ? (size_t)begin : (size_t)begin * g->lda), g->lda, g->b, g->ldb,
+                g->beta, g->c + (size_t)begin * g->ldc, g->ldc);
+  else
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
+                g->tb ? CblasTrans : CblasNoTrans, g->m, len, g->k, g->alpha, g->a, g->lda,
+                g->b + (g->tb ? (size_t)begin * g->ldb : (size_t)begin), g->ldb, g->beta,
+                g->c + begin, g->ldc);
+}
+
 void ll_cpu_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc)
 {
   if (m == 0 || n == 0)
     return;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-              k, alpha, a, lda, b, ldb, beta, c, ldc);
+  Gemm g = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
+            .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c, .split_m = m >= n};
+  int len = g.split_m ? m : n;
+  /* OpenBLAS runs single-threaded (cpu-threads.c); a product worth more than
+   * a wake-up is cut into blocks of whole 16-row (or column) panels, one or
+   * two per thread */
+  int grain = len;
+  if ((double)m * n * k >= 262144.0 && len >= 32) {
+    grain = (ll_cpu_grain(len, 1) + 15) & ~15;
+    if (grain < 16)
+      grain = 16;
+  }
+  ll_cpu_parallel_for(len, grain, gemm_range, &g);
+}
+
+typedef struct {
+  float *y;
+  const float *bias;
+  int c, inner;
+} Bias;
+
+static void bias_add_rows(void *arg, int chunk, int begin, int end)
+{
+  const Bias *a = arg;
+  if (a->inner == 1) { /* a dense layer: vectorised along the channels */
+    for (int i = begin; i < end; i++) {
+      float *restrict p = a->y + (size_t)i * a->c;
+      const float *restrict b = a->bias;
+      for (int j = 0; j < a->c; j++)
+        p[j] += b[j];
+    }
+    return;
+  }
+  for (int i = begin; i < end; i++)
+    for (int j = 0; j < a->c; j++) {
+      float *p = a->y + ((size_t)i * a->c + j) * a->inner;
+      float b = a->bias[j];
+      for (int k = 0; k < a->inner; k++)
+        p[k] += b;
+    }
 }
 
 void ll_cpu_bias_add(float *y, const float *bias, int n, int c, int inner)
 {
-  for (int i = 0; i < n; i++)
+  Bias a = {.y = y, .bias = bias, .c = c, .inner = inner};
+  size_t per_row = (size_t)c * inner;
+  int grain = per_row * n < LL_CPU_PAR_MIN ? n : ll_cpu_grain(n, 2);
+  ll_cpu_parallel_for(n, grain, bias_add_rows, &a);
+}
+
+/* dbias partials of the samples [begin, end), streamed in memory order:
+ * per sample and channel the sum over inner in eight lanes (a fixed order),
+ * added sample by sample into the chunk's partial. */
+typedef struct {
+  const float *dy;
+  float *partial; /* (chunks, c) */
+  int c, inner;
+} BiasBack;
+
+LL_CPU_CLONES
+static void bias_backward_samples(void *arg, int chunk, int begin, int end)
+{
+  const BiasBack *a = arg;
+  int c = a->c, inner = a->inner;
+  float *part = a->partial + (size_t)chunk * c;
+  for (int j = 0; j < c; j++)
+    part[j] = 0.0f;
+  for (int i = begin; i < end; i++)
     for (int j = 0; j < c; j++) {
-      float *p = y + ((size_t)i * c + j) * inner;
-      float b = bias[j];
-      for (int k = 0; k < inner; k++)
-        p[k] += b;
+      const float *p = a->dy + ((size_t)i * c + j) * inner;
+      ll_v8 v = {0};
+      int k = 0;
+      for (; k + 8 <= inner; k += 8)
+        v += ll_ld8(p + k);
+      float s = ll_hsum8(v);
+      for (; k < inner; k++)
+        s += p[k];
+      part[j] += s;
     }
 }
 
 void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner)
 {
-  for (int i = 0; i < n; i++)
-    for (int j = 0; j < c; j++) {
-      const float *p = dy + ((size_t)i * c + j) * inner;
-      float s = 0.0f;
-      for (int k = 0; k < inner; k++)
-        s += p[k];
-      dbias[j] += s;
+  if (inner == 1) {
+    /* a dense layer: row by row, vectorised along the channels */
+    for (int i = 0; i < n; i++) {
+      const float *restrict p = dy + (size_t)i * c;
+      float *restrict d = dbias;
+      for (int j = 0; j < c; j++)
+        d[j] += p[j];
     }
-}
-
-void ll_cpu_dropout_forward(const float *restrict x, float *restrict y, float *restrict mask,
-                            size_t n, float p, uint64_t seed, uint64_t offset)
-{
-  float keep = 1.0f / (1.0f - p);
-  for (size_t i = 0; i < n; i++) {
-    mask[i] = ll_counter_uniform(seed, offset + i) >= p ? keep : 0.0f;
-    y[i] = x[i] * mask[i];
+    return;
+  }
+  /* chunks fixed by n alone; their partials are added in chunk order */
+  int grain = (size_t)n * c * inner < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
+  int chunks = ll_cpu_n_chunks(n, grain);
+  BiasBack a = {.dy = dy, .partial = ll_cpu_scratch(3, (size_t)chunks * c), .c = c,
+                .inner = inner};
+  ll_cpu_parallel_for(n, grain, bias_backward_samples, &a);
+  for (int j = 0; j < c; j++) {
+    float s = 0.0f;
+    for (int k = 0; k < chunks; k++)
+      s += a.partial[(size_t)k * c + j];
+    dbias[j] += s;
   }
 }
 
-void ll_cpu_mul_backward(const float *restrict dy, const float *restrict mask, float *restrict dx,
-                         size_t n)
+typedef struct {
+  const float *x, *dy;
+  float *y, *mask, *dx;
+  float keep;
+  uint32_t threshold;
+  uint64_t seed, offset;
+} Drop;
+
+/* u = k / 2^24 with k the top 24 bits of the counter hash, so u >= p exactly
+ * when k >= ceil(p 2^24): the same masks as comparing floats, in integers,
+ * and the loop vectorises (64-bit multiplies in AVX-512, emulated in AVX2). */
+LL_CPU_CLONES
+static void dropout_span(void *arg, size_t b, size_t e)
 {
-  for (size_t i = 0; i < n; i++)
+  const Drop *d = arg;
+  const float *restrict x = d->x;
+  float *restrict y = d->y, *restrict mask = d->mask;
+  uint64_t seed = d->seed, offset = d->offset;
+  uint32_t threshold = d->threshold;
+  float keep = d->keep;
+  /* seed + golden * (offset + i + 1), stepped by addition (mod 2^64, exact) */
+  uint64_t h = seed + 0x9e3779b97f4a7c15ULL * (offset + b + 1);
+  for (size_t i = b; i < e; i++, h += 0x9e3779b97f4a7c15ULL) {
+    uint64_t z = ll_counter_mix(h);
+    z = ll_counter_mix(z ^ seed);
+    uint32_t k = (uint32_t)(z >> 40);
+    float m = k >= threshold ? keep : 0.0f;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  }
+}
+
+void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p,
+                            uint64_t seed, uint64_t offset)
+{
+  float t = ceilf(p * 16777216.0f);
+  Drop d = {.x = x, .y = y, .mask = mask, .keep = 1.0f / (1.0f - p),
+            .threshold = t <= 0.0f ? 0u : (uint32_t)t, .seed = seed, .offset = offset};
+  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN / 4, dropout_span, &d);
+}
+
+LL_CPU_CLONES
+static void mul_backward_span(void *arg, size_t b, size_t e)
+{
+  const Drop *d = arg;
+  const float *restrict dy = d->dy, *restrict mask = d->x;
+  float *restrict dx = d->dx;
+  for (size_t i = b; i < e; i++)
     dx[i] += dy[i] * mask[i];
+}
+
+void ll_cpu_mul_backward(const float *dy, const float *mask, float *dx, size_t n)
+{
+  Drop d = {.dy = dy, .x = mask, .dx = dx};
+  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN, mul_backward_span, &d);
 }

@@ -9,7 +9,11 @@
 #include "cpu-ops.h"
 
 #include <float.h>
+#include <stdbool.h>
 #include <string.h>
+
+#include "cpu-simd.h"
+#include "cpu-threads.h"
 
 /* The clipped input range [*lo, *hi) of window o along one axis. */
 static inline void window(int o, int k, int s, int p, int n, int *lo, int *hi)
@@ -19,13 +23,86 @@ static inline void window(int o, int k, int s, int p, int n, int *lo, int *hi)
   *hi = b > n ? n : b;
 }
 
-void ll_cpu_maxpool2d_forward(const LlPoolGeom *g, const float *x, float *y, int32_t *argmax)
+typedef struct {
+  const LlPoolGeom *g;
+  const float *x, *dy;
+  float *y, *dx;
+  int32_t *argmax;
+  const int32_t *argmax_c;
+} Pool;
+
+/* Planes (sample, channel) run in parallel: each is independent. */
+static void pool_parallel(const LlPoolGeom *g, size_t per_plane, LlCpuRangeFn fn, Pool *a)
 {
-  size_t planes = (size_t)g->n * g->c, hw = (size_t)g->h * g->w, ohw = (size_t)g->oh * g->ow;
-  for (size_t p = 0; p < planes; p++) {
-    const float *xp = x + p * hw;
-    float *yp = y + p * ohw;
-    int32_t *ap = argmax + p * ohw;
+  int planes = g->n * g->c;
+  int grain = (size_t)planes * per_plane < LL_CPU_PAR_MIN ? planes : ll_cpu_grain(planes, 4);
+  ll_cpu_parallel_for(planes, grain, fn, a);
+}
+
+/* 2x2 windows with stride 2 and no padding (the usual downsampling), eight
+ * outputs at a time: the same scan order and strict comparisons as the
+ * general loop below (best starts at -FLT_MAX, the index at the window's
+ * first element), so ties and NaNs pick the same element; y is the element
+ * at the index. The tail of a row goes through a zero-padded copy. */
+LL_INLINE void max_update(ll_v8 v, ll_v8i idx, ll_v8 *best, ll_v8i *at)
+{
+  ll_v8i m = v > *best;
+  *at = (idx & m) | (*at & ~m);
+  *best = (ll_v8)(((ll_v8i)v & m) | ((ll_v8i)*best & ~m));
+}
+
+LL_CPU_CLONES
+static void maxpool_2x2_plane(const LlPoolGeom *g, const float *xp, float *yp, int32_t *ap)
+{
+  int w = g->w, ow = g->ow;
+  const ll_v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = even + 1, lane = even / 2;
+  for (int oy = 0; oy < g->oh; oy++) {
+    const float *r0 = xp + (size_t)(2 * oy) * w, *r1 = r0 + w;
+    for (int ox = 0; ox < ow; ox += 8) {
+      int n = ow - ox < 8 ? ow - ox : 8;
+      float buf[2][16] = {{0}};
+      const float *s0 = r0 + 2 * ox, *s1 = r1 + 2 * ox;
+      if (n < 8) {
+        memcpy(buf[0], s0, 2 * (size_t)n * sizeof(float));
+        memcpy(buf[1], s1, 2 * (size_t)n * sizeof(float));
+        s0 = buf[0];
+        s1 = buf[1];
+      }
+      ll_v8 a0 = ll_ld8(s0), a1 = ll_ld8(s0 + 8), b0 = ll_ld8(s1), b1 = ll_ld8(s1 + 8);
+      ll_v8i i0 = 2 * oy * w + 2 * ox + 2 * lane, at = i0;
+      ll_v8 best = {-FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX};
+      ll_v8 first = __builtin_shuffle(a0, a1, even);
+      max_update(first, i0, &best, &at);
+      max_update(__builtin_shuffle(a0, a1, odd), i0 + 1, &best, &at);
+      max_update(__builtin_shuffle(b0, b1, even), i0 + w, &best, &at);
+      max_update(__builtin_shuffle(b0, b1, odd), i0 + w + 1, &best, &at);
+      /* when nothing beat -FLT_MAX the index stayed on the first element */
+      ll_v8i keep = at == i0;
+      ll_v8 y = (ll_v8)(((ll_v8i)first & keep) | ((ll_v8i)best & ~keep));
+      float yv[8];
+      int32_t av[8];
+      memcpy(yv, &y, sizeof yv);
+      memcpy(av, &at, sizeof av);
+      memcpy(yp + oy * ow + ox, yv, (size_t)n * sizeof(float));
+      memcpy(ap + oy * ow + ox, av, (size_t)n * sizeof(int32_t));
+    }
+  }
+}
+
+static void maxpool_forward_planes(void *arg, int chunk, int begin, int end)
+{
+  const Pool *a = arg;
+  const LlPoolGeom *g = a->g;
+  size_t hw = (size_t)g->h * g->w, ohw = (size_t)g->oh * g->ow;
+  bool fast = g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && g->ph == 0 && g->pw == 0;
+  for (int p = begin; p < end; p++) {
+    const float *xp = a->x + p * hw;
+    float *yp = a->y + p * ohw;
+    int32_t *ap = a->argmax + p * ohw;
+    if (fast) {
+      maxpool_2x2_plane(g, xp, yp, ap);
+      continue;
+    }
     for (int oy = 0; oy < g->oh; oy++) {
       int y0, y1;
       window(oy, g->kh, g->sh, g->ph, g->h, &y0, &y1);
@@ -49,17 +126,31 @@ void ll_cpu_maxpool2d_forward(const LlPoolGeom *g, const float *x, float *y, int
   }
 }
 
-void ll_cpu_maxpool2d_backward(const LlPoolGeom *g, const int32_t *argmax, const float *dy,
-                               float *dx)
+void ll_cpu_maxpool2d_forward(const LlPoolGeom *g, const float *x, float *y, int32_t *argmax)
 {
-  size_t planes = (size_t)g->n * g->c, hw = (size_t)g->h * g->w, ohw = (size_t)g->oh * g->ow;
-  for (size_t p = 0; p < planes; p++) {
-    float *dxp = dx + p * hw;
-    const float *dyp = dy + p * ohw;
-    const int32_t *ap = argmax + p * ohw;
+  Pool a = {.g = g, .x = x, .y = y, .argmax = argmax};
+  pool_parallel(g, (size_t)g->h * g->w, maxpool_forward_planes, &a);
+}
+
+static void maxpool_backward_planes(void *arg, int chunk, int begin, int end)
+{
+  const Pool *a = arg;
+  const LlPoolGeom *g = a->g;
+  size_t hw = (size_t)g->h * g->w, ohw = (size_t)g->oh * g->ow;
+  for (int p = begin; p < end; p++) {
+    float *dxp = a->dx + p * hw;
+    const float *dyp = a->dy + p * ohw;
+    const int32_t *ap = a->argmax_c + p * ohw;
     for (size_t i = 0; i < ohw; i++)
       dxp[ap[i]] += dyp[i];
   }
+}
+
+void ll_cpu_maxpool2d_backward(const LlPoolGeom *g, const int32_t *argmax, const float *dy,
+                               float *dx)
+{
+  Pool a = {.g = g, .dy = dy, .dx = dx, .argmax_c = argmax};
+  pool_parallel(g, (size_t)g->h * g->w, maxpool_backward_planes, &a);
 }
 
 void ll_cpu_avgpool2d_forward(const LlPoolGeom *g, const float *x, float *y)

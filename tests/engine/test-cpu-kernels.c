@@ -1,0 +1,442 @@
+/* Tests of the CPU backend's fast paths against direct reference loops, on
+ * one and on two threads: the implicit-GEMM convolution (every stride,
+ * padding, dilation and group layout the blocks allow), the threaded GEMM
+ * split, 2x2 max pooling, batch norm, the element-wise maps and dropout's
+ * vectorised mask. Also checks that results do not depend on the thread
+ * count where the kernels promise it (per-sample work, and the weight
+ * gradient whose chunks depend on the batch only). */
+#include <glib.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "backend.h"
+#include "counter-rng.h"
+#include "rng.h"
+
+static LlRng rng;
+
+static float *rand_floats(size_t n)
+{
+  float *p = g_new(float, n ? n : 1);
+  for (size_t i = 0; i < n; i++)
+    p[i] = (float)(2.0 * ll_rng_uniform(&rng) - 1.0);
+  return p;
+}
+
+static void assert_close(const char *what, const float *got, const double *want, size_t n,
+                         double atol, double rtol)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!(fabs(got[i] - want[i]) <= atol + rtol * fabs(want[i]))) {
+      g_test_message("%s[%zu]: got %.8g, want %.8g", what, i, got[i], want[i]);
+      g_test_fail();
+      return;
+    }
+}
+
+/* ---- convolution ---------------------------------------------------------------------- */
+
+static size_t xi(const LlConvGeom *g, int n, int c, int y, int x)
+{
+  return (((size_t)n * g->c + c) * g->h + y) * g->w + x;
+}
+
+static size_t yi(const LlConvGeom *g, int n, int o, int y, int x)
+{
+  return (((size_t)n * g->oc + o) * g->oh + y) * g->ow + x;
+}
+
+/* Visits every (input element, weight, output element) triple of the conv. */
+#define FOR_TAPS(g, BODY)                                                                      \
+  do {                                                                                         \
+    int cg_ = (g)->c / (g)->groups, ocg_ = (g)->oc / (g)->groups;                              \
+    for (int n = 0; n < (g)->n; n++)                                                           \
+      for (int o = 0; o < (g)->oc; o++)                                                        \
+        for (int ci = 0; ci < cg_; ci++)                                                       \
+          for (int ki = 0; ki < (g)->kh; ki++)                                                 \
+            for (int kj = 0; kj < (g)->kw; kj++)                                               \
+              for (int oy = 0; oy < (g)->oh; oy++)                                             \
+                for (int ox = 0; ox < (g)->ow; ox++) {                                         \
+                  int c = (o / ocg_) * cg_ + ci;                                               \
+                  int iy = oy * (g)->sh - (g)->ph + ki * (g)->dh;                              \
+                  int ix = ox * (g)->sw - (g)->pw + kj * (g)->dw;                              \
+                  if (iy < 0 || iy >= (g)->h || ix < 0 || ix >= (g)->w)                        \
+                    continue;                                                                  \
+                  size_t wi = (((size_t)o * cg_ + ci) * (g)->kh + ki) * (g)->kw + kj;          \
+                  size_t xj = xi(g, n, c, iy, ix), yj = yi(g, n, o, oy, ox);                   \
+                  BODY;                                                                        \
+                }                                                                              \
+  } while (0)
+
+typedef struct {
+  int c, h, w, oc, k, s, p, d, groups, n;
+} Case;
+
+static LlConvGeom geom_of(const Case *k, int kh)
+{
+  LlConvGeom g = {.n = k->n, .c = k->c, .h = kh == 1 ? 1 : k->h, .w = k->w, .oc = k->oc,
+                  .kh = kh, .kw = k->k, .sh = kh == 1 ? 1 : k->s, .sw = k->s,
+                  .ph = kh == 1 ? 0 : k->p, .pw = k->p, .dh = kh == 1 ? 1 : k->d, .dw = k->d,
+                  .groups = k->groups};
+  g.oh = (g.h + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
+  g.ow = (g.w + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
+  return g;
+}
+
+typedef struct {
+  float *y, *dx, *dw;
+} ConvOut;
+
+static ConvOut run_conv(const LlConvGeom *g, const float *x, const float *w, const float *dy,
+                        const float *dx0, const float *dw0)
+{
+  const LlBackend *be = ll_cpu_backend();
+  size_t nx = (size_t)g->n * g->c * g->h * g->w, ny = (size_t)g->n * g->oc * g->oh * g->ow;
+  size_t nw = (size_t)g->oc * (g->c / g->groups) * g->kh * g->kw;
+  ConvOut r = {g_new(float, ny ? ny : 1), g_memdup2(dx0, nx * sizeof(float)),
+               g_memdup2(dw0, nw * sizeof(float))};
+  float *ws = g_new0(float, be->conv2d_workspace(g) + 1);
+  /* poison the output: forward must overwrite it all */
+  for (size_t i = 0; i < ny; i++)
+    r.y[i] = NAN;
+  be->conv2d_forward(g, x, w, r.y, ws);
+  be->conv2d_backward_data(g, w, dy, r.dx, ws);
+  be->conv2d_backward_filter(g, x, dy, r.dw, ws);
+  g_free(ws);
+  return r;
+}
+
+static void conv_out_free(ConvOut *r)
+{
+  g_free(r->y);
+  g_free(r->dx);
+  g_free(r->dw);
+}
+
+static void check_conv(const Case *k, int kh)
+{
+  LlConvGeom g = geom_of(k, kh);
+  if (g.oh < 1 || g.ow < 1)
+    return;
+  size_t nx = (size_t)g.n * g.c * g.h * g.w, ny = (size_t)g.n * g.oc * g.oh * g.ow;
+  size_t nw = (size_t)g.oc * (g.c / g.groups) * g.kh * g.kw;
+  g_autofree float *x = rand_floats(nx), *w = rand_floats(nw), *dy = rand_floats(ny);
+  g_autofree float *dx0 = rand_floats(nx), *dw0 = rand_floats(nw); /* backward accumulates */
+  g_autofree double *y_ref = g_new0(double, ny ? ny : 1), *dx_ref = g_new(double, nx),
+                    *dw_ref = g_new(double, nw);
+  for (size_t i = 0; i < nx; i++)
+    dx_ref[i] = dx0[i];
+  for (size_t i = 0; i < nw; i++)
+    dw_ref[i] = dw0[i];
+  FOR_TAPS(&g, {
+    y_ref[yj] += (double)w[wi] * x[xj];
+    dx_ref[xj] += (double)w[wi] * dy[yj];
+    dw_ref[wi] += (double)x[xj] * dy[yj];
+  });
+  g_test_message("conv c=%d %dx%d oc=%d k=%dx%d s=%d p=%d d=%d groups=%d n=%d", g.c, g.h, g.w,
+                 g.oc, g.kh, g.kw, g.sw, g.pw, g.dw, g.groups, g.n);
+  ll_cpu_set_threads(1);
+  ConvOut one = run_conv(&g, x, w, dy, dx0, dw0);
+  assert_close("y", one.y, y_ref, ny, 1e-5, 1e-4);
+  assert_close("dx", one.dx, dx_ref, nx, 1e-5, 1e-4);
+  assert_close("dw", one.dw, dw_ref, nw, 1e-4, 1e-4);
+  ll_cpu_set_threads(2);
+  ConvOut two = run_conv(&g, x, w, dy, dx0, dw0);
+  ConvOut again = run_conv(&g, x, w, dy, dx0, dw0);
+  ll_cpu_set_threads(1);
+  /* per-sample work, and weight-gradient chunks that depend on the batch
+   * only: the same bits on any thread count */
+  g_assert_cmpmem(one.y, ny * sizeof(float), two.y, ny * sizeof(float));
+  g_assert_cmpmem(one.dx, nx * sizeof(float), two.dx, nx * sizeof(float));
+  g_assert_cmpmem(one.dw, nw * sizeof(float), two.dw, nw * sizeof(float));
+  g_assert_cmpmem(two.dw, nw * sizeof(float), again.dw, nw * sizeof(float));
+  conv_out_free(&one);
+  conv_out_free(&two);
+  conv_out_free(&again);
+}
+
+static void test_conv(void)
+{
+  static const Case cases[] = {
+    /* c, h, w, oc, k, s, p, d, groups, n */
+    {1, 28, 28, 8, 3, 1, 0, 1, 1, 3},  /* the tiny CNN's shapes */
+    {8, 26, 26, 16, 3, 1, 0, 1, 1, 2},
+    {16, 12, 12, 8, 1, 1, 0, 1, 1, 2},
+    {16, 8, 8, 16, 3, 1, 0, 1, 1, 37}, /* several weight-gradient chunks */
+    {1, 28, 28, 16, 3, 2, 1, 1, 1, 2}, /* the autoencoder's */
+    {16, 14, 14, 32, 3, 2, 1, 1, 1, 2},
+    {32, 7, 7, 16, 3, 2, 1, 1, 1, 2},
+    {2, 5, 6, 3, 3, 1, 0, 1, 1, 2},    /* odd sizes, channel counts not multiples of 4 */
+    {3, 7, 5, 5, 3, 2, 1, 1, 1, 2},
+    {3, 9, 8, 2, 2, 1, 2, 2, 1, 2},    /* dilation, padding beyond the kernel */
+    {4, 7, 9, 6, 3, 2, 2, 2, 2, 2},    /* stride, dilation and groups together */
+    {6, 6, 7, 6, 1, 1, 0, 1, 3, 2},    /* grouped 1x1 */
+    {3, 11, 10, 2, 1, 2, 0, 1, 1, 2},  /* strided 1x1: phases without taps */
+    {2, 10, 9, 3, 4, 3, 1, 1, 1, 2},   /* even kernel, stride 3 */
+    {5, 6, 6, 7, 5, 1, 4, 1, 1, 1},    /* padding wider than the kernel */
+    {3, 9, 9, 4, 3, 3, 0, 3, 1, 2},    /* dilation equal to the stride */
+    {2, 4, 4, 9, 3, 1, 1, 1, 1, 1},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    check_conv(&cases[i], cases[i].k); /* 2-D */
+    check_conv(&cases[i], 1);          /* the same as Conv1d (h = kh = 1) */
+  }
+}
+
+/* ---- GEMM ----------------------------------------------------------------------------- */
+
+static void test_gemm(void)
+{
+  const LlBackend *be = ll_cpu_backend();
+  static const int sizes[][3] = {{128, 256, 784}, {256, 784, 128}, {70, 90, 50}, {5, 300, 400},
+                                 {300, 3, 1000}};
+  for (guint s = 0; s < G_N_ELEMENTS(sizes); s++)
+    for (int t = 0; t < 4; t++) {
+      int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
+      bool ta = t & 1, tb = t & 2;
+      g_autofree float *a = rand_floats((size_t)m * k), *b = rand_floats((size_t)k * n);
+      g_autofree float *c0 = rand_floats((size_t)m * n);
+      g_autofree double *ref = g_new(double, (size_t)m * n);
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+          double sum = 0.0;
+          for (int q = 0; q < k; q++)
+            sum += (double)(ta ? a[(size_t)q * m + i] : a[(size_t)i * k + q]) *
+                   (tb ? b[(size_t)j * k + q] : b[(size_t)q * n + j]);
+          ref[(size_t)i * n + j] = 0.5 * sum + 0.25 * c0[(size_t)i * n + j];
+        }
+      for (int threads = 1; threads <= 2; threads++) {
+        ll_cpu_set_threads(threads);
+        g_autofree float *c = g_memdup2(c0, (size_t)m * n * sizeof(float));
+        be->gemm(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 0.25f, c, n);
+        assert_close("gemm", c, ref, (size_t)m * n, 1e-4, 1e-4);
+      }
+      ll_cpu_set_threads(1);
+    }
+}
+
+/* ---- pooling ---------------------------------------------------------------------------- */
+
+static void test_maxpool_2x2(void)
+{
+  const LlBackend *be = ll_cpu_backend();
+  /* odd widths leave a tail; ties, NaN, -inf and -FLT_MAX must pick the same
+   * element as the general loop (first strict maximum from -FLT_MAX) */
+  for (int w = 2; w <= 37; w += 5) {
+    LlPoolGeom g = {.n = 3, .c = 5, .h = 9, .w = w, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
+    g.oh = g.h / 2;
+    g.ow = g.w / 2;
+    size_t nx = (size_t)g.n * g.c * g.h * g.w, ny = (size_t)g.n * g.c * g.oh * g.ow;
+    g_autofree float *x = rand_floats(nx);
+    static const float specials[] = {0.0f, -0.0f, NAN, -INFINITY, -FLT_MAX, 1.0f};
+    for (size_t i = 0; i < nx; i++)
+      if (ll_rng_uniform(&rng) < 0.4)
+        x[i] = specials[ll_rng_below(&rng, G_N_ELEMENTS(specials))];
+    g_autofree float *y = g_new(float, ny), *yref = g_new(float, ny);
+    g_autofree int32_t *at = g_new(int32_t, ny), *atref = g_new(int32_t, ny);
+    for (size_t p = 0; p < (size_t)g.n * g.c; p++)
+      for (int oy = 0; oy < g.oh; oy++)
+        for (int ox = 0; ox < g.ow; ox++) {
+          const float *xp = x + p * g.h * g.w;
+          float best = -FLT_MAX;
+          int a = 2 * oy * g.w + 2 * ox;
+          for (int iy = 2 * oy; iy < 2 * oy + 2; iy++)
+            for (int ix = 2 * ox; ix < 2 * ox + 2; ix++)
+              if (xp[iy * g.w + ix] > best) {
+                best = xp[iy * g.w + ix];
+                a = iy * g.w + ix;
+              }
+          size_t o = p * g.oh * g.ow + (size_t)oy * g.ow + ox;
+          atref[o] = a;
+          yref[o] = xp[a];
+        }
+    for (int threads = 1; threads <= 2; threads++) {
+      ll_cpu_set_threads(threads);
+      be->maxpool2d_forward(&g, x, y, at);
+      g_assert_cmpmem(at, ny * sizeof(int32_t), atref, ny * sizeof(int32_t));
+      g_assert_cmpmem(y, ny * sizeof(float), yref, ny * sizeof(float));
+    }
+    ll_cpu_set_threads(1);
+  }
+}
+
+/* ---- batch norm -------------------------------------------------------------------------- */
+
+static void test_batchnorm(void)
+{
+  const LlBackend *be = ll_cpu_backend();
+  static const int shapes[][3] = {{128, 8, 676}, {3, 5, 7}, {4, 3, 1}, {2, 16, 36}};
+  for (guint s = 0; s < G_N_ELEMENTS(shapes); s++) {
+    int n = shapes[s][0], c = shapes[s][1], inner = shapes[s][2];
+    size_t len = (size_t)n * c * inner;
+    g_autofree float *x = rand_floats(len), *dy = rand_floats(len), *dx0 = rand_floats(len);
+    g_autofree float *gamma = rand_floats(c), *beta = rand_floats(c);
+    for (size_t i = 0; i < len; i++)
+      x[i] = 3.0f + 2.0f * x[i]; /* a mean away from zero */
+    g_autofree double *yref = g_new(double, len), *dxref = g_new(double, len);
+    g_autofree double *dgref = g_new0(double, c), *dbref = g_new0(double, c);
+    double m = (double)n * inner;
+    for (int j = 0; j < c; j++) {
+      double mean = 0.0, var = 0.0, sdy = 0.0, sdyx = 0.0;
+      for (int i = 0; i < n; i++)
+        for (int k = 0; k < inner; k++)
+          mean += x[((size_t)i * c + j) * inner + k];
+      mean /= m;
+      for (int i = 0; i < n; i++)
+        for (int k = 0; k < inner; k++) {
+          double d = x[((size_t)i * c + j) * inner + k] - mean;
+          var += d * d;
+        }
+      var /= m;
+      double invstd = 1.0 / sqrt(var + 1e-5);
+      for (int i = 0; i < n; i++)
+        for (int k = 0; k < inner; k++) {
+          size_t q = ((size_t)i * c + j) * inner + k;
+          double xh = (x[q] - mean) * invstd;
+          yref[q] = xh * gamma[j] + beta[j];
+          sdy += dy[q];
+          sdyx += dy[q] * xh;
+        }
+      dgref[j] = sdyx;
+      dbref[j] = sdy;
+      for (int i = 0; i < n; i++)
+        for (int k = 0; k < inner; k++) {
+          size_t q = ((size_t)i * c + j) * inner + k;
+          double xh = (x[q] - mean) * invstd;
+          dxref[q] = dx0[q] + gamma[j] * invstd * (dy[q] - sdy / m - xh * sdyx / m);
+        }
+    }
+    for (int threads = 1; threads <= 2; threads++) {
+      ll_cpu_set_threads(threads);
+      g_autofree float *y = g_new(float, len), *mean = g_new(float, c), *inv = g_new(float, c);
+      g_autofree float *rm = g_new0(float, c), *rv = g_new0(float, c);
+      g_autofree float *dx = g_memdup2(dx0, len * sizeof(float));
+      g_autofree float *dg = g_new0(float, c), *db = g_new0(float, c);
+      be->batchnorm_forward_train(x, y, gamma, beta, mean, inv, rm, rv, n, c, inner, 0.1f,
+                                  1e-5f);
+      assert_close("bn y", y, yref, len, 1e-4, 1e-4);
+      be->batchnorm_backward(x, dy, gamma, mean, inv, dx, dg, db, n, c, inner);
+      assert_close("bn dx", dx, dxref, len, 1e-4, 1e-3);
+      assert_close("bn dgamma", dg, dgref, c, 1e-3, 1e-4);
+      assert_close("bn dbeta", db, dbref, c, 1e-3, 1e-4);
+    }
+    ll_cpu_set_threads(1);
+  }
+}
+
+/* ---- element-wise ------------------------------------------------------------------------- */
+
+static void test_elementwise(void)
+{
+  const LlBackend *be = ll_cpu_backend();
+  size_t n = 300001; /* large enough to be split over threads, odd */
+  g_autofree float *x = rand_floats(n), *y = rand_floats(n), *dy = rand_floats(n);
+  g_autofree float *dx0 = rand_floats(n);
+  x[5] = 0.0f;
+  x[6] = -0.0f;
+  dy[7] = INFINITY; /* a ReLU gradient that is not selected must not leak */
+  x[7] = -1.0f;
+  g_autofree double *ref = g_new(double, n);
+  for (int threads = 1; threads <= 2; threads++) {
+    ll_cpu_set_threads(threads);
+    /* ReLU and leaky ReLU */
+    g_autofree float *out = g_new(float, n), *dx = g_memdup2(dx0, n * sizeof(float));
+    be->act_forward(LL_ACT_RELU, 0.0f, x, out, n);
+    for (size_t i = 0; i < n; i++)
+      ref[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    assert_close("relu", out, ref, n, 0, 0);
+    be->act_backward(LL_ACT_RELU, 0.0f, x, out, dy, dx, n);
+    for (size_t i = 0; i < n; i++)
+      ref[i] = dx0[i] + (x[i] > 0.0f ? dy[i] : 0.0f);
+    assert_close("relu'", dx, ref, n, 0, 0);
+    memcpy(dx, dx0, n * sizeof(float));
+    dy[7] = 1.0f;
+    be->act_backward(LL_ACT_LEAKY_RELU, 0.1f, x, out, dy, dx, n);
+    for (size_t i = 0; i < n; i++)
+      ref[i] = dx0[i] + (x[i] > 0.0f ? dy[i] : 0.1f * dy[i]);
+    assert_close("leaky'", dx, ref, n, 1e-7, 1e-6);
+    dy[7] = INFINITY;
+    /* axpy, scale, mul_backward, copy, fill */
+    memcpy(dx, dx0, n * sizeof(float));
+    be->axpy(dx, 0.5f, y, n);
+    for (size_t i = 0; i < n; i++)
+      ref[i] = dx0[i] + 0.5 * y[i];
+    assert_close("axpy", dx, ref, n, 1e-7, 1e-6);
+    be->scale(dx, 2.0f, n);
+    for (size_t i = 0; i < n; i++)
+      ref[i] *= 2.0;
+    assert_close("scale", dx, ref, n, 1e-6, 1e-6);
+    memcpy(dx, dx0, n * sizeof(float));
+    be->mul_backward(y, x, dx, n);
+    for (size_t i = 0; i < n; i++)
+      ref[i] = dx0[i] + (double)y[i] * x[i];
+    assert_close("mul", dx, ref, n, 1e-7, 1e-6);
+    be->copy(out, y, n);
+    g_assert_cmpmem(out, n * sizeof(float), y, n * sizeof(float));
+    be->fill(out, 0.25f, n);
+    for (size_t i = 0; i < n; i++)
+      g_assert_cmpfloat(out[i], ==, 0.25f);
+    /* bias: conv-like (inner > 1) and dense (inner = 1) */
+    static const int bias_shapes[][3] = {{7, 5, 8000}, {300, 37, 1}}; /* each <= n floats */
+    for (guint q = 0; q < G_N_ELEMENTS(bias_shapes); q++) {
+      int bn = bias_shapes[q][0], bc = bias_shapes[q][1], binner = bias_shapes[q][2];
+      g_autofree float *bias = rand_floats(bc), *db = g_new0(float, bc);
+      g_autofree float *yb = g_memdup2(y, (size_t)bn * bc * binner * sizeof(float));
+      be->bias_add(yb, bias, bn, bc, binner);
+      be->bias_backward(y, db, bn, bc, binner);
+      for (int j = 0; j < bc; j++) {
+        double sum = 0.0;
+        for (int i = 0; i < bn; i++)
+          for (int k = 0; k < binner; k++) {
+            size_t o = ((size_t)i * bc + j) * binner + k;
+            sum += y[o];
+            g_assert_cmpfloat(yb[o], ==, y[o] + bias[j]);
+          }
+        g_assert_cmpfloat(fabs(db[j] - sum), <, 1e-2);
+      }
+    }
+  }
+  ll_cpu_set_threads(1);
+}
+
+static void test_dropout(void)
+{
+  const LlBackend *be = ll_cpu_backend();
+  size_t n = 200003;
+  g_autofree float *x = rand_floats(n), *y = g_new(float, n), *mask = g_new(float, n);
+  static const float ps[] = {0.0f, 0.05f, 0.5f, 0.3f, 0.999f};
+  for (guint k = 0; k < G_N_ELEMENTS(ps); k++)
+    for (int threads = 1; threads <= 2; threads++) {
+      ll_cpu_set_threads(threads);
+      float p = ps[k], keep = 1.0f / (1.0f - p);
+      uint64_t seed = 42 + k, offset = 0x123456789ULL * (k + 1);
+      be->dropout_forward(x, y, mask, n, p, seed, offset);
+      size_t kept = 0;
+      for (size_t i = 0; i < n; i++) {
+        /* the contract: u from the counter generator at (seed, offset + i) */
+        float want = ll_counter_uniform(seed, offset + i) >= p ? keep : 0.0f;
+        if (mask[i] != want || y[i] != x[i] * want) {
+          g_test_message("dropout p=%g [%zu]: mask %g, want %g", p, i, mask[i], want);
+          g_test_fail();
+          break;
+        }
+        kept += mask[i] != 0.0f;
+      }
+      g_assert_cmpfloat(fabs((double)kept / n - (1.0 - p)), <, 0.01);
+    }
+  ll_cpu_set_threads(1);
+}
+
+int main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  ll_rng_seed(&rng, 2024);
+  g_test_add_func("/kernels/cpu/conv", test_conv);
+  g_test_add_func("/kernels/cpu/gemm", test_gemm);
+  g_test_add_func("/kernels/cpu/maxpool-2x2", test_maxpool_2x2);
+  g_test_add_func("/kernels/cpu/batchnorm", test_batchnorm);
+  g_test_add_func("/kernels/cpu/elementwise", test_elementwise);
+  g_test_add_func("/kernels/cpu/dropout", test_dropout);
+  return g_test_run();
+}
