@@ -1238,3 +1238,63 @@ char *ll_spec_hash(const LlSpec *s)
   g_autofree char *full = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
   return g_strndup(full, 16);
 }
+
+char *ll_spec_describe_losses(const LlSpec *s)
+{
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < s->losses->len; i++) {
+    const LlLossSpec *l = g_ptr_array_index(s->losses, i);
+    g_string_append_printf(out, "%s%s: %s vs %s", i ? "; " : "", ll_loss_kind_names[l->kind],
+                           l->output, l->target);
+    if (s->losses->len > 1)
+      g_string_append_printf(out, " (weight %g)", l->weight);
+  }
+  return g_string_free(out, FALSE);
+}
+
+char *ll_spec_add_default_loss(LlSpec *s, GError **error)
+{
+  if (!s->graph->inferred && !ll_graph_infer(s->graph, error))
+    return NULL;
+  LlBlock *head = NULL, *input = NULL;
+  GString *heads = g_string_new(NULL);
+  int n_heads = 0;
+  for (guint i = 0; i < s->graph->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(s->graph->order, i);
+    if (b->desc->max_inputs == 0) {
+      const char *field = g_hash_table_lookup(s->bindings, b->name);
+      if (!input && (!field || !strcmp(field, "x")))
+        input = b;
+    } else if (b->n_consumers == 0) {
+      head = b;
+      g_string_append_printf(heads, "%s\"%s\"", n_heads++ ? ", " : "", b->name);
+    }
+  }
+  if (n_heads != 1) {
+    if (n_heads)
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
+                  "the spec names no loss and the graph has %d outputs (%s): say which loss "
+                  "applies to which in \"losses\"",
+                  n_heads, heads->str);
+    else
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
+                  "the spec names no loss and the graph has no output block");
+    g_string_free(heads, TRUE);
+    return NULL;
+  }
+  g_string_free(heads, TRUE);
+  LlLossSpec *l = g_new0(LlLossSpec, 1);
+  l->output = g_strdup(head->name);
+  l->weight = 1.0;
+  if (input && ll_shape_equal(&head->out_shape, &input->out_shape)) {
+    l->kind = LL_LOSS_MSE;
+    l->target = g_strdup("x");
+  } else {
+    l->kind = LL_LOSS_CROSS_ENTROPY;
+    l->target = g_strdup("label");
+  }
+  g_ptr_array_add(s->losses, l);
+  return g_strdup_printf("the spec names no loss: using %s between the output of \"%s\" and %s",
+                         ll_loss_kind_names[l->kind], l->output,
+                         l->kind == LL_LOSS_MSE ? "the input (an autoencoder)" : "the class label");
+}

@@ -112,6 +112,15 @@ char *ll_spec_hash(const LlSpec *s);
 gboolean ll_dataset_spec_open(const LlDatasetSpec *ds, uint64_t seed, LlDataset **train,
                               LlDataset **test, GError **error);
 
+/* For a spec that names no loss (one built in the window, say): the usual
+ * loss for its single head: mean squared error against the input "x" when the
+ * head's output has the input's shape (an autoencoder), cross-entropy against
+ * "label" otherwise. Appends it and returns a sentence saying what it chose;
+ * NULL with an error when the graph has no head or several. */
+char *ll_spec_add_default_loss(LlSpec *s, GError **error);
+/* "cross_entropy: logits vs label" for each loss, joined by "; " */
+char *ll_spec_describe_losses(const LlSpec *s);
+
 /* Builds the graph part only (used by spec loading and by the UI). */
 gboolean ll_spec_parse_graph(const LlJsonDoc *doc, JsonObject *graph_obj, LlGraph *g,
                              GHashTable *positions, GError **error);

@@ -1389,7 +1389,7 @@ static void run_trial(Runner *r, LlTrial *t, const char *text)
   g_autoptr(LlSpec) spec = text ? load_variant(text, t->label, &err) : NULL;
   if (spec) {
     LlTrainOptions o = {.epochs = r->opts->epochs, .seed = -1, .device = r->opts->device,
-                        .store_root = r->opts->store_root};
+                        .store_root = r->opts->store_root, .background = r->opts->background};
     LlTrainer *tr = ll_trainer_new(spec, &o);
     gboolean stop_sent = FALSE, pruned = FALSE, finished = FALSE;
     const char *curve_metric = s->prune_metric ? s->prune_metric : "val_loss";

@@ -148,6 +148,7 @@ typedef struct {
   const char *resume;     /* a study id: skip its finished trials */
   const char *device;
   volatile int *cancel;   /* set to nonzero to stop after (or during) the current trial */
+  gboolean background;    /* trials run at lower priority (see LlTrainOptions) */
 } LlStudyOptions;
 
 typedef struct {

@@ -4,6 +4,11 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "analysis.h"
 #include "checkpoint.h"
@@ -808,7 +813,15 @@ static gboolean job_setup(Job *j, GError **error)
     return FALSE;
   j->g = s->graph;
   j->inputs = ll_graph_inputs(j->g);
-  if (!ll_graph_infer(j->g, error) || !check_bindings(j, error) ||
+  if (!ll_graph_infer(j->g, error))
+    return FALSE;
+  if (s->losses->len == 0) {
+    g_autofree char *chosen = ll_spec_add_default_loss(s, error);
+    if (!chosen)
+      return FALSE;
+    log_line(j, "%s", chosen);
+  }
+  if (!check_bindings(j, error) ||
       !ll_graph_compile(j->g, j->be, s->batch_size, error))
     return FALSE;
   LlRng rng;
@@ -1122,6 +1135,10 @@ static gpointer trainer_thread(gpointer data)
 {
   LlTrainer *t = data;
   Job j = {.t = t, .s = t->spec};
+#ifdef __linux__
+  if (t->opts.background) /* per thread on Linux: only this run yields to the UI */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
+#endif
   GError *error = NULL;
   RunEnd end = RUN_FAILED;
   if (job_setup(&j, &error))

@@ -86,6 +86,9 @@ typedef struct {
   const char *store_root;  /* NULL: the XDG data dir */
   gboolean no_store;       /* do not record the run (tests) */
   gboolean eval_only;      /* load `resume`'s weights, evaluate the test set, train nothing */
+  gboolean background;     /* lower the run's thread priority (nice 5) so a window driving it
+                            * keeps its frame budget on a machine with few cores; the CPU
+                            * backend's worker threads, created from this thread, inherit it */
 } LlTrainOptions;
 
 /* Takes a copy of the spec. Nothing runs until ll_trainer_start. */

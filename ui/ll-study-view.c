@@ -95,7 +95,7 @@ static void cb_finished(const LlTrial *t, int total, gpointer data)
 static gpointer worker(gpointer data)
 {
   LlStudyView *self = data;
-  LlStudyOptions o = {.epochs = self->run_epochs, .limit = self->run_limit,
+  LlStudyOptions o = {.epochs = self->run_epochs, .limit = self->run_limit, .background = TRUE,
                       .cancel = &self->cancel};
   LlStudyCallbacks cb = {cb_started, cb_event, cb_finished};
   GError *error = NULL;

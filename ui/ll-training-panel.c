@@ -9,7 +9,8 @@ enum { DS_FMNIST, DS_IDX, DS_CIFAR, DS_IMAGES, DS_NPY, DS_CSV, DS_SYNTH };
 
 struct _LlTrainingPanel {
   GtkBox parent_instance;
-  GtkDropDown *dataset, *optimizer, *device;
+  GtkDropDown *dataset, *optimizer, *device, *loss;
+  GtkLabel *loss_note;
   GtkButton *choose, *pause;
   GtkLabel *dataset_path, *status;
   GtkSpinButton *limit_train, *lr, *epochs, *batch, *seed, *patience;
@@ -61,6 +62,56 @@ static void show_dataset_path(LlTrainingPanel *self)
   gtk_widget_set_sensitive(GTK_WIDGET(self->choose), row != DS_FMNIST && row != DS_SYNTH);
 }
 
+/* The loss row: "automatic" while the spec names none (the trainer picks at
+ * start), the kind of a single loss, or a note when there are several. */
+static void show_loss(LlTrainingPanel *self)
+{
+  LlSpec *s = spec(self);
+  guint n = s->losses->len;
+  const LlLossSpec *l = n ? g_ptr_array_index(s->losses, 0) : NULL;
+  gtk_drop_down_set_selected(self->loss, n == 1 ? (guint)l->kind + 1 : 0);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->loss), n <= 1);
+  g_autofree char *d = ll_spec_describe_losses(s);
+  g_autofree char *note =
+    n == 0   ? g_strdup("chosen from the graph's output when training starts")
+    : n == 1 ? g_strdup(d)
+             : g_strdup_printf("%s (several heads: edit them in the spec file)", d);
+  gtk_label_set_text(self->loss_note, note);
+}
+
+static void on_loss(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
+{
+  LlSpec *s = spec(self);
+  guint k = gtk_drop_down_get_selected(dd);
+  if (!s || self->loading || k == GTK_INVALID_LIST_POSITION || s->losses->len > 1)
+    return;
+  g_ptr_array_set_size(s->losses, 0);
+  if (k > 0) {
+    /* the automatic choice finds the head; then the chosen kind and its target */
+    g_autoptr(GError) error = NULL;
+    g_autofree char *chosen = ll_spec_add_default_loss(s, &error);
+    if (!chosen) {
+      gtk_label_set_text(self->loss_note, error->message);
+      self->loading = TRUE;
+      gtk_drop_down_set_selected(dd, 0);
+      self->loading = FALSE;
+      return;
+    }
+    LlLossSpec *l = g_ptr_array_index(s->losses, 0);
+    LlLossKind kind = (LlLossKind)(k - 1);
+    gboolean regression = kind == LL_LOSS_MSE || kind == LL_LOSS_L1;
+    if (regression != (l->kind == LL_LOSS_MSE || l->kind == LL_LOSS_L1)) {
+      g_free(l->target);
+      l->target = g_strdup(regression ? "x" : "label");
+    }
+    l->kind = kind;
+  }
+  self->loading = TRUE;
+  show_loss(self);
+  self->loading = FALSE;
+  ll_document_settings_changed(self->doc);
+}
+
 static void load_from_spec(LlTrainingPanel *self)
 {
   LlSpec *s = spec(self);
@@ -75,6 +126,7 @@ static void load_from_spec(LlTrainingPanel *self)
   gtk_spin_button_set_value(self->seed, (double)s->seed);
   gtk_switch_set_active(self->early_stopping, s->early_stopping);
   gtk_spin_button_set_value(self->patience, s->es_patience);
+  show_loss(self);
   self->loading = FALSE;
 }
 
@@ -311,7 +363,10 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
   CHILD(patience);
   CHILD(early_stopping);
   CHILD(progress);
+  CHILD(loss);
+  CHILD(loss_note);
 #undef CHILD
+  gtk_widget_class_bind_template_callback(wc, on_loss);
   gtk_widget_class_bind_template_callback(wc, on_setting);
   gtk_widget_class_bind_template_callback(wc, on_setting_notify);
   gtk_widget_class_bind_template_callback(wc, on_optimizer);

@@ -707,6 +707,7 @@ static void act_train_start(GSimpleAction *a, GVariant *p, gpointer data)
     .device = ll_training_panel_get_device(self->training),
     .store_root = self->store_root,
     .spec_path = ll_document_get_path(self->doc),
+    .background = TRUE, /* the window's frames come first */
   };
   self->trainer = ll_trainer_new(ll_document_get_spec(self->doc), &opts);
   g_autoptr(GError) error = NULL;

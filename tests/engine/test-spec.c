@@ -203,6 +203,45 @@ static void test_truncations(void)
   }
 }
 
+/* A spec built in the window names no loss: the usual one is chosen. */
+static void test_default_loss(void)
+{
+  const char *mlp = HEAD INPUT "  {\"name\": \"f\", \"type\": \"Flatten\", \"inputs\": [\"x\"]},\n"
+                               "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"f\"]}\n" TAIL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) s = ll_spec_load_data(mlp, -1, "mlp.json", &error);
+  g_assert_no_error(error);
+  g_autofree char *what = ll_spec_add_default_loss(s, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(strstr(what, "cross_entropy"));
+  LlLossSpec *l = g_ptr_array_index(s->losses, 0);
+  g_assert_cmpstr(l->output, ==, "out");
+  g_assert_cmpstr(l->target, ==, "label");
+  g_autofree char *d = ll_spec_describe_losses(s);
+  g_assert_cmpstr(d, ==, "cross_entropy: out vs label");
+
+  /* an output of the input's shape: an autoencoder, MSE against x */
+  const char *ae = HEAD INPUT "  {\"name\": \"r\", \"type\": \"Sigmoid\", \"inputs\": [\"x\"]}\n" TAIL;
+  g_autoptr(LlSpec) a = ll_spec_load_data(ae, -1, "ae.json", &error);
+  g_assert_no_error(error);
+  g_autofree char *what2 = ll_spec_add_default_loss(a, &error);
+  g_assert_no_error(error);
+  l = g_ptr_array_index(a->losses, 0);
+  g_assert_cmpint(l->kind, ==, LL_LOSS_MSE);
+  g_assert_cmpstr(l->target, ==, "x");
+
+  /* two heads: the user must say which loss goes where */
+  const char *two = HEAD INPUT "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"x\"]},\n"
+                               "  {\"name\": \"b\", \"type\": \"Tanh\", \"inputs\": [\"x\"]}\n" TAIL;
+  g_autoptr(LlSpec) t = ll_spec_load_data(two, -1, "two.json", &error);
+  g_assert_no_error(error);
+  g_autofree char *none = ll_spec_add_default_loss(t, &error);
+  g_assert_null(none);
+  g_assert_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING);
+  g_assert_nonnull(strstr(error->message, "2 outputs"));
+  g_assert_cmpuint(t->losses->len, ==, 0);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -210,6 +249,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/spec/param-counts-match-pytorch", test_param_counts_match_pytorch);
   g_test_add_func("/engine/spec/summary-tiny-cnn", test_summary_tiny_cnn);
   g_test_add_func("/engine/spec/truncations", test_truncations);
+  g_test_add_func("/engine/spec/default-loss", test_default_loss);
   for (guint i = 0; i < G_N_ELEMENTS(bad_specs); i++) {
     g_autofree char *p = g_strdup_printf("/engine/spec/malformed/%s", bad_specs[i].name);
     g_test_add_data_func(p, &bad_specs[i], check_bad_spec);
