@@ -57,7 +57,7 @@ CONV2D, BATCHNORM2D, RELU, LINEAR = at(36, 407), at(54, 632), at(30, 222), at(33
 DROPOUT, MAXPOOL, GAP = at(38, 538), at(46, 333), at(56, 300)  # with the palette at its bottom
 # inspector of the selected block
 OUT_MINUS, KERNEL_MINUS, BIAS_SWITCH = at(1155, 155), at(1155, 189), at(1013, 360)
-INPUT_BLOCK, LAYOUT_BUTTON, START = at(528, 250), at(1008, 23), at(957, 430)
+INPUT_BLOCK, LAYOUT_BUTTON, START = at(528, 250), at(1008, 23), at(957, 494)
 TRAINING_TAB, CURVES_TAB, ANALYSIS_TAB = at(1000, 60), at(298, 512), at(423, 512)
 OPTIMIZER, ADAM, EPOCHS_MINUS = at(1100, 185), (1178, 293), at(1155, 254)
 
@@ -106,7 +106,7 @@ try:
     click(OPTIMIZER)
     time.sleep(0.5)
     click(ADAM)
-    click(EPOCHS_MINUS, 7)
+    click(EPOCHS_MINUS, 8)  # the first click focuses the spin button: 10 -> 3
     click(START)
     click(CURVES_TAB)
     time.sleep(25)
