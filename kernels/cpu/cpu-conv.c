@@ -15,7 +15,8 @@
  * >= ow are garbage that is computed and dropped (a few per cent on these
  * shapes). So the product Y(oc, p) = W(oc, r) X(r, p) needs no copy of X: row
  * r is a pointer, and the micro-kernels below run over contiguous floats,
- * vectorised along p, with 4 output channels x 16 positions held in registers.
+ * vectorised along p, with 4 output channels x 24 positions held in registers.
+ * With stride 1 and no padding the planes are the input itself (planes_of).
  *
  * - forward: Y = W X over the input's phase planes, then the wide rows are
  *   compacted into y.

@@ -56,15 +56,19 @@ def json_objects(text):
     return out
 
 
-def timed(cmd, env=None):
-    """Runs cmd under GNU time; returns (stdout, peak RSS in KiB)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
-        p = subprocess.run([TIME, "-o", tf.name, "-f", "%M"] + cmd, env=env, text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if p.returncode != 0:
-            sys.exit(f"bench-train: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr[-2000:]}")
-        lines = [l for l in tf.read().split("\n") if l.strip().isdigit()]
-        return p.stdout, int(lines[-1]) if lines else 0
+def timed(cmd, env=None, tries=3):
+    """Runs cmd under GNU time; returns (stdout, peak RSS in KiB). A run killed by a signal
+    (on a shared machine, someone else's clean-up) is tried again."""
+    for attempt in range(tries):
+        with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+            p = subprocess.run([TIME, "-o", tf.name, "-f", "%M"] + cmd, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            lines = [l for l in tf.read().split("\n") if l.strip().isdigit()]
+        if p.returncode == 0:
+            return p.stdout, int(lines[-1]) if lines else 0
+        print(f"bench-train: {' '.join(cmd)} failed ({p.returncode}), attempt {attempt + 1} of "
+              f"{tries}:\n{p.stderr[-500:]}", file=sys.stderr, flush=True)
+    sys.exit(f"bench-train: giving up on {' '.join(cmd)}")
 
 
 def run_layerlab(exe, spec, outdir):
