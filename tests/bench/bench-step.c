@@ -3,7 +3,7 @@
  * API, on random inputs, and prints images per second.
  *
  * Usage: bench-step [--threads N] [--steps N] [--no-infer] [SPEC.json ...]
- * Without specs it runs the reference MLP and tiny CNN of tests/bench/specs/.
+ * Without specs it runs the reference MLP and tiny CNN of tests/bench/.
  * The data loader is not involved: this is the engine's own cost per step.
  * "cpu ms/step" is the process's CPU time per training step (median): with
  * --threads 1 it measures the work even when other processes share the

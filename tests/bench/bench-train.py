@@ -2,7 +2,7 @@
 """Training and inference throughput of LayerLab against PyTorch, same machine, same run.
 
 For each reference model of torch_reference.py (mlp, the tiny CNN, the conv autoencoder) it runs
-one epoch of `layerlab train tests/bench/specs/MODEL.json --epochs 1 --jsonl` and torch_reference.py
+one epoch of `layerlab train tests/bench/MODEL.json --epochs 1 --jsonl` and torch_reference.py
 with --threads 1, --threads 2 and OPENBLAS_NUM_THREADS=1 --threads 2, takes PyTorch's best
 configuration per model, and prints (and with --markdown writes) a table of images per second for
 training and inference and their ratio, plus the peak resident memory of both processes on the
@@ -31,7 +31,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-TORCH_REF = "/work/shared/bench/torch_reference.py"
+# the project notes sit beside the checkout (../shared); LAYERLAB_TORCH_REFERENCE overrides
+TORCH_REF = os.environ.get("LAYERLAB_TORCH_REFERENCE",
+                           os.path.join(ROOT, "..", "shared", "bench", "torch_reference.py"))
 DATA = "/usr/share/datasets/fashion-mnist"
 TORCH_CONFIGS = [("threads=1", {}, 1), ("threads=2", {}, 2),
                  ("threads=2 OPENBLAS=1", {"OPENBLAS_NUM_THREADS": "1"}, 2)]
@@ -112,7 +114,7 @@ def write_subset(src, dst, n):
 
 
 def spec_for(model, data, tmp):
-    path = os.path.join(HERE, "specs", model + ".json")
+    path = os.path.join(HERE, model + ".json")
     if data == DATA:
         return path
     with open(path) as f:
