@@ -42,8 +42,8 @@ int ll_cli_blocks(int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL},
-    {NULL},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL},
+      {NULL},
   };
   if (!ll_cli_parse("blocks", "", entries, &argc, &argv))
     return 2;
@@ -137,8 +137,8 @@ int ll_cli_summary(int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL},
-    {NULL},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL},
+      {NULL},
   };
   if (!ll_cli_parse("summary", "SPEC", entries, &argc, &argv))
     return 2;

@@ -32,10 +32,11 @@ int ll_cli_report(int argc, char **argv)
 {
   g_autofree char *out = NULL, *store_root = NULL;
   GOptionEntry entries[] = {
-    {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The PDF to write (default: RUN_ID.pdf)", "FILE"},
-    {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root, "Run store folder (default: XDG data dir)",
-     "DIR"},
-    {NULL},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The PDF to write (default: RUN_ID.pdf)",
+       "FILE"},
+      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root,
+       "Run store folder (default: XDG data dir)", "DIR"},
+      {NULL},
   };
   if (!ll_cli_parse("report", "RUN_ID [RUN_ID...]", entries, &argc, &argv))
     return 2;
@@ -61,16 +62,17 @@ int ll_cli_export(int argc, char **argv)
 {
   g_autofree char *dir = NULL, *format = NULL, *store_root = NULL;
   GOptionEntry entries[] = {
-    {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "Folder for the figures (required)", "DIR"},
-    {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "png (default), svg or pdf", "FMT"},
-    {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root, "Run store folder (default: XDG data dir)",
-     "DIR"},
-    {NULL},
+      {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "Folder for the figures (required)", "DIR"},
+      {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "png (default), svg or pdf", "FMT"},
+      {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root,
+       "Run store folder (default: XDG data dir)", "DIR"},
+      {NULL},
   };
   if (!ll_cli_parse("export", "RUN_ID --dir DIR", entries, &argc, &argv))
     return 2;
   if (argc != 2 || !dir) {
-    fprintf(stderr, "layerlab export: usage: layerlab export RUN_ID --dir DIR [--format png|svg|pdf]\n");
+    fprintf(stderr,
+            "layerlab export: usage: layerlab export RUN_ID --dir DIR [--format png|svg|pdf]\n");
     return 2;
   }
   const char *fmt = format ? format : "png";

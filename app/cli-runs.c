@@ -10,9 +10,9 @@ int ll_cli_runs(int argc, char **argv)
   gboolean json = FALSE;
   char *out = NULL;
   GOptionEntry entries[] = {
-    {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL},
-    {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
-    {NULL},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
+      {NULL},
   };
   if (!ll_cli_parse("runs", "", entries, &argc, &argv))
     return 2;
@@ -66,7 +66,8 @@ int ll_cli_runs(int argc, char **argv)
   for (guint i = 0; i < runs->len; i++) {
     const LlRunInfo *r = runs->pdata[i];
     printf("%-22s %-22.22s %-9s %10" G_GINT64_FORMAT "  %s\n", r->id, r->name ? r->name : "",
-           ll_run_status_to_string(r->status), r->params_count, r->metrics_json ? r->metrics_json : "");
+           ll_run_status_to_string(r->status), r->params_count,
+           r->metrics_json ? r->metrics_json : "");
   }
   return 0;
 }

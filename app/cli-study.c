@@ -96,8 +96,8 @@ static void on_event(const LlTrial *t, const LlEvent *e, gpointer data)
     g_snprintf(best, sizeof best, "  best %s %.4f (trial %d)", ll_study_metric(p->study), p->best,
                p->best_index + 1);
   if (e->kind == LL_EVENT_BATCH && p->tty) {
-    printf("\r\033[K  trial %d epoch %d/%d loss %.4f%s", t->index + 1, e->epoch, e->epochs,
-           e->loss, best);
+    printf("\r\033[K  trial %d epoch %d/%d loss %.4f%s", t->index + 1, e->epoch, e->epochs, e->loss,
+           best);
     fflush(stdout);
   } else if (e->kind == LL_EVENT_EPOCH) {
     if (p->tty)
@@ -148,8 +148,7 @@ static void on_finished(const LlTrial *t, int total, gpointer data)
     json_builder_end_object(jb);
     json_line(jb);
   } else {
-    printf("trial %d/%d %s: %s", t->index + 1, total, ll_trial_status_names[t->status],
-           t->label);
+    printf("trial %d/%d %s: %s", t->index + 1, total, ll_trial_status_names[t->status], t->label);
     if (isfinite(t->metric))
       printf("  %s %.4f", ll_study_metric(p->study), t->metric);
     printf("  %" G_GINT64_FORMAT " params  %.1f s\n", t->params, t->seconds);
@@ -248,8 +247,11 @@ static void print_heatmap(const LlStudy *s)
 /* The shared part: run, report, exit status. */
 static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, gboolean jsonl)
 {
-  Progress p = {.jsonl = jsonl, .tty = isatty(STDOUT_FILENO) && !jsonl, .study = study,
-                .best = NAN, .best_index = -1};
+  Progress p = {.jsonl = jsonl,
+                .tty = isatty(STDOUT_FILENO) && !jsonl,
+                .study = study,
+                .best = NAN,
+                .best_index = -1};
   LlStudyCallbacks cb = {on_started, on_event, on_finished};
   struct sigaction sa = {0};
   sa.sa_handler = on_sigint;
@@ -258,13 +260,13 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
   sigaction(SIGTERM, &sa, NULL);
   if (!jsonl)
     printf("study %s: %s\n", ll_study_name(study),
-           ll_study_description(study) && *ll_study_description(study)
-             ? ll_study_description(study) : "");
+           ll_study_description(study) && *ll_study_description(study) ? ll_study_description(study)
+                                                                       : "");
   g_autoptr(GError) error = NULL;
   gboolean ok = ll_study_run(study, o, &cb, &p, &error);
   const LlTrial *best = ll_study_best(study);
-  g_autofree char *csv = ll_study_dir(study)
-                           ? g_build_filename(ll_study_dir(study), "results.csv", NULL) : NULL;
+  g_autofree char *csv =
+      ll_study_dir(study) ? g_build_filename(ll_study_dir(study), "results.csv", NULL) : NULL;
   if (jsonl && ll_study_dir(study)) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -332,9 +334,9 @@ static gboolean is_study_file(const char *path, GError **error)
     return FALSE;
   JsonNode *root = json_parser_get_root(p);
   return root && JSON_NODE_HOLDS_OBJECT(root) &&
-         !g_strcmp0(json_object_get_string_member_with_default(json_node_get_object(root),
-                                                               "format", ""),
-                    LL_STUDY_FORMAT);
+         !g_strcmp0(
+             json_object_get_string_member_with_default(json_node_get_object(root), "format", ""),
+             LL_STUDY_FORMAT);
 }
 
 /* A study saved in the store, for --resume without a file. */
@@ -344,7 +346,7 @@ static LlStudy *load_saved(const char *out, const char *id, GError **error)
   if (!store)
     return NULL;
   g_autofree char *path =
-    g_build_filename(ll_run_store_root(store), "studies", id, "study.json", NULL);
+      g_build_filename(ll_run_store_root(store), "studies", id, "study.json", NULL);
   return ll_study_load_file(path, error);
 }
 
@@ -354,15 +356,15 @@ int ll_cli_study(int argc, char **argv)
   int epochs = 0, limit = 0;
   gboolean jsonl = FALSE;
   GOptionEntry entries[] = {
-    {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of every trial (overrides)", "N"},
-    {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
-     "N"},
-    {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
-    {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a study, skipping finished trials",
-     "STUDY_ID"},
-    {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
-    {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per trial event on stdout", NULL},
-    {NULL},
+      {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of every trial (overrides)", "N"},
+      {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
+       "N"},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
+      {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a study, skipping finished trials",
+       "STUDY_ID"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
+      {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per trial event on stdout", NULL},
+      {NULL},
   };
   if (!ll_cli_parse("study", "STUDY", entries, &argc, &argv))
     return 2;
@@ -372,14 +374,18 @@ int ll_cli_study(int argc, char **argv)
     return 2;
   }
   g_autoptr(GError) error = NULL;
-  g_autoptr(LlStudy) study = argc == 2 ? ll_study_load_file(argv[1], &error)
-                                       : load_saved(out, resume, &error);
+  g_autoptr(LlStudy) study =
+      argc == 2 ? ll_study_load_file(argv[1], &error) : load_saved(out, resume, &error);
   if (!study) {
     fprintf(stderr, "layerlab study: %s\n", error->message);
     return 1;
   }
-  LlStudyOptions o = {.store_root = out, .epochs = epochs, .limit = limit, .resume = resume,
-                      .device = device, .cancel = &cancel_flag};
+  LlStudyOptions o = {.store_root = out,
+                      .epochs = epochs,
+                      .limit = limit,
+                      .resume = resume,
+                      .device = device,
+                      .cancel = &cancel_flag};
   int status = run_study("study", study, &o, jsonl);
   g_free(out);
   g_free(resume);
@@ -394,24 +400,24 @@ int ll_cli_sweep(int argc, char **argv)
   int epochs = 0, limit = 0, trials = 0;
   gboolean jsonl = FALSE, grid = FALSE, random = FALSE, tpe = FALSE;
   GOptionEntry entries[] = {
-    {"grid", 0, 0, G_OPTION_ARG_NONE, &grid, "Every combination of the axes' values", NULL},
-    {"random", 0, 0, G_OPTION_ARG_NONE, &random, "Random search", NULL},
-    {"tpe", 0, 0, G_OPTION_ARG_NONE, &tpe, "Bayesian search (Tree-structured Parzen Estimator)",
-     NULL},
-    {"trials", 0, 0, G_OPTION_ARG_INT, &trials, "Trial budget (random, tpe; caps a grid)", "N"},
-    {"axis", 0, 0, G_OPTION_ARG_STRING_ARRAY, &axes, "An axis with listed values",
-     "PATH=v1,v2,..."},
-    {"range", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ranges, "An axis over a range (ints: int range)",
-     "PATH=lo:hi[:log]"},
-    {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of every trial (overrides)", "N"},
-    {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
-     "N"},
-    {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
-    {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a study, skipping finished trials",
-     "STUDY_ID"},
-    {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
-    {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per trial event on stdout", NULL},
-    {NULL},
+      {"grid", 0, 0, G_OPTION_ARG_NONE, &grid, "Every combination of the axes' values", NULL},
+      {"random", 0, 0, G_OPTION_ARG_NONE, &random, "Random search", NULL},
+      {"tpe", 0, 0, G_OPTION_ARG_NONE, &tpe, "Bayesian search (Tree-structured Parzen Estimator)",
+       NULL},
+      {"trials", 0, 0, G_OPTION_ARG_INT, &trials, "Trial budget (random, tpe; caps a grid)", "N"},
+      {"axis", 0, 0, G_OPTION_ARG_STRING_ARRAY, &axes, "An axis with listed values",
+       "PATH=v1,v2,..."},
+      {"range", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ranges, "An axis over a range (ints: int range)",
+       "PATH=lo:hi[:log]"},
+      {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of every trial (overrides)", "N"},
+      {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
+       "N"},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
+      {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a study, skipping finished trials",
+       "STUDY_ID"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
+      {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per trial event on stdout", NULL},
+      {NULL},
   };
   if (!ll_cli_parse("sweep", "STUDY_OR_SPEC", entries, &argc, &argv))
     return 2;
@@ -460,8 +466,12 @@ int ll_cli_sweep(int argc, char **argv)
   if (trials)
     ll_study_set_trials(study, trials);
   {
-    LlStudyOptions o = {.store_root = out, .epochs = epochs, .limit = limit, .resume = resume,
-                        .device = device, .cancel = &cancel_flag};
+    LlStudyOptions o = {.store_root = out,
+                        .epochs = epochs,
+                        .limit = limit,
+                        .resume = resume,
+                        .device = device,
+                        .cancel = &cancel_flag};
     status = run_study("sweep", study, &o, jsonl);
   }
   goto done;

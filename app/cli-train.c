@@ -53,8 +53,8 @@ static void print_report(const LlEvent *e)
       g_strlcpy(name, e->class_names[c], sizeof name);
     else
       g_snprintf(name, sizeof name, "%d", c);
-    printf("%-16s %9.4f %9.4f %9.4f %8" G_GINT64_FORMAT "\n", name, e->precision[c],
-           e->recall[c], e->f1[c], e->support[c]);
+    printf("%-16s %9.4f %9.4f %9.4f %8" G_GINT64_FORMAT "\n", name, e->precision[c], e->recall[c],
+           e->f1[c], e->support[c]);
     mp += e->precision[c];
     mr += e->recall[c];
     mf += e->f1[c];
@@ -171,19 +171,19 @@ int ll_cli_train(int argc, char **argv)
   char *device = NULL, *out = NULL, *resume = NULL;
   gboolean jsonl = FALSE, batches = FALSE;
   GOptionEntry entries[] = {
-    {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs (overrides the spec)", "N"},
-    {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (overrides the spec)", "N"},
-    {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
-     "N"},
-    {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (overrides the spec)", "N"},
-    {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
-    {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
-    {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a run or checkpoint",
-     "RUN_OR_CHECKPOINT"},
-    {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per line on stdout", NULL},
-    {"batch-events", 0, 0, G_OPTION_ARG_NONE, &batches, "With --jsonl, also print batch events",
-     NULL},
-    {NULL},
+      {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs (overrides the spec)", "N"},
+      {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Batch size (overrides the spec)", "N"},
+      {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
+       "N"},
+      {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (overrides the spec)", "N"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
+      {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a run or checkpoint",
+       "RUN_OR_CHECKPOINT"},
+      {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per line on stdout", NULL},
+      {"batch-events", 0, 0, G_OPTION_ARG_NONE, &batches, "With --jsonl, also print batch events",
+       NULL},
+      {NULL},
   };
   if (!ll_cli_parse("train", "SPEC", entries, &argc, &argv))
     return 2;
@@ -207,8 +207,13 @@ int ll_cli_train(int argc, char **argv)
   }
   if (limit > 0)
     spec->dataset.limit_train = spec->dataset.limit_test = (guint)limit;
-  LlTrainOptions o = {.spec_path = argv[1], .epochs = epochs, .batch_size = batch, .seed = seed,
-                      .device = device, .resume = resume, .store_root = out};
+  LlTrainOptions o = {.spec_path = argv[1],
+                      .epochs = epochs,
+                      .batch_size = batch,
+                      .seed = seed,
+                      .device = device,
+                      .resume = resume,
+                      .store_root = out};
   LlTrainer *t = ll_trainer_new(spec, &o);
   install_sigint();
   if (!ll_trainer_start(t, &error)) {
@@ -229,10 +234,10 @@ int ll_cli_eval(int argc, char **argv)
   gboolean jsonl = FALSE;
   char *out = NULL, *device = NULL;
   GOptionEntry entries[] = {
-    {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per line on stdout", NULL},
-    {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
-    {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
-    {NULL},
+      {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per line on stdout", NULL},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
+      {NULL},
   };
   if (!ll_cli_parse("eval", "CHECKPOINT_OR_RUN", entries, &argc, &argv))
     return 2;
@@ -272,8 +277,8 @@ int ll_cli_eval(int argc, char **argv)
     fprintf(stderr, "layerlab eval: %s\n", error->message);
     return 1;
   }
-  LlTrainOptions o = {.resume = path, .eval_only = TRUE, .seed = -1, .device = device,
-                      .store_root = out};
+  LlTrainOptions o = {
+      .resume = path, .eval_only = TRUE, .seed = -1, .device = device, .store_root = out};
   LlTrainer *t = ll_trainer_new(spec, &o);
   install_sigint();
   if (!ll_trainer_start(t, &error)) {

@@ -14,7 +14,7 @@ static gboolean system_prefers_dark(void)
    * system preference when its schema is installed. */
   GSettingsSchemaSource *src = g_settings_schema_source_get_default();
   g_autoptr(GSettingsSchema) schema =
-    src ? g_settings_schema_source_lookup(src, "org.gnome.desktop.interface", TRUE) : NULL;
+      src ? g_settings_schema_source_lookup(src, "org.gnome.desktop.interface", TRUE) : NULL;
   if (!schema || !g_settings_schema_has_key(schema, "color-scheme"))
     return FALSE;
   g_autoptr(GSettings) s = g_settings_new("org.gnome.desktop.interface");
@@ -24,7 +24,8 @@ static gboolean system_prefers_dark(void)
 
 static void apply_style(const char *style)
 {
-  gboolean dark = !g_strcmp0(style, "dark") || (!g_strcmp0(style, "system") && system_prefers_dark());
+  gboolean dark =
+      !g_strcmp0(style, "dark") || (!g_strcmp0(style, "system") && system_prefers_dark());
   g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", dark, NULL);
   GdkDisplay *display = gdk_display_get_default();
   if (!dark_css) {
@@ -63,9 +64,9 @@ static void act_quit(GSimpleAction *a, GVariant *p, gpointer app)
 }
 
 static const GActionEntry app_actions[] = {
-  {"style", NULL, "s", "'system'", change_style},
-  {"about", act_about},
-  {"quit", act_quit},
+    {"style", NULL, "s", "'system'", change_style},
+    {"about", act_about},
+    {"quit", act_quit},
 };
 
 static void startup(GApplication *app)
@@ -75,22 +76,21 @@ static void startup(GApplication *app)
     const char *action;
     const char *accels[4]; /* NULL-terminated: one slot more than the longest list */
   } accels[] = {
-    {"win.new", {"<Control>n"}},
-    {"win.open", {"<Control>o"}},
-    {"win.save", {"<Control>s"}},
-    {"win.save-as", {"<Shift><Control>s"}},
-    {"win.undo", {"<Control>z"}},
-    {"win.redo", {"<Shift><Control>z", "<Control>y"}},
-    {"win.train-start", {"F5"}},
-    {"win.train-stop", {"<Shift>F5"}},
-    {"win.zoom-in", {"<Control>plus", "<Control>equal", "<Control>KP_Add"}},
-    {"win.zoom-out", {"<Control>minus", "<Control>KP_Subtract"}},
-    {"win.zoom-reset", {"<Control>0"}},
-    {"app.quit", {"<Control>q"}},
+      {"win.new", {"<Control>n"}},
+      {"win.open", {"<Control>o"}},
+      {"win.save", {"<Control>s"}},
+      {"win.save-as", {"<Shift><Control>s"}},
+      {"win.undo", {"<Control>z"}},
+      {"win.redo", {"<Shift><Control>z", "<Control>y"}},
+      {"win.train-start", {"F5"}},
+      {"win.train-stop", {"<Shift>F5"}},
+      {"win.zoom-in", {"<Control>plus", "<Control>equal", "<Control>KP_Add"}},
+      {"win.zoom-out", {"<Control>minus", "<Control>KP_Subtract"}},
+      {"win.zoom-reset", {"<Control>0"}},
+      {"app.quit", {"<Control>q"}},
   };
   for (guint i = 0; i < G_N_ELEMENTS(accels); i++)
-    gtk_application_set_accels_for_action(GTK_APPLICATION(app), accels[i].action,
-                                          accels[i].accels);
+    gtk_application_set_accels_for_action(GTK_APPLICATION(app), accels[i].action, accels[i].accels);
   GtkCssProvider *css = gtk_css_provider_new();
   gtk_css_provider_load_from_resource(css, "/org/layerlab/LayerLab/style.css");
   gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
@@ -122,7 +122,7 @@ int ll_application_run(int argc, char **argv)
 {
   g_set_application_name("LayerLab");
   g_autoptr(GtkApplication) app =
-    gtk_application_new("org.layerlab.LayerLab", G_APPLICATION_HANDLES_OPEN);
+      gtk_application_new("org.layerlab.LayerLab", G_APPLICATION_HANDLES_OPEN);
   g_signal_connect(app, "startup", G_CALLBACK(startup), NULL);
   g_signal_connect(app, "activate", G_CALLBACK(activate), NULL);
   g_signal_connect(app, "open", G_CALLBACK(open_files), NULL);

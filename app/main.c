@@ -11,37 +11,38 @@
 
 void ll_cli_usage(FILE *out)
 {
-  fprintf(out,
-          "Usage: layerlab [VERB] [OPTIONS]\n"
-          "\n"
-          "Without a verb, opens the workbench window.\n"
-          "\n"
-          "Verbs:\n"
-          "  blocks [--json]              list every block type and its properties\n"
-          "  summary SPEC [--json]        per-block output shape, parameters, FLOPs, receptive "
-          "field\n"
-          "  train SPEC [options]         train a spec (see `layerlab train --help`)\n"
-          "  eval CHECKPOINT_OR_RUN       evaluate a checkpoint on its spec's test set\n"
-          "  study STUDY [options]        run a study's stages or sweep (see `layerlab study "
-          "--help`)\n"
-          "  sweep STUDY_OR_SPEC [options] a grid, random or TPE search over spec paths, e.g.\n"
-          "                               --axis training.optimizer.lr=0.1,0.01 --range "
-          "graph.blocks.fc1.props.out_features=16:256\n"
-          "  runs [--json]                list the run store\n"
+  fprintf(
+      out,
+      "Usage: layerlab [VERB] [OPTIONS]\n"
+      "\n"
+      "Without a verb, opens the workbench window.\n"
+      "\n"
+      "Verbs:\n"
+      "  blocks [--json]              list every block type and its properties\n"
+      "  summary SPEC [--json]        per-block output shape, parameters, FLOPs, receptive "
+      "field\n"
+      "  train SPEC [options]         train a spec (see `layerlab train --help`)\n"
+      "  eval CHECKPOINT_OR_RUN       evaluate a checkpoint on its spec's test set\n"
+      "  study STUDY [options]        run a study's stages or sweep (see `layerlab study "
+      "--help`)\n"
+      "  sweep STUDY_OR_SPEC [options] a grid, random or TPE search over spec paths, e.g.\n"
+      "                               --axis training.optimizer.lr=0.1,0.01 --range "
+      "graph.blocks.fc1.props.out_features=16:256\n"
+      "  runs [--json]                list the run store\n"
 #ifdef LL_HAVE_PLOT
-          "  report RUN_ID... [--out F]   multi-page PDF report of a run, or a comparison\n"
-          "  export RUN_ID --dir DIR      every figure of a run [--format png|svg|pdf]\n"
+      "  report RUN_ID... [--out F]   multi-page PDF report of a run, or a comparison\n"
+      "  export RUN_ID --dir DIR      every figure of a run [--format png|svg|pdf]\n"
 #endif
-          "  devices                      list the compute devices this build can use\n"
-          "  help                         this text\n"
-          "  version                      the version\n"
-          "\n"
-          "Studies (docs/study-format.md): a file with format \"layerlab-study\" runs a chain of\n"
-          "stages (pretrain, then transfer: init_from an earlier stage, frozen blocks, repeat over\n"
-          "values) or a sweep (axes = paths into the spec; grid, random or tpe; pruning; a\n"
-          "parameter budget). Every trial is a run in the store; the study folder\n"
-          "<store>/studies/<id>/ holds study.json, trials.jsonl and results.csv. --epochs N and\n"
-          "--limit N shorten every trial; --resume ID skips the finished ones.\n");
+      "  devices                      list the compute devices this build can use\n"
+      "  help                         this text\n"
+      "  version                      the version\n"
+      "\n"
+      "Studies (docs/study-format.md): a file with format \"layerlab-study\" runs a chain of\n"
+      "stages (pretrain, then transfer: init_from an earlier stage, frozen blocks, repeat over\n"
+      "values) or a sweep (axes = paths into the spec; grid, random or tpe; pruning; a\n"
+      "parameter budget). Every trial is a run in the store; the study folder\n"
+      "<store>/studies/<id>/ holds study.json, trials.jsonl and results.csv. --epochs N and\n"
+      "--limit N shorten every trial; --resume ID skips the finished ones.\n");
 }
 
 gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,
@@ -66,11 +67,11 @@ typedef struct {
 } Verb;
 
 static const Verb verbs[] = {
-  {"blocks", ll_cli_blocks}, {"summary", ll_cli_summary}, {"train", ll_cli_train},
-  {"eval", ll_cli_eval},     {"runs", ll_cli_runs},       {"devices", ll_cli_devices},
-  {"study", ll_cli_study},   {"sweep", ll_cli_sweep},
+    {"blocks", ll_cli_blocks}, {"summary", ll_cli_summary}, {"train", ll_cli_train},
+    {"eval", ll_cli_eval},     {"runs", ll_cli_runs},       {"devices", ll_cli_devices},
+    {"study", ll_cli_study},   {"sweep", ll_cli_sweep},
 #ifdef LL_HAVE_PLOT
-  {"report", ll_cli_report}, {"export", ll_cli_export},
+    {"report", ll_cli_report}, {"export", ll_cli_export},
 #endif
 };
 

@@ -13,10 +13,10 @@
 gboolean ll_npy_write_f32(const char *path, const float *data, int shape0, int shape1,
                           GError **error)
 {
-  g_autofree char *shape = shape1 > 0 ? g_strdup_printf("(%d, %d)", shape0, shape1)
-                                      : g_strdup_printf("(%d,)", shape0);
+  g_autofree char *shape =
+      shape1 > 0 ? g_strdup_printf("(%d, %d)", shape0, shape1) : g_strdup_printf("(%d,)", shape0);
   g_autofree char *dict =
-    g_strdup_printf("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shape);
+      g_strdup_printf("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shape);
   /* magic (6) + version (2) + header length (2) + dict, padded with spaces to 64, '\n' */
   size_t len = strlen(dict) + 1, total = 10 + len;
   size_t pad = (64 - total % 64) % 64;
@@ -53,8 +53,7 @@ float *ll_npy_read_f32(const char *path, int *shape0, int *shape1, GError **erro
   const char *sh = strstr(hdr, "'shape': (");
   long a = 0, b = 1;
   if (!strstr(hdr, "'<f4'") || strstr(hdr, "'fortran_order': True") || !sh) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a C-order float32 array",
-                path);
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a C-order float32 array", path);
     return NULL;
   }
   char *end;
@@ -273,8 +272,9 @@ static LlEvent *load_one(const char *dir, const char *stem, GError **error)
           e->support[r] += e->confusion[r * c + k];
     }
   }
-  JsonArray *names =
-    json_object_has_member(o, "class_names") ? json_object_get_array_member(o, "class_names") : NULL;
+  JsonArray *names = json_object_has_member(o, "class_names")
+                         ? json_object_get_array_member(o, "class_names")
+                         : NULL;
   if (names && (e->n_classes == 0 || (int)json_array_get_length(names) == e->n_classes)) {
     int nn = (int)json_array_get_length(names);
     e->class_names = g_new0(char *, nn + 1);

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(ll-graph-error-quark, ll_graph_error)
+G_DEFINE_QUARK(ll - graph - error - quark, ll_graph_error)
 
 const char *const ll_init_choices[] = {"kaiming", "xavier", "zeros", "default", NULL};
 
@@ -59,8 +59,12 @@ int ll_block_add_param(LlBlock *b, const char *name, LlShape shape, LlInit init,
 {
   g_assert(b->n_params < LL_MAX_PARAMS);
   LlParam *p = &b->params[b->n_params];
-  *p = (LlParam){.name = name, .shape = shape, .init = init, .fan_in = fan_in,
-                 .fan_out = fan_out, .trainable = trainable};
+  *p = (LlParam){.name = name,
+                 .shape = shape,
+                 .init = init,
+                 .fan_in = fan_in,
+                 .fan_out = fan_out,
+                 .trainable = trainable};
   return b->n_params++;
 }
 

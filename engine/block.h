@@ -18,8 +18,8 @@
 
 G_BEGIN_DECLS
 
-#define LL_MAX_DIMS 4
-#define LL_MAX_PROPS 16
+#define LL_MAX_DIMS   4
+#define LL_MAX_PROPS  16
 #define LL_MAX_INPUTS 8
 #define LL_MAX_PARAMS 8
 
@@ -95,10 +95,10 @@ typedef struct LlBlockDesc LlBlockDesc;
 /* What a step needs to know besides the tensors. */
 typedef struct {
   const LlBackend *be;
-  int batch;        /* samples in this step, at most the compiled batch */
+  int batch; /* samples in this step, at most the compiled batch */
   gboolean training;
-  uint64_t seed;    /* the run's seed, for dropout */
-  uint64_t step;    /* global step, so every step draws fresh masks */
+  uint64_t seed; /* the run's seed, for dropout */
+  uint64_t step; /* global step, so every step draws fresh masks */
 } LlRunCtx;
 
 struct LlBlockDesc {
@@ -108,8 +108,8 @@ struct LlBlockDesc {
   const LlPropDesc *props;
   int n_props;
   int min_inputs, max_inputs; /* Input: 0, 0; Concat: 2, LL_MAX_INPUTS */
-  int variant; /* a constant for implementations shared by several types
-                * (the LlActivation of an activation block) */
+  int variant;                /* a constant for implementations shared by several types
+                               * (the LlActivation of an activation block) */
 
   /* Checks the properties against the input shapes (b->in_shape), sets
    * b->out_shape, declares params (ll_block_add_param), the saved-state
@@ -149,9 +149,9 @@ struct LlBlock {
   int jump;                /* distance in input pixels between adjacent outputs */
 
   /* Filled by compile: pointers into the graph's arena. */
-  float *out;   /* (N, out_shape) */
-  float *dout;  /* (N, out_shape); NULL when nothing upstream needs it */
-  float *saved; /* saved_fixed + N * saved_per_sample */
+  float *out;          /* (N, out_shape) */
+  float *dout;         /* (N, out_shape); NULL when nothing upstream needs it */
+  float *saved;        /* saved_fixed + N * saved_per_sample */
   gboolean needs_grad; /* backward runs: it or something upstream learns */
 };
 
@@ -193,7 +193,7 @@ typedef enum {
 
 /* Sets an error that starts with the block's name: block "conv3": ... */
 void ll_block_error(GError **error, const LlBlock *b, LlGraphError code, const char *fmt, ...)
-  G_GNUC_PRINTF(4, 5);
+    G_GNUC_PRINTF(4, 5);
 
 /* The registry. */
 const LlBlockDesc *ll_block_lookup(const char *type);

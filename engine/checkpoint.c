@@ -12,19 +12,18 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-G_DEFINE_QUARK(ll-checkpoint-error-quark, ll_checkpoint_error)
+G_DEFINE_QUARK(ll - checkpoint - error - quark, ll_checkpoint_error)
 
 /* The safetensors library refuses larger headers too. */
 #define MAX_HEADER_BYTES (100u * 1000u * 1000u)
-#define MAX_RANK 64
+#define MAX_RANK         64
 /* Names listed in one error message before "and N more". */
 #define MAX_LISTED 12
 
-static void ck_error(GError **error, LlCheckpointError code, const char *path, const char *fmt,
-                     ...) G_GNUC_PRINTF(4, 5);
+static void ck_error(GError **error, LlCheckpointError code, const char *path, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
 
-static void ck_error(GError **error, LlCheckpointError code, const char *path, const char *fmt,
-                     ...)
+static void ck_error(GError **error, LlCheckpointError code, const char *path, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -97,8 +96,8 @@ static void append_mismatches(GString *s, GPtrArray *mm)
 {
   for (guint i = 0; i < mm->len && i < MAX_LISTED; i++) {
     const LlShapeMismatch *m = mm->pdata[i];
-    g_string_append_printf(s, "%s\"%s\" is %s in the file, %s in the graph", i ? ", " : "",
-                           m->name, m->file_shape, m->graph_shape);
+    g_string_append_printf(s, "%s\"%s\" is %s in the file, %s in the graph", i ? ", " : "", m->name,
+                           m->file_shape, m->graph_shape);
   }
   if (mm->len > MAX_LISTED)
     g_string_append_printf(s, " and %u more", mm->len - MAX_LISTED);
@@ -136,10 +135,10 @@ static const struct {
   Dtype dt;
   int size;
 } dtypes[] = {
-  {"F32", DT_F32, 4},
-  {"F16", DT_F16, 2},
-  {"BF16", DT_BF16, 2},
-  {"F64", DT_F64, 8},
+    {"F32", DT_F32, 4},
+    {"F16", DT_F16, 2},
+    {"BF16", DT_BF16, 2},
+    {"F64", DT_F64, 8},
 };
 
 static int dtype_size(Dtype dt)
@@ -510,8 +509,8 @@ gboolean ll_checkpoint_list(const char *path, GPtrArray **names, GError **error)
   return TRUE;
 }
 
-gboolean ll_checkpoint_read_tensor(const char *path, const char *name, LlShape *shape,
-                                   float **data, GError **error)
+gboolean ll_checkpoint_read_tensor(const char *path, const char *name, LlShape *shape, float **data,
+                                   GError **error)
 {
   g_autoptr(Ckpt) c = ckpt_open(path, error);
   if (!c)
@@ -899,8 +898,8 @@ gboolean ll_checkpoint_save(const char *path, LlGraph *g, GHashTable *metadata, 
   }
   for (guint i = 0; extra && i < extra->len; i++) {
     const LlNamedTensor *t = extra->pdata[i];
-    if (!valid_tensor_name(t->name) || g_hash_table_contains(seen, t->name) ||
-        t->shape.rank < 0 || t->shape.rank > LL_MAX_DIMS) {
+    if (!valid_tensor_name(t->name) || g_hash_table_contains(seen, t->name) || t->shape.rank < 0 ||
+        t->shape.rank > LL_MAX_DIMS) {
       ck_error(error, LL_CHECKPOINT_ERROR_INVALID, path,
                "extra tensor \"%s\": the name is empty, reserved or used twice, or the shape is "
                "invalid",

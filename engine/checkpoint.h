@@ -102,8 +102,8 @@ gboolean ll_checkpoint_read_metadata(const char *path, GHashTable **out, GError 
 
 /* One tensor as host floats (g_free *data). Ranks above LL_MAX_DIMS are
  * refused. */
-gboolean ll_checkpoint_read_tensor(const char *path, const char *name, LlShape *shape,
-                                   float **data, GError **error);
+gboolean ll_checkpoint_read_tensor(const char *path, const char *name, LlShape *shape, float **data,
+                                   GError **error);
 
 /* The tensor names in the file, in data order (g_ptr_array_unref; char*). */
 gboolean ll_checkpoint_list(const char *path, GPtrArray **names, GError **error);

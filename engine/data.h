@@ -27,23 +27,23 @@ G_BEGIN_DECLS
 #define LL_DATA_ERROR (ll_data_error_quark())
 GQuark ll_data_error_quark(void);
 typedef enum {
-  LL_DATA_ERROR_IO,        /* cannot open or read */
-  LL_DATA_ERROR_FORMAT,    /* wrong magic, truncated, inconsistent */
-  LL_DATA_ERROR_MISMATCH,  /* counts or sizes that do not match */
-  LL_DATA_ERROR_LABEL,     /* label out of range */
-  LL_DATA_ERROR_CONFIG,    /* a setting that makes no sense for this data */
+  LL_DATA_ERROR_IO,       /* cannot open or read */
+  LL_DATA_ERROR_FORMAT,   /* wrong magic, truncated, inconsistent */
+  LL_DATA_ERROR_MISMATCH, /* counts or sizes that do not match */
+  LL_DATA_ERROR_LABEL,    /* label out of range */
+  LL_DATA_ERROR_CONFIG,   /* a setting that makes no sense for this data */
 } LlDataError;
 
 typedef struct {
-  char *name;        /* "fashion-mnist", file name, generator name */
-  char *source;      /* path or generator description, for the run record */
-  guint n;           /* samples */
-  LlShape shape;     /* per-sample features */
-  guint8 *u8;        /* n * size bytes (images), or NULL */
-  float *f32;        /* n * size floats (tables, sequences), or NULL */
-  float *labels;     /* n * label_dim */
-  int label_dim;     /* 1 for class labels */
-  int n_classes;     /* 0 for regression targets */
+  char *name;         /* "fashion-mnist", file name, generator name */
+  char *source;       /* path or generator description, for the run record */
+  guint n;            /* samples */
+  LlShape shape;      /* per-sample features */
+  guint8 *u8;         /* n * size bytes (images), or NULL */
+  float *f32;         /* n * size floats (tables, sequences), or NULL */
+  float *labels;      /* n * label_dim */
+  int label_dim;      /* 1 for class labels */
+  int n_classes;      /* 0 for regression targets */
   char **class_names; /* n_classes names, NULL-terminated, or NULL */
 } LlDataset;
 
@@ -62,8 +62,7 @@ LlDataset *ll_dataset_load_cifar(const char *const *paths, int label_bytes, GErr
 LlDataset *ll_dataset_load_image_folder(const char *dir, int channels, int h, int w,
                                         GError **error);
 /* NPY features (n, F) float32/float64/uint8; labels from a second NPY (n) */
-LlDataset *ll_dataset_load_npy(const char *features_path, const char *labels_path,
-                               GError **error);
+LlDataset *ll_dataset_load_npy(const char *features_path, const char *labels_path, GError **error);
 /* CSV with a header; label_column names the label column (others are features) */
 LlDataset *ll_dataset_load_csv(const char *path, const char *label_column, GError **error);
 
@@ -86,10 +85,10 @@ typedef enum {
 typedef struct {
   LlSynthKind kind;
   guint n;
-  int n_classes;  /* blobs, spirals */
-  int features;   /* blobs */
-  int steps;      /* sequences: T */
-  int vocab;      /* seq-memory */
+  int n_classes; /* blobs, spirals */
+  int features;  /* blobs */
+  int steps;     /* sequences: T */
+  int vocab;     /* seq-memory */
   double noise;
   uint64_t seed;
 } LlSynthConfig;
@@ -98,8 +97,7 @@ LlDataset *ll_dataset_synthesize(const LlSynthConfig *c, GError **error);
 
 /* Seeded split of [0, n) into train / validation index lists (guint32
  * elements, each list sorted; round(n * val_fraction) go to validation). */
-void ll_split_indices(guint n, double val_fraction, uint64_t seed, GArray **train,
-                      GArray **val);
+void ll_split_indices(guint n, double val_fraction, uint64_t seed, GArray **train, GArray **val);
 
 typedef enum {
   LL_NORM_NONE,        /* raw values (bytes as 0..255) */
@@ -110,13 +108,13 @@ typedef enum {
 typedef struct {
   LlNormalize normalize;
   /* augmentation, training batches only */
-  int crop_padding;     /* random crop after zero padding by this many pixels (0 off) */
-  gboolean hflip;       /* random horizontal flip */
-  int cutout;           /* side of a random square set to 0 (0 off) */
-  double rotate_degrees; /* random rotation in [-r, r] (0 off) */
+  int crop_padding;       /* random crop after zero padding by this many pixels (0 off) */
+  gboolean hflip;         /* random horizontal flip */
+  int cutout;             /* side of a random square set to 0 (0 off) */
+  double rotate_degrees;  /* random rotation in [-r, r] (0 off) */
   gboolean rotation_task; /* rotate by k quarter turns, k uniform 0..3, field "rotation" = k */
   /* targets */
-  int *label_map;       /* label -> mapped label, n_label_map entries, or NULL */
+  int *label_map; /* label -> mapped label, n_label_map entries, or NULL */
   int n_label_map;
   gboolean random_field; /* produce "random" and "label_plus_random" */
   int random_min, random_max;

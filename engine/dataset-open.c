@@ -65,17 +65,17 @@ gboolean ll_dataset_spec_open(const LlDatasetSpec *ds, uint64_t seed, LlDataset 
                   "data.dataset: kind \"cifar\" needs train_files");
       return FALSE;
     }
-    if (!(*train = ll_dataset_load_cifar((const char *const *)ds->train_files, ds->label_bytes,
-                                         error)))
+    if (!(*train =
+              ll_dataset_load_cifar((const char *const *)ds->train_files, ds->label_bytes, error)))
       return FALSE;
     if (ds->test_files && ds->test_files[0] &&
-        !(*test = ll_dataset_load_cifar((const char *const *)ds->test_files, ds->label_bytes,
-                                        error)))
+        !(*test =
+              ll_dataset_load_cifar((const char *const *)ds->test_files, ds->label_bytes, error)))
       goto fail;
     break;
   case LL_DATASET_IMAGE_FOLDER:
-    if (!(*train = ll_dataset_load_image_folder(ds->path, ds->channels, ds->height, ds->width,
-                                                error)))
+    if (!(*train =
+              ll_dataset_load_image_folder(ds->path, ds->channels, ds->height, ds->width, error)))
       return FALSE;
     if (ds->test_path && !(*test = ll_dataset_load_image_folder(ds->test_path, ds->channels,
                                                                 ds->height, ds->width, error)))

@@ -10,7 +10,7 @@
 #include "device-config.h"
 
 typedef struct {
-  char *path;  /* NULL: this build has no module */
+  char *path; /* NULL: this build has no module */
   void *handle;
   char *error; /* why it could not be loaded */
   LlCudaBackendOpenFn open;

@@ -30,8 +30,8 @@ static void model_clear(Model *m)
   ll_spec_free(m->spec);
 }
 
-static gboolean model_open(Model *m, const LlSpec *spec, const char *checkpoint,
-                           const char *block, GError **error)
+static gboolean model_open(Model *m, const LlSpec *spec, const char *checkpoint, const char *block,
+                           GError **error)
 {
   memset(m, 0, sizeof *m);
   /* a private copy: the graph gets compiled */
@@ -41,8 +41,8 @@ static gboolean model_open(Model *m, const LlSpec *spec, const char *checkpoint,
   LlSpec *s = m->spec;
   m->block = ll_graph_find(s->graph, block);
   if (!m->block) {
-    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
-                "export: the graph has no block \"%s\"", block);
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE, "export: the graph has no block \"%s\"",
+                block);
     return FALSE;
   }
   if (!ll_dataset_spec_open(&s->dataset, s->seed, &m->train, &m->test, error))
@@ -78,8 +78,8 @@ static void model_run(Model *m, LlPipeline *pipe, guint n, BatchFn fn, gpointer 
   g_autoptr(GArray) idx = g_array_sized_new(FALSE, FALSE, sizeof(guint32), n);
   for (guint32 i = 0; i < n; i++)
     g_array_append_val(idx, i);
-  g_autoptr(LlLoader) loader = ll_loader_new(pipe, idx, m->batch, FALSE, FALSE, FALSE,
-                                             m->spec->seed);
+  g_autoptr(LlLoader) loader =
+      ll_loader_new(pipe, idx, m->batch, FALSE, FALSE, FALSE, m->spec->seed);
   ll_loader_start_epoch(loader, 0);
   g_autoptr(GPtrArray) ins = ll_graph_inputs(m->spec->graph);
   LlRunCtx ctx = {.be = be, .training = FALSE, .seed = m->spec->seed};
@@ -107,7 +107,8 @@ static gboolean write_npy(const char *path, const char *descr, int rank, const g
   GString *h = g_string_new(NULL);
   g_string_append_printf(h, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
   for (int i = 0; i < rank; i++)
-    g_string_append_printf(h, "%" G_GUINT64_FORMAT "%s", dims[i], rank == 1 || i < rank - 1 ? ", " : "");
+    g_string_append_printf(h, "%" G_GUINT64_FORMAT "%s", dims[i],
+                           rank == 1 || i < rank - 1 ? ", " : "");
   g_string_append(h, "), }");
   /* magic (6) + version (2) + length (2) + header, padded to 64 with a final newline */
   while ((10 + h->len + 1) % 64)
@@ -155,7 +156,7 @@ gboolean ll_export_embeddings(const LlSpec *spec, const char *checkpoint, const 
     LlPipeline *pipe = k == 0 ? m.train_pipe : m.test_pipe;
     const LlDataset *d = ll_pipeline_dataset(pipe);
     Collect c = {.dim = ll_block_out_size(m.block)};
-    c.features = g_new(float, (size_t)d->n * c.dim);
+    c.features = g_new(float, (size_t)d->n *c.dim);
     c.labels = g_new0(gint32, d->n);
     model_run(&m, pipe, d->n, collect_batch, &c);
     g_autofree char *fp = g_strdup_printf("%s/%s_features.npy", dir, splits[k]);
@@ -210,9 +211,11 @@ gboolean ll_export_outputs_csv(const LlSpec *spec, const char *checkpoint, const
     return FALSE;
   }
   const LlDataset *d = ll_pipeline_dataset(m.test_pipe);
-  Rows r = {.csv = g_string_new("sample,step,target,output\n"), .target = target ? target : "label",
-            .sigmoid = sigmoid, .n = MIN((guint)MAX(n, 1), d->n)};
-  r.buf = g_new(float, (size_t)m.batch * ll_block_out_size(m.block));
+  Rows r = {.csv = g_string_new("sample,step,target,output\n"),
+            .target = target ? target : "label",
+            .sigmoid = sigmoid,
+            .n = MIN((guint)MAX(n, 1), d->n)};
+  r.buf = g_new(float, (size_t)m.batch *ll_block_out_size(m.block));
   /* the loader runs whole batches: round up to one */
   model_run(&m, m.test_pipe, MIN(d->n, (guint)m.batch), rows_batch, &r);
   gboolean ok = g_file_set_contents(path, r.csv->str, (gssize)r.csv->len, error);

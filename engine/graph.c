@@ -111,8 +111,8 @@ gboolean ll_block_set_prop_value(LlBlock *b, int index, const LlPropValue *v, GE
   case LL_PROP_INT:
     if (nv.i < (int64_t)d->min || nv.i > (int64_t)d->max) {
       ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE,
-                     "property \"%s\" = %" G_GINT64_FORMAT " is out of range [%.0f, %.0f]",
-                     d->name, nv.i, d->min, d->max);
+                     "property \"%s\" = %" G_GINT64_FORMAT " is out of range [%.0f, %.0f]", d->name,
+                     nv.i, d->min, d->max);
       return FALSE;
     }
     break;
@@ -124,8 +124,7 @@ gboolean ll_block_set_prop_value(LlBlock *b, int index, const LlPropValue *v, GE
       return FALSE;
     }
     break;
-  case LL_PROP_BOOL:
-    break;
+  case LL_PROP_BOOL: break;
   case LL_PROP_CHOICE: {
     int n = 0;
     while (d->choices[n])
@@ -147,8 +146,8 @@ gboolean ll_block_set_prop_value(LlBlock *b, int index, const LlPropValue *v, GE
     for (int i = 0; i < nv.shape.rank; i++)
       if (nv.shape.d[i] < d->min || nv.shape.d[i] > d->max) {
         ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE,
-                       "property \"%s\": dimension %d = %d is out of range [%.0f, %.0f]",
-                       d->name, i, nv.shape.d[i], d->min, d->max);
+                       "property \"%s\": dimension %d = %d is out of range [%.0f, %.0f]", d->name,
+                       i, nv.shape.d[i], d->min, d->max);
         return FALSE;
       }
     break;
@@ -157,8 +156,7 @@ gboolean ll_block_set_prop_value(LlBlock *b, int index, const LlPropValue *v, GE
   return TRUE;
 }
 
-gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *value,
-                                  GError **error)
+gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *value, GError **error)
 {
   int idx;
   const LlPropDesc *d = ll_block_desc_prop(b->desc, prop, &idx);
@@ -169,12 +167,8 @@ gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *valu
   LlPropValue v = {.type = d->type};
   char *end = NULL;
   switch (d->type) {
-  case LL_PROP_INT:
-    v.i = g_ascii_strtoll(value, &end, 10);
-    break;
-  case LL_PROP_FLOAT:
-    v.f = g_ascii_strtod(value, &end);
-    break;
+  case LL_PROP_INT: v.i = g_ascii_strtoll(value, &end, 10); break;
+  case LL_PROP_FLOAT: v.f = g_ascii_strtod(value, &end); break;
   case LL_PROP_BOOL:
     if (!g_ascii_strcasecmp(value, "true") || !strcmp(value, "1"))
       v.b = TRUE;
@@ -192,8 +186,8 @@ gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *valu
         v.choice = i;
     if (v.choice < 0) {
       g_autofree char *list = g_strjoinv(", ", (char **)d->choices);
-      ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE,
-                     "property \"%s\": \"%s\" is not one of %s", prop, value, list);
+      ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE, "property \"%s\": \"%s\" is not one of %s",
+                     prop, value, list);
       return FALSE;
     }
     end = (char *)value + strlen(value);
@@ -217,8 +211,8 @@ gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *valu
   }
   }
   if (!end || *end || end == value) {
-    ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE, "property \"%s\": \"%s\" is not valid",
-                   prop, value);
+    ll_block_error(error, b, LL_GRAPH_ERROR_BAD_VALUE, "property \"%s\": \"%s\" is not valid", prop,
+                   value);
     return FALSE;
   }
   return ll_block_set_prop_value(b, idx, &v, error);
@@ -300,8 +294,7 @@ gboolean ll_graph_resolve(LlGraph *g, GError **error)
   if (g->order->len < n) {
     GString *s = g_string_new(NULL);
     for (guint i = 0; i < n; i++)
-      if (!done[i])
-      {
+      if (!done[i]) {
         LlBlock *b = g_ptr_array_index(g->blocks, i);
         if (!g->error_block)
           g->error_block = b;
@@ -476,9 +469,7 @@ static void init_param(LlParam *p, LlRng *rng, float *host, size_t n)
       host[i] = (float)(a * (2.0 * ll_rng_uniform(rng) - 1.0));
     break;
   }
-  case LL_INIT_ZEROS:
-    memset(host, 0, n * sizeof *host);
-    break;
+  case LL_INIT_ZEROS: memset(host, 0, n * sizeof *host); break;
   case LL_INIT_ONES:
     for (size_t i = 0; i < n; i++)
       host[i] = 1.0f;

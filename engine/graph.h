@@ -20,7 +20,7 @@ struct LlGraph {
   GPtrArray *blocks; /* LlBlock*, in the order they were added */
   GPtrArray *order;  /* LlBlock*, topological, after resolve */
   gboolean inferred;
-  gboolean grad_inputs; /* set before compile to get gradients of Input blocks */
+  gboolean grad_inputs;       /* set before compile to get gradients of Input blocks */
   const LlBlock *error_block; /* the block the last resolve/infer error is about */
 
   /* after compile */
@@ -28,10 +28,10 @@ struct LlGraph {
   int batch;
   void *arena;
   size_t arena_floats;
-  float *params;     /* every trainable parameter, contiguous */
-  float *grads;      /* same layout as params */
-  size_t n_params;   /* floats in params */
-  size_t n_buffers;  /* floats of non-trainable state */
+  float *params;    /* every trainable parameter, contiguous */
+  float *grads;     /* same layout as params */
+  size_t n_params;  /* floats in params */
+  size_t n_buffers; /* floats of non-trainable state */
 };
 
 LlGraph *ll_graph_new(void);
@@ -45,8 +45,7 @@ LlBlock *ll_graph_find(LlGraph *g, const char *name);
 void ll_block_connect(LlBlock *b, const char *input_name);
 
 /* Sets a property from text ("3", "relu", "1,28,28"), checking type and range. */
-gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *value,
-                                  GError **error);
+gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *value, GError **error);
 gboolean ll_block_set_prop_value(LlBlock *b, int index, const LlPropValue *v, GError **error);
 
 gboolean ll_graph_resolve(LlGraph *g, GError **error);
@@ -65,7 +64,7 @@ void ll_graph_zero_grads(LlGraph *g, const LlRunCtx *ctx);
  * loss gradients. */
 void ll_graph_backward(LlGraph *g, const LlRunCtx *ctx);
 
-size_t ll_graph_param_count(LlGraph *g);  /* trainable floats (needs infer) */
-int64_t ll_graph_flops(LlGraph *g);       /* forward per sample (needs infer) */
+size_t ll_graph_param_count(LlGraph *g); /* trainable floats (needs infer) */
+int64_t ll_graph_flops(LlGraph *g);      /* forward per sample (needs infer) */
 
 G_END_DECLS

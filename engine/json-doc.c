@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK(ll-spec-error-quark, ll_spec_error)
+G_DEFINE_QUARK(ll - spec - error - quark, ll_spec_error)
 
 typedef struct {
   LlJsonDoc *doc;
@@ -82,8 +82,7 @@ static LlJsonDoc *doc_new(const char *display_name, Tracker *t)
   return doc;
 }
 
-static LlJsonDoc *doc_finish(LlJsonDoc *doc, Tracker *t, gboolean ok, GError *perr,
-                             GError **error)
+static LlJsonDoc *doc_finish(LlJsonDoc *doc, Tracker *t, gboolean ok, GError *perr, GError **error)
 {
   g_signal_handlers_disconnect_matched(doc->parser, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, t);
   g_array_unref(t->starts);
@@ -99,8 +98,7 @@ static LlJsonDoc *doc_finish(LlJsonDoc *doc, Tracker *t, gboolean ok, GError *pe
   }
   doc->root = json_parser_get_root(doc->parser);
   if (!doc->root) {
-    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX, "%s:1:1: the file is empty",
-                doc->file);
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX, "%s:1:1: the file is empty", doc->file);
     ll_json_doc_free(doc);
     return NULL;
   }
@@ -193,7 +191,8 @@ const char *ll_json_type_name(JsonNode *node)
   return "a value";
 }
 
-#define WHERE(where, member) (where) && *(where) ? (where) : "", (where) && *(where) ? "." : "", (member)
+#define WHERE(where, member)                                                                       \
+  (where) && *(where) ? (where) : "", (where) && *(where) ? "." : "", (member)
 
 static gboolean type_error(const LlJsonDoc *doc, JsonObject *obj, const char *where,
                            const char *member, const char *expected, GError **error)
@@ -205,8 +204,8 @@ static gboolean type_error(const LlJsonDoc *doc, JsonObject *obj, const char *wh
 }
 
 gboolean ll_json_get_int(const LlJsonDoc *doc, JsonObject *obj, const char *where,
-                         const char *member, int64_t def, int64_t min, int64_t max,
-                         int64_t *out, GError **error)
+                         const char *member, int64_t def, int64_t min, int64_t max, int64_t *out,
+                         GError **error)
 {
   JsonNode *n = obj ? json_object_get_member(obj, member) : NULL;
   if (!n) {

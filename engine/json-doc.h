@@ -14,12 +14,12 @@ G_BEGIN_DECLS
 GQuark ll_spec_error_quark(void);
 typedef enum {
   LL_SPEC_ERROR_IO,
-  LL_SPEC_ERROR_SYNTAX,     /* not JSON */
-  LL_SPEC_ERROR_TYPE,       /* a field of the wrong JSON type */
-  LL_SPEC_ERROR_VALUE,      /* a value out of range or not among the choices */
-  LL_SPEC_ERROR_UNKNOWN,    /* an unknown field */
-  LL_SPEC_ERROR_MISSING,    /* a required field is absent */
-  LL_SPEC_ERROR_GRAPH,      /* the graph is not valid (message names the block) */
+  LL_SPEC_ERROR_SYNTAX,  /* not JSON */
+  LL_SPEC_ERROR_TYPE,    /* a field of the wrong JSON type */
+  LL_SPEC_ERROR_VALUE,   /* a value out of range or not among the choices */
+  LL_SPEC_ERROR_UNKNOWN, /* an unknown field */
+  LL_SPEC_ERROR_MISSING, /* a required field is absent */
+  LL_SPEC_ERROR_GRAPH,   /* the graph is not valid (message names the block) */
   LL_SPEC_ERROR_VERSION,
 } LlSpecError;
 
@@ -48,8 +48,8 @@ void ll_json_doc_error(const LlJsonDoc *doc, GError **error, LlSpecError code, J
  * or out of range is an error with its location. `where` prefixes the
  * message (e.g. "training.optimizer"). */
 gboolean ll_json_get_int(const LlJsonDoc *doc, JsonObject *obj, const char *where,
-                         const char *member, int64_t def, int64_t min, int64_t max,
-                         int64_t *out, GError **error);
+                         const char *member, int64_t def, int64_t min, int64_t max, int64_t *out,
+                         GError **error);
 gboolean ll_json_get_double(const LlJsonDoc *doc, JsonObject *obj, const char *where,
                             const char *member, double def, double min, double max, double *out,
                             GError **error);

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 typedef struct {
   GString *out;
   int depth;
-  gboolean first;  /* no member or element written yet at this depth */
+  gboolean first;            /* no member or element written yet at this depth */
   gboolean inline_depth[32]; /* arrays of scalars stay on one line */
 } LlJsonWriter;
 

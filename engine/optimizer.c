@@ -9,12 +9,8 @@
 #define LL_OPT_MAX_STATE 2
 
 const char *const ll_optim_kind_names[] = {
-  [LL_OPT_SGD] = "sgd",
-  [LL_OPT_ADAM] = "adam",
-  [LL_OPT_ADAMW] = "adamw",
-  [LL_OPT_RMSPROP] = "rmsprop",
-  [LL_OPT_ADAGRAD] = "adagrad",
-  NULL,
+    [LL_OPT_SGD] = "sgd",         [LL_OPT_ADAM] = "adam",       [LL_OPT_ADAMW] = "adamw",
+    [LL_OPT_RMSPROP] = "rmsprop", [LL_OPT_ADAGRAD] = "adagrad", NULL,
 };
 
 const char *ll_optim_kind_name(LlOptimKind kind)
@@ -40,23 +36,18 @@ gboolean ll_optim_kind_from_name(const char *name, LlOptimKind *kind, GError **e
 LlOptimConfig ll_optim_config_default(LlOptimKind kind)
 {
   LlOptimConfig c = {
-    .kind = kind,
-    .lr = 1e-3,
-    .beta1 = 0.9,
-    .beta2 = 0.999,
-    .eps = 1e-8,
-    .alpha = 0.99,
+      .kind = kind,
+      .lr = 1e-3,
+      .beta1 = 0.9,
+      .beta2 = 0.999,
+      .eps = 1e-8,
+      .alpha = 0.99,
   };
   switch (kind) {
   case LL_OPT_SGD:
-  case LL_OPT_ADAM:
-    break;
-  case LL_OPT_ADAMW:
-    c.weight_decay = 1e-2;
-    break;
-  case LL_OPT_RMSPROP:
-    c.lr = 1e-2;
-    break;
+  case LL_OPT_ADAM: break;
+  case LL_OPT_ADAMW: c.weight_decay = 1e-2; break;
+  case LL_OPT_RMSPROP: c.lr = 1e-2; break;
   case LL_OPT_ADAGRAD:
     c.lr = 1e-2;
     c.eps = 1e-10;
@@ -107,8 +98,7 @@ gboolean ll_optim_config_validate(const LlOptimConfig *c, GError **error)
     return check_range(c, "momentum", c->momentum, 0.0, 1e6, FALSE, error) &&
            check_range(c, "alpha", c->alpha, 0.0, 1.0, FALSE, error) &&
            check_range(c, "eps", c->eps, 0.0, 1.0, FALSE, error);
-  case LL_OPT_ADAGRAD:
-    return check_range(c, "eps", c->eps, 0.0, 1.0, FALSE, error);
+  case LL_OPT_ADAGRAD: return check_range(c, "eps", c->eps, 0.0, 1.0, FALSE, error);
   }
   return TRUE;
 }
@@ -258,9 +248,7 @@ LlOptimizer *ll_optimizer_new(LlGraph *g, const LlOptimConfig *c, GError **error
     if (c->momentum > 0.0)
       o->state_names[o->n_state++] = "momentum_buffer";
     break;
-  case LL_OPT_ADAGRAD:
-    o->state_names[o->n_state++] = "sum";
-    break;
+  case LL_OPT_ADAGRAD: o->state_names[o->n_state++] = "sum"; break;
   }
   /* alloc returns zeroed memory: every state starts at 0, as in PyTorch */
   gboolean ok = TRUE;
@@ -304,8 +292,8 @@ void ll_optimizer_step(LlOptimizer *o, float lr)
   const LlBackend *be = o->be;
   const LlOptimConfig *c = &o->cfg;
   if (c->clip_norm > 0.0)
-    o->last_norm = clip_segments(g, o->segs, o->n_segs, o->norm_scratch, o->norm_host,
-                                 (float)c->clip_norm);
+    o->last_norm =
+        clip_segments(g, o->segs, o->n_segs, o->norm_scratch, o->norm_host, (float)c->clip_norm);
   gboolean first = o->step == 0;
   o->step++;
   for (guint k = 0; k < o->n_segs; k++) {

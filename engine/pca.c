@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK(ll-pca-error-quark, ll_pca_error)
+G_DEFINE_QUARK(ll - pca - error - quark, ll_pca_error)
 
 /* LAPACK's symmetric eigensolver as OpenBLAS exports it (Fortran ABI: every
  * argument by reference, then the hidden lengths of the character
@@ -29,7 +29,7 @@ static gboolean top_eigen(double *s, int m, int k, double *values, double *vecto
   int il = m - k + 1, iu = m, found = 0, info = 0, lwork = -1, liwork = -1, iwq = 0;
   double vl = 0, vu = 0, abstol = 0, wq = 0;
   double *w = g_new(double, m);
-  double *z = g_new(double, (size_t)m * k);
+  double *z = g_new(double, (size_t)m *k);
   int *isuppz = g_new(int, 2 * (size_t)k);
   /* workspace query, then the solve */
   dsyevr_("V", "I", "L", &m, s, &m, &vl, &vu, &il, &iu, &abstol, &found, w, z, &m, isuppz, &wq,
@@ -94,8 +94,8 @@ gboolean ll_pca(const float *x, int n, int d, int k, float *out, float *explaine
   double total = 0;
   if (d <= n) {
     /* covariance (times n - 1) C = Xc^T Xc, (d, d), accumulated over row blocks */
-    double *cov = g_new0(double, (size_t)d * d);
-    double *buf = g_new(double, (size_t)PCA_BLOCK * d);
+    double *cov = g_new0(double, (size_t)d *d);
+    double *buf = g_new(double, (size_t)PCA_BLOCK *d);
     for (int r0 = 0; r0 < n; r0 += PCA_BLOCK) {
       int rows = MIN(PCA_BLOCK, n - r0);
       for (int i = 0; i < rows; i++)
@@ -105,11 +105,11 @@ gboolean ll_pca(const float *x, int n, int d, int k, float *out, float *explaine
     }
     for (int f = 0; f < d; f++)
       total += cov[(size_t)f * d + f];
-    double *v = g_new(double, (size_t)d * k); // (d, k)
+    double *v = g_new(double, (size_t)d *k); // (d, k)
     ok = top_eigen(cov, d, k, values, v, error);
     if (ok) {
       /* scores = Xc V, block by block */
-      double *s = g_new(double, (size_t)PCA_BLOCK * k);
+      double *s = g_new(double, (size_t)PCA_BLOCK *k);
       for (int r0 = 0; r0 < n; r0 += PCA_BLOCK) {
         int rows = MIN(PCA_BLOCK, n - r0);
         for (int i = 0; i < rows; i++)
@@ -128,9 +128,9 @@ gboolean ll_pca(const float *x, int n, int d, int k, float *out, float *explaine
   } else {
     /* more features than samples: Gram matrix G = Xc Xc^T, (n, n), over
      * column blocks; scores are G's eigenvectors times sqrt(eigenvalue) */
-    double *gram = g_new0(double, (size_t)n * n);
+    double *gram = g_new0(double, (size_t)n *n);
     int bc = MAX(1, MIN(d, (int)((1 << 22) / n)));
-    double *buf = g_new(double, (size_t)n * bc);
+    double *buf = g_new(double, (size_t)n *bc);
     for (int f0 = 0; f0 < d; f0 += bc) {
       int cols = MIN(bc, d - f0);
       for (int i = 0; i < n; i++)
@@ -141,7 +141,7 @@ gboolean ll_pca(const float *x, int n, int d, int k, float *out, float *explaine
     g_free(buf);
     for (int i = 0; i < n; i++)
       total += gram[(size_t)i * n + i];
-    double *u = g_new(double, (size_t)n * k); // (n, k)
+    double *u = g_new(double, (size_t)n *k); // (n, k)
     ok = top_eigen(gram, n, k, values, u, error);
     if (ok) {
       for (int c = 0; c < k; c++) {

@@ -13,7 +13,7 @@
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
 
-G_DEFINE_QUARK(ll-run-store-error-quark, ll_run_store_error)
+G_DEFINE_QUARK(ll - run - store - error - quark, ll_run_store_error)
 
 #define SCHEMA_VERSION 1
 
@@ -26,8 +26,8 @@ struct LlRunStore {
 };
 
 static const char *const status_names[] = {
-  [LL_RUN_RUNNING] = "running", [LL_RUN_FINISHED] = "finished", [LL_RUN_FAILED] = "failed",
-  [LL_RUN_STOPPED] = "stopped", [LL_RUN_CRASHED] = "crashed",
+    [LL_RUN_RUNNING] = "running", [LL_RUN_FINISHED] = "finished", [LL_RUN_FAILED] = "failed",
+    [LL_RUN_STOPPED] = "stopped", [LL_RUN_CRASHED] = "crashed",
 };
 
 const char *ll_run_status_to_string(LlRunStatus s)
@@ -168,33 +168,32 @@ static gint64 now_us(void) { return g_get_real_time(); }
 
 /* ---- opening ------------------------------------------------------------------------------ */
 
-static const char schema_v1[] =
-  "CREATE TABLE runs ("
-  "  id TEXT PRIMARY KEY,"
-  "  name TEXT,"
-  "  created INTEGER NOT NULL," /* microseconds since the epoch */
-  "  spec_hash TEXT,"
-  "  spec_json TEXT,"
-  "  hyperparams TEXT,"
-  "  seed INTEGER NOT NULL DEFAULT 0," /* the uint64 seed's bits */
-  "  dataset_fingerprint TEXT,"
-  "  device TEXT,"
-  "  status TEXT NOT NULL,"
-  "  params_count INTEGER NOT NULL DEFAULT 0,"
-  "  metrics TEXT,"
-  "  best_metric_name TEXT,"
-  "  best_metric REAL,"
-  "  duration REAL NOT NULL DEFAULT 0,"
-  "  checkpoint TEXT,"
-  "  error TEXT,"
-  "  pid INTEGER,"
-  "  host TEXT,"
-  "  boot_id TEXT,"
-  "  proc_start INTEGER,"
-  "  updated INTEGER NOT NULL"
-  ");"
-  "CREATE INDEX runs_by_created ON runs (created);"
-  "INSERT INTO schema_version (version) VALUES (1);";
+static const char schema_v1[] = "CREATE TABLE runs ("
+                                "  id TEXT PRIMARY KEY,"
+                                "  name TEXT,"
+                                "  created INTEGER NOT NULL," /* microseconds since the epoch */
+                                "  spec_hash TEXT,"
+                                "  spec_json TEXT,"
+                                "  hyperparams TEXT,"
+                                "  seed INTEGER NOT NULL DEFAULT 0," /* the uint64 seed's bits */
+                                "  dataset_fingerprint TEXT,"
+                                "  device TEXT,"
+                                "  status TEXT NOT NULL,"
+                                "  params_count INTEGER NOT NULL DEFAULT 0,"
+                                "  metrics TEXT,"
+                                "  best_metric_name TEXT,"
+                                "  best_metric REAL,"
+                                "  duration REAL NOT NULL DEFAULT 0,"
+                                "  checkpoint TEXT,"
+                                "  error TEXT,"
+                                "  pid INTEGER,"
+                                "  host TEXT,"
+                                "  boot_id TEXT,"
+                                "  proc_start INTEGER,"
+                                "  updated INTEGER NOT NULL"
+                                ");"
+                                "CREATE INDEX runs_by_created ON runs (created);"
+                                "INSERT INTO schema_version (version) VALUES (1);";
 
 static gboolean ensure_schema(LlRunStore *s, GError **error)
 {
@@ -227,7 +226,7 @@ fail:
 static gboolean mark_crashed(LlRunStore *s, GError **error)
 {
   sqlite3_stmt *st = db_prepare(
-    s, "SELECT id, pid, host, boot_id, proc_start FROM runs WHERE status = 'running';", error);
+      s, "SELECT id, pid, host, boot_id, proc_start FROM runs WHERE status = 'running';", error);
   if (!st)
     return FALSE;
   g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func(g_free);
@@ -350,13 +349,13 @@ gboolean ll_run_store_create_run(LlRunStore *s, const LlRunInfo *info, char **id
 {
   if (info->spec_json && !check_json("the spec", info->spec_json, TRUE, error))
     return FALSE;
-  if (info->hyperparams_json && !check_json("the hyperparameters", info->hyperparams_json, TRUE,
-                                            error))
+  if (info->hyperparams_json &&
+      !check_json("the hyperparameters", info->hyperparams_json, TRUE, error))
     return FALSE;
   g_autofree char *hash =
-    info->spec_hash ? g_strdup(info->spec_hash)
-    : info->spec_json ? g_compute_checksum_for_string(G_CHECKSUM_SHA256, info->spec_json, -1)
-                      : NULL;
+      info->spec_hash   ? g_strdup(info->spec_hash)
+      : info->spec_json ? g_compute_checksum_for_string(G_CHECKSUM_SHA256, info->spec_json, -1)
+                        : NULL;
   g_autofree char *boot = read_boot_id();
   gint64 pid = info->pid > 0 ? info->pid : (gint64)getpid();
   gint64 created = now_us();
@@ -387,12 +386,12 @@ gboolean ll_run_store_create_run(LlRunStore *s, const LlRunInfo *info, char **id
       }
     }
     sqlite3_stmt *st = db_prepare(
-      s,
-      "INSERT INTO runs (id, name, created, spec_hash, spec_json, hyperparams, seed, "
-      "dataset_fingerprint, device, status, params_count, pid, host, boot_id, proc_start, "
-      "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'running', ?10, ?11, ?12, ?13, ?14, "
-      "?3);",
-      error);
+        s,
+        "INSERT INTO runs (id, name, created, spec_hash, spec_json, hyperparams, seed, "
+        "dataset_fingerprint, device, status, params_count, pid, host, boot_id, proc_start, "
+        "updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'running', ?10, ?11, ?12, ?13, ?14, "
+        "?3);",
+        error);
     if (!st) {
       remove_run_dir(dir);
       return FALSE;
@@ -487,7 +486,7 @@ gboolean ll_run_store_set_metrics(LlRunStore *s, const char *id, const char *met
   }
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st =
-    db_prepare(s, "UPDATE runs SET metrics = ?1, updated = ?2 WHERE id = ?3;", error);
+      db_prepare(s, "UPDATE runs SET metrics = ?1, updated = ?2 WHERE id = ?3;", error);
   if (!st)
     return FALSE;
   bind_text(st, 1, metrics_json);
@@ -495,13 +494,13 @@ gboolean ll_run_store_set_metrics(LlRunStore *s, const char *id, const char *met
   return run_update(s, st, 3, id, error);
 }
 
-gboolean ll_run_store_set_best_metric(LlRunStore *s, const char *id, const char *name,
-                                      double value, GError **error)
+gboolean ll_run_store_set_best_metric(LlRunStore *s, const char *id, const char *name, double value,
+                                      GError **error)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st = db_prepare(
-    s, "UPDATE runs SET best_metric_name = ?1, best_metric = ?2, updated = ?3 WHERE id = ?4;",
-    error);
+      s, "UPDATE runs SET best_metric_name = ?1, best_metric = ?2, updated = ?3 WHERE id = ?4;",
+      error);
   if (!st)
     return FALSE;
   bind_text(st, 1, name);
@@ -518,7 +517,7 @@ gboolean ll_run_store_set_checkpoint(LlRunStore *s, const char *id, const char *
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st =
-    db_prepare(s, "UPDATE runs SET checkpoint = ?1, updated = ?2 WHERE id = ?3;", error);
+      db_prepare(s, "UPDATE runs SET checkpoint = ?1, updated = ?2 WHERE id = ?3;", error);
   if (!st)
     return FALSE;
   bind_text(st, 1, path);
@@ -528,9 +527,9 @@ gboolean ll_run_store_set_checkpoint(LlRunStore *s, const char *id, const char *
 
 /* ---- reading runs ------------------------------------------------------------------------ */
 
-#define RUN_COLUMNS                                                                             \
-  "id, name, created, spec_hash, spec_json, hyperparams, seed, dataset_fingerprint, device, "  \
-  "status, params_count, metrics, best_metric_name, best_metric, duration, checkpoint, error, " \
+#define RUN_COLUMNS                                                                                \
+  "id, name, created, spec_hash, spec_json, hyperparams, seed, dataset_fingerprint, device, "      \
+  "status, params_count, metrics, best_metric_name, best_metric, duration, checkpoint, error, "    \
   "pid, host, boot_id"
 
 static LlRunInfo *row_to_info(LlRunStore *s, sqlite3_stmt *st)
@@ -568,7 +567,7 @@ gboolean ll_run_store_list(LlRunStore *s, GPtrArray **runs_out, GError **error)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st =
-    db_prepare(s, "SELECT " RUN_COLUMNS " FROM runs ORDER BY created DESC, id DESC;", error);
+      db_prepare(s, "SELECT " RUN_COLUMNS " FROM runs ORDER BY created DESC, id DESC;", error);
   if (!st)
     return FALSE;
   g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func((GDestroyNotify)ll_run_info_free);

@@ -42,9 +42,9 @@ gboolean ll_run_status_from_string(const char *s, LlRunStatus *out);
  * the caller fills name, spec_json, spec_hash, hyperparams_json, seed,
  * dataset_fingerprint, device and params_count; the store fills the rest. */
 typedef struct {
-  char *id;   /* "20261123-174501-3f2a": UTC time + random, sorts by creation */
-  char *dir;  /* root/runs/<id> */
-  char *name; /* the user's label */
+  char *id;          /* "20261123-174501-3f2a": UTC time + random, sorts by creation */
+  char *dir;         /* root/runs/<id> */
+  char *name;        /* the user's label */
   gint64 created_us; /* wall clock, microseconds since the epoch */
   char *spec_hash;   /* NULL at creation: SHA-256 of spec_json */
   char *spec_json;
@@ -99,7 +99,6 @@ gboolean ll_run_store_get(LlRunStore *store, const char *id, LlRunInfo **out, GE
 
 /* Appends one line (a JSON object, no newline inside) to dir/metrics.jsonl
  * and flushes it, so a crash keeps the curve up to the last epoch. */
-gboolean ll_run_store_append_metrics_line(const char *dir, const char *json_line,
-                                          GError **error);
+gboolean ll_run_store_append_metrics_line(const char *dir, const char *json_line, GError **error);
 
 G_END_DECLS

@@ -7,13 +7,13 @@
 #include "block.h" /* LL_GRAPH_ERROR */
 
 const char *const ll_schedule_kind_names[] = {
-  [LL_SCHED_CONSTANT] = "constant",
-  [LL_SCHED_STEP] = "step",
-  [LL_SCHED_MULTISTEP] = "multistep",
-  [LL_SCHED_EXPONENTIAL] = "exponential",
-  [LL_SCHED_COSINE] = "cosine",
-  [LL_SCHED_ONE_CYCLE] = "one-cycle",
-  NULL,
+    [LL_SCHED_CONSTANT] = "constant",
+    [LL_SCHED_STEP] = "step",
+    [LL_SCHED_MULTISTEP] = "multistep",
+    [LL_SCHED_EXPONENTIAL] = "exponential",
+    [LL_SCHED_COSINE] = "cosine",
+    [LL_SCHED_ONE_CYCLE] = "one-cycle",
+    NULL,
 };
 
 const char *ll_schedule_kind_name(LlScheduleKind kind)
@@ -45,12 +45,12 @@ gboolean ll_schedule_kind_from_name(const char *name, LlScheduleKind *kind, GErr
 LlScheduleConfig ll_schedule_config_default(LlScheduleKind kind)
 {
   return (LlScheduleConfig){
-    .kind = kind,
-    .step_size = 10,
-    .gamma = kind == LL_SCHED_EXPONENTIAL ? 0.95 : 0.1,
-    .pct_start = 0.3,
-    .div_factor = 25.0,
-    .final_div_factor = 1e4,
+      .kind = kind,
+      .step_size = 10,
+      .gamma = kind == LL_SCHED_EXPONENTIAL ? 0.95 : 0.1,
+      .pct_start = 0.3,
+      .div_factor = 25.0,
+      .final_div_factor = 1e4,
   };
 }
 
@@ -72,8 +72,7 @@ gboolean ll_schedule_config_validate(const LlScheduleConfig *c, GError **error)
   if (c->warmup_steps < 0)
     return bad(error, c, "warmup_steps", c->warmup_steps, "must not be negative");
   switch (c->kind) {
-  case LL_SCHED_CONSTANT:
-    break;
+  case LL_SCHED_CONSTANT: break;
   case LL_SCHED_STEP:
     if (c->step_size < 1)
       return bad(error, c, "step_size", c->step_size, "must be at least 1 epoch");
@@ -133,16 +132,15 @@ static double one_cycle(const LlScheduleConfig *c, double base_lr, int64_t step,
   return end2 > end1 ? anneal_cos(max_lr, final, (s - end1) / (end2 - end1)) : final;
 }
 
-double ll_schedule_lr(const LlScheduleConfig *c, double base_lr, int64_t step,
-                      int steps_per_epoch, int64_t total_steps)
+double ll_schedule_lr(const LlScheduleConfig *c, double base_lr, int64_t step, int steps_per_epoch,
+                      int64_t total_steps)
 {
   if (step < 0)
     step = 0;
   int64_t epoch = step / (steps_per_epoch > 0 ? steps_per_epoch : 1);
   double lr = base_lr;
   switch (c->kind) {
-  case LL_SCHED_CONSTANT:
-    break;
+  case LL_SCHED_CONSTANT: break;
   case LL_SCHED_STEP:
     lr = base_lr * pow(c->gamma, (double)(epoch / (c->step_size > 0 ? c->step_size : 1)));
     break;
@@ -153,18 +151,14 @@ double ll_schedule_lr(const LlScheduleConfig *c, double base_lr, int64_t step,
     lr = base_lr * pow(c->gamma, passed);
     break;
   }
-  case LL_SCHED_EXPONENTIAL:
-    lr = base_lr * pow(c->gamma, (double)epoch);
-    break;
+  case LL_SCHED_EXPONENTIAL: lr = base_lr * pow(c->gamma, (double)epoch); break;
   case LL_SCHED_COSINE: {
     double t_max = (double)(total_steps > 0 ? total_steps : 1);
     double s = step < total_steps ? (double)step : t_max;
     lr = c->min_lr + (base_lr - c->min_lr) * (1.0 + cos(M_PI * s / t_max)) / 2.0;
     break;
   }
-  case LL_SCHED_ONE_CYCLE:
-    lr = one_cycle(c, base_lr, step, total_steps);
-    break;
+  case LL_SCHED_ONE_CYCLE: lr = one_cycle(c, base_lr, step, total_steps); break;
   }
   if (step < c->warmup_steps)
     lr *= (double)step / (double)c->warmup_steps;

@@ -60,7 +60,7 @@ gboolean ll_schedule_config_validate(const LlScheduleConfig *c, GError **error);
  * value). Warm-up multiplies by step / warmup_steps while step <
  * warmup_steps, so the first step's rate is 0 (the convention of
  * transformers' linear warm-up). */
-double ll_schedule_lr(const LlScheduleConfig *c, double base_lr, int64_t step,
-                      int steps_per_epoch, int64_t total_steps);
+double ll_schedule_lr(const LlScheduleConfig *c, double base_lr, int64_t step, int steps_per_epoch,
+                      int64_t total_steps);
 
 G_END_DECLS

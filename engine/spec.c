@@ -5,8 +5,8 @@
 
 #include "json-writer.h"
 
-const char *const ll_dataset_kind_names[] = {"idx-dir", "idx",       "cifar", "image-folder",
-                                             "npy",     "csv",       "synthetic", NULL};
+const char *const ll_dataset_kind_names[] = {"idx-dir", "idx", "cifar",     "image-folder",
+                                             "npy",     "csv", "synthetic", NULL};
 const char *const ll_loss_kind_names[] = {"cross_entropy", "bce_logits", "mse", "l1", NULL};
 #define optim_names ll_optim_kind_names
 #define sched_names ll_schedule_kind_names
@@ -52,8 +52,13 @@ LlSpec *ll_spec_new(void)
   s->dataset.label_bytes = 1;
   s->dataset.channels = 1;
   s->dataset.height = s->dataset.width = 28;
-  s->dataset.synth = (LlSynthConfig){.kind = LL_SYNTH_BLOBS, .n = 2000, .n_classes = 3,
-                                     .features = 2, .steps = 20, .vocab = 8, .noise = 0.1};
+  s->dataset.synth = (LlSynthConfig){.kind = LL_SYNTH_BLOBS,
+                                     .n = 2000,
+                                     .n_classes = 3,
+                                     .features = 2,
+                                     .steps = 20,
+                                     .vocab = 8,
+                                     .noise = 0.1};
   s->dataset.test_n = 500;
   s->validation_split = 0.1;
   s->pipeline.normalize = LL_NORM_ZERO_ONE;
@@ -199,8 +204,8 @@ static gboolean parse_prop(const LlJsonDoc *doc, JsonObject *props, const char *
   return TRUE;
 }
 
-static const char *const block_members[] = {"name", "type", "inputs", "props", "frozen",
-                                            "position", NULL};
+static const char *const block_members[] = {"name",   "type",     "inputs", "props",
+                                            "frozen", "position", NULL};
 
 gboolean ll_spec_parse_graph(const LlJsonDoc *doc, JsonObject *graph_obj, LlGraph *g,
                              GHashTable *positions, GError **error)
@@ -244,11 +249,10 @@ gboolean ll_spec_parse_graph(const LlJsonDoc *doc, JsonObject *graph_obj, LlGrap
     GError *gerr = NULL;
     LlBlock *b = ll_graph_add(g, type, name, &gerr);
     if (!b) {
-      ll_json_doc_error(doc, error, gerr->code == LL_GRAPH_ERROR_UNKNOWN_BLOCK
-                                      ? LL_SPEC_ERROR_UNKNOWN
-                                      : LL_SPEC_ERROR_VALUE,
-                        bo, gerr->code == LL_GRAPH_ERROR_UNKNOWN_BLOCK ? "type" : "name", "%s",
-                        gerr->message);
+      ll_json_doc_error(
+          doc, error,
+          gerr->code == LL_GRAPH_ERROR_UNKNOWN_BLOCK ? LL_SPEC_ERROR_UNKNOWN : LL_SPEC_ERROR_VALUE,
+          bo, gerr->code == LL_GRAPH_ERROR_UNKNOWN_BLOCK ? "type" : "name", "%s", gerr->message);
       g_error_free(gerr);
       return FALSE;
     }
@@ -292,10 +296,10 @@ gboolean ll_spec_parse_graph(const LlJsonDoc *doc, JsonObject *graph_obj, LlGrap
       }
       char bx[40], by[40];
       g_hash_table_insert(
-        positions, g_strdup(name),
-        g_strdup_printf("%s,%s",
-                        ll_format_double(json_array_get_double_element(pos, 0), bx, sizeof bx),
-                        ll_format_double(json_array_get_double_element(pos, 1), by, sizeof by)));
+          positions, g_strdup(name),
+          g_strdup_printf("%s,%s",
+                          ll_format_double(json_array_get_double_element(pos, 0), bx, sizeof bx),
+                          ll_format_double(json_array_get_double_element(pos, 1), by, sizeof by)));
     }
   }
   GError *gerr = NULL;
@@ -382,8 +386,8 @@ JsonNode *ll_spec_graph_to_json(LlGraph *g, GHashTable *positions)
 
 /* ---- data ------------------------------------------------------------------ */
 
-static gboolean get_strv(const LlJsonDoc *doc, JsonObject *o, const char *where,
-                         const char *member, char ***out, GError **error)
+static gboolean get_strv(const LlJsonDoc *doc, JsonObject *o, const char *where, const char *member,
+                         char ***out, GError **error)
 {
   JsonArray *a;
   *out = NULL;
@@ -407,15 +411,15 @@ static gboolean get_strv(const LlJsonDoc *doc, JsonObject *o, const char *where,
   return TRUE;
 }
 
-static gboolean parse_dataset(const LlJsonDoc *doc, JsonObject *o, LlDatasetSpec *d,
-                              GError **error)
+static gboolean parse_dataset(const LlJsonDoc *doc, JsonObject *o, LlDatasetSpec *d, GError **error)
 {
-  static const char *const known[] = {
-    "kind",        "path",       "train_images", "train_labels", "test_images", "test_labels",
-    "train_files", "test_files", "label_bytes",  "test_path",    "label_column", "channels",
-    "height",      "width",      "generator",    "n",            "test_n",       "classes",
-    "features",    "steps",      "vocab",        "noise",        "limit_train",  "limit_test",
-    NULL};
+  static const char *const known[] = {"kind",        "path",        "train_images", "train_labels",
+                                      "test_images", "test_labels", "train_files",  "test_files",
+                                      "label_bytes", "test_path",   "label_column", "channels",
+                                      "height",      "width",       "generator",    "n",
+                                      "test_n",      "classes",     "features",     "steps",
+                                      "vocab",       "noise",       "limit_train",  "limit_test",
+                                      NULL};
   const char *w = "data.dataset";
   int kind, gen;
   int64_t i64;
@@ -423,19 +427,19 @@ static gboolean parse_dataset(const LlJsonDoc *doc, JsonObject *o, LlDatasetSpec
       !ll_json_get_choice(doc, o, w, "kind", ll_dataset_kind_names, d->kind, &kind, error))
     return FALSE;
   d->kind = kind;
-#define STR(field)                                                                                \
-  do {                                                                                            \
-    char *tmp;                                                                                    \
-    if (!ll_json_get_string(doc, o, w, #field, d->field, &tmp, error))                            \
-      return FALSE;                                                                               \
-    g_free(d->field);                                                                             \
-    d->field = tmp;                                                                               \
+#define STR(field)                                                                                 \
+  do {                                                                                             \
+    char *tmp;                                                                                     \
+    if (!ll_json_get_string(doc, o, w, #field, d->field, &tmp, error))                             \
+      return FALSE;                                                                                \
+    g_free(d->field);                                                                              \
+    d->field = tmp;                                                                                \
   } while (0)
-#define INT(field, target, lo, hi)                                                                \
-  do {                                                                                            \
-    if (!ll_json_get_int(doc, o, w, field, target, lo, hi, &i64, error))                          \
-      return FALSE;                                                                               \
-    target = (__typeof__(target))i64;                                                             \
+#define INT(field, target, lo, hi)                                                                 \
+  do {                                                                                             \
+    if (!ll_json_get_int(doc, o, w, field, target, lo, hi, &i64, error))                           \
+      return FALSE;                                                                                \
+    target = (__typeof__(target))i64;                                                              \
   } while (0)
   STR(path);
   STR(train_images);
@@ -483,8 +487,8 @@ static gboolean parse_data(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GErro
 {
   static const char *const known[] = {"dataset",   "validation_split", "normalize", "augment",
                                       "label_map", "random_field",     NULL};
-  static const char *const aug_known[] = {"crop_padding",  "hflip", "cutout", "rotate_degrees",
-                                          "rotation_task", NULL};
+  static const char *const aug_known[] = {"crop_padding",   "hflip",         "cutout",
+                                          "rotate_degrees", "rotation_task", NULL};
   const char *w = "data";
   JsonObject *ds, *aug, *rnd;
   int norm;
@@ -570,8 +574,8 @@ static gboolean parse_data(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GErro
 
 static gboolean parse_losses(const LlJsonDoc *doc, JsonObject *root, LlSpec *s, GError **error)
 {
-  static const char *const known[] = {"output", "target", "type", "weight", "label_smoothing",
-                                      NULL};
+  static const char *const known[] = {"output", "target",          "type",
+                                      "weight", "label_smoothing", NULL};
   JsonArray *a;
   if (!ll_json_get_array(doc, root, "", "losses", &a, error))
     return FALSE;
@@ -614,8 +618,9 @@ static gboolean parse_losses(const LlJsonDoc *doc, JsonObject *root, LlSpec *s, 
 static gboolean parse_optimizer(const LlJsonDoc *doc, JsonObject *o, LlOptimConfig *c,
                                 GError **error)
 {
-  static const char *const known[] = {"type",  "lr",    "momentum", "dampening", "nesterov",
-                                      "weight_decay", "beta1", "beta2", "eps", "alpha", NULL};
+  static const char *const known[] = {"type",     "lr",           "momentum", "dampening",
+                                      "nesterov", "weight_decay", "beta1",    "beta2",
+                                      "eps",      "alpha",        NULL};
   const char *w = "training.optimizer";
   int kind;
   if (!ll_json_check_members(doc, o, w, known, error) ||
@@ -624,11 +629,11 @@ static gboolean parse_optimizer(const LlJsonDoc *doc, JsonObject *o, LlOptimConf
   if ((LlOptimKind)kind != c->kind)
     optim_defaults(c, kind);
   double d;
-#define NUM(field, lo, hi)                                                                        \
-  do {                                                                                            \
-    if (!ll_json_get_double(doc, o, w, #field, c->field, lo, hi, &d, error))                      \
-      return FALSE;                                                                               \
-    c->field = d;                                                                                 \
+#define NUM(field, lo, hi)                                                                         \
+  do {                                                                                             \
+    if (!ll_json_get_double(doc, o, w, #field, c->field, lo, hi, &d, error))                       \
+      return FALSE;                                                                                \
+    c->field = d;                                                                                  \
   } while (0)
   NUM(lr, 0.0, 100.0);
   NUM(momentum, 0.0, 1.0);
@@ -654,9 +659,10 @@ static gboolean parse_optimizer(const LlJsonDoc *doc, JsonObject *o, LlOptimConf
 static gboolean parse_schedule(const LlJsonDoc *doc, JsonObject *o, LlScheduleConfig *c,
                                GError **error)
 {
-  static const char *const known[] = {"type",      "step_size",  "gamma",      "milestones",
-                                      "min_lr",    "max_lr",     "pct_start",  "div_factor",
-                                      "final_div_factor", "warmup_steps", NULL};
+  static const char *const known[] = {"type",         "step_size",  "gamma",
+                                      "milestones",   "min_lr",     "max_lr",
+                                      "pct_start",    "div_factor", "final_div_factor",
+                                      "warmup_steps", NULL};
   const char *w = "training.schedule";
   int kind;
   int64_t v;
@@ -673,8 +679,7 @@ static gboolean parse_schedule(const LlJsonDoc *doc, JsonObject *o, LlScheduleCo
   if (!ll_json_get_double(doc, o, w, "gamma", c->gamma, 0.0, 1.0, &c->gamma, error) ||
       !ll_json_get_double(doc, o, w, "min_lr", c->min_lr, 0.0, 100.0, &c->min_lr, error) ||
       !ll_json_get_double(doc, o, w, "max_lr", c->max_lr, 0.0, 100.0, &c->max_lr, error) ||
-      !ll_json_get_double(doc, o, w, "pct_start", c->pct_start, 0.0, 1.0, &c->pct_start,
-                          error) ||
+      !ll_json_get_double(doc, o, w, "pct_start", c->pct_start, 0.0, 1.0, &c->pct_start, error) ||
       !ll_json_get_double(doc, o, w, "div_factor", c->div_factor, 1.0, 1e9, &c->div_factor,
                           error) ||
       !ll_json_get_double(doc, o, w, "final_div_factor", c->final_div_factor, 1.0, 1e12,
@@ -756,11 +761,11 @@ static gboolean parse_init_from(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, 
 
 static gboolean parse_training(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GError **error)
 {
-  static const char *const known[] = {"epochs",    "batch_size",     "seed",       "device",
-                                      "threads",   "optimizer",      "schedule",   "clip_norm",
-                                      "early_stopping", "checkpoint_every", "init_from", NULL};
-  static const char *const es_known[] = {"enabled", "metric", "patience", "min_delta",
-                                         "restore_best", NULL};
+  static const char *const known[] = {
+      "epochs",   "batch_size", "seed",           "device",           "threads",   "optimizer",
+      "schedule", "clip_norm",  "early_stopping", "checkpoint_every", "init_from", NULL};
+  static const char *const es_known[] = {"enabled",   "metric",       "patience",
+                                         "min_delta", "restore_best", NULL};
   const char *w = "training";
   int64_t v;
   JsonObject *opt, *sched, *es;
@@ -820,8 +825,8 @@ static gboolean parse_training(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, G
     if (!ll_json_get_int(doc, es, we, "patience", s->es_patience, 1, 100000, &v, error))
       return FALSE;
     s->es_patience = (int)v;
-    if (!ll_json_get_double(doc, es, we, "min_delta", s->es_min_delta, 0.0, 1e6,
-                            &s->es_min_delta, error) ||
+    if (!ll_json_get_double(doc, es, we, "min_delta", s->es_min_delta, 0.0, 1e6, &s->es_min_delta,
+                            error) ||
         !ll_json_get_bool(doc, es, we, "restore_best", s->es_restore_best, &s->es_restore_best,
                           error))
       return FALSE;
@@ -846,8 +851,7 @@ static gboolean parse_record(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GEr
                       "record.embedding_block: no block named \"%s\"", emb);
     return FALSE;
   }
-  if (!ll_json_get_int(doc, o, w, "embedding_samples", s->embedding_samples, 0, 100000, &v,
-                       error))
+  if (!ll_json_get_int(doc, o, w, "embedding_samples", s->embedding_samples, 0, 100000, &v, error))
     return FALSE;
   s->embedding_samples = (int)v;
   if (!ll_json_get_int(doc, o, w, "reconstruction_samples", s->reconstruction_samples, 0, 256, &v,
@@ -890,9 +894,9 @@ static gboolean parse_inputs(const LlJsonDoc *doc, JsonObject *root, LlSpec *s, 
 
 static LlSpec *spec_from_doc(const LlJsonDoc *doc, GError **error)
 {
-  static const char *const known[] = {"format", "version", "name",     "description", "graph",
-                                      "data",   "inputs",  "losses",   "training",    "record",
-                                      NULL};
+  static const char *const known[] = {"format",   "version", "name",   "description",
+                                      "graph",    "data",    "inputs", "losses",
+                                      "training", "record",  NULL};
   JsonObject *root = json_node_get_object(doc->root);
   g_autoptr(LlSpec) s = ll_spec_new();
   g_autofree char *format = NULL;

@@ -12,7 +12,7 @@
 
 G_BEGIN_DECLS
 
-#define LL_SPEC_FORMAT "layerlab-spec"
+#define LL_SPEC_FORMAT  "layerlab-spec"
 #define LL_SPEC_VERSION 1
 
 typedef enum {
@@ -28,15 +28,15 @@ extern const char *const ll_dataset_kind_names[];
 
 typedef struct {
   LlDatasetKind kind;
-  char *path;               /* idx-dir, image-folder (train), csv (train) */
+  char *path; /* idx-dir, image-folder (train), csv (train) */
   char *train_images, *train_labels, *test_images, *test_labels; /* idx, npy */
-  char **train_files, **test_files; /* cifar */
-  int label_bytes;          /* cifar: 1 (CIFAR-10) or 2 (CIFAR-100) */
-  char *test_path;          /* image-folder, csv */
-  char *label_column;       /* csv */
-  int channels, height, width; /* image-folder */
-  LlSynthConfig synth;      /* synthetic (seed is the run seed + 1 unless set) */
-  guint test_n;             /* synthetic: test samples */
+  char **train_files, **test_files;                              /* cifar */
+  int label_bytes;               /* cifar: 1 (CIFAR-10) or 2 (CIFAR-100) */
+  char *test_path;               /* image-folder, csv */
+  char *label_column;            /* csv */
+  int channels, height, width;   /* image-folder */
+  LlSynthConfig synth;           /* synthetic (seed is the run seed + 1 unless set) */
+  guint test_n;                  /* synthetic: test samples */
   guint limit_train, limit_test; /* use only the first N samples (0: all) */
 } LlDatasetSpec;
 
@@ -44,18 +44,18 @@ typedef enum { LL_LOSS_CROSS_ENTROPY, LL_LOSS_BCE_LOGITS, LL_LOSS_MSE, LL_LOSS_L
 extern const char *const ll_loss_kind_names[];
 
 typedef struct {
-  char *output;   /* block whose output is the prediction */
-  char *target;   /* batch field: "label", "mapped", "x" (autoencoders), ... */
+  char *output; /* block whose output is the prediction */
+  char *target; /* batch field: "label", "mapped", "x" (autoencoders), ... */
   LlLossKind kind;
   double weight;
   double label_smoothing; /* cross-entropy */
 } LlLossSpec;
 
 typedef struct {
-  char *checkpoint;    /* path, or "run:<id>" for a run's best checkpoint */
-  char **blocks;       /* graph blocks to load (NULL: all that match) */
-  GHashTable *map;     /* checkpoint block name -> graph block name, or NULL */
-  gboolean reinit;     /* the "random encoder" control: keep the random init */
+  char *checkpoint; /* path, or "run:<id>" for a run's best checkpoint */
+  char **blocks;    /* graph blocks to load (NULL: all that match) */
+  GHashTable *map;  /* checkpoint block name -> graph block name, or NULL */
+  gboolean reinit;  /* the "random encoder" control: keep the random init */
 } LlInitFrom;
 
 typedef struct {
@@ -68,26 +68,26 @@ typedef struct {
   LlDatasetSpec dataset;
   double validation_split;
   LlPipelineConfig pipeline;
-  GHashTable *bindings;  /* Input block name -> batch field name */
+  GHashTable *bindings; /* Input block name -> batch field name */
 
   /* objective */
-  GPtrArray *losses;     /* LlLossSpec* */
+  GPtrArray *losses; /* LlLossSpec* */
 
   /* training */
   int epochs;
   int batch_size;
   uint64_t seed;
-  char *device;          /* "auto", "cpu", "cuda", "cuda:N" */
-  int threads;           /* CPU threads (0: all cores) */
+  char *device; /* "auto", "cpu", "cuda", "cuda:N" */
+  int threads;  /* CPU threads (0: all cores) */
   LlOptimConfig optim;
   LlScheduleConfig schedule;
   gboolean early_stopping;
-  char *es_metric;       /* "val_loss", "val_accuracy" */
+  char *es_metric; /* "val_loss", "val_accuracy" */
   int es_patience;
   double es_min_delta;
   gboolean es_restore_best;
-  int checkpoint_every;  /* epochs; 0: only the final and best */
-  GPtrArray *init_from;  /* LlInitFrom* */
+  int checkpoint_every; /* epochs; 0: only the final and best */
+  GPtrArray *init_from; /* LlInitFrom* */
 
   /* what the analysis views record */
   char *embedding_block; /* NULL: none */
@@ -100,8 +100,7 @@ void ll_spec_free(LlSpec *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlSpec, ll_spec_free)
 
 LlSpec *ll_spec_load_file(const char *path, GError **error);
-LlSpec *ll_spec_load_data(const char *data, gssize len, const char *display_name,
-                          GError **error);
+LlSpec *ll_spec_load_data(const char *data, gssize len, const char *display_name, GError **error);
 /* Canonical JSON text (two-space indent, every field). */
 char *ll_spec_to_json(const LlSpec *s);
 gboolean ll_spec_save_file(const LlSpec *s, const char *path, GError **error);

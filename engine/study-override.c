@@ -40,8 +40,8 @@ static gboolean set_in_object(JsonObject *o, char **parts, const char *path, Jso
                               GError **error);
 
 /* parts[0] is a block name (or "*") inside graph.blocks */
-static gboolean set_in_blocks(JsonArray *blocks, char **parts, const char *path,
-                              JsonNode *value, GError **error)
+static gboolean set_in_blocks(JsonArray *blocks, char **parts, const char *path, JsonNode *value,
+                              GError **error)
 {
   if (!parts[0] || !parts[1]) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
@@ -58,7 +58,7 @@ static gboolean set_in_blocks(JsonArray *blocks, char **parts, const char *path,
     if (any) {
       /* every block whose type has the property */
       const LlBlockDesc *d =
-        ll_block_lookup(json_object_get_string_member_with_default(b, "type", ""));
+          ll_block_lookup(json_object_get_string_member_with_default(b, "type", ""));
       if (!d || strcmp(parts[1], "props") || !parts[2] || !ll_block_desc_prop(d, parts[2], NULL))
         continue;
     } else if (strcmp(name, parts[0])) {
@@ -110,13 +110,15 @@ static gboolean set_in_object(JsonObject *o, char **parts, const char *path, Jso
 gboolean ll_spec_json_set(JsonNode *root, const char *path, JsonNode *value, GError **error)
 {
   if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE, "override \"%s\": the spec is not a "
-                "JSON object", path);
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE,
+                "override \"%s\": the spec is not a "
+                "JSON object",
+                path);
     return FALSE;
   }
   g_auto(GStrv) parts = g_strsplit(path, ".", -1);
-  static const char *const top[] = {"name", "description", "graph", "data", "inputs", "losses",
-                                    "training", "record", NULL};
+  static const char *const top[] = {"name",   "description", "graph",  "data", "inputs",
+                                    "losses", "training",    "record", NULL};
   if (!parts[0] || !g_strv_contains(top, parts[0])) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_UNKNOWN,
                 "override \"%s\": a spec has no field \"%s\" (graph, data, inputs, losses, "

@@ -61,7 +61,10 @@ JsonNode *ll_axis_value(const LlAxis *a, double x)
 /* ---- sampling ---------------------------------------------------------------------- */
 
 /* Numeric axes are modelled in "internal" space: log for log-uniform. */
-static double to_internal(const LlAxis *a, double x) { return a->kind == LL_AXIS_LOG_UNIFORM ? log(x) : x; }
+static double to_internal(const LlAxis *a, double x)
+{
+  return a->kind == LL_AXIS_LOG_UNIFORM ? log(x) : x;
+}
 static double from_internal(const LlAxis *a, double u)
 {
   double x = a->kind == LL_AXIS_LOG_UNIFORM ? exp(u) : u;
@@ -156,7 +159,7 @@ static void tpe_suggest(const LlAxis *axes, int n_axes, const LlObservation *his
   qsort(r, (size_t)n, sizeof *r, cmp_ranked); /* best first */
   int n_good = MAX(1, (int)ceil(0.25 * n)), n_bad = n - n_good;
   const int candidates = 24;
-  g_autofree double *cand = g_new(double, (size_t)candidates * n_axes);
+  g_autofree double *cand = g_new(double, (size_t)candidates *n_axes);
   g_autofree double *score = g_new0(double, candidates);
   g_autofree double *good = g_new(double, MAX(n_good, 1));
   g_autofree double *bad = g_new(double, MAX(n_bad, 1));

@@ -14,25 +14,25 @@ const char *const ll_trial_status_names[] = {"pending", "finished", "pruned", "f
 
 struct LlStudy {
   char *name, *description, *file, *base_dir;
-  JsonNode *spec;         /* the base spec (inlined) */
-  JsonObject *overrides;  /* path -> value for every trial, may be NULL */
-  JsonObject *groups;     /* name -> {"blocks": [...], "repeat": n}, may be NULL */
+  JsonNode *spec;        /* the base spec (inlined) */
+  JsonObject *overrides; /* path -> value for every trial, may be NULL */
+  JsonObject *groups;    /* name -> {"blocks": [...], "repeat": n}, may be NULL */
   gint64 param_budget;
   char *solve_width;
   char *metric;
   gboolean maximize;
   uint64_t seed;
-  GPtrArray *stages;      /* JsonObject* (stage objects, specs inlined); NULL for a sweep */
+  GPtrArray *stages; /* JsonObject* (stage objects, specs inlined); NULL for a sweep */
   /* sweep */
-  GArray *axes;           /* LlAxis */
+  GArray *axes; /* LlAxis */
   LlSearchMode mode;
   int trials;
-  int prune_after;        /* 0: no pruning */
+  int prune_after; /* 0: no pruning */
   int prune_min_trials;
   char *prune_metric;
   /* after ll_study_run */
   char *id, *dir;
-  GPtrArray *done;        /* LlTrial* */
+  GPtrArray *done; /* LlTrial* */
   int best;
 };
 
@@ -122,7 +122,8 @@ static const char *str_member(JsonObject *o, const char *name)
 {
   JsonNode *n = json_object_get_member(o, name);
   return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-           ? json_node_get_string(n) : NULL;
+             ? json_node_get_string(n)
+             : NULL;
 }
 
 /* ---- loading ----------------------------------------------------------------------- */
@@ -156,8 +157,7 @@ static JsonNode *load_spec_node(const LlJsonDoc *doc, JsonObject *o, const char 
   return node_dup(json_parser_get_root(parser));
 }
 
-static gboolean parse_axis(const LlJsonDoc *doc, JsonObject *o, guint i, LlAxis *a,
-                           GError **error)
+static gboolean parse_axis(const LlJsonDoc *doc, JsonObject *o, guint i, LlAxis *a, GError **error)
 {
   static const char *const known[] = {"path", "values", "type", "min", "max", NULL};
   g_autofree char *w = g_strdup_printf("sweep.axes[%u]", i);
@@ -178,8 +178,8 @@ static gboolean parse_axis(const LlJsonDoc *doc, JsonObject *o, guint i, LlAxis 
     if (!ll_json_get_array(doc, o, w, "values", &arr, error))
       return FALSE;
     if (!arr || json_array_get_length(arr) == 0) {
-      ll_json_doc_error(doc, error, LL_SPEC_ERROR_MISSING, o, NULL, "%s (%s): needs \"values\"",
-                        w, a->path);
+      ll_json_doc_error(doc, error, LL_SPEC_ERROR_MISSING, o, NULL, "%s (%s): needs \"values\"", w,
+                        a->path);
       return FALSE;
     }
     a->kind = LL_AXIS_VALUES;
@@ -190,17 +190,18 @@ static gboolean parse_axis(const LlJsonDoc *doc, JsonObject *o, guint i, LlAxis 
   }
   a->kind = type == 1 ? LL_AXIS_UNIFORM : type == 2 ? LL_AXIS_LOG_UNIFORM : LL_AXIS_INT;
   if (!json_object_has_member(o, "min") || !json_object_has_member(o, "max")) {
-    ll_json_doc_error(doc, error, LL_SPEC_ERROR_MISSING, o, NULL, "%s (%s): needs \"min\" and "
-                      "\"max\"", w, a->path);
+    ll_json_doc_error(doc, error, LL_SPEC_ERROR_MISSING, o, NULL,
+                      "%s (%s): needs \"min\" and "
+                      "\"max\"",
+                      w, a->path);
     return FALSE;
   }
   if (!ll_json_get_double(doc, o, w, "min", 0, -1e300, 1e300, &a->lo, error) ||
       !ll_json_get_double(doc, o, w, "max", 0, -1e300, 1e300, &a->hi, error))
     return FALSE;
   if (a->hi < a->lo || (a->kind == LL_AXIS_LOG_UNIFORM && a->lo <= 0)) {
-    ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "min",
-                      "%s (%s): needs min <= max%s", w, a->path,
-                      a->kind == LL_AXIS_LOG_UNIFORM ? " and min > 0 (log scale)" : "");
+    ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "min", "%s (%s): needs min <= max%s", w,
+                      a->path, a->kind == LL_AXIS_LOG_UNIFORM ? " and min > 0 (log scale)" : "");
     return FALSE;
   }
   return TRUE;
@@ -224,8 +225,10 @@ static gboolean parse_sweep(LlStudy *s, const LlJsonDoc *doc, JsonObject *o, GEr
   for (guint i = 0; axes && i < json_array_get_length(axes); i++) {
     JsonObject *ao = json_array_get_object_element(axes, i);
     if (!ao) {
-      ll_json_doc_error(doc, error, LL_SPEC_ERROR_TYPE, o, "axes", "sweep.axes[%u]: expected an "
-                        "object", i);
+      ll_json_doc_error(doc, error, LL_SPEC_ERROR_TYPE, o, "axes",
+                        "sweep.axes[%u]: expected an "
+                        "object",
+                        i);
       return FALSE;
     }
     LlAxis a = {0};
@@ -252,18 +255,28 @@ static gboolean parse_sweep(LlStudy *s, const LlJsonDoc *doc, JsonObject *o, GEr
 
 static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, GError **error)
 {
-  static const char *const known[] = {
-    "name",   "description", "spec",          "overrides",        "init_from",      "frozen",
-    "repeat", "param_budget", "solve_width",  "metric",           "export_embeddings",
-    "export_outputs", "best_of", NULL};
+  static const char *const known[] = {"name",
+                                      "description",
+                                      "spec",
+                                      "overrides",
+                                      "init_from",
+                                      "frozen",
+                                      "repeat",
+                                      "param_budget",
+                                      "solve_width",
+                                      "metric",
+                                      "export_embeddings",
+                                      "export_outputs",
+                                      "best_of",
+                                      NULL};
   s->stages = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
   g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
   for (guint i = 0; i < json_array_get_length(arr); i++) {
     JsonObject *o = json_array_get_object_element(arr, i);
     g_autofree char *w = g_strdup_printf("stages[%u]", i);
     if (!o) {
-      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE, "%s: %s: expected an object",
-                  doc->file, w);
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE, "%s: %s: expected an object", doc->file,
+                  w);
       return FALSE;
     }
     g_autofree char *name = NULL;
@@ -278,7 +291,8 @@ static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, G
     g_hash_table_add(names, (gpointer)json_object_get_string_member(o, "name"));
     /* references to stages must point backwards */
     JsonArray *inits = json_object_has_member(o, "init_from")
-                         ? json_object_get_array_member(o, "init_from") : NULL;
+                           ? json_object_get_array_member(o, "init_from")
+                           : NULL;
     for (guint k = 0; inits && k < json_array_get_length(inits); k++) {
       JsonObject *f = json_array_get_object_element(inits, k);
       const char *ref = f ? json_object_get_string_member_with_default(f, "stage", NULL) : NULL;
@@ -320,10 +334,10 @@ LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_na
     return NULL;
   }
   JsonObject *o = json_node_get_object(doc->root);
-  static const char *const known[] = {"format",      "version", "name",         "description",
-                                      "spec",        "metric",  "direction",    "seed",
-                                      "overrides",   "groups",  "param_budget", "solve_width",
-                                      "stages",      "sweep",   NULL};
+  static const char *const known[] = {
+      "format",       "version",     "name",   "description", "spec",
+      "metric",       "direction",   "seed",   "overrides",   "groups",
+      "param_budget", "solve_width", "stages", "sweep",       NULL};
   g_autoptr(LlStudy) s = study_new();
   s->base_dir = g_strdup(base_dir ? base_dir : ".");
   s->file = g_strdup(display_name);
@@ -416,8 +430,7 @@ LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_na
     for (guint i = 0; s->stages && i < s->stages->len; i++)
       if (!json_object_has_member(g_ptr_array_index(s->stages, i), "spec")) {
         g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
-                    "%s: stage \"%s\" has no spec and the study has no base \"spec\"",
-                    display_name,
+                    "%s: stage \"%s\" has no spec and the study has no base \"spec\"", display_name,
                     json_object_get_string_member(g_ptr_array_index(s->stages, i), "name"));
         return NULL;
       }
@@ -456,8 +469,7 @@ LlStudy *ll_study_new_for_spec(const char *spec_path, GError **error)
   s->base_dir = g_path_get_dirname(spec_path);
   gboolean classifier = FALSE;
   for (guint i = 0; i < spec->losses->len; i++)
-    classifier |= ((LlLossSpec *)g_ptr_array_index(spec->losses, i))->kind ==
-                  LL_LOSS_CROSS_ENTROPY;
+    classifier |= ((LlLossSpec *)g_ptr_array_index(spec->losses, i))->kind == LL_LOSS_CROSS_ENTROPY;
   g_free(s->metric);
   s->metric = g_strdup(classifier ? "val_accuracy" : "val_loss");
   s->maximize = classifier;
@@ -497,8 +509,8 @@ char *ll_study_outline(const LlStudy *s)
         g_string_append_printf(o, " (x%u)", json_array_get_length(json_node_get_array(rep)));
     }
   } else {
-    g_string_append_printf(o, "%s search over %u ax%s", ll_search_mode_names[s->mode],
-                           s->axes->len, s->axes->len == 1 ? "is" : "es");
+    g_string_append_printf(o, "%s search over %u ax%s", ll_search_mode_names[s->mode], s->axes->len,
+                           s->axes->len == 1 ? "is" : "es");
     if (s->mode != LL_SEARCH_GRID)
       g_string_append_printf(o, ", %d trials", s->trials);
     for (guint i = 0; i < s->axes->len; i++)
@@ -545,7 +557,8 @@ gboolean ll_study_add_axis_values(LlStudy *s, const char *path, const char *csv,
 {
   if (!check_cli_sweep(s, path, error))
     return FALSE;
-  LlAxis a = {.path = g_strdup(path), .kind = LL_AXIS_VALUES,
+  LlAxis a = {.path = g_strdup(path),
+              .kind = LL_AXIS_VALUES,
               .values = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref)};
   g_auto(GStrv) items = g_strsplit(csv, ",", -1);
   for (int i = 0; items[i]; i++) {
@@ -588,8 +601,8 @@ gboolean ll_study_add_axis_range(LlStudy *s, const char *path, const char *range
                 path, range);
     return FALSE;
   }
-  gboolean ints = !strchr(f[0], '.') && !strchr(f[1], '.') && !strchr(f[0], 'e') &&
-                  !strchr(f[1], 'e');
+  gboolean ints =
+      !strchr(f[0], '.') && !strchr(f[1], '.') && !strchr(f[0], 'e') && !strchr(f[1], 'e');
   a.kind = log_scale ? LL_AXIS_LOG_UNIFORM : ints ? LL_AXIS_INT : LL_AXIS_UNIFORM;
   put_axis(s, &a);
   return TRUE;
@@ -794,8 +807,8 @@ static void rewire(JsonObject *spec, JsonArray *blocks, const char *old, const c
     const char *name = json_object_get_string_member_with_default(b, "name", "");
     if (skip && g_hash_table_contains(skip, name))
       continue;
-    JsonArray *ins = json_object_has_member(b, "inputs") ? json_object_get_array_member(b, "inputs")
-                                                         : NULL;
+    JsonArray *ins =
+        json_object_has_member(b, "inputs") ? json_object_get_array_member(b, "inputs") : NULL;
     for (guint k = 0; ins && k < json_array_get_length(ins); k++)
       if (!g_strcmp0(json_array_get_string_element(ins, k), old)) {
         json_array_remove_element(ins, k);
@@ -811,27 +824,26 @@ static void rewire(JsonObject *spec, JsonArray *blocks, const char *old, const c
         ins = fresh;
       }
   }
-  JsonArray *losses = json_object_has_member(spec, "losses")
-                        ? json_object_get_array_member(spec, "losses") : NULL;
+  JsonArray *losses =
+      json_object_has_member(spec, "losses") ? json_object_get_array_member(spec, "losses") : NULL;
   for (guint i = 0; losses && i < json_array_get_length(losses); i++) {
     JsonObject *l = json_array_get_object_element(losses, i);
     if (!g_strcmp0(json_object_get_string_member_with_default(l, "output", NULL), old))
       json_object_set_string_member(l, "output", new_);
   }
-  JsonObject *rec = json_object_has_member(spec, "record")
-                      ? json_object_get_object_member(spec, "record") : NULL;
-  if (rec && !g_strcmp0(json_object_get_string_member_with_default(rec, "embedding_block", NULL),
-                        old))
+  JsonObject *rec =
+      json_object_has_member(spec, "record") ? json_object_get_object_member(spec, "record") : NULL;
+  if (rec &&
+      !g_strcmp0(json_object_get_string_member_with_default(rec, "embedding_block", NULL), old))
     json_object_set_string_member(rec, "embedding_block", new_);
 }
 
 /* Repeats the chain of blocks of one group `repeat` times (0 removes it). */
-static gboolean expand_group(JsonObject *spec, const char *gname, JsonObject *group,
-                             GError **error)
+static gboolean expand_group(JsonObject *spec, const char *gname, JsonObject *group, GError **error)
 {
   JsonArray *names = json_object_get_array_member(group, "blocks");
-  gint64 repeat = json_object_has_member(group, "repeat")
-                    ? json_object_get_int_member(group, "repeat") : 1;
+  gint64 repeat =
+      json_object_has_member(group, "repeat") ? json_object_get_int_member(group, "repeat") : 1;
   JsonObject *graph = json_object_get_object_member(spec, "graph");
   JsonArray *blocks = graph ? json_object_get_array_member(graph, "blocks") : NULL;
   guint m = json_array_get_length(names);
@@ -865,12 +877,14 @@ static gboolean expand_group(JsonObject *spec, const char *gname, JsonObject *gr
   if (repeat == 0) {
     rewire(spec, blocks, last, entry, in_group);
     JsonObject *rec = json_object_has_member(spec, "record")
-                        ? json_object_get_object_member(spec, "record") : NULL;
+                          ? json_object_get_object_member(spec, "record")
+                          : NULL;
     const char *eb = rec ? str_member(rec, "embedding_block") : NULL;
     if (eb && g_hash_table_contains(in_group, eb))
       json_object_set_string_member(rec, "embedding_block", entry);
     for (guint i = 0; i < m; i++)
-      json_array_remove_element(blocks, (guint)find_block(blocks, json_array_get_string_element(names, i)));
+      json_array_remove_element(blocks,
+                                (guint)find_block(blocks, json_array_get_string_element(names, i)));
     return TRUE;
   }
   /* copies k = 2..repeat go after the last block of the group, names suffixed _k */
@@ -994,8 +1008,7 @@ static char *materialize(LlStudy *s, JsonNode *spec, GPtrArray *ovs, const char 
   if (s->groups) {
     GList *names = json_object_get_members(s->groups);
     for (GList *l = names; l; l = l->next)
-      json_object_set_member(groups, l->data,
-                             node_dup(json_object_get_member(s->groups, l->data)));
+      json_object_set_member(groups, l->data, node_dup(json_object_get_member(s->groups, l->data)));
     g_list_free(names);
   }
   for (guint i = 0; i < ovs->len; i++) {
@@ -1003,7 +1016,8 @@ static char *materialize(LlStudy *s, JsonNode *spec, GPtrArray *ovs, const char 
     if (g_str_has_prefix(o->path, "graph.group.")) {
       g_auto(GStrv) parts = g_strsplit(o->path + strlen("graph.group."), ".", -1);
       JsonObject *g = parts[0] && json_object_has_member(groups, parts[0])
-                        ? json_object_get_object_member(groups, parts[0]) : NULL;
+                          ? json_object_get_object_member(groups, parts[0])
+                          : NULL;
       if (!g || !parts[1] || strcmp(parts[1], "repeat") || parts[2] ||
           !JSON_NODE_HOLDS_VALUE(o->value) || json_node_get_value_type(o->value) != G_TYPE_INT64) {
         g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
@@ -1062,15 +1076,15 @@ static char *solve_budget(LlStudy *s, JsonNode *spec, GPtrArray *ovs, gint64 bud
     g_ptr_array_add(probe, g_ptr_array_index(ovs, i));
   Override w = {.path = (char *)width_path};
   g_ptr_array_add(probe, &w);
-#define COUNT_AT(width, out)                                                                      \
-  do {                                                                                            \
-    w.value = json_node_init_int(json_node_alloc(), (width));                                    \
-    g_autofree char *t_ = materialize(s, spec, probe, study_dir, error);                         \
-    json_node_unref(w.value);                                                                     \
-    if (!t_ || ((out) = count_params(t_, error)) < 0) {                                          \
-      g_prefix_error(error, "param_budget (solving %s): ", width_path);                           \
-      return NULL;                                                                                \
-    }                                                                                             \
+#define COUNT_AT(width, out)                                                                       \
+  do {                                                                                             \
+    w.value = json_node_init_int(json_node_alloc(), (width));                                      \
+    g_autofree char *t_ = materialize(s, spec, probe, study_dir, error);                           \
+    json_node_unref(w.value);                                                                      \
+    if (!t_ || ((out) = count_params(t_, error)) < 0) {                                            \
+      g_prefix_error(error, "param_budget (solving %s): ", width_path);                            \
+      return NULL;                                                                                 \
+    }                                                                                              \
   } while (0)
   while (lo < hi) {
     gint64 mid = lo + (hi - lo) / 2, p = 0;
@@ -1130,8 +1144,8 @@ char *ll_study_variant_json(LlStudy *s, const double *x, gint64 *params_out, GEr
     add_override(ovs, a->path, v);
   }
   gint64 params = 0;
-  char *text = build_variant(s, s->spec, ovs, s->param_budget, s->solve_width, NULL, &params,
-                             error);
+  char *text =
+      build_variant(s, s->spec, ovs, s->param_budget, s->solve_width, NULL, &params, error);
   if (params_out)
     *params_out = params;
   return text;
@@ -1218,15 +1232,15 @@ static LlTrial *trial_from_json(JsonObject *o, int n_axes)
   const char *objs[] = {"values", "metrics", "overrides"};
   JsonObject **dst[] = {&t->values, &t->metrics, &t->overrides};
   for (int k = 0; k < 3; k++) {
-    JsonObject *src = json_object_has_member(o, objs[k]) ? json_object_get_object_member(o, objs[k])
-                                                         : NULL;
+    JsonObject *src =
+        json_object_has_member(o, objs[k]) ? json_object_get_object_member(o, objs[k]) : NULL;
     if (src) {
       json_object_unref(*dst[k]);
       *dst[k] = json_object_ref(src);
     }
   }
-  JsonArray *curve = json_object_has_member(o, "curve") ? json_object_get_array_member(o, "curve")
-                                                        : NULL;
+  JsonArray *curve =
+      json_object_has_member(o, "curve") ? json_object_get_array_member(o, "curve") : NULL;
   for (guint i = 0; curve && i < json_array_get_length(curve); i++) {
     double v = json_array_get_double_element(curve, i);
     g_array_append_val(t->curve, v);
@@ -1388,8 +1402,11 @@ static void run_trial(Runner *r, LlTrial *t, const char *text)
   g_autoptr(GError) err = NULL;
   g_autoptr(LlSpec) spec = text ? load_variant(text, t->label, &err) : NULL;
   if (spec) {
-    LlTrainOptions o = {.epochs = r->opts->epochs, .seed = -1, .device = r->opts->device,
-                        .store_root = r->opts->store_root, .background = r->opts->background};
+    LlTrainOptions o = {.epochs = r->opts->epochs,
+                        .seed = -1,
+                        .device = r->opts->device,
+                        .store_root = r->opts->store_root,
+                        .background = r->opts->background};
     LlTrainer *tr = ll_trainer_new(spec, &o);
     gboolean stop_sent = FALSE, pruned = FALSE, finished = FALSE;
     const char *curve_metric = s->prune_metric ? s->prune_metric : "val_loss";
@@ -1528,8 +1545,8 @@ static gboolean run_sweep(Runner *r, GError **error)
     return FALSE;
   }
   gint64 grid = -1;
-  if (s->mode == LL_SEARCH_GRID && (grid = ll_search_grid_size((LlAxis *)s->axes->data, n_axes,
-                                                               error)) < 0)
+  if (s->mode == LL_SEARCH_GRID &&
+      (grid = ll_search_grid_size((LlAxis *)s->axes->data, n_axes, error)) < 0)
     return FALSE;
   r->total = s->mode == LL_SEARCH_GRID ? (int)(s->trials > 0 ? MIN(grid, s->trials) : grid)
                                        : (s->trials > 0 ? s->trials : 20);
@@ -1550,8 +1567,8 @@ static gboolean run_sweep(Runner *r, GError **error)
         hist[nh].x = o->x;
         hist[nh++].objective = o->status == LL_TRIAL_FINISHED ? o->metric : NAN;
       }
-      ll_search_suggest((LlAxis *)s->axes->data, n_axes, s->mode, hist, nh, s->maximize, s->seed,
-                        i, x);
+      ll_search_suggest((LlAxis *)s->axes->data, n_axes, s->mode, hist, nh, s->maximize, s->seed, i,
+                        x);
     }
     LlTrial *t = trial_new();
     t->key = g_strdup(key);
@@ -1567,15 +1584,17 @@ static gboolean run_sweep(Runner *r, GError **error)
       json_object_set_member(t->values, a->path, node_dup(v));
       json_object_set_member(t->overrides, a->path, node_dup(v));
       const char *dot = strrchr(a->path, '.');
-      g_autofree char *txt = JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_DOUBLE
-                               ? g_strdup_printf("%.4g", json_node_get_double(v)) : value_text(v);
+      g_autofree char *txt =
+          JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_DOUBLE
+              ? g_strdup_printf("%.4g", json_node_get_double(v))
+              : value_text(v);
       g_string_append_printf(label, "%s%s=%s", k ? " " : "", dot ? dot + 1 : a->path, txt);
     }
     t->label = g_string_free(label, FALSE);
     add_limit_overrides(r, ovs);
     g_autoptr(GError) verr = NULL;
-    g_autofree char *text = build_variant(s, s->spec, ovs, s->param_budget, s->solve_width,
-                                          s->dir, &t->params, &verr);
+    g_autofree char *text =
+        build_variant(s, s->spec, ovs, s->param_budget, s->solve_width, s->dir, &t->params, &verr);
     if (!text)
       t->error = g_strdup_printf("%s: %s", t->label, verr->message);
     notify_started(r, t);
@@ -1603,8 +1622,8 @@ static LlTrial *best_of_stage(LlStudy *s, const char *stage, const char *metric,
 }
 
 /* init_from entries naming a stage -> entries naming that stage's best run. */
-static JsonNode *resolve_init_from(LlStudy *s, JsonArray *inits, const char *metric,
-                                   gboolean max, GError **error)
+static JsonNode *resolve_init_from(LlStudy *s, JsonArray *inits, const char *metric, gboolean max,
+                                   GError **error)
 {
   JsonArray *out = json_array_new();
   JsonNode *node = json_node_init_array(json_node_alloc(), out);
@@ -1612,8 +1631,7 @@ static JsonNode *resolve_init_from(LlStudy *s, JsonArray *inits, const char *met
   for (guint i = 0; i < json_array_get_length(inits); i++) {
     JsonObject *f = json_array_get_object_element(inits, i);
     if (!f) {
-      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE, "init_from[%u]: expected an object",
-                  i);
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE, "init_from[%u]: expected an object", i);
       json_node_unref(node);
       return NULL;
     }
@@ -1654,9 +1672,11 @@ static gboolean run_export(Runner *r, LlTrial *t, JsonObject *stage, const char 
                            GError **error)
 {
   JsonObject *emb = json_object_has_member(stage, "export_embeddings")
-                      ? json_object_get_object_member(stage, "export_embeddings") : NULL;
+                        ? json_object_get_object_member(stage, "export_embeddings")
+                        : NULL;
   JsonObject *outs = json_object_has_member(stage, "export_outputs")
-                       ? json_object_get_object_member(stage, "export_outputs") : NULL;
+                         ? json_object_get_object_member(stage, "export_outputs")
+                         : NULL;
   if (!emb && !outs)
     return TRUE;
   g_autoptr(LlSpec) spec = load_variant(text, t->label, error);
@@ -1667,7 +1687,8 @@ static gboolean run_export(Runner *r, LlTrial *t, JsonObject *stage, const char 
     const char *rel = str_member(emb, "path");
     g_autofree char *dir = g_build_filename(r->s->dir, rel ? rel : "embeddings", NULL);
     if (!block) {
-      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING, "export_embeddings needs a "
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
+                  "export_embeddings needs a "
                   "\"block\"");
       return FALSE;
     }
@@ -1700,15 +1721,15 @@ static gboolean run_stages(Runner *r, GError **error)
   r->total = 0;
   for (guint i = 0; i < s->stages->len; i++) {
     JsonObject *st = g_ptr_array_index(s->stages, i);
-    JsonArray *rep = json_object_has_member(st, "repeat") ? json_object_get_array_member(st, "repeat")
-                                                          : NULL;
+    JsonArray *rep =
+        json_object_has_member(st, "repeat") ? json_object_get_array_member(st, "repeat") : NULL;
     r->total += rep ? (int)json_array_get_length(rep) : 1;
   }
   for (guint i = 0; i < s->stages->len && !r->cancelled; i++) {
     JsonObject *st0 = g_ptr_array_index(s->stages, i);
     const char *name = str_member(st0, "name");
-    JsonArray *rep = json_object_has_member(st0, "repeat")
-                       ? json_object_get_array_member(st0, "repeat") : NULL;
+    JsonArray *rep =
+        json_object_has_member(st0, "repeat") ? json_object_get_array_member(st0, "repeat") : NULL;
     guint nrep = rep ? json_array_get_length(rep) : 1;
     for (guint k = 0; k < nrep && !r->cancelled; k++) {
       g_autofree char *key = rep ? g_strdup_printf("%s[%u]", name, k) : g_strdup(name);
@@ -1749,7 +1770,8 @@ static gboolean run_stages(Runner *r, GError **error)
         g_list_free(m);
       }
       JsonObject *sov = json_object_has_member(st, "overrides")
-                          ? json_object_get_object_member(st, "overrides") : NULL;
+                            ? json_object_get_object_member(st, "overrides")
+                            : NULL;
       GList *m = sov ? json_object_get_members(sov) : NULL;
       for (GList *l = m; l; l = l->next) {
         add_override(ovs, l->data, json_object_get_member(sov, l->data));
@@ -1773,29 +1795,29 @@ static gboolean run_stages(Runner *r, GError **error)
                            "frozen: expected [block names] or {\"blocks\": [...], \"first\": N}");
       }
       g_autoptr(JsonNode) yes = json_node_init_boolean(json_node_alloc(), TRUE);
-      for (guint f = 0; frozen && f < json_array_get_length(frozen) && (gint64)f < n_frozen;
-           f++) {
-        g_autofree char *p = g_strdup_printf("graph.blocks.%s.frozen",
-                                             json_array_get_string_element(frozen, f));
+      for (guint f = 0; frozen && f < json_array_get_length(frozen) && (gint64)f < n_frozen; f++) {
+        g_autofree char *p =
+            g_strdup_printf("graph.blocks.%s.frozen", json_array_get_string_element(frozen, f));
         add_override(ovs, p, yes);
       }
       JsonArray *inits = json_object_has_member(st, "init_from")
-                           ? json_object_get_array_member(st, "init_from") : NULL;
+                             ? json_object_get_array_member(st, "init_from")
+                             : NULL;
       if (inits && !verr) {
         g_autoptr(JsonNode) resolved = resolve_init_from(s, inits, metric, max, &verr);
         if (resolved)
           add_override(ovs, "training.init_from", resolved);
       }
       add_limit_overrides(r, ovs);
-      JsonNode *spec = json_object_has_member(st, "spec") ? json_object_get_member(st, "spec")
-                                                          : s->spec;
+      JsonNode *spec =
+          json_object_has_member(st, "spec") ? json_object_get_member(st, "spec") : s->spec;
       gint64 budget = json_object_get_int_member_with_default(st, "param_budget", s->param_budget);
-      const char *width = str_member(st, "solve_width") ? str_member(st, "solve_width")
-                                                        : s->solve_width;
+      const char *width =
+          str_member(st, "solve_width") ? str_member(st, "solve_width") : s->solve_width;
       g_autofree char *text = NULL;
       if (!verr && budget > 0 && !width)
-        verr = g_error_new(LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
-                           "param_budget needs \"solve_width\"");
+        verr =
+            g_error_new(LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING, "param_budget needs \"solve_width\"");
       if (!verr)
         text = build_variant(s, spec, ovs, budget, width, s->dir, &t->params, &verr);
       if (verr)
@@ -1828,7 +1850,10 @@ gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallb
   s->best = -1;
   g_free(s->id);
   g_free(s->dir);
-  Runner r = {.s = s, .opts = opts, .cb = cb, .data = data,
+  Runner r = {.s = s,
+              .opts = opts,
+              .cb = cb,
+              .data = data,
               .resumed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                                (GDestroyNotify)trial_free)};
   if (opts->resume) {
@@ -1866,8 +1891,8 @@ gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallb
         if (!*lines[i] || !json_parser_load_from_data(p, lines[i], -1, NULL) ||
             !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
           continue;
-        LlTrial *t = trial_from_json(json_node_get_object(json_parser_get_root(p)),
-                                     (int)s->axes->len);
+        LlTrial *t =
+            trial_from_json(json_node_get_object(json_parser_get_root(p)), (int)s->axes->len);
         if (t->key)
           g_hash_table_replace(r.resumed, g_strdup(t->key), t);
         else
@@ -1902,8 +1927,8 @@ gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallb
   if (ok)
     write_results(s, NULL);
   if (ok && r.cancelled) {
-    g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                "cancelled; resume with --resume %s", s->id);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled; resume with --resume %s",
+                s->id);
     ok = FALSE;
   }
   g_hash_table_unref(r.resumed);

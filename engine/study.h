@@ -17,7 +17,7 @@
 
 G_BEGIN_DECLS
 
-#define LL_STUDY_FORMAT "layerlab-study"
+#define LL_STUDY_FORMAT  "layerlab-study"
 #define LL_STUDY_VERSION 1
 
 /* A deep copy (json_node_copy shares the objects and arrays it holds). */
@@ -29,8 +29,7 @@ JsonNode *ll_json_node_dup(JsonNode *n);
  * "graph.blocks.*.props.negative_slope": every block whose type has that property) in a
  * spec's JSON tree to a copy of value. Missing intermediate objects are created. Errors
  * name the path. */
-gboolean ll_spec_json_set(JsonNode *spec_root, const char *path, JsonNode *value,
-                          GError **error);
+gboolean ll_spec_json_set(JsonNode *spec_root, const char *path, JsonNode *value, GError **error);
 /* The same on text: returns the edited spec as JSON text. */
 char *ll_spec_json_override(const char *spec_json, const char *path, JsonNode *value,
                             GError **error);
@@ -86,21 +85,21 @@ typedef enum {
 extern const char *const ll_trial_status_names[]; /* "pending", "finished", "pruned", "failed" */
 
 typedef struct {
-  int index;         /* 0-based, in the order trials run */
-  char *key;         /* stable id for resuming: "pretrain", "transfer[2]", "t7" */
-  char *stage;       /* stage name, or "sweep" */
-  char *label;       /* "transfer N=2", "lr=0.01 type=adam" */
+  int index;          /* 0-based, in the order trials run */
+  char *key;          /* stable id for resuming: "pretrain", "transfer[2]", "t7" */
+  char *stage;        /* stage name, or "sweep" */
+  char *label;        /* "transfer N=2", "lr=0.01 type=adam" */
   JsonObject *values; /* setting name -> value (axis paths, or "value" of a repeat) */
   char *run_id;
   gint64 params;
-  double metric;      /* the study's metric, NAN if none */
+  double metric;       /* the study's metric, NAN if none */
   JsonObject *metrics; /* final metrics (test_*), last epoch's val_* and train_* */
-  GArray *curve;      /* double: the pruning metric per epoch */
+  GArray *curve;       /* double: the pruning metric per epoch */
   LlTrialStatus status;
   double seconds;
   char *error;
-  char *checkpoint;   /* final checkpoint */
-  double *x;          /* sweep: the point, per axis (see LlObservation) */
+  char *checkpoint;      /* final checkpoint */
+  double *x;             /* sweep: the point, per axis (see LlObservation) */
   JsonObject *overrides; /* path -> value this trial applied (stage or axes) */
 } LlTrial;
 
@@ -147,8 +146,8 @@ typedef struct {
   int limit;              /* > 0 sets data.dataset.limit_train and limit_test to it */
   const char *resume;     /* a study id: skip its finished trials */
   const char *device;
-  volatile int *cancel;   /* set to nonzero to stop after (or during) the current trial */
-  gboolean background;    /* trials run at lower priority (see LlTrainOptions) */
+  volatile int *cancel; /* set to nonzero to stop after (or during) the current trial */
+  gboolean background;  /* trials run at lower priority (see LlTrainOptions) */
 } LlStudyOptions;
 
 typedef struct {

@@ -9,8 +9,11 @@ LlSummary *ll_summary_new(LlGraph *g)
   s->rows = g_array_new(FALSE, TRUE, sizeof(LlSummaryRow));
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    LlSummaryRow r = {.block = b, .output_shape = b->out_shape,
-                      .params = ll_block_param_count(b), .flops = b->flops, .rf = b->rf,
+    LlSummaryRow r = {.block = b,
+                      .output_shape = b->out_shape,
+                      .params = ll_block_param_count(b),
+                      .flops = b->flops,
+                      .rf = b->rf,
                       .frozen = b->frozen};
     g_array_append_val(s->rows, r);
     s->total_params += r.params;
@@ -46,8 +49,9 @@ char *ll_format_count(double n, char *buf, size_t len)
 char *ll_summary_format_text(const LlSummary *s)
 {
   GString *out = g_string_new(NULL);
-  const char *rule = "------------------------------------------------------------------------------"
-                     "------------\n";
+  const char *rule =
+      "------------------------------------------------------------------------------"
+      "------------\n";
   g_string_append_printf(out, "%-20s %-16s %-18s %10s %10s %6s\n", "Block", "Type",
                          "Output (per sample)", "Params", "FLOPs", "RF");
   g_string_append(out, rule);

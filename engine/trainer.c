@@ -204,11 +204,11 @@ struct LlTrainer {
 typedef struct {
   const LlLossSpec *spec;
   LlBlock *head;
-  float *target;     /* device, batch x target size */
+  float *target; /* device, batch x target size */
   LlShape tshape;
-  size_t tsize;      /* per sample */
-  int classes;       /* cross-entropy: head width */
-  char *metric;      /* "accuracy" or "<head>_accuracy", NULL if none */
+  size_t tsize; /* per sample */
+  int classes;  /* cross-entropy: head width */
+  char *metric; /* "accuracy" or "<head>_accuracy", NULL if none */
 } Loss;
 
 typedef struct {
@@ -222,7 +222,7 @@ typedef struct {
   LlGraph *g;
   GPtrArray *inputs; /* the graph's Input blocks, looked up once */
   LlOptimizer *opt;
-  GArray *losses; /* Loss */
+  GArray *losses;  /* Loss */
   float *loss_dev; /* one float per loss */
   float *argmax_dev;
   float *host_out; /* batch x max head size */
@@ -387,10 +387,12 @@ static double run_losses(Job *j, int n, gboolean grad, double *out)
     size_t elems = (size_t)n * l->tsize;
     switch (l->spec->kind) {
     case LL_LOSS_CROSS_ENTROPY:
-      j->be->cross_entropy(l->head->out, l->target, n, l->classes,
-                           (float)l->spec->label_smoothing, w, &j->loss_dev[i], d);
+      j->be->cross_entropy(l->head->out, l->target, n, l->classes, (float)l->spec->label_smoothing,
+                           w, &j->loss_dev[i], d);
       break;
-    case LL_LOSS_BCE_LOGITS: j->be->bce_logits(l->head->out, l->target, elems, w, &j->loss_dev[i], d); break;
+    case LL_LOSS_BCE_LOGITS:
+      j->be->bce_logits(l->head->out, l->target, elems, w, &j->loss_dev[i], d);
+      break;
     case LL_LOSS_MSE: j->be->mse(l->head->out, l->target, elems, w, &j->loss_dev[i], d); break;
     case LL_LOSS_L1: j->be->l1(l->head->out, l->target, elems, w, &j->loss_dev[i], d); break;
     }
@@ -498,7 +500,7 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
     }
   }
   g_autoptr(LlLoader) loader =
-    ll_loader_new(j->pipe, idx, j->g->batch, FALSE, FALSE, FALSE, j->s->seed);
+      ll_loader_new(j->pipe, idx, j->g->batch, FALSE, FALSE, FALSE, j->s->seed);
   ll_loader_start_epoch(loader, 0);
   const LlBatch *batch;
   LlRunCtx ctx = {.be = j->be, .training = FALSE, .seed = j->s->seed};
@@ -821,8 +823,7 @@ static gboolean job_setup(Job *j, GError **error)
       return FALSE;
     log_line(j, "%s", chosen);
   }
-  if (!check_bindings(j, error) ||
-      !ll_graph_compile(j->g, j->be, s->batch_size, error))
+  if (!check_bindings(j, error) || !ll_graph_compile(j->g, j->be, s->batch_size, error))
     return FALSE;
   LlRng rng;
   ll_rng_seed(&rng, s->seed);
@@ -859,11 +860,11 @@ static gboolean job_setup(Job *j, GError **error)
     info.device = (char *)j->be->device_name;
     info.status = LL_RUN_RUNNING;
     info.params_count = (gint64)ll_graph_param_count(j->g);
-    g_autofree char *hp = g_strdup_printf(
-      "{\"epochs\": %d, \"batch_size\": %d, \"optimizer\": \"%s\", \"lr\": %g, "
-      "\"weight_decay\": %g}",
-      s->epochs, s->batch_size, ll_optim_kind_name(s->optim.kind), s->optim.lr,
-      s->optim.weight_decay);
+    g_autofree char *hp =
+        g_strdup_printf("{\"epochs\": %d, \"batch_size\": %d, \"optimizer\": \"%s\", \"lr\": %g, "
+                        "\"weight_decay\": %g}",
+                        s->epochs, s->batch_size, ll_optim_kind_name(s->optim.kind), s->optim.lr,
+                        s->optim.weight_decay);
     info.hyperparams_json = hp;
     if (!ll_run_store_create_run(j->store, &info, &j->run_id, &j->run_dir, error))
       return FALSE;
@@ -876,8 +877,7 @@ static gboolean job_setup(Job *j, GError **error)
     return FALSE;
   if (j->t->resume && !apply_resume(j, error))
     return FALSE;
-  j->train_loader = ll_loader_new(j->pipe, j->train_idx, s->batch_size, TRUE, TRUE, TRUE,
-                                  s->seed);
+  j->train_loader = ll_loader_new(j->pipe, j->train_idx, s->batch_size, TRUE, TRUE, TRUE, s->seed);
   LlEvent *e = event_new(LL_EVENT_STARTED);
   e->epochs = s->epochs;
   e->steps_per_epoch = ll_loader_batches_per_epoch(j->train_loader);
@@ -983,7 +983,10 @@ static RunEnd job_train(Job *j, GError **error)
         return RUN_STOPPED;
       j->step++;
       double lr = ll_schedule_lr(&s->schedule, s->optim.lr, j->step - 1, spe, total_steps);
-      LlRunCtx ctx = {.be = j->be, .batch = batch->n, .training = TRUE, .seed = s->seed,
+      LlRunCtx ctx = {.be = j->be,
+                      .batch = batch->n,
+                      .training = TRUE,
+                      .seed = s->seed,
                       .step = (uint64_t)j->step};
       load_batch(j, batch);
       ll_graph_forward(j->g, &ctx);
@@ -1074,7 +1077,8 @@ static RunEnd job_train(Job *j, GError **error)
     e->eta = (now() - j->t0) / (epoch - j->start_epoch) * (s->epochs - epoch);
     /* early stopping and best weights */
     double v = ll_event_metric(e, s->es_metric);
-    gboolean improved = metric_better(s->es_metric, v, best, s->early_stopping ? s->es_min_delta : 0);
+    gboolean improved =
+        metric_better(s->es_metric, v, best, s->early_stopping ? s->es_min_delta : 0);
     if (improved) {
       best = v;
       bad_epochs = 0;

@@ -32,38 +32,38 @@ typedef struct {
 typedef struct {
   LlEventKind kind;
   char *run_id;
-  int epoch;               /* 1-based */
+  int epoch; /* 1-based */
   int epochs;
-  int64_t step;            /* global, 1-based */
+  int64_t step; /* global, 1-based */
   int steps_per_epoch;
   double loss, lr;
   double images_per_second;
-  double elapsed;          /* seconds since the run started */
-  double eta;              /* seconds left, estimated */
-  GArray *metrics;         /* LlMetric */
+  double elapsed;  /* seconds since the run started */
+  double eta;      /* seconds left, estimated */
+  GArray *metrics; /* LlMetric */
   char *message;
   char *checkpoint;
 
   /* LL_EVENT_EVAL */
-  char *split;             /* "val" or "test" */
+  char *split; /* "val" or "test" */
   int n_classes;
-  char **class_names;      /* may be NULL */
-  int64_t *confusion;      /* n_classes x n_classes, row = true class */
+  char **class_names;              /* may be NULL */
+  int64_t *confusion;              /* n_classes x n_classes, row = true class */
   double *precision, *recall, *f1; /* per class */
   int64_t *support;
-  int n_recon;             /* reconstruction samples */
+  int n_recon; /* reconstruction samples */
   LlShape recon_shape;
   float *recon_input, *recon_output; /* n_recon x size */
-  int n_embed, embed_dim;  /* embeddings of record.embedding_block */
-  float *embeddings;       /* n_embed x embed_dim */
+  int n_embed, embed_dim;            /* embeddings of record.embedding_block */
+  float *embeddings;                 /* n_embed x embed_dim */
   int *embed_labels;
-  int *embed_index;        /* n_embed: each row's sample index in the dataset (see pred_dataset) */
+  int *embed_index; /* n_embed: each row's sample index in the dataset (see pred_dataset) */
   /* per-sample predictions of the first classification head (test only) */
   int n_pred;
-  int *pred_index;         /* sample index in the dataset the split comes from */
+  int *pred_index; /* sample index in the dataset the split comes from */
   int *pred_true, *pred_class;
-  float *pred_conf;        /* softmax probability of the predicted class */
-  gboolean from_test_set;  /* indices refer to the test dataset (else the training dataset) */
+  float *pred_conf;       /* softmax probability of the predicted class */
+  gboolean from_test_set; /* indices refer to the test dataset (else the training dataset) */
 } LlEvent;
 
 void ll_event_free(LlEvent *e);
@@ -78,17 +78,17 @@ char *ll_event_to_json(const LlEvent *e);
 typedef struct LlTrainer LlTrainer;
 
 typedef struct {
-  const char *spec_path;   /* for the run record (may be NULL) */
-  int epochs, batch_size;  /* > 0 overrides the spec */
-  int64_t seed;            /* >= 0 overrides the spec */
-  const char *device;      /* overrides the spec */
-  const char *resume;      /* run id or checkpoint path */
-  const char *store_root;  /* NULL: the XDG data dir */
-  gboolean no_store;       /* do not record the run (tests) */
-  gboolean eval_only;      /* load `resume`'s weights, evaluate the test set, train nothing */
-  gboolean background;     /* lower the run's thread priority (nice 5) so a window driving it
-                            * keeps its frame budget on a machine with few cores; the CPU
-                            * backend's worker threads, created from this thread, inherit it */
+  const char *spec_path;  /* for the run record (may be NULL) */
+  int epochs, batch_size; /* > 0 overrides the spec */
+  int64_t seed;           /* >= 0 overrides the spec */
+  const char *device;     /* overrides the spec */
+  const char *resume;     /* run id or checkpoint path */
+  const char *store_root; /* NULL: the XDG data dir */
+  gboolean no_store;      /* do not record the run (tests) */
+  gboolean eval_only;     /* load `resume`'s weights, evaluate the test set, train nothing */
+  gboolean background;    /* lower the run's thread priority (nice 5) so a window driving it
+                           * keeps its frame budget on a machine with few cores; the CPU
+                           * backend's worker threads, created from this thread, inherit it */
 } LlTrainOptions;
 
 /* Takes a copy of the spec. Nothing runs until ll_trainer_start. */
@@ -105,6 +105,5 @@ void ll_trainer_snapshot(LlTrainer *t);
 gboolean ll_trainer_is_running(LlTrainer *t);
 /* Waits for the thread to end. */
 void ll_trainer_join(LlTrainer *t);
-
 
 G_END_DECLS

@@ -18,7 +18,7 @@
 #include "pca.h"
 #include "rng.h"
 
-G_DEFINE_QUARK(ll-tsne-error-quark, ll_tsne_error)
+G_DEFINE_QUARK(ll - tsne - error - quark, ll_tsne_error)
 
 /* Points per quadtree leaf: a leaf that is too close to summarise is
  * summed point by point, which is exact, so buckets only make it cheaper. */
@@ -197,17 +197,17 @@ struct LlTsne {
 void ll_tsne_config_init(LlTsneConfig *c)
 {
   *c = (LlTsneConfig){
-    .perplexity = 30,
-    .pca_dims = 50,
-    .method = LL_TSNE_AUTO,
-    .theta = 0.5,
-    .learning_rate = 0,
-    .early_exaggeration = 12,
-    .exaggeration_iters = 250,
-    .max_iter = 1000,
-    .seed = 0,
-    .init = LL_TSNE_INIT_PCA,
-    .threads = 0,
+      .perplexity = 30,
+      .pca_dims = 50,
+      .method = LL_TSNE_AUTO,
+      .theta = 0.5,
+      .learning_rate = 0,
+      .early_exaggeration = 12,
+      .exaggeration_iters = 250,
+      .max_iter = 1000,
+      .seed = 0,
+      .init = LL_TSNE_INIT_PCA,
+      .threads = 0,
   };
 }
 
@@ -322,9 +322,9 @@ static void knn(Pool *pool, const float *x, int n, int d, int k, int *nbr, float
     norms[i] = (float)s;
   }
   int rows = CLAMP((1 << 23) / n, 16, 2048);
-  float *block = g_new(float, (size_t)rows * n);
-  KnnJob j = {.x = x, .norms = norms, .block = block, .n = n, .d = d, .k = k, .nbr = nbr,
-              .dist = dist};
+  float *block = g_new(float, (size_t)rows *n);
+  KnnJob j = {
+      .x = x, .norms = norms, .block = block, .n = n, .d = d, .k = k, .nbr = nbr, .dist = dist};
   for (int r0 = 0; r0 < n; r0 += rows) {
     int m = MIN(rows, n - r0);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, -2.0f, x + (size_t)r0 * d, d, x,
@@ -727,7 +727,7 @@ static gboolean check_config(const LlTsneConfig *c, int n, GError **error)
 {
 #define BAD(...)                                                                                   \
   do {                                                                                             \
-    g_set_error(error, LL_TSNE_ERROR, LL_TSNE_ERROR_CONFIG, __VA_ARGS__);                         \
+    g_set_error(error, LL_TSNE_ERROR, LL_TSNE_ERROR_CONFIG, __VA_ARGS__);                          \
     return FALSE;                                                                                  \
   } while (0)
   if (!(c->perplexity >= 1) || !(c->perplexity < n - 1))
@@ -798,8 +798,8 @@ static gboolean pca_init(LlTsne *t, const float *x, int d, const float *pcs, int
   return TRUE;
 }
 
-static LlTsne *tsne_new(const float *x, int n, int d, const LlTsneConfig *config,
-                        const float *init, GError **error)
+static LlTsne *tsne_new(const float *x, int n, int d, const LlTsneConfig *config, const float *init,
+                        GError **error)
 {
   g_return_val_if_fail(error == NULL || *error == NULL, NULL);
   LlTsneConfig c;
@@ -848,7 +848,7 @@ static LlTsne *tsne_new(const float *x, int n, int d, const LlTsneConfig *config
   int dd = d;
   float *reduced = NULL;
   if (c.pca_dims > 0 && c.pca_dims < d && c.pca_dims <= n) {
-    reduced = g_new(float, (size_t)n * c.pca_dims);
+    reduced = g_new(float, (size_t)n *c.pca_dims);
     if (!ll_pca(x, n, d, c.pca_dims, reduced, NULL, error)) {
       g_free(reduced);
       ll_tsne_free(t);
@@ -860,9 +860,9 @@ static LlTsne *tsne_new(const float *x, int n, int d, const LlTsneConfig *config
 
   /* affinities */
   int k = t->method == LL_TSNE_EXACT ? n - 1 : MIN(n - 1, (int)(3 * c.perplexity + 1));
-  int *nbr = g_new(int, (size_t)n * k);
-  float *dist = g_new(float, (size_t)n * k);
-  float *cp = g_new(float, (size_t)n * k);
+  int *nbr = g_new(int, (size_t)n *k);
+  float *dist = g_new(float, (size_t)n *k);
+  float *cp = g_new(float, (size_t)n *k);
   knn(t->pool, data, n, dd, k, nbr, dist);
   SigmaJob sj = {.dist = dist, .p = cp, .k = k, .perplexity = c.perplexity};
   parallel_for(t->pool, n, 64, sigma_rows, &sj);

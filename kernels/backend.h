@@ -36,13 +36,13 @@ typedef enum {
 
 /* Geometry of a 2-D convolution (Conv1d uses h = kh = 1). */
 typedef struct {
-  int n, c, h, w;       /* input */
-  int oc, oh, ow;       /* output */
-  int kh, kw;           /* kernel */
-  int sh, sw;           /* stride */
-  int ph, pw;           /* zero padding */
-  int dh, dw;           /* dilation */
-  int groups;           /* c and oc are multiples of groups */
+  int n, c, h, w; /* input */
+  int oc, oh, ow; /* output */
+  int kh, kw;     /* kernel */
+  int sh, sw;     /* stride */
+  int ph, pw;     /* zero padding */
+  int dh, dw;     /* dilation */
+  int groups;     /* c and oc are multiples of groups */
 } LlConvGeom;
 
 /* Geometry of a 2-D pooling window. */
@@ -106,14 +106,13 @@ struct LlBackend {
   /* Scratch floats the three conv slots below need for this geometry. */
   size_t (*conv2d_workspace)(const LlConvGeom *g);
   /* y(n, oc, oh, ow) = conv(x(n, c, h, w), w(oc, c/groups, kh, kw)); no bias */
-  void (*conv2d_forward)(const LlConvGeom *g, const float *x, const float *w, float *y,
-                         float *ws);
+  void (*conv2d_forward)(const LlConvGeom *g, const float *x, const float *w, float *y, float *ws);
   /* dx(n, c, h, w) += conv^T(dy, w) */
-  void (*conv2d_backward_data)(const LlConvGeom *g, const float *w, const float *dy,
-                               float *dx, float *ws);
+  void (*conv2d_backward_data)(const LlConvGeom *g, const float *w, const float *dy, float *dx,
+                               float *ws);
   /* dw(oc, c/groups, kh, kw) += correlation of x with dy */
-  void (*conv2d_backward_filter)(const LlConvGeom *g, const float *x, const float *dy,
-                                 float *dw, float *ws);
+  void (*conv2d_backward_filter)(const LlConvGeom *g, const float *x, const float *dy, float *dw,
+                                 float *ws);
 
   /* --- pooling ----------------------------------------------------------------- */
   /* argmax(n, c, oh, ow) holds the flat input index of each maximum */
@@ -130,13 +129,13 @@ struct LlBackend {
   /* --- normalisation ---------------------------------------------------------- */
   /* x(n, c, inner). Training: batch statistics, saves mean and 1/std per
    * channel, updates the running estimates (unbiased variance, PyTorch's rule). */
-  void (*batchnorm_forward_train)(const float *x, float *y, const float *gamma,
-                                  const float *beta, float *save_mean, float *save_invstd,
-                                  float *running_mean, float *running_var, int n, int c,
-                                  int inner, float momentum, float eps);
-  void (*batchnorm_forward_eval)(const float *x, float *y, const float *gamma,
-                                 const float *beta, const float *running_mean,
-                                 const float *running_var, int n, int c, int inner, float eps);
+  void (*batchnorm_forward_train)(const float *x, float *y, const float *gamma, const float *beta,
+                                  float *save_mean, float *save_invstd, float *running_mean,
+                                  float *running_var, int n, int c, int inner, float momentum,
+                                  float eps);
+  void (*batchnorm_forward_eval)(const float *x, float *y, const float *gamma, const float *beta,
+                                 const float *running_mean, const float *running_var, int n, int c,
+                                 int inner, float eps);
   /* dx, dgamma, dbeta accumulate; dx may be NULL (input needs no gradient) */
   void (*batchnorm_backward)(const float *x, const float *dy, const float *gamma,
                              const float *save_mean, const float *save_invstd, float *dx,
@@ -147,15 +146,14 @@ struct LlBackend {
    * checks in evaluation mode.) For every batchnorm slot, gamma and beta may be
    * NULL (affine = false: scale 1, shift 0), and then dgamma and dbeta are NULL. */
   void (*batchnorm_backward_eval)(const float *x, const float *dy, const float *gamma,
-                                  const float *running_mean, const float *running_var,
-                                  float *dx, float *dgamma, float *dbeta, int n, int c,
-                                  int inner, float eps);
+                                  const float *running_mean, const float *running_var, float *dx,
+                                  float *dgamma, float *dbeta, int n, int c, int inner, float eps);
 
   /* --- stochastic ---------------------------------------------------------------- */
   /* mask = (u >= p) / (1 - p) with u from the counter-based generator at
    * (seed, offset + i); y = x * mask */
-  void (*dropout_forward)(const float *x, float *y, float *mask, size_t n, float p,
-                          uint64_t seed, uint64_t offset);
+  void (*dropout_forward)(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
+                          uint64_t offset);
   /* dx += dy * mask (also usable as a generic element-wise product) */
   void (*mul_backward)(const float *dy, const float *mask, float *dx, size_t n);
 
@@ -168,8 +166,8 @@ struct LlBackend {
   /* logits(rows, cols), target(rows) holds class indices as floats */
   void (*cross_entropy)(const float *logits, const float *target, int rows, int cols,
                         float smoothing, float weight, float *loss, float *dlogits);
-  void (*bce_logits)(const float *logits, const float *target, size_t n, float weight,
-                     float *loss, float *dlogits);
+  void (*bce_logits)(const float *logits, const float *target, size_t n, float weight, float *loss,
+                     float *dlogits);
   void (*mse)(const float *pred, const float *target, size_t n, float weight, float *loss,
               float *dpred);
   void (*l1)(const float *pred, const float *target, size_t n, float weight, float *loss,
@@ -186,8 +184,8 @@ struct LlBackend {
                             int dim);
   /* dtable(vocab, dim) += dout(n, dim) scattered to the rows forward read
    * (same rounding and clamping) */
-  void (*embedding_backward)(const float *idx, const float *dout, float *dtable, int n,
-                             int vocab, int dim);
+  void (*embedding_backward)(const float *idx, const float *dout, float *dtable, int n, int vocab,
+                             int dim);
   /* LSTM cell on preactivations gates(n, 4h) laid out [i f g o]; c_prev(n,h).
    * Writes c(n,h), h(n,h) and keeps the activated gates in gates (in place). */
   void (*lstm_cell_forward)(float *gates, const float *c_prev, float *c, float *h, int n,
@@ -198,8 +196,8 @@ struct LlBackend {
    * of the preactivations (overwrite; dgates may be the same buffer as gates),
    * and accumulates dc_prev(n,h). dc_prev must not alias dc. */
   void (*lstm_cell_backward)(const float *gates, const float *c_prev, const float *c,
-                             const float *dh, const float *dc, float *dgates, float *dc_prev,
-                             int n, int hidden);
+                             const float *dh, const float *dc, float *dgates, float *dc_prev, int n,
+                             int hidden);
   /* GRU cell (PyTorch's formulation): xg(n,3h) = x W_ih^T + b_ih, hg(n,3h) =
    * h_prev W_hh^T + b_hh, gates [r z n]: r = s(xg_r + hg_r), z = s(xg_z + hg_z),
    * n = tanh(xg_n + r * hg_n), h = (1 - z) * n + z * h_prev.
@@ -221,9 +219,8 @@ struct LlBackend {
                      float dampening, bool nesterov, float weight_decay, bool first_step);
   /* Adam with bias correction; adamw: decoupled weight decay p *= 1 - lr wd;
    * step counts from 1 */
-  void (*adam_update)(float *p, const float *g, float *m, float *v, size_t n, float lr,
-                      float beta1, float beta2, float eps, float weight_decay, bool adamw,
-                      int64_t step);
+  void (*adam_update)(float *p, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+                      float beta2, float eps, float weight_decay, bool adamw, int64_t step);
   /* RMSprop, not centered; mom may be NULL when momentum == 0 */
   void (*rmsprop_update)(float *p, const float *g, float *sq, float *mom, size_t n, float lr,
                          float alpha, float eps, float weight_decay, float momentum);

@@ -61,7 +61,7 @@ struct _LlAnalysisView {
   TsneJob *tsne;
   guint tsne_poll;
   gboolean tsne_finished;
-  float *tsne_layout; /* the last finished layout, for warm starts */
+  float *tsne_layout;                 /* the last finished layout, for warm starts */
   int tsne_n, tsne_epoch, tsne_index; /* payload the layout belongs to */
   int hover;
   double drag_x, drag_y, ptr_x, ptr_y;
@@ -143,9 +143,10 @@ static void fill_gallery(LlAnalysisView *self)
     return;
   }
   char a[32], b[32];
-  g_autofree char *title = g_strdup_printf(
-    "true %s, predicted %s: by confidence", class_name(te ? te : current(self), self->sel_row, a, sizeof a),
-    class_name(te ? te : current(self), self->sel_col, b, sizeof b));
+  g_autofree char *title =
+      g_strdup_printf("true %s, predicted %s: by confidence",
+                      class_name(te ? te : current(self), self->sel_row, a, sizeof a),
+                      class_name(te ? te : current(self), self->sel_col, b, sizeof b));
   ll_image_grid_set_title(self->gallery, title);
   if (!te) {
     ll_image_grid_set_empty_text(self->gallery,
@@ -185,8 +186,8 @@ static void fill_gallery(LlAnalysisView *self)
   }
   if (!hits->len)
     ll_image_grid_set_empty_text(self->gallery, "No test sample in this cell");
-  g_autofree char *note =
-    g_strdup_printf("%u samples in the cell, %u shown", hits->len, MIN(hits->len, (guint)GALLERY_MAX));
+  g_autofree char *note = g_strdup_printf("%u samples in the cell, %u shown", hits->len,
+                                          MIN(hits->len, (guint)GALLERY_MAX));
   gtk_label_set_text(self->gallery_note, note);
 }
 
@@ -217,9 +218,11 @@ static void fill_predictions(LlAnalysisView *self)
     gboolean ok = te->pred_class[i] == te->pred_true[i];
     g_autofree char *pe = g_markup_escape_text(class_name(te, te->pred_class[i], a, sizeof a), -1);
     g_autofree char *tr = g_markup_escape_text(class_name(te, te->pred_true[i], b, sizeof b), -1);
-    g_autofree char *cap = ok ? g_strdup_printf("%s", pe)
-                              : g_strdup_printf("<span foreground='#c01010'>%s</span> (%s)", pe, tr);
-    ll_image_grid_add(self->preds, img, c, h, w, 0, 1, LL_IMAGE_GREY_OR_RGB, cap, ok ? NULL : wrong);
+    g_autofree char *cap =
+        ok ? g_strdup_printf("%s", pe)
+           : g_strdup_printf("<span foreground='#c01010'>%s</span> (%s)", pe, tr);
+    ll_image_grid_add(self->preds, img, c, h, w, 0, 1, LL_IMAGE_GREY_OR_RGB, cap,
+                      ok ? NULL : wrong);
   }
 }
 
@@ -396,8 +399,7 @@ static gboolean tsne_poll(gpointer data)
   if (j->error) {
     g_autofree char *err = g_utf8_substring(j->error, 0, 150); /* whole characters only */
     g_snprintf(status, sizeof status, "t-SNE failed: %s", err);
-  }
-  else if (j->pca_only)
+  } else if (j->pca_only)
     g_snprintf(status, sizeof status, "PCA of %d points, %d dimensions%s", j->n, j->d,
                done ? "" : " \u2026");
   else if (done)
@@ -546,8 +548,8 @@ void ll_analysis_view_add_event(LlAnalysisView *self, LlEvent *ev)
     update_views(self);
     /* recompute the t-SNE every N epochs, warm-started, while its page is up */
     int every = gtk_spin_button_get_value_as_int(self->every);
-    if (ev->n_embed >= 5 && gtk_notebook_get_current_page(self->pages) == PAGE_TSNE &&
-        every > 0 && (ev->epoch % every == 0 || !g_strcmp0(ev->split, "test")))
+    if (ev->n_embed >= 5 && gtk_notebook_get_current_page(self->pages) == PAGE_TSNE && every > 0 &&
+        (ev->epoch % every == 0 || !g_strcmp0(ev->split, "test")))
       ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
   } else {
     set_scrub_range(self);
@@ -613,7 +615,8 @@ gboolean ll_analysis_view_images_ready(LlAnalysisView *self)
   return self->train_ds != NULL && !self->ds_loading;
 }
 
-/* ---- drawing and input ------------------------------------------------------------------------ */
+/* ---- drawing and input ------------------------------------------------------------------------
+ */
 
 static void draw_conf(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer data)
 {
@@ -632,8 +635,8 @@ static void draw_tsne(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer dat
   ll_scatter_plot_draw(self->scatter, cr, w, h);
   /* the hovered sample's image, top right of the plot area */
   LlEvent *e = self->tsne_index >= 0 && self->tsne_index < (int)self->payloads->len
-                 ? self->payloads->pdata[self->tsne_index]
-                 : NULL;
+                   ? self->payloads->pdata[self->tsne_index]
+                   : NULL;
   if (self->hover < 0 || !e || !e->embed_index || self->hover >= e->n_embed)
     return;
   const LlDataset *d = dataset_for(self, !g_strcmp0(e->split, "test") && e->from_test_set);
@@ -751,7 +754,8 @@ static void on_page(GtkNotebook *nb, GtkWidget *page, guint n, gpointer data)
     ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
 }
 
-/* ---- export ------------------------------------------------------------------------------------ */
+/* ---- export ------------------------------------------------------------------------------------
+ */
 
 gboolean ll_analysis_view_export_current(LlAnalysisView *self, const char *path, double width,
                                          double height, double dpi, GError **error)
@@ -816,9 +820,10 @@ static void start_export(LlAnalysisView *self, ExportKind kind)
   GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
   g_clear_object(&self->chooser);
   self->chooser = gtk_file_chooser_native_new(
-    kind == EXPORT_ALL ? "Export all figures to a folder" : "Export", GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
-    kind == EXPORT_ALL ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_SAVE, NULL,
-    NULL);
+      kind == EXPORT_ALL ? "Export all figures to a folder" : "Export",
+      GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+      kind == EXPORT_ALL ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_SAVE,
+      NULL, NULL);
   g_object_set_data(G_OBJECT(self->chooser), "kind", GINT_TO_POINTER(kind));
   if (kind != EXPORT_ALL) {
     g_autofree char *name = g_strdup_printf("%s%s", self->run_id ? self->run_id : "figure",
@@ -833,7 +838,8 @@ static void on_export_view(GtkButton *b, gpointer d) { start_export(d, EXPORT_VI
 static void on_export_all(GtkButton *b, gpointer d) { start_export(d, EXPORT_ALL); }
 static void on_export_report(GtkButton *b, gpointer d) { start_export(d, EXPORT_REPORT); }
 
-/* ---- construction ------------------------------------------------------------------------------ */
+/* ---- construction ------------------------------------------------------------------------------
+ */
 
 static GtkWidget *area_for(GtkDrawingAreaDrawFunc fn, gpointer data)
 {
@@ -932,7 +938,8 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   gtk_scale_set_digits(self->scrub, 0);
   gtk_scale_set_draw_value(self->scrub, FALSE);
   gtk_widget_set_hexpand(GTK_WIDGET(self->scrub), TRUE);
-  gtk_widget_set_tooltip_text(GTK_WIDGET(self->scrub), "Move through the evaluations of every epoch");
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->scrub),
+                              "Move through the evaluations of every epoch");
   g_signal_connect(self->scrub_adj, "value-changed", G_CALLBACK(on_scrub), self);
   gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->scrub));
   self->epoch_label = GTK_LABEL(gtk_label_new(""));
@@ -945,7 +952,8 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   gtk_widget_set_margin_start(bar, 6);
   gtk_widget_set_margin_end(bar, 6);
   gtk_widget_set_halign(bar, GTK_ALIGN_END);
-  self->exp_w = spin(bar, "Figure", 200, 8000, 1200, "Figure width (pixels at 96 DPI; points in SVG/PDF)");
+  self->exp_w =
+      spin(bar, "Figure", 200, 8000, 1200, "Figure width (pixels at 96 DPI; points in SVG/PDF)");
   self->exp_h = spin(bar, "\u00d7", 150, 8000, 800, "Figure height");
   self->exp_dpi = spin(bar, "DPI", 48, 600, 144, "PNG resolution");
   button(bar, "Export view\u2026", "This view as PNG, SVG or PDF (by the file name)",
@@ -995,15 +1003,20 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   /* t-SNE */
   GtkWidget *tbox = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *tctl = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  button(tctl, "Recompute", "t-SNE of the current epoch's embeddings (warm-started from the "
-                            "last layout)", G_CALLBACK(on_recompute), self);
+  button(tctl, "Recompute",
+         "t-SNE of the current epoch's embeddings (warm-started from the "
+         "last layout)",
+         G_CALLBACK(on_recompute), self);
   self->pca_only = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label("PCA only"));
-  gtk_widget_set_tooltip_text(GTK_WIDGET(self->pca_only), "The first two principal components: instant");
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->pca_only),
+                              "The first two principal components: instant");
   gtk_box_append(GTK_BOX(tctl), GTK_WIDGET(self->pca_only));
-  self->every = spin(tctl, "every", 0, 100, 1, "While training, recompute every N epochs (0: never)");
+  self->every =
+      spin(tctl, "every", 0, 100, 1, "While training, recompute every N epochs (0: never)");
   gtk_box_append(GTK_BOX(tctl), gtk_label_new("epochs"));
-  GtkWidget *nb = gtk_label_new("Block: record.embedding_block only \u2014 picking another block "
-                                "is not implemented (needs a forward pass with the trained weights)");
+  GtkWidget *nb =
+      gtk_label_new("Block: record.embedding_block only \u2014 picking another block "
+                    "is not implemented (needs a forward pass with the trained weights)");
   gtk_widget_add_css_class(nb, "dim-label");
   gtk_label_set_wrap(GTK_LABEL(nb), TRUE);
   gtk_label_set_max_width_chars(GTK_LABEL(nb), 60);
@@ -1018,7 +1031,8 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   GtkEventController *motion = gtk_event_controller_motion_new();
   g_signal_connect(motion, "motion", G_CALLBACK(on_tsne_motion), self);
   gtk_widget_add_controller(self->tsne_area, motion);
-  GtkEventController *scroll = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  GtkEventController *scroll =
+      gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
   g_signal_connect(scroll, "scroll", G_CALLBACK(on_tsne_scroll), self);
   gtk_widget_add_controller(self->tsne_area, scroll);
   GtkGesture *drag = gtk_gesture_drag_new();

@@ -24,11 +24,11 @@ struct _LlCanvas {
   int fit_w, fit_h;
 
   DragMode mode;
-  double drag_x, drag_y;     /* start, widget coordinates */
-  double cur_x, cur_y;       /* now, widget coordinates */
-  double pan_x0, pan_y0;     /* offset when a pan began */
+  double drag_x, drag_y; /* start, widget coordinates */
+  double cur_x, cur_y;   /* now, widget coordinates */
+  double pan_x0, pan_y0; /* offset when a pan began */
   char *connect_from;
-  GArray *move_start;        /* double pairs: start positions of the selection */
+  GArray *move_start; /* double pairs: start positions of the selection */
 };
 
 G_DEFINE_FINAL_TYPE(LlCanvas, ll_canvas, GTK_TYPE_WIDGET)
@@ -321,16 +321,15 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
     /* text */
     cairo_set_source_rgb(cr, ink, ink, ink);
     /* the type keeps its width; the name takes what is left, ellipsized */
-    g_autofree char *type = g_markup_printf_escaped("<span alpha='65%%'>%s</span>",
-                                                    b->desc->type);
+    g_autofree char *type = g_markup_printf_escaped("<span alpha='65%%'>%s</span>", b->desc->type);
     pango_layout_set_width(l, -1);
     pango_layout_set_markup(l, type, -1);
     int type_w;
     pango_layout_get_pixel_size(l, &type_w, NULL);
     type_w = MIN(type_w, (int)(LL_BLOCK_W * 0.5));
     show_text(cr, l, type, x + LL_BLOCK_W - 8 - type_w, y + 4, type_w, TRUE);
-    g_autofree char *name = g_markup_printf_escaped("<b>%s</b>%s", b->name,
-                                                    b->frozen ? " \u2744" : "");
+    g_autofree char *name =
+        g_markup_printf_escaped("<b>%s</b>%s", b->name, b->frozen ? " \u2744" : "");
     show_text(cr, l, name, x + 10, y + 4, LL_BLOCK_W - 26 - type_w, FALSE);
     char props[160];
     format_props(b, props, sizeof props);
@@ -445,8 +444,8 @@ static void drag_begin(GtkGestureDrag *gesture, double x, double y, LlCanvas *se
   double cx, cy;
   to_canvas(self, x, y, &cx, &cy);
   LlBlock *b = block_at(self, cx, cy);
-  GdkModifierType mods = gtk_event_controller_get_current_event_state(
-    GTK_EVENT_CONTROLLER(gesture));
+  GdkModifierType mods =
+      gtk_event_controller_get_current_event_state(GTK_EVENT_CONTROLLER(gesture));
   gboolean extend = (mods & (GDK_SHIFT_MASK | GDK_CONTROL_MASK)) != 0;
   if (!b) {
     self->mode = DRAG_RUBBER;
@@ -518,7 +517,7 @@ static void drag_update(GtkGestureDrag *gesture, double dx, double dy, LlCanvas 
       ll_document_set_position(self->doc, self->selection->pdata[i],
                                g_array_index(self->move_start, double, 2 * i) + dx / self->zoom,
                                g_array_index(self->move_start, double, 2 * i + 1) +
-                                 dy / self->zoom);
+                                   dy / self->zoom);
     break;
   default: break;
   }
@@ -612,9 +611,8 @@ static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, do
   double cx, cy;
   to_canvas(self, x, y, &cx, &cy);
   g_autoptr(GError) error = NULL;
-  g_autofree char *name = ll_document_add_block(self->doc, g_value_get_string(value),
-                                                cx - LL_BLOCK_W / 2, cy - LL_BLOCK_H / 2, NULL,
-                                                &error);
+  g_autofree char *name = ll_document_add_block(
+      self->doc, g_value_get_string(value), cx - LL_BLOCK_W / 2, cy - LL_BLOCK_H / 2, NULL, &error);
   if (!name) {
     g_signal_emit(self, signals[SIGNAL_MESSAGE], 0, error->message);
     return FALSE;
@@ -686,11 +684,11 @@ static void ll_canvas_class_init(LlCanvasClass *klass)
   wc->snapshot = ll_canvas_snapshot;
   wc->measure = ll_canvas_measure;
   gtk_widget_class_set_css_name(wc, "ll-canvas");
-  signals[SIGNAL_SELECTION_CHANGED] = g_signal_new("selection-changed", G_TYPE_FROM_CLASS(klass),
-                                                   G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                                   G_TYPE_NONE, 0);
-  signals[SIGNAL_MESSAGE] = g_signal_new("message", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_SELECTION_CHANGED] =
+      g_signal_new("selection-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                   NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_MESSAGE] = g_signal_new("message", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void ll_canvas_init(LlCanvas *self)
@@ -712,7 +710,7 @@ static void ll_canvas_init(LlCanvas *self)
   gtk_widget_add_controller(w, GTK_EVENT_CONTROLLER(drag));
 
   GtkEventController *scroll =
-    gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
+      gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
   g_signal_connect(scroll, "scroll", G_CALLBACK(on_scroll), self);
   gtk_widget_add_controller(w, scroll);
 

@@ -171,8 +171,8 @@ gboolean ll_curve_view_export(LlCurveView *self, const char *path, GError **erro
     cairo_restore(cr);
   }
   cairo_destroy(cr);
-  cairo_status_t st = g_str_has_suffix(path, ".png") ? cairo_surface_write_to_png(s, path)
-                                                      : CAIRO_STATUS_SUCCESS;
+  cairo_status_t st =
+      g_str_has_suffix(path, ".png") ? cairo_surface_write_to_png(s, path) : CAIRO_STATUS_SUCCESS;
   cairo_surface_finish(s);
   if (st == CAIRO_STATUS_SUCCESS)
     st = cairo_surface_status(s);
@@ -240,14 +240,12 @@ static void ll_curve_view_init(LlCurveView *self)
     self->area[i] = gtk_drawing_area_new();
     gtk_widget_set_size_request(self->area[i], 240, 160);
     gtk_widget_set_hexpand(self->area[i], TRUE);
-    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(self->area[i]), draw_plot, self->plot[i],
-                                   NULL);
+    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(self->area[i]), draw_plot, self->plot[i], NULL);
     GtkEventController *m = gtk_event_controller_motion_new();
     g_signal_connect(m, "motion", G_CALLBACK(on_motion), self);
     g_signal_connect(m, "leave", G_CALLBACK(on_leave), self);
     gtk_widget_add_controller(self->area[i], m);
-    GtkEventController *sc =
-      gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+    GtkEventController *sc = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
     g_signal_connect(sc, "scroll", G_CALLBACK(on_scroll), self);
     gtk_widget_add_controller(self->area[i], sc);
     GtkGesture *drag = gtk_gesture_drag_new();

@@ -81,12 +81,12 @@ static void ll_document_class_init(LlDocumentClass *klass)
                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   props[PROP_MODIFIED] = g_param_spec_boolean("modified", NULL, NULL, FALSE,
                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  props[PROP_AUTOSAVE] = g_param_spec_boolean(
-    "autosave", NULL, "Write the spec to the autosave file after every edit", FALSE,
-    G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  props[PROP_AUTOSAVE] =
+      g_param_spec_boolean("autosave", NULL, "Write the spec to the autosave file after every edit",
+                           FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties(oc, N_PROPS, props);
-  signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void ll_document_init(LlDocument *doc)
@@ -202,8 +202,7 @@ static gboolean restore(LlDocument *doc, const char *text, GError **error)
   JsonObject *go = json_node_get_object(jd->root);
   JsonArray *blocks = json_object_get_array_member(go, "blocks");
   GError *perr = NULL;
-  if (blocks && json_array_get_length(blocks) > 0 &&
-      !ll_spec_parse_graph(jd, go, g, pos, &perr)) {
+  if (blocks && json_array_get_length(blocks) > 0 && !ll_spec_parse_graph(jd, go, g, pos, &perr)) {
     if (!g_error_matches(perr, LL_SPEC_ERROR, LL_SPEC_ERROR_GRAPH)) {
       g_propagate_error(error, perr);
       ll_graph_free(g);
@@ -359,8 +358,7 @@ gboolean ll_document_connect(LlDocument *doc, const char *from, const char *to, 
   }
   for (int k = 0; k < dst->n_inputs; k++)
     if (!strcmp(dst->input_names[k], from)) {
-      ll_block_error(error, dst, LL_GRAPH_ERROR_CONNECTION, "is already connected to \"%s\"",
-                     from);
+      ll_block_error(error, dst, LL_GRAPH_ERROR_CONNECTION, "is already connected to \"%s\"", from);
       return FALSE;
     }
   if (dst->n_inputs >= dst->desc->max_inputs && dst->desc->max_inputs > 1) {
@@ -573,8 +571,8 @@ GStrv ll_document_paste_blocks(LlDocument *doc, const char *json, double dx, dou
   if (!clip)
     return NULL;
   JsonArray *pasted = JSON_NODE_HOLDS_OBJECT(clip)
-                        ? json_object_get_array_member(json_node_get_object(clip), "blocks")
-                        : NULL;
+                          ? json_object_get_array_member(json_node_get_object(clip), "blocks")
+                          : NULL;
   if (!pasted) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the clipboard holds no blocks");
     return NULL;

@@ -12,7 +12,7 @@ struct _LlInspector {
   LlDocument *doc;
   gulong changed_id;
   char *block;
-  gboolean applying; /* our own edit: do not rebuild the editors under the user's fingers */
+  gboolean applying;   /* our own edit: do not rebuild the editors under the user's fingers */
   GHashTable *editors; /* prop name -> GtkWidget* (borrowed: the grid owns them) */
 };
 
@@ -22,9 +22,9 @@ GtkWidget *ll_inspector_new(void) { return g_object_new(LL_TYPE_INSPECTOR, NULL)
 
 static LlBlock *current(LlInspector *self)
 {
-  return self->doc && self->block ? ll_graph_find(ll_document_get_spec(self->doc)->graph,
-                                                  self->block)
-                                  : NULL;
+  return self->doc && self->block
+             ? ll_graph_find(ll_document_get_spec(self->doc)->graph, self->block)
+             : NULL;
 }
 
 static void apply(LlInspector *self, GtkWidget *editor, const char *prop, const char *value)

@@ -81,7 +81,8 @@ guint ll_palette_count_visible(LlPalette *self)
   guint n = 0;
   for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->list)); c;
        c = gtk_widget_get_next_sibling(c))
-    if (GTK_IS_LIST_BOX_ROW(c) && gtk_widget_get_child_visible(c) && filter(GTK_LIST_BOX_ROW(c), self))
+    if (GTK_IS_LIST_BOX_ROW(c) && gtk_widget_get_child_visible(c) &&
+        filter(GTK_LIST_BOX_ROW(c), self))
       n++;
   return n;
 }
@@ -100,9 +101,9 @@ static void ll_palette_class_init(LlPaletteClass *klass)
   gtk_widget_class_bind_template_child(wc, LlPalette, list);
   gtk_widget_class_bind_template_callback(wc, on_search_changed);
   gtk_widget_class_bind_template_callback(wc, on_row_activated);
-  signals[SIGNAL_BLOCK_ACTIVATED] = g_signal_new("block-activated", G_TYPE_FROM_CLASS(klass),
-                                                 G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                                 G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_BLOCK_ACTIVATED] =
+      g_signal_new("block-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                   NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void ll_palette_init(LlPalette *self)

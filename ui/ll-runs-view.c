@@ -58,9 +58,9 @@ static void ll_run_item_class_init(LlRunItemClass *klass)
   oc->get_property = ll_run_item_get_property;
   oc->finalize = ll_run_item_finalize;
   for (int i = 0; i < N_FIELDS; i++)
-    g_object_class_install_property(
-      oc, i + 1,
-      g_param_spec_string(fields[i], NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(oc, i + 1,
+                                    g_param_spec_string(fields[i], NULL, NULL, NULL,
+                                                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
 static void ll_run_item_init(LlRunItem *self)
@@ -150,8 +150,8 @@ static char *short_hyper(JsonObject *o)
 /* Reads the run's metrics.jsonl (a worker calls this). */
 static void read_epochs(LlRunItem *it)
 {
-  g_autofree char *path = it->info->dir ? g_build_filename(it->info->dir, "metrics.jsonl", NULL)
-                                        : NULL;
+  g_autofree char *path =
+      it->info->dir ? g_build_filename(it->info->dir, "metrics.jsonl", NULL) : NULL;
   g_autofree char *text = NULL;
   if (!path || !g_file_get_contents(path, &text, NULL, NULL))
     return;
@@ -196,13 +196,13 @@ static LlRunItem *run_item_new(LlRunInfo *info)
   it->text[F_NAME] = g_strdup(info->name && *info->name ? info->name : "(unnamed)");
   g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(info->created_us / G_USEC_PER_SEC);
   it->text[F_DATE] = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : g_strdup("");
-  it->text[F_PARAMS] = g_strdup(info->params_count > 0
-                                  ? ll_format_count((double)info->params_count, buf, sizeof buf)
-                                  : "\u2014");
+  it->text[F_PARAMS] =
+      g_strdup(info->params_count > 0 ? ll_format_count((double)info->params_count, buf, sizeof buf)
+                                      : "\u2014");
   it->text[F_HYPER] = short_hyper(parse_object(p, info->hyperparams_json));
   if (isfinite(it->test_acc) && isfinite(it->test_loss))
-    it->text[F_FINAL] = g_strdup_printf("acc %.2f%% \u00b7 loss %.4g", 100 * it->test_acc,
-                                        it->test_loss);
+    it->text[F_FINAL] =
+        g_strdup_printf("acc %.2f%% \u00b7 loss %.4g", 100 * it->test_acc, it->test_loss);
   else if (isfinite(it->test_loss))
     it->text[F_FINAL] = g_strdup_printf("loss %.4g", it->test_loss);
   else
@@ -258,10 +258,7 @@ GListModel *ll_runs_view_get_model(LlRunsView *self) { return G_LIST_MODEL(self-
 
 gboolean ll_runs_view_is_busy(LlRunsView *self) { return self->loading || self->exporting > 0; }
 
-const char *ll_runs_view_get_message(LlRunsView *self)
-{
-  return gtk_label_get_text(self->message);
-}
+const char *ll_runs_view_get_message(LlRunsView *self) { return gtk_label_get_text(self->message); }
 
 void ll_runs_view_set_store_root(LlRunsView *self, const char *root)
 {
@@ -408,8 +405,8 @@ static void flatten(Flat *f, JsonNode *n, const char *path)
     if (!members && *path)
       flat_put(f, path, g_strdup("{}"));
     for (GList *l = members; l; l = l->next) {
-      g_autofree char *child = *path ? g_strdup_printf("%s.%s", path, (char *)l->data)
-                                     : g_strdup(l->data);
+      g_autofree char *child =
+          *path ? g_strdup_printf("%s.%s", path, (char *)l->data) : g_strdup(l->data);
       flatten(f, json_object_get_member(o, l->data), child);
     }
     return;
@@ -434,9 +431,9 @@ static void flatten(Flat *f, JsonNode *n, const char *path)
   for (guint i = 0; i < len; i++) {
     JsonNode *e = json_array_get_element(a, i);
     g_autofree char *child =
-      named ? g_strdup_printf("%s[%s]", path,
-                              json_object_get_string_member(json_node_get_object(e), "name"))
-            : g_strdup_printf("%s[%u]", path, i);
+        named ? g_strdup_printf("%s[%s]", path,
+                                json_object_get_string_member(json_node_get_object(e), "name"))
+              : g_strdup_printf("%s[%u]", path, i);
     if (!JSON_NODE_HOLDS_OBJECT(e)) {
       flatten(f, e, child);
       continue;
@@ -614,8 +611,8 @@ static GtkWidget *cell(GtkGrid *g, int col, int row, const char *text, gboolean 
   GtkWidget *l = gtk_label_new(NULL);
   if (rgb) {
     g_autofree char *m = g_markup_printf_escaped(
-      "<span foreground=\"#%02x%02x%02x\">\u25a0</span> <b>%s</b>", (int)(rgb[0] * 255),
-      (int)(rgb[1] * 255), (int)(rgb[2] * 255), text);
+        "<span foreground=\"#%02x%02x%02x\">\u25a0</span> <b>%s</b>", (int)(rgb[0] * 255),
+        (int)(rgb[1] * 255), (int)(rgb[2] * 255), text);
     gtk_label_set_markup(GTK_LABEL(l), m);
   } else if (head) {
     g_autofree char *m = g_markup_printf_escaped("<b>%s</b>", text);
@@ -747,15 +744,15 @@ static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
     }
     for (int m = 0; m < 4; m++) {
       g_autofree char *v =
-        m == 0 ? g_strdup_printf("%u", g->items->len) : mean_text(g->items, m - 1);
+          m == 0 ? g_strdup_printf("%u", g->items->len) : mean_text(g->items, m - 1);
       cell(self->ablation_grid, (int)nk + m, (int)j + 1, v, FALSE, NULL);
       g_string_append_printf(line, "%s%s", v, m < 3 ? "\t" : "");
     }
     g_ptr_array_add(self->ablation_lines, g_string_free(line, FALSE));
   }
   if (vary->len > nk) {
-    g_autofree char *more = g_strdup_printf("(%u more settings vary; the diff lists them)",
-                                            vary->len - nk);
+    g_autofree char *more =
+        g_strdup_printf("(%u more settings vary; the diff lists them)", vary->len - nk);
     GtkWidget *l = cell(self->ablation_grid, 0, (int)groups->len + 1, more, FALSE, NULL);
     gtk_grid_remove(self->ablation_grid, l);
     gtk_grid_attach(self->ablation_grid, l, 0, (int)groups->len + 1, (int)nk + 4, 1);
@@ -946,8 +943,14 @@ static int sort_func(gconstpointer pa, gconstpointer pb, gpointer data)
   LlRunItem *a = (LlRunItem *)pa, *b = (LlRunItem *)pb;
   int f = GPOINTER_TO_INT(data), c = 0;
   switch (f) {
-  case F_DATE: c = a->info->created_us < b->info->created_us ? -1 : a->info->created_us > b->info->created_us; break;
-  case F_PARAMS: c = a->info->params_count < b->info->params_count ? -1 : a->info->params_count > b->info->params_count; break;
+  case F_DATE:
+    c = a->info->created_us < b->info->created_us ? -1 : a->info->created_us > b->info->created_us;
+    break;
+  case F_PARAMS:
+    c = a->info->params_count < b->info->params_count
+            ? -1
+            : a->info->params_count > b->info->params_count;
+    break;
   case F_FINAL: c = cmp_double(final_key(a), final_key(b)); break;
   case F_BEST: c = cmp_double(best_key(a), best_key(b)); break;
   case F_TIME: c = cmp_double(a->info->duration_s, b->info->duration_s); break;
@@ -1166,10 +1169,11 @@ static void on_chooser_response(GtkNativeDialog *d, int response, LlRunsView *se
     g_autofree char *path = f ? g_file_get_path(f) : NULL;
     if (path) {
       const char *dot = strrchr(path, '.');
-      gboolean known = dot && (!g_ascii_strcasecmp(dot, ".png") ||
-                               !g_ascii_strcasecmp(dot, ".svg") || !g_ascii_strcasecmp(dot, ".pdf"));
+      gboolean known =
+          dot && (!g_ascii_strcasecmp(dot, ".png") || !g_ascii_strcasecmp(dot, ".svg") ||
+                  !g_ascii_strcasecmp(dot, ".pdf"));
       g_autofree char *full = kind == EXPORT_REPORT && !(dot && !g_ascii_strcasecmp(dot, ".pdf"))
-                                ? g_strconcat(path, ".pdf", NULL)
+                                  ? g_strconcat(path, ".pdf", NULL)
                               : kind == EXPORT_PLOT && !known ? g_strconcat(path, ".png", NULL)
                                                               : g_strdup(path);
       start_export(self, kind, full);
@@ -1185,14 +1189,14 @@ static void choose_file(LlRunsView *self, int kind)
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
   g_clear_object(&self->chooser);
   self->chooser = gtk_file_chooser_native_new(
-    kind == EXPORT_REPORT ? "Export the comparison report" : "Export the overlaid curves",
-    GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, GTK_FILE_CHOOSER_ACTION_SAVE, NULL, NULL);
+      kind == EXPORT_REPORT ? "Export the comparison report" : "Export the overlaid curves",
+      GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, GTK_FILE_CHOOSER_ACTION_SAVE, NULL, NULL);
   g_object_set_data(G_OBJECT(self->chooser), "kind", GINT_TO_POINTER(kind));
-  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser),
-                                    kind == EXPORT_REPORT ? "runs-comparison.pdf"
-                                                          : "runs-overlay.png");
-  const char *const patterns[][2] = {{"PNG image", "*.png"}, {"SVG drawing", "*.svg"},
-                                     {"PDF document", "*.pdf"}};
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser), kind == EXPORT_REPORT
+                                                                         ? "runs-comparison.pdf"
+                                                                         : "runs-overlay.png");
+  const char *const patterns[][2] = {
+      {"PNG image", "*.png"}, {"SVG drawing", "*.svg"}, {"PDF document", "*.pdf"}};
   for (guint i = kind == EXPORT_REPORT ? 2 : 0; i < G_N_ELEMENTS(patterns); i++) {
     GtkFileFilter *ff = gtk_file_filter_new();
     gtk_file_filter_set_name(ff, patterns[i][0]);
@@ -1242,11 +1246,11 @@ static void ll_runs_view_class_init(LlRunsViewClass *klass)
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
   oc->dispose = ll_runs_view_dispose;
   oc->finalize = ll_runs_view_finalize;
-  signals[SIG_OPEN_ANALYSIS] = g_signal_new("open-analysis", G_TYPE_FROM_CLASS(klass),
-                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
-                                            1, G_TYPE_POINTER);
-  signals[SIG_OPEN_SPEC] = g_signal_new("open-spec", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                        0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIG_OPEN_ANALYSIS] =
+      g_signal_new("open-analysis", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                   NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIG_OPEN_SPEC] = g_signal_new("open-spec", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-runs-view.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, LlRunsView, name)
   CHILD(search);

@@ -39,7 +39,7 @@ struct _LlStudyView {
   GtkListBox *trials;
 
   char *path;
-  LlStudy *study;     /* owned by the worker while it runs */
+  LlStudy *study; /* owned by the worker while it runs */
   GThread *worker;
   GAsyncQueue *queue; /* Msg* */
   volatile int cancel;
@@ -95,7 +95,9 @@ static void cb_finished(const LlTrial *t, int total, gpointer data)
 static gpointer worker(gpointer data)
 {
   LlStudyView *self = data;
-  LlStudyOptions o = {.epochs = self->run_epochs, .limit = self->run_limit, .background = TRUE,
+  LlStudyOptions o = {.epochs = self->run_epochs,
+                      .limit = self->run_limit,
+                      .background = TRUE,
                       .cancel = &self->cancel};
   LlStudyCallbacks cb = {cb_started, cb_event, cb_finished};
   GError *error = NULL;
@@ -131,8 +133,8 @@ static void add_trial_row(LlStudyView *self, const Msg *m)
   if (!isnan(m->metric))
     g_snprintf(metric, sizeof metric, "%.4f", m->metric);
   g_autofree char *text =
-    g_strdup_printf("%d. %s  ·  %s  ·  %s  ·  %" G_GINT64_FORMAT " params  ·  %.0f s",
-                    m->index + 1, m->label, m->status, metric, m->params, m->seconds);
+      g_strdup_printf("%d. %s  ·  %s  ·  %s  ·  %" G_GINT64_FORMAT " params  ·  %.0f s",
+                      m->index + 1, m->label, m->status, metric, m->params, m->seconds);
   GtkWidget *row = gtk_label_new(text);
   gtk_label_set_xalign(GTK_LABEL(row), 0);
   gtk_label_set_wrap(GTK_LABEL(row), TRUE);
@@ -308,9 +310,9 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   oc->dispose = ll_study_view_dispose;
   oc->finalize = ll_study_view_finalize;
   /* the LlEvent is owned by the view and valid during emission */
-  signals[SIG_TRIAL_EVENT] = g_signal_new("trial-event", G_TYPE_FROM_CLASS(klass),
-                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
-                                          1, G_TYPE_POINTER);
+  signals[SIG_TRIAL_EVENT] =
+      g_signal_new("trial-event", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                   G_TYPE_NONE, 1, G_TYPE_POINTER);
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-study-view.ui");
   gtk_widget_class_bind_template_child(wc, LlStudyView, title);
   gtk_widget_class_bind_template_child(wc, LlStudyView, outline);

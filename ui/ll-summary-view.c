@@ -39,9 +39,9 @@ static void ll_summary_item_class_init(LlSummaryItemClass *klass)
   oc->get_property = ll_summary_item_get_property;
   oc->finalize = ll_summary_item_finalize;
   for (guint i = 0; i < N_FIELDS; i++)
-    g_object_class_install_property(
-      oc, i + 1,
-      g_param_spec_string(fields[i], NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+    g_object_class_install_property(oc, i + 1,
+                                    g_param_spec_string(fields[i], NULL, NULL, NULL,
+                                                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 }
 
 static void ll_summary_item_init(LlSummaryItem *self) {}
@@ -102,10 +102,10 @@ static void refresh(LlSummaryView *self)
                       items->pdata, items->len);
   char p[32], t[32], f[32];
   g_autofree char *totals = g_strdup_printf(
-    "Total: %s parameters (%s trainable, %zu exactly), %s FLOPs per sample, %.1f KiB of weights",
-    ll_format_count((double)s->total_params, p, sizeof p),
-    ll_format_count((double)s->trainable_params, t, sizeof t), s->total_params,
-    ll_format_count((double)s->total_flops, f, sizeof f), s->param_bytes / 1024.0);
+      "Total: %s parameters (%s trainable, %zu exactly), %s FLOPs per sample, %.1f KiB of weights",
+      ll_format_count((double)s->total_params, p, sizeof p),
+      ll_format_count((double)s->trainable_params, t, sizeof t), s->total_params,
+      ll_format_count((double)s->total_flops, f, sizeof f), s->param_bytes / 1024.0);
   gtk_label_set_text(self->totals, totals);
 }
 
@@ -138,8 +138,7 @@ static void ll_summary_view_class_init(LlSummaryViewClass *klass)
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
   oc->dispose = ll_summary_view_dispose;
   g_type_ensure(LL_TYPE_SUMMARY_ITEM);
-  gtk_widget_class_set_template_from_resource(wc,
-                                              "/org/layerlab/LayerLab/ui/ll-summary-view.ui");
+  gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-summary-view.ui");
   gtk_widget_class_bind_template_child(wc, LlSummaryView, store);
   gtk_widget_class_bind_template_child(wc, LlSummaryView, totals);
 }

@@ -36,8 +36,7 @@ static LlSpec *spec(LlTrainingPanel *self)
 static int dataset_row(const LlDatasetSpec *ds)
 {
   switch (ds->kind) {
-  case LL_DATASET_IDX_DIR:
-    return !g_strcmp0(ds->path, LL_FASHION_MNIST_DIR) ? DS_FMNIST : DS_IDX;
+  case LL_DATASET_IDX_DIR: return !g_strcmp0(ds->path, LL_FASHION_MNIST_DIR) ? DS_FMNIST : DS_IDX;
   case LL_DATASET_IDX: return DS_IDX;
   case LL_DATASET_CIFAR: return DS_CIFAR;
   case LL_DATASET_IMAGE_FOLDER: return DS_IMAGES;
@@ -51,11 +50,11 @@ static int dataset_row(const LlDatasetSpec *ds)
 static void show_dataset_path(LlTrainingPanel *self)
 {
   const LlDatasetSpec *ds = &spec(self)->dataset;
-  const char *p = ds->kind == LL_DATASET_SYNTHETIC ? "generated in memory"
-                  : ds->path                       ? ds->path
-                  : ds->train_images               ? ds->train_images
+  const char *p = ds->kind == LL_DATASET_SYNTHETIC        ? "generated in memory"
+                  : ds->path                              ? ds->path
+                  : ds->train_images                      ? ds->train_images
                   : ds->train_files && ds->train_files[0] ? ds->train_files[0]
-                                                           : "";
+                                                          : "";
   gtk_label_set_text(self->dataset_path, p);
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->dataset_path), p);
   int row = gtk_drop_down_get_selected(self->dataset);
@@ -73,9 +72,9 @@ static void show_loss(LlTrainingPanel *self)
   gtk_widget_set_sensitive(GTK_WIDGET(self->loss), n <= 1);
   g_autofree char *d = ll_spec_describe_losses(s);
   g_autofree char *note =
-    n == 0   ? g_strdup("chosen from the graph's output when training starts")
-    : n == 1 ? g_strdup(d)
-             : g_strdup_printf("%s (several heads: edit them in the spec file)", d);
+      n == 0   ? g_strdup("chosen from the graph's output when training starts")
+      : n == 1 ? g_strdup(d)
+               : g_strdup_printf("%s (several heads: edit them in the spec file)", d);
   gtk_label_set_text(self->loss_note, note);
 }
 
@@ -247,19 +246,21 @@ static void on_choose(GtkButton *button, LlTrainingPanel *self)
 {
   int row = gtk_drop_down_get_selected(self->dataset);
   static const char *const titles[] = {
-    NULL, "IDX folder (train-images-idx3-ubyte[.gz], ...)",
-    "CIFAR folder (data_batch_1..5.bin, test_batch.bin)",
-    "Image folder (one subfolder per class, or train/ and test/)",
-    "NPY folder (x_train.npy, y_train.npy, x_test.npy, y_test.npy)", "CSV file (a \"label\" column)",
-    NULL};
+      NULL,
+      "IDX folder (train-images-idx3-ubyte[.gz], ...)",
+      "CIFAR folder (data_batch_1..5.bin, test_batch.bin)",
+      "Image folder (one subfolder per class, or train/ and test/)",
+      "NPY folder (x_train.npy, y_train.npy, x_test.npy, y_test.npy)",
+      "CSV file (a \"label\" column)",
+      NULL};
   if (!titles[row])
     return;
   GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
   g_clear_object(&self->chooser);
   self->chooser = gtk_file_chooser_native_new(
-    titles[row], GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
-    row == DS_CSV ? GTK_FILE_CHOOSER_ACTION_OPEN : GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL,
-    NULL);
+      titles[row], GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+      row == DS_CSV ? GTK_FILE_CHOOSER_ACTION_OPEN : GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, NULL,
+      NULL);
   g_signal_connect(self->chooser, "response", G_CALLBACK(on_chooser_response), self);
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
 }
@@ -345,8 +346,7 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
   oc->dispose = ll_training_panel_dispose;
   oc->finalize = ll_training_panel_finalize;
-  gtk_widget_class_set_template_from_resource(
-    wc, "/org/layerlab/LayerLab/ui/ll-training-panel.ui");
+  gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-training-panel.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, LlTrainingPanel, name)
   CHILD(dataset);
   CHILD(optimizer);

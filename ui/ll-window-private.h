@@ -25,7 +25,8 @@ LlStudyView *ll_window_get_study(LlWindow *self);
 LlPalette *ll_window_get_palette(LlWindow *self);
 LlAnalysisView *ll_window_get_analysis(LlWindow *self);
 LlRunsView *ll_window_get_runs(LlWindow *self);
-/* Shows a page of the bottom notebook ("summary", "curves", "log", "analysis", "runs") or the side one
+/* Shows a page of the bottom notebook ("summary", "curves", "log", "analysis", "runs") or the side
+ * one
  * ("block", "training"). */
 void ll_window_show_page(LlWindow *self, const char *page);
 gboolean ll_window_is_training(LlWindow *self);

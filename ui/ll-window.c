@@ -68,7 +68,7 @@ void ll_window_set_store_root(LlWindow *self, const char *root)
 const char *ll_window_get_notice(LlWindow *self)
 {
   return gtk_revealer_get_reveal_child(self->notice_revealer) ? gtk_label_get_text(self->notice)
-                                                               : "";
+                                                              : "";
 }
 
 void ll_window_show_page(LlWindow *self, const char *page)
@@ -192,9 +192,9 @@ static void add_recent(LlWindow *self, const char *path)
 static void update_title(LlWindow *self)
 {
   LlSpec *s = ll_document_get_spec(self->doc);
-  g_autofree char *title = g_strdup_printf("%s%s \u2014 LayerLab",
-                                           ll_document_get_modified(self->doc) ? "*" : "",
-                                           s->name ? s->name : "untitled");
+  g_autofree char *title =
+      g_strdup_printf("%s%s \u2014 LayerLab", ll_document_get_modified(self->doc) ? "*" : "",
+                      s->name ? s->name : "untitled");
   gtk_window_set_title(GTK_WINDOW(self), title);
 }
 
@@ -229,9 +229,9 @@ static void on_doc_changed(LlDocument *doc, LlWindow *self)
     const LlSummary *s = ll_document_get_summary(doc);
     char p[32], f[32];
     g_autofree char *t = g_strdup_printf(
-      "%u blocks \u00b7 %s parameters \u00b7 %s FLOPs per sample \u00b7 the graph is valid",
-      g->blocks->len, ll_format_count((double)s->total_params, p, sizeof p),
-      ll_format_count((double)s->total_flops, f, sizeof f));
+        "%u blocks \u00b7 %s parameters \u00b7 %s FLOPs per sample \u00b7 the graph is valid",
+        g->blocks->len, ll_format_count((double)s->total_params, p, sizeof p),
+        ll_format_count((double)s->total_flops, f, sizeof f));
     gtk_label_set_text(self->statusbar, t);
     gtk_widget_remove_css_class(GTK_WIDGET(self->statusbar), "error");
   }
@@ -261,7 +261,7 @@ static void on_block_activated(LlPalette *palette, const char *type, LlWindow *s
   ll_canvas_get_insert_point(self->canvas, &x, &y);
   g_autoptr(GError) error = NULL;
   g_autofree char *name =
-    ll_document_add_block(self->doc, type, x, y, ll_canvas_get_primary(self->canvas), &error);
+      ll_document_add_block(self->doc, type, x, y, ll_canvas_get_primary(self->canvas), &error);
   if (!name) {
     show_notice(self, error->message);
     return;
@@ -285,7 +285,7 @@ static gboolean is_study_file(const char *path)
   if (!root || !JSON_NODE_HOLDS_OBJECT(root))
     return FALSE;
   const char *format =
-    json_object_get_string_member_with_default(json_node_get_object(root), "format", "");
+      json_object_get_string_member_with_default(json_node_get_object(root), "format", "");
   return g_strcmp0(format, LL_STUDY_FORMAT) == 0;
 }
 
@@ -316,8 +316,7 @@ gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
     g_autofree char *base = ll_study_view_base_spec(self->study);
     g_autofree char *name = g_path_get_basename(path);
     if (!base) {
-      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: the study names no spec",
-                  name);
+      g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: the study names no spec", name);
       ll_study_view_clear(self->study);
       return FALSE;
     }
@@ -325,7 +324,8 @@ gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
       ll_study_view_clear(self->study);
       return FALSE;
     }
-    gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), TRUE);
+    gtk_widget_set_visible(
+        gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), TRUE);
     gtk_notebook_set_current_page(self->side, 2);
     show_notice(self, "This is a study: the canvas shows its base spec; run every stage or "
                       "trial from the Study tab.");
@@ -338,7 +338,8 @@ gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
       gtk_revealer_set_reveal_child(self->notice_revealer, FALSE);
     }
     ll_study_view_clear(self->study);
-    gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), FALSE);
+    gtk_widget_set_visible(
+        gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), FALSE);
   }
   ll_canvas_select(self->canvas, NULL);
   ll_canvas_zoom_to_fit(self->canvas);
@@ -355,14 +356,14 @@ gboolean ll_window_restore_autosave(LlWindow *self)
     return FALSE;
   g_autoptr(GError) error = NULL;
   if (!ll_document_load_data(self->doc, text, "autosave", &error)) {
-    g_autofree char *m = g_strdup_printf("The autosaved spec could not be restored: %s",
-                                         error->message);
+    g_autofree char *m =
+        g_strdup_printf("The autosaved spec could not be restored: %s", error->message);
     show_notice(self, m);
     return FALSE;
   }
-  g_autofree char *m = g_strdup_printf(
-    "Restored the spec you were editing (\u201c%s\u201d) from the autosave.",
-    ll_document_get_spec(self->doc)->name);
+  g_autofree char *m =
+      g_strdup_printf("Restored the spec you were editing (\u201c%s\u201d) from the autosave.",
+                      ll_document_get_spec(self->doc)->name);
   show_notice(self, m);
   return TRUE;
 }
@@ -482,9 +483,9 @@ static void act_export_curves(GSimpleAction *a, GVariant *p, gpointer data)
   if (self->chooser)
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
   g_clear_object(&self->chooser);
-  self->chooser = gtk_file_chooser_native_new("Export the curves (.png, .svg or .pdf)",
-                                              GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE,
-                                              NULL, NULL);
+  self->chooser =
+      gtk_file_chooser_native_new("Export the curves (.png, .svg or .pdf)", GTK_WINDOW(self),
+                                  GTK_FILE_CHOOSER_ACTION_SAVE, NULL, NULL);
   gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser), "curves.png");
   g_signal_connect(self->chooser, "response", G_CALLBACK(on_export_response), self);
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
@@ -599,8 +600,9 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
     g_autofree char *spec_json = ll_spec_to_json(ll_document_get_spec(self->doc));
     ll_analysis_view_set_run(self->analysis, e->run_id, e->checkpoint, spec_json);
     /* messages can be long: a fixed buffer could cut a UTF-8 sequence */
-    g_autofree char *started = g_strdup_printf(
-      "run %s started: %s", e->run_id ? e->run_id : "(not recorded)", e->message ? e->message : "");
+    g_autofree char *started =
+        g_strdup_printf("run %s started: %s", e->run_id ? e->run_id : "(not recorded)",
+                        e->message ? e->message : "");
     log_line(self, started);
     ll_training_panel_set_status(self->training, started);
     break;
@@ -612,9 +614,9 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
     int step_in = (int)((e->step - 1) % spe) + 1;
     double frac = ((e->epoch - 1) + (double)step_in / spe) / MAX(e->epochs, 1);
     format_time(e->eta, eta, sizeof eta);
-    g_snprintf(buf, sizeof buf, "epoch %d/%d \u00b7 step %d/%d \u00b7 %.0f images/s \u00b7 %s left%s",
-               e->epoch, e->epochs, step_in, spe, e->images_per_second, eta,
-               self->paused ? " (paused)" : "");
+    g_snprintf(buf, sizeof buf,
+               "epoch %d/%d \u00b7 step %d/%d \u00b7 %.0f images/s \u00b7 %s left%s", e->epoch,
+               e->epochs, step_in, spe, e->images_per_second, eta, self->paused ? " (paused)" : "");
     ll_training_panel_set_progress(self->training, frac, buf);
     break;
   }
@@ -634,20 +636,17 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
                        : e->kind == LL_EVENT_FAILED ? "failed"
                                                     : "stopped";
     double acc = ll_event_metric(e, "test_accuracy");
-    if (e->kind == LL_EVENT_FAILED)
-    {
+    if (e->kind == LL_EVENT_FAILED) {
       /* whole characters only: a cut UTF-8 sequence is invalid label text */
       g_autofree char *m = g_utf8_substring(e->message ? e->message : "", 0, 200);
       g_snprintf(buf, sizeof buf, "Training failed: %s", m);
-    }
-    else if (isfinite(acc))
+    } else if (isfinite(acc))
       g_snprintf(buf, sizeof buf, "Training %s: test accuracy %.2f%%", what, 100 * acc);
     else
       g_snprintf(buf, sizeof buf, "Training %s.", what);
     log_line(self, buf);
     ll_training_panel_set_status(self->training, buf);
-    ll_training_panel_set_progress(self->training, e->kind == LL_EVENT_FINISHED ? 1.0 : 0.0,
-                                   buf);
+    ll_training_panel_set_progress(self->training, e->kind == LL_EVENT_FINISHED ? 1.0 : 0.0, buf);
     if (e->kind == LL_EVENT_FAILED)
       show_notice(self, buf);
     ll_runs_view_refresh(self->runs); /* the trainer recorded the run before saying so */
@@ -667,8 +666,8 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
     LlEvent *e = ll_trainer_pop(self->trainer, 0);
     if (!e)
       break;
-    gboolean last = e->kind == LL_EVENT_FINISHED || e->kind == LL_EVENT_FAILED ||
-                    e->kind == LL_EVENT_STOPPED;
+    gboolean last =
+        e->kind == LL_EVENT_FINISHED || e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_STOPPED;
     if (!handle_event(self, e))
       ll_event_free(e);
     if (last) {
@@ -703,11 +702,11 @@ static void act_train_start(GSimpleAction *a, GVariant *p, gpointer data)
     return;
   }
   LlTrainOptions opts = {
-    .seed = -1,
-    .device = ll_training_panel_get_device(self->training),
-    .store_root = self->store_root,
-    .spec_path = ll_document_get_path(self->doc),
-    .background = TRUE, /* the window's frames come first */
+      .seed = -1,
+      .device = ll_training_panel_get_device(self->training),
+      .store_root = self->store_root,
+      .spec_path = ll_document_get_path(self->doc),
+      .background = TRUE, /* the window's frames come first */
   };
   self->trainer = ll_trainer_new(ll_document_get_spec(self->doc), &opts);
   g_autoptr(GError) error = NULL;
@@ -777,10 +776,10 @@ static gboolean on_close_request(GtkWindow *window, gpointer data)
                                         GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
                                         "A training run is in progress");
   gtk_message_dialog_format_secondary_text(
-    GTK_MESSAGE_DIALOG(d), "Stop it and close the window? The run is recorded as stopped, with "
-                           "its last checkpoint.");
-  gtk_dialog_add_buttons(GTK_DIALOG(d), "_Keep Training", GTK_RESPONSE_CANCEL,
-                         "_Stop and Close", GTK_RESPONSE_ACCEPT, NULL);
+      GTK_MESSAGE_DIALOG(d), "Stop it and close the window? The run is recorded as stopped, with "
+                             "its last checkpoint.");
+  gtk_dialog_add_buttons(GTK_DIALOG(d), "_Keep Training", GTK_RESPONSE_CANCEL, "_Stop and Close",
+                         GTK_RESPONSE_ACCEPT, NULL);
   g_signal_connect(d, "response", G_CALLBACK(on_close_response), self);
   gtk_window_present(GTK_WINDOW(d));
   return TRUE;
@@ -790,25 +789,25 @@ G_GNUC_END_IGNORE_DEPRECATIONS
 /* ---- life cycle ---- */
 
 static const GActionEntry win_actions[] = {
-  {"new", act_new},
-  {"open", act_open},
-  {"open-path", act_open_path, "s"},
-  {"save", act_save},
-  {"save-as", act_save_as},
-  {"export-curves", act_export_curves},
-  {"undo", act_undo},
-  {"redo", act_redo},
-  {"delete", act_delete},
-  {"copy", act_copy},
-  {"paste", act_paste},
-  {"auto-layout", act_auto_layout},
-  {"zoom-in", act_zoom_in},
-  {"zoom-out", act_zoom_out},
-  {"zoom-reset", act_zoom_reset},
-  {"zoom-fit", act_zoom_fit},
-  {"train-start", act_train_start},
-  {"train-pause", act_train_pause},
-  {"train-stop", act_train_stop},
+    {"new", act_new},
+    {"open", act_open},
+    {"open-path", act_open_path, "s"},
+    {"save", act_save},
+    {"save-as", act_save_as},
+    {"export-curves", act_export_curves},
+    {"undo", act_undo},
+    {"redo", act_redo},
+    {"delete", act_delete},
+    {"copy", act_copy},
+    {"paste", act_paste},
+    {"auto-layout", act_auto_layout},
+    {"zoom-in", act_zoom_in},
+    {"zoom-out", act_zoom_out},
+    {"zoom-reset", act_zoom_reset},
+    {"zoom-fit", act_zoom_fit},
+    {"train-start", act_train_start},
+    {"train-pause", act_train_pause},
+    {"train-stop", act_train_stop},
 };
 
 static void ll_window_dispose(GObject *object)
@@ -905,8 +904,7 @@ static void on_run_open_spec(LlRunsView *runs, gpointer data, LlWindow *self)
 static GtkWidget *scrolled_page(GtkWidget *child)
 {
   GtkWidget *sw = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_AUTOMATIC,
-                                 GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), child);
   return sw;
 }
@@ -915,8 +913,9 @@ static GtkWidget *scrolled_page(GtkWidget *child)
  * when its page comes up (the user can drag the divider back). */
 static void on_bottom_page(GtkNotebook *nb, GtkWidget *page, guint n, LlWindow *self)
 {
-  GtkWidget *child =
-    GTK_IS_SCROLLED_WINDOW(page) ? gtk_scrolled_window_get_child(GTK_SCROLLED_WINDOW(page)) : page;
+  GtkWidget *child = GTK_IS_SCROLLED_WINDOW(page)
+                         ? gtk_scrolled_window_get_child(GTK_SCROLLED_WINDOW(page))
+                         : page;
   if (child != GTK_WIDGET(self->analysis) && child != GTK_WIDGET(self->runs))
     return;
   GtkWidget *paned = gtk_widget_get_ancestor(GTK_WIDGET(nb), GTK_TYPE_PANED);
@@ -928,8 +927,7 @@ static void on_bottom_page(GtkNotebook *nb, GtkWidget *page, guint n, LlWindow *
 static void ll_window_init(LlWindow *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
-  g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions),
-                                  self);
+  g_action_map_add_action_entries(G_ACTION_MAP(self), win_actions, G_N_ELEMENTS(win_actions), self);
   self->doc = ll_document_new();
   g_object_set(self->doc, "autosave", TRUE, NULL);
   g_signal_connect(self->doc, "changed", G_CALLBACK(on_doc_changed), self);
@@ -943,7 +941,8 @@ static void ll_window_init(LlWindow *self)
   g_signal_connect(self->canvas, "message", G_CALLBACK(on_canvas_message), self);
   g_signal_connect(self->palette, "block-activated", G_CALLBACK(on_block_activated), self);
   g_signal_connect(self->study, "trial-event", G_CALLBACK(on_trial_event), self);
-  gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), FALSE);
+  gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW),
+                         FALSE);
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
 
   /* editing keys belong to the canvas, so Delete in a text field still deletes text */
@@ -956,9 +955,9 @@ static void ll_window_init(LlWindow *self)
                      {"<Control>v", "win.paste"}};
   for (guint i = 0; i < G_N_ELEMENTS(canvas_keys); i++)
     gtk_shortcut_controller_add_shortcut(
-      GTK_SHORTCUT_CONTROLLER(keys),
-      gtk_shortcut_new(gtk_shortcut_trigger_parse_string(canvas_keys[i].trigger),
-                       gtk_named_action_new(canvas_keys[i].action)));
+        GTK_SHORTCUT_CONTROLLER(keys),
+        gtk_shortcut_new(gtk_shortcut_trigger_parse_string(canvas_keys[i].trigger),
+                         gtk_named_action_new(canvas_keys[i].action)));
   gtk_widget_add_controller(GTK_WIDGET(self->canvas), keys);
 
   /* the analysis views: a page of the bottom notebook, after the log */

@@ -37,12 +37,12 @@ static void add_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_add = {
-  .type = "Add",
-  .category = "Shape",
-  .help = "Sums 2 to 8 inputs of identical shape element by element (residual connections).",
-  .min_inputs = 2,
-  .max_inputs = LL_MAX_INPUTS,
-  .infer = add_infer,
-  .forward = add_forward,
-  .backward = add_backward,
+    .type = "Add",
+    .category = "Shape",
+    .help = "Sums 2 to 8 inputs of identical shape element by element (residual connections).",
+    .min_inputs = 2,
+    .max_inputs = LL_MAX_INPUTS,
+    .infer = add_infer,
+    .forward = add_forward,
+    .backward = add_backward,
 };

@@ -18,14 +18,14 @@ static void avgpool_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_avgpool2d = {
-  .type = "AvgPool2d",
-  .category = "Pooling",
-  .help = "Mean over each kernel x kernel window (padding counts): (C, H, W) -> (C, OH, OW).",
-  .props = ll_pool_props,
-  .n_props = 3,
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = ll_pool_infer,
-  .forward = avgpool_forward,
-  .backward = avgpool_backward,
+    .type = "AvgPool2d",
+    .category = "Pooling",
+    .help = "Mean over each kernel x kernel window (padding counts): (C, H, W) -> (C, OH, OW).",
+    .props = ll_pool_props,
+    .n_props = 3,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = ll_pool_infer,
+    .forward = avgpool_forward,
+    .backward = avgpool_backward,
 };

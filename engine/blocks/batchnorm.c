@@ -8,12 +8,12 @@
 enum { P_MOMENTUM, P_EPS, P_AFFINE };
 
 const LlPropDesc ll_batchnorm_props[LL_BATCHNORM_N_PROPS] = {
-  [P_MOMENTUM] = {"momentum", LL_PROP_FLOAT,
-                  "weight of the new batch in the running statistics (PyTorch's convention)",
-                  0.1, 0.0, 1.0},
-  [P_EPS] = {"eps", LL_PROP_FLOAT, "added to the variance before the square root", 1e-5, 1e-12,
-             1.0},
-  [P_AFFINE] = {"affine", LL_PROP_BOOL, "learn a per-channel scale (weight) and shift (bias)", 1},
+    [P_MOMENTUM] = {"momentum", LL_PROP_FLOAT,
+                    "weight of the new batch in the running statistics (PyTorch's convention)", 0.1,
+                    0.0, 1.0},
+    [P_EPS] = {"eps", LL_PROP_FLOAT, "added to the variance before the square root", 1e-5, 1e-12,
+               1.0},
+    [P_AFFINE] = {"affine", LL_PROP_BOOL, "learn a per-channel scale (weight) and shift (bias)", 1},
 };
 
 /* Channels and values per channel and sample of the input. */
@@ -65,10 +65,10 @@ static Params params_of(LlBlock *b)
 {
   int k = LL_PROP_B(b, P_AFFINE) ? 2 : 0;
   return (Params){
-    .gamma = k ? &b->params[0] : NULL,
-    .beta = k ? &b->params[1] : NULL,
-    .mean = &b->params[k],
-    .var = &b->params[k + 1],
+      .gamma = k ? &b->params[0] : NULL,
+      .beta = k ? &b->params[1] : NULL,
+      .mean = &b->params[k],
+      .var = &b->params[k + 1],
   };
 }
 
@@ -80,12 +80,12 @@ void ll_batchnorm_forward(LlBlock *b, const LlRunCtx *ctx)
   const float *x = b->inputs[0]->out; /* (N, C, inner) */
   const float *gamma = p.gamma ? p.gamma->data : NULL, *beta = p.beta ? p.beta->data : NULL;
   if (ctx->training)
-    ctx->be->batchnorm_forward_train(x, b->out, gamma, beta, b->saved, b->saved + c,
-                                     p.mean->data, p.var->data, ctx->batch, c, inner,
-                                     LL_PROP_F(b, P_MOMENTUM), LL_PROP_F(b, P_EPS));
+    ctx->be->batchnorm_forward_train(x, b->out, gamma, beta, b->saved, b->saved + c, p.mean->data,
+                                     p.var->data, ctx->batch, c, inner, LL_PROP_F(b, P_MOMENTUM),
+                                     LL_PROP_F(b, P_EPS));
   else
-    ctx->be->batchnorm_forward_eval(x, b->out, gamma, beta, p.mean->data, p.var->data,
-                                    ctx->batch, c, inner, LL_PROP_F(b, P_EPS));
+    ctx->be->batchnorm_forward_eval(x, b->out, gamma, beta, p.mean->data, p.var->data, ctx->batch,
+                                    c, inner, LL_PROP_F(b, P_EPS));
 }
 
 void ll_batchnorm_backward(LlBlock *b, const LlRunCtx *ctx)

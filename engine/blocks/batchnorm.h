@@ -16,10 +16,10 @@ void ll_batchnorm_backward(LlBlock *b, const LlRunCtx *ctx);
 #define LL_BATCHNORM_N_PROPS 3
 extern const LlPropDesc ll_batchnorm_props[LL_BATCHNORM_N_PROPS];
 
-#define LL_BATCHNORM_DESC(TYPE, VARIANT, HELP)                                                  \
-  {                                                                                            \
-    .type = TYPE, .category = "Normalisation", .help = HELP, .props = ll_batchnorm_props,      \
-    .n_props = LL_BATCHNORM_N_PROPS, .min_inputs = 1, .max_inputs = 1, .variant = VARIANT,     \
-    .infer = ll_batchnorm_infer, .forward = ll_batchnorm_forward,                              \
-    .backward = ll_batchnorm_backward,                                                         \
+#define LL_BATCHNORM_DESC(TYPE, VARIANT, HELP)                                                     \
+  {                                                                                                \
+    .type = TYPE, .category = "Normalisation", .help = HELP, .props = ll_batchnorm_props,          \
+    .n_props = LL_BATCHNORM_N_PROPS, .min_inputs = 1, .max_inputs = 1, .variant = VARIANT,         \
+    .infer = ll_batchnorm_infer, .forward = ll_batchnorm_forward,                                  \
+    .backward = ll_batchnorm_backward,                                                             \
   }

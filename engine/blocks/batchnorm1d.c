@@ -2,6 +2,5 @@
  * torch.nn.BatchNorm1d. */
 #include "batchnorm.h"
 
-const LlBlockDesc ll_block_batchnorm1d =
-  LL_BATCHNORM_DESC("BatchNorm1d", 1,
-                    "Normalises each feature (or channel of a sequence) over the batch.");
+const LlBlockDesc ll_block_batchnorm1d = LL_BATCHNORM_DESC(
+    "BatchNorm1d", 1, "Normalises each feature (or channel of a sequence) over the batch.");

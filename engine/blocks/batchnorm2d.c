@@ -3,4 +3,4 @@
 #include "batchnorm.h"
 
 const LlBlockDesc ll_block_batchnorm2d =
-  LL_BATCHNORM_DESC("BatchNorm2d", 2, "Normalises each channel of an image over the batch.");
+    LL_BATCHNORM_DESC("BatchNorm2d", 2, "Normalises each channel of an image over the batch.");

@@ -12,9 +12,9 @@
 enum { P_AXIS };
 
 static const LlPropDesc props[] = {
-  [P_AXIS] = {"axis", LL_PROP_INT,
-              "per-sample dimension to join along (0: channels, or features of a vector)", 0, 0,
-              LL_MAX_DIMS - 1},
+    [P_AXIS] = {"axis", LL_PROP_INT,
+                "per-sample dimension to join along (0: channels, or features of a vector)", 0, 0,
+                LL_MAX_DIMS - 1},
 };
 
 static gboolean concat_infer(LlBlock *b, GError **error)
@@ -38,8 +38,8 @@ static gboolean concat_infer(LlBlock *b, GError **error)
       ll_block_error(error, b, LL_GRAPH_ERROR_SHAPE,
                      "input %d (\"%s\") has shape %s, which does not fit input 0 (\"%s\") of "
                      "shape %s: all dimensions but axis %d must match",
-                     k, b->inputs[k]->name, ll_shape_format(s, sk, sizeof sk),
-                     b->inputs[0]->name, ll_shape_format(first, s0, sizeof s0), axis);
+                     k, b->inputs[k]->name, ll_shape_format(s, sk, sizeof sk), b->inputs[0]->name,
+                     ll_shape_format(first, s0, sizeof s0), axis);
       return FALSE;
     }
     b->out_shape.d[axis] += s->d[axis];
@@ -87,14 +87,14 @@ static void concat_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_concat = {
-  .type = "Concat",
-  .category = "Shape",
-  .help = "Joins 2 to 8 inputs along one dimension (channels by default).",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 2,
-  .max_inputs = LL_MAX_INPUTS,
-  .infer = concat_infer,
-  .forward = concat_forward,
-  .backward = concat_backward,
+    .type = "Concat",
+    .category = "Shape",
+    .help = "Joins 2 to 8 inputs along one dimension (channels by default).",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 2,
+    .max_inputs = LL_MAX_INPUTS,
+    .infer = concat_infer,
+    .forward = concat_forward,
+    .backward = concat_backward,
 };

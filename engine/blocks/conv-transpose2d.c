@@ -16,17 +16,17 @@
 enum { P_OUT, P_KERNEL, P_STRIDE, P_PAD, P_OUTPAD, P_DIL, P_BIAS, P_INIT };
 
 static const LlPropDesc props[] = {
-  [P_OUT] = {"out_channels", LL_PROP_INT, "channels of the output", 16, 1, 1 << 16},
-  [P_KERNEL] = {"kernel", LL_PROP_INT, "kernel size (square)", 3, 1, 1024},
-  [P_STRIDE] = {"stride", LL_PROP_INT, "upsampling factor", 1, 1, 1024},
-  [P_PAD] = {"padding", LL_PROP_INT, "rows and columns trimmed from each side", 0, 0, 1024},
-  [P_OUTPAD] = {"output_padding", LL_PROP_INT,
-                "extra rows and columns on the bottom and right (less than stride or dilation)",
-                0, 0, 1024},
-  [P_DIL] = {"dilation", LL_PROP_INT, "spacing between kernel taps", 1, 1, 1024},
-  [P_BIAS] = {"bias", LL_PROP_BOOL, "learn an additive bias per output channel", 1},
-  [P_INIT] = {"init", LL_PROP_CHOICE, "weight initialisation (default: PyTorch's uniform)", 3,
-              .choices = ll_init_choices},
+    [P_OUT] = {"out_channels", LL_PROP_INT, "channels of the output", 16, 1, 1 << 16},
+    [P_KERNEL] = {"kernel", LL_PROP_INT, "kernel size (square)", 3, 1, 1024},
+    [P_STRIDE] = {"stride", LL_PROP_INT, "upsampling factor", 1, 1, 1024},
+    [P_PAD] = {"padding", LL_PROP_INT, "rows and columns trimmed from each side", 0, 0, 1024},
+    [P_OUTPAD] = {"output_padding", LL_PROP_INT,
+                  "extra rows and columns on the bottom and right (less than stride or dilation)",
+                  0, 0, 1024},
+    [P_DIL] = {"dilation", LL_PROP_INT, "spacing between kernel taps", 1, 1, 1024},
+    [P_BIAS] = {"bias", LL_PROP_BOOL, "learn an additive bias per output channel", 1},
+    [P_INIT] = {"init", LL_PROP_CHOICE, "weight initialisation (default: PyTorch's uniform)", 3,
+                .choices = ll_init_choices},
 };
 
 enum { W, B };
@@ -44,9 +44,22 @@ static LlConvGeom swapped_geom(const LlBlock *b, int n)
   int k = LL_PROP_I(b, P_KERNEL), s = LL_PROP_I(b, P_STRIDE), p = LL_PROP_I(b, P_PAD);
   int d = LL_PROP_I(b, P_DIL);
   return (LlConvGeom){
-    .n = n, .c = LL_PROP_I(b, P_OUT), .h = out_len(b, in->d[1]), .w = out_len(b, in->d[2]),
-    .oc = in->d[0], .oh = in->d[1], .ow = in->d[2],
-    .kh = k, .kw = k, .sh = s, .sw = s, .ph = p, .pw = p, .dh = d, .dw = d, .groups = 1,
+      .n = n,
+      .c = LL_PROP_I(b, P_OUT),
+      .h = out_len(b, in->d[1]),
+      .w = out_len(b, in->d[2]),
+      .oc = in->d[0],
+      .oh = in->d[1],
+      .ow = in->d[2],
+      .kh = k,
+      .kw = k,
+      .sh = s,
+      .sw = s,
+      .ph = p,
+      .pw = p,
+      .dh = d,
+      .dw = d,
+      .groups = 1,
   };
 }
 
@@ -74,8 +87,8 @@ static gboolean convt_infer(LlBlock *b, GError **error)
   /* PyTorch takes the fans from weight dims 1 and 0: (OC, C) here */
   int fan_in = g.c * k * k, fan_out = g.oc * k * k;
   b->out_shape = ll_shape_make(3, (int[]){g.c, g.h, g.w});
-  ll_block_add_param(b, "weight", ll_shape_make(4, (int[]){g.oc, g.c, k, k}), init, fan_in,
-                     fan_out, TRUE);
+  ll_block_add_param(b, "weight", ll_shape_make(4, (int[]){g.oc, g.c, k, k}), init, fan_in, fan_out,
+                     TRUE);
   if (LL_PROP_B(b, P_BIAS))
     ll_block_add_param(b, "bias", ll_shape_make(1, &g.c),
                        init == LL_INIT_UNIFORM_FAN_IN ? init : LL_INIT_ZEROS, fan_in, fan_out,
@@ -118,14 +131,14 @@ static void convt_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_conv_transpose2d = {
-  .type = "ConvTranspose2d",
-  .category = "Convolution",
-  .help = "Transposed 2-D convolution (learned upsampling): (C, H, W) -> (out_channels, OH, OW).",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = convt_infer,
-  .forward = convt_forward,
-  .backward = convt_backward,
+    .type = "ConvTranspose2d",
+    .category = "Convolution",
+    .help = "Transposed 2-D convolution (learned upsampling): (C, H, W) -> (out_channels, OH, OW).",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = convt_infer,
+    .forward = convt_forward,
+    .backward = convt_backward,
 };

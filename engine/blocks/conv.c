@@ -8,17 +8,17 @@
 enum { P_OUT, P_KERNEL, P_STRIDE, P_PAD, P_DIL, P_GROUPS, P_BIAS, P_INIT };
 
 const LlPropDesc ll_conv_props[] = {
-  [P_OUT] = {"out_channels", LL_PROP_INT, "channels of the output", 16, 1, 1 << 16},
-  [P_KERNEL] = {"kernel", LL_PROP_INT, "kernel size (square)", 3, 1, 1024},
-  [P_STRIDE] = {"stride", LL_PROP_INT, "step between windows", 1, 1, 1024},
-  [P_PAD] = {"padding", LL_PROP_INT, "zeros added on each side", 0, 0, 1024},
-  [P_DIL] = {"dilation", LL_PROP_INT, "spacing between kernel taps", 1, 1, 1024},
-  [P_GROUPS] = {"groups", LL_PROP_INT,
-                "independent channel groups (input and output channels must be multiples)", 1, 1,
-                1 << 16},
-  [P_BIAS] = {"bias", LL_PROP_BOOL, "learn an additive bias per output channel", 1},
-  [P_INIT] = {"init", LL_PROP_CHOICE, "weight initialisation (default: PyTorch's uniform)", 3,
-              .choices = ll_init_choices},
+    [P_OUT] = {"out_channels", LL_PROP_INT, "channels of the output", 16, 1, 1 << 16},
+    [P_KERNEL] = {"kernel", LL_PROP_INT, "kernel size (square)", 3, 1, 1024},
+    [P_STRIDE] = {"stride", LL_PROP_INT, "step between windows", 1, 1, 1024},
+    [P_PAD] = {"padding", LL_PROP_INT, "zeros added on each side", 0, 0, 1024},
+    [P_DIL] = {"dilation", LL_PROP_INT, "spacing between kernel taps", 1, 1, 1024},
+    [P_GROUPS] = {"groups", LL_PROP_INT,
+                  "independent channel groups (input and output channels must be multiples)", 1, 1,
+                  1 << 16},
+    [P_BIAS] = {"bias", LL_PROP_BOOL, "learn an additive bias per output channel", 1},
+    [P_INIT] = {"init", LL_PROP_CHOICE, "weight initialisation (default: PyTorch's uniform)", 3,
+                .choices = ll_init_choices},
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(ll_conv_props) == 8);
 
@@ -31,10 +31,20 @@ static LlConvGeom conv_geom(const LlBlock *b, int n)
   int k = LL_PROP_I(b, P_KERNEL), s = LL_PROP_I(b, P_STRIDE), p = LL_PROP_I(b, P_PAD);
   int d = LL_PROP_I(b, P_DIL);
   LlConvGeom g = {
-    .n = n, .c = in->d[0], .h = two_d ? in->d[1] : 1, .w = in->d[in->rank - 1],
-    .oc = LL_PROP_I(b, P_OUT),
-    .kh = two_d ? k : 1, .kw = k, .sh = two_d ? s : 1, .sw = s, .ph = two_d ? p : 0, .pw = p,
-    .dh = two_d ? d : 1, .dw = d, .groups = LL_PROP_I(b, P_GROUPS),
+      .n = n,
+      .c = in->d[0],
+      .h = two_d ? in->d[1] : 1,
+      .w = in->d[in->rank - 1],
+      .oc = LL_PROP_I(b, P_OUT),
+      .kh = two_d ? k : 1,
+      .kw = k,
+      .sh = two_d ? s : 1,
+      .sw = s,
+      .ph = two_d ? p : 0,
+      .pw = p,
+      .dh = two_d ? d : 1,
+      .dw = d,
+      .groups = LL_PROP_I(b, P_GROUPS),
   };
   g.oh = ll_window_out(g.h, g.kh, g.sh, g.ph, g.dh);
   g.ow = ll_window_out(g.w, g.kw, g.sw, g.pw, g.dw);

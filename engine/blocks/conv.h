@@ -12,9 +12,9 @@ gboolean ll_conv_infer(LlBlock *b, GError **error);
 void ll_conv_forward(LlBlock *b, const LlRunCtx *ctx);
 void ll_conv_backward(LlBlock *b, const LlRunCtx *ctx);
 
-#define LL_CONV_DESC(TYPE, DIMS, HELP)                                                           \
-  {                                                                                              \
-    .type = TYPE, .category = "Convolution", .help = HELP, .props = ll_conv_props,               \
-    .n_props = 8, .min_inputs = 1, .max_inputs = 1, .variant = DIMS, .infer = ll_conv_infer,     \
-    .forward = ll_conv_forward, .backward = ll_conv_backward,                                    \
+#define LL_CONV_DESC(TYPE, DIMS, HELP)                                                             \
+  {                                                                                                \
+    .type = TYPE, .category = "Convolution", .help = HELP, .props = ll_conv_props, .n_props = 8,   \
+    .min_inputs = 1, .max_inputs = 1, .variant = DIMS, .infer = ll_conv_infer,                     \
+    .forward = ll_conv_forward, .backward = ll_conv_backward,                                      \
   }

@@ -2,4 +2,4 @@
 #include "conv.h"
 
 const LlBlockDesc ll_block_conv1d =
-  LL_CONV_DESC("Conv1d", 1, "1-D convolution: (C, L) -> (out_channels, OL).");
+    LL_CONV_DESC("Conv1d", 1, "1-D convolution: (C, L) -> (out_channels, OL).");

@@ -2,4 +2,4 @@
 #include "conv.h"
 
 const LlBlockDesc ll_block_conv2d =
-  LL_CONV_DESC("Conv2d", 2, "2-D convolution: (C, H, W) -> (out_channels, OH, OW).");
+    LL_CONV_DESC("Conv2d", 2, "2-D convolution: (C, H, W) -> (out_channels, OH, OW).");

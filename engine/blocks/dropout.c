@@ -13,8 +13,8 @@
 enum { P_P };
 
 static const LlPropDesc props[] = {
-  [P_P] = {"p", LL_PROP_FLOAT, "probability of zeroing an element while training, below 1", 0.5,
-           0.0, 1.0},
+    [P_P] = {"p", LL_PROP_FLOAT, "probability of zeroing an element while training, below 1", 0.5,
+             0.0, 1.0},
 };
 
 static gboolean dropout_infer(LlBlock *b, GError **error)
@@ -66,14 +66,14 @@ static void dropout_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_dropout = {
-  .type = "Dropout",
-  .category = "Regularisation",
-  .help = "Zeroes random elements with probability p while training; identity in evaluation.",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = dropout_infer,
-  .forward = dropout_forward,
-  .backward = dropout_backward,
+    .type = "Dropout",
+    .category = "Regularisation",
+    .help = "Zeroes random elements with probability p while training; identity in evaluation.",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = dropout_infer,
+    .forward = dropout_forward,
+    .backward = dropout_backward,
 };

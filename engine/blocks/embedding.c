@@ -12,9 +12,9 @@
 enum { P_NUM, P_DIM };
 
 static const LlPropDesc props[] = {
-  [P_NUM] = {"num_embeddings", LL_PROP_INT, "size of the vocabulary (indices 0 .. V-1)", 1000, 1,
-             1 << 24},
-  [P_DIM] = {"embedding_dim", LL_PROP_INT, "width of each embedding vector", 64, 1, 1 << 16},
+    [P_NUM] = {"num_embeddings", LL_PROP_INT, "size of the vocabulary (indices 0 .. V-1)", 1000, 1,
+               1 << 24},
+    [P_DIM] = {"embedding_dim", LL_PROP_INT, "width of each embedding vector", 64, 1, 1 << 16},
 };
 
 static gboolean embedding_infer(LlBlock *b, GError **error)
@@ -37,8 +37,7 @@ static gboolean embedding_infer(LlBlock *b, GError **error)
   b->out_shape = *in;
   b->out_shape.d[b->out_shape.rank++] = dim;
   /* Kaiming normal with fan_in 2 has std sqrt(2 / 2) = 1: N(0, 1) */
-  ll_block_add_param(b, "weight", ll_shape_make(2, (int[]){v, dim}), LL_INIT_KAIMING, 2, dim,
-                     TRUE);
+  ll_block_add_param(b, "weight", ll_shape_make(2, (int[]){v, dim}), LL_INIT_KAIMING, 2, dim, TRUE);
   b->flops = 0;
   b->rf = 0;
   b->jump = 1;
@@ -55,19 +54,19 @@ static void embedding_forward(LlBlock *b, const LlRunCtx *ctx)
 static void embedding_backward(LlBlock *b, const LlRunCtx *ctx)
 {
   int n = (int)((size_t)ctx->batch * ll_shape_size(&b->in_shape[0]));
-  ctx->be->embedding_backward(b->inputs[0]->out, b->dout, b->params[0].grad, n,
-                              LL_PROP_I(b, P_NUM), LL_PROP_I(b, P_DIM));
+  ctx->be->embedding_backward(b->inputs[0]->out, b->dout, b->params[0].grad, n, LL_PROP_I(b, P_NUM),
+                              LL_PROP_I(b, P_DIM));
 }
 
 const LlBlockDesc ll_block_embedding = {
-  .type = "Embedding",
-  .category = "Recurrent",
-  .help = "Lookup table: integer indices to learned vectors, as torch.nn.Embedding.",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = embedding_infer,
-  .forward = embedding_forward,
-  .backward = embedding_backward,
+    .type = "Embedding",
+    .category = "Recurrent",
+    .help = "Lookup table: integer indices to learned vectors, as torch.nn.Embedding.",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = embedding_infer,
+    .forward = embedding_forward,
+    .backward = embedding_backward,
 };

@@ -23,12 +23,12 @@ static void flatten_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_flatten = {
-  .type = "Flatten",
-  .category = "Shape",
-  .help = "Flattens each sample into one dimension, e.g. (C, H, W) to (C*H*W).",
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = flatten_infer,
-  .forward = flatten_forward,
-  .backward = flatten_backward,
+    .type = "Flatten",
+    .category = "Shape",
+    .help = "Flattens each sample into one dimension, e.g. (C, H, W) to (C*H*W).",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = flatten_infer,
+    .forward = flatten_forward,
+    .backward = flatten_backward,
 };

@@ -37,12 +37,12 @@ static void gap_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_global_avg_pool = {
-  .type = "GlobalAvgPool",
-  .category = "Pooling",
-  .help = "Mean of each channel over all positions: (C, H, W) or (C, L) -> (C).",
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = gap_infer,
-  .forward = gap_forward,
-  .backward = gap_backward,
+    .type = "GlobalAvgPool",
+    .category = "Pooling",
+    .help = "Mean of each channel over all positions: (C, H, W) or (C, L) -> (C).",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = gap_infer,
+    .forward = gap_forward,
+    .backward = gap_backward,
 };

@@ -70,8 +70,8 @@ static void gru_forward(LlBlock *b, const LlRunCtx *ctx)
              hgt, g);
     if (bias)
       be->bias_add(hgt, p[LL_RNN_B_HH].data, d.n, g, 1);
-    be->gru_cell_forward(s.xg + t * ng, hgt, s.hs + t * nh, s.hs + (t + 1) * nh,
-                         s.act + t * 4 * nh, d.n, d.h);
+    be->gru_cell_forward(s.xg + t * ng, hgt, s.hs + t * nh, s.hs + (t + 1) * nh, s.act + t * 4 * nh,
+                         d.n, d.h);
   }
   ll_recurrent_output(b, ctx, s.hs);
 }
@@ -102,14 +102,14 @@ static void gru_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_gru = {
-  .type = "GRU",
-  .category = "Recurrent",
-  .help = "Gated recurrent unit layer over a (T, F) sequence, as torch.nn.GRU.",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = gru_infer,
-  .forward = gru_forward,
-  .backward = gru_backward,
+    .type = "GRU",
+    .category = "Recurrent",
+    .help = "Gated recurrent unit layer over a (T, F) sequence, as torch.nn.GRU.",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = gru_infer,
+    .forward = gru_forward,
+    .backward = gru_backward,
 };

@@ -5,10 +5,10 @@
 enum { P_OUT, P_BIAS, P_INIT };
 
 static const LlPropDesc props[] = {
-  [P_OUT] = {"out_features", LL_PROP_INT, "width of the output", 10, 1, 1 << 20},
-  [P_BIAS] = {"bias", LL_PROP_BOOL, "learn an additive bias", 1},
-  [P_INIT] = {"init", LL_PROP_CHOICE, "weight initialisation (default: PyTorch's uniform)", 3,
-              .choices = ll_init_choices},
+    [P_OUT] = {"out_features", LL_PROP_INT, "width of the output", 10, 1, 1 << 20},
+    [P_BIAS] = {"bias", LL_PROP_BOOL, "learn an additive bias", 1},
+    [P_INIT] = {"init", LL_PROP_CHOICE, "weight initialisation (default: PyTorch's uniform)", 3,
+                .choices = ll_init_choices},
 };
 
 enum { W, B };
@@ -58,14 +58,14 @@ static void linear_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_linear = {
-  .type = "Linear",
-  .category = "Dense",
-  .help = "Fully connected layer over the last dimension: y = x W^T + b.",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = linear_infer,
-  .forward = linear_forward,
-  .backward = linear_backward,
+    .type = "Linear",
+    .category = "Dense",
+    .help = "Fully connected layer over the last dimension: y = x W^T + b.",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = linear_infer,
+    .forward = linear_forward,
+    .backward = linear_backward,
 };

@@ -58,8 +58,8 @@ static void lstm_forward(LlBlock *b, const LlRunCtx *ctx)
 
   ll_seq_to_time_major(be, b->inputs[0]->out, s.xt, d.n, d.t, d.f);
   /* every step's input projection in one GEMM: (T*N, F) x (F, 4H) */
-  be->gemm(false, true, d.t * d.n, g, d.f, 1.0f, s.xt, d.f, p[LL_RNN_W_IH].data, d.f, 0.0f,
-           s.gates, g);
+  be->gemm(false, true, d.t * d.n, g, d.f, 1.0f, s.xt, d.f, p[LL_RNN_W_IH].data, d.f, 0.0f, s.gates,
+           g);
   if (b->n_params > LL_RNN_B_HH) {
     be->bias_add(s.gates, p[LL_RNN_B_IH].data, d.t * d.n, g, 1);
     be->bias_add(s.gates, p[LL_RNN_B_HH].data, d.t * d.n, g, 1);
@@ -68,8 +68,8 @@ static void lstm_forward(LlBlock *b, const LlRunCtx *ctx)
   be->fill(s.cs, 0.0f, nh);
   for (int t = 0; t < d.t; t++) {
     float *gt = s.gates + t * ng;
-    be->gemm(false, true, d.n, g, d.h, 1.0f, s.hs + t * nh, d.h, p[LL_RNN_W_HH].data, d.h, 1.0f,
-             gt, g);
+    be->gemm(false, true, d.n, g, d.h, 1.0f, s.hs + t * nh, d.h, p[LL_RNN_W_HH].data, d.h, 1.0f, gt,
+             g);
     be->lstm_cell_forward(gt, s.cs + t * nh, s.cs + (t + 1) * nh, s.hs + (t + 1) * nh, d.n, d.h);
   }
   ll_recurrent_output(b, ctx, s.hs);
@@ -90,8 +90,8 @@ static void lstm_backward(LlBlock *b, const LlRunCtx *ctx)
     float *gt = s.gates + t * ng; /* activated gates in, dgates out */
     ll_recurrent_dout_step(b, ctx, t, s.dh);
     be->fill(s.dc_prev, 0.0f, nh);
-    be->lstm_cell_backward(gt, s.cs + t * nh, s.cs + (t + 1) * nh, s.dh, s.dc, gt, s.dc_prev,
-                           d.n, d.h);
+    be->lstm_cell_backward(gt, s.cs + t * nh, s.cs + (t + 1) * nh, s.dh, s.dc, gt, s.dc_prev, d.n,
+                           d.h);
     if (t > 0) /* dh_{t-1} = dgates_t W_hh */
       be->gemm(false, false, d.n, d.h, g, 1.0f, gt, g, w_hh, d.h, 0.0f, s.dh, d.h);
     float *tmp = s.dc;
@@ -103,14 +103,14 @@ static void lstm_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_lstm = {
-  .type = "LSTM",
-  .category = "Recurrent",
-  .help = "Long short-term memory layer over a (T, F) sequence, as torch.nn.LSTM.",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = lstm_infer,
-  .forward = lstm_forward,
-  .backward = lstm_backward,
+    .type = "LSTM",
+    .category = "Recurrent",
+    .help = "Long short-term memory layer over a (T, F) sequence, as torch.nn.LSTM.",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = lstm_infer,
+    .forward = lstm_forward,
+    .backward = lstm_backward,
 };

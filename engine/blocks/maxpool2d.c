@@ -28,14 +28,14 @@ static void maxpool_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_maxpool2d = {
-  .type = "MaxPool2d",
-  .category = "Pooling",
-  .help = "Maximum over each kernel x kernel window: (C, H, W) -> (C, OH, OW).",
-  .props = ll_pool_props,
-  .n_props = 3,
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = maxpool_infer,
-  .forward = maxpool_forward,
-  .backward = maxpool_backward,
+    .type = "MaxPool2d",
+    .category = "Pooling",
+    .help = "Maximum over each kernel x kernel window: (C, H, W) -> (C, OH, OW).",
+    .props = ll_pool_props,
+    .n_props = 3,
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = maxpool_infer,
+    .forward = maxpool_forward,
+    .backward = maxpool_backward,
 };

@@ -5,11 +5,11 @@
 #include "spatial.h"
 
 const LlPropDesc ll_pool_props[] = {
-  [LL_POOL_P_KERNEL] = {"kernel", LL_PROP_INT, "window size (square)", 2, 1, 1024},
-  [LL_POOL_P_STRIDE] = {"stride", LL_PROP_INT, "step between windows (0: the kernel size)", 0, 0,
-                        1024},
-  [LL_POOL_P_PAD] = {"padding", LL_PROP_INT, "added on each side (at most half the kernel)", 0,
-                     0, 512},
+    [LL_POOL_P_KERNEL] = {"kernel", LL_PROP_INT, "window size (square)", 2, 1, 1024},
+    [LL_POOL_P_STRIDE] = {"stride", LL_PROP_INT, "step between windows (0: the kernel size)", 0, 0,
+                          1024},
+    [LL_POOL_P_PAD] = {"padding", LL_PROP_INT, "added on each side (at most half the kernel)", 0, 0,
+                       512},
 };
 
 LlPoolGeom ll_pool_geom(const LlBlock *b, int n)
@@ -19,8 +19,16 @@ LlPoolGeom ll_pool_geom(const LlBlock *b, int n)
   int p = LL_PROP_I(b, LL_POOL_P_PAD);
   if (s == 0)
     s = k;
-  LlPoolGeom g = {.n = n, .c = in->d[0], .h = in->d[1], .w = in->d[2],
-                  .kh = k, .kw = k, .sh = s, .sw = s, .ph = p, .pw = p};
+  LlPoolGeom g = {.n = n,
+                  .c = in->d[0],
+                  .h = in->d[1],
+                  .w = in->d[2],
+                  .kh = k,
+                  .kw = k,
+                  .sh = s,
+                  .sw = s,
+                  .ph = p,
+                  .pw = p};
   g.oh = ll_window_out(g.h, k, s, p, 1);
   g.ow = ll_window_out(g.w, k, s, p, 1);
   return g;

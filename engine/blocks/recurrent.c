@@ -28,8 +28,8 @@ gboolean ll_recurrent_infer(LlBlock *b, int gates, GError **error)
                    f);
     return FALSE;
   }
-  b->out_shape = LL_PROP_B(b, LL_RNN_P_RETSEQ) ? ll_shape_make(2, (int[]){t, h})
-                                               : ll_shape_make(1, &h);
+  b->out_shape =
+      LL_PROP_B(b, LL_RNN_P_RETSEQ) ? ll_shape_make(2, (int[]){t, h}) : ll_shape_make(1, &h);
   LlInit init = ll_init_from_choice(LL_PROP_C(b, LL_RNN_P_INIT));
   /* PyTorch draws every recurrent weight and bias from U(-1/sqrt(H), 1/sqrt(H)):
    * fan_in = H for both matrices under the default init. */
@@ -53,8 +53,7 @@ void ll_seq_to_time_major(const LlBackend *be, const float *x, float *xt, int n,
     be->copy2d(xt + (size_t)s * n * f, f, x + (size_t)s * f, t * f, n, f, false);
 }
 
-void ll_seq_to_batch_major_acc(const LlBackend *be, const float *xt, float *x, int n, int t,
-                               int f)
+void ll_seq_to_batch_major_acc(const LlBackend *be, const float *xt, float *x, int n, int t, int f)
 {
   for (int s = 0; s < t; s++)
     be->copy2d(x + (size_t)s * f, t * f, xt + (size_t)s * n * f, f, n, f, true);
@@ -66,8 +65,7 @@ void ll_recurrent_output(LlBlock *b, const LlRunCtx *ctx, const float *hs)
   size_t nh = (size_t)d.n * d.h;
   if (d.seq)
     for (int s = 0; s < d.t; s++)
-      ctx->be->copy2d(b->out + (size_t)s * d.h, d.t * d.h, hs + (s + 1) * nh, d.h, d.n, d.h,
-                      false);
+      ctx->be->copy2d(b->out + (size_t)s * d.h, d.t * d.h, hs + (s + 1) * nh, d.h, d.n, d.h, false);
   else
     ctx->be->copy(b->out, hs + d.t * nh, nh);
 }
@@ -97,8 +95,7 @@ void ll_recurrent_backward_params(LlBlock *b, const LlRunCtx *ctx, int gates, co
   }
   float *dx = b->inputs[0]->dout; /* (N, T, F) or NULL */
   if (dx) {
-    be->gemm(false, false, rows, d.f, gh, 1.0f, dpre, gh, p[LL_RNN_W_IH].data, d.f, 0.0f, xt,
-             d.f);
+    be->gemm(false, false, rows, d.f, gh, 1.0f, dpre, gh, p[LL_RNN_W_IH].data, d.f, 0.0f, xt, d.f);
     ll_seq_to_batch_major_acc(be, xt, dx, d.n, d.t, d.f);
   }
 }

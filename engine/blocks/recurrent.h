@@ -16,13 +16,13 @@ enum { LL_RNN_P_HIDDEN, LL_RNN_P_RETSEQ, LL_RNN_P_BIAS, LL_RNN_P_INIT, LL_RNN_N_
 /* The parameters, in this order (the biases only with bias = true). */
 enum { LL_RNN_W_IH, LL_RNN_W_HH, LL_RNN_B_IH, LL_RNN_B_HH };
 
-#define LL_RNN_COMMON_PROPS                                                                     \
-  [LL_RNN_P_HIDDEN] = {"hidden_size", LL_PROP_INT, "width of the hidden state", 32, 1, 1 << 16}, \
-  [LL_RNN_P_RETSEQ] = {"return_sequences", LL_PROP_BOOL,                                        \
-                       "output every step's hidden state (T, H), not only the last (H)", 0},   \
-  [LL_RNN_P_BIAS] = {"bias", LL_PROP_BOOL, "learn the biases bias_ih and bias_hh", 1},          \
-  [LL_RNN_P_INIT] = {"init", LL_PROP_CHOICE,                                                    \
-                     "weight initialisation (default: PyTorch's U(-1/sqrt(H), 1/sqrt(H)))", 3,  \
+#define LL_RNN_COMMON_PROPS                                                                        \
+  [LL_RNN_P_HIDDEN] = {"hidden_size", LL_PROP_INT, "width of the hidden state", 32, 1, 1 << 16},   \
+  [LL_RNN_P_RETSEQ] = {"return_sequences", LL_PROP_BOOL,                                           \
+                       "output every step's hidden state (T, H), not only the last (H)", 0},       \
+  [LL_RNN_P_BIAS] = {"bias", LL_PROP_BOOL, "learn the biases bias_ih and bias_hh", 1},             \
+  [LL_RNN_P_INIT] = {"init", LL_PROP_CHOICE,                                                       \
+                     "weight initialisation (default: PyTorch's U(-1/sqrt(H), 1/sqrt(H)))", 3,     \
                      .choices = ll_init_choices}
 
 /* Sizes of one step of a recurrent block. */
@@ -40,8 +40,7 @@ gboolean ll_recurrent_infer(LlBlock *b, int gates, GError **error);
 /* xt(T, N, F) = x(N, T, F) */
 void ll_seq_to_time_major(const LlBackend *be, const float *x, float *xt, int n, int t, int f);
 /* x(N, T, F) += xt(T, N, F) */
-void ll_seq_to_batch_major_acc(const LlBackend *be, const float *xt, float *x, int n, int t,
-                               int f);
+void ll_seq_to_batch_major_acc(const LlBackend *be, const float *xt, float *x, int n, int t, int f);
 /* Writes b->out from the hidden states hs(T + 1, N, H), hs[0] = h0. */
 void ll_recurrent_output(LlBlock *b, const LlRunCtx *ctx, const float *hs);
 /* dh(N, H) += the part of b->dout that reads step s's hidden state. */

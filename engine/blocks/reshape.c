@@ -6,8 +6,8 @@
 enum { P_SHAPE };
 
 static const LlPropDesc props[] = {
-  [P_SHAPE] = {"shape", LL_PROP_SHAPE, "new shape of one sample, without the batch", .min = 1,
-               .max = 1 << 20, .def_shape = {1, {784}}},
+    [P_SHAPE] = {"shape", LL_PROP_SHAPE, "new shape of one sample, without the batch", .min = 1,
+                 .max = 1 << 20, .def_shape = {1, {784}}},
 };
 
 static gboolean reshape_infer(LlBlock *b, GError **error)
@@ -38,14 +38,14 @@ static void reshape_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_reshape = {
-  .type = "Reshape",
-  .category = "Shape",
-  .help = "Gives each sample a new shape with the same number of elements.",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = reshape_infer,
-  .forward = reshape_forward,
-  .backward = reshape_backward,
+    .type = "Reshape",
+    .category = "Shape",
+    .help = "Gives each sample a new shape with the same number of elements.",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = reshape_infer,
+    .forward = reshape_forward,
+    .backward = reshape_backward,
 };

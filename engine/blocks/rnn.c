@@ -16,9 +16,9 @@ enum { P_NONLIN = LL_RNN_N_COMMON };
 static const char *const nonlin_choices[] = {"tanh", "relu", NULL};
 
 static const LlPropDesc props[] = {
-  LL_RNN_COMMON_PROPS,
-  [P_NONLIN] = {"nonlinearity", LL_PROP_CHOICE, "activation of the hidden state", 0,
-                .choices = nonlin_choices},
+    LL_RNN_COMMON_PROPS,
+    [P_NONLIN] = {"nonlinearity", LL_PROP_CHOICE, "activation of the hidden state", 0,
+                  .choices = nonlin_choices},
 };
 
 typedef struct {
@@ -62,8 +62,8 @@ static void rnn_forward(LlBlock *b, const LlRunCtx *ctx)
   LlParam *p = b->params;
 
   ll_seq_to_time_major(be, b->inputs[0]->out, s.xt, d.n, d.t, d.f);
-  be->gemm(false, true, d.t * d.n, d.h, d.f, 1.0f, s.xt, d.f, p[LL_RNN_W_IH].data, d.f, 0.0f,
-           s.pre, d.h);
+  be->gemm(false, true, d.t * d.n, d.h, d.f, 1.0f, s.xt, d.f, p[LL_RNN_W_IH].data, d.f, 0.0f, s.pre,
+           d.h);
   if (b->n_params > LL_RNN_B_HH) {
     be->bias_add(s.pre, p[LL_RNN_B_IH].data, d.t * d.n, d.h, 1);
     be->bias_add(s.pre, p[LL_RNN_B_HH].data, d.t * d.n, d.h, 1);
@@ -99,14 +99,14 @@ static void rnn_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_rnn = {
-  .type = "RNN",
-  .category = "Recurrent",
-  .help = "Elman recurrent layer (tanh or relu) over a (T, F) sequence, as torch.nn.RNN.",
-  .props = props,
-  .n_props = G_N_ELEMENTS(props),
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = rnn_infer,
-  .forward = rnn_forward,
-  .backward = rnn_backward,
+    .type = "RNN",
+    .category = "Recurrent",
+    .help = "Elman recurrent layer (tanh or relu) over a (T, F) sequence, as torch.nn.RNN.",
+    .props = props,
+    .n_props = G_N_ELEMENTS(props),
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = rnn_infer,
+    .forward = rnn_forward,
+    .backward = rnn_backward,
 };

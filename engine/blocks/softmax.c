@@ -36,12 +36,12 @@ static void softmax_backward(LlBlock *b, const LlRunCtx *ctx)
 }
 
 const LlBlockDesc ll_block_softmax = {
-  .type = "Softmax",
-  .category = "Activation",
-  .help = "Normalises the last dimension into probabilities: exp(x) / sum(exp(x)).",
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = softmax_infer,
-  .forward = softmax_forward,
-  .backward = softmax_backward,
+    .type = "Softmax",
+    .category = "Activation",
+    .help = "Normalises the last dimension into probabilities: exp(x) / sum(exp(x)).",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = softmax_infer,
+    .forward = softmax_forward,
+    .backward = softmax_backward,
 };

@@ -27,12 +27,13 @@ gboolean ll_block_check_window(LlBlock *b, int k, int dilation, int pad, int h, 
     return TRUE;
   g_autofree char *kernel = h ? g_strdup_printf("%dx%d", k, k) : g_strdup_printf("%d", k);
   g_autofree char *input = h ? g_strdup_printf("%dx%d", h, w) : g_strdup_printf("%d", w);
-  g_autofree char *dil =
-    dilation > 1 ? g_strdup_printf(" (spanning %d with dilation %d)", span, dilation) : g_strdup("");
-  g_autofree char *padded =
-    pad > 0 ? (h ? g_strdup_printf(" (%dx%d padded)", h + 2 * pad, w + 2 * pad)
-                 : g_strdup_printf(" (%d padded)", w + 2 * pad))
-            : g_strdup("");
+  g_autofree char *dil = dilation > 1
+                             ? g_strdup_printf(" (spanning %d with dilation %d)", span, dilation)
+                             : g_strdup("");
+  g_autofree char *padded = pad > 0
+                                ? (h ? g_strdup_printf(" (%dx%d padded)", h + 2 * pad, w + 2 * pad)
+                                     : g_strdup_printf(" (%d padded)", w + 2 * pad))
+                                : g_strdup("");
   ll_block_error(error, b, LL_GRAPH_ERROR_SHAPE, "kernel %s%s is larger than its %s input%s",
                  kernel, dil, input, padded);
   return FALSE;

@@ -534,8 +534,8 @@ void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboole
   int ld = d->label_dim;
   /* without augmentation between them, the conversion to float and the
    * normalisation run as one pass (the same arithmetic) */
-  gboolean augment = train && p->image &&
-                     (c->crop_padding > 0 || c->hflip || c->rotate_degrees > 0);
+  gboolean augment =
+      train && p->image && (c->crop_padding > 0 || c->hflip || c->rotate_degrees > 0);
   for (int i = 0; i < n; i++) {
     guint32 idx = indices[i];
     float *x = X + (size_t)i * p->size;
@@ -612,7 +612,8 @@ LlPipeline *ll_pipeline_new_like(const LlPipeline *like, const LlDataset *d, GEr
     char a[64], b[64];
     g_set_error(error, LL_DATA_ERROR, LL_DATA_ERROR_MISMATCH,
                 "%s: samples of shape %s do not match the training data's %s", d->name,
-                ll_shape_format(&d->shape, a, sizeof a), ll_shape_format(&like->d->shape, b, sizeof b));
+                ll_shape_format(&d->shape, a, sizeof a),
+                ll_shape_format(&like->d->shape, b, sizeof b));
     return NULL;
   }
   /* statistics from one sample only, then replaced by the training set's */

@@ -280,13 +280,12 @@ static void gemm_range(void *arg, int chunk, int begin, int end)
   const Gemm *g = arg;
   int len = end - begin;
   if (g->split_m)
-    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
-                g->tb ? CblasTrans : CblasNoTrans, len, g->n, g->k, g->alpha,
-                g->a + (g->ta ? (size_t)begin : (size_t)begin * g->lda), g->lda, g->b, g->ldb,
-                g->beta, g->c + (size_t)begin * g->ldc, g->ldc);
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+                len, g->n, g->k, g->alpha, g->a + (g->ta ? (size_t)begin : (size_t)begin * g->lda),
+                g->lda, g->b, g->ldb, g->beta, g->c + (size_t)begin * g->ldc, g->ldc);
   else
-    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
-                g->tb ? CblasTrans : CblasNoTrans, g->m, len, g->k, g->alpha, g->a, g->lda,
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
+                g->m, len, g->k, g->alpha, g->a, g->lda,
                 g->b + (g->tb ? (size_t)begin * g->ldb : (size_t)begin), g->ldb, g->beta,
                 g->c + begin, g->ldc);
 }
@@ -296,8 +295,20 @@ void ll_cpu_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float
 {
   if (m == 0 || n == 0)
     return;
-  Gemm g = {.ta = ta, .tb = tb, .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
-            .alpha = alpha, .beta = beta, .a = a, .b = b, .c = c, .split_m = m >= n};
+  Gemm g = {.ta = ta,
+            .tb = tb,
+            .m = m,
+            .n = n,
+            .k = k,
+            .lda = lda,
+            .ldb = ldb,
+            .ldc = ldc,
+            .alpha = alpha,
+            .beta = beta,
+            .a = a,
+            .b = b,
+            .c = c,
+            .split_m = m >= n};
   int len = g.split_m ? m : n;
   /* OpenBLAS runs single-threaded (cpu-threads.c); a product worth more than
    * a wake-up is cut into blocks of whole 16-row (or column) panels, one or
@@ -392,8 +403,7 @@ void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner
   /* chunks fixed by n alone; their partials are added in chunk order */
   int grain = (size_t)n * c * inner < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
   int chunks = ll_cpu_n_chunks(n, grain);
-  BiasBack a = {.dy = dy, .partial = ll_cpu_scratch(3, (size_t)chunks * c), .c = c,
-                .inner = inner};
+  BiasBack a = {.dy = dy, .partial = ll_cpu_scratch(3, (size_t)chunks * c), .c = c, .inner = inner};
   ll_cpu_parallel_for(n, grain, bias_backward_samples, &a);
   for (int j = 0; j < c; j++) {
     float s = 0.0f;
@@ -435,12 +445,17 @@ static void dropout_span(void *arg, size_t b, size_t e)
   }
 }
 
-void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p,
-                            uint64_t seed, uint64_t offset)
+void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
+                            uint64_t offset)
 {
   float t = ceilf(p * 16777216.0f);
-  Drop d = {.x = x, .y = y, .mask = mask, .keep = 1.0f / (1.0f - p),
-            .threshold = t <= 0.0f ? 0u : (uint32_t)t, .seed = seed, .offset = offset};
+  Drop d = {.x = x,
+            .y = y,
+            .mask = mask,
+            .keep = 1.0f / (1.0f - p),
+            .threshold = t <= 0.0f ? 0u : (uint32_t)t,
+            .seed = seed,
+            .offset = offset};
   ll_cpu_parallel_span(n, LL_CPU_PAR_MIN / 4, dropout_span, &d);
 }
 

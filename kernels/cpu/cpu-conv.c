@@ -171,20 +171,19 @@ LL_INLINE void nt_block(int MR, int NR, int mb, int rb, int k, const float *dy, 
 /* vacc(m, k, 8 lanes) += the lane-wise products dY(m, 0:np) X(k, 0:np)^T,
  * where row r of X is x + off[r]; np a multiple of 8. */
 LL_CPU_CLONES
-static void gemm_rows_nt(int m, int k, const float *dy, size_t lddy, const float *x,
-                         const int *off, int np, float *vacc)
+static void gemm_rows_nt(int m, int k, const float *dy, size_t lddy, const float *x, const int *off,
+                         int np, float *vacc)
 {
   for (int mb = 0; mb < m; mb += 4) {
     int mr = imin(4, m - mb);
     for (int rb = 0; rb < k; rb += 3) {
       int nr = imin(3, k - rb);
-#define NT_CASE(a, b)                                                                          \
-  case (a) * 4 + (b): nt_block(a, b, mb, rb, k, dy, lddy, x, off, np, vacc); break;
+#define NT_CASE(a, b)                                                                              \
+  case (a)*4 + (b): nt_block(a, b, mb, rb, k, dy, lddy, x, off, np, vacc); break;
       switch (mr * 4 + nr) {
-        NT_CASE(4, 3) NT_CASE(4, 2) NT_CASE(4, 1)
-        NT_CASE(3, 3) NT_CASE(3, 2) NT_CASE(3, 1)
-        NT_CASE(2, 3) NT_CASE(2, 2) NT_CASE(2, 1)
-        NT_CASE(1, 3) NT_CASE(1, 2) NT_CASE(1, 1)
+        NT_CASE(4, 3)
+        NT_CASE(4, 2) NT_CASE(4, 1) NT_CASE(3, 3) NT_CASE(3, 2) NT_CASE(3, 1) NT_CASE(2, 3)
+            NT_CASE(2, 2) NT_CASE(2, 1) NT_CASE(1, 3) NT_CASE(1, 2) NT_CASE(1, 1)
       }
 #undef NT_CASE
     }
@@ -334,8 +333,7 @@ static void forward_range(void *arg, int chunk, int begin, int end)
     }
 }
 
-void ll_cpu_conv2d_forward(const LlConvGeom *g, const float *x, const float *w, float *y,
-                           float *ws)
+void ll_cpu_conv2d_forward(const LlConvGeom *g, const float *x, const float *w, float *y, float *ws)
 {
   (void)ws;
   Fwd f = fwd_plan(g, NULL);
@@ -345,7 +343,8 @@ void ll_cpu_conv2d_forward(const LlConvGeom *g, const float *x, const float *w, 
   int *off = (int *)(shared + nw);
   fwd_plan(g, off);
   for (int grp = 0; grp < g->groups; grp++)
-    pack_rows(w + (size_t)grp * f.ocg * f.k, (size_t)f.k, f.ocg, f.k, ap + (size_t)grp * f.ocg * f.k);
+    pack_rows(w + (size_t)grp * f.ocg * f.k, (size_t)f.k, f.ocg, f.k,
+              ap + (size_t)grp * f.ocg * f.k);
   FwdJob j = {.f = f, .x = x, .ap = ap, .off = off, .y = y};
   ll_cpu_parallel_for(g->n, ll_cpu_grain(g->n, 4), forward_range, &j);
 }
@@ -391,8 +390,8 @@ static void filter_range(void *arg, int chunk, int begin, int end)
     part[i] = ll_hsum8(ll_ld8(vacc + i * 8));
 }
 
-void ll_cpu_conv2d_backward_filter(const LlConvGeom *g, const float *x, const float *dy,
-                                   float *dw, float *ws)
+void ll_cpu_conv2d_backward_filter(const LlConvGeom *g, const float *x, const float *dy, float *dw,
+                                   float *ws)
 {
   (void)ws;
   Fwd f = fwd_plan(g, NULL);
@@ -417,15 +416,15 @@ void ll_cpu_conv2d_backward_filter(const LlConvGeom *g, const float *x, const fl
 typedef struct {
   const LlConvGeom *g;
   int cg, ocg, k;
-  int hq, wq;           /* the padded dx grid's phase planes */
-  int qi, qj;           /* the largest tap shift inside a phase */
-  int hd, wd;           /* dy shifted by (qi, qj) into a zero grid of hq + qi, wq + qj */
-  size_t dy_floats;     /* one group of padded dy, with read slack */
+  int hq, wq;       /* the padded dx grid's phase planes */
+  int qi, qj;       /* the largest tap shift inside a phase */
+  int hd, wd;       /* dy shifted by (qi, qj) into a zero grid of hq + qi, wq + qj */
+  size_t dy_floats; /* one group of padded dy, with read slack */
   int n_phases;
   int phase_a[64], phase_b[64], phase_k[64]; /* remainders and rows of each phase with taps */
-  size_t phase_at[64];  /* start of its rows in the packed weights and the offsets */
-  int i0[64], i1[64];   /* the phase rows that land inside dx */
-  int np_max;           /* the longest phase's wide positions, rounded */
+  size_t phase_at[64]; /* start of its rows in the packed weights and the offsets */
+  int i0[64], i1[64];  /* the phase rows that land inside dx */
+  int np_max;          /* the longest phase's wide positions, rounded */
 } Bwd;
 
 /* Fills the plan; with ap and off, also packs every group's weights per
@@ -502,11 +501,11 @@ static bool bwd_plan(const LlConvGeom *g, Bwd *b, const float *w, float *ap, int
               if ((ki * g->dh) % g->sh != b->phase_a[p] || (kj * g->dw) % g->sw != b->phase_b[p])
                 continue;
               const float *wg = w + (size_t)grp * b->ocg * b->k;
-              tmp[(size_t)c * kp + r++] = wg[((size_t)o * b->cg + c) * kk + (size_t)ki * g->kw + kj];
+              tmp[(size_t)c * kp + r++] =
+                  wg[((size_t)o * b->cg + c) * kk + (size_t)ki * g->kw + kj];
             }
       }
-      pack_rows(tmp, (size_t)kp, b->cg, kp,
-                ap + (size_t)grp * per_group + b->phase_at[p] * b->cg);
+      pack_rows(tmp, (size_t)kp, b->cg, kp, ap + (size_t)grp * per_group + b->phase_at[p] * b->cg);
     }
   return true;
 }
@@ -583,7 +582,7 @@ static void backward_data_naive(const LlConvGeom *g, const float *w, const float
                 if (ix < 0 || ix >= g->w)
                   continue;
                 dx[(((size_t)n * g->c + grp * cg + c) * g->h + iy) * g->w + ix] +=
-                  wv * dy[(((size_t)n * g->oc + oc) * g->oh + oy) * g->ow + ox];
+                    wv * dy[(((size_t)n * g->oc + oc) * g->oh + oy) * g->ow + ox];
               }
             }
           }

@@ -14,7 +14,7 @@
 #include "cpu-threads.h"
 
 /* Element (i, j, k) of x(n, c, inner). */
-#define AT(p, i, j, k) ((p)[((size_t)(i) * c + (j)) * inner + (k)])
+#define AT(p, i, j, k) ((p)[((size_t)(i)*c + (j)) * inner + (k)])
 
 /* Sums run in float vector lanes over stretches of at most STRETCH values
  * of one row, and the stretch totals are added in double: the float part
@@ -113,10 +113,10 @@ static double chunk_total(const BnFwd *f, int chunks, int c, int j)
   return t;
 }
 
-void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma,
-                                    const float *beta, float *save_mean, float *save_invstd,
-                                    float *running_mean, float *running_var, int n, int c,
-                                    int inner, float momentum, float eps)
+void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma, const float *beta,
+                                    float *save_mean, float *save_invstd, float *running_mean,
+                                    float *running_var, int n, int c, int inner, float momentum,
+                                    float eps)
 {
   Bn a = {.x = x, .y = y, .n = n, .c = c, .inner = inner};
   size_t total = (size_t)n * c * inner;
@@ -148,8 +148,7 @@ void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma
     coef[j] = scale;
     coef[c + j] = (beta ? beta[j] : 0.0f) - (float)mean * scale;
   }
-  ll_cpu_parallel_for(n, total < LL_CPU_PAR_MIN ? n : ll_cpu_grain(n, 4), bn_forward_normalise,
-                      &f);
+  ll_cpu_parallel_for(n, total < LL_CPU_PAR_MIN ? n : ll_cpu_grain(n, 4), bn_forward_normalise, &f);
 }
 
 LL_CPU_CLONES
@@ -159,7 +158,7 @@ static void bn_forward_eval_channels(void *arg, int chunk, int begin, int end)
   int n = a->n, c = a->c, inner = a->inner;
   for (int j = begin; j < end; j++) {
     float scale =
-      (float)(1.0 / sqrt((double)a->running_var_c[j] + a->eps)) * (a->gamma ? a->gamma[j] : 1.0f);
+        (float)(1.0 / sqrt((double)a->running_var_c[j] + a->eps)) * (a->gamma ? a->gamma[j] : 1.0f);
     float shift = (a->beta ? a->beta[j] : 0.0f) - a->running_mean_c[j] * scale;
     for (int i = 0; i < n; i++) {
       const float *restrict xp = &AT(a->x, i, j, 0);
@@ -170,12 +169,20 @@ static void bn_forward_eval_channels(void *arg, int chunk, int begin, int end)
   }
 }
 
-void ll_cpu_batchnorm_forward_eval(const float *x, float *y, const float *gamma,
-                                   const float *beta, const float *running_mean,
-                                   const float *running_var, int n, int c, int inner, float eps)
+void ll_cpu_batchnorm_forward_eval(const float *x, float *y, const float *gamma, const float *beta,
+                                   const float *running_mean, const float *running_var, int n,
+                                   int c, int inner, float eps)
 {
-  Bn a = {.x = x, .y = y, .gamma = gamma, .beta = beta, .running_mean_c = running_mean,
-          .running_var_c = running_var, .n = n, .c = c, .inner = inner, .eps = eps};
+  Bn a = {.x = x,
+          .y = y,
+          .gamma = gamma,
+          .beta = beta,
+          .running_mean_c = running_mean,
+          .running_var_c = running_var,
+          .n = n,
+          .c = c,
+          .inner = inner,
+          .eps = eps};
   bn_parallel(n, c, inner, bn_forward_eval_channels, &a);
 }
 
@@ -188,7 +195,7 @@ void ll_cpu_batchnorm_forward_eval(const float *x, float *y, const float *gamma,
  * added in chunk order), pass 2 updates dx sample by sample. */
 typedef struct {
   const Bn *bn;
-  double *partial; /* (chunks, 2, c): sum dy, sum dy (x - mean) */
+  double *partial;   /* (chunks, 2, c): sum dy, sum dy (x - mean) */
   const float *coef; /* (4, c): scale, mdy, mdyx, invstd */
 } BnBack;
 
@@ -247,8 +254,17 @@ void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gam
                                const float *save_mean, const float *save_invstd, float *dx,
                                float *dgamma, float *dbeta, int n, int c, int inner)
 {
-  Bn a = {.x = x, .dy = dy, .gamma = gamma, .save_mean = save_mean, .save_invstd = save_invstd,
-          .dx = dx, .dgamma = dgamma, .dbeta = dbeta, .n = n, .c = c, .inner = inner};
+  Bn a = {.x = x,
+          .dy = dy,
+          .gamma = gamma,
+          .save_mean = save_mean,
+          .save_invstd = save_invstd,
+          .dx = dx,
+          .dgamma = dgamma,
+          .dbeta = dbeta,
+          .n = n,
+          .c = c,
+          .inner = inner};
   size_t total = (size_t)n * c * inner;
   int grain = total < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
   int chunks = ll_cpu_n_chunks(n, grain);
@@ -280,9 +296,8 @@ void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gam
 }
 
 void ll_cpu_batchnorm_backward_eval(const float *x, const float *dy, const float *gamma,
-                                    const float *running_mean, const float *running_var,
-                                    float *dx, float *dgamma, float *dbeta, int n, int c,
-                                    int inner, float eps)
+                                    const float *running_mean, const float *running_var, float *dx,
+                                    float *dgamma, float *dbeta, int n, int c, int inner, float eps)
 {
   for (int j = 0; j < c; j++) {
     double mean = running_mean[j], invstd = 1.0 / sqrt((double)running_var[j] + eps);

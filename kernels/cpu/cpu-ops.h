@@ -23,8 +23,8 @@ void ll_cpu_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float
                  const float *b, int ldb, float beta, float *c, int ldc);
 void ll_cpu_bias_add(float *y, const float *bias, int n, int c, int inner);
 void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner);
-void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p,
-                            uint64_t seed, uint64_t offset);
+void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
+                            uint64_t offset);
 void ll_cpu_mul_backward(const float *dy, const float *mask, float *dx, size_t n);
 
 /* cpu-loss.c */
@@ -41,20 +41,20 @@ void ll_cpu_l1(const float *pred, const float *target, size_t n, float weight, f
 void ll_cpu_argmax_rows(const float *x, int rows, int cols, float *out);
 
 /* cpu-norm.c (gamma, beta, dgamma, dbeta may be NULL: affine = false) */
-void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma,
-                                    const float *beta, float *save_mean, float *save_invstd,
-                                    float *running_mean, float *running_var, int n, int c,
-                                    int inner, float momentum, float eps);
-void ll_cpu_batchnorm_forward_eval(const float *x, float *y, const float *gamma,
-                                   const float *beta, const float *running_mean,
-                                   const float *running_var, int n, int c, int inner, float eps);
+void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma, const float *beta,
+                                    float *save_mean, float *save_invstd, float *running_mean,
+                                    float *running_var, int n, int c, int inner, float momentum,
+                                    float eps);
+void ll_cpu_batchnorm_forward_eval(const float *x, float *y, const float *gamma, const float *beta,
+                                   const float *running_mean, const float *running_var, int n,
+                                   int c, int inner, float eps);
 void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gamma,
                                const float *save_mean, const float *save_invstd, float *dx,
                                float *dgamma, float *dbeta, int n, int c, int inner);
 void ll_cpu_batchnorm_backward_eval(const float *x, const float *dy, const float *gamma,
-                                    const float *running_mean, const float *running_var,
-                                    float *dx, float *dgamma, float *dbeta, int n, int c,
-                                    int inner, float eps);
+                                    const float *running_mean, const float *running_var, float *dx,
+                                    float *dgamma, float *dbeta, int n, int c, int inner,
+                                    float eps);
 /* cpu-rnn.c */
 void ll_cpu_lstm_cell_forward(float *gates, const float *c_prev, float *c, float *h, int n,
                               int hidden);
@@ -63,12 +63,12 @@ void ll_cpu_lstm_cell_backward(const float *gates, const float *c_prev, const fl
                                int n, int hidden);
 void ll_cpu_gru_cell_forward(const float *xg, const float *hg, const float *h_prev, float *h,
                              float *act, int n, int hidden);
-void ll_cpu_gru_cell_backward(const float *act, const float *h_prev, const float *dh,
-                              float *dxg, float *dhg, float *dh_prev, int n, int hidden);
+void ll_cpu_gru_cell_backward(const float *act, const float *h_prev, const float *dh, float *dxg,
+                              float *dhg, float *dh_prev, int n, int hidden);
 void ll_cpu_embedding_forward(const float *table, const float *idx, float *out, int n, int vocab,
                               int dim);
-void ll_cpu_embedding_backward(const float *idx, const float *dout, float *dtable, int n,
-                               int vocab, int dim);
+void ll_cpu_embedding_backward(const float *idx, const float *dout, float *dtable, int n, int vocab,
+                               int dim);
 /* cpu-optim.c */
 void ll_cpu_sgd_update(float *p, const float *g, float *mom, size_t n, float lr, float momentum,
                        float dampening, bool nesterov, float weight_decay, bool first_step);
@@ -85,8 +85,8 @@ void ll_cpu_conv2d_forward(const LlConvGeom *g, const float *x, const float *w, 
                            float *ws);
 void ll_cpu_conv2d_backward_data(const LlConvGeom *g, const float *w, const float *dy, float *dx,
                                  float *ws);
-void ll_cpu_conv2d_backward_filter(const LlConvGeom *g, const float *x, const float *dy,
-                                   float *dw, float *ws);
+void ll_cpu_conv2d_backward_filter(const LlConvGeom *g, const float *x, const float *dy, float *dw,
+                                   float *ws);
 
 /* cpu-pool.c */
 void ll_cpu_maxpool2d_forward(const LlPoolGeom *g, const float *x, float *y, int32_t *argmax);

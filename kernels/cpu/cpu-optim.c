@@ -11,8 +11,8 @@
  * momentum buf + (1 - dampening) d; the step is buf, or d + momentum buf
  * with Nesterov. */
 void ll_cpu_sgd_update(float *restrict p, const float *restrict g, float *restrict mom, size_t n,
-                       float lr, float momentum, float dampening, bool nesterov,
-                       float weight_decay, bool first_step)
+                       float lr, float momentum, float dampening, bool nesterov, float weight_decay,
+                       bool first_step)
 {
   if (momentum == 0.0f) {
     for (size_t i = 0; i < n; i++)

@@ -10,7 +10,7 @@
 
 static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 
-void ll_cpu_lstm_cell_forward(float *gates, // (n, 4h) [i f g o], activated in place
+void ll_cpu_lstm_cell_forward(float *gates,        // (n, 4h) [i f g o], activated in place
                               const float *c_prev, // (n, h)
                               float *c,            // (n, h)
                               float *h,            // (n, h)
@@ -36,7 +36,7 @@ void ll_cpu_lstm_cell_forward(float *gates, // (n, 4h) [i f g o], activated in p
   }
 }
 
-void ll_cpu_lstm_cell_backward(const float *gates, // (n, 4h) activated
+void ll_cpu_lstm_cell_backward(const float *gates,  // (n, 4h) activated
                                const float *c_prev, // (n, h)
                                const float *c,      // (n, h)
                                const float *dh,     // (n, h)

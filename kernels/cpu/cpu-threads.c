@@ -29,13 +29,13 @@
 #include "cpu-ops.h"
 
 #define MAX_THREADS 256
-#define MAX_CHUNKS ((1 << 20) - 1)
-#define SPIN_NS 100000 /* how long an idle worker polls before it sleeps */
+#define MAX_CHUNKS  ((1 << 20) - 1)
+#define SPIN_NS     100000 /* how long an idle worker polls before it sleeps */
 
 /* next = job << 40 | chunks << 20 | next chunk */
-#define JOB_OF(v) ((v) >> 40)
+#define JOB_OF(v)    ((v) >> 40)
 #define CHUNKS_OF(v) ((int)(((v) >> 20) & MAX_CHUNKS))
-#define INDEX_OF(v) ((int)((v) & MAX_CHUNKS))
+#define INDEX_OF(v)  ((int)((v)&MAX_CHUNKS))
 
 static struct {
   pthread_mutex_t busy; /* held by the thread that owns the pool for a region */
@@ -52,11 +52,11 @@ static struct {
   _Atomic uint64_t next;
   atomic_int finished; /* chunks done */
 } pool = {
-  .busy = PTHREAD_MUTEX_INITIALIZER,
-  .mu = PTHREAD_MUTEX_INITIALIZER,
-  .work = PTHREAD_COND_INITIALIZER,
-  .done = PTHREAD_COND_INITIALIZER,
-  .n_threads = 1,
+    .busy = PTHREAD_MUTEX_INITIALIZER,
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .work = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+    .n_threads = 1,
 };
 
 static _Thread_local bool in_region;

@@ -15,10 +15,10 @@ extern "C" {
 size_t ll_cuda_conv2d_workspace(const LlConvGeom *g);
 void ll_cuda_conv2d_forward(const LlConvGeom *g, const float *x, const float *w, float *y,
                             float *ws);
-void ll_cuda_conv2d_backward_data(const LlConvGeom *g, const float *w, const float *dy,
-                                  float *dx, float *ws);
-void ll_cuda_conv2d_backward_filter(const LlConvGeom *g, const float *x, const float *dy,
-                                    float *dw, float *ws);
+void ll_cuda_conv2d_backward_data(const LlConvGeom *g, const float *w, const float *dy, float *dx,
+                                  float *ws);
+void ll_cuda_conv2d_backward_filter(const LlConvGeom *g, const float *x, const float *dy, float *dw,
+                                    float *ws);
 
 #ifdef __cplusplus
 }

@@ -13,16 +13,16 @@ void ll_cuda_batchnorm_forward_train(const float *x, float *y, const float *gamm
                                      const float *beta, float *save_mean, float *save_invstd,
                                      float *running_mean, float *running_var, int n, int c,
                                      int inner, float momentum, float eps);
-void ll_cuda_batchnorm_forward_eval(const float *x, float *y, const float *gamma,
-                                    const float *beta, const float *running_mean,
-                                    const float *running_var, int n, int c, int inner, float eps);
+void ll_cuda_batchnorm_forward_eval(const float *x, float *y, const float *gamma, const float *beta,
+                                    const float *running_mean, const float *running_var, int n,
+                                    int c, int inner, float eps);
 void ll_cuda_batchnorm_backward(const float *x, const float *dy, const float *gamma,
                                 const float *save_mean, const float *save_invstd, float *dx,
                                 float *dgamma, float *dbeta, int n, int c, int inner);
 void ll_cuda_batchnorm_backward_eval(const float *x, const float *dy, const float *gamma,
-                                     const float *running_mean, const float *running_var,
-                                     float *dx, float *dgamma, float *dbeta, int n, int c,
-                                     int inner, float eps);
+                                     const float *running_mean, const float *running_var, float *dx,
+                                     float *dgamma, float *dbeta, int n, int c, int inner,
+                                     float eps);
 
 #ifdef __cplusplus
 }

@@ -15,10 +15,10 @@ void ll_cuda_lstm_cell_backward(const float *gates, const float *c_prev, const f
                                 int n, int hidden);
 void ll_cuda_gru_cell_forward(const float *xg, const float *hg, const float *h_prev, float *h,
                               float *act, int n, int hidden);
-void ll_cuda_gru_cell_backward(const float *act, const float *h_prev, const float *dh,
-                               float *dxg, float *dhg, float *dh_prev, int n, int hidden);
-void ll_cuda_embedding_forward(const float *table, const float *idx, float *out, int n,
-                               int vocab, int dim);
+void ll_cuda_gru_cell_backward(const float *act, const float *h_prev, const float *dh, float *dxg,
+                               float *dhg, float *dh_prev, int n, int hidden);
+void ll_cuda_embedding_forward(const float *table, const float *idx, float *out, int n, int vocab,
+                               int dim);
 void ll_cuda_embedding_backward(const float *idx, const float *dout, float *dtable, int n,
                                 int vocab, int dim);
 

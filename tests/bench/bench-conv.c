@@ -26,15 +26,27 @@ int main(int argc, char **argv)
   ll_cpu_set_threads(argc > 1 ? atoi(argv[1]) : 1);
   const LlBackend *be = ll_cpu_backend();
   /* c, oc, h, k */
-  static const int shapes[][4] = {{1, 8, 28, 3}, {8, 16, 26, 3}, {16, 8, 12, 1},
+  static const int shapes[][4] = {{1, 8, 28, 3},  {8, 16, 26, 3},  {16, 8, 12, 1},
                                   {8, 16, 12, 3}, {16, 16, 10, 3}, {16, 16, 8, 3}};
   double total[3] = {0};
   printf("%-18s %10s %10s %10s  (ms per batch of 128, %d threads)\n", "c->oc k h", "forward",
          "bwd_data", "bwd_filter", ll_cpu_get_threads());
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     int c = shapes[s][0], oc = shapes[s][1], h = shapes[s][2], k = shapes[s][3];
-    LlConvGeom g = {.n = 128, .c = c, .h = h, .w = h, .oc = oc, .oh = h - k + 1, .ow = h - k + 1,
-                    .kh = k, .kw = k, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .groups = 1};
+    LlConvGeom g = {.n = 128,
+                    .c = c,
+                    .h = h,
+                    .w = h,
+                    .oc = oc,
+                    .oh = h - k + 1,
+                    .ow = h - k + 1,
+                    .kh = k,
+                    .kw = k,
+                    .sh = 1,
+                    .sw = 1,
+                    .dh = 1,
+                    .dw = 1,
+                    .groups = 1};
     size_t nx = (size_t)g.n * c * h * h, ny = (size_t)g.n * oc * g.oh * g.ow;
     float *x = rnd(nx), *w = rnd((size_t)oc * c * k * k), *dy = rnd(ny);
     float *y = calloc(ny, sizeof *y), *dx = calloc(nx, sizeof *dx);

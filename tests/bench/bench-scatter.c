@@ -35,8 +35,7 @@ int main(int argc, char **argv)
       cairo_surface_flush(s);
     }
     double ms = (g_get_monotonic_time() - t0) / 1000.0 / frames;
-    printf("%-7s %d points, %dx%d: %.2f ms per frame\n", raster ? "raster" : "vector", n, W, H,
-           ms);
+    printf("%-7s %d points, %dx%d: %.2f ms per frame\n", raster ? "raster" : "vector", n, W, H, ms);
   }
   cairo_surface_destroy(s);
   ll_scatter_plot_free(p);

@@ -74,7 +74,7 @@ static gboolean bench(const char *path, int threads, int steps, gboolean infer, 
   LlBlock *head = ll_graph_find(g, ls->output);
   LlBlock *in0 = g_ptr_array_index(ins, 0);
   size_t hsize = ll_block_out_size(head);
-  g_autofree float *target = g_new(float, (size_t)batch * hsize);
+  g_autofree float *target = g_new(float, (size_t)batch *hsize);
   gboolean ce = ls->kind == LL_LOSS_CROSS_ENTROPY;
   if (ce)
     for (int k = 0; k < batch; k++)
@@ -89,8 +89,8 @@ static gboolean bench(const char *path, int threads, int steps, gboolean infer, 
   /* a few warm-up steps, then the median of `steps` timed steps */
   g_autofree double *t = g_new(double, steps), *c = g_new(double, steps);
   for (int it = -3; it < steps; it++) {
-    LlRunCtx ctx = {.be = be, .batch = batch, .training = TRUE, .seed = s->seed,
-                    .step = (uint64_t)(it + 4)};
+    LlRunCtx ctx = {
+        .be = be, .batch = batch, .training = TRUE, .seed = s->seed, .step = (uint64_t)(it + 4)};
     double t0 = now(), c0 = cpu_now();
     ll_graph_forward(g, &ctx);
     ll_graph_zero_grads(g, &ctx);
@@ -134,12 +134,12 @@ int main(int argc, char **argv)
   gboolean no_infer = FALSE;
   g_auto(GStrv) specs = NULL;
   GOptionEntry entries[] = {
-    {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all cores)", "N"},
-    {"steps", 0, 0, G_OPTION_ARG_INT, &steps, "Timed steps (median reported)", "N"},
-    {"no-infer", 0, 0, G_OPTION_ARG_NONE, &no_infer, "Time training steps only (for profiles)",
-     NULL},
-    {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &specs, NULL, "SPEC..."},
-    {NULL},
+      {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU threads (default: all cores)", "N"},
+      {"steps", 0, 0, G_OPTION_ARG_INT, &steps, "Timed steps (median reported)", "N"},
+      {"no-infer", 0, 0, G_OPTION_ARG_NONE, &no_infer, "Time training steps only (for profiles)",
+       NULL},
+      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &specs, NULL, "SPEC..."},
+      {NULL},
   };
   g_autoptr(GOptionContext) oc = g_option_context_new("[SPEC.json ...]");
   g_option_context_set_summary(oc, "Times a training step and an inference pass of each spec "

@@ -28,7 +28,7 @@ int main(int argc, char **argv)
   }
   size_t size = ll_dataset_sample_size(test);
   n = CLAMP(n, 4, (int)test->n);
-  float *x = g_new(float, (size_t)n * size);
+  float *x = g_new(float, (size_t)n *size);
   for (size_t i = 0; i < (size_t)n * size; i++)
     x[i] = test->u8[i] / 255.0f;
 

@@ -23,8 +23,8 @@ typedef struct {
   float *c, *d;
 } Mirror;
 
-Mirror mirror_new(size_t n);                          /* zeros */
-Mirror mirror_rand(size_t n, float lo, float hi);     /* uniform */
+Mirror mirror_new(size_t n);                      /* zeros */
+Mirror mirror_rand(size_t n, float lo, float hi); /* uniform */
 Mirror mirror_from(const float *host, size_t n);
 void mirror_free(Mirror *m);
 

@@ -58,8 +58,8 @@ static void test_counter_rng(void)
 static void test_embedding_row(void)
 {
   const int vocab = 13;
-  float values[] = {-1e30f, -3.0f, -0.5f, 0.0f, 0.49f, 0.5f, 1.0f, 2.5f, 6.49f, 11.4f, 11.5f,
-                    12.0f, 12.4f, 12.6f, 13.0f, 1e9f, NAN, INFINITY, -INFINITY};
+  float values[] = {-1e30f, -3.0f, -0.5f, 0.0f,  0.49f, 0.5f, 1.0f, 2.5f,     6.49f,    11.4f,
+                    11.5f,  12.0f, 12.4f, 12.6f, 13.0f, 1e9f, NAN,  INFINITY, -INFINITY};
   enum { DIM = 2 };
   float table[13 * DIM], out[DIM];
   for (int r = 0; r < vocab; r++)
@@ -136,7 +136,8 @@ static void test_conv_taps(void)
 /* The CUDA pooling backward, as a gather on the host, against the CPU's scatter. */
 static void test_pool_gather(void)
 {
-  LlPoolGeom cases[] = {{2, 3, 9, 11, 5, 6, 3, 3, 2, 2, 1, 1}, {1, 2, 7, 5, 5, 3, 3, 3, 1, 1, 0, 0},
+  LlPoolGeom cases[] = {{2, 3, 9, 11, 5, 6, 3, 3, 2, 2, 1, 1},
+                        {1, 2, 7, 5, 5, 3, 3, 3, 1, 1, 0, 0},
                         {1, 1, 8, 8, 4, 4, 2, 2, 2, 2, 0, 0}};
   GRand *r = g_rand_new_with_seed(5);
   for (guint c = 0; c < G_N_ELEMENTS(cases); c++) {
@@ -189,7 +190,7 @@ static void test_col2im_gather(void)
   g.ow = (g.w + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
   int ohw = g.oh * g.ow, ckk = g.c * g.kh * g.kw;
   size_t xs = (size_t)g.c * g.h * g.w;
-  g_autofree float *col = g_new(float, (size_t)ckk * ohw);
+  g_autofree float *col = g_new(float, (size_t)ckk *ohw);
   g_autofree float *want = g_new0(float, xs), *got = g_new0(float, xs);
   for (int i = 0; i < ckk * ohw; i++)
     col[i] = (float)(i % 17) - 8.0f;
@@ -201,7 +202,7 @@ static void test_col2im_gather(void)
             int iy = oy * g.sh - g.ph + ki * g.dh, ix = ox * g.sw - g.pw + kj * g.dw;
             if (iy >= 0 && iy < g.h && ix >= 0 && ix < g.w)
               want[(c * g.h + iy) * g.w + ix] +=
-                col[((c * g.kh + ki) * g.kw + kj) * ohw + oy * g.ow + ox];
+                  col[((c * g.kh + ki) * g.kw + kj) * ohw + oy * g.ow + ox];
           }
   for (int c = 0; c < g.c; c++)
     for (int iy = 0; iy < g.h; iy++)
@@ -212,7 +213,7 @@ static void test_col2im_gather(void)
             int ox = ll_conv_tap_output(ix, kj, g.sw, g.pw, g.dw, g.ow);
             if (ox >= 0)
               got[(c * g.h + iy) * g.w + ix] +=
-                col[((c * g.kh + ki) * g.kw + kj) * ohw + oy * g.ow + ox];
+                  col[((c * g.kh + ki) * g.kw + kj) * ohw + oy * g.ow + ox];
           }
         }
   for (size_t i = 0; i < xs; i++)

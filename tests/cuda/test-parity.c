@@ -76,10 +76,10 @@ static void test_activations(void)
     float alpha;
     const char *name;
   } acts[] = {
-    {LL_ACT_RELU, 0, "relu"},         {LL_ACT_LEAKY_RELU, 0.1f, "leaky_relu"},
-    {LL_ACT_ELU, 1.3f, "elu"},        {LL_ACT_GELU, 0, "gelu"},
-    {LL_ACT_SIGMOID, 0, "sigmoid"},   {LL_ACT_TANH, 0, "tanh"},
-    {LL_ACT_IDENTITY, 0, "identity"},
+      {LL_ACT_RELU, 0, "relu"},         {LL_ACT_LEAKY_RELU, 0.1f, "leaky_relu"},
+      {LL_ACT_ELU, 1.3f, "elu"},        {LL_ACT_GELU, 0, "gelu"},
+      {LL_ACT_SIGMOID, 0, "sigmoid"},   {LL_ACT_TANH, 0, "tanh"},
+      {LL_ACT_IDENTITY, 0, "identity"},
   };
   const size_t n = 4099;
   for (guint i = 0; i < G_N_ELEMENTS(acts); i++) {
@@ -168,8 +168,7 @@ static void conv_case(const LlConvGeom *g)
   char what[160];
   g_snprintf(what, sizeof what,
              "conv n=%d c=%d %dx%d oc=%d k=%dx%d s=%d,%d p=%d,%d d=%d,%d groups=%d", g->n, g->c,
-             g->h, g->w, g->oc, g->kh, g->kw, g->sh, g->sw, g->ph, g->pw, g->dh, g->dw,
-             g->groups);
+             g->h, g->w, g->oc, g->kh, g->kw, g->sh, g->sw, g->ph, g->pw, g->dh, g->dw, g->groups);
   size_t xs = (size_t)g->n * g->c * g->h * g->w, ys = (size_t)g->n * g->oc * g->oh * g->ow;
   size_t ws_n = (size_t)g->oc * (g->c / g->groups) * g->kh * g->kw;
   Mirror x = mirror_rand(xs, -1, 1), w = mirror_rand(ws_n, -0.5f, 0.5f);
@@ -211,19 +210,20 @@ static void conv_case(const LlConvGeom *g)
 static void test_conv(void)
 {
   LlConvGeom cases[] = {
-    conv_geom(3, 4, 9, 11, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1),
-    conv_geom(2, 6, 10, 7, 4, 3, 2, 2, 1, 1, 0, 1, 2, 1),
-    conv_geom(3, 4, 9, 9, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2),
-    conv_geom(5, 16, 7, 7, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1),   /* 1x1 squeeze */
-    conv_geom(3, 5, 1, 31, 7, 1, 5, 1, 2, 0, 2, 1, 1, 1),   /* Conv1d */
-    conv_geom(2, 3, 8, 8, 3, 3, 3, 1, 1, 2, 2, 2, 2, 3),    /* depthwise, dilated */
-    conv_geom(16, 8, 26, 26, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1), /* the tiny CNN's conv2 */
+      conv_geom(3, 4, 9, 11, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+      conv_geom(2, 6, 10, 7, 4, 3, 2, 2, 1, 1, 0, 1, 2, 1),
+      conv_geom(3, 4, 9, 9, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2),
+      conv_geom(5, 16, 7, 7, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1),    /* 1x1 squeeze */
+      conv_geom(3, 5, 1, 31, 7, 1, 5, 1, 2, 0, 2, 1, 1, 1),    /* Conv1d */
+      conv_geom(2, 3, 8, 8, 3, 3, 3, 1, 1, 2, 2, 2, 2, 3),     /* depthwise, dilated */
+      conv_geom(16, 8, 26, 26, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1), /* the tiny CNN's conv2 */
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
     conv_case(&cases[i]);
 }
 
-/* ---- pooling ----------------------------------------------------------------------------------- */
+/* ---- pooling -----------------------------------------------------------------------------------
+ */
 
 static LlPoolGeom pool_geom(int n, int c, int h, int w, int k, int s, int p)
 {
@@ -329,8 +329,7 @@ static void batchnorm_case(int n, int c, int inner, gboolean affine)
   DEV->batchnorm_backward_eval(x.d, dy.d, gd, rmean.d, rvar.d, NULL, dgd, dbd, n, c, inner, eps);
   mirror_check("batchnorm backward_eval (no dx) dbeta", &dbeta, 1e-5, 1e-4);
 
-  Mirror *all[] = {&x, &y, &gamma, &beta, &mean, &invstd, &rmean, &rvar, &dy, &dx, &dgamma,
-                   &dbeta};
+  Mirror *all[] = {&x, &y, &gamma, &beta, &mean, &invstd, &rmean, &rvar, &dy, &dx, &dgamma, &dbeta};
   for (guint i = 0; i < G_N_ELEMENTS(all); i++)
     mirror_free(all[i]);
 }
@@ -338,9 +337,9 @@ static void batchnorm_case(int n, int c, int inner, gboolean affine)
 static void test_batchnorm(void)
 {
   batchnorm_case(4, 3, 25, TRUE);
-  batchnorm_case(7, 5, 1, TRUE);    /* BatchNorm1d on (n, c) */
-  batchnorm_case(1, 3, 1, TRUE);    /* one value per channel */
-  batchnorm_case(3, 4, 10, FALSE);  /* affine = false */
+  batchnorm_case(7, 5, 1, TRUE);   /* BatchNorm1d on (n, c) */
+  batchnorm_case(1, 3, 1, TRUE);   /* one value per channel */
+  batchnorm_case(3, 4, 10, FALSE); /* affine = false */
   batchnorm_case(32, 16, 169, TRUE);
   batchnorm_case(2, 1100, 3, TRUE); /* more channels than one block of partials */
 }
@@ -521,7 +520,8 @@ static void test_lstm(void)
   mirror_check("lstm forward c", &c, 1e-6, 1e-5);
   mirror_check("lstm forward h", &hh, 1e-6, 1e-5);
   Mirror dh = mirror_rand((size_t)n * h, -1, 1), dc = mirror_rand((size_t)n * h, -1, 1);
-  Mirror dgates = mirror_rand((size_t)n * 4 * h, -1, 1), dc_prev = mirror_rand((size_t)n * h, -1, 1);
+  Mirror dgates = mirror_rand((size_t)n * 4 * h, -1, 1),
+         dc_prev = mirror_rand((size_t)n * h, -1, 1);
   REF->lstm_cell_backward(gates.c, c_prev.c, c.c, dh.c, dc.c, dgates.c, dc_prev.c, n, h);
   DEV->lstm_cell_backward(gates.d, c_prev.d, c.d, dh.d, dc.d, dgates.d, dc_prev.d, n, h);
   mirror_check("lstm backward dgates", &dgates, 1e-6, 1e-5);
@@ -576,10 +576,10 @@ static void test_optimizers(void)
         float momentum = variant == 0 ? 0.0f : 0.9f, damp = variant == 3 ? 0.1f : 0.0f;
         bool nesterov = variant == 2;
         name = variant == 0 ? "sgd" : variant == 2 ? "sgd nesterov" : "sgd momentum";
-        REF->sgd_update(p.c, g.c, variant ? s1.c : NULL, n, 0.05f, momentum, damp, nesterov,
-                        1e-2f, step == 1);
-        DEV->sgd_update(p.d, g.d, variant ? s1.d : NULL, n, 0.05f, momentum, damp, nesterov,
-                        1e-2f, step == 1);
+        REF->sgd_update(p.c, g.c, variant ? s1.c : NULL, n, 0.05f, momentum, damp, nesterov, 1e-2f,
+                        step == 1);
+        DEV->sgd_update(p.d, g.d, variant ? s1.d : NULL, n, 0.05f, momentum, damp, nesterov, 1e-2f,
+                        step == 1);
         break;
       }
       case 4:

@@ -13,7 +13,7 @@
 #include "trainer.h"
 
 #define LIMIT_TRAIN 1024
-#define LIMIT_TEST 512
+#define LIMIT_TEST  512
 
 static char *preset_path;
 
@@ -64,15 +64,14 @@ static void side_init(Side *s, const LlBackend *be)
 static double side_step(Side *s, const LlBatch *batch, int64_t step)
 {
   const LlBackend *be = s->be;
-  LlRunCtx ctx = {.be = be, .batch = batch->n, .training = TRUE, .seed = s->spec->seed,
-                  .step = (uint64_t)step};
+  LlRunCtx ctx = {
+      .be = be, .batch = batch->n, .training = TRUE, .seed = s->spec->seed, .step = (uint64_t)step};
   be->upload(s->input->out, ll_batch_field(batch, "x", NULL),
              (size_t)batch->n * ll_block_out_size(s->input));
   be->upload(s->target, ll_batch_field(batch, "label", NULL), (size_t)batch->n);
   ll_graph_forward(s->g, &ctx);
   ll_graph_zero_grads(s->g, &ctx);
-  be->cross_entropy(s->logits->out, s->target, batch->n, 10, 0.0f, 1.0f, s->loss,
-                    s->logits->dout);
+  be->cross_entropy(s->logits->out, s->target, batch->n, 10, 0.0f, 1.0f, s->loss, s->logits->dout);
   float loss;
   be->download(&loss, s->loss, 1);
   ll_graph_backward(s->g, &ctx);
@@ -102,8 +101,8 @@ static void test_steps(void)
   g_assert_cmpuint(train->n, ==, LIMIT_TRAIN);
   g_autoptr(LlPipeline) pipe = ll_pipeline_new(train, &ref.spec->pipeline, NULL, &err);
   g_assert_no_error(err);
-  g_autoptr(LlLoader) loader = ll_loader_new(pipe, NULL, ref.spec->batch_size, TRUE, TRUE, TRUE,
-                                             ref.spec->seed);
+  g_autoptr(LlLoader) loader =
+      ll_loader_new(pipe, NULL, ref.spec->batch_size, TRUE, TRUE, TRUE, ref.spec->seed);
   ll_loader_start_epoch(loader, 1);
 
   const LlBatch *batch;
@@ -223,8 +222,8 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   if (!ll_test_open_backends())
     return 77;
-  preset_path = g_test_build_filename(G_TEST_DIST, "..", "resources", "presets", "tiny-cnn.json",
-                                      NULL);
+  preset_path =
+      g_test_build_filename(G_TEST_DIST, "..", "resources", "presets", "tiny-cnn.json", NULL);
   g_autoptr(LlSpec) probe = load_spec();
   if (!g_file_test(probe->dataset.path, G_FILE_TEST_IS_DIR)) {
     printf("# SKIP: the dataset %s is not installed (apt-get install dataset-fashion-mnist)\n",

@@ -68,8 +68,8 @@ void ll_gradcheck_graph(LlGraph *g, const LlGradOpts *o)
     }
   }
   Check c = {.g = g, .heads = g_ptr_array_new()};
-  c.ctx = (LlRunCtx){.be = ll_cpu_backend(), .batch = o->batch, .training = o->training,
-                     .seed = 7, .step = 1};
+  c.ctx = (LlRunCtx){
+      .be = ll_cpu_backend(), .batch = o->batch, .training = o->training, .seed = 7, .step = 1};
   g_autoptr(GPtrArray) inputs = ll_graph_inputs(g);
   for (guint k = 0; k < inputs->len; k++) {
     LlBlock *in = g_ptr_array_index(inputs, k);

@@ -13,12 +13,15 @@ typedef struct {
   double eps, atol, rtol;
   int batch;
   gboolean training;
-  gboolean avoid_kinks; /* redraw inputs within 4 eps of 0 (ReLU-like kinks) */
+  gboolean avoid_kinks;          /* redraw inputs within 4 eps of 0 (ReLU-like kinks) */
   int int_inputs[LL_MAX_INPUTS]; /* > 0: input k holds integers in [0, value) */
   int max_checks;                /* per tensor; 0 = 40 */
 } LlGradOpts;
 
-#define LL_GRAD_OPTS_DEFAULT {.eps = 1e-3, .atol = 2e-3, .rtol = 2e-2, .batch = 3, .training = TRUE}
+#define LL_GRAD_OPTS_DEFAULT                                                                       \
+  {                                                                                                \
+    .eps = 1e-3, .atol = 2e-3, .rtol = 2e-2, .batch = 3, .training = TRUE                          \
+  }
 
 /* Checks every input and parameter; fails the running GTest on mismatch. */
 void ll_gradcheck_graph(LlGraph *g, const LlGradOpts *opts);

@@ -9,18 +9,20 @@
 #include "trainer.h"
 
 static const char *spec_json =
-  "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mlp-blobs\",\n"
-  " \"graph\": {\"blocks\": [\n"
-  "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
-  "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 16}},\n"
-  "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
-  "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": {\"out_features\": 3}}]},\n"
-  " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 900, "
-  "\"test_n\": 300, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": \"none\"},\n"
-  " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}],\n"
-  " \"training\": {\"epochs\": 3, \"batch_size\": 50, \"seed\": 3,\n"
-  "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}},\n"
-  " \"record\": {\"embedding_block\": \"a\", \"embedding_samples\": 100}}\n";
+    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mlp-blobs\",\n"
+    " \"graph\": {\"blocks\": [\n"
+    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+    "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": "
+    "16}},\n"
+    "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+    "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": "
+    "{\"out_features\": 3}}]},\n"
+    " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 900, "
+    "\"test_n\": 300, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": \"none\"},\n"
+    " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}],\n"
+    " \"training\": {\"epochs\": 3, \"batch_size\": 50, \"seed\": 3,\n"
+    "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}},\n"
+    " \"record\": {\"embedding_block\": \"a\", \"embedding_samples\": 100}}\n";
 
 static void rm_rf(const char *path)
 {

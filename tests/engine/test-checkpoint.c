@@ -51,11 +51,11 @@ static gboolean stat_infer(LlBlock *b, GError **error)
 }
 
 static const LlBlockDesc stat_desc = {
-  .type = "TestStat",
-  .category = "Test",
-  .min_inputs = 1,
-  .max_inputs = 1,
-  .infer = stat_infer,
+    .type = "TestStat",
+    .category = "Test",
+    .min_inputs = 1,
+    .max_inputs = 1,
+    .infer = stat_infer,
 };
 
 typedef struct {
@@ -90,12 +90,9 @@ static LlGraph *build(const BlockSpec *spec, guint64 seed)
 
 /* in(6) -> fc1(5) -> norm -> act -> fc2(3) */
 static const BlockSpec net_a[] = {
-  {"Input", "in", NULL, "shape=6"},
-  {"Linear", "fc1", "in", "out_features=5"},
-  {"TestStat", "norm", "fc1", NULL},
-  {"ReLU", "act", "norm", NULL},
-  {"Linear", "fc2", "act", "out_features=3"},
-  {NULL},
+    {"Input", "in", NULL, "shape=6"},           {"Linear", "fc1", "in", "out_features=5"},
+    {"TestStat", "norm", "fc1", NULL},          {"ReLU", "act", "norm", NULL},
+    {"Linear", "fc2", "act", "out_features=3"}, {NULL},
 };
 
 static const float *param(LlGraph *g, const char *block, const char *name)
@@ -294,13 +291,13 @@ static void test_partial(void)
 
   /* fc2 is wider, fc3 is new */
   static const BlockSpec net_c[] = {
-    {"Input", "in", NULL, "shape=6"},
-    {"Linear", "fc1", "in", "out_features=5"},
-    {"TestStat", "norm", "fc1", NULL},
-    {"ReLU", "act", "norm", NULL},
-    {"Linear", "fc2", "act", "out_features=4"},
-    {"Linear", "fc3", "fc2", "out_features=2"},
-    {NULL},
+      {"Input", "in", NULL, "shape=6"},
+      {"Linear", "fc1", "in", "out_features=5"},
+      {"TestStat", "norm", "fc1", NULL},
+      {"ReLU", "act", "norm", NULL},
+      {"Linear", "fc2", "act", "out_features=4"},
+      {"Linear", "fc3", "fc2", "out_features=2"},
+      {NULL},
   };
   g_autoptr(LlGraph) c = build(net_c, 2);
   float before[5];
@@ -313,7 +310,7 @@ static void test_partial(void)
   g_assert_nonnull(strstr(error->message, path));
   g_assert_nonnull(strstr(error->message, "fc3.weight"));
   g_assert_nonnull(
-    strstr(error->message, "\"fc2.weight\" is (3, 5) in the file, (4, 5) in the graph"));
+      strstr(error->message, "\"fc2.weight\" is (3, 5) in the file, (4, 5) in the graph"));
   g_clear_error(&error);
   g_assert_cmpuint(r.loaded->len, ==, 0);
   ll_load_report_clear(&r);
@@ -348,10 +345,10 @@ static void test_partial(void)
 
   /* a smaller graph: the file's fc2 is unexpected */
   static const BlockSpec net_d[] = {
-    {"Input", "in", NULL, "shape=6"},
-    {"Linear", "fc1", "in", "out_features=5"},
-    {"TestStat", "norm", "fc1", NULL},
-    {NULL},
+      {"Input", "in", NULL, "shape=6"},
+      {"Linear", "fc1", "in", "out_features=5"},
+      {"TestStat", "norm", "fc1", NULL},
+      {NULL},
   };
   g_autoptr(LlGraph) d = build(net_d, 3);
   g_assert_true(ll_checkpoint_load(path, d, &o, &r, &error));
@@ -386,12 +383,12 @@ static void test_name_map(void)
   g_assert_true(ll_checkpoint_save(path, a, NULL, NULL, &error));
 
   static const BlockSpec net_e[] = {
-    {"Input", "x", NULL, "shape=6"},
-    {"Linear", "enc", "x", "out_features=5"},
-    {"TestStat", "norm", "enc", NULL},
-    {"ReLU", "act", "norm", NULL},
-    {"Linear", "head", "act", "out_features=3"},
-    {NULL},
+      {"Input", "x", NULL, "shape=6"},
+      {"Linear", "enc", "x", "out_features=5"},
+      {"TestStat", "norm", "enc", NULL},
+      {"ReLU", "act", "norm", NULL},
+      {"Linear", "head", "act", "out_features=3"},
+      {NULL},
   };
   g_autoptr(LlGraph) e = build(net_e, 2);
   g_assert_false(ll_checkpoint_load(path, e, NULL, NULL, &error));
@@ -461,8 +458,8 @@ static void test_layout(void)
     const char *block, *param;
     int rank, d0, d1;
   } want[] = {
-    {"fc1", "weight", 2, 5, 6}, {"fc1", "bias", 1, 5, 0},         {"norm", "scale", 1, 5, 0},
-    {"norm", "running_mean", 1, 5, 0}, {"fc2", "weight", 2, 3, 5}, {"fc2", "bias", 1, 3, 0},
+      {"fc1", "weight", 2, 5, 6},        {"fc1", "bias", 1, 5, 0},   {"norm", "scale", 1, 5, 0},
+      {"norm", "running_mean", 1, 5, 0}, {"fc2", "weight", 2, 3, 5}, {"fc2", "bias", 1, 3, 0},
   };
   const guint8 *data = buf + 8 + n;
   gint64 off = 0;

@@ -48,25 +48,25 @@ static size_t yi(const LlConvGeom *g, int n, int o, int y, int x)
 }
 
 /* Visits every (input element, weight, output element) triple of the conv. */
-#define FOR_TAPS(g, BODY)                                                                      \
-  do {                                                                                         \
-    int cg_ = (g)->c / (g)->groups, ocg_ = (g)->oc / (g)->groups;                              \
-    for (int n = 0; n < (g)->n; n++)                                                           \
-      for (int o = 0; o < (g)->oc; o++)                                                        \
-        for (int ci = 0; ci < cg_; ci++)                                                       \
-          for (int ki = 0; ki < (g)->kh; ki++)                                                 \
-            for (int kj = 0; kj < (g)->kw; kj++)                                               \
-              for (int oy = 0; oy < (g)->oh; oy++)                                             \
-                for (int ox = 0; ox < (g)->ow; ox++) {                                         \
-                  int c = (o / ocg_) * cg_ + ci;                                               \
-                  int iy = oy * (g)->sh - (g)->ph + ki * (g)->dh;                              \
-                  int ix = ox * (g)->sw - (g)->pw + kj * (g)->dw;                              \
-                  if (iy < 0 || iy >= (g)->h || ix < 0 || ix >= (g)->w)                        \
-                    continue;                                                                  \
-                  size_t wi = (((size_t)o * cg_ + ci) * (g)->kh + ki) * (g)->kw + kj;          \
-                  size_t xj = xi(g, n, c, iy, ix), yj = yi(g, n, o, oy, ox);                   \
-                  BODY;                                                                        \
-                }                                                                              \
+#define FOR_TAPS(g, BODY)                                                                          \
+  do {                                                                                             \
+    int cg_ = (g)->c / (g)->groups, ocg_ = (g)->oc / (g)->groups;                                  \
+    for (int n = 0; n < (g)->n; n++)                                                               \
+      for (int o = 0; o < (g)->oc; o++)                                                            \
+        for (int ci = 0; ci < cg_; ci++)                                                           \
+          for (int ki = 0; ki < (g)->kh; ki++)                                                     \
+            for (int kj = 0; kj < (g)->kw; kj++)                                                   \
+              for (int oy = 0; oy < (g)->oh; oy++)                                                 \
+                for (int ox = 0; ox < (g)->ow; ox++) {                                             \
+                  int c = (o / ocg_) * cg_ + ci;                                                   \
+                  int iy = oy * (g)->sh - (g)->ph + ki * (g)->dh;                                  \
+                  int ix = ox * (g)->sw - (g)->pw + kj * (g)->dw;                                  \
+                  if (iy < 0 || iy >= (g)->h || ix < 0 || ix >= (g)->w)                            \
+                    continue;                                                                      \
+                  size_t wi = (((size_t)o * cg_ + ci) * (g)->kh + ki) * (g)->kw + kj;              \
+                  size_t xj = xi(g, n, c, iy, ix), yj = yi(g, n, o, oy, ox);                       \
+                  BODY;                                                                            \
+                }                                                                                  \
   } while (0)
 
 typedef struct {
@@ -75,9 +75,19 @@ typedef struct {
 
 static LlConvGeom geom_of(const Case *k, int kh)
 {
-  LlConvGeom g = {.n = k->n, .c = k->c, .h = kh == 1 ? 1 : k->h, .w = k->w, .oc = k->oc,
-                  .kh = kh, .kw = k->k, .sh = kh == 1 ? 1 : k->s, .sw = k->s,
-                  .ph = kh == 1 ? 0 : k->p, .pw = k->p, .dh = kh == 1 ? 1 : k->d, .dw = k->d,
+  LlConvGeom g = {.n = k->n,
+                  .c = k->c,
+                  .h = kh == 1 ? 1 : k->h,
+                  .w = k->w,
+                  .oc = k->oc,
+                  .kh = kh,
+                  .kw = k->k,
+                  .sh = kh == 1 ? 1 : k->s,
+                  .sw = k->s,
+                  .ph = kh == 1 ? 0 : k->p,
+                  .pw = k->p,
+                  .dh = kh == 1 ? 1 : k->d,
+                  .dw = k->d,
                   .groups = k->groups};
   g.oh = (g.h + 2 * g.ph - g.dh * (g.kh - 1) - 1) / g.sh + 1;
   g.ow = (g.w + 2 * g.pw - g.dw * (g.kw - 1) - 1) / g.sw + 1;
@@ -134,8 +144,8 @@ static void check_conv(const Case *k, int kh)
     dx_ref[xj] += (double)w[wi] * dy[yj];
     dw_ref[wi] += (double)x[xj] * dy[yj];
   });
-  g_test_message("conv c=%d %dx%d oc=%d k=%dx%d s=%d p=%d d=%d groups=%d n=%d", g.c, g.h, g.w,
-                 g.oc, g.kh, g.kw, g.sw, g.pw, g.dw, g.groups, g.n);
+  g_test_message("conv c=%d %dx%d oc=%d k=%dx%d s=%d p=%d d=%d groups=%d n=%d", g.c, g.h, g.w, g.oc,
+                 g.kh, g.kw, g.sw, g.pw, g.dw, g.groups, g.n);
   ll_cpu_set_threads(1);
   ConvOut one = run_conv(&g, x, w, dy, dx0, dw0);
   assert_close("y", one.y, y_ref, ny, 1e-5, 1e-4);
@@ -159,24 +169,24 @@ static void check_conv(const Case *k, int kh)
 static void test_conv(void)
 {
   static const Case cases[] = {
-    /* c, h, w, oc, k, s, p, d, groups, n */
-    {1, 28, 28, 8, 3, 1, 0, 1, 1, 3},  /* the tiny CNN's shapes */
-    {8, 26, 26, 16, 3, 1, 0, 1, 1, 2},
-    {16, 12, 12, 8, 1, 1, 0, 1, 1, 2},
-    {16, 8, 8, 16, 3, 1, 0, 1, 1, 37}, /* several weight-gradient chunks */
-    {1, 28, 28, 16, 3, 2, 1, 1, 1, 2}, /* the autoencoder's */
-    {16, 14, 14, 32, 3, 2, 1, 1, 1, 2},
-    {32, 7, 7, 16, 3, 2, 1, 1, 1, 2},
-    {2, 5, 6, 3, 3, 1, 0, 1, 1, 2},    /* odd sizes, channel counts not multiples of 4 */
-    {3, 7, 5, 5, 3, 2, 1, 1, 1, 2},
-    {3, 9, 8, 2, 2, 1, 2, 2, 1, 2},    /* dilation, padding beyond the kernel */
-    {4, 7, 9, 6, 3, 2, 2, 2, 2, 2},    /* stride, dilation and groups together */
-    {6, 6, 7, 6, 1, 1, 0, 1, 3, 2},    /* grouped 1x1 */
-    {3, 11, 10, 2, 1, 2, 0, 1, 1, 2},  /* strided 1x1: phases without taps */
-    {2, 10, 9, 3, 4, 3, 1, 1, 1, 2},   /* even kernel, stride 3 */
-    {5, 6, 6, 7, 5, 1, 4, 1, 1, 1},    /* padding wider than the kernel */
-    {3, 9, 9, 4, 3, 3, 0, 3, 1, 2},    /* dilation equal to the stride */
-    {2, 4, 4, 9, 3, 1, 1, 1, 1, 1},
+      /* c, h, w, oc, k, s, p, d, groups, n */
+      {1, 28, 28, 8, 3, 1, 0, 1, 1, 3}, /* the tiny CNN's shapes */
+      {8, 26, 26, 16, 3, 1, 0, 1, 1, 2},
+      {16, 12, 12, 8, 1, 1, 0, 1, 1, 2},
+      {16, 8, 8, 16, 3, 1, 0, 1, 1, 37}, /* several weight-gradient chunks */
+      {1, 28, 28, 16, 3, 2, 1, 1, 1, 2}, /* the autoencoder's */
+      {16, 14, 14, 32, 3, 2, 1, 1, 1, 2},
+      {32, 7, 7, 16, 3, 2, 1, 1, 1, 2},
+      {2, 5, 6, 3, 3, 1, 0, 1, 1, 2}, /* odd sizes, channel counts not multiples of 4 */
+      {3, 7, 5, 5, 3, 2, 1, 1, 1, 2},
+      {3, 9, 8, 2, 2, 1, 2, 2, 1, 2},   /* dilation, padding beyond the kernel */
+      {4, 7, 9, 6, 3, 2, 2, 2, 2, 2},   /* stride, dilation and groups together */
+      {6, 6, 7, 6, 1, 1, 0, 1, 3, 2},   /* grouped 1x1 */
+      {3, 11, 10, 2, 1, 2, 0, 1, 1, 2}, /* strided 1x1: phases without taps */
+      {2, 10, 9, 3, 4, 3, 1, 1, 1, 2},  /* even kernel, stride 3 */
+      {5, 6, 6, 7, 5, 1, 4, 1, 1, 1},   /* padding wider than the kernel */
+      {3, 9, 9, 4, 3, 3, 0, 3, 1, 2},   /* dilation equal to the stride */
+      {2, 4, 4, 9, 3, 1, 1, 1, 1, 1},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     check_conv(&cases[i], cases[i].k); /* 2-D */
@@ -189,15 +199,15 @@ static void test_conv(void)
 static void test_gemm(void)
 {
   const LlBackend *be = ll_cpu_backend();
-  static const int sizes[][3] = {{128, 256, 784}, {256, 784, 128}, {70, 90, 50}, {5, 300, 400},
-                                 {300, 3, 1000}};
+  static const int sizes[][3] = {
+      {128, 256, 784}, {256, 784, 128}, {70, 90, 50}, {5, 300, 400}, {300, 3, 1000}};
   for (guint s = 0; s < G_N_ELEMENTS(sizes); s++)
     for (int t = 0; t < 4; t++) {
       int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
       bool ta = t & 1, tb = t & 2;
       g_autofree float *a = rand_floats((size_t)m * k), *b = rand_floats((size_t)k * n);
       g_autofree float *c0 = rand_floats((size_t)m * n);
-      g_autofree double *ref = g_new(double, (size_t)m * n);
+      g_autofree double *ref = g_new(double, (size_t)m *n);
       for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
           double sum = 0.0;
@@ -313,8 +323,7 @@ static void test_batchnorm(void)
       g_autofree float *rm = g_new0(float, c), *rv = g_new0(float, c);
       g_autofree float *dx = g_memdup2(dx0, len * sizeof(float));
       g_autofree float *dg = g_new0(float, c), *db = g_new0(float, c);
-      be->batchnorm_forward_train(x, y, gamma, beta, mean, inv, rm, rv, n, c, inner, 0.1f,
-                                  1e-5f);
+      be->batchnorm_forward_train(x, y, gamma, beta, mean, inv, rm, rv, n, c, inner, 0.1f, 1e-5f);
       assert_close("bn y", y, yref, len, 1e-4, 1e-4);
       be->batchnorm_backward(x, dy, gamma, mean, inv, dx, dg, db, n, c, inner);
       assert_close("bn dx", dx, dxref, len, 1e-4, 1e-3);

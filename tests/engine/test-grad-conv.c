@@ -22,8 +22,7 @@ static void test_conv2d_grad(void)
   check("Conv2d", "out_channels=3;kernel=3", SHAPE(2, 5, 6), FALSE);
   check("Conv2d", "out_channels=4;kernel=3;stride=2;padding=1", SHAPE(3, 7, 5), FALSE);
   check("Conv2d", "out_channels=2;kernel=2;dilation=2;bias=false", SHAPE(2, 6, 7), FALSE);
-  check("Conv2d", "out_channels=4;kernel=3;groups=2;padding=1;init=kaiming", SHAPE(4, 5, 5),
-        FALSE);
+  check("Conv2d", "out_channels=4;kernel=3;groups=2;padding=1;init=kaiming", SHAPE(4, 5, 5), FALSE);
   check("Conv2d", "out_channels=3;kernel=1", SHAPE(4, 3, 5), FALSE);
   check("Conv2d", "out_channels=6;kernel=1;groups=2;init=xavier", SHAPE(4, 3, 3), FALSE);
   check("Conv2d", "out_channels=2;kernel=1;stride=2", SHAPE(3, 5, 5), FALSE);
@@ -42,8 +41,8 @@ static void test_conv_transpose2d_grad(void)
   check("ConvTranspose2d", "out_channels=2;kernel=3", SHAPE(3, 4, 5), FALSE);
   check("ConvTranspose2d", "out_channels=2;kernel=3;stride=2;padding=1;output_padding=1",
         SHAPE(3, 4, 3), FALSE);
-  check("ConvTranspose2d", "out_channels=3;kernel=2;dilation=2;stride=2;bias=false",
-        SHAPE(2, 3, 3), FALSE);
+  check("ConvTranspose2d", "out_channels=3;kernel=2;dilation=2;stride=2;bias=false", SHAPE(2, 3, 3),
+        FALSE);
 }
 
 static void test_maxpool2d_grad(void)
@@ -123,8 +122,7 @@ static void compare(const Fwd *f, const double *ref)
   size_t n = (size_t)f->n * ll_block_out_size(f->b);
   for (size_t i = 0; i < n; i++)
     if (fabs(ref[i] - f->b->out[i]) > 1e-4 + 1e-4 * fabs(ref[i])) {
-      g_test_message("%s: out[%zu] = %g, reference %g", f->b->desc->type, i, f->b->out[i],
-                     ref[i]);
+      g_test_message("%s: out[%zu] = %g, reference %g", f->b->desc->type, i, f->b->out[i], ref[i]);
       g_test_fail();
       return;
     }
@@ -161,13 +159,13 @@ static void test_conv2d_forward(void)
     const char *props;
     LlConvGeom g; /* c, h, w, oc, k, s, p, d, groups */
   } cases[] = {
-    {"out_channels=3;kernel=3", {.c = 2, .h = 5, .w = 6, .oc = 3, .kh = 3, .sh = 1, .dh = 1}},
-    {"out_channels=4;kernel=3;stride=2;padding=1;groups=2",
-     {.c = 4, .h = 7, .w = 5, .oc = 4, .kh = 3, .sh = 2, .ph = 1, .dh = 1, .groups = 2}},
-    {"out_channels=2;kernel=2;dilation=2;padding=2;bias=false",
-     {.c = 3, .h = 6, .w = 4, .oc = 2, .kh = 2, .sh = 1, .ph = 2, .dh = 2}},
-    {"out_channels=6;kernel=1;groups=3", {.c = 3, .h = 4, .w = 5, .oc = 6, .kh = 1, .sh = 1,
-                                          .dh = 1, .groups = 3}},
+      {"out_channels=3;kernel=3", {.c = 2, .h = 5, .w = 6, .oc = 3, .kh = 3, .sh = 1, .dh = 1}},
+      {"out_channels=4;kernel=3;stride=2;padding=1;groups=2",
+       {.c = 4, .h = 7, .w = 5, .oc = 4, .kh = 3, .sh = 2, .ph = 1, .dh = 1, .groups = 2}},
+      {"out_channels=2;kernel=2;dilation=2;padding=2;bias=false",
+       {.c = 3, .h = 6, .w = 4, .oc = 2, .kh = 2, .sh = 1, .ph = 2, .dh = 2}},
+      {"out_channels=6;kernel=1;groups=3",
+       {.c = 3, .h = 4, .w = 5, .oc = 6, .kh = 1, .sh = 1, .dh = 1, .groups = 3}},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     LlConvGeom g = cases[i].g;
@@ -188,8 +186,19 @@ static void test_conv2d_forward(void)
 
 static void test_conv1d_forward(void)
 {
-  LlConvGeom g = {.n = 2, .c = 4, .h = 1, .w = 11, .oc = 2, .kh = 1, .kw = 3, .sh = 1, .sw = 2,
-                  .pw = 1, .dh = 1, .dw = 2, .groups = 2};
+  LlConvGeom g = {.n = 2,
+                  .c = 4,
+                  .h = 1,
+                  .w = 11,
+                  .oc = 2,
+                  .kh = 1,
+                  .kw = 3,
+                  .sh = 1,
+                  .sw = 2,
+                  .pw = 1,
+                  .dh = 1,
+                  .dw = 2,
+                  .groups = 2};
   g.oh = 1;
   g.ow = ll_window_out(g.w, g.kw, g.sw, g.pw, g.dw);
   Fwd f = run_forward("Conv1d", "out_channels=2;kernel=3;stride=2;padding=1;dilation=2;groups=2",
@@ -206,18 +215,19 @@ static void test_conv1d_forward(void)
 static void test_conv_transpose2d_forward(void)
 {
   int n = 2, c = 3, h = 4, w = 3, oc = 2, k = 3, s = 2, p = 1, op = 1, d = 1;
-  Fwd f = run_forward("ConvTranspose2d",
-                      "out_channels=2;kernel=3;stride=2;padding=1;output_padding=1",
-                      SHAPE(3, 4, 3), n);
+  Fwd f =
+      run_forward("ConvTranspose2d", "out_channels=2;kernel=3;stride=2;padding=1;output_padding=1",
+                  SHAPE(3, 4, 3), n);
   /* PyTorch's formula: (in - 1) * s - 2p + d (k - 1) + op + 1 */
-  int oh = (h - 1) * s - 2 * p + d * (k - 1) + op + 1, ow = (w - 1) * s - 2 * p + d * (k - 1) + op + 1;
+  int oh = (h - 1) * s - 2 * p + d * (k - 1) + op + 1,
+      ow = (w - 1) * s - 2 * p + d * (k - 1) + op + 1;
   g_assert_cmpint(f.b->out_shape.d[0], ==, oc);
   g_assert_cmpint(f.b->out_shape.d[1], ==, oh);
   g_assert_cmpint(f.b->out_shape.d[2], ==, ow);
   LlParam *wp = ll_block_param(f.b, "weight");
   g_assert_cmpint(wp->shape.d[0], ==, c); /* (in, out, k, k) as PyTorch */
   g_assert_cmpint(wp->shape.d[1], ==, oc);
-  g_autofree double *ref = g_new0(double, (size_t)n * oc * oh * ow);
+  g_autofree double *ref = g_new0(double, (size_t)n *oc *oh *ow);
   for (int b = 0; b < n; b++)
     for (int o = 0; o < oc; o++)
       for (int i = 0; i < oh * ow; i++)
@@ -234,8 +244,8 @@ static void test_conv_transpose2d_forward(void)
                 if (y < 0 || y >= oh || x < 0 || x >= ow)
                   continue;
                 ref[((b * oc + o) * oh + y) * ow + x] +=
-                  (double)f.x[((b * c + ci) * h + iy) * w + ix] *
-                  f.w[((ci * oc + o) * k + ki) * k + kj];
+                    (double)f.x[((b * c + ci) * h + iy) * w + ix] *
+                    f.w[((ci * oc + o) * k + ki) * k + kj];
               }
   compare(&f, ref);
   ll_graph_free(f.g);
@@ -266,8 +276,16 @@ static void test_pool_forward(void)
   static const int k[] = {2, 3, 3}, s[] = {2, 2, 1}, p[] = {0, 1, 0};
   for (int max = 0; max < 2; max++)
     for (guint i = 0; i < G_N_ELEMENTS(props); i++) {
-      LlPoolGeom g = {.n = 2, .c = 3, .h = 7, .w = 6, .kh = k[i], .kw = k[i], .sh = s[i],
-                      .sw = s[i], .ph = p[i], .pw = p[i]};
+      LlPoolGeom g = {.n = 2,
+                      .c = 3,
+                      .h = 7,
+                      .w = 6,
+                      .kh = k[i],
+                      .kw = k[i],
+                      .sh = s[i],
+                      .sw = s[i],
+                      .ph = p[i],
+                      .pw = p[i]};
       g.oh = ll_window_out(g.h, g.kh, g.sh, g.ph, 1);
       g.ow = ll_window_out(g.w, g.kw, g.sw, g.pw, 1);
       Fwd f = run_forward(max ? "MaxPool2d" : "AvgPool2d", props[i], SHAPE(3, 7, 6), g.n);
@@ -329,15 +347,15 @@ static void test_shapes(void)
 {
   GError *error = NULL;
   static const char *net[] = {
-    "Input|x|shape=1,28,28",
-    "Conv2d|c1|out_channels=8;kernel=3",
-    "Conv2d|c2|out_channels=16;kernel=3",
-    "MaxPool2d|p1|kernel=2",
-    "Conv2d|c3|out_channels=8;kernel=3;stride=2;padding=1;dilation=2",
-    "ConvTranspose2d|up|out_channels=4;kernel=3;stride=2;padding=1;output_padding=1",
-    "AvgPool2d|p2|kernel=3;stride=1;padding=1",
-    "GlobalAvgPool|gap|",
-    NULL,
+      "Input|x|shape=1,28,28",
+      "Conv2d|c1|out_channels=8;kernel=3",
+      "Conv2d|c2|out_channels=16;kernel=3",
+      "MaxPool2d|p1|kernel=2",
+      "Conv2d|c3|out_channels=8;kernel=3;stride=2;padding=1;dilation=2",
+      "ConvTranspose2d|up|out_channels=4;kernel=3;stride=2;padding=1;output_padding=1",
+      "AvgPool2d|p2|kernel=3;stride=1;padding=1",
+      "GlobalAvgPool|gap|",
+      NULL,
   };
   g_autoptr(LlGraph) g = chain(net, &error);
   g_assert_no_error(error);
@@ -387,8 +405,7 @@ static void test_errors(void)
   expect_error((const char *[]){"Input|x|shape=2,3", "Conv1d|c|kernel=4", NULL}, "larger than");
   expect_error((const char *[]){"Input|x|shape=2,3,3", "MaxPool2d|p|kernel=4", NULL},
                "larger than");
-  expect_error((const char *[]){"Input|x|shape=3,8,8", "Conv2d|c|groups=2", NULL},
-               "\"groups\"");
+  expect_error((const char *[]){"Input|x|shape=3,8,8", "Conv2d|c|groups=2", NULL}, "\"groups\"");
   expect_error((const char *[]){"Input|x|shape=4,8,8", "Conv2d|c|groups=4;out_channels=6", NULL},
                "\"groups\"");
   expect_error((const char *[]){"Input|x|shape=64", "Conv2d|c|", NULL}, "(64)");
@@ -396,8 +413,8 @@ static void test_errors(void)
   expect_error((const char *[]){"Input|x|shape=3,8,8", "MaxPool2d|p|kernel=2;padding=2", NULL},
                "\"padding\"");
   expect_error(
-    (const char *[]){"Input|x|shape=3,8,8", "ConvTranspose2d|t|stride=2;output_padding=2", NULL},
-    "\"output_padding\"");
+      (const char *[]){"Input|x|shape=3,8,8", "ConvTranspose2d|t|stride=2;output_padding=2", NULL},
+      "\"output_padding\"");
   expect_error((const char *[]){"Input|x|shape=64", "GlobalAvgPool|p|", NULL}, "(64)");
 }
 

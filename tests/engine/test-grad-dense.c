@@ -7,8 +7,8 @@ static void test_linear(void)
 {
   LlGradOpts o = LL_GRAD_OPTS_DEFAULT;
   ll_gradcheck_block("Linear", "out_features=5", 1, (LlShape[]){SHAPE(7)}, &o);
-  ll_gradcheck_block("Linear", "out_features=3;bias=false;init=xavier", 1,
-                     (LlShape[]){SHAPE(4, 6)}, &o);
+  ll_gradcheck_block("Linear", "out_features=3;bias=false;init=xavier", 1, (LlShape[]){SHAPE(4, 6)},
+                     &o);
 }
 
 static void check_act(gconstpointer data)
@@ -24,8 +24,8 @@ int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/blocks/linear/grad", test_linear);
-  static const char *acts[] = {"ReLU", "LeakyReLU|negative_slope=0.1", "ELU|alpha=0.7", "GELU",
-                               "Sigmoid", "Tanh"};
+  static const char *acts[] = {
+      "ReLU", "LeakyReLU|negative_slope=0.1", "ELU|alpha=0.7", "GELU", "Sigmoid", "Tanh"};
   for (guint i = 0; i < G_N_ELEMENTS(acts); i++) {
     g_autofree char *type = g_strndup(acts[i], strcspn(acts[i], "|"));
     g_autofree char *lower = g_ascii_strdown(type, -1);

@@ -289,8 +289,8 @@ static void test_concat_layout(void)
     b->out[i] = 100.0f + (float)i;
   LlRunCtx ctx = {.be = ll_cpu_backend(), .batch = 2, .training = TRUE};
   ll_graph_forward(g, &ctx);
-  const float want[24] = {0,   1,   2,   3,   100, 101, 102, 103, 104, 105, 106, 107,
-                          4,   5,   6,   7,   108, 109, 110, 111, 112, 113, 114, 115};
+  const float want[24] = {0, 1, 2, 3, 100, 101, 102, 103, 104, 105, 106, 107,
+                          4, 5, 6, 7, 108, 109, 110, 111, 112, 113, 114, 115};
   g_assert_cmpmem(c->out, sizeof want, want, sizeof want);
 }
 

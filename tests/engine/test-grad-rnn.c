@@ -43,10 +43,10 @@ static void test_embedding_grad(void)
 {
   LlGradOpts o = LL_GRAD_OPTS_DEFAULT;
   o.int_inputs[0] = 11;
-  ll_gradcheck_block("Embedding", "num_embeddings=11;embedding_dim=4", 1,
-                     (LlShape[]){SHAPE(7)}, &o);
-  ll_gradcheck_block("Embedding", "num_embeddings=11;embedding_dim=3", 1,
-                     (LlShape[]){SHAPE(2, 5)}, &o);
+  ll_gradcheck_block("Embedding", "num_embeddings=11;embedding_dim=4", 1, (LlShape[]){SHAPE(7)},
+                     &o);
+  ll_gradcheck_block("Embedding", "num_embeddings=11;embedding_dim=3", 1, (LlShape[]){SHAPE(2, 5)},
+                     &o);
 }
 
 /* --- reference forward passes ----------------------------------------------------------- */
@@ -74,7 +74,7 @@ static void reference(const char *type, gboolean relu, LlBlock *b, const float *
   const float *b_ih = pb_ih ? pb_ih->data : NULL, *b_hh = pb_hh ? pb_hh->data : NULL;
   int g = !strcmp(type, "LSTM") ? 4 : !strcmp(type, "GRU") ? 3 : 1;
   g_autofree double *hs = g_new0(double, h), *cs = g_new0(double, h), *xv = g_new(double, f);
-  g_autofree double *xi = g_new(double, g * h), *hh = g_new(double, g * h);
+  g_autofree double *xi = g_new(double, g *h), *hh = g_new(double, g *h);
   for (int s = 0; s < t; s++) {
     for (int j = 0; j < f; j++)
       xv[j] = x[s * f + j];
@@ -145,7 +145,7 @@ static void check_reference(gconstpointer data)
       in->out[i] = (float)ll_rng_normal(&rng);
     LlRunCtx ctx = {.be = ll_cpu_backend(), .batch = batch, .training = TRUE};
     ll_graph_forward(g, &ctx);
-    g_autofree double *ref = g_new(double, t * h);
+    g_autofree double *ref = g_new(double, t *h);
     for (int n = 0; n < batch; n++) {
       reference(rc->type, rc->relu, b, in->out + (size_t)n * t * f, t, f, h, ref);
       for (int s = seq ? 0 : t - 1; s < t; s++)
@@ -302,16 +302,14 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/blocks/gru/grad", test_gru_grad);
   g_test_add_func("/engine/blocks/embedding/grad", test_embedding_grad);
   static const RefCase refs[] = {
-    {"RNN", "nonlinearity=tanh", FALSE},
-    {"RNN", "nonlinearity=relu", TRUE},
-    {"LSTM", "bias=true", FALSE},
-    {"GRU", "bias=true", FALSE},
-    {"GRU", "bias=false", FALSE},
+      {"RNN", "nonlinearity=tanh", FALSE}, {"RNN", "nonlinearity=relu", TRUE},
+      {"LSTM", "bias=true", FALSE},        {"GRU", "bias=true", FALSE},
+      {"GRU", "bias=false", FALSE},
   };
   static const char *const ref_paths[] = {
-    "/engine/blocks/rnn/reference-tanh", "/engine/blocks/rnn/reference-relu",
-    "/engine/blocks/lstm/reference", "/engine/blocks/gru/reference",
-    "/engine/blocks/gru/reference-nobias"};
+      "/engine/blocks/rnn/reference-tanh", "/engine/blocks/rnn/reference-relu",
+      "/engine/blocks/lstm/reference", "/engine/blocks/gru/reference",
+      "/engine/blocks/gru/reference-nobias"};
   for (guint i = 0; i < G_N_ELEMENTS(refs); i++)
     g_test_add_data_func(ref_paths[i], &refs[i], check_reference);
   g_test_add_func("/engine/blocks/recurrent/errors", test_shape_error);

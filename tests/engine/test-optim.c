@@ -177,19 +177,19 @@ static void test_update(gconstpointer data)
 }
 
 static const Case cases[] = {
-  {"/engine/optim/sgd/plain", LL_OPT_SGD, 0.1},
-  {"/engine/optim/sgd/momentum", LL_OPT_SGD, 0.1, .momentum = 0.9, .dampening = 0.1,
-   .weight_decay = 0.01},
-  {"/engine/optim/sgd/nesterov", LL_OPT_SGD, 0.1, .momentum = 0.9, .weight_decay = 0.05,
-   .nesterov = TRUE},
-  {"/engine/optim/adam/plain", LL_OPT_ADAM, 0.01},
-  {"/engine/optim/adam/weight-decay", LL_OPT_ADAM, 0.01, .weight_decay = 0.1},
-  {"/engine/optim/adamw", LL_OPT_ADAMW, 0.01, .weight_decay = 0.1},
-  {"/engine/optim/rmsprop/plain", LL_OPT_RMSPROP, 0.01},
-  {"/engine/optim/rmsprop/momentum", LL_OPT_RMSPROP, 0.01, .momentum = 0.9, .weight_decay = 0.1,
-   .alpha = 0.9},
-  {"/engine/optim/adagrad/plain", LL_OPT_ADAGRAD, 0.1},
-  {"/engine/optim/adagrad/weight-decay", LL_OPT_ADAGRAD, 0.1, .weight_decay = 0.1},
+    {"/engine/optim/sgd/plain", LL_OPT_SGD, 0.1},
+    {"/engine/optim/sgd/momentum", LL_OPT_SGD, 0.1, .momentum = 0.9, .dampening = 0.1,
+     .weight_decay = 0.01},
+    {"/engine/optim/sgd/nesterov", LL_OPT_SGD, 0.1, .momentum = 0.9, .weight_decay = 0.05,
+     .nesterov = TRUE},
+    {"/engine/optim/adam/plain", LL_OPT_ADAM, 0.01},
+    {"/engine/optim/adam/weight-decay", LL_OPT_ADAM, 0.01, .weight_decay = 0.1},
+    {"/engine/optim/adamw", LL_OPT_ADAMW, 0.01, .weight_decay = 0.1},
+    {"/engine/optim/rmsprop/plain", LL_OPT_RMSPROP, 0.01},
+    {"/engine/optim/rmsprop/momentum", LL_OPT_RMSPROP, 0.01, .momentum = 0.9, .weight_decay = 0.1,
+     .alpha = 0.9},
+    {"/engine/optim/adagrad/plain", LL_OPT_ADAGRAD, 0.1},
+    {"/engine/optim/adagrad/weight-decay", LL_OPT_ADAGRAD, 0.1, .weight_decay = 0.1},
 };
 
 /* PyTorch 1.13's numbers for three of the cases (same P0, G1, G2, lr then lr/2),
@@ -200,9 +200,9 @@ static void test_torch_values(void)
     int ci;
     float p2[3];
   } want[] = {
-    {2, {0.506925285f, -0.961600602f, 1.893911f}}, /* sgd nesterov */
-    {5, {0.492052764f, -0.989319146f, 1.98308933f}}, /* adamw */
-    {7, {0.468812585f, -0.961639881f, 1.94684815f}}, /* rmsprop momentum */
+      {2, {0.506925285f, -0.961600602f, 1.893911f}},   /* sgd nesterov */
+      {5, {0.492052764f, -0.989319146f, 1.98308933f}}, /* adamw */
+      {7, {0.468812585f, -0.961639881f, 1.94684815f}}, /* rmsprop momentum */
   };
   for (guint w = 0; w < G_N_ELEMENTS(want); w++) {
     LlOptimConfig c = case_config(&cases[want[w].ci]);
@@ -458,8 +458,8 @@ static void test_resume(void)
 
 /* --- schedules -------------------------------------------------------------------------- */
 
-#define LR_EQ(c, step, spe, total, want)                                                          \
-  g_assert_cmpfloat_with_epsilon(ll_schedule_lr((c), 0.1, (step), (spe), (total)), (want),        \
+#define LR_EQ(c, step, spe, total, want)                                                           \
+  g_assert_cmpfloat_with_epsilon(ll_schedule_lr((c), 0.1, (step), (spe), (total)), (want),         \
                                  1e-12 + 1e-9 * fabs(want))
 
 static void test_schedules(void)

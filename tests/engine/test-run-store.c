@@ -38,13 +38,13 @@ static char *create(LlRunStore *s, const char *name, char **dir_out)
 {
   GError *error = NULL;
   LlRunInfo info = {
-    .name = (char *)name,
-    .spec_json = "{\"version\": 1, \"blocks\": []}",
-    .hyperparams_json = "{\"lr\": 0.01, \"batch\": 64}",
-    .seed = G_GUINT64_CONSTANT(0xfedcba9876543210),
-    .dataset_fingerprint = "mnist:sha256:abcd",
-    .device = "cpu",
-    .params_count = 101770,
+      .name = (char *)name,
+      .spec_json = "{\"version\": 1, \"blocks\": []}",
+      .hyperparams_json = "{\"lr\": 0.01, \"batch\": 64}",
+      .seed = G_GUINT64_CONSTANT(0xfedcba9876543210),
+      .dataset_fingerprint = "mnist:sha256:abcd",
+      .device = "cpu",
+      .params_count = 101770,
   };
   char *id = NULL;
   g_assert_true(ll_run_store_create_run(s, &info, &id, dir_out, &error));
@@ -101,7 +101,7 @@ static void test_create_list(void)
   g_assert_cmpint(r->params_count, ==, 101770);
   g_assert_cmpstr(r->hyperparams_json, ==, "{\"lr\": 0.01, \"batch\": 64}");
   g_autofree char *hash =
-    g_compute_checksum_for_string(G_CHECKSUM_SHA256, "{\"version\": 1, \"blocks\": []}", -1);
+      g_compute_checksum_for_string(G_CHECKSUM_SHA256, "{\"version\": 1, \"blocks\": []}", -1);
   g_assert_cmpstr(r->spec_hash, ==, hash);
   g_assert_cmpint(r->pid, ==, getpid());
   g_assert_cmpstr(r->host, ==, g_get_host_name());
@@ -170,8 +170,8 @@ static void test_update(void)
   g_autofree char *id = create(s, "run", &dir);
   g_autofree char *id2 = create(s, "other", NULL);
 
-  g_assert_true(ll_run_store_set_metrics(s, id, "{\"test_loss\": 0.25, \"test_accuracy\": 0.93}",
-                                         &error));
+  g_assert_true(
+      ll_run_store_set_metrics(s, id, "{\"test_loss\": 0.25, \"test_accuracy\": 0.93}", &error));
   g_assert_no_error(error);
   g_assert_true(ll_run_store_set_best_metric(s, id, "val_accuracy", 0.945, &error));
   g_autofree char *ckpt = g_build_filename(dir, "best.safetensors", NULL);

@@ -12,8 +12,7 @@ static char *preset_path(const char *name)
 
 static void test_presets_round_trip(void)
 {
-  const char *names[] = {"tiny-cnn.json", "fmnist-ann.json", "fmnist-cnn.json",
-                         "ae-pretrain.json"};
+  const char *names[] = {"tiny-cnn.json", "fmnist-ann.json", "fmnist-cnn.json", "ae-pretrain.json"};
   for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
     g_autofree char *path = preset_path(names[i]);
     g_autoptr(GError) error = NULL;
@@ -40,8 +39,10 @@ static void test_param_counts_match_pytorch(void)
   struct {
     const char *file;
     size_t torch_params;
-  } cases[] = {{"tiny-cnn.json", 7426}, {"fmnist-ann.json", 235914},
-               {"fmnist-cnn.json", 207018}, {"ae-pretrain.json", 111521}};
+  } cases[] = {{"tiny-cnn.json", 7426},
+               {"fmnist-ann.json", 235914},
+               {"fmnist-cnn.json", 207018},
+               {"ae-pretrain.json", 111521}};
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *path = preset_path(cases[i].file);
     g_autoptr(GError) error = NULL;
@@ -92,84 +93,89 @@ typedef struct {
   const char *expect[3]; /* substrings of the message */
 } BadSpec;
 
-#define HEAD "{\"format\": \"layerlab-spec\", \"version\": 1,\n \"graph\": {\"blocks\": [\n"
-#define INPUT "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 8, 8]}},\n"
+#define HEAD       "{\"format\": \"layerlab-spec\", \"version\": 1,\n \"graph\": {\"blocks\": [\n"
+#define INPUT      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 8, 8]}},\n"
 #define INPUT_LAST "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 8, 8]}}\n"
-#define TAIL "]}}\n"
+#define TAIL       "]}}\n"
 
 static const BadSpec bad_specs[] = {
-  {"cycle",
-   HEAD INPUT "  {\"name\": \"a\", \"type\": \"Add\", \"inputs\": [\"x\", \"b\"]},\n"
-              "  {\"name\": \"b\", \"type\": \"ReLU\", \"inputs\": [\"a\"]}\n" TAIL,
-   LL_SPEC_ERROR_GRAPH,
-   {"cycle", "\"a\"", ":4:"}},
-  {"unconnected",
-   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\"}\n" TAIL, LL_SPEC_ERROR_GRAPH,
-   {"block \"fc\"", "not connected", ":4:"}},
-  {"unknown-input",
-   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"nope\"]}\n" TAIL,
-   LL_SPEC_ERROR_GRAPH,
-   {"block \"fc\"", "\"nope\"", ":4:"}},
-  {"shape-mismatch",
-   HEAD INPUT "  {\"name\": \"y\", \"type\": \"Input\", \"props\": {\"shape\": [2, 8, 8]}},\n"
-              "  {\"name\": \"s\", \"type\": \"Add\", \"inputs\": [\"x\", \"y\"]}\n" TAIL,
-   LL_SPEC_ERROR_GRAPH,
-   {"block \"s\"", "(2, 8, 8)", ":5:"}},
-  {"kernel-too-large",
-   HEAD "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 4, 4]}},\n"
-        "  {\"name\": \"conv3\", \"type\": \"Conv2d\", \"inputs\": [\"x\"],\n"
-        "   \"props\": {\"kernel\": 5}}\n" TAIL,
-   LL_SPEC_ERROR_GRAPH,
-   {"block \"conv3\"", "kernel 5x5 is larger than its 4x4 input", ":4:"}},
-  {"zero-size",
-   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
-              "   \"props\": {\"out_features\": 0}}\n" TAIL,
-   LL_SPEC_ERROR_VALUE,
-   {"block \"fc\"", "out_features", ":5:"}},
-  {"negative-size",
-   HEAD "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, -8, 8]}}\n" TAIL,
-   LL_SPEC_ERROR_VALUE,
-   {"block \"x\"", "shape", ":3:"}},
-  {"unknown-block",
-   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Lineer\", \"inputs\": [\"x\"]}\n" TAIL,
-   LL_SPEC_ERROR_UNKNOWN,
-   {"block \"fc\"", "unknown block type \"Lineer\"", ":4:"}},
-  {"unknown-property",
-   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
-              "   \"props\": {\"out_featurs\": 3}}\n" TAIL,
-   LL_SPEC_ERROR_UNKNOWN,
-   {"block \"fc\"", "unknown property \"out_featurs\"", ":5:"}},
-  {"wrong-json-type",
-   HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
-              "   \"props\": {\"out_features\": \"ten\"}}\n" TAIL,
-   LL_SPEC_ERROR_TYPE,
-   {"block \"fc\"", "expected an integer, got a string", ":5:"}},
-  {"wrong-field-type",
-   "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
-   " \"training\": {\"epochs\": \"many\"}}\n",
-   LL_SPEC_ERROR_TYPE,
-   {"training.epochs", "expected an integer", ":3:"}},
-  {"truncated", HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Lin", LL_SPEC_ERROR_SYNTAX,
-   {"bad.json:", ":4:", ""}},
-  {"empty", "", LL_SPEC_ERROR_SYNTAX, {"bad.json", "", ""}},
-  {"not-an-object", "[1, 2]", LL_SPEC_ERROR_TYPE, {"bad.json:1:1", "object", ""}},
-  {"wrong-format", "{\"format\": \"other\", \"graph\": {}}", LL_SPEC_ERROR_VERSION,
-   {"layerlab-spec", "", ""}},
-  {"unknown-field",
-   "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
-   " \"trainig\": {}}\n",
-   LL_SPEC_ERROR_UNKNOWN,
-   {"unknown field \"trainig\"", ":3:", ""}},
-  {"loss-unknown-block",
-   "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
-   " \"losses\": [{\"output\": \"head\", \"type\": \"mse\"}]}\n",
-   LL_SPEC_ERROR_VALUE,
-   {"losses[0].output", "\"head\"", ""}},
-  {"bad-choice",
-   HEAD INPUT "  {\"name\": \"r\", \"type\": \"RNN\", \"inputs\": [\"x\"],\n"
-              "   \"props\": {\"nonlinearity\": \"cube\"}}\n" TAIL,
-   LL_SPEC_ERROR_VALUE,
-   {"block \"r\"", "\"cube\" is not one of", ":5:"}},
+    {"cycle",
+     HEAD INPUT "  {\"name\": \"a\", \"type\": \"Add\", \"inputs\": [\"x\", \"b\"]},\n"
+                "  {\"name\": \"b\", \"type\": \"ReLU\", \"inputs\": [\"a\"]}\n" TAIL,
+     LL_SPEC_ERROR_GRAPH,
+     {"cycle", "\"a\"", ":4:"}},
+    {"unconnected",
+     HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\"}\n" TAIL,
+     LL_SPEC_ERROR_GRAPH,
+     {"block \"fc\"", "not connected", ":4:"}},
+    {"unknown-input",
+     HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"nope\"]}\n" TAIL,
+     LL_SPEC_ERROR_GRAPH,
+     {"block \"fc\"", "\"nope\"", ":4:"}},
+    {"shape-mismatch",
+     HEAD INPUT "  {\"name\": \"y\", \"type\": \"Input\", \"props\": {\"shape\": [2, 8, 8]}},\n"
+                "  {\"name\": \"s\", \"type\": \"Add\", \"inputs\": [\"x\", \"y\"]}\n" TAIL,
+     LL_SPEC_ERROR_GRAPH,
+     {"block \"s\"", "(2, 8, 8)", ":5:"}},
+    {"kernel-too-large",
+     HEAD "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 4, 4]}},\n"
+          "  {\"name\": \"conv3\", \"type\": \"Conv2d\", \"inputs\": [\"x\"],\n"
+          "   \"props\": {\"kernel\": 5}}\n" TAIL,
+     LL_SPEC_ERROR_GRAPH,
+     {"block \"conv3\"", "kernel 5x5 is larger than its 4x4 input", ":4:"}},
+    {"zero-size",
+     HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
+                "   \"props\": {\"out_features\": 0}}\n" TAIL,
+     LL_SPEC_ERROR_VALUE,
+     {"block \"fc\"", "out_features", ":5:"}},
+    {"negative-size",
+     HEAD "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, -8, 8]}}\n" TAIL,
+     LL_SPEC_ERROR_VALUE,
+     {"block \"x\"", "shape", ":3:"}},
+    {"unknown-block",
+     HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Lineer\", \"inputs\": [\"x\"]}\n" TAIL,
+     LL_SPEC_ERROR_UNKNOWN,
+     {"block \"fc\"", "unknown block type \"Lineer\"", ":4:"}},
+    {"unknown-property",
+     HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
+                "   \"props\": {\"out_featurs\": 3}}\n" TAIL,
+     LL_SPEC_ERROR_UNKNOWN,
+     {"block \"fc\"", "unknown property \"out_featurs\"", ":5:"}},
+    {"wrong-json-type",
+     HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Linear\", \"inputs\": [\"x\"],\n"
+                "   \"props\": {\"out_features\": \"ten\"}}\n" TAIL,
+     LL_SPEC_ERROR_TYPE,
+     {"block \"fc\"", "expected an integer, got a string", ":5:"}},
+    {"wrong-field-type",
+     "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
+     " \"training\": {\"epochs\": \"many\"}}\n",
+     LL_SPEC_ERROR_TYPE,
+     {"training.epochs", "expected an integer", ":3:"}},
+    {"truncated",
+     HEAD INPUT "  {\"name\": \"fc\", \"type\": \"Lin",
+     LL_SPEC_ERROR_SYNTAX,
+     {"bad.json:", ":4:", ""}},
+    {"empty", "", LL_SPEC_ERROR_SYNTAX, {"bad.json", "", ""}},
+    {"not-an-object", "[1, 2]", LL_SPEC_ERROR_TYPE, {"bad.json:1:1", "object", ""}},
+    {"wrong-format",
+     "{\"format\": \"other\", \"graph\": {}}",
+     LL_SPEC_ERROR_VERSION,
+     {"layerlab-spec", "", ""}},
+    {"unknown-field",
+     "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
+     " \"trainig\": {}}\n",
+     LL_SPEC_ERROR_UNKNOWN,
+     {"unknown field \"trainig\"", ":3:", ""}},
+    {"loss-unknown-block",
+     "{\"format\": \"layerlab-spec\", \"version\": 1, \"graph\": {\"blocks\": [" INPUT_LAST "]},\n"
+     " \"losses\": [{\"output\": \"head\", \"type\": \"mse\"}]}\n",
+     LL_SPEC_ERROR_VALUE,
+     {"losses[0].output", "\"head\"", ""}},
+    {"bad-choice",
+     HEAD INPUT "  {\"name\": \"r\", \"type\": \"RNN\", \"inputs\": [\"x\"],\n"
+                "   \"props\": {\"nonlinearity\": \"cube\"}}\n" TAIL,
+     LL_SPEC_ERROR_VALUE,
+     {"block \"r\"", "\"cube\" is not one of", ":5:"}},
 };
 
 static void check_bad_spec(gconstpointer data)
@@ -206,8 +212,9 @@ static void test_truncations(void)
 /* A spec built in the window names no loss: the usual one is chosen. */
 static void test_default_loss(void)
 {
-  const char *mlp = HEAD INPUT "  {\"name\": \"f\", \"type\": \"Flatten\", \"inputs\": [\"x\"]},\n"
-                               "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"f\"]}\n" TAIL;
+  const char *mlp =
+      HEAD INPUT "  {\"name\": \"f\", \"type\": \"Flatten\", \"inputs\": [\"x\"]},\n"
+                 "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"f\"]}\n" TAIL;
   g_autoptr(GError) error = NULL;
   g_autoptr(LlSpec) s = ll_spec_load_data(mlp, -1, "mlp.json", &error);
   g_assert_no_error(error);
@@ -221,7 +228,8 @@ static void test_default_loss(void)
   g_assert_cmpstr(d, ==, "cross_entropy: out vs label");
 
   /* an output of the input's shape: an autoencoder, MSE against x */
-  const char *ae = HEAD INPUT "  {\"name\": \"r\", \"type\": \"Sigmoid\", \"inputs\": [\"x\"]}\n" TAIL;
+  const char *ae =
+      HEAD INPUT "  {\"name\": \"r\", \"type\": \"Sigmoid\", \"inputs\": [\"x\"]}\n" TAIL;
   g_autoptr(LlSpec) a = ll_spec_load_data(ae, -1, "ae.json", &error);
   g_assert_no_error(error);
   g_autofree char *what2 = ll_spec_add_default_loss(a, &error);
@@ -231,8 +239,9 @@ static void test_default_loss(void)
   g_assert_cmpstr(l->target, ==, "x");
 
   /* two heads: the user must say which loss goes where */
-  const char *two = HEAD INPUT "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"x\"]},\n"
-                               "  {\"name\": \"b\", \"type\": \"Tanh\", \"inputs\": [\"x\"]}\n" TAIL;
+  const char *two =
+      HEAD INPUT "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"x\"]},\n"
+                 "  {\"name\": \"b\", \"type\": \"Tanh\", \"inputs\": [\"x\"]}\n" TAIL;
   g_autoptr(LlSpec) t = ll_spec_load_data(two, -1, "two.json", &error);
   g_assert_no_error(error);
   g_autofree char *none = ll_spec_add_default_loss(t, &error);

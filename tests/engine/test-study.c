@@ -7,21 +7,22 @@
 
 #include "study.h"
 
-#define BLOBS_DATA                                                                               \
-  "\"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 600, "   \
+#define BLOBS_DATA                                                                                 \
+  "\"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 600, "       \
   "\"test_n\": 200, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": \"none\"},\n"
 
 static const char *mlp_spec =
-  "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mlp-blobs\",\n"
-  " \"graph\": {\"blocks\": [\n"
-  "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
-  "  {\"name\": \"fc1\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 16}},\n"
-  "  {\"name\": \"act1\", \"type\": \"LeakyReLU\", \"inputs\": [\"fc1\"]},\n"
-  "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"act1\"], \"props\": {\"out_features\": 3}}]},\n"
-  BLOBS_DATA
-  " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}],\n"
-  " \"training\": {\"epochs\": 2, \"batch_size\": 50, \"seed\": 3, \"threads\": 1,\n"
-  "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
+    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mlp-blobs\",\n"
+    " \"graph\": {\"blocks\": [\n"
+    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+    "  {\"name\": \"fc1\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": "
+    "{\"out_features\": 16}},\n"
+    "  {\"name\": \"act1\", \"type\": \"LeakyReLU\", \"inputs\": [\"fc1\"]},\n"
+    "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"act1\"], \"props\": "
+    "{\"out_features\": 3}}]},\n" BLOBS_DATA
+    " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}],\n"
+    " \"training\": {\"epochs\": 2, \"batch_size\": 50, \"seed\": 3, \"threads\": 1,\n"
+    "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
 
 static JsonNode *num(double v) { return json_node_init_double(json_node_alloc(), v); }
 static JsonNode *integer(gint64 v) { return json_node_init_int(json_node_alloc(), v); }
@@ -52,7 +53,7 @@ static void test_override_paths(void)
   /* the wildcard reaches every block whose type has the property */
   g_autoptr(JsonNode) slope = num(0.25);
   g_autofree char *c =
-    ll_spec_json_override(mlp_spec, "graph.blocks.*.props.negative_slope", slope, &error);
+      ll_spec_json_override(mlp_spec, "graph.blocks.*.props.negative_slope", slope, &error);
   g_assert_no_error(error);
   g_assert_nonnull(strstr(c, "negative_slope"));
   g_autoptr(LlSpec) sc = load(c);
@@ -119,8 +120,8 @@ static void test_grid(void)
   g_autoptr(JsonNode) v = ll_axis_value(&axes[1], 3);
   g_assert_cmpint(json_node_get_int(v), ==, 3);
   /* a continuous axis has no grid */
-  LlAxis cont = {.path = (char *)"training.optimizer.lr", .kind = LL_AXIS_LOG_UNIFORM, .lo = 1e-4,
-                 .hi = 1e-1};
+  LlAxis cont = {
+      .path = (char *)"training.optimizer.lr", .kind = LL_AXIS_LOG_UNIFORM, .lo = 1e-4, .hi = 1e-1};
   g_assert_cmpint(ll_search_grid_size(&cont, 1, &error), ==, -1);
   g_assert_nonnull(strstr(error->message, "training.optimizer.lr"));
   g_ptr_array_unref(axes[0].values);
@@ -131,14 +132,14 @@ static void test_grid(void)
 static char *budget_study(gint64 budget)
 {
   return g_strdup_printf(
-    "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"budget\",\n"
-    " \"spec\": %s,\n"
-    " \"groups\": {\"hidden\": {\"blocks\": [\"fc1\", \"act1\"], \"repeat\": 1}},\n"
-    " \"param_budget\": %" G_GINT64_FORMAT ", \"solve_width\": "
-    "\"graph.blocks.fc1.props.out_features\",\n"
-    " \"sweep\": {\"mode\": \"grid\", \"axes\": [{\"path\": \"graph.group.hidden.repeat\", "
-    "\"values\": [1, 2, 3, 4]}]}}",
-    mlp_spec, budget);
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"budget\",\n"
+      " \"spec\": %s,\n"
+      " \"groups\": {\"hidden\": {\"blocks\": [\"fc1\", \"act1\"], \"repeat\": 1}},\n"
+      " \"param_budget\": %" G_GINT64_FORMAT ", \"solve_width\": "
+      "\"graph.blocks.fc1.props.out_features\",\n"
+      " \"sweep\": {\"mode\": \"grid\", \"axes\": [{\"path\": \"graph.group.hidden.repeat\", "
+      "\"values\": [1, 2, 3, 4]}]}}",
+      mlp_spec, budget);
 }
 
 static void test_groups_and_budget(void)
@@ -177,10 +178,10 @@ static void test_group_zero(void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *text = g_strdup_printf(
-    "{\"format\": \"layerlab-study\", \"version\": 1, \"spec\": %s,\n"
-    " \"groups\": {\"hidden\": {\"blocks\": [\"fc1\", \"act1\"]}},\n"
-    " \"sweep\": {\"axes\": [{\"path\": \"graph.group.hidden.repeat\", \"values\": [0]}]}}",
-    mlp_spec);
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"spec\": %s,\n"
+      " \"groups\": {\"hidden\": {\"blocks\": [\"fc1\", \"act1\"]}},\n"
+      " \"sweep\": {\"axes\": [{\"path\": \"graph.group.hidden.repeat\", \"values\": [0]}]}}",
+      mlp_spec);
   g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "zero.json", ".", &error);
   g_assert_no_error(error);
   double x = 0;
@@ -193,9 +194,9 @@ static void test_group_zero(void)
   g_assert_cmpint(params, ==, 2 * 3 + 3);
   /* an unknown group is an error naming the path */
   g_autofree char *bad = g_strdup_printf(
-    "{\"format\": \"layerlab-study\", \"version\": 1, \"spec\": %s,\n"
-    " \"sweep\": {\"axes\": [{\"path\": \"graph.group.nope.repeat\", \"values\": [2]}]}}",
-    mlp_spec);
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"spec\": %s,\n"
+      " \"sweep\": {\"axes\": [{\"path\": \"graph.group.nope.repeat\", \"values\": [2]}]}}",
+      mlp_spec);
   g_autoptr(LlStudy) sb = ll_study_load_data(bad, -1, "bad.json", ".", &error);
   g_assert_no_error(error);
   g_autofree char *none = ll_study_variant_json(sb, &x, NULL, &error);
@@ -237,7 +238,8 @@ static void test_tpe(void)
   /* same seed and history: the same suggestion (resuming relies on it) */
   g_assert_cmpfloat(search_best(LL_SEARCH_TPE, 3, 12), ==, search_best(LL_SEARCH_TPE, 3, 12));
   /* a categorical axis: TPE concentrates on the best choice */
-  LlAxis c = {.path = (char *)"c", .kind = LL_AXIS_VALUES,
+  LlAxis c = {.path = (char *)"c",
+              .kind = LL_AXIS_VALUES,
               .values = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref)};
   for (int k = 0; k < 4; k++)
     g_ptr_array_add(c.values, integer(k));
@@ -272,11 +274,11 @@ static void test_resume(void)
   g_autofree char *root = g_dir_make_tmp("ll-study-XXXXXX", NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *text = g_strdup_printf(
-    "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"lr\", \"spec\": %s,\n"
-    " \"metric\": \"test_accuracy\",\n"
-    " \"sweep\": {\"mode\": \"grid\", \"axes\": [{\"path\": \"training.optimizer.lr\", "
-    "\"values\": [0.01, 0.003, 0.001]}]}}",
-    mlp_spec);
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"lr\", \"spec\": %s,\n"
+      " \"metric\": \"test_accuracy\",\n"
+      " \"sweep\": {\"mode\": \"grid\", \"axes\": [{\"path\": \"training.optimizer.lr\", "
+      "\"values\": [0.01, 0.003, 0.001]}]}}",
+      mlp_spec);
   g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "lr.json", ".", &error);
   g_assert_no_error(error);
   LlStudyCallbacks cb = {.trial_started = on_started};
@@ -336,25 +338,30 @@ static void test_resume(void)
 static void test_regression_accuracy(void)
 {
   const char *spec =
-    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"sum\",\n"
-    " \"graph\": {\"blocks\": [\n"
-    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
-    "  {\"name\": \"r\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
-    "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 16}},\n"
-    "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
-    "  {\"name\": \"cls\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": {\"out_features\": 3}},\n"
-    "  {\"name\": \"j\", \"type\": \"Concat\", \"inputs\": [\"a\", \"r\"]},\n"
-    "  {\"name\": \"h2\", \"type\": \"Linear\", \"inputs\": [\"j\"], \"props\": {\"out_features\": 32}},\n"
-    "  {\"name\": \"a2\", \"type\": \"ReLU\", \"inputs\": [\"h2\"]},\n"
-    "  {\"name\": \"sum\", \"type\": \"Linear\", \"inputs\": [\"a2\"], \"props\": {\"out_features\": 1}}]},\n"
-    " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500, "
-    "\"test_n\": 400, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": \"none\",\n"
-    "  \"random_field\": {\"min\": 0, \"max\": 3}},\n"
-    " \"inputs\": {\"x\": \"x\", \"r\": \"random\"},\n"
-    " \"losses\": [{\"output\": \"cls\", \"target\": \"label\", \"type\": \"cross_entropy\"},\n"
-    "  {\"output\": \"sum\", \"target\": \"label_plus_random\", \"type\": \"mse\"}],\n"
-    " \"training\": {\"epochs\": 25, \"batch_size\": 50, \"seed\": 2, \"threads\": 1,\n"
-    "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"sum\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+      "  {\"name\": \"r\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
+      "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": "
+      "{\"out_features\": 16}},\n"
+      "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+      "  {\"name\": \"cls\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": "
+      "{\"out_features\": 3}},\n"
+      "  {\"name\": \"j\", \"type\": \"Concat\", \"inputs\": [\"a\", \"r\"]},\n"
+      "  {\"name\": \"h2\", \"type\": \"Linear\", \"inputs\": [\"j\"], \"props\": "
+      "{\"out_features\": 32}},\n"
+      "  {\"name\": \"a2\", \"type\": \"ReLU\", \"inputs\": [\"h2\"]},\n"
+      "  {\"name\": \"sum\", \"type\": \"Linear\", \"inputs\": [\"a2\"], \"props\": "
+      "{\"out_features\": 1}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500, "
+      "\"test_n\": 400, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": "
+      "\"none\",\n"
+      "  \"random_field\": {\"min\": 0, \"max\": 3}},\n"
+      " \"inputs\": {\"x\": \"x\", \"r\": \"random\"},\n"
+      " \"losses\": [{\"output\": \"cls\", \"target\": \"label\", \"type\": \"cross_entropy\"},\n"
+      "  {\"output\": \"sum\", \"target\": \"label_plus_random\", \"type\": \"mse\"}],\n"
+      " \"training\": {\"epochs\": 25, \"batch_size\": 50, \"seed\": 2, \"threads\": 1,\n"
+      "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
   g_autoptr(LlSpec) s = load(spec);
   LlTrainOptions o = {.no_store = TRUE, .seed = -1};
   LlTrainer *t = ll_trainer_new(s, &o);

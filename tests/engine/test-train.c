@@ -11,10 +11,7 @@ typedef struct {
   LlEvent *last;
 } Run;
 
-static void run_clear(Run *r)
-{
-  g_ptr_array_unref(r->events);
-}
+static void run_clear(Run *r) { g_ptr_array_unref(r->events); }
 
 static LlSpec *spec_from(const char *json)
 {
@@ -59,21 +56,22 @@ static LlEvent *find_event(Run *r, LlEventKind kind, int nth)
   return NULL;
 }
 
-#define BLOBS_DATA                                                                               \
-  "\"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500, "  \
+#define BLOBS_DATA                                                                                 \
+  "\"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500, "      \
   "\"test_n\": 600, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": \"none\"},\n"
 
 static const char *mlp_spec =
-  "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mlp-blobs\",\n"
-  " \"graph\": {\"blocks\": [\n"
-  "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
-  "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 32}},\n"
-  "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
-  "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": {\"out_features\": 3}}]},\n"
-  BLOBS_DATA
-  " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}],\n"
-  " \"training\": {\"epochs\": 15, \"batch_size\": 50, \"seed\": 3,\n"
-  "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
+    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mlp-blobs\",\n"
+    " \"graph\": {\"blocks\": [\n"
+    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+    "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": "
+    "32}},\n"
+    "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+    "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": "
+    "{\"out_features\": 3}}]},\n" BLOBS_DATA
+    " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}],\n"
+    " \"training\": {\"epochs\": 15, \"batch_size\": 50, \"seed\": 3,\n"
+    "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
 
 static void test_mlp_learns(void)
 {
@@ -110,12 +108,13 @@ static char *write_quadrant_images(void)
   const int n = 1200, s = 10;
   LlRng rng;
   ll_rng_seed(&rng, 5);
-  g_autofree float *x = g_new0(float, (size_t)n * s * s);
+  g_autofree float *x = g_new0(float, (size_t)n *s *s);
   g_autofree float *y = g_new0(float, n);
   for (int i = 0; i < n; i++) {
     int c = (int)ll_rng_below(&rng, 4);
     y[i] = (float)c;
-    int oy = (c / 2) * 5 + (int)ll_rng_below(&rng, 3), ox = (c % 2) * 5 + (int)ll_rng_below(&rng, 3);
+    int oy = (c / 2) * 5 + (int)ll_rng_below(&rng, 3),
+        ox = (c % 2) * 5 + (int)ll_rng_below(&rng, 3);
     float *img = x + (size_t)i * s * s;
     for (int k = 0; k < s * s; k++)
       img[k] = (float)(0.3 * ll_rng_uniform(&rng));
@@ -130,7 +129,7 @@ static char *write_quadrant_images(void)
   size_t counts[] = {(size_t)n * s * s, (size_t)n};
   for (int f = 0; f < 2; f++) {
     g_autofree char *dict =
-      g_strdup_printf("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shapes[f]);
+        g_strdup_printf("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shapes[f]);
     size_t hlen = strlen(dict) + 1, total = 10 + hlen;
     size_t pad = (64 - total % 64) % 64;
     GString *h = g_string_new(NULL);
@@ -153,23 +152,28 @@ static void test_cnn_learns(void)
 {
   g_autofree char *dir = write_quadrant_images();
   g_autofree char *json = g_strdup_printf(
-    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"cnn-quadrants\",\n"
-    " \"graph\": {\"blocks\": [\n"
-    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 10, 10]}},\n"
-    "  {\"name\": \"c1\", \"type\": \"Conv2d\", \"inputs\": [\"x\"], \"props\": {\"out_channels\": 6, \"kernel\": 3, \"padding\": 1}},\n"
-    "  {\"name\": \"bn\", \"type\": \"BatchNorm2d\", \"inputs\": [\"c1\"]},\n"
-    "  {\"name\": \"r1\", \"type\": \"ReLU\", \"inputs\": [\"bn\"]},\n"
-    "  {\"name\": \"p1\", \"type\": \"MaxPool2d\", \"inputs\": [\"r1\"], \"props\": {\"kernel\": 2}},\n"
-    "  {\"name\": \"c2\", \"type\": \"Conv2d\", \"inputs\": [\"p1\"], \"props\": {\"out_channels\": 8, \"kernel\": 3, \"padding\": 1}},\n"
-    "  {\"name\": \"r2\", \"type\": \"ReLU\", \"inputs\": [\"c2\"]},\n"
-    "  {\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"r2\"]},\n"
-    "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": {\"out_features\": 4}}]},\n"
-    " \"data\": {\"dataset\": {\"kind\": \"npy\", \"train_images\": \"%s/x.npy\", \"train_labels\": \"%s/y.npy\"},\n"
-    "          \"normalize\": \"none\"},\n"
-    " \"losses\": [{\"output\": \"out\", \"target\": \"label\"}],\n"
-    " \"training\": {\"epochs\": 6, \"batch_size\": 32, \"seed\": 2,\n"
-    "   \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.05, \"momentum\": 0.9}}}\n",
-    dir, dir);
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"cnn-quadrants\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 10, 10]}},\n"
+      "  {\"name\": \"c1\", \"type\": \"Conv2d\", \"inputs\": [\"x\"], \"props\": "
+      "{\"out_channels\": 6, \"kernel\": 3, \"padding\": 1}},\n"
+      "  {\"name\": \"bn\", \"type\": \"BatchNorm2d\", \"inputs\": [\"c1\"]},\n"
+      "  {\"name\": \"r1\", \"type\": \"ReLU\", \"inputs\": [\"bn\"]},\n"
+      "  {\"name\": \"p1\", \"type\": \"MaxPool2d\", \"inputs\": [\"r1\"], \"props\": {\"kernel\": "
+      "2}},\n"
+      "  {\"name\": \"c2\", \"type\": \"Conv2d\", \"inputs\": [\"p1\"], \"props\": "
+      "{\"out_channels\": 8, \"kernel\": 3, \"padding\": 1}},\n"
+      "  {\"name\": \"r2\", \"type\": \"ReLU\", \"inputs\": [\"c2\"]},\n"
+      "  {\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"r2\"]},\n"
+      "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": "
+      "{\"out_features\": 4}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"npy\", \"train_images\": \"%s/x.npy\", "
+      "\"train_labels\": \"%s/y.npy\"},\n"
+      "          \"normalize\": \"none\"},\n"
+      " \"losses\": [{\"output\": \"out\", \"target\": \"label\"}],\n"
+      " \"training\": {\"epochs\": 6, \"batch_size\": 32, \"seed\": 2,\n"
+      "   \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.05, \"momentum\": 0.9}}}\n",
+      dir, dir);
   Run r = train(json);
   g_assert_cmpint(r.last->kind, ==, LL_EVENT_FINISHED);
   double acc = ll_event_metric(r.last, "test_accuracy");
@@ -182,31 +186,39 @@ static void test_cnn_learns(void)
 static void test_two_inputs_two_heads(void)
 {
   const char *json =
-    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"two-heads\",\n"
-    " \"graph\": {\"blocks\": [\n"
-    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
-    "  {\"name\": \"n\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
-    "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 24}},\n"
-    "  {\"name\": \"ha\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
-    "  {\"name\": \"cls\", \"type\": \"Linear\", \"inputs\": [\"ha\"], \"props\": {\"out_features\": 3}},\n"
-    "  {\"name\": \"j\", \"type\": \"Concat\", \"inputs\": [\"ha\", \"n\"]},\n"
-    "  {\"name\": \"s1\", \"type\": \"Linear\", \"inputs\": [\"j\"], \"props\": {\"out_features\": 24}},\n"
-    "  {\"name\": \"s1a\", \"type\": \"ReLU\", \"inputs\": [\"s1\"]},\n"
-    "  {\"name\": \"sum\", \"type\": \"Linear\", \"inputs\": [\"s1a\"], \"props\": {\"out_features\": 1}}]},\n"
-    " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500,\n"
-    "   \"test_n\": 500, \"classes\": 3, \"features\": 2, \"noise\": 0.5}, \"normalize\": \"none\",\n"
-    "   \"random_field\": {\"min\": 0, \"max\": 9}},\n"
-    " \"inputs\": {\"x\": \"x\", \"n\": \"random\"},\n"
-    " \"losses\": [{\"output\": \"cls\", \"target\": \"label\", \"type\": \"cross_entropy\"},\n"
-    "            {\"output\": \"sum\", \"target\": \"label_plus_random\", \"type\": \"mse\", \"weight\": 0.1}],\n"
-    " \"training\": {\"epochs\": 12, \"batch_size\": 50, \"seed\": 4,\n"
-    "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"two-heads\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+      "  {\"name\": \"n\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
+      "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": "
+      "{\"out_features\": 24}},\n"
+      "  {\"name\": \"ha\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+      "  {\"name\": \"cls\", \"type\": \"Linear\", \"inputs\": [\"ha\"], \"props\": "
+      "{\"out_features\": 3}},\n"
+      "  {\"name\": \"j\", \"type\": \"Concat\", \"inputs\": [\"ha\", \"n\"]},\n"
+      "  {\"name\": \"s1\", \"type\": \"Linear\", \"inputs\": [\"j\"], \"props\": "
+      "{\"out_features\": 24}},\n"
+      "  {\"name\": \"s1a\", \"type\": \"ReLU\", \"inputs\": [\"s1\"]},\n"
+      "  {\"name\": \"sum\", \"type\": \"Linear\", \"inputs\": [\"s1a\"], \"props\": "
+      "{\"out_features\": 1}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500,\n"
+      "   \"test_n\": 500, \"classes\": 3, \"features\": 2, \"noise\": 0.5}, \"normalize\": "
+      "\"none\",\n"
+      "   \"random_field\": {\"min\": 0, \"max\": 9}},\n"
+      " \"inputs\": {\"x\": \"x\", \"n\": \"random\"},\n"
+      " \"losses\": [{\"output\": \"cls\", \"target\": \"label\", \"type\": \"cross_entropy\"},\n"
+      "            {\"output\": \"sum\", \"target\": \"label_plus_random\", \"type\": \"mse\", "
+      "\"weight\": 0.1}],\n"
+      " \"training\": {\"epochs\": 12, \"batch_size\": 50, \"seed\": 4,\n"
+      "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
   Run r = train(json);
   g_assert_cmpint(r.last->kind, ==, LL_EVENT_FINISHED);
   LlEvent *first = find_event(&r, LL_EVENT_EPOCH, 0);
   g_assert_nonnull(first);
-  double cls0 = ll_event_metric(first, "val_loss_cls"), sum0 = ll_event_metric(first, "val_loss_sum");
-  double cls1 = ll_event_metric(r.last, "test_loss_cls"), sum1 = ll_event_metric(r.last, "test_loss_sum");
+  double cls0 = ll_event_metric(first, "val_loss_cls"),
+         sum0 = ll_event_metric(first, "val_loss_sum");
+  double cls1 = ll_event_metric(r.last, "test_loss_cls"),
+         sum1 = ll_event_metric(r.last, "test_loss_sum");
   g_test_message("cls loss %.4f -> %.4f, sum loss %.4f -> %.4f, accuracy %.4f", cls0, cls1, sum0,
                  sum1, ll_event_metric(r.last, "test_accuracy"));
   g_assert_false(isnan(cls0) || isnan(sum0) || isnan(cls1) || isnan(sum1));

@@ -24,7 +24,7 @@ static float *low_rank(int n, int d, uint64_t seed)
   for (int c = 0; c < 3; c++)
     for (int f = 0; f < d; f++)
       basis[c][f] = ll_rng_normal(&r) / sqrt(d);
-  float *x = g_new(float, (size_t)n * d);
+  float *x = g_new(float, (size_t)n *d);
   const double scale[3] = {10, 4, 1};
   for (int i = 0; i < n; i++) {
     double a[3];
@@ -46,10 +46,10 @@ static float *blobs(int n, int d, int classes, uint64_t seed, int *labels)
 {
   LlRng r;
   ll_rng_seed(&r, seed);
-  double *centre = g_new(double, (size_t)classes * d);
+  double *centre = g_new(double, (size_t)classes *d);
   for (int i = 0; i < classes * d; i++)
     centre[i] = 6.0 * ll_rng_normal(&r);
-  float *x = g_new(float, (size_t)n * d);
+  float *x = g_new(float, (size_t)n *d);
   for (int i = 0; i < n; i++) {
     labels[i] = i % classes;
     for (int f = 0; f < d; f++)
@@ -102,7 +102,7 @@ static void check_low_rank(int n, int d)
 {
   g_autofree float *x = low_rank(n, d, 7);
   int k = 5;
-  g_autofree float *s = g_new(float, (size_t)n * k);
+  g_autofree float *s = g_new(float, (size_t)n *k);
   float ev[5];
   GError *err = NULL;
   g_assert_true(ll_pca(x, n, d, k, s, ev, &err));

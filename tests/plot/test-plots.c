@@ -96,7 +96,8 @@ static void test_confusion_colors(void)
   g_assert_cmpint(ink(s, 0, (int)r0.y, (int)r0.x - 2, (int)(r0.y + 3 * r0.h)), >, 50);
   /* hit testing agrees with the layout */
   int row = -1, col = -1;
-  g_assert_true(ll_confusion_plot_cell_at(p, W, H, r0.x + r0.w * 1.5, r0.y + r0.h * 2.5, &row, &col));
+  g_assert_true(
+      ll_confusion_plot_cell_at(p, W, H, r0.x + r0.w * 1.5, r0.y + r0.h * 2.5, &row, &col));
   g_assert_cmpint(row, ==, 2);
   g_assert_cmpint(col, ==, 1);
   g_assert_false(ll_confusion_plot_cell_at(p, W, H, 1, 1, &row, &col));
@@ -163,8 +164,8 @@ static void test_scatter_legend_and_ticks(void)
       ll_plot_class_color(c, rgb);
       g_assert_true(has_color(s, (int)(a.x + a.w + 10), (int)a.y, W, H, rgb_pixel(rgb)));
       /* and the points of each class are drawn inside the area */
-      g_assert_true(has_color(s, (int)a.x, (int)a.y, (int)(a.x + a.w), (int)(a.y + a.h),
-                              rgb_pixel(rgb)));
+      g_assert_true(
+          has_color(s, (int)a.x, (int)a.y, (int)(a.x + a.w), (int)(a.y + a.h), rgb_pixel(rgb)));
     }
     /* tick labels: ink left of the area and below it */
     g_assert_cmpint(ink(s, 0, (int)a.y, (int)a.x - 4, (int)(a.y + a.h)), >, 100);
@@ -269,14 +270,16 @@ static void test_export_formats(void)
 /* A run folder made by hand: spec, two epochs of metrics, analysis with a
  * confusion matrix, reconstructions and embeddings. */
 static const char *spec_json =
-  "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"tiny\",\n"
-  " \"graph\": {\"blocks\": [\n"
-  "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
-  "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": 4}},\n"
-  "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"h\"], \"props\": {\"out_features\": 3}}]},\n"
-  " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 90, "
-  "\"classes\": 3, \"features\": 2}},\n"
-  " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}]}\n";
+    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"tiny\",\n"
+    " \"graph\": {\"blocks\": [\n"
+    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+    "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": {\"out_features\": "
+    "4}},\n"
+    "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"h\"], \"props\": "
+    "{\"out_features\": 3}}]},\n"
+    " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 90, "
+    "\"classes\": 3, \"features\": 2}},\n"
+    " \"losses\": [{\"output\": \"out\", \"target\": \"label\", \"type\": \"cross_entropy\"}]}\n";
 
 static void rm_rf(const char *path)
 {
@@ -300,11 +303,11 @@ static LlRunInfo *fake_run(const char *dir, const char *id)
   g_mkdir_with_parents(dir, 0755);
   g_autofree char *mp = g_build_filename(dir, "metrics.jsonl", NULL);
   g_assert_true(g_file_set_contents(
-    mp,
-    "{\"event\": \"epoch\", \"epoch\": 1, \"train_loss\": 0.9, \"val_loss\": 0.8, "
-    "\"val_accuracy\": 0.6}\n{\"event\": \"epoch\", \"epoch\": 2, \"train_loss\": 0.5, "
-    "\"val_loss\": 0.55, \"val_accuracy\": 0.8}\n",
-    -1, NULL));
+      mp,
+      "{\"event\": \"epoch\", \"epoch\": 1, \"train_loss\": 0.9, \"val_loss\": 0.8, "
+      "\"val_accuracy\": 0.6}\n{\"event\": \"epoch\", \"epoch\": 2, \"train_loss\": 0.5, "
+      "\"val_loss\": 0.55, \"val_accuracy\": 0.8}\n",
+      -1, NULL));
   LlEvent ev = {.kind = LL_EVENT_EVAL, .split = "test", .epoch = 2, .n_classes = 3};
   int64_t conf[9] = {20, 2, 1, 3, 18, 2, 0, 4, 25};
   double zero[3] = {0};

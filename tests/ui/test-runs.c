@@ -221,8 +221,8 @@ static char *record_edited_run(LlRunItem *a)
   g_assert_true(json_parser_load_from_data(p, ll_run_item_get_info(a)->spec_json, -1, NULL));
   JsonObject *root = json_node_get_object(json_parser_get_root(p));
   json_object_set_string_member(root, "name", "edited");
-  JsonArray *blocks = json_object_get_array_member(json_object_get_object_member(root, "graph"),
-                                                   "blocks");
+  JsonArray *blocks =
+      json_object_get_array_member(json_object_get_object_member(root, "graph"), "blocks");
   for (guint i = json_array_get_length(blocks); i-- > 0;) {
     JsonObject *b = json_array_get_object_element(blocks, i);
     const char *name = json_object_get_string_member(b, "name");

@@ -16,10 +16,10 @@ struct LlConfusionPlot {
 };
 
 typedef struct {
-  LlPlotRect grid;   /* the cells */
+  LlPlotRect grid; /* the cells */
   double cell;
-  LlPlotRect bar;    /* colour bar */
-  double report_x;   /* left of the report table (report on) */
+  LlPlotRect bar;  /* colour bar */
+  double report_x; /* left of the report table (report on) */
 } Layout;
 
 LlConfusionPlot *ll_confusion_plot_new(void)
@@ -174,7 +174,7 @@ static void ramp(double t, double rgb[3])
 {
   t = CLAMP(t, 0.0, 1.0);
   static const double stops[4][3] = {
-    {0.97, 0.98, 1.0}, {0.62, 0.79, 0.88}, {0.19, 0.51, 0.74}, {0.03, 0.19, 0.42}};
+      {0.97, 0.98, 1.0}, {0.62, 0.79, 0.88}, {0.19, 0.51, 0.74}, {0.03, 0.19, 0.42}};
   double x = t * 3;
   int i = MIN((int)x, 2);
   double f = x - i;
@@ -182,8 +182,8 @@ static void ramp(double t, double rgb[3])
     rgb[k] = stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f;
 }
 
-void ll_confusion_plot_cell_rect(LlConfusionPlot *p, double width, double height, int row,
-                                 int col, LlPlotRect *out)
+void ll_confusion_plot_cell_rect(LlConfusionPlot *p, double width, double height, int row, int col,
+                                 LlPlotRect *out)
 {
   cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
   cairo_t *cr = cairo_create(s);
@@ -265,7 +265,7 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
   cairo_fill(cr);
   PangoLayout *l = ll_plot_layout(cr, 8);
   g_autofree char *title =
-    g_strdup_printf("%s%s", p->title, p->rates ? " (row-normalised)" : " (counts)");
+      g_strdup_printf("%s%s", p->title, p->rates ? " (row-normalised)" : " (counts)");
   ll_plot_title(cr, l, 10, 8, title);
   if (p->n <= 0) {
     cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
@@ -309,8 +309,8 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
   if (p->sel_row >= 0 && p->sel_row < n && p->sel_col >= 0 && p->sel_col < n) {
     cairo_set_source_rgb(cr, 0.95, 0.55, 0.0);
     cairo_set_line_width(cr, 2.5);
-    cairo_rectangle(cr, o.grid.x + p->sel_col * o.cell + 1.25, o.grid.y + p->sel_row * o.cell + 1.25,
-                    o.cell - 2.5, o.cell - 2.5);
+    cairo_rectangle(cr, o.grid.x + p->sel_col * o.cell + 1.25,
+                    o.grid.y + p->sel_row * o.cell + 1.25, o.cell - 2.5, o.cell - 2.5);
     cairo_stroke(cr);
   }
   /* class names: true classes down the left, predicted along the bottom (rotated) */

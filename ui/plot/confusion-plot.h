@@ -32,8 +32,8 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
 gboolean ll_confusion_plot_cell_at(LlConfusionPlot *p, double width, double height, double px,
                                    double py, int *row, int *col);
 /* Where cell (row, col) lies (for tests and hit testing). */
-void ll_confusion_plot_cell_rect(LlConfusionPlot *p, double width, double height, int row,
-                                 int col, LlPlotRect *out);
+void ll_confusion_plot_cell_rect(LlConfusionPlot *p, double width, double height, int row, int col,
+                                 LlPlotRect *out);
 /* The report's numbers for class k (or k = n: macro, n + 1: weighted). */
 void ll_confusion_plot_report_row(LlConfusionPlot *p, int k, double *precision, double *recall,
                                   double *f1, int64_t *support);

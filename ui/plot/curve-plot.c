@@ -14,7 +14,7 @@ typedef struct {
   char *name;
   double rgb[3];
   gboolean markers, smooth;
-  GArray *x, *y;         /* double, in arrival order (x non-decreasing) */
+  GArray *x, *y;           /* double, in arrival order (x non-decreasing) */
   GArray *prev_x, *prev_y; /* the previous run, drawn faded */
 } Series;
 

@@ -181,8 +181,8 @@ static void geometry(LlImageGrid *g, double width, double height, Geometry *o)
     }
     o->rows = (n + o->cols - 1) / o->cols;
   }
-  double tw = MIN(avail_w / MAX(o->cols, 1) - PAD,
-                  (avail_h / MAX(o->rows, 1) - CAPTION - PAD) * ar);
+  double tw =
+      MIN(avail_w / MAX(o->cols, 1) - PAD, (avail_h / MAX(o->rows, 1) - CAPTION - PAD) * ar);
   o->tile = MAX(tw, 4);
   o->cell_w = o->tile + PAD;
   o->cell_h = o->tile / ar + CAPTION + PAD;

@@ -109,8 +109,7 @@ double ll_plot_map_y(const LlPlotAxes *ax, const LlPlotRect *a, double y)
   return a->y + a->h - (v - ax->y0) / (ax->y1 - ax->y0) * a->h;
 }
 
-void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a,
-                       const LlPlotAxes *ax)
+void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, const LlPlotAxes *ax)
 {
   char buf[48];
   cairo_save(cr);
@@ -226,8 +225,7 @@ static gboolean status_ok(cairo_status_t st, const char *path, GError **error)
 {
   if (st == CAIRO_STATUS_SUCCESS)
     return TRUE;
-  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", path,
-              cairo_status_to_string(st));
+  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", path, cairo_status_to_string(st));
   return FALSE;
 }
 

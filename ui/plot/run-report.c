@@ -127,8 +127,11 @@ void ll_recon_grid_fill_wide(LlImageGrid *g, const LlEvent *ev, gboolean wide)
         }
         g_autofree char *cap = row == 2 ? g_strdup_printf("MSE %.4f", mse / size)
                                         : g_strdup_printf("%s %d", heads[row], k + 1);
-        ll_image_grid_add(g, row == 0 ? in : row == 1 ? out : err, c, h, w, row == 2 ? 0 : lo,
-                          row == 2 ? MAX(hi - lo, 1e-6) * 0.5 : hi,
+        ll_image_grid_add(g,
+                          row == 0   ? in
+                          : row == 1 ? out
+                                     : err,
+                          c, h, w, row == 2 ? 0 : lo, row == 2 ? MAX(hi - lo, 1e-6) * 0.5 : hi,
                           row == 2 ? LL_IMAGE_HEAT : LL_IMAGE_GREY_OR_RGB, cap, NULL);
       }
     return;
@@ -179,8 +182,7 @@ int ll_embedding_layout(const LlEvent *ev, int max_points, gboolean pca_only, fl
       memcpy(*xy, ev->embeddings, sizeof(float) * 2 * n);
       return n;
     }
-    if (!ll_pca(ev->embeddings, n, d, 2, *xy, NULL, error))
-    {
+    if (!ll_pca(ev->embeddings, n, d, 2, *xy, NULL, error)) {
       g_clear_pointer(xy, g_free);
       return 0;
     }
@@ -191,8 +193,7 @@ int ll_embedding_layout(const LlEvent *ev, int max_points, gboolean pca_only, fl
   c.perplexity = MIN(30.0, (n - 2) / 3.0);
   c.pca_dims = MIN(50, d);
   g_autoptr(LlTsne) t = ll_tsne_new(ev->embeddings, n, d, &c, error);
-  if (!t)
-  {
+  if (!t) {
     g_clear_pointer(xy, g_free);
     return 0;
   }
@@ -295,7 +296,8 @@ void ll_architecture_draw(const char *spec_json, cairo_t *cr, double width, doub
   cairo_restore(cr);
 }
 
-/* ---- export ----------------------------------------------------------------------------------- */
+/* ---- export -----------------------------------------------------------------------------------
+ */
 
 typedef struct {
   const LlRunInfo *run;
@@ -375,8 +377,8 @@ gboolean ll_run_export_figures(const LlRunInfo *run, const char *dir, const char
       ll_scatter_plot_set_points(sp, xy, fin->embed_labels, n, ll_embedding_classes(fin),
                                  fin->class_names);
       ll_scatter_plot_set_axis_labels(sp, "t-SNE 1", "t-SNE 2");
-      g_autofree char *sub = g_strdup_printf("%d points of the %s set, %d dimensions", n,
-                                             fin->split, fin->embed_dim);
+      g_autofree char *sub =
+          g_strdup_printf("%d points of the %s set, %d dimensions", n, fin->split, fin->embed_dim);
       ll_scatter_plot_set_subtitle(sp, sub);
       ll_scatter_plot_set_stamp(sp, run->id);
       out_file(dir, "tsne", fmt, written, &path);
@@ -389,7 +391,8 @@ gboolean ll_run_export_figures(const LlRunInfo *run, const char *dir, const char
   return ok;
 }
 
-/* ---- report ------------------------------------------------------------------------------------ */
+/* ---- report ------------------------------------------------------------------------------------
+ */
 
 enum { PAGE_W = 842, PAGE_H = 595 }; /* A4 landscape, points */
 
@@ -400,8 +403,9 @@ static void summary_page(cairo_t *cr, GPtrArray *runs)
   PangoLayout *l = ll_plot_layout(cr, 9);
   ll_plot_title(cr, l, 40, 30,
                 runs->len == 1 ? "LayerLab run report" : "LayerLab comparison report");
-  const char *rows[] = {"id", "name", "created", "status", "device", "parameters", "seed",
-                        "hyperparameters", "final metrics", "best", "duration"};
+  const char *rows[] = {"id",         "name", "created",         "status",        "device",
+                        "parameters", "seed", "hyperparameters", "final metrics", "best",
+                        "duration"};
   int nr = G_N_ELEMENTS(rows);
   double colw = MIN(320, (PAGE_W - 200) / MAX(runs->len, 1));
   PangoLayout *cell = ll_plot_layout(cr, 8);
@@ -427,9 +431,9 @@ static void summary_page(cairo_t *cr, GPtrArray *runs)
       case 7: v = g_strdup(run->hyperparams_json ? run->hyperparams_json : ""); break;
       case 8: v = g_strdup(run->metrics_json ? run->metrics_json : ""); break;
       case 9:
-        v = run->best_metric_name ? g_strdup_printf("%s %.5g", run->best_metric_name,
-                                                    run->best_metric)
-                                  : g_strdup("");
+        v = run->best_metric_name
+                ? g_strdup_printf("%s %.5g", run->best_metric_name, run->best_metric)
+                : g_strdup("");
         break;
       default: v = g_strdup_printf("%.1f s", run->duration_s); break;
       }

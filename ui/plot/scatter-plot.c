@@ -255,7 +255,8 @@ static void draw_vector(LlScatterPlot *p, cairo_t *cr, const LlPlotRect *a)
       gboolean in = k < 0 ? (lab < 0 || lab >= p->n_classes) : lab == k;
       if (!in)
         continue;
-      double x = a->x + (p->xy[2 * i] - p->x0) * sx, y = a->y + a->h - (p->xy[2 * i + 1] - p->y0) * sy;
+      double x = a->x + (p->xy[2 * i] - p->x0) * sx,
+             y = a->y + a->h - (p->xy[2 * i + 1] - p->y0) * sy;
       if (x < a->x - r || x > a->x + a->w || y < a->y - r || y > a->y + a->h)
         continue;
       cairo_rectangle(cr, x - r / 2, y - r / 2, r, r);
