@@ -1498,7 +1498,9 @@ static gboolean adopt(Runner *r, const char *key)
   LlTrial *old = g_hash_table_lookup(r->resumed, key);
   if (!old || (old->status != LL_TRIAL_FINISHED && old->status != LL_TRIAL_PRUNED))
     return FALSE;
-  g_hash_table_steal(r->resumed, key);
+  gpointer stored_key;
+  g_hash_table_steal_extended(r->resumed, key, &stored_key, NULL); /* the trial moves on */
+  g_free(stored_key);
   old->index = (int)r->s->done->len;
   g_ptr_array_add(r->s->done, old);
   update_best(r->s);
