@@ -12,6 +12,9 @@
 #include "pca.h"
 #include "run-report.h"
 #include "scatter-plot.h"
+#include "study.h"
+
+#include <glib/gstdio.h>
 #include "spec.h"
 #include "tsne.h"
 
@@ -41,6 +44,9 @@ struct _LlAnalysisView {
   GtkScale *scrub;
   GtkAdjustment *scrub_adj;
   GtkToggleButton *rates, *pca_only;
+  GtkDropDown *embed_block; /* "recorded" or a block of the run's graph */
+  GtkStringList *embed_blocks;
+  gboolean embedding; /* a block's embeddings are being computed */
   GtkSpinButton *every, *exp_w, *exp_h, *exp_dpi;
   GtkNotebook *pages;
   GtkWidget *conf_area, *gallery_area, *recon_area, *pred_area, *tsne_area;
@@ -232,8 +238,10 @@ static void update_views(LlAnalysisView *self)
   char buf[128];
   if (e)
     g_snprintf(buf, sizeof buf, "%s, epoch %d of %d  (%d/%u)",
-               !g_strcmp0(e->split, "test") ? "test set" : "validation set", e->epoch, e->epochs,
-               self->current + 1, self->payloads->len);
+               !g_strcmp0(e->split, "test")                       ? "test set"
+               : e->split && g_str_has_prefix(e->split, "block ") ? e->split
+                                                                  : "validation set",
+               e->epoch, e->epochs, self->current + 1, self->payloads->len);
   else
     g_snprintf(buf, sizeof buf, "no evaluation yet");
   gtk_label_set_text(self->epoch_label, buf);
@@ -444,6 +452,154 @@ static void tsne_cancel(LlAnalysisView *self)
   self->tsne_poll = 0;
 }
 
+static void set_scrub_range(LlAnalysisView *self);
+
+/* ---- embeddings of any block: a forward pass with the run's weights ---------------------- */
+
+typedef struct {
+  char *spec_json, *run_dir, *block;
+  LlDataset *test; /* the block's outputs on the test set: features (n, D), labels */
+} BlockJob;
+
+static void block_job_free(gpointer p)
+{
+  BlockJob *j = p;
+  g_free(j->spec_json);
+  g_free(j->run_dir);
+  g_free(j->block);
+  ll_dataset_free(j->test);
+  g_free(j);
+}
+
+static void block_embed_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
+{
+  BlockJob *j = data;
+  GError *error = NULL;
+  g_autoptr(LlSpec) spec = ll_spec_load_data(j->spec_json, -1, "the run's spec", &error);
+  g_autofree char *ckpt = NULL;
+  const char *files[] = {"final.safetensors", "best.safetensors", "last.safetensors"};
+  for (guint i = 0; spec && !ckpt && i < G_N_ELEMENTS(files); i++) {
+    char *p = g_build_filename(j->run_dir, files[i], NULL);
+    if (g_file_test(p, G_FILE_TEST_EXISTS))
+      ckpt = p;
+    else
+      g_free(p);
+  }
+  if (spec && !ckpt)
+    g_set_error(&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the run has no checkpoint yet");
+  g_autofree char *tmp = spec && ckpt ? g_dir_make_tmp("ll-embed-XXXXXX", &error) : NULL;
+  if (tmp && ll_export_embeddings(spec, ckpt, j->block, tmp, &error)) {
+    g_autofree char *f = g_build_filename(tmp, "test_features.npy", NULL);
+    g_autofree char *l = g_build_filename(tmp, "test_labels.npy", NULL);
+    j->test = ll_dataset_load_npy(f, l, &error);
+  }
+  if (tmp) {
+    const char *names[] = {"train_features.npy", "train_labels.npy", "test_features.npy",
+                           "test_labels.npy"};
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+      g_autofree char *p = g_build_filename(tmp, names[i], NULL);
+      g_unlink(p);
+    }
+    g_rmdir(tmp);
+  }
+  if (error)
+    g_task_return_error(task, error);
+  else
+    g_task_return_boolean(task, TRUE);
+}
+
+static void block_embed_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+  LlAnalysisView *self = LL_ANALYSIS_VIEW(src);
+  BlockJob *j = g_task_get_task_data(G_TASK(res));
+  g_autoptr(GError) error = NULL;
+  self->embedding = FALSE;
+  if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+    g_autofree char *m =
+        g_strdup_printf("Embedding block \u201c%s\u201d failed: %s", j->block, error->message);
+    gtk_label_set_text(self->tsne_status, m);
+    return;
+  }
+  LlEvent *cur = current(self);
+  /* a payload of its own: the block's outputs for the first test samples */
+  LlEvent *ev = cur ? ll_event_dup(cur) : g_new0(LlEvent, 1);
+  ev->kind = LL_EVENT_EVAL;
+  g_free(ev->split);
+  ev->split = g_strdup_printf("block %s:", j->block);
+  g_free(ev->embeddings);
+  g_free(ev->embed_labels);
+  g_free(ev->embed_index);
+  int n = (int)MIN(j->test->n, (guint)TSNE_MAX), d = (int)ll_dataset_sample_size(j->test);
+  ev->n_embed = n;
+  ev->embed_dim = d;
+  ev->embeddings = g_memdup2(j->test->f32, sizeof(float) * (size_t)n * d);
+  ev->embed_labels = g_new(int, n);
+  ev->embed_index = g_new(int, n);
+  for (int i = 0; i < n; i++) {
+    ev->embed_labels[i] = (int)j->test->labels[i];
+    ev->embed_index[i] = i;
+  }
+  if (!ev->class_names && j->test->class_names)
+    ev->class_names = g_strdupv(j->test->class_names);
+  g_ptr_array_add(self->payloads, ev);
+  self->current = (int)self->payloads->len - 1;
+  self->follow = FALSE;
+  set_scrub_range(self);
+  update_views(self);
+  ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+}
+
+/* Computes the embeddings of `block` (a forward pass over the test set with
+ * the run's saved weights) on a worker, then its t-SNE. */
+void ll_analysis_view_embed_block(LlAnalysisView *self, const char *block)
+{
+  if (self->embedding || !self->spec_json || !self->run_dir) {
+    gtk_label_set_text(self->tsne_status, self->embedding ? "already computing embeddings"
+                                                          : "no finished run to take weights from");
+    return;
+  }
+  BlockJob *j = g_new0(BlockJob, 1);
+  j->spec_json = g_strdup(self->spec_json);
+  j->run_dir = g_strdup(self->run_dir);
+  j->block = g_strdup(block);
+  self->embedding = TRUE;
+  g_autofree char *m =
+      g_strdup_printf("Computing the outputs of \u201c%s\u201d on the test set\u2026", block);
+  gtk_label_set_text(self->tsne_status, m);
+  GTask *task = g_task_new(self, NULL, block_embed_done, NULL);
+  g_task_set_task_data(task, j, block_job_free);
+  g_task_run_in_thread(task, block_embed_thread);
+  g_object_unref(task);
+}
+
+gboolean ll_analysis_view_embedding_busy(LlAnalysisView *self) { return self->embedding; }
+
+static void on_embed_block(GtkButton *b, LlAnalysisView *self)
+{
+  guint k = gtk_drop_down_get_selected(self->embed_block);
+  if (k == GTK_INVALID_LIST_POSITION || k == 0) {
+    ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+    return;
+  }
+  ll_analysis_view_embed_block(self, gtk_string_list_get_string(self->embed_blocks, k));
+}
+
+/* The block list of the run's graph, for the block picker. */
+static void fill_block_list(LlAnalysisView *self)
+{
+  guint n = g_list_model_get_n_items(G_LIST_MODEL(self->embed_blocks));
+  const char *recorded[] = {"recorded block", NULL};
+  gtk_string_list_splice(self->embed_blocks, 0, n, recorded);
+  if (!self->spec_json)
+    return;
+  g_autoptr(LlSpec) s = ll_spec_load_data(self->spec_json, -1, "the run's spec", NULL);
+  for (guint i = 0; s && i < s->graph->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(s->graph->order, i);
+    if (b->desc->max_inputs > 0)
+      gtk_string_list_append(self->embed_blocks, b->name);
+  }
+}
+
 void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only)
 {
   LlEvent *e = current(self);
@@ -512,6 +668,7 @@ void ll_analysis_view_set_run(LlAnalysisView *self, const char *run_id, const ch
   self->run_id = g_strdup(run_id);
   self->run_dir = g_strdup(run_dir);
   self->spec_json = g_strdup(spec_json);
+  fill_block_list(self);
   g_clear_pointer(&self->train_ds, ll_dataset_free);
   g_clear_pointer(&self->test_ds, ll_dataset_free);
   self->ds_failed = FALSE;
@@ -1014,14 +1171,16 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   self->every =
       spin(tctl, "every", 0, 100, 1, "While training, recompute every N epochs (0: never)");
   gtk_box_append(GTK_BOX(tctl), gtk_label_new("epochs"));
-  GtkWidget *nb =
-      gtk_label_new("Block: record.embedding_block only \u2014 picking another block "
-                    "is not implemented (needs a forward pass with the trained weights)");
-  gtk_widget_add_css_class(nb, "dim-label");
-  gtk_label_set_wrap(GTK_LABEL(nb), TRUE);
-  gtk_label_set_max_width_chars(GTK_LABEL(nb), 60);
-  gtk_widget_set_hexpand(nb, TRUE);
-  gtk_box_append(GTK_BOX(tctl), nb);
+  gtk_box_append(GTK_BOX(tctl), gtk_label_new("block"));
+  self->embed_blocks = gtk_string_list_new(NULL);
+  self->embed_block = GTK_DROP_DOWN(gtk_drop_down_new(G_LIST_MODEL(self->embed_blocks), NULL));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->embed_block),
+                              "The block whose outputs are embedded: the one the spec records "
+                              "every epoch, or any block (a forward pass over the test set with "
+                              "the run's saved weights)");
+  gtk_box_append(GTK_BOX(tctl), GTK_WIDGET(self->embed_block));
+  button(tctl, "Embed", "Compute the chosen block's outputs on the test set, then their t-SNE",
+         G_CALLBACK(on_embed_block), self);
   gtk_box_append(GTK_BOX(tbox), tctl);
   self->tsne_status = GTK_LABEL(gtk_label_new(""));
   gtk_label_set_xalign(self->tsne_status, 0);

@@ -44,4 +44,9 @@ gboolean ll_analysis_view_images_ready(LlAnalysisView *self);
 gboolean ll_analysis_view_export_current(LlAnalysisView *self, const char *path, double width,
                                          double height, double dpi, GError **error);
 
+/* t-SNE of any block's outputs: a forward pass over the test set with the
+ * run's saved weights, on a worker. */
+void ll_analysis_view_embed_block(LlAnalysisView *self, const char *block);
+gboolean ll_analysis_view_embedding_busy(LlAnalysisView *self);
+
 G_END_DECLS

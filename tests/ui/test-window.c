@@ -393,6 +393,8 @@ static void train_to_end(const char *preset, int epochs)
   g_assert_cmpuint(ll_analysis_view_get_n_payloads(analysis()), ==, (guint)epochs + 1);
 }
 
+static gboolean embedding_idle(void) { return !ll_analysis_view_embedding_busy(analysis()); }
+
 static void test_analysis(void)
 {
   train_to_end("tiny-cnn", 2);
@@ -420,8 +422,15 @@ static void test_analysis(void)
   screenshot("analysis-tsne.png");
   ll_analysis_view_run_tsne(analysis(), TRUE);
   g_assert_true(wait_for(tsne_done, 20000));
+  /* any block: a forward pass with the run's weights, then its embedding */
+  guint payloads = ll_analysis_view_get_n_payloads(analysis());
+  ll_analysis_view_embed_block(analysis(), "conv2");
+  g_assert_true(ll_analysis_view_embedding_busy(analysis()));
+  g_assert_true(wait_for(embedding_idle, 60000));
+  g_assert_cmpuint(ll_analysis_view_get_n_payloads(analysis()), ==, payloads + 1);
+  g_assert_true(wait_for(tsne_done, 60000));
   spin(100);
-  screenshot("analysis-pca.png");
+  screenshot("analysis-tsne-conv2.png");
   /* every view exports */
   const char *dir = g_getenv("LL_SCREENSHOT_DIR");
   g_autofree char *svg = g_build_filename(dir ? dir : ".", "analysis-tsne.svg", NULL);
