@@ -103,6 +103,13 @@ int main(int argc, char **argv)
     return 0;
   }
 #ifdef LL_HAVE_GUI
+  if (!g_getenv("DISPLAY") && !g_getenv("WAYLAND_DISPLAY") && !g_getenv("BROADWAY_DISPLAY")) {
+    fprintf(stderr, "layerlab: no display to open the workbench window on.\n"
+                    "Run it on a virtual display (xvfb-run -a layerlab), or use the command "
+                    "line, which needs none:\n\n");
+    ll_cli_usage(stderr);
+    return 1;
+  }
   return ll_application_run(argc, argv);
 #else
   fprintf(stderr, "layerlab: this build has no workbench window (built with -Dgui=disabled).\n"
