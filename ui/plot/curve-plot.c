@@ -371,7 +371,8 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
   cairo_rectangle(cr, 0, 0, width, height);
   cairo_fill(cr);
   LlPlotRect area = {MARGIN_L, MARGIN_T, f.w, f.h};
-  LlPlotAxes axes = {f.x0, f.x1, f.y0, f.y1, p->log_y, p->x_label, NULL};
+  /* the x axis of every curve is the epoch: whole-number ticks */
+  LlPlotAxes axes = {f.x0, f.x1, f.y0, f.y1, p->log_y, p->x_label, NULL, TRUE};
   ll_plot_draw_axes(cr, layout, &area, &axes);
   g_autofree char *title = g_strdup_printf("%s%s", p->title, p->log_y ? " (log)" : "");
   ll_plot_title(cr, layout, MARGIN_L, 6, title);

@@ -129,6 +129,8 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
     ll_plot_text(cr, layout, a->x - 5, y, buf, 1.0, 0.5);
   }
   double xs = ll_plot_nice_step(ax->x1 - ax->x0, MAX(2, (int)(a->w / 70)));
+  if (ax->x_integer && xs < 1.0 && ax->x1 - ax->x0 >= 2.0) /* zoomed in: fractions */
+    xs = 1.0;
   for (double v = ceil(ax->x0 / xs) * xs; v <= ax->x1 + xs * 1e-9; v += xs) {
     double x = a->x + (v - ax->x0) / (ax->x1 - ax->x0) * a->w;
     cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);

@@ -23,6 +23,7 @@ typedef struct {
   double x0, x1, y0, y1; /* data ranges; y in log10 units when log_y */
   gboolean log_y;
   const char *x_label, *y_label; /* may be NULL */
+  gboolean x_integer;            /* whole-number ticks (epochs) unless zoomed into one or two */
 } LlPlotAxes;
 
 /* A categorical colour for class i (Tableau 10, then evenly spread hues). */
