@@ -16,6 +16,10 @@ typedef struct {
   gboolean markers, smooth;
   GArray *x, *y;           /* double, in arrival order (x non-decreasing) */
   GArray *prev_x, *prev_y; /* the previous run, drawn faded */
+  /* the smoothed y, extended as points arrive (the EMA of old points never
+   * changes while the weight stays the same): valid for sm->len points */
+  GArray *sm;
+  double sm_weight, sm_last, sm_debias;
 } Series;
 
 struct LlCurvePlot {
@@ -38,6 +42,8 @@ static void series_free(gpointer data)
   g_array_unref(s->y);
   g_array_unref(s->prev_x);
   g_array_unref(s->prev_y);
+  if (s->sm)
+    g_array_unref(s->sm);
   g_free(s);
 }
 
@@ -103,6 +109,8 @@ void ll_curve_plot_clear(LlCurvePlot *p, int series)
   Series *s = g_ptr_array_index(p->series, series);
   g_array_set_size(s->x, 0);
   g_array_set_size(s->y, 0);
+  if (s->sm)
+    g_array_set_size(s->sm, 0); /* the smoothed cache starts over */
 }
 
 void ll_curve_plot_start_new_run(LlCurvePlot *p)
@@ -119,6 +127,8 @@ void ll_curve_plot_start_new_run(LlCurvePlot *p)
     s->y = t;
     g_array_set_size(s->x, 0);
     g_array_set_size(s->y, 0);
+    if (s->sm)
+      g_array_set_size(s->sm, 0);
   }
   p->view_x0 = p->view_x1 = 0;
 }
@@ -188,6 +198,28 @@ static double *smoothed(const LlCurvePlot *p, const Series *s, GArray *y)
   return out;
 }
 
+/* The current run's smoothed values, brought up to date (cached). */
+static const double *smoothed_current(const LlCurvePlot *p, Series *s)
+{
+  double w = s->smooth ? p->smoothing : 0.0;
+  if (w <= 0.0)
+    return (const double *)s->y->data;
+  if (!s->sm)
+    s->sm = g_array_new(FALSE, FALSE, sizeof(double));
+  if (s->sm_weight != w || s->sm->len > s->y->len) {
+    g_array_set_size(s->sm, 0);
+    s->sm_weight = w;
+    s->sm_last = s->sm_debias = 0.0;
+  }
+  for (guint i = s->sm->len; i < s->y->len; i++) {
+    s->sm_last = s->sm_last * w + (1.0 - w) * g_array_index(s->y, double, i);
+    s->sm_debias = s->sm_debias * w + (1.0 - w);
+    double v = s->sm_last / s->sm_debias;
+    g_array_append_val(s->sm, v);
+  }
+  return (const double *)s->sm->data;
+}
+
 typedef struct {
   double x0, x1, y0, y1; /* data ranges (y in log10 when log_y) */
   double w, h;           /* plot area size */
@@ -244,42 +276,103 @@ static void make_frame(LlCurvePlot *p, double width, double height, Frame *f)
 }
 
 /* One polyline through at most a min/max pair per pixel column. */
-static void draw_decimated(cairo_t *cr, const Frame *f, GArray *xs, const double *ys)
+/* Dense curves are drawn per pixel column: the extent of the points that
+ * fall in a column (min..max) as one filled band, and a polyline through
+ * each column's last point. Stroking the raw min/max zigzag instead makes
+ * cairo rasterise a few thousand sharp joins a frame (57 ms for 100,000
+ * points at 1200 px, against the 8 ms budget). */
+typedef struct {
+  int n;
+  double *col, *lo, *hi, *last; /* per occupied column, in x order */
+} Columns;
+
+static void columns_clear(Columns *c)
 {
-  int col = INT_MIN;
-  double cmin = 0, cmax = 0, clast = 0;
-  gboolean started = FALSE;
-  for (guint i = 0; i <= xs->len; i++) {
-    int c = INT_MAX;
-    double x = 0, y = 0;
-    if (i < xs->len) {
-      x = g_array_index(xs, double, i);
-      y = fy(f, ys[i]);
-      c = (int)floor(fx(f, x));
-    }
-    if (c != col) {
-      if (col != INT_MIN) {
-        if (!started) {
-          cairo_move_to(cr, col + 0.5, cmin);
-          started = TRUE;
-        } else {
-          cairo_line_to(cr, col + 0.5, cmin);
-        }
-        if (cmax != cmin)
-          cairo_line_to(cr, col + 0.5, cmax);
-        cairo_line_to(cr, col + 0.5, clast);
+  g_free(c->col);
+  g_free(c->lo);
+  g_free(c->hi);
+  g_free(c->last);
+}
+
+static Columns columns_of(const Frame *f, GArray *xs, const double *ys)
+{
+  Columns c = {0};
+  guint cap = MIN(xs->len, (guint)(f->w + 8) * 2 + 16);
+  c.col = g_new(double, cap);
+  c.lo = g_new(double, cap);
+  c.hi = g_new(double, cap);
+  c.last = g_new(double, cap);
+  int cur = INT_MIN;
+  /* fx and fy with their divisions hoisted: this loop sees every point */
+  double sx = f->w / (f->x1 - f->x0), sy = f->h / (f->y1 - f->y0);
+  double bx = MARGIN_L - f->x0 * sx, by = MARGIN_T + f->h + f->y0 * sy;
+  const double *x = (const double *)xs->data;
+  for (guint i = 0; i < xs->len; i++) {
+    double y = by - (f->log_y ? log10(MAX(ys[i], 1e-12)) : ys[i]) * sy;
+    int col = (int)floor(bx + x[i] * sx);
+    if (col != cur || c.n == 0) {
+      if ((guint)c.n == cap) {
+        cap *= 2;
+        c.col = g_renew(double, c.col, cap);
+        c.lo = g_renew(double, c.lo, cap);
+        c.hi = g_renew(double, c.hi, cap);
+        c.last = g_renew(double, c.last, cap);
       }
-      if (i == xs->len)
-        break;
-      col = c;
-      cmin = cmax = clast = y;
+      cur = col;
+      c.col[c.n] = col + 0.5;
+      c.lo[c.n] = c.hi[c.n] = c.last[c.n] = y;
+      c.n++;
     } else {
-      cmin = MIN(cmin, y);
-      cmax = MAX(cmax, y);
-      clast = y;
+      int k = c.n - 1;
+      c.lo[k] = MIN(c.lo[k], y);
+      c.hi[k] = MAX(c.hi[k], y);
+      c.last[k] = y;
     }
   }
+  return c;
+}
+
+/* The min..max band of the columns (in screen y, lo is the top). */
+static void fill_band(cairo_t *cr, const Columns *c)
+{
+  if (c->n < 1)
+    return;
+  cairo_move_to(cr, c->col[0] - 0.5, c->lo[0] - 0.5);
+  for (int i = 0; i < c->n; i++)
+    cairo_line_to(cr, c->col[i] + 0.5, c->lo[i] - 0.5);
+  for (int i = c->n - 1; i >= 0; i--)
+    cairo_line_to(cr, c->col[i] - 0.5, c->hi[i] + 0.5);
+  cairo_close_path(cr);
+  cairo_fill(cr);
+}
+
+static void stroke_last(cairo_t *cr, const Columns *c)
+{
+  for (int i = 0; i < c->n; i++)
+    (i ? cairo_line_to : cairo_move_to)(cr, c->col[i], c->last[i]);
   cairo_stroke(cr);
+}
+
+/* The line through the points; where a column holds several of them, their
+ * extent as a band behind it, so spikes stay visible. */
+static void draw_decimated(cairo_t *cr, const Frame *f, GArray *xs, const double *ys,
+                           gboolean band_only)
+{
+  Columns c = columns_of(f, xs, ys);
+  gboolean dense = (guint)c.n < xs->len;
+  if (band_only || dense) {
+    cairo_save(cr);
+    if (!band_only) {
+      double r, g, b, a;
+      if (cairo_pattern_get_rgba(cairo_get_source(cr), &r, &g, &b, &a) == CAIRO_STATUS_SUCCESS)
+        cairo_set_source_rgba(cr, r, g, b, a * 0.35);
+    }
+    fill_band(cr, &c);
+    cairo_restore(cr);
+  }
+  if (!band_only)
+    stroke_last(cr, &c);
+  columns_clear(&c);
 }
 
 static void draw_series(LlCurvePlot *p, cairo_t *cr, const Frame *f, Series *s, gboolean prev)
@@ -287,21 +380,20 @@ static void draw_series(LlCurvePlot *p, cairo_t *cr, const Frame *f, Series *s, 
   GArray *xs = prev ? s->prev_x : s->x, *yarr = prev ? s->prev_y : s->y;
   if (!xs->len)
     return;
-  g_autofree double *ys = smoothed(p, s, yarr);
+  g_autofree double *prev_ys = prev ? smoothed(p, s, yarr) : NULL;
+  const double *ys = prev ? prev_ys : smoothed_current(p, s);
   double alpha = prev ? 0.28 : 1.0;
   if (s->smooth && p->smoothing > 0 && !prev) {
     /* the raw points stay visible behind the smoothed line, as in TensorBoard */
-    g_autofree double *raw = g_new(double, xs->len);
-    memcpy(raw, yarr->data, xs->len * sizeof(double));
     cairo_set_source_rgba(cr, s->rgb[0], s->rgb[1], s->rgb[2], 0.22);
     cairo_set_line_width(cr, 1.0);
-    draw_decimated(cr, f, xs, raw);
+    draw_decimated(cr, f, xs, (const double *)yarr->data, TRUE);
   }
   cairo_set_source_rgba(cr, s->rgb[0], s->rgb[1], s->rgb[2], alpha);
   cairo_set_line_width(cr, prev ? 1.2 : 1.8);
   if (prev)
     cairo_set_dash(cr, (double[]){4, 3}, 2, 0);
-  draw_decimated(cr, f, xs, ys);
+  draw_decimated(cr, f, xs, ys, FALSE);
   cairo_set_dash(cr, NULL, 0, 0);
   if (s->markers)
     for (guint i = 0; i < xs->len; i++) {
@@ -350,7 +442,7 @@ char *ll_curve_plot_hover_text(LlCurvePlot *p, double width)
     int k = point_at(se->x, at);
     if (k < 0)
       continue;
-    g_autofree double *ys = smoothed(p, se, se->y);
+    const double *ys = smoothed_current(p, se);
     g_string_append_printf(s, "\n%s: %.4g", se->name, ys[k]);
     any = TRUE;
   }
