@@ -518,7 +518,7 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
         ok[i] += count_correct(j, l, batch, &tot[i]);
     }
     if (ev && first_ce) {
-      /* count_correct left first_ce's predictions in host_out */
+      /* argmax again: a later head's count_correct may have reused host_out */
       Loss *l = first_ce;
       j->be->argmax_rows(l->head->out, batch->n, l->classes, j->argmax_dev);
       j->be->download(j->host_out, j->argmax_dev, (size_t)batch->n);
@@ -788,7 +788,6 @@ static gboolean job_setup(Job *j, GError **error)
   }
   if (!ll_dataset_spec_open(&s->dataset, s->seed, &j->train, &j->test, error))
     return FALSE;
-  GArray *all_idx = NULL;
   ll_split_indices(j->train->n, s->validation_split, s->seed, &j->train_idx, &j->val_idx);
   if (!j->test) {
     /* no separate test set: hold out 10% of what is left for training */
@@ -804,7 +803,6 @@ static gboolean job_setup(Job *j, GError **error)
     g_array_unref(tr);
     g_array_unref(te);
   }
-  (void)all_idx;
   if (j->train_idx->len < (guint)s->batch_size) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
                 "training.batch_size: %d is larger than the %u training samples", s->batch_size,
