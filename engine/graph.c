@@ -29,6 +29,8 @@ void ll_graph_free(LlGraph *g)
     return;
   if (g->arena)
     g->be->free(g->arena);
+  if (g->eval_arena)
+    g->be->free(g->eval_arena);
   g_ptr_array_unref(g->order);
   g_ptr_array_unref(g->blocks);
   g_free(g);
@@ -359,6 +361,60 @@ static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static gboolean is_input(const LlBlock *b) { return b->desc->max_inputs == 0; }
 
+size_t ll_graph_activation_floats(LlGraph *g, int batch)
+{
+  size_t n = 0;
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    n += align16((size_t)batch * ll_block_out_size(b));
+    n += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
+  }
+  return n;
+}
+
+/* Points every block's out and saved into base: [outs][saved], in order. */
+static void place_activations(LlGraph *g, float *base, int batch)
+{
+  float *op = base, *sp = base;
+  for (guint i = 0; i < g->order->len; i++)
+    sp += align16((size_t)batch * ll_block_out_size(g_ptr_array_index(g->order, i)));
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    b->out = op;
+    op += align16((size_t)batch * ll_block_out_size(b));
+    b->saved = sp;
+    sp += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
+  }
+}
+
+gboolean ll_graph_compile_eval(LlGraph *g, int batch, GError **error)
+{
+  g_return_val_if_fail(g->arena, FALSE);
+  if (g->eval_arena) {
+    g->be->free(g->eval_arena);
+    g->eval_arena = NULL;
+    g->eval_batch = 0;
+  }
+  size_t n = ll_graph_activation_floats(g, batch);
+  if (!(g->eval_arena = g->be->alloc(n * sizeof(float)))) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY,
+                "out of %s memory: inference at batch %d needs %.1f MiB", g->be->name, batch,
+                n * 4.0 / 1048576.0);
+    return FALSE;
+  }
+  g->eval_batch = batch;
+  return TRUE;
+}
+
+void ll_graph_use_eval(LlGraph *g, gboolean on)
+{
+  g_return_if_fail(!on || g->eval_arena);
+  if (on)
+    place_activations(g, g->eval_arena, g->eval_batch);
+  else
+    place_activations(g, g->outs, g->batch);
+}
+
 gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **error)
 {
   if (!g->inferred && !ll_graph_infer(g, error))
@@ -370,6 +426,11 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   if (g->arena) {
     g->be->free(g->arena);
     g->arena = NULL;
+  }
+  if (g->eval_arena) {
+    g->be->free(g->eval_arena);
+    g->eval_arena = NULL;
+    g->eval_batch = 0;
   }
   g->be = be;
   g->batch = batch;
@@ -383,7 +444,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   }
 
   /* [params][buffers][grads][douts][outs][saved], each piece 64-byte aligned */
-  size_t n_params = 0, n_buffers = 0, n_douts = 0, n_outs = 0, n_saved = 0;
+  size_t n_params = 0, n_buffers = 0, n_douts = 0;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
     for (int p = 0; p < b->n_params; p++) {
@@ -393,13 +454,10 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
       else
         n_buffers += sz;
     }
-    size_t out = align16((size_t)batch * ll_block_out_size(b));
-    n_outs += out;
     if (b->needs_grad)
-      n_douts += out;
-    n_saved += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
+      n_douts += align16((size_t)batch * ll_block_out_size(b));
   }
-  size_t total = 2 * n_params + n_buffers + n_douts + n_outs + n_saved;
+  size_t total = 2 * n_params + n_buffers + n_douts + ll_graph_activation_floats(g, batch);
   g->arena = be->alloc(total * sizeof(float));
   if (!g->arena) {
     size_t free_bytes = be->mem_free ? be->mem_free() : 0;
@@ -415,7 +473,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   g->n_buffers = n_buffers;
   float *base = g->arena;
   float *pp = base, *bp = base + n_params, *gp = bp + n_buffers, *dp = gp + n_params,
-        *op = dp + n_douts, *sp = op + n_outs;
+        *op = dp + n_douts;
   g->params = pp;
   g->grads = gp;
   for (guint i = 0; i < g->order->len; i++) {
@@ -434,17 +492,14 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
         bp += sz;
       }
     }
-    size_t out = align16((size_t)batch * ll_block_out_size(b));
-    b->out = op;
-    op += out;
     b->dout = NULL;
     if (b->needs_grad) {
       b->dout = dp;
-      dp += out;
+      dp += align16((size_t)batch * ll_block_out_size(b));
     }
-    b->saved = sp;
-    sp += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
   }
+  g->outs = op;
+  place_activations(g, op, batch);
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
     if (b->desc->bind)

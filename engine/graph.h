@@ -32,6 +32,12 @@ struct LlGraph {
   float *grads;     /* same layout as params */
   size_t n_params;  /* floats in params */
   size_t n_buffers; /* floats of non-trainable state */
+  float *outs;      /* start of the outputs and saved state in the arena */
+
+  /* after ll_graph_compile_eval: outputs and saved state for a larger
+   * inference batch, in their own allocation (no gradients) */
+  void *eval_arena;
+  int eval_batch;
 };
 
 LlGraph *ll_graph_new(void);
@@ -53,6 +59,17 @@ gboolean ll_graph_infer(LlGraph *g, GError **error);
 /* Allocates the arena for this backend and batch size. Requires infer. */
 gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **error);
 void ll_graph_init_params(LlGraph *g, LlRng *rng);
+
+/* Floats of outputs and saved state for a batch: what inference at that
+ * batch needs besides the parameters (needs infer). */
+size_t ll_graph_activation_floats(LlGraph *g, int batch);
+/* Inference at a larger batch than the training one: allocates outputs and
+ * saved state for batch samples (the parameters are shared). Between
+ * ll_graph_use_eval(g, TRUE) and (g, FALSE) the blocks' out and saved point
+ * there and forward may run with up to g->eval_batch samples; backward must
+ * not run. Compiling again drops it. */
+gboolean ll_graph_compile_eval(LlGraph *g, int batch, GError **error);
+void ll_graph_use_eval(LlGraph *g, gboolean on);
 
 /* The Input blocks, in the order they were added. */
 GPtrArray *ll_graph_inputs(LlGraph *g);

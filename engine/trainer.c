@@ -443,6 +443,31 @@ typedef struct {
   double *accuracy; /* per loss, NAN when it has none */
 } EvalResult;
 
+/* Evaluation runs forward only, so it can take bigger batches than training:
+ * fewer, larger GEMMs and fewer per-batch costs. Up to 1024 samples while
+ * the activations fit in LL_EVAL_BUDGET (a small model's are a few KiB a
+ * sample); a model that cannot go past its training batch within that stays
+ * there, so peak memory grows by at most the budget. Returns the eval batch
+ * (the training batch when no eval arena was made). */
+#define LL_EVAL_BUDGET (16u << 20)
+static int choose_eval_batch(Job *j)
+{
+  int b = 1024, train = j->g->batch;
+  guint n = MAX(j->val_idx ? j->val_idx->len : 0, j->test_idx ? j->test_idx->len : 0);
+  n = MAX(n, j->test ? j->test->n : 0);
+  while (b > train &&
+         (b / 2 >= (int)n || ll_graph_activation_floats(j->g, b) * sizeof(float) > LL_EVAL_BUDGET))
+    b /= 2;
+  if (b <= train)
+    return train;
+  g_autoptr(GError) error = NULL;
+  if (!ll_graph_compile_eval(j->g, b, &error)) {
+    log_line(j, "evaluating in training batches: %s", error->message);
+    return train;
+  }
+  return b;
+}
+
 /* Loss and accuracy over an index list, in eval mode. With ev, also the
  * analysis payload (confusion matrix, reconstructions, embeddings). */
 static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
@@ -499,8 +524,12 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
         ev->class_names = g_strdupv(j->train->class_names);
     }
   }
+  /* inference in larger batches where ll_graph_compile_eval made room */
+  int eval_batch = j->g->eval_arena ? j->g->eval_batch : j->g->batch;
   g_autoptr(LlLoader) loader =
-      ll_loader_new(j->pipe, idx, j->g->batch, FALSE, FALSE, FALSE, j->s->seed);
+      ll_loader_new(j->pipe, idx, eval_batch, FALSE, FALSE, FALSE, j->s->seed);
+  if (j->g->eval_arena)
+    ll_graph_use_eval(j->g, TRUE);
   ll_loader_start_epoch(loader, 0);
   const LlBatch *batch;
   LlRunCtx ctx = {.be = j->be, .training = FALSE, .seed = j->s->seed};
@@ -568,6 +597,8 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
     }
     seen += batch->n;
   }
+  if (j->g->eval_arena)
+    ll_graph_use_eval(j->g, FALSE);
   if (seen == 0)
     return FALSE;
   r->loss /= (double)seen;
@@ -831,18 +862,19 @@ static gboolean job_setup(Job *j, GError **error)
   gboolean eval_only = j->t->opts.eval_only;
   if (!eval_only && !(j->opt = ll_optimizer_new(j->g, &s->optim, error)))
     return FALSE;
-  size_t max_out = (size_t)s->batch_size;
+  int max_batch = MAX(s->batch_size, choose_eval_batch(j));
+  size_t max_out = (size_t)max_batch;
   for (guint i = 0; i < j->losses->len; i++) {
     Loss *l = &g_array_index(j->losses, Loss, i);
-    l->target = j->be->alloc((size_t)s->batch_size * l->tsize * sizeof(float));
-    max_out = MAX(max_out, (size_t)s->batch_size * ll_block_out_size(l->head));
+    l->target = j->be->alloc((size_t)max_batch * l->tsize * sizeof(float));
+    max_out = MAX(max_out, (size_t)max_batch * ll_block_out_size(l->head));
     if (!l->target) {
       g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY, "out of device memory for targets");
       return FALSE;
     }
   }
   j->loss_dev = j->be->alloc(64 * sizeof(float));
-  j->argmax_dev = j->be->alloc((size_t)s->batch_size * sizeof(float));
+  j->argmax_dev = j->be->alloc((size_t)max_batch * sizeof(float));
   j->host_out = g_new(float, max_out);
 
   if (j->store && !eval_only) {

@@ -317,10 +317,77 @@ static void test_pause_resume_stop(void)
   ll_trainer_free(t);
 }
 
+/* Inference at a larger batch (ll_graph_compile_eval) gives the outputs of the
+ * training batch, leaves training untouched, and puts the outputs back. */
+static void test_eval_batch(void)
+{
+  g_autoptr(LlSpec) s = spec_from(
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"eval-batch\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2, 7, 7]}},\n"
+      "  {\"name\": \"c1\", \"type\": \"Conv2d\", \"inputs\": [\"x\"], \"props\": "
+      "{\"out_channels\": 5, \"kernel\": 3, \"padding\": 1}},\n"
+      "  {\"name\": \"bn\", \"type\": \"BatchNorm2d\", \"inputs\": [\"c1\"]},\n"
+      "  {\"name\": \"r1\", \"type\": \"ReLU\", \"inputs\": [\"bn\"]},\n"
+      "  {\"name\": \"d\", \"type\": \"Dropout\", \"inputs\": [\"r1\"], \"props\": {\"p\": 0.5}},\n"
+      "  {\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"d\"]},\n"
+      "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": "
+      "{\"out_features\": 3}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\"}},\n"
+      " \"training\": {\"batch_size\": 4}}\n");
+  LlGraph *g = s->graph;
+  const LlBackend *be = ll_cpu_backend();
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_graph_compile(g, be, 4, &error));
+  LlRng rng;
+  ll_rng_seed(&rng, 7);
+  ll_graph_init_params(g, &rng);
+  LlBlock *x = ll_graph_find(g, "x"), *out = ll_graph_find(g, "out");
+  float *train_out = out->out;
+  enum { N = 11, D = 2 * 7 * 7, K = 3 };
+  float in[N * D], ref[N * K], got[N * K];
+  for (int i = 0; i < N * D; i++)
+    in[i] = (float)ll_rng_normal(&rng);
+  LlRunCtx ctx = {.be = be, .training = FALSE, .seed = 1};
+  for (int at = 0; at < N; at += 4) {
+    ctx.batch = MIN(4, N - at);
+    memcpy(x->out, in + at * D, sizeof(float) * ctx.batch * D);
+    ll_graph_forward(g, &ctx);
+    memcpy(ref + at * K, out->out, sizeof(float) * ctx.batch * K);
+  }
+  g_assert_true(ll_graph_compile_eval(g, 16, &error));
+  g_assert_no_error(error);
+  g_assert_cmpint(g->eval_batch, ==, 16);
+  ll_graph_use_eval(g, TRUE);
+  g_assert_true(out->out != train_out);
+  ctx.batch = N;
+  memcpy(x->out, in, sizeof in);
+  ll_graph_forward(g, &ctx);
+  memcpy(got, out->out, sizeof got);
+  ll_graph_use_eval(g, FALSE);
+  g_assert_true(out->out == train_out);
+  for (int i = 0; i < N * K; i++)
+    g_assert_cmpfloat(fabsf(got[i] - ref[i]), <=, 1e-5f + 1e-5f * fabsf(ref[i]));
+  /* a training step still runs on the training arena */
+  ctx.batch = 4;
+  ctx.training = TRUE;
+  memcpy(x->out, in, sizeof(float) * 4 * D);
+  ll_graph_zero_grads(g, &ctx);
+  ll_graph_forward(g, &ctx);
+  for (int i = 0; i < 4 * K; i++)
+    out->dout[i] = 1.0f;
+  ll_graph_backward(g, &ctx);
+  g_assert_true(isfinite(ll_graph_find(g, "c1")->params[0].grad[0]));
+  /* compiling again drops the eval arena */
+  g_assert_true(ll_graph_compile(g, be, 4, &error));
+  g_assert_null(g->eval_arena);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/train/mlp-learns", test_mlp_learns);
+  g_test_add_func("/engine/graph/eval-batch", test_eval_batch);
   g_test_add_func("/engine/train/cnn-learns", test_cnn_learns);
   g_test_add_func("/engine/train/two-inputs-two-heads", test_two_inputs_two_heads);
   g_test_add_func("/engine/train/nan-stops", test_nan_stops);
