@@ -265,6 +265,7 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
   g_autoptr(GError) error = NULL;
   gboolean ok = ll_study_run(study, o, &cb, &p, &error);
   const LlTrial *best = ll_study_best(study);
+  g_autofree char *best_spec = ll_study_best_spec_path(study);
   g_autofree char *csv =
       ll_study_dir(study) ? g_build_filename(ll_study_dir(study), "results.csv", NULL) : NULL;
   if (jsonl && ll_study_dir(study)) {
@@ -293,6 +294,8 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
       json_builder_add_int_value(b, best->params);
       json_builder_set_member_name(b, "values");
       json_builder_add_value(b, json_node_init_object(json_node_alloc(), best->values));
+      json_builder_set_member_name(b, "spec");
+      json_builder_add_string_value(b, best_spec);
       json_builder_end_object(b);
     } else {
       json_builder_add_null_value(b);
@@ -313,6 +316,8 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
     if (best)
       printf("\nbest: trial %d (%s): %s %.4f, run %s\n", best->index + 1, best->label,
              ll_study_metric(study), best->metric, best->run_id);
+    if (best_spec)
+      printf("best spec: %s (train it: layerlab train %s)\n", best_spec, best_spec);
     printf("study %s: %s\n", ll_study_id(study), csv);
   }
   if (!ok) {

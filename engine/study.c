@@ -1314,7 +1314,26 @@ static gboolean write_results(LlStudy *s, GError **error)
   g_autofree char *path = g_build_filename(s->dir, "results.csv", NULL);
   gboolean ok = g_file_set_contents(path, out->str, (gssize)out->len, error);
   g_string_free(out, TRUE);
+  /* the best trial's spec, ready to open or train again */
+  const LlTrial *best = ll_study_best(s);
+  g_autofree char *best_path = g_build_filename(s->dir, "best-spec.json", NULL);
+  g_autofree char *run_dir = best && best->checkpoint ? g_path_get_dirname(best->checkpoint) : NULL;
+  g_autofree char *spec_path = run_dir ? g_build_filename(run_dir, "spec.json", NULL) : NULL;
+  g_autofree char *spec = NULL;
+  gsize len = 0;
+  if (ok && spec_path && g_file_get_contents(spec_path, &spec, &len, NULL))
+    ok = g_file_set_contents(best_path, spec, (gssize)len, error);
   return ok;
+}
+
+char *ll_study_best_spec_path(const LlStudy *s)
+{
+  if (!s->dir || !ll_study_best(s))
+    return NULL;
+  char *path = g_build_filename(s->dir, "best-spec.json", NULL);
+  if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+    g_clear_pointer(&path, g_free);
+  return path;
 }
 
 /* ---- running --------------------------------------------------------------------------- */

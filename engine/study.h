@@ -167,6 +167,9 @@ const char *ll_study_id(const LlStudy *s);
 const char *ll_study_dir(const LlStudy *s);
 GPtrArray *ll_study_trials(const LlStudy *s);
 const LlTrial *ll_study_best(const LlStudy *s);
+/* <dir>/best-spec.json: the best trial's spec as it trained (written with
+ * results.csv), or NULL while there is none. */
+char *ll_study_best_spec_path(const LlStudy *s);
 
 /* ---- exports used by stages --------------------------------------------------------- */
 

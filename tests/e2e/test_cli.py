@@ -182,6 +182,9 @@ def study(verb, name, *extra):
     assert len(rows) == len(trials) + 1, rows
     assert os.path.exists(os.path.join(fin["dir"], "study.json"))
     assert os.path.exists(os.path.join(fin["dir"], "trials.jsonl"))
+    with open(fin["best"]["spec"]) as f:  # the best trial's spec, as it trained
+        assert json.load(f)["format"] == "layerlab-spec"
+    assert fin["best"]["spec"] == os.path.join(fin["dir"], "best-spec.json")
     print(f"{name}: {len(trials)} trials, best {fin['best']['label']} {fin['metric']} = {fin['best']['metric']:.4f}")
     return trials, fin
 
