@@ -132,6 +132,10 @@ static void on_finished(const LlTrial *t, int total, gpointer data)
     json_builder_add_string_value(jb, t->run_id);
     json_builder_set_member_name(jb, "params");
     json_builder_add_int_value(jb, t->params);
+    if (t->budget > 0) {
+      json_builder_set_member_name(jb, "param_budget");
+      json_builder_add_int_value(jb, t->budget);
+    }
     json_builder_set_member_name(jb, "metric");
     if (isfinite(t->metric))
       json_builder_add_double_value(jb, t->metric);
@@ -158,18 +162,36 @@ static void on_finished(const LlTrial *t, int total, gpointer data)
   }
 }
 
+/* "[##########]  99.8 %": params against the budget, ten cells of 10 % (a
+ * count over the budget shows a '+' past the bracket). */
+static void budget_bar(char *buf, size_t size, gint64 params, gint64 budget)
+{
+  double q = (double)params / (double)budget;
+  int cells = (int)lrint(MIN(q, 1.0) * 10);
+  char bar[11];
+  for (int k = 0; k < 10; k++)
+    bar[k] = k < cells ? '#' : '.';
+  bar[10] = 0;
+  g_snprintf(buf, size, "[%s]%s %5.1f %%", bar, q > 1.0 ? "+" : " ", 100 * q);
+}
+
 static void print_table(const LlStudy *s)
 {
   GPtrArray *trials = ll_study_trials(s);
-  printf("\n%-4s %-40s %10s %12s %9s %8s\n", "#", "trial", "params", ll_study_metric(s), "status",
-         "seconds");
+  gboolean budgets = FALSE;
+  for (guint i = 0; i < trials->len; i++)
+    budgets |= ((const LlTrial *)g_ptr_array_index(trials, i))->budget > 0;
+  printf("\n%-4s %-40s %10s %12s %9s %8s%s\n", "#", "trial", "params", ll_study_metric(s), "status",
+         "seconds", budgets ? "  of the parameter budget" : "");
   for (guint i = 0; i < trials->len; i++) {
     const LlTrial *t = g_ptr_array_index(trials, i);
-    char m[32] = "-";
+    char m[32] = "-", bar[64] = "";
     if (isfinite(t->metric))
       g_snprintf(m, sizeof m, "%.4f", t->metric);
-    printf("%-4d %-40.40s %10" G_GINT64_FORMAT " %12s %9s %8.1f%s\n", t->index + 1, t->label,
-           t->params, m, ll_trial_status_names[t->status], t->seconds,
+    if (t->budget > 0)
+      budget_bar(bar, sizeof bar, t->params, t->budget);
+    printf("%-4d %-40.40s %10" G_GINT64_FORMAT " %12s %9s %8.1f  %s%s\n", t->index + 1, t->label,
+           t->params, m, ll_trial_status_names[t->status], t->seconds, bar,
            ll_study_best(s) == t ? "  *" : "");
   }
 }

@@ -1178,6 +1178,10 @@ static char *trial_to_line(const LlTrial *t)
   ll_json_string(&w, t->run_id);
   ll_json_key(&w, "params");
   ll_json_int(&w, t->params);
+  if (t->budget > 0) {
+    ll_json_key(&w, "param_budget");
+    ll_json_int(&w, t->budget);
+  }
   ll_json_key(&w, "metric");
   if (isfinite(t->metric))
     ll_json_double(&w, t->metric);
@@ -1223,6 +1227,7 @@ static LlTrial *trial_from_json(JsonObject *o, int n_axes)
   t->checkpoint = g_strdup(str_member(o, "checkpoint"));
   t->error = g_strdup(str_member(o, "error"));
   t->params = json_object_get_int_member_with_default(o, "params", 0);
+  t->budget = json_object_get_int_member_with_default(o, "param_budget", 0);
   t->seconds = json_object_get_double_member_with_default(o, "seconds", 0);
   JsonNode *m = json_object_get_member(o, "metric");
   t->metric = m && JSON_NODE_HOLDS_VALUE(m) ? json_node_get_double(m) : NAN;
@@ -1616,6 +1621,7 @@ static gboolean run_sweep(Runner *r, GError **error)
     g_autoptr(GError) verr = NULL;
     g_autofree char *text =
         build_variant(s, s->spec, ovs, s->param_budget, s->solve_width, s->dir, &t->params, &verr);
+    t->budget = s->param_budget;
     if (!text)
       t->error = g_strdup_printf("%s: %s", t->label, verr->message);
     notify_started(r, t);
@@ -1841,6 +1847,7 @@ static gboolean run_stages(Runner *r, GError **error)
             g_error_new(LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING, "param_budget needs \"solve_width\"");
       if (!verr)
         text = build_variant(s, spec, ovs, budget, width, s->dir, &t->params, &verr);
+      t->budget = budget;
       if (verr)
         t->error = g_strdup_printf("stage \"%s\": %s", t->label, verr->message);
       notify_started(r, t);

@@ -92,6 +92,7 @@ typedef struct {
   JsonObject *values; /* setting name -> value (axis paths, or "value" of a repeat) */
   char *run_id;
   gint64 params;
+  gint64 budget;       /* the parameter budget its width was solved for, 0: none */
   double metric;       /* the study's metric, NAN if none */
   JsonObject *metrics; /* final metrics (test_*), last epoch's val_* and train_* */
   GArray *curve;       /* double: the pruning metric per epoch */

@@ -215,6 +215,7 @@ def check_arch(trials, fin):
     depth = [t for t in trials if t["stage"] == "depth"]
     for t in depth:
         assert abs(t["params"] - 100000) <= 2000, t["params"]
+        assert t["param_budget"] == 100000, t
     linear = [t for t in trials if t["stage"] == "linear"][0]
     assert linear["params"] == 7850, linear["params"]
 
