@@ -110,6 +110,10 @@ struct LlBlockDesc {
   int min_inputs, max_inputs; /* Input: 0, 0; Concat: 2, LL_MAX_INPUTS */
   int variant;                /* a constant for implementations shared by several types
                                * (the LlActivation of an activation block) */
+  /* The output is input 0's data with another shape (Flatten, Reshape): the
+   * compiler points out and dout at the input's, so the block costs no copy
+   * and needs no forward or backward. */
+  gboolean view;
 
   /* Checks the properties against the input shapes (b->in_shape), sets
    * b->out_shape, declares params (ll_block_add_param), the saved-state

@@ -366,22 +366,31 @@ size_t ll_graph_activation_floats(LlGraph *g, int batch)
   size_t n = 0;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    n += align16((size_t)batch * ll_block_out_size(b));
+    if (!b->desc->view)
+      n += align16((size_t)batch * ll_block_out_size(b));
     n += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
   }
   return n;
 }
 
-/* Points every block's out and saved into base: [outs][saved], in order. */
+/* Points every block's out and saved into base: [outs][saved], in order;
+ * a view's out is its input's (placed before it: the order is topological). */
 static void place_activations(LlGraph *g, float *base, int batch)
 {
   float *op = base, *sp = base;
-  for (guint i = 0; i < g->order->len; i++)
-    sp += align16((size_t)batch * ll_block_out_size(g_ptr_array_index(g->order, i)));
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    b->out = op;
-    op += align16((size_t)batch * ll_block_out_size(b));
+    if (!b->desc->view)
+      sp += align16((size_t)batch * ll_block_out_size(b));
+  }
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->desc->view) {
+      b->out = b->inputs[0]->out;
+    } else {
+      b->out = op;
+      op += align16((size_t)batch * ll_block_out_size(b));
+    }
     b->saved = sp;
     sp += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
   }
@@ -454,7 +463,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
       else
         n_buffers += sz;
     }
-    if (b->needs_grad)
+    if (b->needs_grad && !b->desc->view)
       n_douts += align16((size_t)batch * ll_block_out_size(b));
   }
   size_t total = 2 * n_params + n_buffers + n_douts + ll_graph_activation_floats(g, batch);
@@ -493,7 +502,9 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
       }
     }
     b->dout = NULL;
-    if (b->needs_grad) {
+    if (b->desc->view) {
+      b->dout = b->inputs[0]->dout; /* NULL when the input needs no gradient */
+    } else if (b->needs_grad) {
       b->dout = dp;
       dp += align16((size_t)batch * ll_block_out_size(b));
     }
@@ -580,7 +591,7 @@ void ll_graph_zero_grads(LlGraph *g, const LlRunCtx *ctx)
   size_t n = 0;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->dout)
+    if (b->dout && !b->desc->view) /* a view's dout is its input's */
       n = (size_t)(b->dout - start) + align16((size_t)g->batch * ll_block_out_size(b));
   }
   if (n == 0)

@@ -1,6 +1,6 @@
 /* Reshape: gives each sample a new shape with the same number of elements,
- * like torch.reshape(x, (N, *shape)). Row-major order is kept, so forward is
- * a copy and backward adds the gradient back unchanged. */
+ * like torch.reshape(x, (N, *shape)). Row-major order is kept, so the block
+ * is a view: its output and gradient are its input's (LlBlockDesc.view). */
 #include "block.h"
 
 enum { P_SHAPE };
@@ -26,17 +26,6 @@ static gboolean reshape_infer(LlBlock *b, GError **error)
   return TRUE;
 }
 
-static void reshape_forward(LlBlock *b, const LlRunCtx *ctx)
-{
-  ctx->be->copy(b->out, b->inputs[0]->out, (size_t)ctx->batch * ll_block_out_size(b));
-}
-
-static void reshape_backward(LlBlock *b, const LlRunCtx *ctx)
-{
-  if (b->inputs[0]->dout)
-    ctx->be->axpy(b->inputs[0]->dout, 1.0f, b->dout, (size_t)ctx->batch * ll_block_out_size(b));
-}
-
 const LlBlockDesc ll_block_reshape = {
     .type = "Reshape",
     .category = "Shape",
@@ -46,6 +35,5 @@ const LlBlockDesc ll_block_reshape = {
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = reshape_infer,
-    .forward = reshape_forward,
-    .backward = reshape_backward,
+    .view = TRUE,
 };
