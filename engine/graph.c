@@ -418,7 +418,7 @@ gboolean ll_graph_compile_eval(LlGraph *g, int batch, GError **error)
 void ll_graph_use_eval(LlGraph *g, gboolean on)
 {
   g_return_if_fail(!on || g->eval_arena);
-  if (on)
+  if (on && g->eval_arena)
     place_activations(g, g->eval_arena, g->eval_batch);
   else
     place_activations(g, g->outs, g->batch);
@@ -573,6 +573,20 @@ GPtrArray *ll_graph_inputs(LlGraph *g)
       g_ptr_array_add(a, b);
   }
   return a;
+}
+
+void ll_graph_feed(LlGraph *g, LlBlock *input, const float *data, int n)
+{
+  if (!g->be->host_memory) {
+    g->be->upload(input->out, data, (size_t)n * ll_block_out_size(input));
+    return;
+  }
+  input->out = (float *)data; /* read only: no block writes into its inputs */
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->desc->view)
+      b->out = b->inputs[0]->out;
+  }
 }
 
 void ll_graph_forward(LlGraph *g, const LlRunCtx *ctx)

@@ -67,13 +67,19 @@ size_t ll_graph_activation_floats(LlGraph *g, int batch);
  * saved state for batch samples (the parameters are shared). Between
  * ll_graph_use_eval(g, TRUE) and (g, FALSE) the blocks' out and saved point
  * there and forward may run with up to g->eval_batch samples; backward must
- * not run. Compiling again drops it. */
+ * not run. Compiling again drops it. ll_graph_use_eval(g, FALSE) works
+ * without one too: it puts every out back in the training arena. */
 gboolean ll_graph_compile_eval(LlGraph *g, int batch, GError **error);
 void ll_graph_use_eval(LlGraph *g, gboolean on);
 
 /* The Input blocks, in the order they were added. */
 GPtrArray *ll_graph_inputs(LlGraph *g);
 
+/* Gives an Input block n samples for the next step. On a backend with host
+ * memory the block (and the views of it) point at data, which must stay
+ * unchanged until the step ends (ll_graph_use_eval puts them back in the
+ * arena); elsewhere it is uploaded. */
+void ll_graph_feed(LlGraph *g, LlBlock *input, const float *data, int n);
 void ll_graph_forward(LlGraph *g, const LlRunCtx *ctx);
 /* Zeroes every dout and every trainable grad. */
 void ll_graph_zero_grads(LlGraph *g, const LlRunCtx *ctx);

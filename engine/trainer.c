@@ -366,8 +366,7 @@ static void load_batch(Job *j, const LlBatch *batch)
   for (guint i = 0; i < j->inputs->len; i++) {
     LlBlock *b = g_ptr_array_index(j->inputs, i);
     const char *field = g_hash_table_lookup(j->s->bindings, b->name);
-    float *src = ll_batch_field(batch, field, NULL);
-    j->be->upload(b->out, src, (size_t)batch->n * ll_block_out_size(b));
+    ll_graph_feed(j->g, b, ll_batch_field(batch, field, NULL), batch->n);
   }
   for (guint i = 0; i < j->losses->len; i++) {
     Loss *l = &g_array_index(j->losses, Loss, i);
@@ -597,8 +596,8 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
     }
     seen += batch->n;
   }
-  if (j->g->eval_arena)
-    ll_graph_use_eval(j->g, FALSE);
+  /* back to the training arena, and off the loader's buffers, freed next */
+  ll_graph_use_eval(j->g, FALSE);
   if (seen == 0)
     return FALSE;
   r->loss /= (double)seen;

@@ -57,6 +57,9 @@ typedef struct LlBackend LlBackend;
 struct LlBackend {
   const char *name;        /* "cpu", "cuda" */
   const char *device_name; /* human readable, e.g. the GPU's name */
+  /* Device pointers are host pointers (the CPU): a graph reads its inputs
+   * where the loader wrote them instead of uploading a copy. */
+  bool host_memory;
 
   /* --- memory ---------------------------------------------------------- */
   /* Returns zeroed memory of bytes, or NULL when the device is full. */

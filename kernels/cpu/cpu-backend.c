@@ -8,6 +8,7 @@
 static const LlBackend cpu_backend = {
     .name = "cpu",
     .device_name = "CPU",
+    .host_memory = true,
 
     .alloc = ll_cpu_alloc,
     .free = ll_cpu_free,
