@@ -29,6 +29,8 @@ void ll_cli_usage(FILE *out)
       "                               --axis training.optimizer.lr=0.1,0.01 --range "
       "graph.blocks.fc1.props.out_features=16:256\n"
       "  runs [--json]                list the run store\n"
+      "  transfer SPEC [--from REF]   which tensors of a checkpoint (PATH or run:ID) the spec's\n"
+      "                               graph would take: [--blocks A,B] [--map OLD=NEW] [--jsonl]\n"
 #ifdef LL_HAVE_PLOT
       "  report RUN_ID... [--out F]   multi-page PDF report of a run, or a comparison\n"
       "  export RUN_ID --dir DIR      every figure of a run [--format png|svg|pdf]\n"
@@ -69,7 +71,7 @@ typedef struct {
 static const Verb verbs[] = {
     {"blocks", ll_cli_blocks}, {"summary", ll_cli_summary}, {"train", ll_cli_train},
     {"eval", ll_cli_eval},     {"runs", ll_cli_runs},       {"devices", ll_cli_devices},
-    {"study", ll_cli_study},   {"sweep", ll_cli_sweep},
+    {"study", ll_cli_study},   {"sweep", ll_cli_sweep},     {"transfer", ll_cli_transfer},
 #ifdef LL_HAVE_PLOT
     {"report", ll_cli_report}, {"export", ll_cli_export},
 #endif

@@ -587,8 +587,8 @@ typedef struct {
   char *name; /* "block.param" */
   const LlBlock *block;
   LlParam *param;
-  const Entry *entry; /* the file tensor loaded into it */
-  gboolean mismatched;
+  const Entry *entry; /* the file tensor that maps onto it, whatever the status */
+  LlTransferStatus status;
 } Target;
 
 static void target_free(gpointer p)
@@ -596,6 +596,88 @@ static void target_free(gpointer p)
   Target *t = p;
   g_free(t->name);
   g_free(t);
+}
+
+/* The one place where file tensors meet graph tensors (loading and the
+ * preview both call it). Fills targets (Target*, one per graph tensor, in
+ * graph order, each with its status), strays (const Entry*: file tensors
+ * that name no graph tensor, in file order) and the report's missing,
+ * unexpected, mismatched and skipped lists. Extra tensors are left out.
+ * Fails only when two file tensors map onto one graph tensor. */
+static gboolean match_tensors(const Ckpt *c, LlGraph *g, const LlLoadOptions *opts,
+                              GPtrArray *targets, GPtrArray *strays, LlLoadReport *r,
+                              GError **error)
+{
+  g_autoptr(GHashTable) extras = NULL;
+  g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
+  if (!extra_names(c, &extras, error))
+    return FALSE;
+
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g->order->pdata[i];
+    gboolean taken = !opts->only_blocks || g_hash_table_contains(opts->only_blocks, b->name);
+    for (int p = 0; p < b->n_params; p++) {
+      Target *t = g_new0(Target, 1);
+      t->name = g_strdup_printf("%s.%s", b->name, b->params[p].name);
+      t->block = b;
+      t->param = &b->params[p];
+      t->status = taken ? LL_TRANSFER_MISSING : LL_TRANSFER_NOT_TAKEN;
+      g_ptr_array_add(targets, t);
+      g_hash_table_insert(by_name, t->name, t);
+    }
+  }
+
+  /* split at the last dot, so that PyTorch's "layer1.0.conv1.weight" maps by
+   * its block "layer1.0.conv1" */
+  for (guint i = 0; i < c->entries->len; i++) {
+    const Entry *e = c->entries->pdata[i];
+    if (g_hash_table_contains(extras, e->name))
+      continue;
+    const char *dot = strrchr(e->name, '.');
+    Target *t = NULL;
+    if (dot && dot != e->name && dot[1]) {
+      g_autofree char *fblock = g_strndup(e->name, (gsize)(dot - e->name));
+      const char *gblock = opts->block_map ? g_hash_table_lookup(opts->block_map, fblock) : NULL;
+      g_autofree char *gname = g_strconcat(gblock ? gblock : fblock, dot, NULL);
+      t = g_hash_table_lookup(by_name, gname);
+    }
+    if (!t) {
+      g_ptr_array_add(r->unexpected, g_strdup(e->name));
+      g_ptr_array_add(strays, (gpointer)e);
+      continue;
+    }
+    if (t->status == LL_TRANSFER_NOT_TAKEN) {
+      g_ptr_array_add(r->skipped, g_strdup(e->name));
+      if (!t->entry)
+        t->entry = e;
+      continue;
+    }
+    if (t->entry) {
+      ck_error(error, LL_CHECKPOINT_ERROR_MISMATCH, c->path,
+               "tensors \"%s\" and \"%s\" both map to the graph's \"%s\"", t->entry->name, e->name,
+               t->name);
+      return FALSE;
+    }
+    t->entry = e;
+    if (entry_fits(e, &t->param->shape)) {
+      t->status = LL_TRANSFER_MATCH;
+      continue;
+    }
+    LlShapeMismatch *m = g_new0(LlShapeMismatch, 1);
+    char buf[96];
+    m->name = g_strdup(t->name);
+    m->file_name = g_strdup(e->name);
+    m->file_shape = entry_shape_str(e);
+    m->graph_shape = g_strdup(ll_shape_format(&t->param->shape, buf, sizeof buf));
+    g_ptr_array_add(r->mismatched, m);
+    t->status = LL_TRANSFER_SHAPE_MISMATCH;
+  }
+  for (guint i = 0; i < targets->len; i++) {
+    const Target *t = targets->pdata[i];
+    if (t->status == LL_TRANSFER_MISSING)
+      g_ptr_array_add(r->missing, g_strdup(t->name));
+  }
+  return TRUE;
 }
 
 gboolean ll_checkpoint_load(const char *path, LlGraph *g, const LlLoadOptions *opts,
@@ -609,9 +691,8 @@ gboolean ll_checkpoint_load(const char *path, LlGraph *g, const LlLoadOptions *o
   ll_load_report_init(r);
   gboolean ok = FALSE;
   g_autoptr(Ckpt) c = NULL;
-  g_autoptr(GHashTable) extras = NULL;
   g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func(target_free);
-  g_autoptr(GHashTable) by_name = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) strays = g_ptr_array_new();
   g_autofree float *host = NULL;
 
   if (!g->arena) {
@@ -619,75 +700,8 @@ gboolean ll_checkpoint_load(const char *path, LlGraph *g, const LlLoadOptions *o
     goto out;
   }
   c = ckpt_open(path, error);
-  if (!c || !extra_names(c, &extras, error))
+  if (!c || !match_tensors(c, g, opts, targets, strays, r, error))
     goto out;
-
-  for (guint i = 0; i < g->order->len; i++) {
-    LlBlock *b = g->order->pdata[i];
-    for (int p = 0; p < b->n_params; p++) {
-      Target *t = g_new0(Target, 1);
-      t->name = g_strdup_printf("%s.%s", b->name, b->params[p].name);
-      t->block = b;
-      t->param = &b->params[p];
-      g_ptr_array_add(targets, t);
-      g_hash_table_insert(by_name, t->name, t);
-    }
-  }
-
-  /* match file tensors to graph tensors: split at the last dot, so that
-   * PyTorch's "layer1.0.conv1.weight" maps by its block "layer1.0.conv1" */
-  for (guint i = 0; i < c->entries->len; i++) {
-    const Entry *e = c->entries->pdata[i];
-    if (g_hash_table_contains(extras, e->name))
-      continue;
-    const char *dot = strrchr(e->name, '.');
-    Target *t = NULL;
-    const char *gblock = NULL;
-    g_autofree char *fblock = NULL;
-    g_autofree char *gname = NULL;
-    if (dot && dot != e->name && dot[1]) {
-      fblock = g_strndup(e->name, (gsize)(dot - e->name));
-      gblock = opts->block_map ? g_hash_table_lookup(opts->block_map, fblock) : NULL;
-      if (!gblock)
-        gblock = fblock;
-      gname = g_strconcat(gblock, dot, NULL);
-      t = g_hash_table_lookup(by_name, gname);
-    }
-    if (!t) {
-      g_ptr_array_add(r->unexpected, g_strdup(e->name));
-      continue;
-    }
-    if (opts->only_blocks && !g_hash_table_contains(opts->only_blocks, gblock)) {
-      g_ptr_array_add(r->skipped, g_strdup(e->name));
-      continue;
-    }
-    if (t->entry || t->mismatched) {
-      ck_error(error, LL_CHECKPOINT_ERROR_MISMATCH, path,
-               "tensors \"%s\" and \"%s\" both map to the graph's \"%s\"",
-               t->entry ? t->entry->name : "(another)", e->name, t->name);
-      goto out;
-    }
-    if (!entry_fits(e, &t->param->shape)) {
-      LlShapeMismatch *m = g_new0(LlShapeMismatch, 1);
-      char buf[96];
-      m->name = g_strdup(t->name);
-      m->file_name = g_strdup(e->name);
-      m->file_shape = entry_shape_str(e);
-      m->graph_shape = g_strdup(ll_shape_format(&t->param->shape, buf, sizeof buf));
-      g_ptr_array_add(r->mismatched, m);
-      t->mismatched = TRUE;
-      continue;
-    }
-    t->entry = e;
-  }
-  for (guint i = 0; i < targets->len; i++) {
-    Target *t = targets->pdata[i];
-    if (t->entry || t->mismatched)
-      continue;
-    if (opts->only_blocks && !g_hash_table_contains(opts->only_blocks, t->block->name))
-      continue;
-    g_ptr_array_add(r->missing, g_strdup(t->name));
-  }
 
   if (!opts->partial && (r->missing->len || r->unexpected->len || r->mismatched->len)) {
     GString *s = g_string_new("does not fit the graph (nothing was loaded):");
@@ -715,7 +729,7 @@ gboolean ll_checkpoint_load(const char *path, LlGraph *g, const LlLoadOptions *o
   size_t most = 0;
   for (guint i = 0; i < targets->len; i++) {
     const Target *t = targets->pdata[i];
-    if (t->entry)
+    if (t->status == LL_TRANSFER_MATCH)
       most = MAX(most, ll_shape_size(&t->param->shape));
   }
   host = g_try_new(float, most ? most : 1);
@@ -725,7 +739,7 @@ gboolean ll_checkpoint_load(const char *path, LlGraph *g, const LlLoadOptions *o
   }
   for (guint i = 0; i < targets->len; i++) {
     const Target *t = targets->pdata[i];
-    if (!t->entry)
+    if (t->status != LL_TRANSFER_MATCH)
       continue;
     entry_read(c, t->entry, host);
     g->be->upload(t->param->data, host, ll_shape_size(&t->param->shape));
@@ -738,6 +752,92 @@ out:
   if (!report)
     ll_load_report_clear(&local_report);
   return ok;
+}
+
+/* ---- previewing a transfer --------------------------------------------------------------- */
+
+const char *ll_transfer_status_to_string(LlTransferStatus s)
+{
+  switch (s) {
+  case LL_TRANSFER_MATCH: return "match";
+  case LL_TRANSFER_SHAPE_MISMATCH: return "shape mismatch";
+  case LL_TRANSFER_MISSING: return "missing in file";
+  case LL_TRANSFER_NOT_TAKEN: return "not taken";
+  case LL_TRANSFER_NOT_IN_GRAPH: return "not in graph";
+  }
+  return "?";
+}
+
+void ll_transfer_row_free(LlTransferRow *row)
+{
+  if (!row)
+    return;
+  g_free(row->graph_name);
+  g_free(row->graph_block);
+  g_free(row->file_name);
+  g_free(row->file_block);
+  g_free(row->file_shape);
+  g_free(row->graph_shape);
+  g_free(row);
+}
+
+static char *file_block_of(const char *name)
+{
+  const char *dot = strrchr(name, '.');
+  return dot && dot != name && dot[1] ? g_strndup(name, (gsize)(dot - name)) : g_strdup(name);
+}
+
+gboolean ll_checkpoint_preview(const char *path, LlGraph *g, const LlLoadOptions *opts,
+                               GPtrArray **rows_out, GError **error)
+{
+  static const LlLoadOptions strict = {0};
+  if (!opts)
+    opts = &strict;
+  *rows_out = NULL;
+  if (!g->inferred) {
+    ck_error(error, LL_CHECKPOINT_ERROR_INVALID, path,
+             "the graph has no shapes yet (it does not infer)");
+    return FALSE;
+  }
+  g_autoptr(Ckpt) c = ckpt_open(path, error);
+  if (!c)
+    return FALSE;
+  g_autoptr(GPtrArray) targets = g_ptr_array_new_with_free_func(target_free);
+  g_autoptr(GPtrArray) strays = g_ptr_array_new();
+  LlLoadReport r;
+  ll_load_report_init(&r);
+  gboolean ok = match_tensors(c, g, opts, targets, strays, &r, error);
+  ll_load_report_clear(&r);
+  if (!ok)
+    return FALSE;
+
+  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)ll_transfer_row_free);
+  char buf[96];
+  for (guint i = 0; i < targets->len; i++) {
+    const Target *t = targets->pdata[i];
+    LlTransferRow *row = g_new0(LlTransferRow, 1);
+    row->graph_name = g_strdup(t->name);
+    row->graph_block = g_strdup(t->block->name);
+    row->graph_shape = g_strdup(ll_shape_format(&t->param->shape, buf, sizeof buf));
+    if (t->entry) {
+      row->file_name = g_strdup(t->entry->name);
+      row->file_block = file_block_of(t->entry->name);
+      row->file_shape = entry_shape_str(t->entry);
+    }
+    row->status = t->status;
+    g_ptr_array_add(rows, row);
+  }
+  for (guint i = 0; i < strays->len; i++) {
+    const Entry *e = strays->pdata[i];
+    LlTransferRow *row = g_new0(LlTransferRow, 1);
+    row->file_name = g_strdup(e->name);
+    row->file_block = file_block_of(e->name);
+    row->file_shape = entry_shape_str(e);
+    row->status = LL_TRANSFER_NOT_IN_GRAPH;
+    g_ptr_array_add(rows, row);
+  }
+  *rows_out = rows;
+  return TRUE;
 }
 
 /* ---- writing ----------------------------------------------------------------------------- */

@@ -96,6 +96,39 @@ char *ll_load_report_format(const LlLoadReport *r);
 gboolean ll_checkpoint_load(const char *path, LlGraph *g, const LlLoadOptions *opts,
                             LlLoadReport *report, GError **error);
 
+/* What a load with the same options would do, tensor by tensor. */
+typedef enum {
+  LL_TRANSFER_MATCH,          /* would be loaded */
+  LL_TRANSFER_SHAPE_MISMATCH, /* the names match, the shapes do not: not loaded */
+  LL_TRANSFER_MISSING,        /* a graph tensor of a taken block that the file lacks */
+  LL_TRANSFER_NOT_TAKEN,      /* a graph tensor of a block outside only_blocks */
+  LL_TRANSFER_NOT_IN_GRAPH,   /* a file tensor that names no graph tensor (after the map) */
+} LlTransferStatus;
+
+/* "match", "shape mismatch", "missing in file", "not taken", "not in graph" */
+const char *ll_transfer_status_to_string(LlTransferStatus s);
+
+typedef struct {
+  char *graph_name;  /* "enc.weight"; NULL for NOT_IN_GRAPH */
+  char *graph_block; /* "enc"; NULL likewise */
+  char *file_name;   /* "fc1.weight", the name in the file; NULL when the file has none */
+  char *file_block;  /* "fc1" (before the last dot); NULL likewise */
+  char *file_shape;  /* "(5, 6)"; NULL when the file has no tensor */
+  char *graph_shape; /* "(5, 6)"; NULL for NOT_IN_GRAPH */
+  LlTransferStatus status;
+} LlTransferRow;
+
+void ll_transfer_row_free(LlTransferRow *row);
+
+/* Previews ll_checkpoint_load(path, g, opts) without loading anything: one
+ * row per graph tensor, in graph order, then one per file tensor that names
+ * no graph tensor, in file order (extra tensors left out). The matching is
+ * the load's own. g needs only to be inferred (no compile, no memory).
+ * opts may be NULL; opts->partial does not matter here. Fails when the file
+ * cannot be read or two file tensors map onto one graph tensor. */
+gboolean ll_checkpoint_preview(const char *path, LlGraph *g, const LlLoadOptions *opts,
+                               GPtrArray **rows /* LlTransferRow* */, GError **error);
+
 /* The "__metadata__" object as a new table (char* -> char*; empty when the
  * file has none). */
 gboolean ll_checkpoint_read_metadata(const char *path, GHashTable **out, GError **error);

@@ -604,6 +604,33 @@ gboolean ll_run_store_get(LlRunStore *s, const char *id, LlRunInfo **out, GError
   return FALSE;
 }
 
+char *ll_run_store_resolve_checkpoint(LlRunStore *store, const char *ref, GError **error)
+{
+  if (!g_str_has_prefix(ref, "run:") && g_str_has_suffix(ref, ".safetensors"))
+    return g_strdup(ref);
+  const char *id = g_str_has_prefix(ref, "run:") ? ref + 4 : ref;
+  if (!store) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                "\"%s\": runs can only be named when the run store is open", ref);
+    return NULL;
+  }
+  g_autoptr(LlRunInfo) info = NULL;
+  if (!ll_run_store_get(store, id, &info, error))
+    return NULL;
+  static const char *const files[] = {"best.safetensors", "last.safetensors"};
+  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+    char *path = g_build_filename(info->dir, files[i], NULL);
+    if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+      return path;
+    g_free(path);
+  }
+  g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND,
+              "run \"%s\" has no checkpoint to initialise from (no best.safetensors or "
+              "last.safetensors in \"%s\")",
+              id, info->dir);
+  return NULL;
+}
+
 gboolean ll_run_store_append_metrics_line(const char *dir, const char *json_line, GError **error)
 {
   g_autofree char *path = g_build_filename(dir, "metrics.jsonl", NULL);

@@ -97,6 +97,12 @@ gboolean ll_run_store_set_checkpoint(LlRunStore *store, const char *id, const ch
 gboolean ll_run_store_list(LlRunStore *store, GPtrArray **runs_out, GError **error);
 gboolean ll_run_store_get(LlRunStore *store, const char *id, LlRunInfo **out, GError **error);
 
+/* The checkpoint file a spec's init_from names: "run:<id>" (or a bare id)
+ * gives the run's best.safetensors, or its last.safetensors when it has no
+ * best (as the trainer resolves it); a path ending in ".safetensors" is
+ * returned as is. store may be NULL for a path. Errors name the run. */
+char *ll_run_store_resolve_checkpoint(LlRunStore *store, const char *ref, GError **error);
+
 /* Appends one line (a JSON object, no newline inside) to dir/metrics.jsonl
  * and flushes it, so a crash keeps the curve up to the last epoch. */
 gboolean ll_run_store_append_metrics_line(const char *dir, const char *json_line, GError **error);

@@ -23,9 +23,10 @@ static void loss_spec_free(gpointer p)
   g_free(l);
 }
 
-static void init_from_free(gpointer p)
+void ll_init_from_free(LlInitFrom *f)
 {
-  LlInitFrom *f = p;
+  if (!f)
+    return;
   g_free(f->checkpoint);
   g_strfreev(f->blocks);
   if (f->map)
@@ -75,7 +76,7 @@ LlSpec *ll_spec_new(void)
   s->es_patience = 5;
   s->es_restore_best = TRUE;
   s->checkpoint_every = 1;
-  s->init_from = g_ptr_array_new_with_free_func(init_from_free);
+  s->init_from = g_ptr_array_new_with_free_func((GDestroyNotify)ll_init_from_free);
   s->embedding_samples = 2000;
   s->reconstruction_samples = 8;
   return s;
@@ -710,7 +711,7 @@ static gboolean parse_schedule(const LlJsonDoc *doc, JsonObject *o, LlScheduleCo
   return TRUE;
 }
 
-static gboolean parse_init_from(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GError **error)
+gboolean ll_spec_parse_init_from(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GError **error)
 {
   static const char *const known[] = {"checkpoint", "blocks", "map", "reinit", NULL};
   JsonArray *a;
@@ -831,7 +832,7 @@ static gboolean parse_training(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, G
                           error))
       return FALSE;
   }
-  return parse_init_from(doc, o, s, error);
+  return ll_spec_parse_init_from(doc, o, s, error);
 }
 
 static gboolean parse_record(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GError **error)
@@ -1064,6 +1065,36 @@ static GPtrArray *sorted_keys(GHashTable *h)
   return a;
 }
 
+static void write_init_from(LlJsonWriter *w, const LlSpec *s)
+{
+  ll_json_begin_array(w, FALSE);
+  for (guint i = 0; i < s->init_from->len; i++) {
+    const LlInitFrom *f = g_ptr_array_index(s->init_from, i);
+    ll_json_begin_object(w);
+    key_str(w, "checkpoint", f->checkpoint);
+    key_strv(w, "blocks", f->blocks);
+    if (f->map) {
+      ll_json_key(w, "map");
+      ll_json_begin_object(w);
+      g_autoptr(GPtrArray) mk = sorted_keys(f->map);
+      for (guint k = 0; k < mk->len; k++)
+        key_str(w, mk->pdata[k], g_hash_table_lookup(f->map, mk->pdata[k]));
+      ll_json_end_object(w);
+    }
+    key_bool(w, "reinit", f->reinit);
+    ll_json_end_object(w);
+  }
+  ll_json_end_array(w);
+}
+
+char *ll_spec_init_from_to_json(const LlSpec *s)
+{
+  LlJsonWriter w;
+  ll_json_writer_init(&w);
+  write_init_from(&w, s);
+  return ll_json_writer_finish(&w);
+}
+
 char *ll_spec_to_json(const LlSpec *s)
 {
   LlJsonWriter w;
@@ -1198,24 +1229,7 @@ char *ll_spec_to_json(const LlSpec *s)
   key_int(&w, "checkpoint_every", s->checkpoint_every);
   if (s->init_from->len) {
     ll_json_key(&w, "init_from");
-    ll_json_begin_array(&w, FALSE);
-    for (guint i = 0; i < s->init_from->len; i++) {
-      const LlInitFrom *f = g_ptr_array_index(s->init_from, i);
-      ll_json_begin_object(&w);
-      key_str(&w, "checkpoint", f->checkpoint);
-      key_strv(&w, "blocks", f->blocks);
-      if (f->map) {
-        ll_json_key(&w, "map");
-        ll_json_begin_object(&w);
-        g_autoptr(GPtrArray) mk = sorted_keys(f->map);
-        for (guint k = 0; k < mk->len; k++)
-          key_str(&w, mk->pdata[k], g_hash_table_lookup(f->map, mk->pdata[k]));
-        ll_json_end_object(&w);
-      }
-      key_bool(&w, "reinit", f->reinit);
-      ll_json_end_object(&w);
-    }
-    ll_json_end_array(&w);
+    write_init_from(&w, s);
   }
   ll_json_end_object(&w);
 

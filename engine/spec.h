@@ -125,4 +125,11 @@ gboolean ll_spec_parse_graph(const LlJsonDoc *doc, JsonObject *graph_obj, LlGrap
                              GHashTable *positions, GError **error);
 JsonNode *ll_spec_graph_to_json(LlGraph *g, GHashTable *positions);
 
+/* training.init_from alone (used by the window's undo): the member
+ * "init_from" of o (an array, or absent) parsed into s->init_from (appended;
+ * the blocks it names must be in s->graph), and s->init_from as a JSON array. */
+gboolean ll_spec_parse_init_from(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GError **error);
+char *ll_spec_init_from_to_json(const LlSpec *s);
+void ll_init_from_free(LlInitFrom *f);
+
 G_END_DECLS

@@ -167,12 +167,16 @@ static void commit(LlDocument *doc)
   notify_all(doc);
 }
 
+/* An undo snapshot: {"graph": the graph with positions, "init_from": [...]}
+ * (the blocks carry their "frozen" flag, so a transfer set up in one edit
+ * is undone in one step). */
 static char *snapshot(LlDocument *doc)
 {
   JsonNode *node = ll_spec_graph_to_json(doc->spec->graph, doc->spec->positions);
-  char *text = json_to_string(node, FALSE);
+  g_autofree char *graph = json_to_string(node, FALSE);
   json_node_unref(node);
-  return text;
+  g_autofree char *init_from = ll_spec_init_from_to_json(doc->spec);
+  return g_strdup_printf("{\"graph\":%s,\"init_from\":%s}", graph, init_from);
 }
 
 static void push_undo_text(LlDocument *doc, char *text)
@@ -199,7 +203,8 @@ static gboolean restore(LlDocument *doc, const char *text, GError **error)
     return FALSE;
   LlGraph *g = ll_graph_new();
   GHashTable *pos = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-  JsonObject *go = json_node_get_object(jd->root);
+  JsonObject *top = json_node_get_object(jd->root);
+  JsonObject *go = json_object_get_object_member(top, "graph");
   JsonArray *blocks = json_object_get_array_member(go, "blocks");
   GError *perr = NULL;
   if (blocks && json_array_get_length(blocks) > 0 && !ll_spec_parse_graph(jd, go, g, pos, &perr)) {
@@ -211,9 +216,21 @@ static gboolean restore(LlDocument *doc, const char *text, GError **error)
     }
     g_error_free(perr);
   }
-  ll_graph_free(doc->spec->graph);
-  g_hash_table_unref(doc->spec->positions);
+  LlGraph *old_graph = doc->spec->graph;
+  GPtrArray *old_init = doc->spec->init_from;
   doc->spec->graph = g;
+  doc->spec->init_from = g_ptr_array_new_with_free_func((GDestroyNotify)ll_init_from_free);
+  if (!ll_spec_parse_init_from(jd, top, doc->spec, error)) {
+    g_ptr_array_unref(doc->spec->init_from);
+    doc->spec->graph = old_graph;
+    doc->spec->init_from = old_init;
+    ll_graph_free(g);
+    g_hash_table_unref(pos);
+    return FALSE;
+  }
+  ll_graph_free(old_graph);
+  g_ptr_array_unref(old_init);
+  g_hash_table_unref(doc->spec->positions);
   doc->spec->positions = pos;
   return TRUE;
 }
@@ -396,6 +413,35 @@ void ll_document_disconnect(LlDocument *doc, const char *to, int input)
   commit(doc);
 }
 
+/* A deleted block leaves the init_from entries that name it: an entry left
+ * with no blocks would mean "every block", so it goes too. */
+static void forget_in_init_from(LlSpec *spec, const char *name)
+{
+  for (guint i = spec->init_from->len; i-- > 0;) {
+    LlInitFrom *f = spec->init_from->pdata[i];
+    if (f->map) {
+      GHashTableIter it;
+      gpointer k, v;
+      g_hash_table_iter_init(&it, f->map);
+      while (g_hash_table_iter_next(&it, &k, &v))
+        if (!strcmp(v, name))
+          g_hash_table_iter_remove(&it);
+    }
+    if (!f->blocks)
+      continue;
+    guint n = 0;
+    for (guint k = 0; f->blocks[k]; k++) {
+      if (!strcmp(f->blocks[k], name))
+        g_free(f->blocks[k]);
+      else
+        f->blocks[n++] = f->blocks[k];
+    }
+    f->blocks[n] = NULL;
+    if (n == 0)
+      g_ptr_array_remove_index(spec->init_from, i);
+  }
+}
+
 void ll_document_delete_blocks(LlDocument *doc, const char *const *names)
 {
   LlGraph *g = doc->spec->graph;
@@ -408,6 +454,7 @@ void ll_document_delete_blocks(LlDocument *doc, const char *const *names)
       continue;
     g_autofree char *name = g_strdup(b->name);
     g_hash_table_remove(doc->spec->positions, name);
+    forget_in_init_from(doc->spec, name);
     g_ptr_array_remove(g->blocks, b);
     for (guint i = 0; i < g->blocks->len; i++) {
       LlBlock *o = g->blocks->pdata[i];
@@ -451,6 +498,29 @@ void ll_document_set_frozen(LlDocument *doc, const char *block, gboolean frozen)
     return;
   push_undo(doc);
   b->frozen = frozen;
+  commit(doc);
+}
+
+void ll_document_set_init_from(LlDocument *doc, LlInitFrom *entry, const char *const *freeze,
+                               const char *const *thaw)
+{
+  push_undo(doc);
+  GPtrArray *list = doc->spec->init_from;
+  for (guint i = list->len; entry && i-- > 0;)
+    if (!strcmp(((LlInitFrom *)list->pdata[i])->checkpoint, entry->checkpoint))
+      g_ptr_array_remove_index(list, i);
+  if (entry)
+    g_ptr_array_add(list, entry);
+  for (guint i = 0; freeze && freeze[i]; i++) {
+    LlBlock *b = ll_graph_find(doc->spec->graph, freeze[i]);
+    if (b)
+      b->frozen = TRUE;
+  }
+  for (guint i = 0; thaw && thaw[i]; i++) {
+    LlBlock *b = ll_graph_find(doc->spec->graph, thaw[i]);
+    if (b)
+      b->frozen = FALSE;
+  }
   commit(doc);
 }
 
@@ -579,7 +649,8 @@ GStrv ll_document_paste_blocks(LlDocument *doc, const char *json, double dx, dou
   }
   g_autofree char *before = snapshot(doc);
   g_autoptr(JsonNode) root = json_from_string(before, NULL);
-  JsonArray *blocks = json_object_get_array_member(json_node_get_object(root), "blocks");
+  JsonObject *graph = json_object_get_object_member(json_node_get_object(root), "graph");
+  JsonArray *blocks = json_object_get_array_member(graph, "blocks");
   /* new names first, then rewrite the pasted blocks' inputs with them */
   g_autoptr(GHashTable) rename = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GHashTable) taken = g_hash_table_new(g_str_hash, g_str_equal);

@@ -45,6 +45,11 @@ void ll_document_delete_blocks(LlDocument *doc, const char *const *names);
 gboolean ll_document_set_prop(LlDocument *doc, const char *block, const char *prop,
                               const char *value, GError **error);
 void ll_document_set_frozen(LlDocument *doc, const char *block, gboolean frozen);
+/* One edit: entry (taken; may be NULL) replaces the spec's init_from entries
+ * with the same checkpoint, or is appended; the blocks in freeze are frozen,
+ * those in thaw not (both NULL-terminated, may be NULL). */
+void ll_document_set_init_from(LlDocument *doc, LlInitFrom *entry, const char *const *freeze,
+                               const char *const *thaw);
 /* Moving is one edit from begin to end; set_position in between only redraws. */
 void ll_document_begin_move(LlDocument *doc);
 void ll_document_set_position(LlDocument *doc, const char *block, double x, double y);

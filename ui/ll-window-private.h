@@ -35,6 +35,8 @@ gboolean ll_window_is_paused(LlWindow *self);
 void ll_window_set_store_root(LlWindow *self, const char *root);
 /* The text of the notice bar ("" when hidden). */
 const char *ll_window_get_notice(LlWindow *self);
+/* The open "Initialise from Run" dialog (win.init-from-run), or NULL. */
+GtkWindow *ll_window_get_transfer_dialog(LlWindow *self);
 /* Events handled since the last run started. */
 guint ll_window_get_events(LlWindow *self);
 

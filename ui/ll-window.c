@@ -7,6 +7,7 @@
 
 #include "ll-canvas-geometry.h"
 #include "ll-resources.h"
+#include "ll-transfer-dialog.h"
 #include "study.h"
 #include "trainer.h"
 
@@ -38,6 +39,7 @@ struct _LlWindow {
   gboolean paused, stopping, close_after_stop;
   guint events;
   char *store_root;
+  LlTransferDialog *transfer; /* weak: the open "Initialise from Run" dialog */
 };
 
 G_DEFINE_FINAL_TYPE(LlWindow, ll_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -563,6 +565,18 @@ static void act_zoom_fit(GSimpleAction *a, GVariant *p, gpointer data)
   ll_canvas_zoom_to_fit(LL_WINDOW(data)->canvas);
 }
 
+static void act_init_from_run(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  if (!self->transfer) {
+    self->transfer = ll_transfer_dialog_new(GTK_WINDOW(self), self->doc, self->store_root);
+    g_object_add_weak_pointer(G_OBJECT(self->transfer), (gpointer *)&self->transfer);
+  }
+  gtk_window_present(GTK_WINDOW(self->transfer));
+}
+
+GtkWindow *ll_window_get_transfer_dialog(LlWindow *self) { return GTK_WINDOW(self->transfer); }
+
 /* ---- training ---- */
 
 static void format_time(double s, char *buf, size_t len)
@@ -805,6 +819,7 @@ static const GActionEntry win_actions[] = {
     {"zoom-out", act_zoom_out},
     {"zoom-reset", act_zoom_reset},
     {"zoom-fit", act_zoom_fit},
+    {"init-from-run", act_init_from_run},
     {"train-start", act_train_start},
     {"train-pause", act_train_pause},
     {"train-stop", act_train_stop},
@@ -820,6 +835,8 @@ static void ll_window_dispose(GObject *object)
   if (self->chooser)
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
   g_clear_object(&self->chooser);
+  if (self->transfer)
+    gtk_window_destroy(GTK_WINDOW(self->transfer));
   if (self->doc)
     g_signal_handlers_disconnect_by_data(self->doc, self);
   gtk_widget_dispose_template(GTK_WIDGET(self), LL_TYPE_WINDOW);

@@ -260,6 +260,50 @@ def case_spec_preset(name, metrics):
     return go
 
 
+def case_transfer():
+    """`layerlab transfer`: a run's checkpoint against its own spec (all
+    match), against a renamed and narrower copy (map, mismatch, missing),
+    and the errors that name the run, the file and the block."""
+    need_fmnist()
+    tiny = os.path.join(PRESETS, "tiny-cnn.json")
+    _, fin = train(tiny, *SHORT)
+    ref = "run:" + fin["run_id"]
+    rows = events(run("transfer", tiny, "--from", ref, "--out", STORE, "--jsonl").stdout)
+    assert rows and all(r["status"] == "match" for r in rows), rows
+    spec = json.load(open(tiny))
+    for b in spec["graph"]["blocks"]:
+        b["inputs"] = ["stem" if i == "conv1" else i for i in b.get("inputs", [])]
+        if b["name"] == "conv1":
+            b["name"] = "stem"
+        if b["name"] == "logits":
+            b["props"]["out_features"] = 5
+    spec["graph"]["blocks"].append({"name": "extra", "type": "Linear", "inputs": ["logits"],
+                                    "props": {"out_features": 2}})
+    other = os.path.join(STORE, "renamed.json")
+    json.dump(spec, open(other, "w"))
+    rows = events(run("transfer", other, "--from", ref, "--out", STORE, "--jsonl",
+                      "--map", "conv1=stem").stdout)
+    by = {(r["graph"], r["file"]): r for r in rows}
+    assert by[("stem.weight", "conv1.weight")]["status"] == "match", rows
+    assert by[("logits.weight", "logits.weight")]["status"] == "shape mismatch", rows
+    assert by[("logits.weight", "logits.weight")]["file_shape"] == "(10, 16)", rows
+    assert by[("extra.weight", None)]["status"] == "missing in file", rows
+    rows = events(run("transfer", other, "--from", ref, "--out", STORE, "--jsonl").stdout)
+    assert {r["status"] for r in rows if r["file"] == "conv1.weight"} == {"not in graph"}, rows
+    text = run("transfer", other, "--from", ref, "--out", STORE, "--map", "conv1=stem",
+               "--blocks", "stem").stdout
+    assert "1 match" in text and "not taken" in text, text
+    bad = run("transfer", other, "--from", "run:nope", "--out", STORE, check=False)
+    assert bad.returncode == 1 and "nope" in bad.stderr, bad.stderr
+    bad = run("transfer", other, "--from", ref, "--out", STORE, "--blocks", "zz", check=False)
+    assert bad.returncode == 1 and '"zz"' in bad.stderr, bad.stderr
+    bad = run("transfer", other, "--from", ref, "--out", STORE, "--map", "conv9=stem", check=False)
+    assert bad.returncode == 1 and '"conv9"' in bad.stderr and fin["run_id"] in bad.stderr, bad.stderr
+    bad = run("transfer", other, "--from", "/nonexistent.safetensors", check=False)
+    assert bad.returncode == 1 and "/nonexistent.safetensors" in bad.stderr, bad.stderr
+    print("transfer ok")
+
+
 def case_sweep_cli():
     need_fmnist()
     p = run("sweep", SMALL, "--axis", "training.optimizer.lr=0.01,0.001", "--range",
@@ -289,6 +333,7 @@ def case_sweep_cli():
 
 CASES.update({
     "sweep-cli": case_sweep_cli,
+    "transfer": case_transfer,
     "preset-even-odd-transfer": case_study_preset(
         "even-odd-transfer", stages={"pretrain": 1, "frozen": 1, "finetuned": 1, "scratch": 1}),
     "preset-encoder-reuse": case_study_preset(

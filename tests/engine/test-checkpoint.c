@@ -62,7 +62,8 @@ typedef struct {
   const char *type, *name, *input, *props;
 } BlockSpec;
 
-static LlGraph *build(const BlockSpec *spec, guint64 seed)
+/* The blocks of spec, inferred (shapes and params declared) but not compiled. */
+static LlGraph *build_inferred(const BlockSpec *spec)
 {
   GError *error = NULL;
   LlGraph *g = ll_graph_new();
@@ -80,6 +81,15 @@ static LlGraph *build(const BlockSpec *spec, guint64 seed)
       g_assert_no_error(error);
     }
   }
+  g_assert_true(ll_graph_resolve(g, &error) && ll_graph_infer(g, &error));
+  g_assert_no_error(error);
+  return g;
+}
+
+static LlGraph *build(const BlockSpec *spec, guint64 seed)
+{
+  GError *error = NULL;
+  LlGraph *g = build_inferred(spec);
   ll_graph_compile(g, ll_cpu_backend(), 2, &error);
   g_assert_no_error(error);
   LlRng rng;
@@ -418,6 +428,132 @@ static void test_name_map(void)
   rm_rf(dir);
 }
 
+static const LlTransferRow *row_of(GPtrArray *rows, const char *graph_name, const char *file_name)
+{
+  for (guint i = 0; i < rows->len; i++) {
+    const LlTransferRow *r = rows->pdata[i];
+    if (!g_strcmp0(r->graph_name, graph_name) && !g_strcmp0(r->file_name, file_name))
+      return r;
+  }
+  g_error("no preview row %s <- %s", graph_name ? graph_name : "-", file_name ? file_name : "-");
+  return NULL;
+}
+
+/* The preview of a transfer: a mapped block, a shape mismatch, a tensor the
+ * file lacks, a block not taken and file tensors the graph lacks, on a graph
+ * that is only inferred; and it agrees with what the load then does. */
+static void test_preview(void)
+{
+  g_autofree char *dir = make_tmp();
+  g_autofree char *path = g_build_filename(dir, "model.safetensors", NULL);
+  GError *error = NULL;
+  g_autoptr(LlGraph) a = build(net_a, 1);
+  g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func((GDestroyNotify)ll_named_tensor_free);
+  LlShape four = ll_shape_make(1, (int[]){4});
+  g_ptr_array_add(extra, ll_named_tensor_new("optimizer.m", &four, NULL));
+  g_assert_true(ll_checkpoint_save(path, a, NULL, extra, &error));
+
+  /* fc1 -> enc (same shape), fc2 -> head (4 outputs, not 3), fc3 is new, norm not taken */
+  static const BlockSpec net_t[] = {
+      {"Input", "x", NULL, "shape=6"},
+      {"Linear", "enc", "x", "out_features=5"},
+      {"TestStat", "norm", "enc", NULL},
+      {"ReLU", "act", "norm", NULL},
+      {"Linear", "head", "act", "out_features=4"},
+      {"Linear", "fc3", "head", "out_features=2"},
+      {NULL},
+  };
+  g_autoptr(LlGraph) t = build_inferred(net_t);
+  g_assert_null(t->arena);
+  g_autoptr(GHashTable) map = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_insert(map, "fc1", "enc");
+  g_hash_table_insert(map, "fc2", "head");
+  g_autoptr(GHashTable) only = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_add(only, "enc");
+  g_hash_table_add(only, "head");
+  g_hash_table_add(only, "fc3");
+  LlLoadOptions o = {.block_map = map, .only_blocks = only, .partial = TRUE};
+  g_autoptr(GPtrArray) rows = NULL;
+  g_assert_true(ll_checkpoint_preview(path, t, &o, &rows, &error));
+  g_assert_no_error(error);
+  /* every graph tensor once, in graph order; the optimizer state is no row */
+  g_assert_cmpuint(rows->len, ==, 8);
+  const LlTransferRow *r0 = rows->pdata[0];
+  g_assert_cmpstr(r0->graph_name, ==, "enc.weight");
+
+  const LlTransferRow *r = row_of(rows, "enc.weight", "fc1.weight");
+  g_assert_cmpint(r->status, ==, LL_TRANSFER_MATCH);
+  g_assert_cmpstr(r->graph_block, ==, "enc");
+  g_assert_cmpstr(r->file_block, ==, "fc1");
+  g_assert_cmpstr(r->file_shape, ==, "(5, 6)");
+  g_assert_cmpstr(r->graph_shape, ==, "(5, 6)");
+  g_assert_cmpint(row_of(rows, "enc.bias", "fc1.bias")->status, ==, LL_TRANSFER_MATCH);
+
+  r = row_of(rows, "head.weight", "fc2.weight");
+  g_assert_cmpint(r->status, ==, LL_TRANSFER_SHAPE_MISMATCH);
+  g_assert_cmpstr(r->file_shape, ==, "(3, 5)");
+  g_assert_cmpstr(r->graph_shape, ==, "(4, 5)");
+  g_assert_cmpstr(ll_transfer_status_to_string(r->status), ==, "shape mismatch");
+
+  r = row_of(rows, "fc3.weight", NULL);
+  g_assert_cmpint(r->status, ==, LL_TRANSFER_MISSING);
+  g_assert_null(r->file_shape);
+  g_assert_cmpstr(r->graph_shape, ==, "(2, 4)");
+  g_assert_cmpint(row_of(rows, "fc3.bias", NULL)->status, ==, LL_TRANSFER_MISSING);
+
+  r = row_of(rows, "norm.scale", "norm.scale");
+  g_assert_cmpint(r->status, ==, LL_TRANSFER_NOT_TAKEN);
+  g_assert_cmpint(row_of(rows, "norm.running_mean", "norm.running_mean")->status, ==,
+                  LL_TRANSFER_NOT_TAKEN);
+
+  /* the load with the same options loads exactly the matching rows */
+  g_autoptr(LlGraph) tc = build(net_t, 5);
+  LlLoadReport rep;
+  g_assert_true(ll_checkpoint_load(path, tc, &o, &rep, &error));
+  g_assert_no_error(error);
+  guint matches = 0;
+  for (guint i = 0; i < rows->len; i++) {
+    const LlTransferRow *x = rows->pdata[i];
+    if (x->status == LL_TRANSFER_MATCH) {
+      g_assert_true(has(rep.loaded, x->graph_name));
+      matches++;
+    }
+  }
+  g_assert_cmpuint(rep.loaded->len, ==, matches);
+  g_assert_cmpuint(rep.mismatched->len, ==, 2);
+  g_assert_cmpuint(rep.missing->len, ==, 2);
+  ll_load_report_clear(&rep);
+  g_assert_true(same_param(a, "fc1", tc, "enc", "weight"));
+
+  /* without the map for fc2, its tensors name nothing in the graph and head
+   * has nothing to take */
+  g_hash_table_remove(map, "fc2");
+  g_clear_pointer(&rows, g_ptr_array_unref);
+  g_assert_true(ll_checkpoint_preview(path, t, &o, &rows, &error));
+  g_assert_cmpuint(rows->len, ==, 10);
+  r = row_of(rows, NULL, "fc2.weight");
+  g_assert_cmpint(r->status, ==, LL_TRANSFER_NOT_IN_GRAPH);
+  g_assert_null(r->graph_shape);
+  g_assert_cmpstr(r->file_block, ==, "fc2");
+  g_assert_cmpint(row_of(rows, "head.weight", NULL)->status, ==, LL_TRANSFER_MISSING);
+
+  /* two file blocks onto one graph block: an error, as for the load */
+  g_hash_table_insert(map, "fc2", "enc");
+  g_clear_pointer(&rows, g_ptr_array_unref);
+  g_assert_false(ll_checkpoint_preview(path, t, &o, &rows, &error));
+  g_assert_error(error, LL_CHECKPOINT_ERROR, LL_CHECKPOINT_ERROR_MISMATCH);
+  g_assert_null(rows);
+  g_clear_error(&error);
+
+  /* an unreadable file: an error that names it */
+  g_autofree char *nowhere = g_build_filename(dir, "nowhere.safetensors", NULL);
+  g_assert_false(ll_checkpoint_preview(nowhere, t, NULL, &rows, &error));
+  g_assert_error(error, LL_CHECKPOINT_ERROR, LL_CHECKPOINT_ERROR_IO);
+  g_assert_nonnull(strstr(error->message, nowhere));
+  g_clear_error(&error);
+  rm_rf(dir);
+}
+
 /* The file as the safetensors library lays it out, checked byte by byte. */
 static void test_layout(void)
 {
@@ -696,6 +832,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/checkpoint/metadata-extra", test_metadata_extra);
   g_test_add_func("/engine/checkpoint/partial", test_partial);
   g_test_add_func("/engine/checkpoint/name-map", test_name_map);
+  g_test_add_func("/engine/checkpoint/preview", test_preview);
   g_test_add_func("/engine/checkpoint/layout", test_layout);
   g_test_add_func("/engine/checkpoint/malformed", test_malformed);
   g_test_add_func("/engine/checkpoint/dtypes", test_dtypes);

@@ -296,6 +296,43 @@ static void test_metrics_lines(void)
   rm_rf(root);
 }
 
+/* init_from's "run:<id>": best, else last, else an error naming the run. */
+static void test_resolve_checkpoint(void)
+{
+  g_autofree char *root = make_tmp();
+  GError *error = NULL;
+  g_autoptr(LlRunStore) s = ll_run_store_open(root, &error);
+  g_autofree char *dir = NULL;
+  g_autofree char *id = create(s, "source", &dir);
+  g_autofree char *ref = g_strdup_printf("run:%s", id);
+  g_autofree char *best = g_build_filename(dir, "best.safetensors", NULL);
+  g_autofree char *last = g_build_filename(dir, "last.safetensors", NULL);
+
+  g_assert_null(ll_run_store_resolve_checkpoint(s, ref, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull(strstr(error->message, id));
+  g_clear_error(&error);
+  g_assert_true(g_file_set_contents(last, "x", 1, NULL));
+  g_autofree char *p1 = ll_run_store_resolve_checkpoint(s, ref, &error);
+  g_assert_cmpstr(p1, ==, last);
+  g_assert_true(g_file_set_contents(best, "x", 1, NULL));
+  g_autofree char *p2 = ll_run_store_resolve_checkpoint(s, ref, &error);
+  g_assert_cmpstr(p2, ==, best);
+  g_autofree char *p3 = ll_run_store_resolve_checkpoint(s, id, &error); /* a bare id */
+  g_assert_cmpstr(p3, ==, best);
+  /* a path is itself, with or without a store */
+  g_autofree char *p4 = ll_run_store_resolve_checkpoint(NULL, "/x/model.safetensors", &error);
+  g_assert_cmpstr(p4, ==, "/x/model.safetensors");
+  g_assert_null(ll_run_store_resolve_checkpoint(NULL, ref, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_null(ll_run_store_resolve_checkpoint(s, "run:nope", &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND);
+  g_assert_nonnull(strstr(error->message, "nope"));
+  g_clear_error(&error);
+  rm_rf(root);
+}
+
 static void test_newer_schema(void)
 {
   g_autofree char *root = make_tmp();
@@ -343,6 +380,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/run-store/crash", test_crash);
   g_test_add_func("/engine/run-store/metrics-lines", test_metrics_lines);
   g_test_add_func("/engine/run-store/newer-schema", test_newer_schema);
+  g_test_add_func("/engine/run-store/resolve-checkpoint", test_resolve_checkpoint);
   g_test_add_func("/engine/run-store/default-root", test_default_root);
   return g_test_run();
 }
