@@ -14,6 +14,7 @@
 #include "checkpoint.h"
 #include "device.h"
 #include "json-writer.h"
+#include "transfer.h"
 
 static double now(void) { return g_get_monotonic_time() / 1e6; }
 
@@ -686,6 +687,7 @@ static gboolean save_checkpoint(Job *j, const char *file, int epoch, gboolean wi
   return TRUE;
 }
 
+/* The checkpoint --resume names: a run's last.safetensors, or a file. */
 static char *resolve_checkpoint(Job *j, const char *ref, const char *file, GError **error)
 {
   if (g_str_has_prefix(ref, "run:") || !g_str_has_suffix(ref, ".safetensors")) {
@@ -700,10 +702,6 @@ static char *resolve_checkpoint(Job *j, const char *ref, const char *file, GErro
       return NULL;
     char *path = g_build_filename(info->dir, file, NULL);
     ll_run_info_free(info);
-    if (!g_file_test(path, G_FILE_TEST_EXISTS) && !strcmp(file, "best.safetensors")) {
-      g_free(path);
-      return resolve_checkpoint(j, ref, "last.safetensors", error);
-    }
     return path;
   }
   return g_strdup(ref);
@@ -717,17 +715,11 @@ static gboolean apply_init_from(Job *j, GError **error)
       log_line(j, "init_from[%u]: keeping the random initialisation (control run)", i);
       continue;
     }
-    g_autofree char *path = resolve_checkpoint(j, f->checkpoint, "best.safetensors", error);
+    g_autofree char *path = ll_run_store_resolve_checkpoint(j->store, f->checkpoint, error);
     if (!path)
       return FALSE;
-    LlLoadOptions lo = {.partial = TRUE, .block_map = f->map};
     g_autoptr(GHashTable) only = NULL;
-    if (f->blocks) {
-      only = g_hash_table_new(g_str_hash, g_str_equal);
-      for (int k = 0; f->blocks[k]; k++)
-        g_hash_table_add(only, f->blocks[k]);
-      lo.only_blocks = only;
-    }
+    LlLoadOptions lo = ll_init_from_load_options(f, &only);
     LlLoadReport rep;
     ll_load_report_init(&rep);
     if (!ll_checkpoint_load(path, j->g, &lo, &rep, error)) {
