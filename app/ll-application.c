@@ -87,6 +87,7 @@ static void startup(GApplication *app)
       {"win.zoom-in", {"<Control>plus", "<Control>equal", "<Control>KP_Add"}},
       {"win.zoom-out", {"<Control>minus", "<Control>KP_Subtract"}},
       {"win.zoom-reset", {"<Control>0"}},
+      {"win.init-from-run", {"<Control>i"}},
       {"app.quit", {"<Control>q"}},
   };
   for (guint i = 0; i < G_N_ELEMENTS(accels); i++)
