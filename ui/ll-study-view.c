@@ -148,12 +148,12 @@ static void redraw_figures(LlStudyView *self)
 {
   for (int i = 0; i < LL_STUDY_N_FIGS; i++)
     gtk_widget_queue_draw(figure_area(self, i));
-  /* the small multiples grow with the trials: about 150 px a row */
-  if (self->figs) {
-    double w = MAX(gtk_widget_get_width(self->curves_area), 540), fw, fh;
-    ll_study_figures_size(self->figs, LL_STUDY_FIG_CURVES, &fw, &fh);
-    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(self->curves_area),
-                                        (int)CLAMP(fh * w / fw, 300, 1400));
+  /* panels grow with the axes and trials: each page as tall as its figure wants */
+  for (int i = 0; self->figs && i < LL_STUDY_N_FIGS; i++) {
+    GtkWidget *area = figure_area(self, i);
+    double w = MAX(gtk_widget_get_width(area), 540);
+    double h = ll_study_figures_height_for_width(self->figs, i, w);
+    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(area), (int)CLAMP(h, 300, 2000));
   }
   int page = gtk_notebook_get_current_page(self->pages);
   gtk_widget_set_sensitive(GTK_WIDGET(self->export),

@@ -181,29 +181,43 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
     xs = 1.0;
   if (ax->log_x) /* a tick per decade (more decades than fit: every few) */
     xs = MAX(1.0, ceil((ax->x1 - ax->x0) / MAX(2, (int)(a->w / 70))));
+  double cright = -INFINITY; /* where the last name ends: names that would overlap are skipped */
   for (int i = 0; i < ax->n_x_categories; i++) {
     double x = a->x + (i - ax->x0) / (ax->x1 - ax->x0) * a->w;
     cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
     cairo_move_to(cr, floor(x) + 0.5, a->y + a->h);
     cairo_line_to(cr, floor(x) + 0.5, a->y + a->h + 3);
     cairo_stroke(cr);
+    int tw, th;
+    ll_plot_text_size(layout, ax->x_categories[i], &tw, &th);
+    if (x - tw / 2.0 < cright + 4)
+      continue;
     ll_plot_text(cr, layout, x, a->y + a->h + 4, ax->x_categories[i], 0.5, 0.0);
+    cright = x + tw / 2.0;
   }
-  for (int i = 0; i < ax->n_x_ticks; i++) {
-    double x = ll_plot_map_x(ax, a, ax->x_ticks[i]);
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, floor(x) + 0.5, a->y);
-    cairo_line_to(cr, floor(x) + 0.5, a->y + a->h);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-    cairo_move_to(cr, floor(x) + 0.5, a->y + a->h);
-    cairo_line_to(cr, floor(x) + 0.5, a->y + a->h + 3);
-    cairo_stroke(cr);
-    ll_plot_format_tick(ax->x_ticks[i], FALSE, buf, sizeof buf);
-    ll_plot_text(cr, layout, x, a->y + a->h + 4, buf, 0.5, 0.0);
+  /* numeric ticks: the given values, 1-2-5 steps within a log axis of under
+   * two decades, a tick per decade (or every few) over more, or nice steps */
+  g_autoptr(GArray) xt = g_array_new(FALSE, FALSE, sizeof(double)); /* in axis units */
+  if (ax->n_x_ticks) {
+    for (int i = 0; i < ax->n_x_ticks; i++) {
+      double v = ax->log_x ? log10(MAX(ax->x_ticks[i], 1e-300)) : ax->x_ticks[i];
+      g_array_append_val(xt, v);
+    }
+  } else if (ax->log_x && ax->x1 - ax->x0 < 2 && !ax->n_x_categories) {
+    static const double m125[] = {1, 2, 5};
+    for (double k = floor(ax->x0); k <= ceil(ax->x1); k++)
+      for (int i = 0; i < 3; i++) {
+        double v = k + log10(m125[i]);
+        if (v >= ax->x0 && v <= ax->x1)
+          g_array_append_val(xt, v);
+      }
+  } else if (!ax->n_x_categories) {
+    for (double v = ceil(ax->x0 / xs) * xs; v <= ax->x1 + xs * 1e-9; v += xs)
+      g_array_append_val(xt, v);
   }
-  for (double v = ceil(ax->x0 / xs) * xs;
-       !ax->n_x_categories && !ax->n_x_ticks && v <= ax->x1 + xs * 1e-9; v += xs) {
+  double right = -INFINITY;
+  for (guint i = 0; i < xt->len; i++) {
+    double v = g_array_index(xt, double, i);
     double x = a->x + (v - ax->x0) / (ax->x1 - ax->x0) * a->w;
     cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
     cairo_move_to(cr, floor(x) + 0.5, a->y);
@@ -214,7 +228,12 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
     cairo_line_to(cr, floor(x) + 0.5, a->y + a->h + 3);
     cairo_stroke(cr);
     ll_plot_format_tick(v, ax->log_x, buf, sizeof buf);
+    int tw, th;
+    ll_plot_text_size(layout, buf, &tw, &th);
+    if (x - tw / 2.0 < right + 4)
+      continue; /* crowded (the values of a sweep): keep the first */
     ll_plot_text(cr, layout, x, a->y + a->h + 4, buf, 0.5, 0.0);
+    right = x + tw / 2.0;
   }
   cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
   cairo_rectangle(cr, a->x + 0.5, a->y + 0.5, a->w - 1, a->h - 1);

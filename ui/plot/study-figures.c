@@ -505,12 +505,17 @@ static const char *direction_word(const LlStudyFigures *f)
 
 enum { M_TOP = 40, M_LEFT = 62, M_RIGHT = 14, M_BOTTOM = 40, M_PANEL_TOP = 22 };
 
-static int metric_cols(int n) { return n <= 2 ? MAX(n, 1) : n == 4 ? 2 : 3; }
+/* panels per row: at most three, each at least 260 px wide */
+static int metric_cols(int n, double width)
+{
+  int cols = n <= 2 ? MAX(n, 1) : n == 4 ? 2 : 3;
+  return CLAMP((int)(width / 260), 1, cols);
+}
 
 static void metric_panel(const LlStudyFigures *f, double width, double height, int axis,
                          LlPlotRect *area)
 {
-  int n = MAX(f->n_axes, 1), cols = metric_cols(n), rows = (n + cols - 1) / cols;
+  int n = MAX(f->n_axes, 1), cols = metric_cols(n, width), rows = (n + cols - 1) / cols;
   double pw = (width - 8) / cols, ph = (height - M_TOP) / rows;
   int c = axis % cols, r = axis / cols;
   *area = (LlPlotRect){4 + c * pw + M_LEFT, M_TOP + r * ph + M_PANEL_TOP,
@@ -998,7 +1003,10 @@ static void draw_heatmap(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double 
         cairo_stroke(cr);
         cairo_restore(cr);
         const char *why = h.failed[r * C + c] ? "failed" : h.pruned[r * C + c] ? "pruned" : "";
-        cairo_set_source_rgb(cr, 0.6, 0.1, 0.1);
+        if (h.failed[r * C + c])
+          cairo_set_source_rgb(cr, 0.6, 0.1, 0.1);
+        else
+          cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
         if (*why)
           ll_plot_text(cr, cl, x + h.cw / 2, y + h.ch / 2, why, 0.5, 0.5);
       }
@@ -1219,7 +1227,7 @@ static void draw_detection(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, doubl
   fig_title(cr, l, width, title,
             "a panel per model \u00b7 dashed: the true change point \u00b7 dotted: 0.5");
   int n = (int)f->outputs->len;
-  gboolean side = width / MAX(n, 1) >= 380 || width >= height * 1.3 * n;
+  gboolean side = width / MAX(n, 1) >= 380;
   int cols = side ? n : 1, rows = side ? 1 : n;
   double pw = (width - 8) / cols, ph = (height - M_TOP) / rows;
   char buf[96];
@@ -1359,7 +1367,7 @@ void ll_study_figures_size(const LlStudyFigures *f, LlStudyFigure which, double 
   switch (which) {
   case LL_STUDY_FIG_METRIC:
     if (f->sweep && f->n_axes > 0) {
-      cols = metric_cols(f->n_axes);
+      cols = metric_cols(f->n_axes, 1320);
       rows = (f->n_axes + cols - 1) / cols;
       *width = cols == 1 ? 760 : 440 * cols;
       *height = M_TOP + rows * 380;
@@ -1375,6 +1383,28 @@ void ll_study_figures_size(const LlStudyFigures *f, LlStudyFigure which, double 
     *height = M_TOP + rows * CLAMP(1000.0 / cols / 1.5, 130, 260);
     break;
   default: *width = f->outputs->len > 1 ? 1100 : 700; *height = 440;
+  }
+}
+
+double ll_study_figures_height_for_width(const LlStudyFigures *f, LlStudyFigure which, double width)
+{
+  int n = (int)f->trials->len, cols, rows;
+  switch (which) {
+  case LL_STUDY_FIG_METRIC:
+    if (f->sweep && f->n_axes > 0) {
+      cols = metric_cols(f->n_axes, width);
+      rows = (f->n_axes + cols - 1) / cols;
+      return M_TOP + rows * CLAMP(width / cols * 0.8, 240, 380);
+    }
+    return CLAMP(width * 0.75, 320, 520);
+  case LL_STUDY_FIG_HEATMAP: return CLAMP(width * 0.75, 320, 600);
+  case LL_STUDY_FIG_CURVES:
+    curves_grid(n, width, width * 0.7, &cols, &rows);
+    return M_TOP + rows * CLAMP(width / cols / 1.4, 110, 260);
+  default: {
+    gboolean side = width / MAX((int)f->outputs->len, 1) >= 380;
+    return M_TOP + (side ? 1 : MAX((int)f->outputs->len, 1)) * 300;
+  }
   }
 }
 

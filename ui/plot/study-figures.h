@@ -62,6 +62,9 @@ gboolean ll_study_figures_available(const LlStudyFigures *f, LlStudyFigure which
 /* A good size for the exported figure, in 96-DPI pixels. */
 void ll_study_figures_size(const LlStudyFigures *f, LlStudyFigure which, double *width,
                            double *height);
+/* A good height for the figure drawn width wide (the window's pages). */
+double ll_study_figures_height_for_width(const LlStudyFigures *f, LlStudyFigure which,
+                                         double width);
 /* Draws into (0, 0, width, height) of cr; an unavailable figure says why. */
 void ll_study_figures_draw(LlStudyFigures *f, LlStudyFigure which, cairo_t *cr, double width,
                            double height);
