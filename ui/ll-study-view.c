@@ -34,13 +34,108 @@ static void msg_free(gpointer p)
   g_free(m);
 }
 
+/* ---- the results table: a row per finished trial, sortable by any column -------------- */
+
+typedef struct {
+  GObject parent_instance;
+  int index;
+  char *label, *status, *error;
+  double metric, seconds;
+  gint64 params;
+} LlTrialRow;
+
+typedef struct {
+  GObjectClass parent_class;
+} LlTrialRowClass;
+
+G_DEFINE_FINAL_TYPE(LlTrialRow, ll_trial_row, G_TYPE_OBJECT)
+
+static void ll_trial_row_finalize(GObject *o)
+{
+  LlTrialRow *r = (LlTrialRow *)o;
+  g_free(r->label);
+  g_free(r->status);
+  g_free(r->error);
+  G_OBJECT_CLASS(ll_trial_row_parent_class)->finalize(o);
+}
+
+static void ll_trial_row_class_init(LlTrialRowClass *k)
+{
+  G_OBJECT_CLASS(k)->finalize = ll_trial_row_finalize;
+}
+static void ll_trial_row_init(LlTrialRow *r) {}
+
+enum { COL_INDEX, COL_LABEL, COL_STATUS, COL_METRIC, COL_PARAMS, COL_SECONDS, N_COLS };
+
+static char *row_text(const LlTrialRow *r, int col)
+{
+  switch (col) {
+  case COL_INDEX: return g_strdup_printf("%d", r->index + 1);
+  case COL_LABEL: return g_strdup(r->label);
+  case COL_STATUS: return g_strdup(r->status);
+  case COL_METRIC: return isnan(r->metric) ? g_strdup("-") : g_strdup_printf("%.4f", r->metric);
+  case COL_PARAMS: return g_strdup_printf("%" G_GINT64_FORMAT, r->params);
+  default: return g_strdup_printf("%.1f", r->seconds);
+  }
+}
+
+/* NAN metrics sort last both ways round would need the direction; they sort as lowest */
+static int row_cmp(gconstpointer a, gconstpointer b, gpointer data)
+{
+  const LlTrialRow *x = a, *y = b;
+  int col = GPOINTER_TO_INT(data);
+  double u, v;
+  switch (col) {
+  case COL_LABEL: return g_utf8_collate(x->label ? x->label : "", y->label ? y->label : "");
+  case COL_STATUS: return g_strcmp0(x->status, y->status);
+  case COL_METRIC:
+    u = isnan(x->metric) ? -INFINITY : x->metric;
+    v = isnan(y->metric) ? -INFINITY : y->metric;
+    break;
+  case COL_PARAMS: u = (double)x->params, v = (double)y->params; break;
+  case COL_SECONDS: u = x->seconds, v = y->seconds; break;
+  default: u = x->index, v = y->index;
+  }
+  return (u > v) - (u < v);
+}
+
+static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+  GtkWidget *l = gtk_label_new(NULL);
+  int col = GPOINTER_TO_INT(data);
+  gtk_label_set_xalign(GTK_LABEL(l), col == COL_LABEL || col == COL_STATUS ? 0.0f : 1.0f);
+  if (col == COL_LABEL) {
+    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+    gtk_label_set_width_chars(GTK_LABEL(l), 12);
+  }
+  gtk_list_item_set_child(item, l);
+}
+
+static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+  LlTrialRow *r = gtk_list_item_get_item(item);
+  GtkWidget *l = gtk_list_item_get_child(item);
+  int col = GPOINTER_TO_INT(data);
+  g_autofree char *text = row_text(r, col);
+  gtk_label_set_text(GTK_LABEL(l), text);
+  /* the label in full, and a failed trial's error */
+  g_autofree char *tip =
+      r->error ? g_strdup_printf("%s\n%s", r->label, r->error) : g_strdup(r->label);
+  gtk_widget_set_tooltip_text(l, tip);
+  if (col == COL_STATUS && r->error)
+    gtk_widget_add_css_class(l, "error");
+  else
+    gtk_widget_remove_css_class(l, "error");
+}
+
 struct _LlStudyView {
   GtkBox parent_instance;
   GtkLabel *title, *outline, *description, *best;
   GtkSpinButton *epochs, *limit;
   GtkButton *run, *stop;
   GtkProgressBar *progress;
-  GtkListBox *trials;
+  GtkColumnView *trials;
+  GListStore *rows; /* LlTrialRow */
   GtkNotebook *pages;
   GtkWidget *metric_area, *heat_area, *curves_area, *detection_area, *heat_axes, *heat_note;
   GtkDropDown *heat_rows, *heat_cols;
@@ -205,6 +300,9 @@ static void reset_figures(LlStudyView *self)
   g_signal_handlers_unblock_by_func(self->heat_rows, on_heat_axis, self);
   g_signal_handlers_unblock_by_func(self->heat_cols, on_heat_axis, self);
   gtk_widget_set_visible(self->heat_axes, n > 2);
+  g_autoptr(GtkColumnViewColumn) mcol =
+      g_list_model_get_item(gtk_column_view_get_columns(self->trials), COL_METRIC);
+  gtk_column_view_column_set_title(mcol, self->study ? ll_study_metric(self->study) : "Metric");
   const char *why = NULL;
   if (self->figs && n < 2)
     ll_study_figures_available(self->figs, LL_STUDY_FIG_HEATMAP, &why);
@@ -268,22 +366,16 @@ static void set_running(LlStudyView *self, gboolean running)
 
 static void add_trial_row(LlStudyView *self, const Msg *m)
 {
-  char metric[48] = "-";
-  if (!isnan(m->metric))
-    g_snprintf(metric, sizeof metric, "%.4f", m->metric);
-  g_autofree char *text =
-      g_strdup_printf("%d. %s  ·  %s  ·  %s  ·  %" G_GINT64_FORMAT " params  ·  %.0f s",
-                      m->index + 1, m->label, m->status, metric, m->params, m->seconds);
-  GtkWidget *row = gtk_label_new(text);
-  gtk_label_set_xalign(GTK_LABEL(row), 0);
-  gtk_label_set_wrap(GTK_LABEL(row), TRUE);
-  gtk_widget_set_margin_start(row, 6);
-  gtk_widget_set_margin_end(row, 6);
-  gtk_widget_set_margin_top(row, 3);
-  gtk_widget_set_margin_bottom(row, 3);
-  if (m->error)
-    gtk_widget_set_tooltip_text(row, m->error);
-  gtk_list_box_append(self->trials, row);
+  LlTrialRow *r = g_object_new(ll_trial_row_get_type(), NULL);
+  r->index = m->index;
+  r->label = g_strdup(m->label);
+  r->status = g_strdup(m->status);
+  r->error = g_strdup(m->error);
+  r->metric = m->metric;
+  r->params = m->params;
+  r->seconds = m->seconds;
+  g_list_store_append(self->rows, r);
+  g_object_unref(r);
 }
 
 static void join_worker(LlStudyView *self)
@@ -381,10 +473,7 @@ void ll_study_view_clear(LlStudyView *self)
     msg_free(m);
   g_clear_pointer(&self->study, ll_study_free);
   g_clear_pointer(&self->path, g_free);
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->trials))) &&
-         GTK_IS_LIST_BOX_ROW(child))
-    gtk_list_box_remove(self->trials, child);
+  g_list_store_remove_all(self->rows);
   gtk_label_set_text(self->best, "");
   self->n_finished = 0;
   reset_figures(self);
@@ -404,10 +493,7 @@ void ll_study_view_run(LlStudyView *self, int epochs, int limit)
   }
   ll_study_free(self->study);
   self->study = s;
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->trials))) &&
-         GTK_IS_LIST_BOX_ROW(child))
-    gtk_list_box_remove(self->trials, child);
+  g_list_store_remove_all(self->rows);
   self->n_finished = 0;
   reset_figures(self);
   self->cancel = 0;
@@ -459,6 +545,7 @@ static void ll_study_view_finalize(GObject *object)
 {
   LlStudyView *self = LL_STUDY_VIEW(object);
   g_async_queue_unref(self->queue);
+  g_clear_object(&self->rows);
   G_OBJECT_CLASS(ll_study_view_parent_class)->finalize(object);
 }
 
@@ -502,6 +589,28 @@ static void ll_study_view_init(LlStudyView *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
   self->queue = g_async_queue_new_full(msg_free);
+  /* the table: # label status metric params seconds, each column sortable */
+  static const char *const titles[N_COLS] = {"#", "Trial", "Status", "Metric", "Params", "Seconds"};
+  self->rows = g_list_store_new(ll_trial_row_get_type());
+  for (int c = 0; c < N_COLS; c++) {
+    GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+    g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(c));
+    g_signal_connect(f, "bind", G_CALLBACK(cell_bind), GINT_TO_POINTER(c));
+    GtkColumnViewColumn *col = gtk_column_view_column_new(titles[c], f);
+    GtkSorter *sorter = GTK_SORTER(gtk_custom_sorter_new(row_cmp, GINT_TO_POINTER(c), NULL));
+    gtk_column_view_column_set_sorter(col, sorter);
+    g_object_unref(sorter);
+    gtk_column_view_column_set_expand(col, c == COL_LABEL);
+    gtk_column_view_column_set_resizable(col, TRUE);
+    gtk_column_view_append_column(self->trials, col);
+    g_object_unref(col);
+  }
+  GtkSortListModel *sorted =
+      gtk_sort_list_model_new(G_LIST_MODEL(g_object_ref(self->rows)),
+                              g_object_ref(gtk_column_view_get_sorter(self->trials)));
+  GtkNoSelection *sel = gtk_no_selection_new(G_LIST_MODEL(sorted));
+  gtk_column_view_set_model(self->trials, GTK_SELECTION_MODEL(sel));
+  g_object_unref(sel);
   for (int i = 0; i < LL_STUDY_N_FIGS; i++) {
     GtkWidget *area = figure_area(self, i);
     g_object_set_data(G_OBJECT(area), "figure", GINT_TO_POINTER(i));
