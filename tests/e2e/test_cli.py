@@ -209,7 +209,8 @@ def case_study_preset(name, verb="study", *extra, check=None, stages=None):
 
 
 def has_plot():
-    return " report " in run("help", check=False).stdout + run("help", check=False).stderr
+    p = run("help", check=False)
+    return " report " in p.stdout + p.stderr
 
 
 def check_png(path):

@@ -179,11 +179,11 @@ static void run_study_preset(const char *preset, int epochs, guint trials)
  * axes (the heatmap, its axes chosen), and the change-point detection panels. */
 static void test_study_figures(void)
 {
-  run_study_preset("ae-bottleneck-sweep", 1, 7);
+  run_study_preset("ae-bottleneck-sweep", 3, 7);
   LlStudyFigures *f = ll_study_view_get_figures(ll_window_get_study(win));
   g_assert_cmpint(ll_study_figures_metric_points(f, 0), ==, 7);
   g_assert_false(ll_study_figures_available(f, LL_STUDY_FIG_HEATMAP, NULL));
-  run_study_preset("fmnist-search", 1, 16);
+  run_study_preset("fmnist-search", 2, 16);
   f = ll_study_view_get_figures(ll_window_get_study(win));
   g_assert_cmpint(ll_study_figures_n_axes(f), ==, 5);
   g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_HEATMAP, NULL));

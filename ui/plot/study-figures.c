@@ -1106,6 +1106,8 @@ static void curves_grid(int n, double width, double height, int *cols, int *rows
   }
 }
 
+#define PANEL_SCALE 0.78
+
 static void draw_curves(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double width, double height)
 {
   g_autofree char *title = g_strdup_printf("%s: %s per epoch", f->name, f->curve_metric);
@@ -1135,15 +1137,19 @@ static void draw_curves(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double w
                    .y0 = lo - pad,
                    .y1 = hi + pad,
                    .x_integer = TRUE};
-  PangoLayout *sl = ll_plot_layout(cr, 6.5);
+  PangoLayout *sl = ll_plot_layout(cr, 8); /* drawn at PANEL_SCALE */
   int tw, th;
   ll_plot_text_size(sl, "Ag", &tw, &th);
-  double pw = (width - 8) / cols, ph = (height - M_TOP) / rows;
+  double pw = (width - 8) / cols, ph = (height - M_TOP - 12) / rows; /* 12: the stamp */
   int best = best_trial(f);
   for (int i = 0; i < n; i++) {
     const LlTrial *t = f->trials->pdata[i];
-    double px = 4 + (i % cols) * pw, py = M_TOP + (i / cols) * ph;
-    LlPlotRect a = {px + 40, py + th + 6, MAX(pw - 50, 10), MAX(ph - th * 2 - 16, 10)};
+    /* each panel at a smaller scale: small type, ticks spaced as in a full plot */
+    cairo_save(cr);
+    cairo_translate(cr, 4 + (i % cols) * pw, M_TOP + (i / cols) * ph);
+    cairo_scale(cr, PANEL_SCALE, PANEL_SCALE);
+    double px = 0, py = 0, W = pw / PANEL_SCALE, Hp = ph / PANEL_SCALE;
+    LlPlotRect a = {px + 46, py + th + 6, MAX(W - 56, 10), MAX(Hp - th * 2 - 16, 10)};
     double rgb[3] = {0.12, 0.47, 0.71};
     const char *badge = NULL;
     if (t->status == LL_TRIAL_PRUNED) {
@@ -1211,6 +1217,7 @@ static void draw_curves(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double w
       ll_plot_text(cr, sl, a.x + a.w / 2, a.y + a.h / 2, "no epochs", 0.5, 0.5);
     }
     cairo_restore(cr);
+    cairo_restore(cr); /* the panel's scale */
   }
   g_object_unref(sl);
 }
