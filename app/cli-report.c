@@ -1,10 +1,11 @@
 /* cli-report.c: `layerlab report` and `layerlab export`: a run's figures
- * and PDF report, headless (ui/plot is cairo only). */
+ * and PDF report, or a study's figures, headless (ui/plot is cairo only). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "run-report.h"
+#include "study-figures.h"
 
 /* The runs named by ids (several for a comparison report). */
 static GPtrArray *get_runs(const char *verb, const char *store_root, int argc, char **argv)
@@ -28,18 +29,60 @@ static GPtrArray *get_runs(const char *verb, const char *store_root, int argc, c
   return runs;
 }
 
+/* `report --study ID_OR_DIR`: a study's figures drawn again from its folder. */
+static int report_study(const char *study, const char *store_root)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr(GError) error = NULL;
+  if (strchr(study, G_DIR_SEPARATOR) || g_file_test(study, G_FILE_TEST_IS_DIR)) {
+    dir = g_strdup(study);
+  } else {
+    g_autoptr(LlRunStore) store = ll_run_store_open(store_root, &error);
+    if (!store) {
+      fprintf(stderr, "layerlab report: %s\n", error->message);
+      return 1;
+    }
+    dir = g_build_filename(ll_run_store_root(store), "studies", study, NULL);
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+      fprintf(stderr,
+              "layerlab report: --study %s: neither a study folder nor a study id in %s/studies\n",
+              study, ll_run_store_root(store));
+      return 1;
+    }
+  }
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
+  if (!ll_study_export_figures_dir(dir, written, &error)) {
+    fprintf(stderr, "layerlab report: --study %s: %s\n", study, error->message);
+    return 1;
+  }
+  if (!written->len)
+    fprintf(stderr, "layerlab report: --study %s: no trial has a result to draw\n", study);
+  for (guint i = 0; i < written->len; i++)
+    printf("%s\n", (char *)written->pdata[i]);
+  return written->len ? 0 : 1;
+}
+
 int ll_cli_report(int argc, char **argv)
 {
-  g_autofree char *out = NULL, *store_root = NULL;
+  g_autofree char *out = NULL, *store_root = NULL, *study = NULL;
   GOptionEntry entries[] = {
+      {"study", 0, 0, G_OPTION_ARG_FILENAME, &study,
+       "Draw a study's figures again into <study>/figures/ (a study id or folder)", "ID_OR_DIR"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The PDF to write (default: RUN_ID.pdf)",
        "FILE"},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root,
        "Run store folder (default: XDG data dir)", "DIR"},
       {NULL},
   };
-  if (!ll_cli_parse("report", "RUN_ID [RUN_ID...]", entries, &argc, &argv))
+  if (!ll_cli_parse("report", "RUN_ID [RUN_ID...] | --study ID_OR_DIR", entries, &argc, &argv))
     return 2;
+  if (study) {
+    if (argc > 1) {
+      fprintf(stderr, "layerlab report: --study takes no run ids\n");
+      return 2;
+    }
+    return report_study(study, store_root);
+  }
   if (argc < 2) {
     fprintf(stderr, "layerlab report: name a run id (`layerlab runs` lists them); several ids "
                     "make a comparison report\n");

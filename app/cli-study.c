@@ -8,6 +8,9 @@
 
 #include "cli.h"
 #include "study.h"
+#ifdef LL_HAVE_PLOT
+#include "study-figures.h"
+#endif
 
 static volatile int cancel_flag;
 
@@ -266,6 +269,24 @@ static void print_heatmap(const LlStudy *s)
   }
 }
 
+/* The study's figures into <dir>/figures/ (PNG and SVG); the paths go to
+ * written. Without plot support (no cairo) there are none. */
+static gboolean write_figures(const LlStudy *study, GPtrArray *written, GError **error)
+{
+#ifdef LL_HAVE_PLOT
+  if (!ll_study_dir(study) || !ll_study_trials(study)->len)
+    return TRUE;
+  g_autoptr(LlStudyFigures) f = ll_study_figures_new(study);
+  ll_study_figures_set_stamp(f, ll_study_id(study));
+  if (!ll_study_figures_load_outputs(f, ll_study_dir(study), error))
+    return FALSE;
+  g_autofree char *dir = g_build_filename(ll_study_dir(study), "figures", NULL);
+  return ll_study_figures_export_all(f, dir, written, error);
+#else
+  return TRUE;
+#endif
+}
+
 /* The shared part: run, report, exit status. */
 static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, gboolean jsonl)
 {
@@ -290,6 +311,10 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
   g_autofree char *best_spec = ll_study_best_spec_path(study);
   g_autofree char *csv =
       ll_study_dir(study) ? g_build_filename(ll_study_dir(study), "results.csv", NULL) : NULL;
+  g_autoptr(GPtrArray) figures = g_ptr_array_new_with_free_func(g_free);
+  g_autoptr(GError) fig_error = NULL;
+  if (!write_figures(study, figures, &fig_error))
+    fprintf(stderr, "layerlab %s: figures: %s\n", verb, fig_error->message);
   if (jsonl && ll_study_dir(study)) {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -326,6 +351,15 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
     json_builder_add_int_value(b, ll_study_trials(study)->len);
     json_builder_set_member_name(b, "results");
     json_builder_add_string_value(b, csv);
+    json_builder_set_member_name(b, "figures");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < figures->len; i++)
+      json_builder_add_string_value(b, figures->pdata[i]);
+    json_builder_end_array(b);
+    if (fig_error) {
+      json_builder_set_member_name(b, "figures_error");
+      json_builder_add_string_value(b, fig_error->message);
+    }
     if (error) {
       json_builder_set_member_name(b, "error");
       json_builder_add_string_value(b, error->message);
@@ -340,6 +374,8 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
              ll_study_metric(study), best->metric, best->run_id);
     if (best_spec)
       printf("best spec: %s (train it: layerlab train %s)\n", best_spec, best_spec);
+    for (guint i = 0; i < figures->len; i++)
+      printf("figure: %s\n", (char *)figures->pdata[i]);
     printf("study %s: %s\n", ll_study_id(study), csv);
   }
   if (!ok) {

@@ -34,6 +34,7 @@ void ll_cli_usage(FILE *out)
 #ifdef LL_HAVE_PLOT
       "  report RUN_ID... [--out F]   multi-page PDF report of a run, or a comparison\n"
       "  export RUN_ID --dir DIR      every figure of a run [--format png|svg|pdf]\n"
+      "  report --study ID_OR_DIR     a study's figures drawn again into <study>/figures/\n"
 #endif
       "  devices                      list the compute devices this build can use\n"
       "  help                         this text\n"
@@ -43,8 +44,8 @@ void ll_cli_usage(FILE *out)
       "stages (pretrain, then transfer: init_from an earlier stage, frozen blocks, repeat over\n"
       "values) or a sweep (axes = paths into the spec; grid, random or tpe; pruning; a\n"
       "parameter budget). Every trial is a run in the store; the study folder\n"
-      "<store>/studies/<id>/ holds study.json, trials.jsonl and results.csv. --epochs N and\n"
-      "--limit N shorten every trial; --resume ID skips the finished ones.\n");
+      "<store>/studies/<id>/ holds study.json, trials.jsonl, results.csv and figures/. --epochs N\n"
+      "and --limit N shorten every trial; --resume ID skips the finished ones.\n");
 }
 
 gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,

@@ -36,8 +36,10 @@ struct LlStudy {
   int best;
 };
 
-static void trial_free(LlTrial *t)
+void ll_trial_free(LlTrial *t)
 {
+  if (!t)
+    return;
   g_free(t->key);
   g_free(t->stage);
   g_free(t->label);
@@ -56,6 +58,8 @@ static void trial_free(LlTrial *t)
   g_free(t);
 }
 
+#define trial_free ll_trial_free
+
 static LlTrial *trial_new(void)
 {
   LlTrial *t = g_new0(LlTrial, 1);
@@ -65,6 +69,33 @@ static LlTrial *trial_new(void)
   t->curve = g_array_new(FALSE, FALSE, sizeof(double));
   t->metric = NAN;
   return t;
+}
+
+static JsonObject *object_dup(JsonObject *o)
+{
+  g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
+  g_autoptr(JsonNode) d = ll_json_node_dup(n);
+  return json_object_ref(json_node_get_object(d));
+}
+
+LlTrial *ll_trial_copy(const LlTrial *t, int n_axes)
+{
+  LlTrial *c = g_new0(LlTrial, 1);
+  *c = *t;
+  c->key = g_strdup(t->key);
+  c->stage = g_strdup(t->stage);
+  c->label = g_strdup(t->label);
+  c->run_id = g_strdup(t->run_id);
+  c->error = g_strdup(t->error);
+  c->checkpoint = g_strdup(t->checkpoint);
+  c->values = t->values ? object_dup(t->values) : json_object_new();
+  c->metrics = t->metrics ? object_dup(t->metrics) : json_object_new();
+  c->overrides = t->overrides ? object_dup(t->overrides) : json_object_new();
+  c->curve = g_array_new(FALSE, FALSE, sizeof(double));
+  if (t->curve)
+    g_array_append_vals(c->curve, t->curve->data, t->curve->len);
+  c->x = t->x && n_axes > 0 ? g_memdup2(t->x, sizeof(double) * (gsize)n_axes) : NULL;
+  return c;
 }
 
 static void axis_clear(LlAxis *a)
@@ -519,6 +550,10 @@ char *ll_study_outline(const LlStudy *s)
   return g_string_free(o, FALSE);
 }
 const char *ll_study_metric(const LlStudy *s) { return s->metric; }
+const char *ll_study_curve_metric(const LlStudy *s)
+{
+  return s->prune_metric ? s->prune_metric : "val_loss";
+}
 gboolean ll_study_maximize(const LlStudy *s) { return s->maximize; }
 int ll_study_n_axes(const LlStudy *s) { return (int)s->axes->len; }
 const LlAxis *ll_study_axis(const LlStudy *s, int i) { return &g_array_index(s->axes, LlAxis, i); }
@@ -1259,6 +1294,28 @@ static LlTrial *trial_from_json(JsonObject *o, int n_axes)
   return t;
 }
 
+/* The trials of a trials.jsonl in file order (lines that do not parse are
+ * skipped: a line cut short by a kill), or NULL when the file cannot be read. */
+static GPtrArray *read_trials(const char *path, int n_axes)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(path, &text, NULL, NULL))
+    return NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)trial_free);
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  for (int i = 0; lines[i]; i++) {
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!*lines[i] || !json_parser_load_from_data(p, lines[i], -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+      continue;
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    LlTrial *t = trial_from_json(o, n_axes);
+    t->index = (int)json_object_get_int_member_with_default(o, "index", out->len);
+    g_ptr_array_add(out, t);
+  }
+  return out;
+}
+
 static void csv_cell(GString *out, const char *text)
 {
   if (text && strpbrk(text, ",\"\n")) {
@@ -1433,7 +1490,7 @@ static void run_trial(Runner *r, LlTrial *t, const char *text)
                         .background = r->opts->background};
     LlTrainer *tr = ll_trainer_new(spec, &o);
     gboolean stop_sent = FALSE, pruned = FALSE, finished = FALSE;
-    const char *curve_metric = s->prune_metric ? s->prune_metric : "val_loss";
+    const char *curve_metric = ll_study_curve_metric(s);
     if (!ll_trainer_start(tr, &err)) {
       ll_trainer_free(tr);
       tr = NULL;
@@ -1911,16 +1968,10 @@ gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallb
   g_autofree char *sp = g_build_filename(s->dir, "study.json", NULL);
   gboolean ok = g_file_set_contents(sp, sj, -1, error);
   if (ok && opts->resume) {
-    g_autofree char *old = NULL;
-    if (g_file_get_contents(r.jsonl_path, &old, NULL, NULL)) {
-      g_auto(GStrv) lines = g_strsplit(old, "\n", -1);
-      for (int i = 0; lines[i]; i++) {
-        g_autoptr(JsonParser) p = json_parser_new();
-        if (!*lines[i] || !json_parser_load_from_data(p, lines[i], -1, NULL) ||
-            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
-          continue;
-        LlTrial *t =
-            trial_from_json(json_node_get_object(json_parser_get_root(p)), (int)s->axes->len);
+    g_autoptr(GPtrArray) old = read_trials(r.jsonl_path, (int)s->axes->len);
+    if (old) {
+      for (guint i = 0; i < old->len; i++) {
+        LlTrial *t = g_steal_pointer(&old->pdata[i]); /* the table owns it now */
         if (t->key)
           g_hash_table_replace(r.resumed, g_strdup(t->key), t);
         else
@@ -1962,4 +2013,30 @@ gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallb
   g_hash_table_unref(r.resumed);
   g_free(r.jsonl_path);
   return ok;
+}
+
+LlStudy *ll_study_open_dir(const char *dir, GError **error)
+{
+  g_autofree char *sp = g_build_filename(dir, "study.json", NULL);
+  if (!g_file_test(sp, G_FILE_TEST_EXISTS)) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                "%s is not a study folder (it has no study.json)", dir);
+    return NULL;
+  }
+  LlStudy *s = ll_study_load_file(sp, error);
+  if (!s)
+    return NULL;
+  g_autofree char *tp = g_build_filename(dir, "trials.jsonl", NULL);
+  g_autoptr(GPtrArray) trials = read_trials(tp, (int)s->axes->len);
+  if (!trials) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "%s: no trials.jsonl (no trial finished)",
+                dir);
+    ll_study_free(s);
+    return NULL;
+  }
+  g_ptr_array_extend_and_steal(s->done, g_steal_pointer(&trials));
+  update_best(s);
+  s->dir = g_canonicalize_filename(dir, NULL);
+  s->id = g_path_get_basename(s->dir);
+  return s;
 }

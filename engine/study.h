@@ -104,6 +104,10 @@ typedef struct {
   JsonObject *overrides; /* path -> value this trial applied (stage or axes) */
 } LlTrial;
 
+/* A deep copy (n_axes: the length of x, for sweeps), for another thread. */
+LlTrial *ll_trial_copy(const LlTrial *t, int n_axes);
+void ll_trial_free(LlTrial *t);
+
 typedef struct LlStudy LlStudy;
 
 /* Loads a study file. Relative spec paths are relative to the study file. */
@@ -123,6 +127,8 @@ char *ll_study_base_spec_json(const LlStudy *s);
 /* "3 stages: pretrain, frozen, finetuned" or "grid over 2 axes, 12 trials" */
 char *ll_study_outline(const LlStudy *s);
 const char *ll_study_metric(const LlStudy *s);
+/* The metric LlTrial.curve holds per epoch (the pruning metric, default val_loss). */
+const char *ll_study_curve_metric(const LlStudy *s);
 gboolean ll_study_maximize(const LlStudy *s);
 /* Sweep axes (the CLI may add or replace them; a path given again replaces its axis). */
 int ll_study_n_axes(const LlStudy *s);
@@ -171,6 +177,10 @@ const LlTrial *ll_study_best(const LlStudy *s);
 /* <dir>/best-spec.json: the best trial's spec as it trained (written with
  * results.csv), or NULL while there is none. */
 char *ll_study_best_spec_path(const LlStudy *s);
+/* A finished (or stopped) study read back from its folder: study.json and
+ * trials.jsonl; id, dir, trials and best as after ll_study_run (to draw its
+ * figures again). Errors name the folder. */
+LlStudy *ll_study_open_dir(const char *dir, GError **error);
 
 /* ---- exports used by stages --------------------------------------------------------- */
 

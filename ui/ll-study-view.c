@@ -1,8 +1,10 @@
-/* ll-study-view.c: runs a study on a worker and lists its trials. */
+/* ll-study-view.c: runs a study on a worker, lists its trials and draws its
+ * figures (ui/plot/study-figures) as they finish. */
 #include "ll-study-view.h"
 
 #include <math.h>
 
+#include "study-figures.h"
 #include "study.h"
 
 /* What the worker sends to the main thread. */
@@ -15,6 +17,7 @@ typedef struct {
   double metric, seconds;
   gint64 params;
   LlEvent *event; /* MSG_EVENT */
+  LlTrial *trial; /* MSG_FINISHED: a copy, for the figures */
   char *text;     /* MSG_DONE: the summary or the error */
 } Msg;
 
@@ -27,7 +30,102 @@ static void msg_free(gpointer p)
   g_free(m->text);
   if (m->event)
     ll_event_free(m->event);
+  ll_trial_free(m->trial);
   g_free(m);
+}
+
+/* ---- the results table: a row per finished trial, sortable by any column -------------- */
+
+typedef struct {
+  GObject parent_instance;
+  int index;
+  char *label, *status, *error;
+  double metric, seconds;
+  gint64 params;
+} LlTrialRow;
+
+typedef struct {
+  GObjectClass parent_class;
+} LlTrialRowClass;
+
+G_DEFINE_FINAL_TYPE(LlTrialRow, ll_trial_row, G_TYPE_OBJECT)
+
+static void ll_trial_row_finalize(GObject *o)
+{
+  LlTrialRow *r = (LlTrialRow *)o;
+  g_free(r->label);
+  g_free(r->status);
+  g_free(r->error);
+  G_OBJECT_CLASS(ll_trial_row_parent_class)->finalize(o);
+}
+
+static void ll_trial_row_class_init(LlTrialRowClass *k)
+{
+  G_OBJECT_CLASS(k)->finalize = ll_trial_row_finalize;
+}
+static void ll_trial_row_init(LlTrialRow *r) {}
+
+enum { COL_INDEX, COL_LABEL, COL_STATUS, COL_METRIC, COL_PARAMS, COL_SECONDS, N_COLS };
+
+static char *row_text(const LlTrialRow *r, int col)
+{
+  switch (col) {
+  case COL_INDEX: return g_strdup_printf("%d", r->index + 1);
+  case COL_LABEL: return g_strdup(r->label);
+  case COL_STATUS: return g_strdup(r->status);
+  case COL_METRIC: return isnan(r->metric) ? g_strdup("-") : g_strdup_printf("%.4f", r->metric);
+  case COL_PARAMS: return g_strdup_printf("%" G_GINT64_FORMAT, r->params);
+  default: return g_strdup_printf("%.1f", r->seconds);
+  }
+}
+
+/* NAN metrics sort last both ways round would need the direction; they sort as lowest */
+static int row_cmp(gconstpointer a, gconstpointer b, gpointer data)
+{
+  const LlTrialRow *x = a, *y = b;
+  int col = GPOINTER_TO_INT(data);
+  double u, v;
+  switch (col) {
+  case COL_LABEL: return g_utf8_collate(x->label ? x->label : "", y->label ? y->label : "");
+  case COL_STATUS: return g_strcmp0(x->status, y->status);
+  case COL_METRIC:
+    u = isnan(x->metric) ? -INFINITY : x->metric;
+    v = isnan(y->metric) ? -INFINITY : y->metric;
+    break;
+  case COL_PARAMS: u = (double)x->params, v = (double)y->params; break;
+  case COL_SECONDS: u = x->seconds, v = y->seconds; break;
+  default: u = x->index, v = y->index;
+  }
+  return (u > v) - (u < v);
+}
+
+static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+  GtkWidget *l = gtk_label_new(NULL);
+  int col = GPOINTER_TO_INT(data);
+  gtk_label_set_xalign(GTK_LABEL(l), col == COL_LABEL || col == COL_STATUS ? 0.0f : 1.0f);
+  if (col == COL_LABEL) {
+    gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+    gtk_label_set_width_chars(GTK_LABEL(l), 12);
+  }
+  gtk_list_item_set_child(item, l);
+}
+
+static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+  LlTrialRow *r = gtk_list_item_get_item(item);
+  GtkWidget *l = gtk_list_item_get_child(item);
+  int col = GPOINTER_TO_INT(data);
+  g_autofree char *text = row_text(r, col);
+  gtk_label_set_text(GTK_LABEL(l), text);
+  /* the label in full, and a failed trial's error */
+  g_autofree char *tip =
+      r->error ? g_strdup_printf("%s\n%s", r->label, r->error) : g_strdup(r->label);
+  gtk_widget_set_tooltip_text(l, tip);
+  if (col == COL_STATUS && r->error)
+    gtk_widget_add_css_class(l, "error");
+  else
+    gtk_widget_remove_css_class(l, "error");
 }
 
 struct _LlStudyView {
@@ -36,7 +134,16 @@ struct _LlStudyView {
   GtkSpinButton *epochs, *limit;
   GtkButton *run, *stop;
   GtkProgressBar *progress;
-  GtkListBox *trials;
+  GtkColumnView *trials;
+  GListStore *rows; /* LlTrialRow */
+  GtkNotebook *pages;
+  GtkWidget *metric_area, *heat_area, *curves_area, *detection_area, *heat_axes, *heat_note;
+  GtkDropDown *heat_rows, *heat_cols;
+  GtkButton *export;
+  GtkFileChooserNative *chooser;
+
+  LlStudyFigures *figs; /* the figures' copy of the trials (main thread) */
+  guint draws[LL_STUDY_N_FIGS];
 
   char *path;
   LlStudy *study; /* owned by the worker while it runs */
@@ -89,7 +196,10 @@ static void cb_event(const LlTrial *t, const LlEvent *e, gpointer data)
 
 static void cb_finished(const LlTrial *t, int total, gpointer data)
 {
-  push(data, trial_msg(MSG_FINISHED, t, total));
+  LlStudyView *self = data;
+  Msg *m = trial_msg(MSG_FINISHED, t, total);
+  m->trial = ll_trial_copy(t, ll_study_n_axes(self->study)); /* the worker owns the study */
+  push(self, m);
 }
 
 static gpointer worker(gpointer data)
@@ -119,6 +229,133 @@ static gpointer worker(gpointer data)
   return NULL;
 }
 
+/* ---- figures ---------------------------------------------------------------------------- */
+
+/* the notebook page of each figure (page 0 is the trials list) */
+static GtkWidget *figure_area(LlStudyView *self, LlStudyFigure which)
+{
+  GtkWidget *areas[] = {self->metric_area, self->heat_area, self->curves_area,
+                        self->detection_area};
+  return areas[which];
+}
+
+static void redraw_figures(LlStudyView *self)
+{
+  for (int i = 0; i < LL_STUDY_N_FIGS; i++)
+    gtk_widget_queue_draw(figure_area(self, i));
+  /* panels grow with the axes and trials: each page as tall as its figure wants */
+  for (int i = 0; self->figs && i < LL_STUDY_N_FIGS; i++) {
+    GtkWidget *area = figure_area(self, i);
+    double w = MAX(gtk_widget_get_width(area), 540);
+    double h = ll_study_figures_height_for_width(self->figs, i, w);
+    gtk_drawing_area_set_content_height(GTK_DRAWING_AREA(area), (int)CLAMP(h, 300, 2000));
+  }
+  int page = gtk_notebook_get_current_page(self->pages);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->export),
+                           self->figs && page > 0 &&
+                               ll_study_figures_available(self->figs, page - 1, NULL));
+}
+
+static void draw_figure(GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+{
+  LlStudyView *self = data;
+  LlStudyFigure which = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(area), "figure"));
+  if (!self->figs)
+    return;
+  ll_study_figures_draw(self->figs, which, cr, width, height);
+  self->draws[which]++;
+}
+
+static void on_heat_axis(GObject *dd, GParamSpec *pspec, LlStudyView *self)
+{
+  if (!self->figs)
+    return;
+  guint a = gtk_drop_down_get_selected(self->heat_rows),
+        b = gtk_drop_down_get_selected(self->heat_cols);
+  ll_study_figures_set_heatmap_axes(self->figs, (int)a, (int)b);
+  const char *why =
+      a == b ? "Rows and columns show the same axis: choose two different ones." : NULL;
+  gtk_label_set_text(GTK_LABEL(self->heat_note), why ? why : "");
+  gtk_widget_set_visible(self->heat_note, why != NULL);
+  gtk_widget_queue_draw(self->heat_area);
+}
+
+/* New figures for the study (no trials yet); the heatmap's axis choice when
+ * it has more than two axes, or a plain note why there is no heatmap. */
+static void reset_figures(LlStudyView *self)
+{
+  g_clear_pointer(&self->figs, ll_study_figures_free);
+  if (self->study)
+    self->figs = ll_study_figures_new(self->study);
+  int n = self->figs ? ll_study_figures_n_axes(self->figs) : 0;
+  g_autoptr(GtkStringList) names = gtk_string_list_new(NULL);
+  for (int i = 0; i < n; i++)
+    gtk_string_list_append(names, ll_study_figures_axis_name(self->figs, i));
+  g_signal_handlers_block_by_func(self->heat_rows, on_heat_axis, self);
+  g_signal_handlers_block_by_func(self->heat_cols, on_heat_axis, self);
+  gtk_drop_down_set_model(self->heat_rows, G_LIST_MODEL(names));
+  gtk_drop_down_set_model(self->heat_cols, G_LIST_MODEL(names));
+  gtk_drop_down_set_selected(self->heat_rows, 0);
+  gtk_drop_down_set_selected(self->heat_cols, n > 1 ? 1 : 0);
+  g_signal_handlers_unblock_by_func(self->heat_rows, on_heat_axis, self);
+  g_signal_handlers_unblock_by_func(self->heat_cols, on_heat_axis, self);
+  gtk_widget_set_visible(self->heat_axes, n > 2);
+  g_autoptr(GtkColumnViewColumn) mcol =
+      g_list_model_get_item(gtk_column_view_get_columns(self->trials), COL_METRIC);
+  gtk_column_view_column_set_title(mcol, self->study ? ll_study_metric(self->study) : "Metric");
+  const char *why = NULL;
+  if (self->figs && n < 2)
+    ll_study_figures_available(self->figs, LL_STUDY_FIG_HEATMAP, &why);
+  gtk_widget_set_visible(self->heat_area, why == NULL); /* the note says why there is none */
+  gtk_label_set_text(GTK_LABEL(self->heat_note), why ? why : "");
+  gtk_widget_set_visible(self->heat_note, why != NULL);
+  gtk_widget_set_visible(self->detection_area, FALSE);
+  /* figures need room: the side panel widens while a study is open */
+  gtk_widget_set_size_request(GTK_WIDGET(self->pages), self->figs ? 560 : -1, -1);
+  redraw_figures(self);
+}
+
+static void on_page(GtkNotebook *nb, GtkWidget *page, guint num, LlStudyView *self)
+{
+  gtk_widget_set_sensitive(GTK_WIDGET(self->export),
+                           self->figs && num > 0 &&
+                               ll_study_figures_available(self->figs, num - 1, NULL));
+}
+
+static void on_export_response(GtkNativeDialog *d, int response, LlStudyView *self)
+{
+  int page = gtk_notebook_get_current_page(self->pages);
+  if (response == GTK_RESPONSE_ACCEPT && self->figs && page > 0) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    double w, h;
+    ll_study_figures_size(self->figs, page - 1, &w, &h);
+    g_autoptr(GError) error = NULL;
+    if (path && !ll_study_figures_export(self->figs, page - 1, path, NULL, w, h, 144, &error))
+      gtk_label_set_text(self->best, error->message);
+    else if (path) {
+      g_autofree char *t = g_strdup_printf("Figure saved: %s", path);
+      gtk_label_set_text(self->best, t);
+    }
+  }
+  g_clear_object(&self->chooser);
+}
+
+static void on_export(GtkButton *b, LlStudyView *self)
+{
+  int page = gtk_notebook_get_current_page(self->pages);
+  if (!self->figs || page < 1 || self->chooser)
+    return;
+  GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+  self->chooser =
+      gtk_file_chooser_native_new("Export figure", GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+                                  GTK_FILE_CHOOSER_ACTION_SAVE, "_Export", "_Cancel");
+  g_autofree char *name = g_strdup_printf("%s.png", ll_study_figure_names[page - 1]);
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser), name);
+  g_signal_connect(self->chooser, "response", G_CALLBACK(on_export_response), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
+}
+
 static void set_running(LlStudyView *self, gboolean running)
 {
   gtk_widget_set_sensitive(GTK_WIDGET(self->run), !running && self->study != NULL);
@@ -129,22 +366,16 @@ static void set_running(LlStudyView *self, gboolean running)
 
 static void add_trial_row(LlStudyView *self, const Msg *m)
 {
-  char metric[48] = "-";
-  if (!isnan(m->metric))
-    g_snprintf(metric, sizeof metric, "%.4f", m->metric);
-  g_autofree char *text =
-      g_strdup_printf("%d. %s  ·  %s  ·  %s  ·  %" G_GINT64_FORMAT " params  ·  %.0f s",
-                      m->index + 1, m->label, m->status, metric, m->params, m->seconds);
-  GtkWidget *row = gtk_label_new(text);
-  gtk_label_set_xalign(GTK_LABEL(row), 0);
-  gtk_label_set_wrap(GTK_LABEL(row), TRUE);
-  gtk_widget_set_margin_start(row, 6);
-  gtk_widget_set_margin_end(row, 6);
-  gtk_widget_set_margin_top(row, 3);
-  gtk_widget_set_margin_bottom(row, 3);
-  if (m->error)
-    gtk_widget_set_tooltip_text(row, m->error);
-  gtk_list_box_append(self->trials, row);
+  LlTrialRow *r = g_object_new(ll_trial_row_get_type(), NULL);
+  r->index = m->index;
+  r->label = g_strdup(m->label);
+  r->status = g_strdup(m->status);
+  r->error = g_strdup(m->error);
+  r->metric = m->metric;
+  r->params = m->params;
+  r->seconds = m->seconds;
+  g_list_store_append(self->rows, r);
+  g_object_unref(r);
 }
 
 static void join_worker(LlStudyView *self)
@@ -173,11 +404,23 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
     case MSG_FINISHED:
       self->n_finished++;
       add_trial_row(self, m);
+      if (self->figs && m->trial) {
+        ll_study_figures_add_trial(self->figs, m->trial);
+        redraw_figures(self);
+      }
       gtk_progress_bar_set_fraction(self->progress,
                                     m->total ? (double)(m->index + 1) / m->total : 1);
       break;
     case MSG_DONE:
       join_worker(self);
+      if (self->figs && ll_study_dir(self->study)) {
+        /* the per-step outputs stages exported (detection-*.csv) */
+        ll_study_figures_set_stamp(self->figs, ll_study_id(self->study));
+        ll_study_figures_load_outputs(self->figs, ll_study_dir(self->study), NULL);
+        gtk_widget_set_visible(self->detection_area, ll_study_figures_available(
+                                                         self->figs, LL_STUDY_FIG_DETECTION, NULL));
+        redraw_figures(self);
+      }
       gtk_label_set_text(self->best, m->text);
       gtk_progress_bar_set_text(self->progress, m->error ? "stopped" : "finished");
       set_running(self, FALSE);
@@ -207,6 +450,7 @@ gboolean ll_study_view_load(LlStudyView *self, const char *path, GError **error)
   gtk_label_set_text(self->outline, outline);
   gtk_label_set_text(self->description, ll_study_description(s));
   gtk_progress_bar_set_text(self->progress, "not started");
+  reset_figures(self);
   set_running(self, FALSE);
   return TRUE;
 }
@@ -229,12 +473,10 @@ void ll_study_view_clear(LlStudyView *self)
     msg_free(m);
   g_clear_pointer(&self->study, ll_study_free);
   g_clear_pointer(&self->path, g_free);
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->trials))) &&
-         GTK_IS_LIST_BOX_ROW(child))
-    gtk_list_box_remove(self->trials, child);
+  g_list_store_remove_all(self->rows);
   gtk_label_set_text(self->best, "");
   self->n_finished = 0;
+  reset_figures(self);
   set_running(self, FALSE);
 }
 
@@ -251,11 +493,9 @@ void ll_study_view_run(LlStudyView *self, int epochs, int limit)
   }
   ll_study_free(self->study);
   self->study = s;
-  GtkWidget *child;
-  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->trials))) &&
-         GTK_IS_LIST_BOX_ROW(child))
-    gtk_list_box_remove(self->trials, child);
+  g_list_store_remove_all(self->rows);
   self->n_finished = 0;
+  reset_figures(self);
   self->cancel = 0;
   self->run_epochs = epochs;
   self->run_limit = limit;
@@ -293,6 +533,11 @@ static void ll_study_view_dispose(GObject *object)
   }
   g_clear_pointer(&self->study, ll_study_free);
   g_clear_pointer(&self->path, g_free);
+  g_clear_pointer(&self->figs, ll_study_figures_free);
+  if (self->chooser) {
+    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+    g_clear_object(&self->chooser);
+  }
   G_OBJECT_CLASS(ll_study_view_parent_class)->dispose(object);
 }
 
@@ -300,6 +545,7 @@ static void ll_study_view_finalize(GObject *object)
 {
   LlStudyView *self = LL_STUDY_VIEW(object);
   g_async_queue_unref(self->queue);
+  g_clear_object(&self->rows);
   G_OBJECT_CLASS(ll_study_view_parent_class)->finalize(object);
 }
 
@@ -324,6 +570,17 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   gtk_widget_class_bind_template_child(wc, LlStudyView, stop);
   gtk_widget_class_bind_template_child(wc, LlStudyView, progress);
   gtk_widget_class_bind_template_child(wc, LlStudyView, trials);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, pages);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, metric_area);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, heat_area);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, curves_area);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, detection_area);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, heat_axes);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, heat_note);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, heat_rows);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, heat_cols);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, export);
+  gtk_widget_class_bind_template_callback(wc, on_export);
   gtk_widget_class_bind_template_callback(wc, on_run);
   gtk_widget_class_bind_template_callback(wc, on_stop);
 }
@@ -332,5 +589,60 @@ static void ll_study_view_init(LlStudyView *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
   self->queue = g_async_queue_new_full(msg_free);
+  /* the table: # label status metric params seconds, each column sortable */
+  static const char *const titles[N_COLS] = {"#", "Trial", "Status", "Metric", "Params", "Seconds"};
+  self->rows = g_list_store_new(ll_trial_row_get_type());
+  for (int c = 0; c < N_COLS; c++) {
+    GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+    g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(c));
+    g_signal_connect(f, "bind", G_CALLBACK(cell_bind), GINT_TO_POINTER(c));
+    GtkColumnViewColumn *col = gtk_column_view_column_new(titles[c], f);
+    GtkSorter *sorter = GTK_SORTER(gtk_custom_sorter_new(row_cmp, GINT_TO_POINTER(c), NULL));
+    gtk_column_view_column_set_sorter(col, sorter);
+    g_object_unref(sorter);
+    gtk_column_view_column_set_expand(col, c == COL_LABEL);
+    gtk_column_view_column_set_resizable(col, TRUE);
+    gtk_column_view_append_column(self->trials, col);
+    g_object_unref(col);
+  }
+  GtkSortListModel *sorted =
+      gtk_sort_list_model_new(G_LIST_MODEL(g_object_ref(self->rows)),
+                              g_object_ref(gtk_column_view_get_sorter(self->trials)));
+  GtkNoSelection *sel = gtk_no_selection_new(G_LIST_MODEL(sorted));
+  gtk_column_view_set_model(self->trials, GTK_SELECTION_MODEL(sel));
+  g_object_unref(sel);
+  for (int i = 0; i < LL_STUDY_N_FIGS; i++) {
+    GtkWidget *area = figure_area(self, i);
+    g_object_set_data(G_OBJECT(area), "figure", GINT_TO_POINTER(i));
+    gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(area), draw_figure, self, NULL);
+  }
+  g_signal_connect(self->heat_rows, "notify::selected", G_CALLBACK(on_heat_axis), self);
+  g_signal_connect(self->heat_cols, "notify::selected", G_CALLBACK(on_heat_axis), self);
+  g_signal_connect(self->pages, "switch-page", G_CALLBACK(on_page), self);
   set_running(self, FALSE);
+}
+
+LlStudyFigures *ll_study_view_get_figures(LlStudyView *self) { return self->figs; }
+
+gboolean ll_study_view_show_page(LlStudyView *self, const char *name)
+{
+  if (!g_strcmp0(name, "trials")) {
+    gtk_notebook_set_current_page(self->pages, 0);
+    return TRUE;
+  }
+  for (int i = 0; i < LL_STUDY_N_FIGS; i++)
+    if (!g_strcmp0(name, ll_study_figure_names[i]) &&
+        gtk_widget_get_visible(gtk_notebook_get_nth_page(self->pages, i + 1))) {
+      gtk_notebook_set_current_page(self->pages, i + 1);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+guint ll_study_view_figure_draws(LlStudyView *self, const char *name)
+{
+  for (int i = 0; i < LL_STUDY_N_FIGS; i++)
+    if (!g_strcmp0(name, ll_study_figure_names[i]))
+      return self->draws[i];
+  return 0;
 }

@@ -2,7 +2,9 @@
  * outline, Run / Stop, and the trials as they finish. The study runs on a
  * worker thread (ll_study_run); its trainers' events come back to the main
  * thread through a queue drained on the frame clock, and are re-emitted as
- * "trial-event" so the window's curves follow the running trial. */
+ * "trial-event" so the window's curves follow the running trial. The
+ * figures (metric vs axis, heatmap, small-multiple curves, detection) are
+ * drawn by ui/plot/study-figures on notebook pages beside the trial list. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -27,5 +29,13 @@ void ll_study_view_run(LlStudyView *self, int epochs, int limit);
 void ll_study_view_stop(LlStudyView *self);
 /* Trials finished so far (for tests). */
 guint ll_study_view_n_finished(LlStudyView *self);
+/* The figures drawn on the Metric vs axis, Heatmap, Curves and Detection
+ * pages (NULL when no study is open); owned by the view. */
+typedef struct LlStudyFigures LlStudyFigures;
+LlStudyFigures *ll_study_view_get_figures(LlStudyView *self);
+/* Shows page "trials", "metric", "heatmap", "curves" or "detection" (FALSE:
+ * no such page, or hidden); how often a figure's page has drawn (for tests). */
+gboolean ll_study_view_show_page(LlStudyView *self, const char *name);
+guint ll_study_view_figure_draws(LlStudyView *self, const char *name);
 
 G_END_DECLS

@@ -211,6 +211,54 @@ def case_study_preset(name, verb="study", *extra, check=None, stages=None):
     return go
 
 
+def has_plot():
+    p = run("help", check=False)
+    return " report " in p.stdout + p.stderr
+
+
+def check_png(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", path
+    w, h = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    assert w >= 600 and h >= 300, (path, w, h)
+
+
+def check_figures(fin, names):
+    """The study-finished event lists <study>/figures/NAME.png and .svg for each
+    name (valid PNG, SVG that parses); `report --study` draws them again."""
+    import xml.etree.ElementTree as ET
+    if not has_plot():
+        assert fin["figures"] == [], fin["figures"]
+        return
+    figdir = os.path.join(fin["dir"], "figures")
+    want = sorted(os.path.join(figdir, n + ext) for n in names for ext in (".png", ".svg"))
+    assert sorted(fin["figures"]) == want, (fin["figures"], want)
+    for path in want:
+        if path.endswith(".png"):
+            check_png(path)
+        else:
+            assert ET.parse(path).getroot().tag.endswith("svg"), path
+    for path in want:
+        os.remove(path)
+    p = run("report", "--study", fin["study_id"], "--store", STORE)
+    assert sorted(p.stdout.split()) == want, p.stdout
+    for path in want:
+        check_png(path) if path.endswith(".png") else ET.parse(path)
+    bad = run("report", "--study", "no-such-study", "--store", STORE, check=False)
+    assert bad.returncode == 1 and "no-such-study" in bad.stderr, bad.stderr
+    print("figures:", ", ".join(os.path.basename(p) for p in want))
+
+
+def check_ae_sweep(trials, fin):
+    # one axis: the reconstruction error against the bottleneck size; no heatmap
+    check_figures(fin, ["metric", "curves"])
+
+
+def check_even_odd(trials, fin):
+    check_figures(fin, ["metric", "curves"])  # a bar per stage's trial
+
+
 def check_arch(trials, fin):
     depth = [t for t in trials if t["stage"] == "depth"]
     for t in depth:
@@ -229,6 +277,7 @@ def check_changepoint(trials, fin):
         assert len(rows) == 1 + 8 * 50, len(rows)
         probs = [float(r.split(",")[3]) for r in rows[1:]]
         assert all(0.0 <= p <= 1.0 for p in probs)
+    check_figures(fin, ["metric", "curves", "detection"])
 
 
 def check_embeddings(trials, fin):
@@ -335,7 +384,8 @@ CASES.update({
     "sweep-cli": case_sweep_cli,
     "transfer": case_transfer,
     "preset-even-odd-transfer": case_study_preset(
-        "even-odd-transfer", stages={"pretrain": 1, "frozen": 1, "finetuned": 1, "scratch": 1}),
+        "even-odd-transfer", check=check_even_odd,
+        stages={"pretrain": 1, "frozen": 1, "finetuned": 1, "scratch": 1}),
     "preset-encoder-reuse": case_study_preset(
         "encoder-reuse", stages={"pretrain": 1, "trained-frozen": 1, "trained-finetuned": 1,
                                  "random-frozen": 1, "random-finetuned": 1}),
@@ -346,7 +396,7 @@ CASES.update({
         "mnist-arch-search", check=check_arch,
         stages={"linear": 1, "depth": 3, "optimizer": 4, "activation": 4, "cnn": 1}),
     "preset-ae-bottleneck-sweep": case_study_preset("ae-bottleneck-sweep", "sweep", "--trials", "4",
-                                                    stages={"sweep": 4}),
+                                                    check=check_ae_sweep, stages={"sweep": 4}),
     "preset-changepoint": case_study_preset("changepoint", check=check_changepoint,
                                             stages={"lstm": 1, "conv": 1}),
     "preset-cifar-best": case_study_preset("cifar-best", check=check_cifar,

@@ -11,6 +11,7 @@
 #include "image-grid.h"
 #include "run-report.h"
 #include "scatter-plot.h"
+#include "study-figures.h"
 
 typedef void (*DrawFn)(gpointer p, cairo_t *cr, double w, double h);
 
@@ -375,6 +376,225 @@ static void test_run_report(void)
   rm_rf(root);
 }
 
+/* ---- study figures -------------------------------------------------------------- */
+
+/* A sweep over lr (log-uniform) and width; the spec is never trained here. */
+static LlStudy *sweep_study(const char *direction, const char *metric)
+{
+  g_autofree char *text = g_strdup_printf(
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"t\", \"metric\": \"%s\","
+      " \"direction\": \"%s\", \"spec\": {\"format\": \"layerlab-spec\", \"version\": 1,"
+      " \"graph\": {\"blocks\": [{\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": "
+      "[4]}},"
+      " {\"name\": \"fc1\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": "
+      "{\"out_features\": 2}}]}},"
+      " \"sweep\": {\"mode\": \"grid\", \"axes\": ["
+      " {\"path\": \"training.optimizer.lr\", \"values\": [0.1, 0.01, 0.001]},"
+      " {\"path\": \"graph.blocks.fc1.props.out_features\", \"values\": [2, 4, 8]}]}}",
+      metric, direction);
+  g_autoptr(GError) error = NULL;
+  LlStudy *s = ll_study_load_data(text, -1, "t.json", ".", &error);
+  g_assert_no_error(error);
+  return s;
+}
+
+/* A finished trial of the sweep at (lr, width) with metric m. */
+static void add_trial(LlStudyFigures *f, int index, double lr, int width, double m,
+                      LlTrialStatus status, int epochs)
+{
+  LlTrial t = {0};
+  t.index = index;
+  t.key = g_strdup_printf("t%d", index);
+  t.stage = "sweep";
+  t.label = g_strdup_printf("lr=%g out_features=%d", lr, width);
+  t.values = json_object_new();
+  json_object_set_double_member(t.values, "training.optimizer.lr", lr);
+  if (width > 0)
+    json_object_set_int_member(t.values, "graph.blocks.fc1.props.out_features", width);
+  t.metrics = json_object_new();
+  t.overrides = json_object_new();
+  t.metric = status == LL_TRIAL_FAILED ? NAN : m;
+  t.status = status;
+  t.curve = g_array_new(FALSE, FALSE, sizeof(double));
+  for (int e = 0; e < epochs; e++) {
+    double v = 1.0 / (e + 1) + m;
+    g_array_append_val(t.curve, v);
+  }
+  ll_study_figures_add_trial(f, &t);
+  g_free(t.key);
+  g_free(t.label);
+  json_object_unref(t.values);
+  json_object_unref(t.metrics);
+  json_object_unref(t.overrides);
+  g_array_unref(t.curve);
+}
+
+typedef struct {
+  LlStudyFigures *f;
+  LlStudyFigure which;
+} FigArgs;
+
+static void fig_draw(gpointer p, cairo_t *cr, double w, double h)
+{
+  FigArgs *a = p;
+  ll_study_figures_draw(a->f, a->which, cr, w, h);
+}
+
+static gboolean greyish(guint32 p)
+{
+  int r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
+  return abs(r - g) <= 3 && abs(g - b) <= 3;
+}
+
+/* Cells coloured in the order of their metric (darker is better, either
+ * direction), no result hatched grey, the best cell outlined. */
+static void test_study_heatmap(void)
+{
+  for (int dir = 0; dir < 2; dir++) {
+    gboolean maximize = dir == 0;
+    g_autoptr(LlStudy) s = sweep_study(maximize ? "maximize" : "minimize", "val_accuracy");
+    g_autoptr(LlStudyFigures) f = ll_study_figures_new(s);
+    g_assert_false(ll_study_figures_available(f, LL_STUDY_FIG_HEATMAP, NULL));
+    const double lrs[] = {0.1, 0.01, 0.001};
+    const int widths[] = {2, 4, 8};
+    int k = 0;
+    for (int r = 0; r < 3; r++)
+      for (int c = 0; c < 3; c++, k++) {
+        if (r == 2 && c == 2)
+          continue; /* never ran */
+        add_trial(f, k, lrs[r], widths[c], 0.5 + 0.037 * ((k * 5) % 9),
+                  r == 0 && c == 1 ? LL_TRIAL_FAILED : LL_TRIAL_FINISHED, 3);
+      }
+    g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_HEATMAP, NULL));
+    int R, C;
+    ll_study_figures_heatmap_shape(f, &R, &C);
+    g_assert_cmpint(R, ==, 3);
+    g_assert_cmpint(C, ==, 3);
+    int W = 800, H = 600;
+    FigArgs a = {f, LL_STUDY_FIG_HEATMAP};
+    cairo_surface_t *surf = render(fig_draw, &a, W, H);
+    /* rows are lr sorted ascending: row 0 is 0.001 */
+    double vals[9];
+    guint32 px[9];
+    int best = -1;
+    for (int r = 0; r < 3; r++)
+      for (int c = 0; c < 3; c++) {
+        LlPlotRect cell;
+        g_assert_true(ll_study_figures_heatmap_cell(f, W, H, r, c, &cell));
+        vals[r * 3 + c] = ll_study_figures_heatmap_value(f, r, c);
+        px[r * 3 + c] = pixel(surf, (int)(cell.x + cell.w * 0.2), (int)(cell.y + cell.h * 0.2));
+        if (isfinite(vals[r * 3 + c]) &&
+            (best < 0 || (maximize ? vals[r * 3 + c] > vals[best] : vals[r * 3 + c] < vals[best])))
+          best = r * 3 + c;
+      }
+    int n_missing = 0;
+    for (int i = 0; i < 9; i++) {
+      if (!isfinite(vals[i])) {
+        n_missing++;
+        g_assert_true(greyish(px[i])); /* grey hatch, not the blue ramp */
+        continue;
+      }
+      g_assert_false(greyish(px[i]));
+      for (int j = 0; j < 9; j++)
+        if (isfinite(vals[j]) && (maximize ? vals[i] > vals[j] : vals[i] < vals[j]))
+          g_assert_cmpfloat(lightness(px[i]), <, lightness(px[j]));
+    }
+    g_assert_cmpint(n_missing, ==, 2); /* the failed trial and the one never run */
+    LlPlotRect bc;
+    ll_study_figures_heatmap_cell(f, W, H, best / 3, best % 3, &bc);
+    double orange[3] = {0.95, 0.5, 0.0};
+    g_assert_true(has_color(surf, (int)bc.x, (int)(bc.y + bc.h / 2) - 2, (int)bc.x + 4,
+                            (int)(bc.y + bc.h / 2) + 2, rgb_pixel(orange)));
+    cairo_surface_destroy(surf);
+  }
+}
+
+/* One point per trial with a result, where the axes put it; a doubling axis is logarithmic. */
+static void test_study_metric_points(void)
+{
+  g_autoptr(LlStudy) s = sweep_study("minimize", "test_loss");
+  g_autoptr(LlStudyFigures) f = ll_study_figures_new(s);
+  const int widths[] = {2, 4, 8, 16, 32, 64, 128};
+  for (int i = 0; i < 7; i++)
+    add_trial(f, i, 0.01, widths[i], 0.3 - 0.01 * i, LL_TRIAL_FINISHED, 2);
+  add_trial(f, 7, 0.01, 8, NAN, LL_TRIAL_FAILED, 0);
+  g_assert_cmpint(ll_study_figures_metric_points(f, 0), ==, 7);
+  g_assert_cmpint(ll_study_figures_metric_points(f, 1), ==, 7);
+  int W = 900, H = 420;
+  FigArgs a = {f, LL_STUDY_FIG_METRIC};
+  cairo_surface_t *surf = render(fig_draw, &a, W, H);
+  double xs[7], y;
+  for (int i = 0; i < 7; i++) {
+    g_assert_true(ll_study_figures_metric_point(f, W, H, 1, i, &xs[i], &y));
+    double blue[3]; /* one series: lr takes one value; the best is ringed, its dot still blue */
+    ll_plot_class_color(0, blue);
+    g_assert_true(
+        has_color(surf, (int)xs[i] - 1, (int)y - 1, (int)xs[i] + 2, (int)y + 2, rgb_pixel(blue)));
+  }
+  g_assert_false(ll_study_figures_metric_point(f, W, H, 1, 7, &xs[0], &y)); /* failed */
+  for (int i = 2; i < 7; i++) /* evenly spaced: log x */
+    g_assert_cmpfloat(fabs((xs[i] - xs[i - 1]) - (xs[1] - xs[0])), <, 1.0);
+  cairo_surface_destroy(surf);
+}
+
+/* Curves: a panel per trial, pruned ones in orange; detection CSVs read (and
+ * bad ones reported); every figure exports as PNG and SVG that parses. */
+static void test_study_export(void)
+{
+  g_autoptr(LlStudy) s = sweep_study("maximize", "val_accuracy");
+  g_autoptr(LlStudyFigures) f = ll_study_figures_new(s);
+  add_trial(f, 0, 0.1, 2, 0.6, LL_TRIAL_FINISHED, 3);
+  add_trial(f, 1, 0.01, 4, 0.7, LL_TRIAL_FINISHED, 3);
+  add_trial(f, 2, 0.001, 8, 0.4, LL_TRIAL_PRUNED, 1);
+  g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_CURVES, NULL));
+  FigArgs a = {f, LL_STUDY_FIG_CURVES};
+  cairo_surface_t *surf = render(fig_draw, &a, 900, 300);
+  double orange[3];
+  ll_plot_class_color(1, orange);
+  g_assert_true(has_color(surf, 0, 0, 900, 300, rgb_pixel(orange)));
+  cairo_surface_destroy(surf);
+
+  g_autofree char *dir = g_dir_make_tmp("ll-study-XXXXXX", NULL);
+  g_autofree char *csv = g_build_filename(dir, "detection-lstm.csv", NULL);
+  GString *rows = g_string_new("sample,step,target,output\n");
+  for (int smp = 0; smp < 3; smp++)
+    for (int t = 0; t < 20; t++)
+      g_string_append_printf(rows, "%d,%d,%d,%.3f\n", smp, t, t >= 5 + smp * 4,
+                             1 / (1 + exp(-(t - 5 - smp * 4.0))));
+  g_assert_true(g_file_set_contents(csv, rows->str, -1, NULL));
+  g_string_free(rows, TRUE);
+  g_assert_false(ll_study_figures_available(f, LL_STUDY_FIG_DETECTION, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_study_figures_load_outputs(f, dir, &error));
+  g_assert_no_error(error);
+  g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_DETECTION, NULL));
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
+  g_autofree char *figs = g_build_filename(dir, "figures", NULL);
+  g_assert_true(ll_study_figures_export_all(f, figs, written, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(written->len, ==, 8); /* metric, heatmap, curves, detection x png, svg */
+  for (guint i = 0; i < written->len; i++) {
+    const char *p = written->pdata[i];
+    if (g_str_has_suffix(p, ".svg")) {
+      parse_svg(p);
+    } else {
+      cairo_surface_t *png = cairo_image_surface_create_from_png(p);
+      g_assert_cmpint(cairo_surface_status(png), ==, CAIRO_STATUS_SUCCESS);
+      g_assert_cmpint(cairo_image_surface_get_width(png), >, 600);
+      cairo_surface_destroy(png);
+    }
+    g_remove(p);
+  }
+  g_rmdir(figs);
+  /* a malformed detection file names itself and its line */
+  g_assert_true(
+      g_file_set_contents(csv, "sample,step,target,output\n0,1,0,0.5\n0,x,1,0.2\n", -1, NULL));
+  g_assert_false(ll_study_figures_load_outputs(f, dir, &error));
+  g_assert_nonnull(strstr(error->message, "detection-lstm.csv: line 3"));
+  g_remove(csv);
+  g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -383,5 +603,8 @@ int main(int argc, char **argv)
   g_test_add_func("/plot/curve/ticks-legend", test_curve_ticks_and_legend);
   g_test_add_func("/plot/export/formats", test_export_formats);
   g_test_add_func("/plot/report/pages", test_run_report);
+  g_test_add_func("/plot/study/heatmap", test_study_heatmap);
+  g_test_add_func("/plot/study/metric-points", test_study_metric_points);
+  g_test_add_func("/plot/study/export", test_study_export);
   return g_test_run();
 }

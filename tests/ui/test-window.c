@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ll-window-private.h"
+#include "study-figures.h"
 
 static LlWindow *win;
 static gint64 last_beat, max_gap;
@@ -123,6 +124,72 @@ static void test_study(void)
   g_assert_cmpuint(ll_study_view_n_finished(sv), ==, 4);
   g_assert_cmpuint(ll_window_get_events(win), >, events0);
   screenshot("window-study.png");
+  /* stages: a bar per trial; no heatmap (it says why); the curves */
+  LlStudyFigures *f = ll_study_view_get_figures(sv);
+  g_assert_nonnull(f);
+  g_assert_cmpuint(ll_study_figures_n_trials(f), ==, 4);
+  g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_METRIC, NULL));
+  g_assert_false(ll_study_figures_available(f, LL_STUDY_FIG_HEATMAP, NULL));
+  g_assert_false(ll_study_view_show_page(sv, "detection"));
+  const char *pages[] = {"curves", "metric"};
+  for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
+    guint d0 = ll_study_view_figure_draws(sv, pages[i]);
+    g_assert_true(ll_study_view_show_page(sv, pages[i]));
+    spin(150);
+    g_assert_cmpuint(ll_study_view_figure_draws(sv, pages[i]), >, d0);
+  }
+  screenshot("study-even-odd-transfer-metric.png");
+  ll_study_view_show_page(sv, "trials");
+}
+
+/* Runs a study preset from the Study tab and screenshots each figure page. */
+static void run_study_preset(const char *preset, int epochs, guint trials)
+{
+  open_preset(preset);
+  LlStudyView *sv = ll_window_get_study(win);
+  ll_study_view_run(sv, epochs, 600);
+  gint64 deadline = g_get_monotonic_time() + 240 * G_USEC_PER_SEC;
+  guint seen = 0;
+  while (ll_study_view_is_running(sv) && g_get_monotonic_time() < deadline) {
+    /* the figures follow the trials as they finish */
+    if (ll_study_view_n_finished(sv) > seen) {
+      seen = ll_study_view_n_finished(sv);
+      g_assert_cmpuint(ll_study_figures_n_trials(ll_study_view_get_figures(sv)), >=, seen);
+    }
+    spin(50);
+  }
+  g_assert_false(ll_study_view_is_running(sv));
+  g_assert_cmpuint(ll_study_view_n_finished(sv), ==, trials);
+  g_assert_cmpuint(ll_study_figures_n_trials(ll_study_view_get_figures(sv)), ==, trials);
+  const char *pages[] = {"trials", "metric", "heatmap", "curves", "detection"};
+  for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
+    guint d0 = ll_study_view_figure_draws(sv, pages[i]);
+    if (!ll_study_view_show_page(sv, pages[i]))
+      continue; /* detection: only when the study exported outputs */
+    spin(200);
+    if (i > 0 && ll_study_figures_available(ll_study_view_get_figures(sv), i - 1, NULL))
+      g_assert_cmpuint(ll_study_view_figure_draws(sv, pages[i]), >, d0);
+    g_autofree char *shot = g_strdup_printf("study-%s-%s.png", preset, pages[i]);
+    screenshot(shot);
+  }
+  ll_study_view_show_page(sv, "trials");
+}
+
+/* A one-axis sweep (metric against the bottleneck size), a sweep over five
+ * axes (the heatmap, its axes chosen), and the change-point detection panels. */
+static void test_study_figures(void)
+{
+  run_study_preset("ae-bottleneck-sweep", 3, 7);
+  LlStudyFigures *f = ll_study_view_get_figures(ll_window_get_study(win));
+  g_assert_cmpint(ll_study_figures_metric_points(f, 0), ==, 7);
+  g_assert_false(ll_study_figures_available(f, LL_STUDY_FIG_HEATMAP, NULL));
+  run_study_preset("fmnist-search", 2, 16);
+  f = ll_study_view_get_figures(ll_window_get_study(win));
+  g_assert_cmpint(ll_study_figures_n_axes(f), ==, 5);
+  g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_HEATMAP, NULL));
+  run_study_preset("changepoint", 1, 2);
+  f = ll_study_view_get_figures(ll_window_get_study(win));
+  g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_DETECTION, NULL));
 }
 
 static void test_edit(void)
@@ -482,6 +549,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/window/presets", test_presets);
   g_test_add_func("/ui/window/edit", test_edit);
   g_test_add_func("/ui/window/study", test_study);
+  g_test_add_func("/ui/window/study-figures", test_study_figures);
   g_test_add_func("/ui/window/presets-train", test_presets_train);
   g_test_add_func("/ui/window/train", test_train);
   g_test_add_func("/ui/window/analysis", test_analysis);

@@ -169,18 +169,7 @@ static double cell_value(LlConfusionPlot *p, int r, int c, double *max_out)
   return (double)p->counts[r * n + c];
 }
 
-/* White to dark blue, monotone in lightness (so the order survives greyscale print). */
-static void ramp(double t, double rgb[3])
-{
-  t = CLAMP(t, 0.0, 1.0);
-  static const double stops[4][3] = {
-      {0.97, 0.98, 1.0}, {0.62, 0.79, 0.88}, {0.19, 0.51, 0.74}, {0.03, 0.19, 0.42}};
-  double x = t * 3;
-  int i = MIN((int)x, 2);
-  double f = x - i;
-  for (int k = 0; k < 3; k++)
-    rgb[k] = stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f;
-}
+#define ramp ll_plot_ramp
 
 void ll_confusion_plot_cell_rect(LlConfusionPlot *p, double width, double height, int row, int col,
                                  LlPlotRect *out)
@@ -333,27 +322,9 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
   ll_plot_text(cr, l, o.grid.x + o.grid.w / 2, o.grid.y + o.grid.h + nw + 12, "predicted class",
                0.5, 0.0);
   /* colour bar with ticks from the shared tick code */
-  int steps = 64;
-  for (int i = 0; i < steps; i++) {
-    double rgb[3];
-    ramp((i + 0.5) / steps, rgb);
-    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-    cairo_rectangle(cr, o.bar.x, o.bar.y + o.bar.h * (1 - (i + 1.0) / steps), o.bar.w,
-                    o.bar.h / steps + 0.5);
-    cairo_fill(cr);
-  }
   double mx;
   cell_value(p, 0, 0, &mx);
-  double st = ll_plot_nice_step(mx, MAX(2, (int)(o.bar.h / 45)));
-  cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
-  for (double v = 0; v <= mx + st * 1e-9; v += st) {
-    double y = o.bar.y + o.bar.h * (1 - v / mx);
-    ll_plot_format_tick(v, FALSE, buf, sizeof buf);
-    cairo_move_to(cr, o.bar.x + o.bar.w, floor(y) + 0.5);
-    cairo_line_to(cr, o.bar.x + o.bar.w + 3, floor(y) + 0.5);
-    cairo_stroke(cr);
-    ll_plot_text(cr, l, o.bar.x + o.bar.w + 5, y, buf, 0.0, 0.5);
-  }
+  ll_plot_colorbar(cr, l, &o.bar, 0, mx, FALSE);
   if (p->report)
     draw_report(p, cr, l, o.report_x, o.grid.y);
   g_object_unref(l);

@@ -100,7 +100,55 @@ void ll_plot_title(cairo_t *cr, PangoLayout *layout, double x, double y, const c
 
 double ll_plot_map_x(const LlPlotAxes *ax, const LlPlotRect *a, double x)
 {
-  return a->x + (x - ax->x0) / (ax->x1 - ax->x0) * a->w;
+  double v = ax->log_x ? log10(MAX(x, 1e-300)) : x;
+  return a->x + (v - ax->x0) / (ax->x1 - ax->x0) * a->w;
+}
+
+void ll_plot_ramp(double t, double rgb[3])
+{
+  t = CLAMP(t, 0.0, 1.0);
+  static const double stops[4][3] = {
+      {0.97, 0.98, 1.0}, {0.62, 0.79, 0.88}, {0.19, 0.51, 0.74}, {0.03, 0.19, 0.42}};
+  double x = t * 3;
+  int i = MIN((int)x, 2);
+  double f = x - i;
+  for (int k = 0; k < 3; k++)
+    rgb[k] = stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f;
+}
+
+void ll_plot_colorbar(cairo_t *cr, PangoLayout *layout, const LlPlotRect *bar, double lo, double hi,
+                      gboolean reversed)
+{
+  char buf[48];
+  cairo_save(cr);
+  int steps = 64;
+  for (int i = 0; i < steps; i++) {
+    double rgb[3], t = (i + 0.5) / steps; /* i = 0 at the bottom (lo) */
+    ll_plot_ramp(reversed ? 1 - t : t, rgb);
+    cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+    cairo_rectangle(cr, bar->x, bar->y + bar->h * (1 - (i + 1.0) / steps), bar->w,
+                    bar->h / steps + 0.5);
+    cairo_fill(cr);
+  }
+  if (!(hi > lo)) {
+    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    ll_plot_format_tick(lo, FALSE, buf, sizeof buf);
+    ll_plot_text(cr, layout, bar->x + bar->w + 5, bar->y + bar->h / 2, buf, 0.0, 0.5);
+    cairo_restore(cr);
+    return;
+  }
+  double st = ll_plot_nice_step(hi - lo, MAX(2, (int)(bar->h / 45)));
+  cairo_set_line_width(cr, 1);
+  cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+  for (double v = ceil(lo / st - 1e-9) * st; v <= hi + st * 1e-9; v += st) {
+    double y = bar->y + bar->h * (1 - (v - lo) / (hi - lo));
+    ll_plot_format_tick(v, FALSE, buf, sizeof buf);
+    cairo_move_to(cr, bar->x + bar->w, floor(y) + 0.5);
+    cairo_line_to(cr, bar->x + bar->w + 3, floor(y) + 0.5);
+    cairo_stroke(cr);
+    ll_plot_text(cr, layout, bar->x + bar->w + 5, y, buf, 0.0, 0.5);
+  }
+  cairo_restore(cr);
 }
 
 double ll_plot_map_y(const LlPlotAxes *ax, const LlPlotRect *a, double y)
@@ -131,7 +179,45 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
   double xs = ll_plot_nice_step(ax->x1 - ax->x0, MAX(2, (int)(a->w / 70)));
   if (ax->x_integer && xs < 1.0 && ax->x1 - ax->x0 >= 2.0) /* zoomed in: fractions */
     xs = 1.0;
-  for (double v = ceil(ax->x0 / xs) * xs; v <= ax->x1 + xs * 1e-9; v += xs) {
+  if (ax->log_x) /* a tick per decade (more decades than fit: every few) */
+    xs = MAX(1.0, ceil((ax->x1 - ax->x0) / MAX(2, (int)(a->w / 70))));
+  double cright = -INFINITY; /* where the last name ends: names that would overlap are skipped */
+  for (int i = 0; i < ax->n_x_categories; i++) {
+    double x = a->x + (i - ax->x0) / (ax->x1 - ax->x0) * a->w;
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    cairo_move_to(cr, floor(x) + 0.5, a->y + a->h);
+    cairo_line_to(cr, floor(x) + 0.5, a->y + a->h + 3);
+    cairo_stroke(cr);
+    int tw, th;
+    ll_plot_text_size(layout, ax->x_categories[i], &tw, &th);
+    if (x - tw / 2.0 < cright + 4)
+      continue;
+    ll_plot_text(cr, layout, x, a->y + a->h + 4, ax->x_categories[i], 0.5, 0.0);
+    cright = x + tw / 2.0;
+  }
+  /* numeric ticks: the given values, 1-2-5 steps within a log axis of under
+   * two decades, a tick per decade (or every few) over more, or nice steps */
+  g_autoptr(GArray) xt = g_array_new(FALSE, FALSE, sizeof(double)); /* in axis units */
+  if (ax->n_x_ticks) {
+    for (int i = 0; i < ax->n_x_ticks; i++) {
+      double v = ax->log_x ? log10(MAX(ax->x_ticks[i], 1e-300)) : ax->x_ticks[i];
+      g_array_append_val(xt, v);
+    }
+  } else if (ax->log_x && ax->x1 - ax->x0 < 2 && !ax->n_x_categories) {
+    static const double m125[] = {1, 2, 5};
+    for (double k = floor(ax->x0); k <= ceil(ax->x1); k++)
+      for (int i = 0; i < 3; i++) {
+        double v = k + log10(m125[i]);
+        if (v >= ax->x0 && v <= ax->x1)
+          g_array_append_val(xt, v);
+      }
+  } else if (!ax->n_x_categories) {
+    for (double v = ceil(ax->x0 / xs) * xs; v <= ax->x1 + xs * 1e-9; v += xs)
+      g_array_append_val(xt, v);
+  }
+  double right = -INFINITY;
+  for (guint i = 0; i < xt->len; i++) {
+    double v = g_array_index(xt, double, i);
     double x = a->x + (v - ax->x0) / (ax->x1 - ax->x0) * a->w;
     cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
     cairo_move_to(cr, floor(x) + 0.5, a->y);
@@ -141,8 +227,13 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
     cairo_move_to(cr, floor(x) + 0.5, a->y + a->h);
     cairo_line_to(cr, floor(x) + 0.5, a->y + a->h + 3);
     cairo_stroke(cr);
-    ll_plot_format_tick(v, FALSE, buf, sizeof buf);
+    ll_plot_format_tick(v, ax->log_x, buf, sizeof buf);
+    int tw, th;
+    ll_plot_text_size(layout, buf, &tw, &th);
+    if (x - tw / 2.0 < right + 4)
+      continue; /* crowded (the values of a sweep): keep the first */
     ll_plot_text(cr, layout, x, a->y + a->h + 4, buf, 0.5, 0.0);
+    right = x + tw / 2.0;
   }
   cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
   cairo_rectangle(cr, a->x + 0.5, a->y + 0.5, a->w - 1, a->h - 1);

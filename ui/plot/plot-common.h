@@ -24,6 +24,15 @@ typedef struct {
   gboolean log_y;
   const char *x_label, *y_label; /* may be NULL */
   gboolean x_integer;            /* whole-number ticks (epochs) unless zoomed into one or two */
+  gboolean log_x;                /* x0, x1 in log10 units; ll_plot_map_x takes the value */
+  /* categorical x: category i sits at x = i (x0, x1 about -0.5, n - 0.5), labelled
+   * by its name instead of numeric ticks */
+  const char *const *x_categories;
+  int n_x_categories;
+  /* numeric x ticks at these values instead of nice steps (the values an
+   * axis of a sweep takes: 2, 4, 8, ... on a log axis) */
+  const double *x_ticks;
+  int n_x_ticks;
 } LlPlotAxes;
 
 /* A categorical colour for class i (Tableau 10, then evenly spread hues). */
@@ -43,6 +52,14 @@ void ll_plot_text_vertical(cairo_t *cr, PangoLayout *layout, double x, double y,
 void ll_plot_text_size(PangoLayout *layout, const char *s, int *w, int *h);
 /* Bold title at (x, y) (top-left). */
 void ll_plot_title(cairo_t *cr, PangoLayout *layout, double x, double y, const char *title);
+
+/* A sequential colour for t in [0, 1]: white to dark blue, monotone in
+ * lightness (so the order survives greyscale print). */
+void ll_plot_ramp(double t, double rgb[3]);
+/* A vertical colour bar of ll_plot_ramp in bar, ticks and labels on its right
+ * for values lo..hi; reversed: the dark end (t = 1) stands for lo. */
+void ll_plot_colorbar(cairo_t *cr, PangoLayout *layout, const LlPlotRect *bar, double lo, double hi,
+                      gboolean reversed);
 
 /* The data-to-pixel maps of an axes frame. */
 double ll_plot_map_x(const LlPlotAxes *ax, const LlPlotRect *area, double x);
