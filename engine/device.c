@@ -42,6 +42,15 @@ static char *module_path(void)
 #endif
 }
 
+/* The NVIDIA driver's library, without keeping it loaded. */
+static gboolean driver_present(void)
+{
+  void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+  if (h)
+    dlclose(h);
+  return h != NULL;
+}
+
 static Module *module_get(void)
 {
   static Module m;
@@ -49,9 +58,16 @@ static Module *module_get(void)
   if (!g_once_init_enter(&once))
     return &m;
   m.path = module_path();
+  const char *env = g_getenv("LAYERLAB_CUDA_MODULE");
   if (!m.path) {
     m.error = g_strdup("this build of LayerLab has no CUDA backend (built with -Dcuda=disabled "
                        "or without nvcc)");
+  } else if (!(env && *env) && !driver_present()) {
+    /* loading the module initialises its static CUDA runtime: about 150 MiB
+     * of memory for nothing on a machine without a driver (a module named by
+     * LAYERLAB_CUDA_MODULE is always loaded, to diagnose it) */
+    m.error = g_strdup("no usable NVIDIA GPU: no NVIDIA driver is installed (libcuda.so.1 not "
+                       "found)");
   } else if (!(m.handle = dlopen(m.path, RTLD_NOW | RTLD_LOCAL))) {
     const char *why = dlerror();
     m.error = g_strdup_printf("cannot load the CUDA backend module: %s", why ? why : m.path);
