@@ -16,9 +16,10 @@ typedef struct {
   char *label, *status, *error;
   double metric, seconds;
   gint64 params;
-  LlEvent *event; /* MSG_EVENT */
-  LlTrial *trial; /* MSG_FINISHED: a copy, for the figures */
-  char *text;     /* MSG_DONE: the summary or the error */
+  LlEvent *event;  /* MSG_EVENT */
+  LlTrial *trial;  /* MSG_FINISHED: a copy, for the figures */
+  char *text;      /* MSG_DONE: the summary or the error */
+  char *best_spec; /* MSG_DONE: <study>/best-spec.json, if a trial finished */
 } Msg;
 
 static void msg_free(gpointer p)
@@ -28,6 +29,7 @@ static void msg_free(gpointer p)
   g_free(m->status);
   g_free(m->error);
   g_free(m->text);
+  g_free(m->best_spec);
   if (m->event)
     ll_event_free(m->event);
   ll_trial_free(m->trial);
@@ -139,8 +141,9 @@ struct _LlStudyView {
   GtkNotebook *pages;
   GtkWidget *metric_area, *heat_area, *curves_area, *detection_area, *heat_axes, *heat_note;
   GtkDropDown *heat_rows, *heat_cols;
-  GtkButton *export;
+  GtkButton *export, *open_best;
   GtkFileChooserNative *chooser;
+  char *best_spec; /* what Open best spec opens */
 
   LlStudyFigures *figs; /* the figures' copy of the trials (main thread) */
   guint draws[LL_STUDY_N_FIGS];
@@ -155,7 +158,9 @@ struct _LlStudyView {
   int run_epochs, run_limit;
 };
 
-enum { SIG_TRIAL_EVENT, N_SIGNALS };
+enum { SIG_TRIAL_EVENT, SIG_OPEN_SPEC, N_SIGNALS };
+
+static void set_best_spec(LlStudyView *self, const char *path);
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE(LlStudyView, ll_study_view, GTK_TYPE_BOX)
@@ -220,6 +225,7 @@ static gpointer worker(gpointer data)
       g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(self->study), best->metric);
     done->text = g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv",
                                  best ? best->label : "none", metric, ll_study_dir(self->study));
+    done->best_spec = ll_study_best_spec_path(self->study);
   } else {
     done->text = g_strdup_printf("The study stopped: %s", error->message);
     done->error = g_strdup(error->message);
@@ -341,6 +347,25 @@ static void on_export_response(GtkNativeDialog *d, int response, LlStudyView *se
   g_clear_object(&self->chooser);
 }
 
+static void set_best_spec(LlStudyView *self, const char *path)
+{
+  g_free(self->best_spec);
+  self->best_spec = g_strdup(path);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->open_best), path != NULL);
+  g_autofree char *tip =
+      path ? g_strdup_printf("Open %s on the canvas, ready to train or edit", path) : NULL;
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->open_best),
+                              tip ? tip : "The best trial's spec, once a trial has finished");
+}
+
+const char *ll_study_view_best_spec(LlStudyView *self) { return self->best_spec; }
+
+static void on_open_best(GtkButton *b, LlStudyView *self)
+{
+  if (self->best_spec)
+    g_signal_emit(self, signals[SIG_OPEN_SPEC], 0, self->best_spec);
+}
+
 static void on_export(GtkButton *b, LlStudyView *self)
 {
   int page = gtk_notebook_get_current_page(self->pages);
@@ -422,6 +447,7 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
         redraw_figures(self);
       }
       gtk_label_set_text(self->best, m->text);
+      set_best_spec(self, m->best_spec);
       gtk_progress_bar_set_text(self->progress, m->error ? "stopped" : "finished");
       set_running(self, FALSE);
       self->tick = 0;
@@ -475,6 +501,7 @@ void ll_study_view_clear(LlStudyView *self)
   g_clear_pointer(&self->path, g_free);
   g_list_store_remove_all(self->rows);
   gtk_label_set_text(self->best, "");
+  set_best_spec(self, NULL);
   self->n_finished = 0;
   reset_figures(self);
   set_running(self, FALSE);
@@ -494,6 +521,7 @@ void ll_study_view_run(LlStudyView *self, int epochs, int limit)
   ll_study_free(self->study);
   self->study = s;
   g_list_store_remove_all(self->rows);
+  set_best_spec(self, NULL);
   self->n_finished = 0;
   reset_figures(self);
   self->cancel = 0;
@@ -533,6 +561,7 @@ static void ll_study_view_dispose(GObject *object)
   }
   g_clear_pointer(&self->study, ll_study_free);
   g_clear_pointer(&self->path, g_free);
+  g_clear_pointer(&self->best_spec, g_free);
   g_clear_pointer(&self->figs, ll_study_figures_free);
   if (self->chooser) {
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
@@ -559,6 +588,9 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   signals[SIG_TRIAL_EVENT] =
       g_signal_new("trial-event", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                    G_TYPE_NONE, 1, G_TYPE_POINTER);
+  /* "Open best spec": the path of the best trial's spec */
+  signals[SIG_OPEN_SPEC] = g_signal_new("open-spec", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-study-view.ui");
   gtk_widget_class_bind_template_child(wc, LlStudyView, title);
   gtk_widget_class_bind_template_child(wc, LlStudyView, outline);
@@ -580,7 +612,9 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   gtk_widget_class_bind_template_child(wc, LlStudyView, heat_rows);
   gtk_widget_class_bind_template_child(wc, LlStudyView, heat_cols);
   gtk_widget_class_bind_template_child(wc, LlStudyView, export);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, open_best);
   gtk_widget_class_bind_template_callback(wc, on_export);
+  gtk_widget_class_bind_template_callback(wc, on_open_best);
   gtk_widget_class_bind_template_callback(wc, on_run);
   gtk_widget_class_bind_template_callback(wc, on_stop);
 }

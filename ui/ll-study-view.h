@@ -27,6 +27,9 @@ gboolean ll_study_view_is_running(LlStudyView *self);
 /* Shortened runs, as the CLI's --epochs and --limit (0: the study's own). */
 void ll_study_view_run(LlStudyView *self, int epochs, int limit);
 void ll_study_view_stop(LlStudyView *self);
+/* The best trial's spec (<study>/best-spec.json) once the study has run,
+ * else NULL; the "Open best spec" button emits "open-spec" (a path) with it. */
+const char *ll_study_view_best_spec(LlStudyView *self);
 /* Trials finished so far (for tests). */
 guint ll_study_view_n_finished(LlStudyView *self);
 /* The figures drawn on the Metric vs axis, Heatmap, Curves and Detection

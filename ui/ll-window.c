@@ -301,6 +301,23 @@ static void on_trial_event(LlStudyView *view, gpointer event, LlWindow *self)
     ll_event_free(e);
 }
 
+/* "Open Best Spec" on the Study tab: the best trial's spec replaces the
+ * study on the canvas (the study's results stay in its folder). */
+static void on_open_best_spec(LlStudyView *view, const char *path, LlWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  if (!ll_window_open_file(self, path, &error)) {
+    show_notice(self, error->message);
+    return;
+  }
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *text = g_strdup_printf(
+      "The best trial's spec is on the canvas: train it (F5) or edit it. The study's results "
+      "stay in %s.",
+      dir);
+  show_notice(self, text);
+}
+
 gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
 {
   if (self->trainer) {
@@ -958,6 +975,7 @@ static void ll_window_init(LlWindow *self)
   g_signal_connect(self->canvas, "message", G_CALLBACK(on_canvas_message), self);
   g_signal_connect(self->palette, "block-activated", G_CALLBACK(on_block_activated), self);
   g_signal_connect(self->study, "trial-event", G_CALLBACK(on_trial_event), self);
+  g_signal_connect(self->study, "open-spec", G_CALLBACK(on_open_best_spec), self);
   gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW),
                          FALSE);
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
