@@ -3,6 +3,7 @@
 #include "ll-study-view.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "study-figures.h"
 #include "study.h"
@@ -43,7 +44,7 @@ typedef struct {
   int index;
   char *label, *status, *error;
   double metric, seconds;
-  gint64 params;
+  gint64 params, budget; /* budget: the parameter budget its width was solved for, 0: none */
 } LlTrialRow;
 
 typedef struct {
@@ -76,7 +77,11 @@ static char *row_text(const LlTrialRow *r, int col)
   case COL_LABEL: return g_strdup(r->label);
   case COL_STATUS: return g_strdup(r->status);
   case COL_METRIC: return isnan(r->metric) ? g_strdup("-") : g_strdup_printf("%.4f", r->metric);
-  case COL_PARAMS: return g_strdup_printf("%" G_GINT64_FORMAT, r->params);
+  case COL_PARAMS:
+    /* against the parameter budget, as the CLI's bar */
+    return r->budget > 0 ? g_strdup_printf("%" G_GINT64_FORMAT " (%.1f %% of %" G_GINT64_FORMAT ")",
+                                           r->params, 100.0 * r->params / r->budget, r->budget)
+                         : g_strdup_printf("%" G_GINT64_FORMAT, r->params);
   default: return g_strdup_printf("%.1f", r->seconds);
   }
 }
@@ -398,6 +403,7 @@ static void add_trial_row(LlStudyView *self, const Msg *m)
   r->error = g_strdup(m->error);
   r->metric = m->metric;
   r->params = m->params;
+  r->budget = m->trial ? m->trial->budget : 0;
   r->seconds = m->seconds;
   g_list_store_append(self->rows, r);
   g_object_unref(r);
@@ -489,6 +495,18 @@ char *ll_study_view_base_spec(LlStudyView *self)
 gboolean ll_study_view_has_study(LlStudyView *self) { return self->study != NULL; }
 gboolean ll_study_view_is_running(LlStudyView *self) { return self->worker != NULL; }
 guint ll_study_view_n_finished(LlStudyView *self) { return self->n_finished; }
+
+char *ll_study_view_cell_text(LlStudyView *self, guint row, const char *column)
+{
+  static const char *const names[N_COLS] = {"#", "trial", "status", "metric", "params", "seconds"};
+  LlTrialRow *r = g_list_model_get_item(G_LIST_MODEL(self->rows), row);
+  char *text = NULL;
+  for (int c = 0; r && c < N_COLS && !text; c++)
+    if (!strcmp(names[c], column))
+      text = row_text(r, c);
+  g_clear_object(&r);
+  return text;
+}
 
 void ll_study_view_clear(LlStudyView *self)
 {

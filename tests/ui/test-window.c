@@ -218,6 +218,14 @@ static void test_study_figures(void)
   run_study_preset("changepoint", 1, 2);
   f = ll_study_view_get_figures(ll_window_get_study(win));
   g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_DETECTION, NULL));
+  /* the depth stages of E3 are solved to a 100k budget: the table shows how close */
+  run_study_preset("mnist-arch-search", 1, 13);
+  LlStudyView *sv = ll_window_get_study(win);
+  g_autofree char *linear = ll_study_view_cell_text(sv, 0, "params");
+  g_autofree char *depth1 = ll_study_view_cell_text(sv, 1, "params");
+  g_assert_cmpstr(linear, ==, "7850");
+  g_assert_nonnull(strstr(depth1, "% of 100000)"));
+  g_test_message("depth 1: %s params", depth1);
 }
 
 static void test_edit(void)
