@@ -45,7 +45,8 @@ void ll_cli_usage(FILE *out)
       "values) or a sweep (axes = paths into the spec; grid, random or tpe; pruning; a\n"
       "parameter budget). Every trial is a run in the store; the study folder\n"
       "<store>/studies/<id>/ holds study.json, trials.jsonl, results.csv and figures/. --epochs N\n"
-      "and --limit N shorten every trial; --resume ID skips the finished ones.\n");
+      "and --limit N shorten every trial; --resume ID skips the finished ones. Trials run one\n"
+      "after another (running several at once on a GPU is not implemented yet).\n");
 }
 
 gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,
