@@ -465,6 +465,52 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The study.json of a study folder (<store>/studies/<id>/, as the CLI or an
+ * earlier session left it): its finished trials fill the table and the
+ * figures, as if it had just run here. */
+static void show_earlier_results(LlStudyView *self, const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlStudy) done = ll_study_open_dir(dir, &error);
+  if (!done) {
+    gtk_label_set_text(self->best, error->message);
+    return;
+  }
+  GPtrArray *trials = ll_study_trials(done);
+  int n_axes = ll_study_n_axes(done);
+  for (guint i = 0; i < trials->len; i++) {
+    const LlTrial *t = g_ptr_array_index(trials, i);
+    Msg *m = trial_msg(MSG_FINISHED, t, (int)trials->len);
+    m->trial = ll_trial_copy(t, n_axes);
+    add_trial_row(self, m);
+    if (self->figs)
+      ll_study_figures_add_trial(self->figs, m->trial);
+    msg_free(m);
+  }
+  self->n_finished = trials->len;
+  if (self->figs) {
+    ll_study_figures_set_stamp(self->figs, ll_study_id(done));
+    ll_study_figures_load_outputs(self->figs, dir, NULL);
+    gtk_widget_set_visible(self->detection_area,
+                           ll_study_figures_available(self->figs, LL_STUDY_FIG_DETECTION, NULL));
+    redraw_figures(self);
+  }
+  const LlTrial *best = ll_study_best(done);
+  char metric[64] = "";
+  if (best && !isnan(best->metric))
+    g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(done), best->metric);
+  g_autofree char *text =
+      g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv (run earlier; Run study runs it "
+                      "again as a new study)",
+                      best ? best->label : "none", metric, dir);
+  gtk_label_set_text(self->best, text);
+  g_autofree char *best_spec = ll_study_best_spec_path(done);
+  set_best_spec(self, best_spec);
+  g_autofree char *progress = g_strdup_printf("finished earlier: %u trials", trials->len);
+  gtk_progress_bar_set_text(self->progress, progress);
+  gtk_progress_bar_set_fraction(self->progress, 1.0);
+}
+
 gboolean ll_study_view_load(LlStudyView *self, const char *path, GError **error)
 {
   if (self->worker) {
@@ -482,8 +528,14 @@ gboolean ll_study_view_load(LlStudyView *self, const char *path, GError **error)
   gtk_label_set_text(self->outline, outline);
   gtk_label_set_text(self->description, ll_study_description(s));
   gtk_progress_bar_set_text(self->progress, "not started");
+  gtk_progress_bar_set_fraction(self->progress, 0.0);
   reset_figures(self);
   set_running(self, FALSE);
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *trials = g_build_filename(dir, "trials.jsonl", NULL);
+  g_autofree char *base = g_path_get_basename(path);
+  if (!strcmp(base, "study.json") && g_file_test(trials, G_FILE_TEST_IS_REGULAR))
+    show_earlier_results(self, dir);
   return TRUE;
 }
 

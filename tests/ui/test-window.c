@@ -157,6 +157,18 @@ static void test_study(void)
   g_autofree char *best = g_strdup(ll_study_view_best_spec(sv)); /* cleared with the study */
   g_assert_nonnull(best);
   g_assert_true(g_str_has_suffix(best, "best-spec.json"));
+  /* the study's folder opens again with its trials and figures (as the CLI leaves one) */
+  g_autofree char *dir = g_path_get_dirname(best);
+  g_autofree char *again = g_build_filename(dir, "study.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_window_open_file(win, again, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(ll_study_view_n_finished(sv), ==, 4);
+  g_assert_cmpuint(ll_study_figures_n_trials(ll_study_view_get_figures(sv)), ==, 4);
+  g_assert_cmpstr(ll_study_view_best_spec(sv), ==, best);
+  g_assert_true(ll_study_view_show_page(sv, "metric"));
+  spin(200);
+  screenshot("study-reopened.png");
   GtkWidget *button = find_button(GTK_WIDGET(sv), "Open Best Spec");
   g_assert_nonnull(button);
   g_assert_true(gtk_widget_get_sensitive(button));
