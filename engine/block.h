@@ -157,6 +157,12 @@ struct LlBlock {
   float *dout;         /* (N, out_shape); NULL when nothing upstream needs it */
   float *saved;        /* saved_fixed + N * saved_per_sample */
   gboolean needs_grad; /* backward runs: it or something upstream learns */
+  /* Set before compile: the output is read from outside the graph (a loss
+   * head, the recorded embedding), so it is never fused away. */
+  gboolean keep_output;
+  /* Set by compile (with LlGraph.fuse): a ReLU that runs inside its only
+   * consumer, a Dropout; its out is not written and it has no dout. */
+  gboolean absorbed;
 };
 
 /* Property access by index (each block file enumerates its properties in the

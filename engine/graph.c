@@ -452,6 +452,18 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
       b->needs_grad |= b->inputs[k]->needs_grad;
   }
 
+  /* A ReLU whose only consumer is a Dropout runs inside it: one pass over
+   * the tensor each way instead of two, and no dout of its own. */
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *d = g_ptr_array_index(g->order, i);
+    d->absorbed = FALSE;
+    if (!g->fuse || !be->relu_dropout_forward || !be->relu_mul_backward ||
+        strcmp(d->desc->type, "Dropout"))
+      continue;
+    LlBlock *r = d->inputs[0];
+    r->absorbed = !strcmp(r->desc->type, "ReLU") && r->n_consumers == 1 && !r->keep_output;
+  }
+
   /* [params][buffers][grads][douts][outs][saved], each piece 64-byte aligned */
   size_t n_params = 0, n_buffers = 0, n_douts = 0;
   for (guint i = 0; i < g->order->len; i++) {
@@ -463,7 +475,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
       else
         n_buffers += sz;
     }
-    if (b->needs_grad && !b->desc->view)
+    if (b->needs_grad && !b->desc->view && !b->absorbed)
       n_douts += align16((size_t)batch * ll_block_out_size(b));
   }
   size_t total = 2 * n_params + n_buffers + n_douts + ll_graph_activation_floats(g, batch);
@@ -504,7 +516,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
     b->dout = NULL;
     if (b->desc->view) {
       b->dout = b->inputs[0]->dout; /* NULL when the input needs no gradient */
-    } else if (b->needs_grad) {
+    } else if (b->needs_grad && !b->absorbed) {
       b->dout = dp;
       dp += align16((size_t)batch * ll_block_out_size(b));
     }
@@ -593,7 +605,7 @@ void ll_graph_forward(LlGraph *g, const LlRunCtx *ctx)
 {
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->desc->forward)
+    if (b->desc->forward && !b->absorbed)
       b->desc->forward(b, ctx);
   }
 }
@@ -617,7 +629,7 @@ void ll_graph_backward(LlGraph *g, const LlRunCtx *ctx)
 {
   for (guint i = g->order->len; i-- > 0;) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->needs_grad && b->desc->backward)
+    if (b->needs_grad && b->desc->backward && !b->absorbed)
       b->desc->backward(b, ctx);
   }
 }

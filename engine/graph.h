@@ -20,7 +20,8 @@ struct LlGraph {
   GPtrArray *blocks; /* LlBlock*, in the order they were added */
   GPtrArray *order;  /* LlBlock*, topological, after resolve */
   gboolean inferred;
-  gboolean grad_inputs;       /* set before compile to get gradients of Input blocks */
+  gboolean grad_inputs; /* set before compile to get gradients of Input blocks */
+  gboolean fuse; /* set before compile: ReLU -> Dropout runs as one pass (LlBlock.absorbed) */
   const LlBlock *error_block; /* the block the last resolve/infer error is about */
 
   /* after compile */

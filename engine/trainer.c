@@ -843,7 +843,17 @@ static gboolean job_setup(Job *j, GError **error)
       return FALSE;
     log_line(j, "%s", chosen);
   }
-  if (!check_bindings(j, error) || !ll_graph_compile(j->g, j->be, s->batch_size, error))
+  if (!check_bindings(j, error))
+    return FALSE;
+  /* fused passes (a ReLU inside its Dropout) may skip writing an output:
+   * not those the losses and the analysis read */
+  for (guint i = 0; i < j->losses->len; i++)
+    g_array_index(j->losses, Loss, i).head->keep_output = TRUE;
+  LlBlock *recorded = s->embedding_block ? ll_graph_find(j->g, s->embedding_block) : NULL;
+  if (recorded)
+    recorded->keep_output = TRUE;
+  j->g->fuse = TRUE;
+  if (!ll_graph_compile(j->g, j->be, s->batch_size, error))
     return FALSE;
   LlRng rng;
   ll_rng_seed(&rng, s->seed);

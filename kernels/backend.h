@@ -159,6 +159,14 @@ struct LlBackend {
                           uint64_t offset);
   /* dx += dy * mask (also usable as a generic element-wise product) */
   void (*mul_backward)(const float *dy, const float *mask, float *dx, size_t n);
+  /* OPTIONAL, both or neither (NULL: ReLU and Dropout run apart). A ReLU
+   * whose only consumer is a Dropout runs inside it: dropout_forward of
+   * max(x, 0), the same mask; backward dx += x > 0 ? dy * mask : 0, with x
+   * the ReLU's input. */
+  void (*relu_dropout_forward)(const float *x, float *y, float *mask, size_t n, float p,
+                               uint64_t seed, uint64_t offset);
+  void (*relu_mul_backward)(const float *dy, const float *mask, const float *x, float *dx,
+                            size_t n);
 
   /* --- softmax, losses, metrics ------------------------------------------------------ */
   void (*softmax_forward)(const float *x, float *y, int rows, int cols);

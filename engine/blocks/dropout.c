@@ -42,25 +42,39 @@ static uint64_t mask_offset(const LlBlock *b, uint64_t step)
   return ll_counter_mix(h ^ ll_counter_mix(step + 0x9e3779b97f4a7c15ULL));
 }
 
+/* With a ReLU absorbed into this block at compile (LlBlock.absorbed), x and
+ * dx are the ReLU's input and its gradient, and the ReLU is applied here. */
 static void dropout_forward(LlBlock *b, const LlRunCtx *ctx)
 {
   size_t n = (size_t)ctx->batch * ll_block_out_size(b);
-  const float *x = b->inputs[0]->out; /* (N, shape) */
-  if (ctx->training)
-    ctx->be->dropout_forward(x, b->out, b->saved, n, LL_PROP_F(b, P_P), ctx->seed,
-                             mask_offset(b, ctx->step));
+  gboolean relu = b->inputs[0]->absorbed;
+  const float *x = relu ? b->inputs[0]->inputs[0]->out : b->inputs[0]->out; /* (N, shape) */
+  float p = LL_PROP_F(b, P_P);
+  uint64_t off = mask_offset(b, ctx->step);
+  if (ctx->training && relu)
+    ctx->be->relu_dropout_forward(x, b->out, b->saved, n, p, ctx->seed, off);
+  else if (ctx->training)
+    ctx->be->dropout_forward(x, b->out, b->saved, n, p, ctx->seed, off);
+  else if (relu)
+    ctx->be->act_forward(LL_ACT_RELU, 0.0f, x, b->out, n);
   else
     ctx->be->copy(b->out, x, n);
 }
 
 static void dropout_backward(LlBlock *b, const LlRunCtx *ctx)
 {
-  float *dx = b->inputs[0]->dout; /* (N, shape) or NULL */
+  gboolean relu = b->inputs[0]->absorbed;
+  LlBlock *in = relu ? b->inputs[0]->inputs[0] : b->inputs[0];
+  float *dx = in->dout; /* (N, shape) or NULL */
   if (!dx)
     return;
   size_t n = (size_t)ctx->batch * ll_block_out_size(b);
-  if (ctx->training)
+  if (ctx->training && relu)
+    ctx->be->relu_mul_backward(b->dout, b->saved, in->out, dx, n);
+  else if (ctx->training)
     ctx->be->mul_backward(b->dout, b->saved, dx, n);
+  else if (relu)
+    ctx->be->act_backward(LL_ACT_RELU, 0.0f, in->out, b->out, b->dout, dx, n);
   else
     ctx->be->axpy(dx, 1.0f, b->dout, n);
 }

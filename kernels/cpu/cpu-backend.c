@@ -35,6 +35,8 @@ static const LlBackend cpu_backend = {
 
     .dropout_forward = ll_cpu_dropout_forward,
     .mul_backward = ll_cpu_mul_backward,
+    .relu_dropout_forward = ll_cpu_relu_dropout_forward,
+    .relu_mul_backward = ll_cpu_relu_mul_backward,
 
     .softmax_forward = ll_cpu_softmax_forward,
     .softmax_backward = ll_cpu_softmax_backward,

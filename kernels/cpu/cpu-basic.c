@@ -415,6 +415,7 @@ void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner
 
 typedef struct {
   const float *x, *dy;
+  const float *relu_in; /* relu_mul_backward: the ReLU's input */
   float *y, *mask, *dx;
   float keep;
   uint32_t threshold;
@@ -424,10 +425,11 @@ typedef struct {
 /* u = k / 2^24 with k the top 24 bits of the counter hash, so u >= p exactly
  * when k >= ceil(p 2^24): the same masks as comparing floats, in integers,
  * and the loop vectorises (64-bit multiplies in AVX-512, emulated in AVX2). */
-LL_CPU_CLONES
-static void dropout_span(void *arg, size_t b, size_t e)
+/* relu: the input goes through max(x, 0) first, as ReLU's forward computes
+ * it (a constant in each caller, so each keeps one vectorised loop). */
+static inline __attribute__((always_inline)) void dropout_range(const Drop *d, size_t b, size_t e,
+                                                                bool relu)
 {
-  const Drop *d = arg;
   const float *restrict x = d->x;
   float *restrict y = d->y, *restrict mask = d->mask;
   uint64_t seed = d->seed, offset = d->offset;
@@ -440,13 +442,20 @@ static void dropout_span(void *arg, size_t b, size_t e)
     z = ll_counter_mix(z ^ seed);
     uint32_t k = (uint32_t)(z >> 40);
     float m = k >= threshold ? keep : 0.0f;
+    float v = relu ? (x[i] > 0.0f ? x[i] : 0.0f) : x[i];
     mask[i] = m;
-    y[i] = x[i] * m;
+    y[i] = v * m;
   }
 }
 
-void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
-                            uint64_t offset)
+LL_CPU_CLONES
+static void dropout_span(void *arg, size_t b, size_t e) { dropout_range(arg, b, e, false); }
+
+LL_CPU_CLONES
+static void relu_dropout_span(void *arg, size_t b, size_t e) { dropout_range(arg, b, e, true); }
+
+static void dropout_run(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
+                        uint64_t offset, LlCpuSpanFn span)
 {
   float t = ceilf(p * 16777216.0f);
   Drop d = {.x = x,
@@ -456,7 +465,19 @@ void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, flo
             .threshold = t <= 0.0f ? 0u : (uint32_t)t,
             .seed = seed,
             .offset = offset};
-  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN / 4, dropout_span, &d);
+  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN / 4, span, &d);
+}
+
+void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
+                            uint64_t offset)
+{
+  dropout_run(x, y, mask, n, p, seed, offset, dropout_span);
+}
+
+void ll_cpu_relu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p,
+                                 uint64_t seed, uint64_t offset)
+{
+  dropout_run(x, y, mask, n, p, seed, offset, relu_dropout_span);
 }
 
 LL_CPU_CLONES
@@ -473,4 +494,25 @@ void ll_cpu_mul_backward(const float *dy, const float *mask, float *dx, size_t n
 {
   Drop d = {.dy = dy, .x = mask, .dx = dx};
   ll_cpu_parallel_span(n, LL_CPU_PAR_MIN, mul_backward_span, &d);
+}
+
+/* ReLU's backward through its input x (as act_backward's select) of
+ * Dropout's (dy * mask), in one pass. */
+LL_CPU_CLONES
+static void relu_mul_backward_span(void *arg, size_t b, size_t e)
+{
+  const Drop *d = arg;
+  const float *restrict dy = d->dy, *restrict mask = d->x, *restrict x = d->relu_in;
+  float *restrict dx = d->dx;
+  for (size_t i = b; i < e; i++) {
+    float g = dy[i] * mask[i];
+    dx[i] += x[i] > 0.0f ? g : 0.0f;
+  }
+}
+
+void ll_cpu_relu_mul_backward(const float *dy, const float *mask, const float *x, float *dx,
+                              size_t n)
+{
+  Drop d = {.dy = dy, .x = mask, .relu_in = x, .dx = dx};
+  ll_cpu_parallel_span(n, LL_CPU_PAR_MIN, relu_mul_backward_span, &d);
 }

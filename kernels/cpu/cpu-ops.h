@@ -26,6 +26,10 @@ void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner
 void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
                             uint64_t offset);
 void ll_cpu_mul_backward(const float *dy, const float *mask, float *dx, size_t n);
+void ll_cpu_relu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p,
+                                 uint64_t seed, uint64_t offset);
+void ll_cpu_relu_mul_backward(const float *dy, const float *mask, const float *x, float *dx,
+                              size_t n);
 
 /* cpu-loss.c */
 void ll_cpu_softmax_forward(const float *x, float *y, int rows, int cols);

@@ -383,11 +383,107 @@ static void test_eval_batch(void)
   g_assert_null(g->eval_arena);
 }
 
+/* A ReLU feeding only a Dropout runs inside it (LlGraph.fuse): the same
+ * outputs and gradients, bit for bit, as the two blocks apart; a ReLU with two
+ * consumers or one marked keep_output stays a block of its own. */
+static void test_fused_relu_dropout(void)
+{
+  const char *json =
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"fuse\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2, 6, 6]}},\n"
+      "  {\"name\": \"c1\", \"type\": \"Conv2d\", \"inputs\": [\"x\"], \"props\": "
+      "{\"out_channels\": 4, \"kernel\": 3, \"padding\": 1}},\n"
+      "  {\"name\": \"bn\", \"type\": \"BatchNorm2d\", \"inputs\": [\"c1\"]},\n"
+      "  {\"name\": \"r1\", \"type\": \"ReLU\", \"inputs\": [\"bn\"]},\n"
+      "  {\"name\": \"d1\", \"type\": \"Dropout\", \"inputs\": [\"r1\"], \"props\": {\"p\": "
+      "0.3}},\n"
+      "  {\"name\": \"c2\", \"type\": \"Conv2d\", \"inputs\": [\"d1\"], \"props\": "
+      "{\"out_channels\": 4, \"kernel\": 3, \"padding\": 1}},\n"
+      "  {\"name\": \"r2\", \"type\": \"ReLU\", \"inputs\": [\"c2\"]},\n"
+      "  {\"name\": \"d2\", \"type\": \"Dropout\", \"inputs\": [\"r2\"], \"props\": {\"p\": "
+      "0.5}},\n"
+      "  {\"name\": \"skip\", \"type\": \"Add\", \"inputs\": [\"d2\", \"r2\"]},\n"
+      "  {\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"skip\"]},\n"
+      "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": "
+      "{\"out_features\": 3}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\"}},\n"
+      " \"training\": {\"batch_size\": 5}}\n";
+  enum { N = 5, D = 2 * 6 * 6, K = 3 };
+  const LlBackend *be = ll_cpu_backend();
+  LlSpec *specs[2];
+  float out[2][N * K], dx[2][N * K];
+  GPtrArray *grads[2];
+  for (int f = 0; f < 2; f++) {
+    specs[f] = spec_from(json);
+    LlGraph *g = specs[f]->graph;
+    g->fuse = f == 1;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(ll_graph_compile(g, be, N, &error));
+    LlRng rng;
+    ll_rng_seed(&rng, 11);
+    ll_graph_init_params(g, &rng);
+    /* r1 feeds only d1: absorbed; r2 also feeds the Add: not */
+    g_assert_cmpint(ll_graph_find(g, "r1")->absorbed, ==, f == 1);
+    g_assert_false(ll_graph_find(g, "r2")->absorbed);
+    LlBlock *x = ll_graph_find(g, "x"), *o = ll_graph_find(g, "out");
+    ll_rng_seed(&rng, 5);
+    for (int i = 0; i < N * D; i++)
+      x->out[i] = (float)ll_rng_normal(&rng);
+    LlRunCtx ctx = {.be = be, .batch = N, .training = TRUE, .seed = 3, .step = 9};
+    ll_graph_zero_grads(g, &ctx);
+    ll_graph_forward(g, &ctx);
+    memcpy(out[f], o->out, sizeof out[f]);
+    for (int i = 0; i < N * K; i++)
+      o->dout[i] = (float)(i % 7) - 3.0f;
+    ll_graph_backward(g, &ctx);
+    grads[f] = g_ptr_array_new();
+    for (guint b = 0; b < g->order->len; b++) {
+      LlBlock *blk = g_ptr_array_index(g->order, b);
+      for (int p = 0; p < blk->n_params; p++)
+        if (blk->params[p].grad)
+          g_ptr_array_add(grads[f], blk->params[p].grad);
+    }
+    ctx.training = FALSE;
+    ll_graph_forward(g, &ctx);
+    memcpy(dx[f], o->out, sizeof dx[f]);
+  }
+  for (int i = 0; i < N * K; i++) {
+    g_assert_cmpfloat(out[0][i], ==, out[1][i]);
+    g_assert_cmpfloat(dx[0][i], ==, dx[1][i]); /* evaluation */
+  }
+  g_assert_cmpuint(grads[0]->len, ==, grads[1]->len);
+  guint n_grads = 0;
+  for (guint b = 0; b < specs[0]->graph->order->len; b++) {
+    LlBlock *blk = g_ptr_array_index(specs[0]->graph->order, b);
+    for (int p = 0; p < blk->n_params; p++) {
+      if (!blk->params[p].grad)
+        continue;
+      const float *a = grads[0]->pdata[n_grads], *c = grads[1]->pdata[n_grads];
+      for (size_t i = 0; i < ll_shape_size(&blk->params[p].shape); i++)
+        g_assert_cmpfloat(a[i], ==, c[i]);
+      n_grads++;
+    }
+  }
+  g_assert_cmpuint(n_grads, >=, 8);
+  /* a ReLU whose output is read from outside (a loss head) is kept */
+  LlGraph *g = specs[1]->graph;
+  ll_graph_find(g, "r1")->keep_output = TRUE;
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_graph_compile(g, be, N, &error));
+  g_assert_false(ll_graph_find(g, "r1")->absorbed);
+  for (int f = 0; f < 2; f++) {
+    g_ptr_array_unref(grads[f]);
+    ll_spec_free(specs[f]);
+  }
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/train/mlp-learns", test_mlp_learns);
   g_test_add_func("/engine/graph/eval-batch", test_eval_batch);
+  g_test_add_func("/engine/graph/fused-relu-dropout", test_fused_relu_dropout);
   g_test_add_func("/engine/train/cnn-learns", test_cnn_learns);
   g_test_add_func("/engine/train/two-inputs-two-heads", test_two_inputs_two_heads);
   g_test_add_func("/engine/train/nan-stops", test_nan_stops);
