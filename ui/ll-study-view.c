@@ -548,13 +548,30 @@ gboolean ll_study_view_has_study(LlStudyView *self) { return self->study != NULL
 gboolean ll_study_view_is_running(LlStudyView *self) { return self->worker != NULL; }
 guint ll_study_view_n_finished(LlStudyView *self) { return self->n_finished; }
 
+static const char *const column_names[N_COLS] = {"#",      "trial",  "status",
+                                                 "metric", "params", "seconds"};
+
+gboolean ll_study_view_sort(LlStudyView *self, const char *column, gboolean descending)
+{
+  GListModel *cols = gtk_column_view_get_columns(self->trials);
+  for (int c = 0; c < N_COLS; c++)
+    if (!strcmp(column_names[c], column)) {
+      g_autoptr(GtkColumnViewColumn) col = g_list_model_get_item(cols, (guint)c);
+      gtk_column_view_sort_by_column(self->trials, col,
+                                     descending ? GTK_SORT_DESCENDING : GTK_SORT_ASCENDING);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 char *ll_study_view_cell_text(LlStudyView *self, guint row, const char *column)
 {
-  static const char *const names[N_COLS] = {"#", "trial", "status", "metric", "params", "seconds"};
-  LlTrialRow *r = g_list_model_get_item(G_LIST_MODEL(self->rows), row);
+  /* the rows as shown: through the column view's sorter */
+  GListModel *shown = G_LIST_MODEL(gtk_column_view_get_model(self->trials));
+  LlTrialRow *r = g_list_model_get_item(shown, row);
   char *text = NULL;
   for (int c = 0; r && c < N_COLS && !text; c++)
-    if (!strcmp(names[c], column))
+    if (!strcmp(column_names[c], column))
       text = row_text(r, c);
   g_clear_object(&r);
   return text;

@@ -32,9 +32,11 @@ void ll_study_view_stop(LlStudyView *self);
 const char *ll_study_view_best_spec(LlStudyView *self);
 /* Trials finished so far (for tests). */
 guint ll_study_view_n_finished(LlStudyView *self);
-/* The text of a cell of the Trials table, in the order trials finished
- * (column "#", "trial", "status", "metric", "params" or "seconds"; for tests). */
+/* The text of a cell of the Trials table as shown (sorted as the user chose;
+ * column "#", "trial", "status", "metric", "params" or "seconds"), and sorting
+ * it by a column as a click on its header does (for tests). */
 char *ll_study_view_cell_text(LlStudyView *self, guint row, const char *column);
+gboolean ll_study_view_sort(LlStudyView *self, const char *column, gboolean descending);
 /* The figures drawn on the Metric vs axis, Heatmap, Curves and Detection
  * pages (NULL when no study is open); owned by the view. */
 typedef struct LlStudyFigures LlStudyFigures;

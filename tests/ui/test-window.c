@@ -238,6 +238,17 @@ static void test_study_figures(void)
   g_assert_cmpstr(linear, ==, "7850");
   g_assert_nonnull(strstr(depth1, "% of 100000)"));
   g_test_message("depth 1: %s params", depth1);
+  /* sorted by a header: the largest model (the CNN, 207,018) first, then back */
+  g_assert_true(ll_study_view_sort(sv, "params", TRUE));
+  spin(50);
+  g_autofree char *top = ll_study_view_cell_text(sv, 0, "trial");
+  g_autofree char *top_params = ll_study_view_cell_text(sv, 0, "params");
+  g_assert_cmpstr(top, ==, "cnn");
+  g_assert_cmpstr(top_params, ==, "207018");
+  g_assert_true(ll_study_view_sort(sv, "#", FALSE));
+  spin(50);
+  g_autofree char *first = ll_study_view_cell_text(sv, 0, "trial");
+  g_assert_cmpstr(first, ==, "linear");
 }
 
 static void test_edit(void)
