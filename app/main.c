@@ -14,8 +14,9 @@ void ll_cli_usage(FILE *out)
   fprintf(
       out,
       "Usage: layerlab [VERB] [OPTIONS]\n"
+      "       layerlab [FILE...]\n"
       "\n"
-      "Without a verb, opens the workbench window.\n"
+      "Without a verb, opens the workbench window (with the spec or study files given).\n"
       "\n"
       "Verbs:\n"
       "  blocks [--json]              list every block type and its properties\n"
@@ -94,9 +95,12 @@ int main(int argc, char **argv)
       printf("layerlab %s\n", LL_VERSION);
       return 0;
     }
-    fprintf(stderr, "layerlab: unknown verb \"%s\"\n\n", argv[1]);
-    ll_cli_usage(stderr);
-    return 2;
+    if (!g_file_test(argv[1], G_FILE_TEST_IS_REGULAR)) {
+      fprintf(stderr, "layerlab: unknown verb \"%s\" (and no such file to open)\n\n", argv[1]);
+      ll_cli_usage(stderr);
+      return 2;
+    }
+    /* `layerlab FILE...`: open specs or studies in the window */
   }
   if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
     ll_cli_usage(stdout);

@@ -238,7 +238,8 @@ static void ll_curve_view_init(LlCurveView *self)
   gtk_widget_set_vexpand(row, TRUE);
   for (int i = 0; i < 2; i++) {
     self->area[i] = gtk_drawing_area_new();
-    gtk_widget_set_size_request(self->area[i], 240, 160);
+    gtk_widget_set_size_request(self->area[i], 180,
+                                160); /* the window fits 1,280 px with a study open */
     gtk_widget_set_hexpand(self->area[i], TRUE);
     gtk_drawing_area_set_draw_func(GTK_DRAWING_AREA(self->area[i]), draw_plot, self->plot[i], NULL);
     GtkEventController *m = gtk_event_controller_motion_new();

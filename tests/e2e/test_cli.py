@@ -49,6 +49,7 @@ def case_verbs():
     for b in s["blocks"]:
         assert set(b) >= {"name", "type", "output_shape", "params", "flops", "receptive_field"}
     assert run("frobnicate", check=False).returncode == 2
+    assert "no such file to open" in run("frobnicate.json", check=False).stderr
     assert run("train", check=False).returncode == 2
     assert run("train", SMALL, "--epochs", "x", check=False).returncode == 2
     bad = run("summary", "/nonexistent.json", check=False)
