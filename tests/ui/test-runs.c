@@ -8,40 +8,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "ll-window-private.h"
+#include "ui-harness.h"
 
 static LlWindow *win;
-
-static gboolean noop(gpointer data) { return G_SOURCE_CONTINUE; }
-
-static gboolean wait_for(gboolean (*cond)(void), int timeout_ms)
-{
-  gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-  while (!(cond && cond()) && g_get_monotonic_time() < end)
-    g_main_context_iteration(NULL, TRUE);
-  return cond ? cond() : TRUE;
-}
-
-static void spin(int ms) { wait_for(NULL, ms); }
-
-static void screenshot(const char *name)
-{
-  GtkWidget *w = GTK_WIDGET(win);
-  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
-  GdkPaintable *p = gtk_widget_paintable_new(w);
-  GtkSnapshot *s = gtk_snapshot_new();
-  gdk_paintable_snapshot(p, s, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(s);
-  g_assert_nonnull(node);
-  GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w));
-  GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-  g_autofree char *path = g_build_filename(g_getenv("LL_SCREENSHOT_DIR") ?: ".", name, NULL);
-  g_assert_true(gdk_texture_save_to_png(t, path));
-  g_test_message("screenshot: %s", path);
-  g_object_unref(t);
-  gsk_render_node_unref(node);
-  g_object_unref(p);
-}
 
 static void activate(const char *action, GVariant *param)
 {
@@ -78,7 +47,7 @@ static void open_preset(const char *name)
     g_autofree char *base = g_path_get_basename(presets->pdata[i]);
     if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
       activate("open-path", g_variant_new_string(presets->pdata[i]));
-      spin(50);
+      ll_ui_spin(50);
       return;
     }
   }
@@ -104,15 +73,15 @@ static void train(const char *name, double lr, guint64 seed)
   ll_document_settings_changed(doc());
   activate("train-start", NULL);
   g_assert_true(ll_window_is_training(win));
-  g_assert_true(wait_for(stopped, 120000));
+  g_assert_true(ll_ui_wait_for(stopped, 120000));
   expected_rows++;
-  g_assert_true(wait_for(has_rows, 20000));
+  g_assert_true(ll_ui_wait_for(has_rows, 20000));
 }
 
 static void test_table(void)
 {
   expected_rows = 0;
-  g_assert_true(wait_for(has_rows, 20000)); /* an empty store to begin with */
+  g_assert_true(ll_ui_wait_for(has_rows, 20000)); /* an empty store to begin with */
   train("lr 0.01", 0.01, 1);
   train("lr 0.1", 0.1, 1);
   train("lr 0.1 seed 2", 0.1, 2);
@@ -142,7 +111,7 @@ static void test_table(void)
   g_assert_cmpuint(n_rows(), ==, 3);
   /* a refresh keeps the rows (and the selection, checked below) */
   ll_runs_view_refresh(runs());
-  g_assert_true(wait_for(has_rows, 20000));
+  g_assert_true(ll_ui_wait_for(has_rows, 20000));
 }
 
 static void test_compare(void)
@@ -168,12 +137,12 @@ static void test_compare(void)
   g_assert_true(g_str_has_prefix(lines[0], "training.optimizer.lr\truns\ttest acc"));
   g_assert_true(g_str_has_prefix(lines[1], "0.01\t1\t")); /* sorted by the setting */
   g_assert_true(g_str_has_prefix(lines[2], "0.1\t1\t"));
-  spin(300);
-  screenshot("runs-compare.png");
+  ll_ui_spin(300);
+  ll_ui_screenshot(GTK_WIDGET(win), "runs-compare.png");
 
   /* the selection survives a reload */
   ll_runs_view_refresh(runs());
-  g_assert_true(wait_for(idle, 20000));
+  g_assert_true(ll_ui_wait_for(idle, 20000));
   g_assert_cmpint(ll_runs_view_get_n_series(runs()), ==, 2);
 
   /* three runs: the seed varies too, and the ablation groups by both */
@@ -186,8 +155,8 @@ static void test_compare(void)
   g_autofree char *abl3 = ll_runs_view_get_ablation_text(runs());
   g_test_message("ablation of three:\n%s", abl3);
   g_assert_true(g_str_has_prefix(abl3, "training.seed\ttraining.optimizer.lr\truns"));
-  spin(200);
-  screenshot("runs-compare-three.png");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "runs-compare-three.png");
 
   /* exports, on a worker */
   const char *dir = g_getenv("LL_SCREENSHOT_DIR") ?: ".";
@@ -200,7 +169,7 @@ static void test_compare(void)
     else
       ll_runs_view_export_report(runs(), path);
     g_assert_true(ll_runs_view_is_busy(runs()));
-    g_assert_true(wait_for(idle, 60000));
+    g_assert_true(ll_ui_wait_for(idle, 60000));
     g_autofree char *wrote = g_strconcat("Wrote ", path, NULL);
     g_assert_cmpstr(ll_runs_view_get_message(runs()), ==, wrote);
     GStatBuf st;
@@ -209,7 +178,7 @@ static void test_compare(void)
   }
   g_autofree char *bad = g_build_filename(dir, "runs-overlay.bmp", NULL);
   ll_runs_view_export_overlay(runs(), bad);
-  g_assert_true(wait_for(idle, 20000));
+  g_assert_true(ll_ui_wait_for(idle, 20000));
   g_assert_true(g_str_has_prefix(ll_runs_view_get_message(runs()), "Export failed"));
 }
 
@@ -255,7 +224,7 @@ static void test_graph_diff(void)
   g_autofree char *id = record_edited_run(a);
   ll_runs_view_refresh(runs());
   expected_rows = 4;
-  g_assert_true(wait_for(has_rows, 20000));
+  g_assert_true(ll_ui_wait_for(has_rows, 20000));
   g_autoptr(LlRunItem) e = find("edited");
   g_assert_cmpstr(ll_run_item_get_text(e, "status"), ==, "failed");
   g_assert_cmpstr(ll_run_item_get_text(e, "final"), ==, "\u2014"); /* no metrics */
@@ -273,8 +242,8 @@ static void test_graph_diff(void)
   g_test_message("ablation:\n%s", abl);
   g_assert_nonnull(strstr(abl, "\u2014\t"));
   ll_window_show_page(win, "runs");
-  spin(200);
-  screenshot("runs-graph-diff.png");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "runs-graph-diff.png");
 
   /* sorting by a column: test accuracy falling, then rising; a run without metrics below all */
   for (int desc = 1; desc >= 0; desc--) {
@@ -309,42 +278,15 @@ static void test_open(void)
   /* its analysis: one validation payload per epoch and the test set's */
   g_signal_emit_by_name(runs(), "open-analysis", ll_run_item_get_info(a));
   g_assert_cmpuint(ll_analysis_view_get_n_payloads(ll_window_get_analysis(win)), ==, 4);
-  spin(200);
-  screenshot("runs-open-analysis.png");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "runs-open-analysis.png");
 }
 
 /* Xvfb has no session bus; GTK says so once. That is the environment, not a bug. */
-static gboolean fatal_filter(const char *domain, GLogLevelFlags level, const char *message,
-                             gpointer data)
-{
-  return !(strstr(message, "session bus") || strstr(message, "dbus"));
-}
-
 int main(int argc, char **argv)
 {
-  if (argc > 1 && !strcmp(argv[1], "--skip"))
-    return 77; /* no xvfb-run: meson reports the test as skipped */
-  g_autofree char *home = g_dir_make_tmp("layerlab-runs-XXXXXX", NULL);
-  g_assert_nonnull(home);
-  const char *vars[] = {"XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"};
-  for (guint i = 0; i < G_N_ELEMENTS(vars); i++) {
-    g_autofree char *d = g_build_filename(home, vars[i], NULL);
-    g_mkdir_with_parents(d, 0700);
-    g_setenv(vars[i], d, TRUE);
-  }
-  g_setenv("HOME", home, TRUE);
-  g_test_init(&argc, &argv, NULL);
-  g_test_log_set_fatal_handler(fatal_filter, NULL);
-  g_setenv("GTK_A11Y", "none", TRUE);
-  if (!gtk_init_check())
+  if (!(win = ll_ui_start(&argc, &argv, "runs")))
     return 77;
-  g_timeout_add(10, noop, NULL);
-  win = ll_window_new(NULL);
-  g_autofree char *store = g_build_filename(g_get_user_data_dir(), "runs", NULL);
-  ll_window_set_store_root(win, store);
-  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
-  gtk_window_present(GTK_WINDOW(win));
-  spin(300);
   g_test_add_func("/ui/runs/table", test_table);
   g_test_add_func("/ui/runs/compare", test_compare);
   g_test_add_func("/ui/runs/open", test_open);

@@ -11,41 +11,11 @@
 #include <string.h>
 
 #include "ll-transfer-dialog.h"
-#include "ll-window-private.h"
+#include "ui-harness.h"
 #include "transfer.h"
 
 static LlWindow *win;
 static char *run_id;
-
-static gboolean noop(gpointer data) { return G_SOURCE_CONTINUE; }
-
-static gboolean wait_for(gboolean (*cond)(void), int timeout_ms)
-{
-  gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-  while (!(cond && cond()) && g_get_monotonic_time() < end)
-    g_main_context_iteration(NULL, TRUE);
-  return cond ? cond() : TRUE;
-}
-
-static void spin(int ms) { wait_for(NULL, ms); }
-
-static void screenshot(GtkWidget *w, const char *name)
-{
-  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
-  GdkPaintable *p = gtk_widget_paintable_new(w);
-  GtkSnapshot *s = gtk_snapshot_new();
-  gdk_paintable_snapshot(p, s, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(s);
-  g_assert_nonnull(node);
-  GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w));
-  GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-  g_autofree char *path = g_build_filename(g_getenv("LL_SCREENSHOT_DIR") ?: ".", name, NULL);
-  g_assert_true(gdk_texture_save_to_png(t, path));
-  g_test_message("screenshot: %s", path);
-  g_object_unref(t);
-  gsk_render_node_unref(node);
-  g_object_unref(p);
-}
 
 static void activate(const char *action, GVariant *param)
 {
@@ -62,7 +32,7 @@ static LlTransferDialog *open_dialog(void)
   GtkWindow *d = ll_window_get_transfer_dialog(win);
   g_assert_nonnull(d);
   gtk_window_set_default_size(d, 1180, 720);
-  spin(300);
+  ll_ui_spin(300);
   return LL_TRANSFER_DIALOG(d);
 }
 
@@ -93,7 +63,7 @@ static void short_run(const char *name)
   ll_document_settings_changed(doc());
   activate("train-start", NULL);
   g_assert_true(ll_window_is_training(win));
-  g_assert_true(wait_for(stopped, 120000));
+  g_assert_true(ll_ui_wait_for(stopped, 120000));
 }
 
 /* The run called name (ids sort by the second, so two quick runs tie). */
@@ -152,7 +122,7 @@ static void test_dialog(void)
       tiny = presets->pdata[i];
   g_assert_nonnull(tiny);
   activate("open-path", g_variant_new_string(tiny));
-  spin(50);
+  ll_ui_spin(50);
   short_run("source");
   g_autoptr(LlRunInfo) src = find_run("source");
   g_assert_cmpint(src->status, ==, LL_RUN_FINISHED);
@@ -211,16 +181,16 @@ static void test_dialog(void)
   g_assert_cmpstr(r->graph_shape, ==, "(12, 16, 1, 1)");
   g_assert_true(ll_transfer_dialog_can_apply(d));
   g_assert_null(ll_transfer_dialog_get_error(d));
-  spin(300);
-  screenshot(GTK_WIDGET(d), "transfer-dialog.png");
+  ll_ui_spin(300);
+  ll_ui_screenshot(GTK_WIDGET(d), "transfer-dialog.png");
 
   /* two checkpoint blocks into one graph block: said in the dialog, no apply */
   g_assert_true(ll_transfer_dialog_set_block(d, "bn2", TRUE, "bn1", FALSE));
   g_assert_nonnull(ll_transfer_dialog_get_error(d));
   g_assert_nonnull(strstr(ll_transfer_dialog_get_error(d), "bn1"));
   g_assert_false(ll_transfer_dialog_can_apply(d));
-  spin(200);
-  screenshot(GTK_WIDGET(d), "transfer-dialog-clash.png");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(d), "transfer-dialog-clash.png");
   g_assert_true(ll_transfer_dialog_set_block(d, "bn2", TRUE, "bn2", FALSE));
   g_assert_true(ll_transfer_dialog_can_apply(d));
   /* nothing ticked: nothing to apply */
@@ -240,7 +210,7 @@ static void test_dialog(void)
   /* apply: one edit */
   g_assert_cmpstr(ll_transfer_dialog_get_error(d), ==, NULL);
   g_assert_true(ll_transfer_dialog_apply(d));
-  spin(100);
+  ll_ui_spin(100);
   g_assert_null(ll_window_get_transfer_dialog(win));
   g_assert_cmpuint(spec()->init_from->len, ==, 1);
   const LlInitFrom *f = spec()->init_from->pdata[0];
@@ -285,7 +255,7 @@ static void test_dialog(void)
   g_assert_true(ll_transfer_dialog_get_block(d, "squeeze", &take, &target, &freeze));
   g_assert_false(take);
   gtk_window_close(GTK_WINDOW(d));
-  spin(100);
+  ll_ui_spin(100);
 
   /* deleting a block takes it out of the entry; undo brings both back */
   const char *const stem[] = {"stem", NULL};
@@ -339,52 +309,19 @@ static void test_damaged(void)
   g_assert_null(ll_transfer_dialog_get_rows(d));
   g_assert_false(ll_transfer_dialog_can_apply(d));
   g_assert_false(ll_transfer_dialog_apply(d));
-  spin(300);
-  screenshot(GTK_WIDGET(d), "transfer-dialog-error.png");
+  ll_ui_spin(300);
+  ll_ui_screenshot(GTK_WIDGET(d), "transfer-dialog-error.png");
   gtk_window_close(GTK_WINDOW(d));
-  spin(100);
+  ll_ui_spin(100);
 }
 
 /* Xvfb has no session bus; GTK says so once. That is the environment, not a bug. */
-static gboolean fatal_filter(const char *domain, GLogLevelFlags level, const char *message,
-                             gpointer data)
-{
-  return !(strstr(message, "session bus") || strstr(message, "dbus"));
-}
-
 int main(int argc, char **argv)
 {
-  if (argc > 1 && !strcmp(argv[1], "--skip"))
-    return 77; /* no xvfb-run: meson reports the test as skipped */
   if (!g_file_test("/usr/share/datasets/fashion-mnist", G_FILE_TEST_IS_DIR))
     return 77; /* the runs train on Fashion-MNIST */
-  g_autofree char *home = g_dir_make_tmp("layerlab-transfer-XXXXXX", NULL);
-  g_assert_nonnull(home);
-  const char *vars[] = {"XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"};
-  for (guint i = 0; i < G_N_ELEMENTS(vars); i++) {
-    g_autofree char *dir = g_build_filename(home, vars[i], NULL);
-    g_mkdir_with_parents(dir, 0700);
-    g_setenv(vars[i], dir, TRUE);
-  }
-  g_setenv("HOME", home, TRUE);
-  g_test_init(&argc, &argv, NULL);
-  g_test_log_set_fatal_handler(fatal_filter, NULL);
-  g_setenv("GTK_A11Y", "none", TRUE);
-  if (!gtk_init_check())
+  if (!(win = ll_ui_start(&argc, &argv, "transfer")))
     return 77;
-  g_timeout_add(10, noop, NULL);
-  win = ll_window_new(NULL);
-  /* the application's style sheet, as `layerlab` loads it, for the screenshots */
-  GtkCssProvider *css = gtk_css_provider_new();
-  gtk_css_provider_load_from_resource(css, "/org/layerlab/LayerLab/style.css");
-  gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
-                                             GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  g_object_unref(css);
-  g_autofree char *store = g_build_filename(g_get_user_data_dir(), "runs", NULL);
-  ll_window_set_store_root(win, store);
-  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
-  gtk_window_present(GTK_WINDOW(win));
-  spin(300);
   g_test_add_func("/ui/transfer/dialog", test_dialog);
   g_test_add_func("/ui/transfer/damaged", test_damaged);
   int rc = g_test_run();

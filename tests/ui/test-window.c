@@ -7,45 +7,12 @@
 #include <math.h>
 #include <string.h>
 
-#include "ll-window-private.h"
+#include "ui-harness.h"
 #include "study-figures.h"
 
 static LlWindow *win;
 static gint64 last_beat, max_gap;
 static gboolean watching;
-
-static gboolean noop(gpointer data) { return G_SOURCE_CONTINUE; }
-
-/* Runs the main loop until cond() or timeout_ms; returns cond(). */
-static gboolean wait_for(gboolean (*cond)(void), int timeout_ms)
-{
-  gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-  while (!(cond && cond()) && g_get_monotonic_time() < end)
-    g_main_context_iteration(NULL, TRUE);
-  return cond ? cond() : TRUE;
-}
-
-static void spin(int ms) { wait_for(NULL, ms); }
-
-static void screenshot(const char *name)
-{
-  GtkWidget *w = GTK_WIDGET(win);
-  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
-  GdkPaintable *p = gtk_widget_paintable_new(w);
-  GtkSnapshot *s = gtk_snapshot_new();
-  gdk_paintable_snapshot(p, s, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(s);
-  g_assert_nonnull(node);
-  GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w));
-  GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
-  const char *dir = g_getenv("LL_SCREENSHOT_DIR");
-  g_autofree char *path = g_build_filename(dir ? dir : ".", name, NULL);
-  g_assert_true(gdk_texture_save_to_png(t, path));
-  g_test_message("screenshot: %s", path);
-  g_object_unref(t);
-  gsk_render_node_unref(node);
-  g_object_unref(p);
-}
 
 static void activate(const char *action, GVariant *param)
 {
@@ -64,7 +31,7 @@ static void open_preset(const char *name)
     g_autofree char *base = g_path_get_basename(presets->pdata[i]);
     if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
       activate("open-path", g_variant_new_string(presets->pdata[i]));
-      spin(50);
+      ll_ui_spin(50);
       return;
     }
   }
@@ -94,7 +61,7 @@ static void test_presets(void)
     g_assert_true(g_file_get_contents(presets->pdata[i], &text, NULL, NULL));
     gboolean study = strstr(text, "\"layerlab-study\"") != NULL;
     activate("open-path", g_variant_new_string(presets->pdata[i]));
-    spin(20);
+    ll_ui_spin(20);
     /* a study shows its base spec on the canvas and itself in the Study tab */
     g_assert_cmpint(ll_study_view_has_study(ll_window_get_study(win)), ==, study);
     if (!study)
@@ -131,12 +98,12 @@ static void test_study(void)
   g_assert_true(ll_study_view_is_running(sv));
   gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
   while (ll_study_view_is_running(sv) && g_get_monotonic_time() < deadline)
-    spin(50);
+    ll_ui_spin(50);
   g_assert_false(ll_study_view_is_running(sv));
   /* pretrain, then frozen, fine-tuned and from scratch */
   g_assert_cmpuint(ll_study_view_n_finished(sv), ==, 4);
   g_assert_cmpuint(ll_window_get_events(win), >, events0);
-  screenshot("window-study.png");
+  ll_ui_screenshot(GTK_WIDGET(win), "window-study.png");
   /* stages: a bar per trial; no heatmap (it says why); the curves */
   LlStudyFigures *f = ll_study_view_get_figures(sv);
   g_assert_nonnull(f);
@@ -148,10 +115,10 @@ static void test_study(void)
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
     guint d0 = ll_study_view_figure_draws(sv, pages[i]);
     g_assert_true(ll_study_view_show_page(sv, pages[i]));
-    spin(150);
+    ll_ui_spin(150);
     g_assert_cmpuint(ll_study_view_figure_draws(sv, pages[i]), >, d0);
   }
-  screenshot("study-even-odd-transfer-metric.png");
+  ll_ui_screenshot(GTK_WIDGET(win), "study-even-odd-transfer-metric.png");
   ll_study_view_show_page(sv, "trials");
   /* "Open Best Spec" puts the best trial's spec on the canvas in the study's place */
   g_autofree char *best = g_strdup(ll_study_view_best_spec(sv)); /* cleared with the study */
@@ -167,13 +134,13 @@ static void test_study(void)
   g_assert_cmpuint(ll_study_figures_n_trials(ll_study_view_get_figures(sv)), ==, 4);
   g_assert_cmpstr(ll_study_view_best_spec(sv), ==, best);
   g_assert_true(ll_study_view_show_page(sv, "metric"));
-  spin(200);
-  screenshot("study-reopened.png");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "study-reopened.png");
   GtkWidget *button = find_button(GTK_WIDGET(sv), "Open Best Spec");
   g_assert_nonnull(button);
   g_assert_true(gtk_widget_get_sensitive(button));
   gtk_widget_activate(button); /* a click, animated: "clicked" comes 250 ms later */
-  spin(500);
+  ll_ui_spin(500);
   g_assert_false(ll_study_view_has_study(sv));
   g_assert_cmpstr(ll_document_get_path(ll_window_get_document(win)), ==, best);
   g_assert_nonnull(strstr(ll_window_get_notice(win), "best trial's spec is on the canvas"));
@@ -196,7 +163,7 @@ static void run_study_preset(const char *preset, int epochs, guint trials)
       seen = ll_study_view_n_finished(sv);
       g_assert_cmpuint(ll_study_figures_n_trials(ll_study_view_get_figures(sv)), >=, seen);
     }
-    spin(50);
+    ll_ui_spin(50);
   }
   g_assert_false(ll_study_view_is_running(sv));
   g_assert_cmpuint(ll_study_view_n_finished(sv), ==, trials);
@@ -206,11 +173,11 @@ static void run_study_preset(const char *preset, int epochs, guint trials)
     guint d0 = ll_study_view_figure_draws(sv, pages[i]);
     if (!ll_study_view_show_page(sv, pages[i]))
       continue; /* detection: only when the study exported outputs */
-    spin(200);
+    ll_ui_spin(200);
     if (i > 0 && ll_study_figures_available(ll_study_view_get_figures(sv), i - 1, NULL))
       g_assert_cmpuint(ll_study_view_figure_draws(sv, pages[i]), >, d0);
     g_autofree char *shot = g_strdup_printf("study-%s-%s.png", preset, pages[i]);
-    screenshot(shot);
+    ll_ui_screenshot(GTK_WIDGET(win), shot);
   }
   ll_study_view_show_page(sv, "trials");
 }
@@ -240,13 +207,13 @@ static void test_study_figures(void)
   g_test_message("depth 1: %s params", depth1);
   /* sorted by a header: the largest model (the CNN, 207,018) first, then back */
   g_assert_true(ll_study_view_sort(sv, "params", TRUE));
-  spin(50);
+  ll_ui_spin(50);
   g_autofree char *top = ll_study_view_cell_text(sv, 0, "trial");
   g_autofree char *top_params = ll_study_view_cell_text(sv, 0, "params");
   g_assert_cmpstr(top, ==, "cnn");
   g_assert_cmpstr(top_params, ==, "207018");
   g_assert_true(ll_study_view_sort(sv, "#", FALSE));
-  spin(50);
+  ll_ui_spin(50);
   g_autofree char *first = ll_study_view_cell_text(sv, 0, "trial");
   g_assert_cmpstr(first, ==, "linear");
 }
@@ -254,8 +221,8 @@ static void test_study_figures(void)
 static void test_edit(void)
 {
   open_preset("tiny-cnn");
-  spin(200);
-  screenshot("window-tiny-cnn.png");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "window-tiny-cnn.png");
   guint n0 = graph()->blocks->len;
 
   /* the palette lists the registry and filters by search */
@@ -313,8 +280,8 @@ static void test_edit(void)
   g_assert_nonnull(strstr(ll_document_get_error(doc())->message, conv));
   g_assert_cmpuint(summary_rows(), ==, 0);
   g_assert_false(action_enabled("train-start"));
-  spin(100);
-  screenshot("window-error.png");
+  ll_ui_spin(100);
+  ll_ui_screenshot(GTK_WIDGET(win), "window-error.png");
   activate("undo", NULL);
   g_assert_null(ll_document_get_error(doc()));
   g_assert_null(ll_graph_find(graph(), conv));
@@ -409,7 +376,7 @@ static void test_presets_train(void)
     if (strstr(text, "\"layerlab-study\""))
       continue; /* studies run from the Study tab: /ui/window/study */
     activate("open-path", g_variant_new_string(presets->pdata[i]));
-    spin(20);
+    ll_ui_spin(20);
     LlSpec *s = ll_document_get_spec(doc());
     s->dataset.limit_train = 400;
     s->dataset.limit_test = 200;
@@ -419,7 +386,7 @@ static void test_presets_train(void)
     ll_document_settings_changed(doc());
     activate("train-start", NULL);
     g_assert_true(ll_window_is_training(win));
-    g_assert_true(wait_for(stopped, 60000));
+    g_assert_true(ll_ui_wait_for(stopped, 60000));
     const char *status = ll_training_panel_get_progress_text(ll_window_get_training_panel(win));
     g_test_message("%s: %s", (char *)presets->pdata[i], status);
     g_assert_nonnull(strstr(status, "finished"));
@@ -443,7 +410,7 @@ static void test_train(void)
   ll_window_show_page(win, "curves");
   g_assert_true(action_enabled("train-start"));
   g_timeout_add(5, beat, NULL);
-  spin(100);
+  ll_ui_spin(100);
   max_gap = 0;
   last_beat = 0;
   watching = TRUE;
@@ -455,29 +422,29 @@ static void test_train(void)
   /* The frame right after Start competes with the trainer thread opening the
    * dataset (on a 2-core box with Xvfb): it is reported, and the limit holds
    * from the first event on, while batches stream in. */
-  g_assert_true(wait_for(has_event, 20000));
+  g_assert_true(ll_ui_wait_for(has_event, 20000));
   g_test_message("longest gap while the run started: %.1f ms", max_gap / 1000.0);
   max_gap = 0;
   last_beat = 0;
-  g_assert_true(wait_for(has_points, 30000));
+  g_assert_true(ll_ui_wait_for(has_points, 30000));
   activate("train-pause", NULL);
   g_assert_true(ll_window_is_paused(win));
-  spin(300);
+  ll_ui_spin(300);
   guint events = ll_window_get_events(win);
-  spin(300);
+  ll_ui_spin(300);
   /* paused: at most what was already queued arrives */
   g_assert_cmpuint(ll_window_get_events(win), <=, events + 2);
   activate("train-pause", NULL);
   g_assert_false(ll_window_is_paused(win));
-  g_assert_true(wait_for(has_epoch, 40000));
-  spin(300);
+  g_assert_true(ll_ui_wait_for(has_epoch, 40000));
+  ll_ui_spin(300);
   /* the screenshot renders the whole window off-screen: test work, not the app's */
   watching = FALSE;
-  screenshot("window-training.png");
+  ll_ui_screenshot(GTK_WIDGET(win), "window-training.png");
   last_beat = 0;
   watching = TRUE;
   activate("train-stop", NULL);
-  g_assert_true(wait_for(stopped, 20000));
+  g_assert_true(ll_ui_wait_for(stopped, 20000));
   watching = FALSE;
   g_test_message("longest main-loop gap while training: %.1f ms", max_gap / 1000.0);
   g_assert_cmpint(max_gap, <, 50000);
@@ -514,7 +481,7 @@ static void train_to_end(const char *preset, int epochs)
   ll_document_settings_changed(doc());
   activate("train-start", NULL);
   g_assert_true(ll_window_is_training(win));
-  g_assert_true(wait_for(has_test_payload, 90000));
+  g_assert_true(ll_ui_wait_for(has_test_payload, 90000));
   /* one validation payload per epoch, then the test set's */
   g_assert_cmpuint(ll_analysis_view_get_n_payloads(analysis()), ==, (guint)epochs + 1);
 }
@@ -526,37 +493,37 @@ static void test_analysis(void)
   train_to_end("tiny-cnn", 2);
   ll_window_show_page(win, "analysis");
   ll_analysis_view_show_page(analysis(), "confusion");
-  g_assert_true(wait_for(images_ready, 30000));
+  g_assert_true(ll_ui_wait_for(images_ready, 30000));
   /* the gallery of the diagonal cell of class 1 holds the test samples predicted right */
   int n = ll_analysis_view_open_cell(analysis(), 1, 1);
   g_assert_cmpint(n, >, 0);
   g_assert_cmpint(n, <=, 64);
-  spin(200);
-  screenshot("analysis-confusion.png");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "analysis-confusion.png");
   ll_analysis_view_select_payload(analysis(), 0); /* the scrubber: epoch 1's validation */
-  spin(100);
-  screenshot("analysis-confusion-epoch1.png");
+  ll_ui_spin(100);
+  ll_ui_screenshot(GTK_WIDGET(win), "analysis-confusion-epoch1.png");
   ll_analysis_view_select_payload(analysis(), 2);
   ll_analysis_view_show_page(analysis(), "predictions");
-  spin(200);
+  ll_ui_spin(200);
   g_assert_cmpint(ll_analysis_view_get_n_predictions_shown(analysis()), ==, 48);
-  screenshot("analysis-predictions.png");
+  ll_ui_screenshot(GTK_WIDGET(win), "analysis-predictions.png");
   ll_analysis_view_show_page(analysis(), "tsne");
   ll_analysis_view_run_tsne(analysis(), FALSE);
-  g_assert_true(wait_for(tsne_done, 60000));
-  spin(200);
-  screenshot("analysis-tsne.png");
+  g_assert_true(ll_ui_wait_for(tsne_done, 60000));
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "analysis-tsne.png");
   ll_analysis_view_run_tsne(analysis(), TRUE);
-  g_assert_true(wait_for(tsne_done, 20000));
+  g_assert_true(ll_ui_wait_for(tsne_done, 20000));
   /* any block: a forward pass with the run's weights, then its embedding */
   guint payloads = ll_analysis_view_get_n_payloads(analysis());
   ll_analysis_view_embed_block(analysis(), "conv2");
   g_assert_true(ll_analysis_view_embedding_busy(analysis()));
-  g_assert_true(wait_for(embedding_idle, 60000));
+  g_assert_true(ll_ui_wait_for(embedding_idle, 60000));
   g_assert_cmpuint(ll_analysis_view_get_n_payloads(analysis()), ==, payloads + 1);
-  g_assert_true(wait_for(tsne_done, 60000));
-  spin(100);
-  screenshot("analysis-tsne-conv2.png");
+  g_assert_true(ll_ui_wait_for(tsne_done, 60000));
+  ll_ui_spin(100);
+  ll_ui_screenshot(GTK_WIDGET(win), "analysis-tsne-conv2.png");
   /* every view exports */
   const char *dir = g_getenv("LL_SCREENSHOT_DIR");
   g_autofree char *svg = g_build_filename(dir ? dir : ".", "analysis-tsne.svg", NULL);
@@ -568,43 +535,15 @@ static void test_analysis(void)
   train_to_end("ae-pretrain", 2);
   ll_window_show_page(win, "analysis");
   ll_analysis_view_show_page(analysis(), "reconstructions");
-  spin(200);
-  screenshot("analysis-reconstructions.png");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "analysis-reconstructions.png");
 }
 
 /* Xvfb has no session bus; GTK says so once. That is the environment, not a bug. */
-static gboolean fatal_filter(const char *domain, GLogLevelFlags level, const char *message,
-                             gpointer data)
-{
-  return !(strstr(message, "session bus") || strstr(message, "dbus"));
-}
-
 int main(int argc, char **argv)
 {
-  if (argc > 1 && !strcmp(argv[1], "--skip"))
-    return 77; /* no xvfb-run: meson reports the test as skipped */
-  /* every XDG folder in a fresh temporary home: autosave, recent files, the run store */
-  g_autofree char *home = g_dir_make_tmp("layerlab-ui-XXXXXX", NULL);
-  g_assert_nonnull(home);
-  const char *vars[] = {"XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"};
-  for (guint i = 0; i < G_N_ELEMENTS(vars); i++) {
-    g_autofree char *d = g_build_filename(home, vars[i], NULL);
-    g_mkdir_with_parents(d, 0700);
-    g_setenv(vars[i], d, TRUE);
-  }
-  g_setenv("HOME", home, TRUE);
-  g_test_init(&argc, &argv, NULL);
-  g_test_log_set_fatal_handler(fatal_filter, NULL);
-  g_setenv("GTK_A11Y", "none", TRUE); /* the AT-SPI bridge wants a session bus */
-  if (!gtk_init_check())
+  if (!(win = ll_ui_start(&argc, &argv, "ui")))
     return 77;
-  g_timeout_add(10, noop, NULL);
-  win = ll_window_new(NULL);
-  g_autofree char *store = g_build_filename(g_get_user_data_dir(), "runs", NULL);
-  ll_window_set_store_root(win, store);
-  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
-  gtk_window_present(GTK_WINDOW(win));
-  spin(300);
   g_test_add_func("/ui/window/presets", test_presets);
   g_test_add_func("/ui/window/edit", test_edit);
   g_test_add_func("/ui/window/study", test_study);

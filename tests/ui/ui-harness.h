@@ -1,0 +1,23 @@
+/* ui-harness.h: what the window tests share: a fresh home for every XDG
+ * folder, the window presented under Xvfb with the application's style
+ * sheet, the main loop run until a condition holds, and screenshots into
+ * $LL_SCREENSHOT_DIR (the build dir). */
+#pragma once
+
+#include "ll-window-private.h"
+
+G_BEGIN_DECLS
+
+/* Sets up a window test: a temporary home named after name, g_test_init, GTK
+ * and the window (1600 x 1000, its run store in the temporary data dir).
+ * Returns NULL when the test is to be skipped (exit status 77): argv[1] is
+ * "--skip" (no xvfb-run) or GTK finds no display. */
+LlWindow *ll_ui_start(int *argc, char ***argv, const char *name);
+/* Runs the main loop until cond() or timeout_ms; returns cond() (cond NULL:
+ * just the time). */
+gboolean ll_ui_wait_for(gboolean (*cond)(void), int timeout_ms);
+void ll_ui_spin(int ms);
+/* Renders w into name (a PNG). */
+void ll_ui_screenshot(GtkWidget *w, const char *name);
+
+G_END_DECLS
