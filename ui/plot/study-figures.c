@@ -461,6 +461,28 @@ static void metric_range(const double *v, int n, LlPlotAxes *ax, gboolean from_z
   ax->y1 = hi + pad;
 }
 
+/* Strokes the line through (x0 + i, y[i]) for i < n, y from yd (double) or
+ * yf (float), broken where a value is not finite (a failed epoch). */
+static void polyline(cairo_t *cr, const LlPlotAxes *ax, const LlPlotRect *a, double x0,
+                     const double *yd, const float *yf, int n)
+{
+  gboolean pen = FALSE;
+  for (int i = 0; i < n; i++) {
+    double v = yd ? yd[i] : yf[i];
+    if (!isfinite(v)) {
+      pen = FALSE;
+      continue;
+    }
+    double x = ll_plot_map_x(ax, a, x0 + i), y = ll_plot_map_y(ax, a, v);
+    if (pen)
+      cairo_line_to(cr, x, y);
+    else
+      cairo_move_to(cr, x, y);
+    pen = TRUE;
+  }
+  cairo_stroke(cr);
+}
+
 static void marker(cairo_t *cr, double x, double y, double r, const double rgb[3], gboolean hollow)
 {
   cairo_new_sub_path(cr);
@@ -1192,21 +1214,7 @@ static void draw_curves(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double w
     cairo_clip(cr);
     cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
     cairo_set_line_width(cr, 1.5);
-    gboolean pen = FALSE;
-    for (guint e = 0; e < t->curve->len; e++) {
-      double v = g_array_index(t->curve, double, e);
-      if (!isfinite(v)) {
-        pen = FALSE;
-        continue;
-      }
-      double x = ll_plot_map_x(&ax, &a, e + 1), y = ll_plot_map_y(&ax, &a, v);
-      if (pen)
-        cairo_line_to(cr, x, y);
-      else
-        cairo_move_to(cr, x, y);
-      pen = TRUE;
-    }
-    cairo_stroke(cr);
+    polyline(cr, &ax, &a, 1, (const double *)t->curve->data, NULL, (int)t->curve->len);
     for (guint e = 0; e < t->curve->len; e++) {
       double v = g_array_index(t->curve, double, e);
       if (isfinite(v))
@@ -1297,20 +1305,7 @@ static void draw_detection(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, doubl
       cairo_set_dash(cr, NULL, 0, 0);
       cairo_set_line_width(cr, 1.6);
       cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
-      gboolean pen = FALSE;
-      for (int j = 0; j < o->n_steps; j++) {
-        if (!isfinite(out[j])) {
-          pen = FALSE;
-          continue;
-        }
-        double x = ll_plot_map_x(&ax, &a, j), y = ll_plot_map_y(&ax, &a, out[j]);
-        if (pen)
-          cairo_line_to(cr, x, y);
-        else
-          cairo_move_to(cr, x, y);
-        pen = TRUE;
-      }
-      cairo_stroke(cr);
+      polyline(cr, &ax, &a, 0, NULL, out, o->n_steps);
       if (change >= 0)
         g_snprintf(names[s], sizeof names[s], "sample %d (change at %d)", s + 1, change);
       else
