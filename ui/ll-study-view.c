@@ -212,6 +212,17 @@ static void cb_finished(const LlTrial *t, int total, gpointer data)
   push(self, m);
 }
 
+/* "Best trial: LABEL: METRIC = V\nResults: DIR/results.csv" of a study that ran. */
+static char *best_summary(const LlStudy *s)
+{
+  const LlTrial *best = ll_study_best(s);
+  char metric[64] = "";
+  if (best && !isnan(best->metric))
+    g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(s), best->metric);
+  return g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv", best ? best->label : "none",
+                         metric, ll_study_dir(s));
+}
+
 static gpointer worker(gpointer data)
 {
   LlStudyView *self = data;
@@ -224,12 +235,7 @@ static gpointer worker(gpointer data)
   Msg *done = g_new0(Msg, 1);
   done->kind = MSG_DONE;
   if (ll_study_run(self->study, &o, &cb, self, &error)) {
-    const LlTrial *best = ll_study_best(self->study);
-    char metric[64] = "";
-    if (best && !isnan(best->metric))
-      g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(self->study), best->metric);
-    done->text = g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv",
-                                 best ? best->label : "none", metric, ll_study_dir(self->study));
+    done->text = best_summary(self->study);
     done->best_spec = ll_study_best_spec_path(self->study);
   } else {
     done->text = g_strdup_printf("The study stopped: %s", error->message);
@@ -417,6 +423,19 @@ static void join_worker(LlStudyView *self)
   }
 }
 
+/* A study has run (here, or earlier for a reopened folder): the id on the
+ * figures, and the per-step outputs its stages exported (detection-*.csv). */
+static void finish_figures(LlStudyView *self, const LlStudy *s)
+{
+  if (!self->figs || !ll_study_dir(s))
+    return;
+  ll_study_figures_set_stamp(self->figs, ll_study_id(s));
+  ll_study_figures_load_outputs(self->figs, ll_study_dir(s), NULL);
+  gtk_widget_set_visible(self->detection_area,
+                         ll_study_figures_available(self->figs, LL_STUDY_FIG_DETECTION, NULL));
+  redraw_figures(self);
+}
+
 /* Drains the worker's messages, at most ~1 ms of work per frame. */
 static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
@@ -444,14 +463,7 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
       break;
     case MSG_DONE:
       join_worker(self);
-      if (self->figs && ll_study_dir(self->study)) {
-        /* the per-step outputs stages exported (detection-*.csv) */
-        ll_study_figures_set_stamp(self->figs, ll_study_id(self->study));
-        ll_study_figures_load_outputs(self->figs, ll_study_dir(self->study), NULL);
-        gtk_widget_set_visible(self->detection_area, ll_study_figures_available(
-                                                         self->figs, LL_STUDY_FIG_DETECTION, NULL));
-        redraw_figures(self);
-      }
+      finish_figures(self, self->study);
       gtk_label_set_text(self->best, m->text);
       set_best_spec(self, m->best_spec);
       gtk_progress_bar_set_text(self->progress, m->error ? "stopped" : "finished");
@@ -488,21 +500,10 @@ static void show_earlier_results(LlStudyView *self, const char *dir)
     msg_free(m);
   }
   self->n_finished = trials->len;
-  if (self->figs) {
-    ll_study_figures_set_stamp(self->figs, ll_study_id(done));
-    ll_study_figures_load_outputs(self->figs, dir, NULL);
-    gtk_widget_set_visible(self->detection_area,
-                           ll_study_figures_available(self->figs, LL_STUDY_FIG_DETECTION, NULL));
-    redraw_figures(self);
-  }
-  const LlTrial *best = ll_study_best(done);
-  char metric[64] = "";
-  if (best && !isnan(best->metric))
-    g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(done), best->metric);
+  finish_figures(self, done);
+  g_autofree char *summary = best_summary(done);
   g_autofree char *text =
-      g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv (run earlier; Run study runs it "
-                      "again as a new study)",
-                      best ? best->label : "none", metric, dir);
+      g_strdup_printf("%s (run earlier; Run study runs it again as a new study)", summary);
   gtk_label_set_text(self->best, text);
   g_autofree char *best_spec = ll_study_best_spec_path(done);
   set_best_spec(self, best_spec);
