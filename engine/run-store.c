@@ -604,7 +604,11 @@ gboolean ll_run_store_get(LlRunStore *s, const char *id, LlRunInfo **out, GError
   return FALSE;
 }
 
-char *ll_run_store_resolve_checkpoint(LlRunStore *store, const char *ref, GError **error)
+/* The first of files (NULL-terminated) that exists in ref's run folder; ref
+ * is "run:<id>" or a bare id, or a path ending in ".safetensors" (returned
+ * as is). */
+static char *resolve_in_run(LlRunStore *store, const char *ref, const char *const *files,
+                            GError **error)
 {
   if (!g_str_has_prefix(ref, "run:") && g_str_has_suffix(ref, ".safetensors"))
     return g_strdup(ref);
@@ -617,18 +621,29 @@ char *ll_run_store_resolve_checkpoint(LlRunStore *store, const char *ref, GError
   g_autoptr(LlRunInfo) info = NULL;
   if (!ll_run_store_get(store, id, &info, error))
     return NULL;
-  static const char *const files[] = {"best.safetensors", "last.safetensors"};
-  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+  for (guint i = 0; files[i]; i++) {
     char *path = g_build_filename(info->dir, files[i], NULL);
     if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
       return path;
     g_free(path);
   }
+  g_autofree char *names = g_strjoinv(" or ", (char **)files);
   g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND,
-              "run \"%s\" has no checkpoint to initialise from (no best.safetensors or "
-              "last.safetensors in \"%s\")",
-              id, info->dir);
+              "run \"%s\" has no checkpoint to %s (no %s in \"%s\")", id,
+              files[1] ? "initialise from" : "resume", names, info->dir);
   return NULL;
+}
+
+char *ll_run_store_resolve_checkpoint(LlRunStore *store, const char *ref, GError **error)
+{
+  static const char *const files[] = {"best.safetensors", "last.safetensors", NULL};
+  return resolve_in_run(store, ref, files, error);
+}
+
+char *ll_run_store_resolve_last_checkpoint(LlRunStore *store, const char *ref, GError **error)
+{
+  static const char *const files[] = {"last.safetensors", NULL};
+  return resolve_in_run(store, ref, files, error);
 }
 
 gboolean ll_run_store_append_metrics_line(const char *dir, const char *json_line, GError **error)

@@ -102,6 +102,8 @@ gboolean ll_run_store_get(LlRunStore *store, const char *id, LlRunInfo **out, GE
  * best (as the trainer resolves it); a path ending in ".safetensors" is
  * returned as is. store may be NULL for a path. Errors name the run. */
 char *ll_run_store_resolve_checkpoint(LlRunStore *store, const char *ref, GError **error);
+/* The same for --resume: the run's last.safetensors (where training stopped). */
+char *ll_run_store_resolve_last_checkpoint(LlRunStore *store, const char *ref, GError **error);
 
 /* Appends one line (a JSON object, no newline inside) to dir/metrics.jsonl
  * and flushes it, so a crash keeps the curve up to the last epoch. */

@@ -687,26 +687,6 @@ static gboolean save_checkpoint(Job *j, const char *file, int epoch, gboolean wi
   return TRUE;
 }
 
-/* The checkpoint --resume names: a run's last.safetensors, or a file. */
-static char *resolve_checkpoint(Job *j, const char *ref, const char *file, GError **error)
-{
-  if (g_str_has_prefix(ref, "run:") || !g_str_has_suffix(ref, ".safetensors")) {
-    const char *id = g_str_has_prefix(ref, "run:") ? ref + 4 : ref;
-    if (!j->store) {
-      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
-                  "\"%s\": runs can only be named when the run store is open", ref);
-      return NULL;
-    }
-    LlRunInfo *info = NULL;
-    if (!ll_run_store_get(j->store, id, &info, error))
-      return NULL;
-    char *path = g_build_filename(info->dir, file, NULL);
-    ll_run_info_free(info);
-    return path;
-  }
-  return g_strdup(ref);
-}
-
 static gboolean apply_init_from(Job *j, GError **error)
 {
   for (guint i = 0; i < j->s->init_from->len; i++) {
@@ -744,7 +724,7 @@ static gboolean apply_init_from(Job *j, GError **error)
 
 static gboolean apply_resume(Job *j, GError **error)
 {
-  g_autofree char *path = resolve_checkpoint(j, j->t->resume, "last.safetensors", error);
+  g_autofree char *path = ll_run_store_resolve_last_checkpoint(j->store, j->t->resume, error);
   if (!path)
     return FALSE;
   LlLoadOptions lo = {.partial = FALSE};
