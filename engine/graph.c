@@ -23,14 +23,21 @@ LlGraph *ll_graph_new(void)
   return g;
 }
 
+static void drop_eval_arena(LlGraph *g)
+{
+  if (g->eval_arena)
+    g->be->free(g->eval_arena);
+  g->eval_arena = NULL;
+  g->eval_batch = 0;
+}
+
 void ll_graph_free(LlGraph *g)
 {
   if (!g)
     return;
   if (g->arena)
     g->be->free(g->arena);
-  if (g->eval_arena)
-    g->be->free(g->eval_arena);
+  drop_eval_arena(g);
   g_ptr_array_unref(g->order);
   g_ptr_array_unref(g->blocks);
   g_free(g);
@@ -373,8 +380,17 @@ size_t ll_graph_activation_floats(LlGraph *g, int batch)
   return n;
 }
 
-/* Points every block's out and saved into base: [outs][saved], in order;
- * a view's out is its input's (placed before it: the order is topological). */
+/* A view's out is its input's (placed before it: the order is topological). */
+static void point_views(LlGraph *g)
+{
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->desc->view)
+      b->out = b->inputs[0]->out;
+  }
+}
+
+/* Points every block's out and saved into base: [outs][saved], in order. */
 static void place_activations(LlGraph *g, float *base, int batch)
 {
   float *op = base, *sp = base;
@@ -385,25 +401,20 @@ static void place_activations(LlGraph *g, float *base, int batch)
   }
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->desc->view) {
-      b->out = b->inputs[0]->out;
-    } else {
+    if (!b->desc->view) {
       b->out = op;
       op += align16((size_t)batch * ll_block_out_size(b));
     }
     b->saved = sp;
     sp += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
   }
+  point_views(g);
 }
 
 gboolean ll_graph_compile_eval(LlGraph *g, int batch, GError **error)
 {
   g_return_val_if_fail(g->arena, FALSE);
-  if (g->eval_arena) {
-    g->be->free(g->eval_arena);
-    g->eval_arena = NULL;
-    g->eval_batch = 0;
-  }
+  drop_eval_arena(g);
   size_t n = ll_graph_activation_floats(g, batch);
   if (!(g->eval_arena = g->be->alloc(n * sizeof(float)))) {
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY,
@@ -436,11 +447,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
     g->be->free(g->arena);
     g->arena = NULL;
   }
-  if (g->eval_arena) {
-    g->be->free(g->eval_arena);
-    g->eval_arena = NULL;
-    g->eval_batch = 0;
-  }
+  drop_eval_arena(g);
   g->be = be;
   g->batch = batch;
 
@@ -594,11 +601,7 @@ void ll_graph_feed(LlGraph *g, LlBlock *input, const float *data, int n)
     return;
   }
   input->out = (float *)data; /* read only: no block writes into its inputs */
-  for (guint i = 0; i < g->order->len; i++) {
-    LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->desc->view)
-      b->out = b->inputs[0]->out;
-  }
+  point_views(g);
 }
 
 void ll_graph_forward(LlGraph *g, const LlRunCtx *ctx)
