@@ -153,8 +153,8 @@ struct LlBackend {
                                   float *dgamma, float *dbeta, int n, int c, int inner, float eps);
 
   /* --- stochastic ---------------------------------------------------------------- */
-  /* mask = (u >= p) / (1 - p) with u from the counter-based generator at
-   * (seed, offset + i); y = x * mask */
+  /* mask = (u >= p) / (1 - p) with u = ll_counter_bits24(ll_counter_key(seed,
+   * offset), i) / 2^24 (counter-rng.h); y = x * mask */
   void (*dropout_forward)(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
                           uint64_t offset);
   /* dx += dy * mask (also usable as a generic element-wise product) */

@@ -2,8 +2,9 @@
  * the rest by 1 / (1 - p) (inverted dropout, like torch.nn.Dropout); in
  * evaluation, the identity.
  *
- * The mask comes from the counter-based generator at (run seed, offset + i),
- * where the offset mixes a hash of the block's name with the step: every
+ * The mask comes from the counter-based generator (ll_counter_bits24 of
+ * element i, in the stream keyed by the run seed and an offset that mixes a
+ * hash of the block's name with the step): every
  * block and every step draws a fresh mask, and the same run replays it
  * exactly, on any backend. Saved state: the mask (N, shape), already scaled. */
 #include "block.h"

@@ -419,32 +419,39 @@ typedef struct {
   float *y, *mask, *dx;
   float keep;
   uint32_t threshold;
-  uint64_t seed, offset;
+  uint64_t key; /* ll_counter_key(seed, offset) */
 } Drop;
 
-/* u = k / 2^24 with k the top 24 bits of the counter hash, so u >= p exactly
- * when k >= ceil(p 2^24): the same masks as comparing floats, in integers,
- * and the loop vectorises (64-bit multiplies in AVX-512, emulated in AVX2). */
-/* relu: the input goes through max(x, 0) first, as ReLU's forward computes
+/* u = k / 2^24 with k = ll_counter_bits24(key, i), so u >= p exactly when
+ * k >= ceil(p 2^24): the same masks as comparing floats, in integers. The
+ * loop runs on 32-bit lanes (the index's low half; its high half is constant
+ * within each 2^32-element segment) and vectorises to 8 lanes in AVX2.
+ * relu: the input goes through max(x, 0) first, as ReLU's forward computes
  * it (a constant in each caller, so each keeps one vectorised loop). */
 static inline __attribute__((always_inline)) void dropout_range(const Drop *d, size_t b, size_t e,
                                                                 bool relu)
 {
   const float *restrict x = d->x;
   float *restrict y = d->y, *restrict mask = d->mask;
-  uint64_t seed = d->seed, offset = d->offset;
   uint32_t threshold = d->threshold;
   float keep = d->keep;
-  /* seed + golden * (offset + i + 1), stepped by addition (mod 2^64, exact) */
-  uint64_t h = seed + 0x9e3779b97f4a7c15ULL * (offset + b + 1);
-  for (size_t i = b; i < e; i++, h += 0x9e3779b97f4a7c15ULL) {
-    uint64_t z = ll_counter_mix(h);
-    z = ll_counter_mix(z ^ seed);
-    uint32_t k = (uint32_t)(z >> 40);
-    float m = k >= threshold ? keep : 0.0f;
-    float v = relu ? (x[i] > 0.0f ? x[i] : 0.0f) : x[i];
-    mask[i] = m;
-    y[i] = v * m;
+  while (b < e) {
+    /* one segment: the same high half of the index */
+    size_t seg_end = (b | 0xffffffffULL) + 1 < e ? (b | 0xffffffffULL) + 1 : e;
+    uint32_t k0 = (uint32_t)d->key;
+    uint32_t k1 = (uint32_t)(d->key >> 32) + (uint32_t)(b >> 32) * 0x9e3779b9U;
+    uint32_t lo = (uint32_t)b;
+    size_t m = seg_end - b;
+    const float *restrict xs = x + b;
+    float *restrict ys = y + b, *restrict ms = mask + b;
+    for (size_t i = 0; i < m; i++) {
+      uint32_t k = ll_counter_mix32(ll_counter_mix32((lo + (uint32_t)i) ^ k0) ^ k1) >> 8;
+      float mk = k >= threshold ? keep : 0.0f;
+      float v = relu ? (xs[i] > 0.0f ? xs[i] : 0.0f) : xs[i];
+      ms[i] = mk;
+      ys[i] = v * mk;
+    }
+    b = seg_end;
   }
 }
 
@@ -463,8 +470,7 @@ static void dropout_run(const float *x, float *y, float *mask, size_t n, float p
             .mask = mask,
             .keep = 1.0f / (1.0f - p),
             .threshold = t <= 0.0f ? 0u : (uint32_t)t,
-            .seed = seed,
-            .offset = offset};
+            .key = ll_counter_key(seed, offset)};
   ll_cpu_parallel_span(n, LL_CPU_PAR_MIN / 4, span, &d);
 }
 
@@ -502,11 +508,15 @@ LL_CPU_CLONES
 static void relu_mul_backward_span(void *arg, size_t b, size_t e)
 {
   const Drop *d = arg;
-  const float *restrict dy = d->dy, *restrict mask = d->x, *restrict x = d->relu_in;
-  float *restrict dx = d->dx;
-  for (size_t i = b; i < e; i++) {
-    float g = dy[i] * mask[i];
-    dx[i] += x[i] > 0.0f ? g : 0.0f;
+  const float *restrict dy = d->dy + b, *restrict mask = d->x + b, *restrict x = d->relu_in + b;
+  float *restrict dx = d->dx + b;
+  /* the select before the product: GCC if-converts and vectorises this form
+   * (with the product inside the select it left a branch per element in the
+   * AVX2 clone); dx + 0 * mask = dx, so the sum is the same */
+  for (size_t i = 0; i < e - b; i++) {
+    float g = dy[i];
+    g = x[i] > 0.0f ? g : 0.0f;
+    dx[i] += g * mask[i];
   }
 }
 

@@ -1,17 +1,18 @@
 /* cuda-dropout.cu: dropout with the counter-based generator (a thread per
- * element draws u(seed, offset + i) on its own: no generator state). */
+ * element draws ll_counter_bits24(key, i) on its own: no generator state;
+ * the CPU kernel draws the same bits). */
 #include "cuda-dropout.h"
 
 #include "../counter-rng.h"
 #include "cuda-common.cuh"
 
 static __global__ void dropout_kernel(const float *__restrict__ x, float *__restrict__ y,
-                                      float *__restrict__ mask, size_t n, float p, float keep,
-                                      uint64_t seed, uint64_t offset)
+                                      float *__restrict__ mask, size_t n, uint32_t threshold,
+                                      float keep, uint64_t key)
 {
   LL_GRID_STRIDE(i, n)
   {
-    float m = ll_counter_uniform(seed, offset + i) >= p ? keep : 0.0f;
+    float m = ll_counter_bits24(key, i) >= threshold ? keep : 0.0f;
     mask[i] = m;
     y[i] = x[i] * m;
   }
@@ -23,8 +24,10 @@ void ll_cuda_dropout_forward(const float *x, float *y, float *mask, size_t n, fl
   if (!n)
     return;
   LlCudaScope s;
-  float keep = 1.0f / (1.0f - p);
-  dropout_kernel<<<ll_blocks(n), LL_THREADS, 0, s.stream>>>(x, y, mask, n, p, keep, seed, offset);
+  float keep = 1.0f / (1.0f - p), t = ceilf(p * 16777216.0f);
+  uint32_t threshold = t <= 0.0f ? 0u : (uint32_t)t; /* u >= p as integers, like the CPU */
+  dropout_kernel<<<ll_blocks(n), LL_THREADS, 0, s.stream>>>(x, y, mask, n, threshold, keep,
+                                                            ll_counter_key(seed, offset));
   LL_CUDA_LAUNCHED("dropout_kernel");
 }
 

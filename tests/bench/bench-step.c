@@ -49,6 +49,19 @@ static gboolean bench(const char *path, int threads, int steps, gboolean infer, 
   ll_cpu_set_threads(threads);
   LlGraph *g = s->graph;
   int batch = s->batch_size;
+  if (s->losses->len != 1) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE, "%s: expected one loss", path);
+    return FALSE;
+  }
+  const LlLossSpec *ls = g_ptr_array_index(s->losses, 0);
+  LlBlock *head = ll_graph_find(g, ls->output);
+  if (!head) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE, "%s: no block \"%s\"", path, ls->output);
+    return FALSE;
+  }
+  /* fused passes as the trainer runs them (the loss head keeps its output) */
+  head->keep_output = TRUE;
+  g->fuse = TRUE;
   if (!ll_graph_compile(g, be, batch, error))
     return FALSE;
   LlRng rng;
@@ -66,12 +79,6 @@ static gboolean bench(const char *path, int threads, int steps, gboolean infer, 
     for (size_t k = 0; k < n; k++)
       b->out[k] = (float)ll_rng_uniform(&rng);
   }
-  if (s->losses->len != 1) {
-    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE, "%s: expected one loss", path);
-    return FALSE;
-  }
-  const LlLossSpec *ls = g_ptr_array_index(s->losses, 0);
-  LlBlock *head = ll_graph_find(g, ls->output);
   LlBlock *in0 = g_ptr_array_index(ins, 0);
   size_t hsize = ll_block_out_size(head);
   g_autofree float *target = g_new(float, (size_t)batch *hsize);

@@ -14,6 +14,11 @@ float ll_test_nvcc_uniform(uint64_t seed, uint64_t index)
   return ll_counter_uniform(seed, index);
 }
 
+uint32_t ll_test_nvcc_bits24(uint64_t seed, uint64_t stream, uint64_t index)
+{
+  return ll_counter_bits24(ll_counter_key(seed, stream), index);
+}
+
 int ll_test_nvcc_embedding_row(float v, int vocab) { return ll_embedding_row(v, vocab); }
 
 void ll_test_nvcc_pool_window(int o, int k, int s, int p, int n, int *lo, int *hi)

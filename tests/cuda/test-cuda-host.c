@@ -13,6 +13,7 @@
 #include "index-math.h"
 
 float ll_test_nvcc_uniform(uint64_t seed, uint64_t index);
+uint32_t ll_test_nvcc_bits24(uint64_t seed, uint64_t stream, uint64_t index);
 int ll_test_nvcc_embedding_row(float v, int vocab);
 void ll_test_nvcc_pool_window(int o, int k, int s, int p, int n, int *lo, int *hi);
 void ll_test_nvcc_pool_covering(int i, int k, int s, int p, int on, int *lo, int *hi);
@@ -42,15 +43,36 @@ static void test_counter_rng(void)
       }
   g_assert_cmpfloat(fabs(sum / count - 0.5), <, 0.01);
 
-  /* the CPU dropout mask is this generator thresholded: the CUDA kernel
-   * computes the same expression per element */
+  /* the mask draws (ll_counter_bits24): the same bits from both compilers,
+   * uniform, and the CPU dropout mask is them thresholded as the CUDA kernel
+   * thresholds them */
+  static const uint64_t streams[] = {0, 123456, UINT64_MAX};
+  sum = 0.0;
+  count = 0;
+  for (guint s = 0; s < G_N_ELEMENTS(seeds); s++)
+    for (guint t = 0; t < G_N_ELEMENTS(streams); t++)
+      for (guint b = 0; b < G_N_ELEMENTS(starts); b++)
+        for (uint64_t i = starts[b]; i < starts[b] + 4096 && i >= starts[b]; i++) {
+          uint32_t k = ll_counter_bits24(ll_counter_key(seeds[s], streams[t]), i);
+          uint32_t v = ll_test_nvcc_bits24(seeds[s], streams[t], i);
+          if (k != v) {
+            g_test_fail_printf("seed %" G_GUINT64_FORMAT " index %" G_GUINT64_FORMAT
+                               ": gcc %u, nvcc %u",
+                               seeds[s], i, k, v);
+            return;
+          }
+          g_assert_cmpuint(k, <, 1u << 24);
+          sum += k / 16777216.0;
+          count++;
+        }
+  g_assert_cmpfloat(fabs(sum / count - 0.5), <, 0.01);
   enum { N = 5000 };
   static float x[N], y[N], mask[N];
   for (int i = 0; i < N; i++)
     x[i] = 1.0f;
   ll_cpu_dropout_forward(x, y, mask, N, 0.25f, 77, 123456);
   for (int i = 0; i < N; i++) {
-    float want = ll_test_nvcc_uniform(77, 123456 + (uint64_t)i) >= 0.25f ? 1.0f / 0.75f : 0.0f;
+    float want = ll_test_nvcc_bits24(77, 123456, (uint64_t)i) >= (1u << 22) ? 1.0f / 0.75f : 0.0f;
     g_assert_cmpfloat(mask[i], ==, want);
   }
 }

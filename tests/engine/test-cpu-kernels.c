@@ -423,8 +423,10 @@ static void test_dropout(void)
       be->dropout_forward(x, y, mask, n, p, seed, offset);
       size_t kept = 0;
       for (size_t i = 0; i < n; i++) {
-        /* the contract: u from the counter generator at (seed, offset + i) */
-        float want = ll_counter_uniform(seed, offset + i) >= p ? keep : 0.0f;
+        /* the contract: u = bits / 2^24 from the mask generator, element i of
+         * the stream (seed, offset) */
+        float u = ll_counter_bits24(ll_counter_key(seed, offset), i) / 16777216.0f;
+        float want = u >= p ? keep : 0.0f;
         if (mask[i] != want || y[i] != x[i] * want) {
           g_test_message("dropout p=%g [%zu]: mask %g, want %g", p, i, mask[i], want);
           g_test_fail();
