@@ -163,6 +163,15 @@ struct LlBlock {
   /* Set by compile (with LlGraph.fuse): a ReLU that runs inside its only
    * consumer, a Dropout; its out is not written and it has no dout. */
   gboolean absorbed;
+  /* Set by compile (with LlGraph.fuse): a BatchNorm whose only consumer is a
+   * ReLU runs that ReLU, and the Dropout the ReLU is absorbed into if any, in
+   * its own passes (backend batchnorm_relu_*): it writes chain_end's output
+   * and reads chain_end's gradient; its own out is not written and it has no
+   * dout. NULL otherwise. */
+  LlBlock *chain_end;
+  /* Set by compile: the ReLU or Dropout at the end of such a chain, run by
+   * the BatchNorm: its own forward and backward are skipped. */
+  gboolean chained;
 };
 
 /* Property access by index (each block file enumerates its properties in the
@@ -186,6 +195,11 @@ void ll_block_rf_passthrough(LlBlock *b);
 /* For blocks that merge inputs (Add, Concat): the widest input's receptive
  * field (0, the whole input, wins) and the largest jump. */
 void ll_block_rf_merge(LlBlock *b);
+
+/* Dropout's mask: its probability p, and the counter generator's stream for
+ * block b at a training step (the offset of the backend's dropout slots). */
+float ll_dropout_p(const LlBlock *b);
+uint64_t ll_dropout_stream(const LlBlock *b, uint64_t step);
 
 /* The error domain for graph and spec errors. */
 #define LL_GRAPH_ERROR (ll_graph_error_quark())

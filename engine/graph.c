@@ -2,6 +2,8 @@
  * forward and backward passes of a block graph. */
 #include "graph.h"
 
+#include "batchnorm.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,6 +437,55 @@ void ll_graph_use_eval(LlGraph *g, gboolean on)
     place_activations(g, g->outs, g->batch);
 }
 
+/* Whether compile gives b a gradient buffer of its own: it runs backward
+ * and its gradient is not read elsewhere (a view reads its input's; a fused
+ * block's consumer reads the gradient at the end of its chain). */
+static gboolean has_dout(const LlBlock *b)
+{
+  return b->needs_grad && !b->desc->view && !b->absorbed && !b->chain_end;
+}
+
+/* The block that reads b, when b has exactly one consumer. */
+static LlBlock *only_consumer(LlGraph *g, LlBlock *b)
+{
+  if (b->n_consumers != 1)
+    return NULL;
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *c = g_ptr_array_index(g->order, i);
+    for (int k = 0; k < c->n_inputs; k++)
+      if (c->inputs[k] == b)
+        return c;
+  }
+  return NULL;
+}
+
+/* A BatchNorm whose only consumer is a ReLU normalises, rectifies and (when
+ * the ReLU is absorbed into a Dropout) drops in its own passes, each way:
+ * the chain costs the batch norm's passes alone (LlBlock.chain_end). */
+static void chain_batchnorms(LlGraph *g, const LlBackend *be)
+{
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    b->chain_end = NULL;
+    b->chained = FALSE;
+  }
+  if (!g->fuse || !be->batchnorm_relu_forward || !be->batchnorm_relu_backward)
+    return;
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->desc->forward != ll_batchnorm_forward || b->keep_output)
+      continue;
+    LlBlock *r = only_consumer(g, b);
+    if (!r || strcmp(r->desc->type, "ReLU"))
+      continue;
+    LlBlock *end = r->absorbed ? only_consumer(g, r) : r; /* the Dropout, or the ReLU */
+    if (!end)
+      continue;
+    b->chain_end = end;
+    end->chained = TRUE;
+  }
+}
+
 gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **error)
 {
   if (!g->inferred && !ll_graph_infer(g, error))
@@ -470,6 +521,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
     LlBlock *r = d->inputs[0];
     r->absorbed = !strcmp(r->desc->type, "ReLU") && r->n_consumers == 1 && !r->keep_output;
   }
+  chain_batchnorms(g, be);
 
   /* [params][buffers][grads][douts][outs][saved], each piece 64-byte aligned */
   size_t n_params = 0, n_buffers = 0, n_douts = 0;
@@ -482,7 +534,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
       else
         n_buffers += sz;
     }
-    if (b->needs_grad && !b->desc->view && !b->absorbed)
+    if (has_dout(b))
       n_douts += align16((size_t)batch * ll_block_out_size(b));
   }
   size_t total = 2 * n_params + n_buffers + n_douts + ll_graph_activation_floats(g, batch);
@@ -523,7 +575,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
     b->dout = NULL;
     if (b->desc->view) {
       b->dout = b->inputs[0]->dout; /* NULL when the input needs no gradient */
-    } else if (b->needs_grad && !b->absorbed) {
+    } else if (has_dout(b)) {
       b->dout = dp;
       dp += align16((size_t)batch * ll_block_out_size(b));
     }
@@ -608,7 +660,7 @@ void ll_graph_forward(LlGraph *g, const LlRunCtx *ctx)
 {
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->desc->forward && !b->absorbed)
+    if (b->desc->forward && !b->absorbed && !b->chained)
       b->desc->forward(b, ctx);
   }
 }
@@ -632,7 +684,7 @@ void ll_graph_backward(LlGraph *g, const LlRunCtx *ctx)
 {
   for (guint i = g->order->len; i-- > 0;) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->needs_grad && b->desc->backward && !b->absorbed)
+    if (b->needs_grad && b->desc->backward && !b->absorbed && !b->chained)
       b->desc->backward(b, ctx);
   }
 }

@@ -34,6 +34,19 @@ typedef enum {
   LL_ACT_IDENTITY,
 } LlActivation;
 
+/* The arguments of the fused batchnorm -> ReLU [-> dropout] slots:
+ * x(n, c, inner) normalised per channel c as the batchnorm slots do. */
+typedef struct {
+  int n, c, inner;
+  bool training;                     /* batch statistics; else the running ones */
+  const float *gamma, *beta;         /* NULL: affine = false */
+  float *running_mean, *running_var; /* updated by the training forward */
+  float *save_mean, *save_invstd;    /* written by the training forward, read by backward */
+  float momentum, eps;
+  float p;               /* dropout probability; 0: no dropout (evaluation passes 0) */
+  uint64_t seed, offset; /* the dropout mask's stream, as dropout_forward */
+} LlBnRelu;
+
 /* Geometry of a 2-D convolution (Conv1d uses h = kh = 1). */
 typedef struct {
   int n, c, h, w; /* input */
@@ -151,6 +164,20 @@ struct LlBackend {
   void (*batchnorm_backward_eval)(const float *x, const float *dy, const float *gamma,
                                   const float *running_mean, const float *running_var, float *dx,
                                   float *dgamma, float *dbeta, int n, int c, int inner, float eps);
+
+  /* OPTIONAL, both or neither (NULL: the blocks run apart). A BatchNorm whose
+   * only consumer is a ReLU runs that ReLU, and the Dropout the ReLU runs
+   * inside (relu_dropout_forward) if any, in its own passes:
+   *   z = max(bn(x), 0) * mask
+   * with bn as batchnorm_forward_train (a->training) or batchnorm_forward_eval
+   * computes it, and mask as dropout_forward draws it when a->p > 0. The
+   * backward takes g = z > 0 ? dz * keep : 0 (keep = 1 / (1 - p), 1 without
+   * dropout: the gradient ReLU and dropout pass on) through
+   * batchnorm_backward, or batchnorm_backward_eval when !a->training. dx,
+   * dgamma, dbeta accumulate and may be NULL. */
+  void (*batchnorm_relu_forward)(const LlBnRelu *a, const float *x, float *z);
+  void (*batchnorm_relu_backward)(const LlBnRelu *a, const float *x, const float *z,
+                                  const float *dz, float *dx, float *dgamma, float *dbeta);
 
   /* --- stochastic ---------------------------------------------------------------- */
   /* mask = (u >= p) / (1 - p) with u = ll_counter_bits24(ll_counter_key(seed,

@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include <math.h>
 #include <stdint.h>
 
 #if defined(__CUDACC__)
@@ -52,11 +53,32 @@ static inline LL_HOST_DEVICE uint64_t ll_counter_key(uint64_t seed, uint64_t str
  * the index, so no two elements of a tensor draw the same 32-bit value; the
  * index's high half (tensors past 2^32 elements) is folded into the second
  * round's key. */
+static inline LL_HOST_DEVICE uint32_t ll_counter_bits24_split(uint32_t k0, uint32_t k1, uint32_t lo)
+{
+  return ll_counter_mix32(ll_counter_mix32(lo ^ k0) ^ k1) >> 8;
+}
+
+/* The two round keys of indices whose high half is hi: loops over a stretch
+ * of indices with one high half call ll_counter_bits24_split with the low
+ * half, on 32-bit lanes. */
+static inline LL_HOST_DEVICE uint32_t ll_counter_k0(uint64_t key) { return (uint32_t)key; }
+static inline LL_HOST_DEVICE uint32_t ll_counter_k1(uint64_t key, uint32_t hi)
+{
+  return (uint32_t)(key >> 32) + hi * 0x9e3779b9U;
+}
+
 static inline LL_HOST_DEVICE uint32_t ll_counter_bits24(uint64_t key, uint64_t i)
 {
-  uint32_t x = ll_counter_mix32((uint32_t)i ^ (uint32_t)key);
-  x = ll_counter_mix32(x ^ ((uint32_t)(key >> 32) + (uint32_t)(i >> 32) * 0x9e3779b9U));
-  return x >> 8;
+  return ll_counter_bits24_split(ll_counter_k0(key), ll_counter_k1(key, (uint32_t)(i >> 32)),
+                                 (uint32_t)i);
+}
+
+/* u = bits24 / 2^24 >= p exactly when bits24 >= this (ceil(p 2^24)): a
+ * dropout mask compares integers, and every backend draws the same mask. */
+static inline LL_HOST_DEVICE uint32_t ll_counter_threshold(float p)
+{
+  float t = ceilf(p * 16777216.0f);
+  return t <= 0.0f ? 0u : (uint32_t)t;
 }
 
 /* Uniform in [0, 1) with 24 random bits. */

@@ -2,7 +2,9 @@
  *
  * Training mode normalises with the batch statistics, saves the mean and
  * 1/std per channel for backward and updates the running estimates; eval mode
- * normalises with the running estimates. Saved state: mean (C), invstd (C). */
+ * normalises with the running estimates. Saved state: mean (C), invstd (C).
+ * Fused with the ReLU (and Dropout) after it (LlBlock.chain_end), it writes
+ * their output and takes their gradient instead of its own. */
 #include "batchnorm.h"
 
 enum { P_MOMENTUM, P_EPS, P_AFFINE };
@@ -72,6 +74,33 @@ static Params params_of(LlBlock *b)
   };
 }
 
+/* The arguments of the fused chain (LlBlock.chain_end) at this step. */
+static LlBnRelu chain_args(LlBlock *b, const LlRunCtx *ctx)
+{
+  int c, inner;
+  geometry(b, &c, &inner);
+  Params p = params_of(b);
+  LlBlock *end = b->chain_end;
+  gboolean drop = ctx->training && strcmp(end->desc->type, "ReLU") != 0;
+  return (LlBnRelu){
+      .n = ctx->batch,
+      .c = c,
+      .inner = inner,
+      .training = ctx->training,
+      .gamma = p.gamma ? p.gamma->data : NULL,
+      .beta = p.beta ? p.beta->data : NULL,
+      .running_mean = p.mean->data,
+      .running_var = p.var->data,
+      .save_mean = b->saved,
+      .save_invstd = b->saved + c,
+      .momentum = LL_PROP_F(b, P_MOMENTUM),
+      .eps = LL_PROP_F(b, P_EPS),
+      .p = drop ? ll_dropout_p(end) : 0.0f,
+      .seed = ctx->seed,
+      .offset = drop ? ll_dropout_stream(end, ctx->step) : 0,
+  };
+}
+
 void ll_batchnorm_forward(LlBlock *b, const LlRunCtx *ctx)
 {
   int c, inner;
@@ -79,7 +108,10 @@ void ll_batchnorm_forward(LlBlock *b, const LlRunCtx *ctx)
   Params p = params_of(b);
   const float *x = b->inputs[0]->out; /* (N, C, inner) */
   const float *gamma = p.gamma ? p.gamma->data : NULL, *beta = p.beta ? p.beta->data : NULL;
-  if (ctx->training)
+  if (b->chain_end) {
+    LlBnRelu a = chain_args(b, ctx);
+    ctx->be->batchnorm_relu_forward(&a, x, b->chain_end->out);
+  } else if (ctx->training)
     ctx->be->batchnorm_forward_train(x, b->out, gamma, beta, b->saved, b->saved + c, p.mean->data,
                                      p.var->data, ctx->batch, c, inner, LL_PROP_F(b, P_MOMENTUM),
                                      LL_PROP_F(b, P_EPS));
@@ -97,7 +129,11 @@ void ll_batchnorm_backward(LlBlock *b, const LlRunCtx *ctx)
   float *dx = b->inputs[0]->dout;     /* (N, C, inner) or NULL */
   const float *gamma = p.gamma ? p.gamma->data : NULL;
   float *dgamma = p.gamma ? p.gamma->grad : NULL, *dbeta = p.beta ? p.beta->grad : NULL;
-  if (ctx->training)
+  if (b->chain_end) {
+    LlBnRelu a = chain_args(b, ctx);
+    ctx->be->batchnorm_relu_backward(&a, x, b->chain_end->out, b->chain_end->dout, dx, dgamma,
+                                     dbeta);
+  } else if (ctx->training)
     ctx->be->batchnorm_backward(x, b->dout, gamma, b->saved, b->saved + c, dx, dgamma, dbeta,
                                 ctx->batch, c, inner);
   else

@@ -33,9 +33,17 @@ static gboolean dropout_infer(LlBlock *b, GError **error)
   return TRUE;
 }
 
+extern const LlBlockDesc ll_block_dropout;
+
+float ll_dropout_p(const LlBlock *b)
+{
+  g_return_val_if_fail(b->desc == &ll_block_dropout, 0.0f);
+  return LL_PROP_F(b, P_P);
+}
+
 /* FNV-1a over the name, then mixed with the step so that consecutive steps
  * land far apart in the generator's index space. */
-static uint64_t mask_offset(const LlBlock *b, uint64_t step)
+uint64_t ll_dropout_stream(const LlBlock *b, uint64_t step)
 {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (const char *p = b->name; *p; p++)
@@ -51,7 +59,7 @@ static void dropout_forward(LlBlock *b, const LlRunCtx *ctx)
   gboolean relu = b->inputs[0]->absorbed;
   const float *x = relu ? b->inputs[0]->inputs[0]->out : b->inputs[0]->out; /* (N, shape) */
   float p = LL_PROP_F(b, P_P);
-  uint64_t off = mask_offset(b, ctx->step);
+  uint64_t off = ll_dropout_stream(b, ctx->step);
   if (ctx->training && relu)
     ctx->be->relu_dropout_forward(x, b->out, b->saved, n, p, ctx->seed, off);
   else if (ctx->training)

@@ -32,6 +32,8 @@ static const LlBackend cpu_backend = {
     .batchnorm_forward_eval = ll_cpu_batchnorm_forward_eval,
     .batchnorm_backward = ll_cpu_batchnorm_backward,
     .batchnorm_backward_eval = ll_cpu_batchnorm_backward_eval,
+    .batchnorm_relu_forward = ll_cpu_batchnorm_relu_forward,
+    .batchnorm_relu_backward = ll_cpu_batchnorm_relu_backward,
 
     .dropout_forward = ll_cpu_dropout_forward,
     .mul_backward = ll_cpu_mul_backward,

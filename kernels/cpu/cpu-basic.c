@@ -438,14 +438,13 @@ static inline __attribute__((always_inline)) void dropout_range(const Drop *d, s
   while (b < e) {
     /* one segment: the same high half of the index */
     size_t seg_end = (b | 0xffffffffULL) + 1 < e ? (b | 0xffffffffULL) + 1 : e;
-    uint32_t k0 = (uint32_t)d->key;
-    uint32_t k1 = (uint32_t)(d->key >> 32) + (uint32_t)(b >> 32) * 0x9e3779b9U;
+    uint32_t k0 = ll_counter_k0(d->key), k1 = ll_counter_k1(d->key, (uint32_t)(b >> 32));
     uint32_t lo = (uint32_t)b;
     size_t m = seg_end - b;
     const float *restrict xs = x + b;
     float *restrict ys = y + b, *restrict ms = mask + b;
     for (size_t i = 0; i < m; i++) {
-      uint32_t k = ll_counter_mix32(ll_counter_mix32((lo + (uint32_t)i) ^ k0) ^ k1) >> 8;
+      uint32_t k = ll_counter_bits24_split(k0, k1, lo + (uint32_t)i);
       float mk = k >= threshold ? keep : 0.0f;
       float v = relu ? (xs[i] > 0.0f ? xs[i] : 0.0f) : xs[i];
       ms[i] = mk;
@@ -464,12 +463,11 @@ static void relu_dropout_span(void *arg, size_t b, size_t e) { dropout_range(arg
 static void dropout_run(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
                         uint64_t offset, LlCpuSpanFn span)
 {
-  float t = ceilf(p * 16777216.0f);
   Drop d = {.x = x,
             .y = y,
             .mask = mask,
             .keep = 1.0f / (1.0f - p),
-            .threshold = t <= 0.0f ? 0u : (uint32_t)t,
+            .threshold = ll_counter_threshold(p),
             .key = ll_counter_key(seed, offset)};
   ll_cpu_parallel_span(n, LL_CPU_PAR_MIN / 4, span, &d);
 }

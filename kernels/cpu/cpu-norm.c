@@ -4,8 +4,17 @@
  * in double over float-vector partial sums (channel_sum) so they do not drift
  * with the batch or the spatial size. Channels run in parallel.
  * gamma and beta may be NULL (affine = false: scale 1, shift 0); then
- * dgamma and dbeta are NULL too. */
+ * dgamma and dbeta are NULL too.
+ *
+ * batchnorm_relu_forward / _backward run the same passes with a ReLU and a
+ * dropout mask applied where the output is written, and the gradient those
+ * two pass back computed where it is read (g = z > 0 ? dz * keep : 0), so
+ * the chain BatchNorm -> ReLU -> Dropout costs the passes of the batch norm
+ * alone; the loops are the same (one always-inlined body each, with the
+ * chain a constant), so the results are the unfused ones bit for bit. */
 #include "cpu-ops.h"
+
+#include "counter-rng.h"
 
 #include <math.h>
 #include <string.h>
@@ -54,7 +63,81 @@ typedef struct {
   float *y, *dx, *dgamma, *dbeta, *save_mean_w, *save_invstd_w, *running_mean, *running_var;
   int n, c, inner;
   float momentum, eps;
+  /* the fused ReLU and dropout: forward writes max(y, 0) * mask into y (the
+   * mask drawn when drop); backward reads g = z > 0 ? dz * keep : 0 for dy */
+  bool drop;
+  uint32_t threshold;
+  uint64_t key;
+  float keep;
+  const float *z, *dz;
 } Bn;
+
+/* Where the gradient of the batch norm's output is read: dy, or through the
+ * fused ReLU and dropout, g = z > 0 ? dz * keep : 0 from their output z and
+ * its gradient dz. Hoisted out of the loops (the stores to dx could alias
+ * the Bn's fields). */
+typedef struct {
+  const float *dy, *z, *dz;
+  float keep;
+} Grad;
+
+LL_INLINE Grad grad_of(const Bn *a) { return (Grad){a->dy, a->z, a->dz, a->keep}; }
+
+/* The product is masked with a bitwise and, which GCC does not contract
+ * into the caller's sums (a select would let it fuse dz * keep - mdy into
+ * one rounding, and the chain's results would differ from the blocks'). */
+LL_INLINE float grad1(Grad g, size_t at, bool chain)
+{
+  if (!chain)
+    return g.dy[at];
+  float v = g.dz[at] * g.keep;
+  uint32_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  bits &= g.z[at] > 0.0f ? ~0u : 0u;
+  memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+LL_INLINE ll_v8 grad8(Grad g, size_t at, bool chain)
+{
+  if (!chain)
+    return ll_ld8(g.dy + at);
+  ll_v8 zero = {0}, v = ll_ld8(g.dz + at) * g.keep;
+  return (ll_v8)((ll_v8i)v & (ll_ld8(g.z + at) > zero));
+}
+
+/* y(row, 0..inner) = x * scale + shift, then with relu max(., 0), then with
+ * drop times the dropout mask of elements base.. (as relu_dropout_forward). */
+LL_INLINE void normalise_row(const Bn *a, const float *restrict xp, float *restrict yp, size_t base,
+                             float scale, float shift, bool relu, bool drop)
+{
+  size_t inner = (size_t)a->inner;
+  if (!drop) {
+    for (size_t k = 0; k < inner; k++) {
+      float v = xp[k] * scale + shift;
+      yp[k] = relu && !(v > 0.0f) ? 0.0f : v;
+    }
+    return;
+  }
+  float keep = a->keep;
+  uint32_t threshold = a->threshold;
+  for (size_t k = 0; k < inner;) {
+    /* a stretch of indices with one high half: 32-bit lanes */
+    size_t at = base + k, len = ((at | 0xffffffffULL) + 1) - at;
+    len = len < inner - k ? len : inner - k;
+    uint32_t k0 = ll_counter_k0(a->key), k1 = ll_counter_k1(a->key, (uint32_t)(at >> 32));
+    uint32_t lo = (uint32_t)at;
+    const float *restrict xs = xp + k;
+    float *restrict ys = yp + k;
+    for (size_t t = 0; t < len; t++) {
+      float m = ll_counter_bits24_split(k0, k1, lo + (uint32_t)t) >= threshold ? keep : 0.0f;
+      float v = xs[t] * scale + shift;
+      v = v > 0.0f ? v : 0.0f;
+      ys[t] = v * m;
+    }
+    k += len;
+  }
+}
 
 /* Channels run in parallel: each one's statistics are its own, so the split
  * changes nothing. */
@@ -88,20 +171,33 @@ static void bn_forward_sums(void *arg, int chunk, int begin, int end)
       part[j] += row_sum(&AT(a->x, i, j, 0), inner, f->mean ? f->mean[j] : 0.0f, f->mean != NULL);
 }
 
-LL_CPU_CLONES
-static void bn_forward_normalise(void *arg, int chunk, int begin, int end)
+LL_INLINE void forward_normalise(void *arg, int begin, int end, bool relu, bool drop)
 {
   const BnFwd *f = arg;
   const Bn *a = f->bn;
   int c = a->c, inner = a->inner;
   for (int i = begin; i < end; i++)
-    for (int j = 0; j < c; j++) {
-      const float *restrict xp = &AT(a->x, i, j, 0);
-      float *restrict yp = &AT(a->y, i, j, 0);
-      float scale = f->coef[j], shift = f->coef[c + j];
-      for (int k = 0; k < inner; k++)
-        yp[k] = xp[k] * scale + shift;
-    }
+    for (int j = 0; j < c; j++)
+      normalise_row(a, &AT(a->x, i, j, 0), &AT(a->y, i, j, 0), ((size_t)i * c + j) * inner,
+                    f->coef[j], f->coef[c + j], relu, drop);
+}
+
+LL_CPU_CLONES
+static void bn_forward_normalise(void *arg, int chunk, int begin, int end)
+{
+  forward_normalise(arg, begin, end, false, false);
+}
+
+LL_CPU_CLONES
+static void bn_forward_normalise_relu(void *arg, int chunk, int begin, int end)
+{
+  forward_normalise(arg, begin, end, true, false);
+}
+
+LL_CPU_CLONES
+static void bn_forward_normalise_relu_drop(void *arg, int chunk, int begin, int end)
+{
+  forward_normalise(arg, begin, end, true, true);
 }
 
 /* The chunk partials of f's last pass, added in chunk order. */
@@ -113,18 +209,18 @@ static double chunk_total(const BnFwd *f, int chunks, int c, int j)
   return t;
 }
 
-void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma, const float *beta,
-                                    float *save_mean, float *save_invstd, float *running_mean,
-                                    float *running_var, int n, int c, int inner, float momentum,
-                                    float eps)
+/* The training forward of a; normalise is the last pass's range function. */
+static void forward_train(const Bn *a, const float *gamma, const float *beta, float *save_mean,
+                          float *save_invstd, float *running_mean, float *running_var,
+                          float momentum, float eps, LlCpuRangeFn normalise)
 {
-  Bn a = {.x = x, .y = y, .n = n, .c = c, .inner = inner};
+  int n = a->n, c = a->c, inner = a->inner;
   size_t total = (size_t)n * c * inner;
   int grain = total < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
   int chunks = ll_cpu_n_chunks(n, grain);
   float *mem = ll_cpu_scratch(3, (size_t)chunks * 2 * c + 3 * (size_t)c);
   float *meanf = mem + (size_t)chunks * 2 * c, *coef = meanf + c;
-  BnFwd f = {.bn = &a, .partial = (double *)mem, .coef = coef};
+  BnFwd f = {.bn = a, .partial = (double *)mem, .coef = coef};
   double m = (double)n * inner;
   ll_cpu_parallel_for(n, grain, bn_forward_sums, &f);
   for (int j = 0; j < c; j++)
@@ -148,11 +244,20 @@ void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma
     coef[j] = scale;
     coef[c + j] = (beta ? beta[j] : 0.0f) - (float)mean * scale;
   }
-  ll_cpu_parallel_for(n, total < LL_CPU_PAR_MIN ? n : ll_cpu_grain(n, 4), bn_forward_normalise, &f);
+  ll_cpu_parallel_for(n, total < LL_CPU_PAR_MIN ? n : ll_cpu_grain(n, 4), normalise, &f);
 }
 
-LL_CPU_CLONES
-static void bn_forward_eval_channels(void *arg, int chunk, int begin, int end)
+void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma, const float *beta,
+                                    float *save_mean, float *save_invstd, float *running_mean,
+                                    float *running_var, int n, int c, int inner, float momentum,
+                                    float eps)
+{
+  Bn a = {.x = x, .y = y, .n = n, .c = c, .inner = inner};
+  forward_train(&a, gamma, beta, save_mean, save_invstd, running_mean, running_var, momentum, eps,
+                bn_forward_normalise);
+}
+
+LL_INLINE void forward_eval_channels(void *arg, int begin, int end, bool relu)
 {
   const Bn *a = arg;
   int n = a->n, c = a->c, inner = a->inner;
@@ -160,13 +265,21 @@ static void bn_forward_eval_channels(void *arg, int chunk, int begin, int end)
     float scale =
         (float)(1.0 / sqrt((double)a->running_var_c[j] + a->eps)) * (a->gamma ? a->gamma[j] : 1.0f);
     float shift = (a->beta ? a->beta[j] : 0.0f) - a->running_mean_c[j] * scale;
-    for (int i = 0; i < n; i++) {
-      const float *restrict xp = &AT(a->x, i, j, 0);
-      float *restrict yp = &AT(a->y, i, j, 0);
-      for (int k = 0; k < inner; k++)
-        yp[k] = xp[k] * scale + shift;
-    }
+    for (int i = 0; i < n; i++)
+      normalise_row(a, &AT(a->x, i, j, 0), &AT(a->y, i, j, 0), 0, scale, shift, relu, false);
   }
+}
+
+LL_CPU_CLONES
+static void bn_forward_eval_channels(void *arg, int chunk, int begin, int end)
+{
+  forward_eval_channels(arg, begin, end, false);
+}
+
+LL_CPU_CLONES
+static void bn_forward_eval_channels_relu(void *arg, int chunk, int begin, int end)
+{
+  forward_eval_channels(arg, begin, end, true);
 }
 
 void ll_cpu_batchnorm_forward_eval(const float *x, float *y, const float *gamma, const float *beta,
@@ -199,31 +312,33 @@ typedef struct {
   const float *coef; /* (4, c): scale, mdy, mdyx, invstd */
 } BnBack;
 
-LL_CPU_CLONES
-static void bn_backward_sums(void *arg, int chunk, int begin, int end)
+LL_INLINE void backward_sums(void *arg, int chunk, int begin, int end, bool chain)
 {
   const BnBack *b = arg;
   const Bn *a = b->bn;
   int c = a->c, inner = a->inner;
   double *part = b->partial + (size_t)chunk * 2 * c;
+  Grad gr = grad_of(a);
   for (int j = 0; j < 2 * c; j++)
     part[j] = 0.0;
   for (int i = begin; i < end; i++)
     for (int j = 0; j < c; j++) {
-      const float *xp = &AT(a->x, i, j, 0), *gp = &AT(a->dy, i, j, 0);
+      size_t row = ((size_t)i * c + j) * inner;
+      const float *xp = a->x + row;
       float meanf = a->save_mean[j];
       for (int k0 = 0; k0 < inner; k0 += STRETCH) {
         int k1 = inner - k0 < STRETCH ? inner : k0 + STRETCH, k = k0;
         ll_v8 s0 = {0}, t0 = {0};
         for (; k + 8 <= k1; k += 8) {
-          ll_v8 g = ll_ld8(gp + k);
+          ll_v8 g = grad8(gr, row + k, chain);
           s0 += g;
           t0 += g * (ll_ld8(xp + k) - meanf);
         }
         float s1 = ll_hsum8(s0), t1 = ll_hsum8(t0);
         for (; k < k1; k++) {
-          s1 += gp[k];
-          t1 += gp[k] * (xp[k] - meanf);
+          float g = grad1(gr, row + k, chain);
+          s1 += g;
+          t1 += g * (xp[k] - meanf);
         }
         part[j] += s1;
         part[c + j] += t1;
@@ -232,39 +347,61 @@ static void bn_backward_sums(void *arg, int chunk, int begin, int end)
 }
 
 LL_CPU_CLONES
-static void bn_backward_dx(void *arg, int chunk, int begin, int end)
+static void bn_backward_sums(void *arg, int chunk, int begin, int end)
+{
+  backward_sums(arg, chunk, begin, end, false);
+}
+
+LL_CPU_CLONES
+static void bn_backward_sums_chain(void *arg, int chunk, int begin, int end)
+{
+  backward_sums(arg, chunk, begin, end, true);
+}
+
+LL_INLINE void backward_dx(void *arg, int begin, int end, bool chain)
 {
   const BnBack *b = arg;
   const Bn *a = b->bn;
   int c = a->c, inner = a->inner;
+  Grad gr = grad_of(a);
   for (int i = begin; i < end; i++)
     for (int j = 0; j < c; j++) {
-      const float *restrict xp = &AT(a->x, i, j, 0), *restrict gp = &AT(a->dy, i, j, 0);
-      float *restrict dp = &AT(a->dx, i, j, 0);
+      size_t row = ((size_t)i * c + j) * inner;
+      const float *restrict xp = a->x + row;
+      float *restrict dp = a->dx + row;
       float scale = b->coef[j], mdy = b->coef[c + j], mdyx = b->coef[2 * c + j];
       float invstdf = b->coef[3 * c + j], meanf = a->save_mean[j];
-      for (int k = 0; k < inner; k++) {
+      int k = 0;
+      for (; k + 8 <= inner; k += 8) {
+        ll_v8 xhat = (ll_ld8(xp + k) - meanf) * invstdf;
+        ll_v8 g = grad8(gr, row + k, chain);
+        ll_st8(dp + k, ll_ld8(dp + k) + scale * (g - mdy - xhat * mdyx));
+      }
+      for (; k < inner; k++) {
         float xhat = (xp[k] - meanf) * invstdf;
-        dp[k] += scale * (gp[k] - mdy - xhat * mdyx);
+        dp[k] += scale * (grad1(gr, row + k, chain) - mdy - xhat * mdyx);
       }
     }
 }
 
-void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gamma,
-                               const float *save_mean, const float *save_invstd, float *dx,
-                               float *dgamma, float *dbeta, int n, int c, int inner)
+LL_CPU_CLONES
+static void bn_backward_dx(void *arg, int chunk, int begin, int end)
 {
-  Bn a = {.x = x,
-          .dy = dy,
-          .gamma = gamma,
-          .save_mean = save_mean,
-          .save_invstd = save_invstd,
-          .dx = dx,
-          .dgamma = dgamma,
-          .dbeta = dbeta,
-          .n = n,
-          .c = c,
-          .inner = inner};
+  backward_dx(arg, begin, end, false);
+}
+
+LL_CPU_CLONES
+static void bn_backward_dx_chain(void *arg, int chunk, int begin, int end)
+{
+  backward_dx(arg, begin, end, true);
+}
+
+/* The training backward of a (gradient read by sums and dx). */
+static void backward_train(const Bn *a, LlCpuRangeFn sums, LlCpuRangeFn dx_fn)
+{
+  int n = a->n, c = a->c, inner = a->inner;
+  const float *gamma = a->gamma, *save_invstd = a->save_invstd;
+  float *dgamma = a->dgamma, *dbeta = a->dbeta;
   size_t total = (size_t)n * c * inner;
   int grain = total < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
   int chunks = ll_cpu_n_chunks(n, grain);
@@ -272,8 +409,8 @@ void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gam
   float *mem = ll_cpu_scratch(3, (size_t)chunks * 4 * c + 4 * (size_t)c + 2);
   double *partial = (double *)mem;
   float *coef = mem + (size_t)chunks * 4 * c;
-  BnBack b = {.bn = &a, .partial = partial, .coef = coef};
-  ll_cpu_parallel_for(n, grain, bn_backward_sums, &b);
+  BnBack b = {.bn = a, .partial = partial, .coef = coef};
+  ll_cpu_parallel_for(n, grain, sums, &b);
   double m = (double)n * inner;
   for (int j = 0; j < c; j++) {
     double sdy = 0.0, sdyx = 0.0, invstd = save_invstd[j];
@@ -291,34 +428,124 @@ void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gam
     coef[2 * c + j] = (float)(sdyx / m);
     coef[3 * c + j] = (float)invstd;
   }
-  if (dx)
-    ll_cpu_parallel_for(n, total < LL_CPU_PAR_MIN ? n : ll_cpu_grain(n, 4), bn_backward_dx, &b);
+  if (a->dx)
+    ll_cpu_parallel_for(n, total < LL_CPU_PAR_MIN ? n : ll_cpu_grain(n, 4), dx_fn, &b);
+}
+
+void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gamma,
+                               const float *save_mean, const float *save_invstd, float *dx,
+                               float *dgamma, float *dbeta, int n, int c, int inner)
+{
+  Bn a = {.x = x,
+          .dy = dy,
+          .gamma = gamma,
+          .save_mean = save_mean,
+          .save_invstd = save_invstd,
+          .dx = dx,
+          .dgamma = dgamma,
+          .dbeta = dbeta,
+          .n = n,
+          .c = c,
+          .inner = inner};
+  backward_train(&a, bn_backward_sums, bn_backward_dx);
+}
+
+/* The evaluation-mode backward, the running statistics constants. */
+static void backward_eval(const Bn *a, bool chain)
+{
+  int n = a->n, c = a->c, inner = a->inner;
+  Grad gr = grad_of(a);
+  for (int j = 0; j < c; j++) {
+    double mean = a->running_mean_c[j], invstd = 1.0 / sqrt((double)a->running_var_c[j] + a->eps);
+    if (a->dgamma || a->dbeta) {
+      double sdy = 0.0, sdyx = 0.0;
+      for (int i = 0; i < n; i++)
+        for (int k = 0; k < inner; k++) {
+          size_t at = ((size_t)i * c + j) * inner + k;
+          double g = grad1(gr, at, chain);
+          sdy += g;
+          sdyx += g * (a->x[at] - mean) * invstd;
+        }
+      if (a->dgamma)
+        a->dgamma[j] += (float)sdyx;
+      if (a->dbeta)
+        a->dbeta[j] += (float)sdy;
+    }
+    if (!a->dx)
+      continue;
+    float scale = (float)(invstd * (a->gamma ? a->gamma[j] : 1.0));
+    for (int i = 0; i < n; i++)
+      for (int k = 0; k < inner; k++) {
+        size_t at = ((size_t)i * c + j) * inner + k;
+        a->dx[at] += grad1(gr, at, chain) * scale;
+      }
+  }
 }
 
 void ll_cpu_batchnorm_backward_eval(const float *x, const float *dy, const float *gamma,
                                     const float *running_mean, const float *running_var, float *dx,
                                     float *dgamma, float *dbeta, int n, int c, int inner, float eps)
 {
-  for (int j = 0; j < c; j++) {
-    double mean = running_mean[j], invstd = 1.0 / sqrt((double)running_var[j] + eps);
-    if (dgamma || dbeta) {
-      double sdy = 0.0, sdyx = 0.0;
-      for (int i = 0; i < n; i++)
-        for (int k = 0; k < inner; k++) {
-          double g = AT(dy, i, j, k);
-          sdy += g;
-          sdyx += g * (AT(x, i, j, k) - mean) * invstd;
-        }
-      if (dgamma)
-        dgamma[j] += (float)sdyx;
-      if (dbeta)
-        dbeta[j] += (float)sdy;
-    }
-    if (!dx)
-      continue;
-    float scale = (float)(invstd * (gamma ? gamma[j] : 1.0));
-    for (int i = 0; i < n; i++)
-      for (int k = 0; k < inner; k++)
-        AT(dx, i, j, k) += AT(dy, i, j, k) * scale;
-  }
+  Bn a = {.x = x,
+          .dy = dy,
+          .gamma = gamma,
+          .running_mean_c = running_mean,
+          .running_var_c = running_var,
+          .dx = dx,
+          .dgamma = dgamma,
+          .dbeta = dbeta,
+          .n = n,
+          .c = c,
+          .inner = inner,
+          .eps = eps};
+  backward_eval(&a, false);
+}
+
+/* ---- BatchNorm -> ReLU [-> dropout] ----------------------------------------------------- */
+
+static Bn chain_of(const LlBnRelu *r, const float *x)
+{
+  bool drop = r->training && r->p > 0.0f;
+  return (Bn){.x = x,
+              .gamma = r->gamma,
+              .beta = r->beta,
+              .save_mean = r->save_mean,
+              .save_invstd = r->save_invstd,
+              .running_mean_c = r->running_mean,
+              .running_var_c = r->running_var,
+              .n = r->n,
+              .c = r->c,
+              .inner = r->inner,
+              .eps = r->eps,
+              .drop = drop,
+              .threshold = drop ? ll_counter_threshold(r->p) : 0,
+              .key = drop ? ll_counter_key(r->seed, r->offset) : 0,
+              .keep = drop ? 1.0f / (1.0f - r->p) : 1.0f};
+}
+
+void ll_cpu_batchnorm_relu_forward(const LlBnRelu *r, const float *x, float *z)
+{
+  Bn a = chain_of(r, x);
+  a.y = z;
+  if (r->training)
+    forward_train(&a, r->gamma, r->beta, r->save_mean, r->save_invstd, r->running_mean,
+                  r->running_var, r->momentum, r->eps,
+                  a.drop ? bn_forward_normalise_relu_drop : bn_forward_normalise_relu);
+  else
+    bn_parallel(a.n, a.c, a.inner, bn_forward_eval_channels_relu, &a);
+}
+
+void ll_cpu_batchnorm_relu_backward(const LlBnRelu *r, const float *x, const float *z,
+                                    const float *dz, float *dx, float *dgamma, float *dbeta)
+{
+  Bn a = chain_of(r, x);
+  a.z = z;
+  a.dz = dz;
+  a.dx = dx;
+  a.dgamma = dgamma;
+  a.dbeta = dbeta;
+  if (r->training)
+    backward_train(&a, bn_backward_sums_chain, bn_backward_dx_chain);
+  else
+    backward_eval(&a, true);
 }

@@ -59,6 +59,9 @@ void ll_cpu_batchnorm_backward_eval(const float *x, const float *dy, const float
                                     const float *running_mean, const float *running_var, float *dx,
                                     float *dgamma, float *dbeta, int n, int c, int inner,
                                     float eps);
+void ll_cpu_batchnorm_relu_forward(const LlBnRelu *r, const float *x, float *z);
+void ll_cpu_batchnorm_relu_backward(const LlBnRelu *r, const float *x, const float *z,
+                                    const float *dz, float *dx, float *dgamma, float *dbeta);
 /* cpu-rnn.c */
 void ll_cpu_lstm_cell_forward(float *gates, const float *c_prev, float *c, float *h, int n,
                               int hidden);

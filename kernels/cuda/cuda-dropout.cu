@@ -24,10 +24,9 @@ void ll_cuda_dropout_forward(const float *x, float *y, float *mask, size_t n, fl
   if (!n)
     return;
   LlCudaScope s;
-  float keep = 1.0f / (1.0f - p), t = ceilf(p * 16777216.0f);
-  uint32_t threshold = t <= 0.0f ? 0u : (uint32_t)t; /* u >= p as integers, like the CPU */
-  dropout_kernel<<<ll_blocks(n), LL_THREADS, 0, s.stream>>>(x, y, mask, n, threshold, keep,
-                                                            ll_counter_key(seed, offset));
+  float keep = 1.0f / (1.0f - p);
+  dropout_kernel<<<ll_blocks(n), LL_THREADS, 0, s.stream>>>(
+      x, y, mask, n, ll_counter_threshold(p), keep, ll_counter_key(seed, offset));
   LL_CUDA_LAUNCHED("dropout_kernel");
 }
 

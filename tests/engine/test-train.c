@@ -163,7 +163,9 @@ static void test_cnn_learns(void)
       "2}},\n"
       "  {\"name\": \"c2\", \"type\": \"Conv2d\", \"inputs\": [\"p1\"], \"props\": "
       "{\"out_channels\": 8, \"kernel\": 3, \"padding\": 1}},\n"
-      "  {\"name\": \"r2\", \"type\": \"ReLU\", \"inputs\": [\"c2\"]},\n"
+      "  {\"name\": \"bn2\", \"type\": \"BatchNorm2d\", \"inputs\": [\"c2\"], "
+      "\"props\": {\"affine\": false}},\n"
+      "  {\"name\": \"r2\", \"type\": \"ReLU\", \"inputs\": [\"bn2\"]},\n"
       "  {\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"r2\"]},\n"
       "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": "
       "{\"out_features\": 4}}]},\n"
@@ -383,9 +385,11 @@ static void test_eval_batch(void)
   g_assert_null(g->eval_arena);
 }
 
-/* A ReLU feeding only a Dropout runs inside it (LlGraph.fuse): the same
- * outputs and gradients, bit for bit, as the two blocks apart; a ReLU with two
- * consumers or one marked keep_output stays a block of its own. */
+/* A ReLU feeding only a Dropout runs inside it, and a BatchNorm feeding only
+ * a ReLU runs the ReLU (and that Dropout) in its own passes (LlGraph.fuse):
+ * the same outputs and gradients, in training and in evaluation, bit for
+ * bit, as the blocks apart; a ReLU with two consumers or one marked
+ * keep_output stays a block of its own. */
 static void test_fused_relu_dropout(void)
 {
   const char *json =
@@ -400,7 +404,9 @@ static void test_fused_relu_dropout(void)
       "0.3}},\n"
       "  {\"name\": \"c2\", \"type\": \"Conv2d\", \"inputs\": [\"d1\"], \"props\": "
       "{\"out_channels\": 4, \"kernel\": 3, \"padding\": 1}},\n"
-      "  {\"name\": \"r2\", \"type\": \"ReLU\", \"inputs\": [\"c2\"]},\n"
+      "  {\"name\": \"bn2\", \"type\": \"BatchNorm2d\", \"inputs\": [\"c2\"], "
+      "\"props\": {\"affine\": false}},\n"
+      "  {\"name\": \"r2\", \"type\": \"ReLU\", \"inputs\": [\"bn2\"]},\n"
       "  {\"name\": \"d2\", \"type\": \"Dropout\", \"inputs\": [\"r2\"], \"props\": {\"p\": "
       "0.5}},\n"
       "  {\"name\": \"skip\", \"type\": \"Add\", \"inputs\": [\"d2\", \"r2\"]},\n"
@@ -412,12 +418,14 @@ static void test_fused_relu_dropout(void)
   enum { N = 5, D = 2 * 6 * 6, K = 3 };
   const LlBackend *be = ll_cpu_backend();
   LlSpec *specs[2];
-  float out[2][N * K], dx[2][N * K];
+  float out[2][N * K], dx[2][N * K], dx_in[2][N * D];
   GPtrArray *grads[2];
+  float *eval_grads[2];
   for (int f = 0; f < 2; f++) {
     specs[f] = spec_from(json);
     LlGraph *g = specs[f]->graph;
     g->fuse = f == 1;
+    g->grad_inputs = TRUE;
     g_autoptr(GError) error = NULL;
     g_assert_true(ll_graph_compile(g, be, N, &error));
     LlRng rng;
@@ -426,6 +434,11 @@ static void test_fused_relu_dropout(void)
     /* r1 feeds only d1: absorbed; r2 also feeds the Add: not */
     g_assert_cmpint(ll_graph_find(g, "r1")->absorbed, ==, f == 1);
     g_assert_false(ll_graph_find(g, "r2")->absorbed);
+    /* bn runs r1 and d1; bn2 runs r2 (no Dropout: r2 has two consumers) */
+    g_assert_true(ll_graph_find(g, "bn")->chain_end == (f ? ll_graph_find(g, "d1") : NULL));
+    g_assert_true(ll_graph_find(g, "bn2")->chain_end == (f ? ll_graph_find(g, "r2") : NULL));
+    g_assert_cmpint(ll_graph_find(g, "r2")->chained, ==, f == 1);
+    g_assert_false(ll_graph_find(g, "d2")->chained);
     LlBlock *x = ll_graph_find(g, "x"), *o = ll_graph_find(g, "out");
     ll_rng_seed(&rng, 5);
     for (int i = 0; i < N * D; i++)
@@ -444,13 +457,24 @@ static void test_fused_relu_dropout(void)
         if (blk->params[p].grad)
           g_ptr_array_add(grads[f], blk->params[p].grad);
     }
+    memcpy(dx_in[f], x->dout, sizeof dx_in[f]);
     ctx.training = FALSE;
     ll_graph_forward(g, &ctx);
     memcpy(dx[f], o->out, sizeof dx[f]);
+    /* the evaluation-mode backward (running statistics as constants) */
+    ll_graph_zero_grads(g, &ctx);
+    for (int i = 0; i < N * K; i++)
+      o->dout[i] = (float)(i % 5) - 2.0f;
+    ll_graph_backward(g, &ctx);
+    eval_grads[f] = g_memdup2(x->dout, sizeof dx_in[f]);
   }
   for (int i = 0; i < N * K; i++) {
     g_assert_cmpfloat(out[0][i], ==, out[1][i]);
     g_assert_cmpfloat(dx[0][i], ==, dx[1][i]); /* evaluation */
+  }
+  for (int i = 0; i < N * D; i++) {
+    g_assert_cmpfloat(dx_in[0][i], ==, dx_in[1][i]);
+    g_assert_cmpfloat(eval_grads[0][i], ==, eval_grads[1][i]);
   }
   g_assert_cmpuint(grads[0]->len, ==, grads[1]->len);
   guint n_grads = 0;
@@ -472,7 +496,9 @@ static void test_fused_relu_dropout(void)
   g_autoptr(GError) error = NULL;
   g_assert_true(ll_graph_compile(g, be, N, &error));
   g_assert_false(ll_graph_find(g, "r1")->absorbed);
+  g_assert_true(ll_graph_find(g, "bn")->chain_end == ll_graph_find(g, "r1"));
   for (int f = 0; f < 2; f++) {
+    g_free(eval_grads[f]);
     g_ptr_array_unref(grads[f]);
     ll_spec_free(specs[f]);
   }
