@@ -58,7 +58,11 @@ static void maxpool_2x2_plane(const LlPoolGeom *g, const float *xp, float *yp, i
   const ll_v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = even + 1, lane = even / 2;
   for (int oy = 0; oy < g->oh; oy++) {
     const float *r0 = xp + (size_t)(2 * oy) * w, *r1 = r0 + w;
-    for (int ox = 0; ox < ow; ox += 8) {
+    for (int ox0 = 0; ox0 < ow; ox0 += 8) {
+      /* the last 8 outputs of a row end at the row's end: a row wider than 8
+       * takes its last vector overlapping the one before (the same values
+       * again), so only rows narrower than 8 go through the buffer */
+      int ox = ox0 + 8 > ow && ow >= 8 ? ow - 8 : ox0;
       int n = ow - ox < 8 ? ow - ox : 8;
       float buf[2][16] = {{0}};
       const float *s0 = r0 + 2 * ox, *s1 = r1 + 2 * ox;
@@ -83,8 +87,13 @@ static void maxpool_2x2_plane(const LlPoolGeom *g, const float *xp, float *yp, i
       int32_t av[8];
       memcpy(yv, &y, sizeof yv);
       memcpy(av, &at, sizeof av);
-      memcpy(yp + oy * ow + ox, yv, (size_t)n * sizeof(float));
-      memcpy(ap + oy * ow + ox, av, (size_t)n * sizeof(int32_t));
+      if (n == 8) {
+        memcpy(yp + oy * ow + ox, yv, sizeof yv);
+        memcpy(ap + oy * ow + ox, av, sizeof av);
+      } else {
+        memcpy(yp + oy * ow + ox, yv, (size_t)n * sizeof(float));
+        memcpy(ap + oy * ow + ox, av, (size_t)n * sizeof(int32_t));
+      }
     }
   }
 }
