@@ -825,8 +825,9 @@ static gboolean job_setup(Job *j, GError **error)
   }
   if (!check_bindings(j, error))
     return FALSE;
-  /* fused passes (a ReLU inside its Dropout) may skip writing an output:
-   * not those the losses and the analysis read */
+  /* fused passes (a ReLU inside its Dropout, a BatchNorm running the ReLU
+   * after it) skip writing some outputs: not those the losses and the
+   * analysis read */
   for (guint i = 0; i < j->losses->len; i++)
     g_array_index(j->losses, Loss, i).head->keep_output = TRUE;
   LlBlock *recorded = s->embedding_block ? ll_graph_find(j->g, s->embedding_block) : NULL;

@@ -70,11 +70,16 @@ void ll_pipeline_config_clear(LlPipelineConfig *c)
 
 /* ---- batches ---- */
 
+/* Batch fields live in host memory from the CPU backend's allocator:
+ * zeroed, aligned, and on huge pages when large (a 1,024-sample batch of
+ * images is 3 MiB). */
+static void free_host(gpointer p) { ll_cpu_backend()->free(p); }
+
 LlBatch *ll_batch_new(void)
 {
   LlBatch *b = g_new0(LlBatch, 1);
   b->names = g_ptr_array_new_with_free_func(g_free);
-  b->data = g_ptr_array_new_with_free_func(g_free);
+  b->data = g_ptr_array_new_with_free_func(free_host);
   b->shapes = g_array_new(FALSE, FALSE, sizeof(LlShape));
   return b;
 }
@@ -117,7 +122,10 @@ static void batch_layout(const LlPipeline *p, LlBatch *b, int n)
   for (int i = 0; i < p->n_fields; i++) {
     const Field *f = &p->fields[i];
     g_ptr_array_add(b->names, g_strdup(field_names[f->kind]));
-    g_ptr_array_add(b->data, g_new0(float, (size_t)cap *ll_shape_size(&f->shape)));
+    float *buf = ll_cpu_backend()->alloc((size_t)cap * ll_shape_size(&f->shape) * sizeof(float));
+    if (!buf)
+      g_error("out of memory for a batch of %d samples", cap); /* as g_new0 would */
+    g_ptr_array_add(b->data, buf);
     g_array_append_val(b->shapes, f->shape);
   }
   b->capacity = cap;

@@ -9,18 +9,31 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../counter-rng.h"
 #include "cpu-simd.h"
 #include "cpu-threads.h"
 
+/* 64-byte alignment for full-width vector loads. Buffers of 2 MiB and more
+ * (the graph's arena, the loader's batches) are aligned to 2 MiB and marked
+ * for transparent huge pages (Debian's default mode is "madvise"): one page
+ * fault and one TLB entry per 2 MiB instead of 512. The first batch of a
+ * 1,024-sample evaluation took 2.9 ms to fill with 4 KiB pages, 0.9-1.4 ms
+ * with huge pages. */
 void *ll_cpu_alloc(size_t bytes)
 {
-  /* 64-byte alignment for full-width vector loads */
-  size_t rounded = (bytes + 63) & ~(size_t)63;
-  void *p = aligned_alloc(64, rounded ? rounded : 64);
-  if (p)
-    memset(p, 0, rounded ? rounded : 64);
+  const size_t huge = (size_t)2 << 20;
+  size_t align = bytes >= huge ? huge : 64;
+  size_t rounded = bytes ? (bytes + align - 1) & ~(align - 1) : 64;
+  void *p = aligned_alloc(align, rounded);
+  if (!p)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  if (align == huge)
+    madvise(p, rounded, MADV_HUGEPAGE); /* advice only: a refusal changes nothing */
+#endif
+  memset(p, 0, rounded);
   return p;
 }
 
