@@ -172,6 +172,10 @@ struct LlBlock {
   /* Set by compile: the ReLU or Dropout at the end of such a chain, run by
    * the BatchNorm: its own forward and backward are skipped. */
   gboolean chained;
+  /* Set by compile: the dout is written, not accumulated, by its only
+   * consumer's backward (the BatchNorm of such a chain), so the step does
+   * not clear it first. */
+  gboolean dout_written;
 };
 
 /* Property access by index (each block file enumerates its properties in the

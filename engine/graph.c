@@ -524,7 +524,13 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   chain_batchnorms(g, be);
 
   /* [params][buffers][grads][douts][outs][saved], each piece 64-byte aligned */
-  size_t n_params = 0, n_buffers = 0, n_douts = 0;
+  /* the douts a chain's BatchNorm writes whole (LlBlock.dout_written) */
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    LlBlock *c = only_consumer(g, b);
+    b->dout_written = has_dout(b) && c && c->chain_end && c->inputs[0] == b;
+  }
+  size_t n_params = 0, n_buffers = 0, n_douts = 0, n_accumulated = 0;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
     for (int p = 0; p < b->n_params; p++) {
@@ -534,8 +540,11 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
       else
         n_buffers += sz;
     }
-    if (has_dout(b))
+    if (has_dout(b)) {
       n_douts += align16((size_t)batch * ll_block_out_size(b));
+      if (!b->dout_written)
+        n_accumulated += align16((size_t)batch * ll_block_out_size(b));
+    }
   }
   size_t total = 2 * n_params + n_buffers + n_douts + ll_graph_activation_floats(g, batch);
   g->arena = be->alloc(total * sizeof(float));
@@ -552,8 +561,11 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   g->n_params = n_params;
   g->n_buffers = n_buffers;
   float *base = g->arena;
+  /* the accumulated douts first, right after the grads: zero_grads clears
+   * one stretch; the written ones after them */
   float *pp = base, *bp = base + n_params, *gp = bp + n_buffers, *dp = gp + n_params,
-        *op = dp + n_douts;
+        *wp = dp + n_accumulated, *op = dp + n_douts;
+  g->n_zeroed = n_params + n_accumulated;
   g->params = pp;
   g->grads = gp;
   for (guint i = 0; i < g->order->len; i++) {
@@ -576,8 +588,9 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
     if (b->desc->view) {
       b->dout = b->inputs[0]->dout; /* NULL when the input needs no gradient */
     } else if (has_dout(b)) {
-      b->dout = dp;
-      dp += align16((size_t)batch * ll_block_out_size(b));
+      float **at = b->dout_written ? &wp : &dp;
+      b->dout = *at;
+      *at += align16((size_t)batch * ll_block_out_size(b));
     }
   }
   g->outs = op;
@@ -667,17 +680,8 @@ void ll_graph_forward(LlGraph *g, const LlRunCtx *ctx)
 
 void ll_graph_zero_grads(LlGraph *g, const LlRunCtx *ctx)
 {
-  /* grads and douts are adjacent in the arena: one fill clears both */
-  float *start = g->grads;
-  size_t n = 0;
-  for (guint i = 0; i < g->order->len; i++) {
-    LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->dout && !b->desc->view) /* a view's dout is its input's */
-      n = (size_t)(b->dout - start) + align16((size_t)g->batch * ll_block_out_size(b));
-  }
-  if (n == 0)
-    n = g->n_params;
-  ctx->be->fill(start, 0.0f, n);
+  /* grads and the accumulated douts are adjacent in the arena: one fill */
+  ctx->be->fill(g->grads, 0.0f, g->n_zeroed);
 }
 
 void ll_graph_backward(LlGraph *g, const LlRunCtx *ctx)

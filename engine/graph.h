@@ -33,6 +33,8 @@ struct LlGraph {
   float *grads;     /* same layout as params */
   size_t n_params;  /* floats in params */
   size_t n_buffers; /* floats of non-trainable state */
+  size_t n_zeroed;  /* floats from grads on that each step clears: the param grads and
+                       the douts that are accumulated (LlBlock.dout_written ones lie after) */
   float *outs;      /* start of the outputs and saved state in the arena */
 
   /* after ll_graph_compile_eval: outputs and saved state for a larger

@@ -45,6 +45,7 @@ typedef struct {
   float momentum, eps;
   float p;               /* dropout probability; 0: no dropout (evaluation passes 0) */
   uint64_t seed, offset; /* the dropout mask's stream, as dropout_forward */
+  bool assign_dx;        /* backward writes dx instead of adding to it */
 } LlBnRelu;
 
 /* Geometry of a 2-D convolution (Conv1d uses h = kh = 1). */
@@ -173,8 +174,8 @@ struct LlBackend {
    * computes it, and mask as dropout_forward draws it when a->p > 0. The
    * backward takes g = z > 0 ? dz * keep : 0 (keep = 1 / (1 - p), 1 without
    * dropout: the gradient ReLU and dropout pass on) through
-   * batchnorm_backward, or batchnorm_backward_eval when !a->training. dx,
-   * dgamma, dbeta accumulate and may be NULL. */
+   * batchnorm_backward, or batchnorm_backward_eval when !a->training. dgamma
+   * and dbeta accumulate, dx too unless a->assign_dx; each may be NULL. */
   void (*batchnorm_relu_forward)(const LlBnRelu *a, const float *x, float *z);
   void (*batchnorm_relu_backward)(const LlBnRelu *a, const float *x, const float *z,
                                   const float *dz, float *dx, float *dgamma, float *dbeta);

@@ -98,6 +98,7 @@ static LlBnRelu chain_args(LlBlock *b, const LlRunCtx *ctx)
       .p = drop ? ll_dropout_p(end) : 0.0f,
       .seed = ctx->seed,
       .offset = drop ? ll_dropout_stream(end, ctx->step) : 0,
+      .assign_dx = b->inputs[0]->dout_written,
   };
 }
 

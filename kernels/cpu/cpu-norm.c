@@ -358,7 +358,7 @@ static void bn_backward_sums_chain(void *arg, int chunk, int begin, int end)
   backward_sums(arg, chunk, begin, end, true);
 }
 
-LL_INLINE void backward_dx(void *arg, int begin, int end, bool chain)
+LL_INLINE void backward_dx(void *arg, int begin, int end, bool chain, bool assign)
 {
   const BnBack *b = arg;
   const Bn *a = b->bn;
@@ -374,12 +374,13 @@ LL_INLINE void backward_dx(void *arg, int begin, int end, bool chain)
       int k = 0;
       for (; k + 8 <= inner; k += 8) {
         ll_v8 xhat = (ll_ld8(xp + k) - meanf) * invstdf;
-        ll_v8 g = grad8(gr, row + k, chain);
-        ll_st8(dp + k, ll_ld8(dp + k) + scale * (g - mdy - xhat * mdyx));
+        ll_v8 g = grad8(gr, row + k, chain), v = scale * (g - mdy - xhat * mdyx);
+        ll_st8(dp + k, assign ? v : ll_ld8(dp + k) + v);
       }
       for (; k < inner; k++) {
         float xhat = (xp[k] - meanf) * invstdf;
-        dp[k] += scale * (grad1(gr, row + k, chain) - mdy - xhat * mdyx);
+        float v = scale * (grad1(gr, row + k, chain) - mdy - xhat * mdyx);
+        dp[k] = assign ? v : dp[k] + v;
       }
     }
 }
@@ -387,13 +388,19 @@ LL_INLINE void backward_dx(void *arg, int begin, int end, bool chain)
 LL_CPU_CLONES
 static void bn_backward_dx(void *arg, int chunk, int begin, int end)
 {
-  backward_dx(arg, begin, end, false);
+  backward_dx(arg, begin, end, false, false);
 }
 
 LL_CPU_CLONES
 static void bn_backward_dx_chain(void *arg, int chunk, int begin, int end)
 {
-  backward_dx(arg, begin, end, true);
+  backward_dx(arg, begin, end, true, false);
+}
+
+LL_CPU_CLONES
+static void bn_backward_dx_chain_assign(void *arg, int chunk, int begin, int end)
+{
+  backward_dx(arg, begin, end, true, true);
 }
 
 /* The training backward of a (gradient read by sums and dx). */
@@ -451,7 +458,7 @@ void ll_cpu_batchnorm_backward(const float *x, const float *dy, const float *gam
 }
 
 /* The evaluation-mode backward, the running statistics constants. */
-static void backward_eval(const Bn *a, bool chain)
+static void backward_eval(const Bn *a, bool chain, bool assign)
 {
   int n = a->n, c = a->c, inner = a->inner;
   Grad gr = grad_of(a);
@@ -477,7 +484,8 @@ static void backward_eval(const Bn *a, bool chain)
     for (int i = 0; i < n; i++)
       for (int k = 0; k < inner; k++) {
         size_t at = ((size_t)i * c + j) * inner + k;
-        a->dx[at] += grad1(gr, at, chain) * scale;
+        float v = grad1(gr, at, chain) * scale;
+        a->dx[at] = assign ? v : a->dx[at] + v;
       }
   }
 }
@@ -498,7 +506,7 @@ void ll_cpu_batchnorm_backward_eval(const float *x, const float *dy, const float
           .c = c,
           .inner = inner,
           .eps = eps};
-  backward_eval(&a, false);
+  backward_eval(&a, false, false);
 }
 
 /* ---- BatchNorm -> ReLU [-> dropout] ----------------------------------------------------- */
@@ -545,7 +553,8 @@ void ll_cpu_batchnorm_relu_backward(const LlBnRelu *r, const float *x, const flo
   a.dgamma = dgamma;
   a.dbeta = dbeta;
   if (r->training)
-    backward_train(&a, bn_backward_sums_chain, bn_backward_dx_chain);
+    backward_train(&a, bn_backward_sums_chain,
+                   r->assign_dx ? bn_backward_dx_chain_assign : bn_backward_dx_chain);
   else
-    backward_eval(&a, true);
+    backward_eval(&a, true, r->assign_dx);
 }

@@ -439,6 +439,10 @@ static void test_fused_relu_dropout(void)
     g_assert_true(ll_graph_find(g, "bn2")->chain_end == (f ? ll_graph_find(g, "r2") : NULL));
     g_assert_cmpint(ll_graph_find(g, "r2")->chained, ==, f == 1);
     g_assert_false(ll_graph_find(g, "d2")->chained);
+    /* the convs' gradients are written whole by their chained BatchNorm */
+    g_assert_cmpint(ll_graph_find(g, "c1")->dout_written, ==, f == 1);
+    g_assert_cmpint(ll_graph_find(g, "c2")->dout_written, ==, f == 1);
+    g_assert_false(ll_graph_find(g, "d1")->dout_written);
     LlBlock *x = ll_graph_find(g, "x"), *o = ll_graph_find(g, "out");
     ll_rng_seed(&rng, 5);
     for (int i = 0; i < N * D; i++)
