@@ -339,21 +339,37 @@ static void on_page(GtkNotebook *nb, GtkWidget *page, guint num, LlStudyView *se
                                ll_study_figures_available(self->figs, num - 1, NULL));
 }
 
-static void on_export_response(GtkNativeDialog *d, int response, LlStudyView *self)
+gboolean ll_study_view_export_shown(LlStudyView *self, const char *path, GError **error)
 {
   int page = gtk_notebook_get_current_page(self->pages);
-  if (response == GTK_RESPONSE_ACCEPT && self->figs && page > 0) {
+  const char *why = "No study is open.";
+  if (self->figs && page < 1)
+    why = "The Trials page is a table; show a figure's page to export it.";
+  if (!self->figs || page < 1 || !ll_study_figures_available(self->figs, page - 1, &why)) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Nothing to export: %s", why);
+    return FALSE;
+  }
+  double w, h;
+  ll_study_figures_size(self->figs, page - 1, &w, &h);
+  GError *err = NULL;
+  if (!ll_study_figures_export(self->figs, page - 1, path, NULL, w, h, 144, &err)) {
+    gtk_label_set_text(self->best, err->message);
+    g_propagate_error(error, err);
+    return FALSE;
+  }
+  g_autofree char *t = g_strdup_printf("Figure saved: %s", path);
+  gtk_label_set_text(self->best, t);
+  return TRUE;
+}
+
+static void on_export_response(GtkNativeDialog *d, int response, LlStudyView *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT) {
     g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
     g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    double w, h;
-    ll_study_figures_size(self->figs, page - 1, &w, &h);
     g_autoptr(GError) error = NULL;
-    if (path && !ll_study_figures_export(self->figs, page - 1, path, NULL, w, h, 144, &error))
+    if (path && !ll_study_view_export_shown(self, path, &error))
       gtk_label_set_text(self->best, error->message);
-    else if (path) {
-      g_autofree char *t = g_strdup_printf("Figure saved: %s", path);
-      gtk_label_set_text(self->best, t);
-    }
   }
   g_clear_object(&self->chooser);
 }

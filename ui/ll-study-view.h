@@ -45,5 +45,10 @@ LlStudyFigures *ll_study_view_get_figures(LlStudyView *self);
  * no such page, or hidden); how often a figure's page has drawn (for tests). */
 gboolean ll_study_view_show_page(LlStudyView *self, const char *name);
 guint ll_study_view_figure_draws(LlStudyView *self, const char *name);
+/* Saves the figure on the page shown to path (PNG, SVG or PDF by its
+ * extension, at the page's size and 144 dpi), as Export does once the user
+ * has picked a file; says so (or the error) under the table. FALSE with
+ * error when the page holds no figure that can be drawn. */
+gboolean ll_study_view_export_shown(LlStudyView *self, const char *path, GError **error);
 
 G_END_DECLS

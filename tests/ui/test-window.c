@@ -3,6 +3,7 @@
  * connection and its undo, and a short training run with pause, resume and
  * stop while the main thread is watched for stalls. Screenshots go to
  * $LL_SCREENSHOT_DIR (the build dir). */
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <math.h>
 #include <string.h>
@@ -184,12 +185,56 @@ static void run_study_preset(const char *preset, int epochs, guint trials)
 
 /* A one-axis sweep (metric against the bottleneck size), a sweep over five
  * axes (the heatmap, its axes chosen), and the change-point detection panels. */
+/* A written figure: some size, and the format's mark in its first bytes. */
+static void assert_figure_file(const char *path, const char *magic)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+  g_assert_cmpuint(len, >, 1000);
+  g_assert_nonnull(g_strstr_len(data, MIN(len, 200), magic));
+}
+
 static void test_study_figures(void)
 {
   run_study_preset("ae-bottleneck-sweep", 3, 7);
-  LlStudyFigures *f = ll_study_view_get_figures(ll_window_get_study(win));
+  LlStudyView *view = ll_window_get_study(win);
+  LlStudyFigures *f = ll_study_view_get_figures(view);
   g_assert_cmpint(ll_study_figures_metric_points(f, 0), ==, 7);
   g_assert_false(ll_study_figures_available(f, LL_STUDY_FIG_HEATMAP, NULL));
+  /* Export saves the figure shown, in the format of the name the user picks */
+  g_autofree char *dir = g_dir_make_tmp("layerlab-export-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename(dir, "metric.png", NULL);
+  g_autofree char *svg = g_build_filename(dir, "metric.svg", NULL);
+  g_assert_true(ll_study_view_show_page(view, "metric"));
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_study_view_export_shown(view, png, &error));
+  g_assert_no_error(error);
+  g_assert_true(ll_study_view_export_shown(view, svg, &error));
+  assert_figure_file(png, "PNG");
+  assert_figure_file(svg, "<svg");
+  ll_ui_spin(50);
+  ll_ui_screenshot(GTK_WIDGET(win), "study-export.png");
+  /* the trials table, and a heatmap of a one-axis sweep, are nothing to export */
+  g_autofree char *none = g_build_filename(dir, "none.png", NULL);
+  g_assert_true(ll_study_view_show_page(view, "trials"));
+  g_assert_false(ll_study_view_export_shown(view, none, &error));
+  g_assert_nonnull(strstr(error->message, "table"));
+  g_clear_error(&error);
+  if (ll_study_view_show_page(view, "heatmap")) {
+    g_assert_false(ll_study_view_export_shown(view, none, &error));
+    g_assert_nonnull(strstr(error->message, "two or more axes"));
+    g_clear_error(&error);
+  }
+  g_assert_false(g_file_test(none, G_FILE_TEST_EXISTS));
+  /* a folder that cannot be written: the error, and the window carries on */
+  g_assert_true(ll_study_view_show_page(view, "metric"));
+  g_assert_false(ll_study_view_export_shown(view, "/nonexistent-dir/metric.png", &error));
+  g_assert_nonnull(error);
+  g_clear_error(&error);
+  g_remove(png);
+  g_remove(svg);
+  g_rmdir(dir);
   run_study_preset("fmnist-search", 2, 16);
   f = ll_study_view_get_figures(ll_window_get_study(win));
   g_assert_cmpint(ll_study_figures_n_axes(f), ==, 5);
