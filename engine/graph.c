@@ -461,13 +461,16 @@ static LlBlock *only_consumer(LlGraph *g, LlBlock *b)
 
 /* A BatchNorm whose only consumer is a ReLU normalises, rectifies and (when
  * the ReLU is absorbed into a Dropout) drops in its own passes, each way:
- * the chain costs the batch norm's passes alone (LlBlock.chain_end). */
+ * the chain costs the batch norm's passes alone (LlBlock.chain_end). When
+ * the BatchNorm is its input's only consumer, it writes that input's
+ * gradient rather than adding to it (LlBlock.dout_written). */
 static void chain_batchnorms(LlGraph *g, const LlBackend *be)
 {
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
     b->chain_end = NULL;
     b->chained = FALSE;
+    b->dout_written = FALSE;
   }
   if (!g->fuse || !be->batchnorm_relu_forward || !be->batchnorm_relu_backward)
     return;
@@ -483,6 +486,8 @@ static void chain_batchnorms(LlGraph *g, const LlBackend *be)
       continue;
     b->chain_end = end;
     end->chained = TRUE;
+    LlBlock *x = b->inputs[0];
+    x->dout_written = x->n_consumers == 1 && has_dout(x);
   }
 }
 
@@ -524,12 +529,6 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   chain_batchnorms(g, be);
 
   /* [params][buffers][grads][douts][outs][saved], each piece 64-byte aligned */
-  /* the douts a chain's BatchNorm writes whole (LlBlock.dout_written) */
-  for (guint i = 0; i < g->order->len; i++) {
-    LlBlock *b = g_ptr_array_index(g->order, i);
-    LlBlock *c = only_consumer(g, b);
-    b->dout_written = has_dout(b) && c && c->chain_end && c->inputs[0] == b;
-  }
   size_t n_params = 0, n_buffers = 0, n_douts = 0, n_accumulated = 0;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);

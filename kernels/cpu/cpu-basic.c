@@ -430,30 +430,24 @@ typedef struct {
   const float *x, *dy;
   const float *relu_in; /* relu_mul_backward: the ReLU's input */
   float *y, *mask, *dx;
-  float keep;
-  uint32_t threshold;
-  uint64_t key; /* ll_counter_key(seed, offset) */
+  LlDropMask drop;
 } Drop;
 
-/* u = k / 2^24 with k = ll_counter_bits24(key, i), so u >= p exactly when
- * k >= ceil(p 2^24): the same masks as comparing floats, in integers. The
- * loop runs on 32-bit lanes (the index's low half; its high half is constant
- * within each 2^32-element segment) and vectorises to 8 lanes in AVX2.
- * relu: the input goes through max(x, 0) first, as ReLU's forward computes
- * it (a constant in each caller, so each keeps one vectorised loop). */
+/* The mask of LlDropMask, drawn on 32-bit lanes (the index's low half; its
+ * high half is constant within each stretch), 8 lanes in AVX2. relu: the
+ * input goes through max(x, 0) first, as ReLU's forward computes it (a
+ * constant in each caller, so each keeps one vectorised loop). */
 static inline __attribute__((always_inline)) void dropout_range(const Drop *d, size_t b, size_t e,
                                                                 bool relu)
 {
   const float *restrict x = d->x;
   float *restrict y = d->y, *restrict mask = d->mask;
-  uint32_t threshold = d->threshold;
-  float keep = d->keep;
+  uint32_t threshold = d->drop.threshold;
+  float keep = d->drop.keep;
   while (b < e) {
-    /* one segment: the same high half of the index */
-    size_t seg_end = (b | 0xffffffffULL) + 1 < e ? (b | 0xffffffffULL) + 1 : e;
-    uint32_t k0 = ll_counter_k0(d->key), k1 = ll_counter_k1(d->key, (uint32_t)(b >> 32));
+    size_t m = ll_counter_stretch(b, e - b);
+    uint32_t k0 = ll_counter_k0(d->drop.key), k1 = ll_counter_k1(d->drop.key, (uint32_t)(b >> 32));
     uint32_t lo = (uint32_t)b;
-    size_t m = seg_end - b;
     const float *restrict xs = x + b;
     float *restrict ys = y + b, *restrict ms = mask + b;
     for (size_t i = 0; i < m; i++) {
@@ -463,7 +457,7 @@ static inline __attribute__((always_inline)) void dropout_range(const Drop *d, s
       ms[i] = mk;
       ys[i] = v * mk;
     }
-    b = seg_end;
+    b += m;
   }
 }
 
@@ -476,12 +470,7 @@ static void relu_dropout_span(void *arg, size_t b, size_t e) { dropout_range(arg
 static void dropout_run(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
                         uint64_t offset, LlCpuSpanFn span)
 {
-  Drop d = {.x = x,
-            .y = y,
-            .mask = mask,
-            .keep = 1.0f / (1.0f - p),
-            .threshold = ll_counter_threshold(p),
-            .key = ll_counter_key(seed, offset)};
+  Drop d = {.x = x, .y = y, .mask = mask, .drop = ll_drop_mask(p, seed, offset)};
   ll_cpu_parallel_span(n, LL_CPU_PAR_MIN / 4, span, &d);
 }
 

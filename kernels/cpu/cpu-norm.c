@@ -64,11 +64,10 @@ typedef struct {
   int n, c, inner;
   float momentum, eps;
   /* the fused ReLU and dropout: forward writes max(y, 0) * mask into y (the
-   * mask drawn when drop); backward reads g = z > 0 ? dz * keep : 0 for dy */
+   * mask drawn when drop; without it mask.keep is 1); backward reads
+   * g = z > 0 ? dz * mask.keep : 0 for dy */
   bool drop;
-  uint32_t threshold;
-  uint64_t key;
-  float keep;
+  LlDropMask mask;
   const float *z, *dz;
 } Bn;
 
@@ -81,7 +80,7 @@ typedef struct {
   float keep;
 } Grad;
 
-LL_INLINE Grad grad_of(const Bn *a) { return (Grad){a->dy, a->z, a->dz, a->keep}; }
+LL_INLINE Grad grad_of(const Bn *a) { return (Grad){a->dy, a->z, a->dz, a->mask.keep}; }
 
 /* The product is masked with a bitwise and, which GCC does not contract
  * into the caller's sums (a select would let it fuse dz * keep - mdy into
@@ -119,13 +118,12 @@ LL_INLINE void normalise_row(const Bn *a, const float *restrict xp, float *restr
     }
     return;
   }
-  float keep = a->keep;
-  uint32_t threshold = a->threshold;
+  float keep = a->mask.keep;
+  uint32_t threshold = a->mask.threshold;
   for (size_t k = 0; k < inner;) {
     /* a stretch of indices with one high half: 32-bit lanes */
-    size_t at = base + k, len = ((at | 0xffffffffULL) + 1) - at;
-    len = len < inner - k ? len : inner - k;
-    uint32_t k0 = ll_counter_k0(a->key), k1 = ll_counter_k1(a->key, (uint32_t)(at >> 32));
+    size_t at = base + k, len = ll_counter_stretch(at, inner - k);
+    uint32_t k0 = ll_counter_k0(a->mask.key), k1 = ll_counter_k1(a->mask.key, (uint32_t)(at >> 32));
     uint32_t lo = (uint32_t)at;
     const float *restrict xs = xp + k;
     float *restrict ys = yp + k;
@@ -209,12 +207,15 @@ static double chunk_total(const BnFwd *f, int chunks, int c, int j)
   return t;
 }
 
-/* The training forward of a; normalise is the last pass's range function. */
-static void forward_train(const Bn *a, const float *gamma, const float *beta, float *save_mean,
-                          float *save_invstd, float *running_mean, float *running_var,
-                          float momentum, float eps, LlCpuRangeFn normalise)
+/* The training forward of a: statistics into a's save_mean_w, save_invstd_w,
+ * running_mean, running_var; normalise is the last pass's range function. */
+static void forward_train(const Bn *a, LlCpuRangeFn normalise)
 {
   int n = a->n, c = a->c, inner = a->inner;
+  const float *gamma = a->gamma, *beta = a->beta;
+  float *save_mean = a->save_mean_w, *save_invstd = a->save_invstd_w;
+  float *running_mean = a->running_mean, *running_var = a->running_var;
+  float momentum = a->momentum, eps = a->eps;
   size_t total = (size_t)n * c * inner;
   int grain = total < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
   int chunks = ll_cpu_n_chunks(n, grain);
@@ -252,9 +253,20 @@ void ll_cpu_batchnorm_forward_train(const float *x, float *y, const float *gamma
                                     float *running_var, int n, int c, int inner, float momentum,
                                     float eps)
 {
-  Bn a = {.x = x, .y = y, .n = n, .c = c, .inner = inner};
-  forward_train(&a, gamma, beta, save_mean, save_invstd, running_mean, running_var, momentum, eps,
-                bn_forward_normalise);
+  Bn a = {.x = x,
+          .y = y,
+          .gamma = gamma,
+          .beta = beta,
+          .save_mean_w = save_mean,
+          .save_invstd_w = save_invstd,
+          .running_mean = running_mean,
+          .running_var = running_var,
+          .n = n,
+          .c = c,
+          .inner = inner,
+          .momentum = momentum,
+          .eps = eps};
+  forward_train(&a, bn_forward_normalise);
 }
 
 LL_INLINE void forward_eval_channels(void *arg, int begin, int end, bool relu)
@@ -521,14 +533,17 @@ static Bn chain_of(const LlBnRelu *r, const float *x)
               .save_invstd = r->save_invstd,
               .running_mean_c = r->running_mean,
               .running_var_c = r->running_var,
+              .save_mean_w = r->save_mean,
+              .save_invstd_w = r->save_invstd,
+              .running_mean = r->running_mean,
+              .running_var = r->running_var,
               .n = r->n,
               .c = r->c,
               .inner = r->inner,
+              .momentum = r->momentum,
               .eps = r->eps,
               .drop = drop,
-              .threshold = drop ? ll_counter_threshold(r->p) : 0,
-              .key = drop ? ll_counter_key(r->seed, r->offset) : 0,
-              .keep = drop ? 1.0f / (1.0f - r->p) : 1.0f};
+              .mask = drop ? ll_drop_mask(r->p, r->seed, r->offset) : (LlDropMask){.keep = 1.0f}};
 }
 
 void ll_cpu_batchnorm_relu_forward(const LlBnRelu *r, const float *x, float *z)
@@ -536,9 +551,7 @@ void ll_cpu_batchnorm_relu_forward(const LlBnRelu *r, const float *x, float *z)
   Bn a = chain_of(r, x);
   a.y = z;
   if (r->training)
-    forward_train(&a, r->gamma, r->beta, r->save_mean, r->save_invstd, r->running_mean,
-                  r->running_var, r->momentum, r->eps,
-                  a.drop ? bn_forward_normalise_relu_drop : bn_forward_normalise_relu);
+    forward_train(&a, a.drop ? bn_forward_normalise_relu_drop : bn_forward_normalise_relu);
   else
     bn_parallel(a.n, a.c, a.inner, bn_forward_eval_channels_relu, &a);
 }

@@ -7,12 +7,11 @@
 #include "cuda-common.cuh"
 
 static __global__ void dropout_kernel(const float *__restrict__ x, float *__restrict__ y,
-                                      float *__restrict__ mask, size_t n, uint32_t threshold,
-                                      float keep, uint64_t key)
+                                      float *__restrict__ mask, size_t n, LlDropMask d)
 {
   LL_GRID_STRIDE(i, n)
   {
-    float m = ll_counter_bits24(key, i) >= threshold ? keep : 0.0f;
+    float m = ll_counter_bits24(d.key, i) >= d.threshold ? d.keep : 0.0f;
     mask[i] = m;
     y[i] = x[i] * m;
   }
@@ -24,9 +23,8 @@ void ll_cuda_dropout_forward(const float *x, float *y, float *mask, size_t n, fl
   if (!n)
     return;
   LlCudaScope s;
-  float keep = 1.0f / (1.0f - p);
-  dropout_kernel<<<ll_blocks(n), LL_THREADS, 0, s.stream>>>(
-      x, y, mask, n, ll_counter_threshold(p), keep, ll_counter_key(seed, offset));
+  dropout_kernel<<<ll_blocks(n), LL_THREADS, 0, s.stream>>>(x, y, mask, n,
+                                                            ll_drop_mask(p, seed, offset));
   LL_CUDA_LAUNCHED("dropout_kernel");
 }
 

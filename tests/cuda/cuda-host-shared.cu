@@ -9,11 +9,6 @@
 
 extern "C" {
 
-float ll_test_nvcc_uniform(uint64_t seed, uint64_t index)
-{
-  return ll_counter_uniform(seed, index);
-}
-
 uint32_t ll_test_nvcc_bits24(uint64_t seed, uint64_t stream, uint64_t index)
 {
   return ll_counter_bits24(ll_counter_key(seed, stream), index);
