@@ -2,11 +2,11 @@
  * the rest by 1 / (1 - p) (inverted dropout, like torch.nn.Dropout); in
  * evaluation, the identity.
  *
- * The mask comes from the counter-based generator (ll_counter_bits24 of
- * element i, in the stream keyed by the run seed and an offset that mixes a
- * hash of the block's name with the step): every
- * block and every step draws a fresh mask, and the same run replays it
- * exactly, on any backend. Saved state: the mask (N, shape), already scaled. */
+ * The mask comes from the counter-based generator (counter-rng.h): element
+ * i of the stream keyed by the run seed and ll_dropout_stream, which mixes a
+ * hash of the block's name with the step. Every block and every step draws
+ * a fresh mask, and the same run replays it exactly, on any backend. Saved
+ * state: the mask (N, shape), already scaled. */
 #include "block.h"
 
 #include "counter-rng.h"
