@@ -172,6 +172,13 @@ struct LlBlock {
   /* Set by compile: the ReLU or Dropout at the end of such a chain, run by
    * the BatchNorm: its own forward and backward are skipped. */
   gboolean chained;
+  /* Set by compile (with LlGraph.fuse, backend linear_forward): a Linear
+   * whose only consumer is a ReLU applies that ReLU to its own out as it
+   * computes it; the ReLU (relu_by_input) shares the Linear's out, skips its
+   * forward and runs only its backward, whose mask x > 0 reads the same
+   * values. */
+  gboolean applies_relu;
+  gboolean relu_by_input;
   /* Set by compile: the dout is written, not accumulated, by its only
    * consumer's backward (the BatchNorm of such a chain), so the step does
    * not clear it first. */

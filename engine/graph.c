@@ -370,24 +370,29 @@ static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static gboolean is_input(const LlBlock *b) { return b->desc->max_inputs == 0; }
 
+/* Whether b's out is a buffer of its own, not its input's: a view's is its
+ * input's, and so is a ReLU's that its Linear applies. */
+static gboolean owns_out(const LlBlock *b) { return !b->desc->view && !b->relu_by_input; }
+
 size_t ll_graph_activation_floats(LlGraph *g, int batch)
 {
   size_t n = 0;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (!b->desc->view)
+    if (owns_out(b))
       n += align16((size_t)batch * ll_block_out_size(b));
     n += align16(b->saved_fixed + (size_t)batch * b->saved_per_sample);
   }
   return n;
 }
 
-/* A view's out is its input's (placed before it: the order is topological). */
+/* A view's out is its input's (placed before it: the order is topological),
+ * and so is a ReLU's that its Linear applies. */
 static void point_views(LlGraph *g)
 {
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->desc->view)
+    if (!owns_out(b))
       b->out = b->inputs[0]->out;
   }
 }
@@ -398,12 +403,12 @@ static void place_activations(LlGraph *g, float *base, int batch)
   float *op = base, *sp = base;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (!b->desc->view)
+    if (owns_out(b))
       sp += align16((size_t)batch * ll_block_out_size(b));
   }
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (!b->desc->view) {
+    if (owns_out(b)) {
       b->out = op;
       op += align16((size_t)batch * ll_block_out_size(b));
     }
@@ -491,6 +496,30 @@ static void chain_batchnorms(LlGraph *g, const LlBackend *be)
   }
 }
 
+/* A Linear whose only consumer is a ReLU applies it while its output is in
+ * cache (backend linear_forward): one pass less each forward, and the ReLU
+ * needs no buffer (LlBlock.applies_relu). */
+static void fuse_linear_relus(LlGraph *g, const LlBackend *be)
+{
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    b->applies_relu = FALSE;
+    b->relu_by_input = FALSE;
+  }
+  if (!g->fuse || !be->linear_forward)
+    return;
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (strcmp(b->desc->type, "Linear") || b->keep_output)
+      continue;
+    LlBlock *r = only_consumer(g, b);
+    if (!r || strcmp(r->desc->type, "ReLU") || r->absorbed || r->chained)
+      continue;
+    b->applies_relu = TRUE;
+    r->relu_by_input = TRUE;
+  }
+}
+
 gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **error)
 {
   if (!g->inferred && !ll_graph_infer(g, error))
@@ -527,6 +556,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
     r->absorbed = !strcmp(r->desc->type, "ReLU") && r->n_consumers == 1 && !r->keep_output;
   }
   chain_batchnorms(g, be);
+  fuse_linear_relus(g, be);
 
   /* [params][buffers][grads][douts][outs][saved], each piece 64-byte aligned */
   size_t n_params = 0, n_buffers = 0, n_douts = 0, n_accumulated = 0;
@@ -672,7 +702,7 @@ void ll_graph_forward(LlGraph *g, const LlRunCtx *ctx)
 {
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    if (b->desc->forward && !b->absorbed && !b->chained)
+    if (b->desc->forward && !b->absorbed && !b->chained && !b->relu_by_input)
       b->desc->forward(b, ctx);
   }
 }

@@ -468,6 +468,46 @@ static int choose_eval_batch(Job *j)
   return b;
 }
 
+/* Adds classification head l's predictions on this batch to ev's confusion
+ * matrix and, while ev->n_pred wants more (the test split), to its
+ * per-sample predictions with the predicted class's softmax probability.
+ * host_out already holds the head's argmax when have_argmax (count_correct
+ * just computed it). seen: samples of the evaluation before this batch. */
+static void record_predictions(Job *j, LlEvent *ev, Loss *l, const LlBatch *batch,
+                               const GArray *idx, int64_t seen, gboolean have_argmax)
+{
+  int n = batch->n, c = l->classes;
+  if (!have_argmax) {
+    j->be->argmax_rows(l->head->out, n, c, j->argmax_dev);
+    j->be->download(j->host_out, j->argmax_dev, (size_t)n);
+  }
+  const float *t = ll_batch_field(batch, l->spec->target, NULL);
+  int keep = (int)CLAMP(ev->n_pred - seen, 0, (int64_t)n);
+  for (int i = 0; i < n; i++) {
+    int tr = (int)t[i], pr = (int)j->host_out[i];
+    if (tr >= 0 && tr < ev->n_classes && pr >= 0 && pr < ev->n_classes)
+      ev->confusion[tr * ev->n_classes + pr]++;
+    if (i < keep) {
+      int at = (int)seen + i;
+      ev->pred_index[at] = (int)g_array_index(idx, guint32, at);
+      ev->pred_true[at] = tr;
+      ev->pred_class[at] = pr;
+    }
+  }
+  if (keep == 0)
+    return;
+  /* the logits to host (over the argmax): 1 / sum_k exp(z_k - z_best) */
+  j->be->download(j->host_out, l->head->out, (size_t)keep * c);
+  for (int i = 0; i < keep; i++) {
+    const float *z = j->host_out + (size_t)i * c;
+    int at = (int)seen + i, pr = ev->pred_class[at];
+    float sum = 0.0f;
+    for (int k = 0; pr >= 0 && pr < c && k < c; k++)
+      sum += expf(z[k] - z[pr]);
+    ev->pred_conf[at] = sum > 0.0f ? 1.0f / sum : 0.0f;
+  }
+}
+
 /* Loss and accuracy over an index list, in eval mode. With ev, also the
  * analysis payload (confusion matrix, reconstructions, embeddings). */
 static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
@@ -543,40 +583,13 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       r->per_loss[i] += pl[i] * batch->n;
       r->loss += pl[i] * batch->n;
       Loss *l = &g_array_index(j->losses, Loss, i);
-      if (l->metric)
+      gboolean have_argmax = FALSE;
+      if (l->metric) {
         ok[i] += count_correct(j, l, batch, &tot[i]);
-    }
-    if (ev && first_ce) {
-      /* argmax again: a later head's count_correct may have reused host_out */
-      Loss *l = first_ce;
-      j->be->argmax_rows(l->head->out, batch->n, l->classes, j->argmax_dev);
-      j->be->download(j->host_out, j->argmax_dev, (size_t)batch->n);
-      const float *t = ll_batch_field(batch, l->spec->target, NULL);
-      for (int i = 0; i < batch->n; i++) {
-        int tr = (int)t[i], pr = (int)j->host_out[i];
-        if (tr >= 0 && tr < ev->n_classes && pr >= 0 && pr < ev->n_classes)
-          ev->confusion[tr * ev->n_classes + pr]++;
+        have_argmax = l->spec->kind == LL_LOSS_CROSS_ENTROPY;
       }
-      if (ev->n_pred) {
-        /* the logits (batch, classes) to host: predicted class and its softmax probability */
-        int c = l->classes;
-        j->be->download(j->host_out, l->head->out, (size_t)batch->n * c);
-        for (int i = 0; i < batch->n && seen + i < ev->n_pred; i++) {
-          const float *z = j->host_out + (size_t)i * c;
-          int best = 0;
-          for (int k = 1; k < c; k++)
-            if (z[k] > z[best])
-              best = k;
-          double sum = 0.0;
-          for (int k = 0; k < c; k++)
-            sum += exp((double)z[k] - z[best]);
-          int at = (int)seen + i;
-          ev->pred_index[at] = (int)g_array_index(idx, guint32, at);
-          ev->pred_true[at] = (int)t[i];
-          ev->pred_class[at] = best;
-          ev->pred_conf[at] = (float)(1.0 / sum);
-        }
-      }
+      if (ev && l == first_ce)
+        record_predictions(j, ev, l, batch, idx, seen, have_argmax);
     }
     if (ev && ev->n_recon && seen < ev->n_recon) {
       int take = (int)MIN((int64_t)batch->n, ev->n_recon - seen);

@@ -118,6 +118,13 @@ struct LlBackend {
   void (*bias_add)(float *y, const float *bias, int n, int c, int inner);
   /* dbias(c) += sum over n, inner of dy(n, c, inner) */
   void (*bias_backward)(const float *dy, float *dbias, int n, int c, int inner);
+  /* OPTIONAL (NULL: gemm, bias_add and act_forward apart). A dense layer's
+   *   y(rows, out) = x(rows, in) w(out, in)^T [+ bias(out)] [then max(y, 0)]
+   * the same arithmetic as those slots in that order, with the bias (may be
+   * NULL) and the ReLU (when relu) applied to each block of y while it is
+   * in cache, not in passes of their own. */
+  void (*linear_forward)(const float *x, const float *w, const float *bias, float *y, int rows,
+                         int in, int out, bool relu);
 
   /* --- convolution ----------------------------------------------------------- */
   /* Scratch floats the three conv slots below need for this geometry. */

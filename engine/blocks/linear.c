@@ -36,10 +36,15 @@ static void linear_forward(LlBlock *b, const LlRunCtx *ctx)
   const float *x = b->inputs[0]->out; /* (rows, in) */
   int fin = b->in_shape[0].d[b->in_shape[0].rank - 1], fout = LL_PROP_I(b, P_OUT);
   int rows = (int)(ctx->batch * (ll_shape_size(&b->in_shape[0]) / (size_t)fin));
+  const float *bias = b->n_params > B ? b->params[B].data : NULL;
+  if (ctx->be->linear_forward) { /* with the ReLU after it when compile fused that */
+    ctx->be->linear_forward(x, b->params[W].data, bias, b->out, rows, fin, fout, b->applies_relu);
+    return;
+  }
   ctx->be->gemm(false, true, rows, fout, fin, 1.0f, x, fin, b->params[W].data, fin, 0.0f, b->out,
                 fout);
-  if (b->n_params > B)
-    ctx->be->bias_add(b->out, b->params[B].data, rows, fout, 1);
+  if (bias)
+    ctx->be->bias_add(b->out, bias, rows, fout, 1);
 }
 
 static void linear_backward(LlBlock *b, const LlRunCtx *ctx)

@@ -27,6 +27,7 @@ static const LlBackend cpu_backend = {
     .gemm = ll_cpu_gemm,
     .bias_add = ll_cpu_bias_add,
     .bias_backward = ll_cpu_bias_backward,
+    .linear_forward = ll_cpu_linear_forward,
 
     .batchnorm_forward_train = ll_cpu_batchnorm_forward_train,
     .batchnorm_forward_eval = ll_cpu_batchnorm_forward_eval,

@@ -284,7 +284,31 @@ typedef struct {
   float alpha, beta;
   const float *a, *b;
   float *c;
+  /* epilogue (ll_cpu_linear_forward): c += bias per column, then max(c, 0) */
+  const float *bias;
+  bool relu;
 } Gemm;
+
+/* The epilogue on rows [r0, r1) and columns [c0, c1) of C: the same float
+ * operations as bias_add and the ReLU's pass, so the same results. */
+static void gemm_epilogue(const Gemm *g, int r0, int r1, int c0, int c1)
+{
+  for (int i = r0; i < r1; i++) {
+    float *restrict p = g->c + (size_t)i * g->ldc;
+    const float *restrict b = g->bias;
+    if (b && g->relu)
+      for (int j = c0; j < c1; j++) {
+        float v = p[j] + b[j];
+        p[j] = v > 0.0f ? v : 0.0f;
+      }
+    else if (b)
+      for (int j = c0; j < c1; j++)
+        p[j] += b[j];
+    else
+      for (int j = c0; j < c1; j++)
+        p[j] = p[j] > 0.0f ? p[j] : 0.0f;
+  }
+}
 
 /* Rows (split_m) or columns [begin, end) of C: each element of C is made by
  * one single-threaded SGEMM over the whole of k. */
@@ -301,38 +325,64 @@ static void gemm_range(void *arg, int chunk, int begin, int end)
                 g->m, len, g->k, g->alpha, g->a, g->lda,
                 g->b + (g->tb ? (size_t)begin * g->ldb : (size_t)begin), g->ldb, g->beta,
                 g->c + begin, g->ldc);
+  if (g->bias || g->relu) {
+    if (g->split_m)
+      gemm_epilogue(g, begin, end, 0, g->n);
+    else
+      gemm_epilogue(g, 0, g->m, begin, end);
+  }
+}
+
+/* OpenBLAS runs single-threaded (cpu-threads.c); a product worth more than
+ * a wake-up is cut into blocks of whole 16-row (or column) panels, one or
+ * two per thread */
+static void run_gemm(const Gemm *g)
+{
+  if (g->m == 0 || g->n == 0)
+    return;
+  int len = g->split_m ? g->m : g->n;
+  int grain = len;
+  if ((double)g->m * g->n * g->k >= 262144.0 && len >= 32) {
+    grain = (ll_cpu_grain(len, 1) + 15) & ~15;
+    if (grain < 16)
+      grain = 16;
+  }
+  ll_cpu_parallel_for(len, grain, gemm_range, (void *)g);
+}
+
+static Gemm gemm_args(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
+                      const float *b, int ldb, float beta, float *c, int ldc)
+{
+  return (Gemm){.ta = ta,
+                .tb = tb,
+                .m = m,
+                .n = n,
+                .k = k,
+                .lda = lda,
+                .ldb = ldb,
+                .ldc = ldc,
+                .alpha = alpha,
+                .beta = beta,
+                .a = a,
+                .b = b,
+                .c = c,
+                .split_m = m >= n};
 }
 
 void ll_cpu_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc)
 {
-  if (m == 0 || n == 0)
-    return;
-  Gemm g = {.ta = ta,
-            .tb = tb,
-            .m = m,
-            .n = n,
-            .k = k,
-            .lda = lda,
-            .ldb = ldb,
-            .ldc = ldc,
-            .alpha = alpha,
-            .beta = beta,
-            .a = a,
-            .b = b,
-            .c = c,
-            .split_m = m >= n};
-  int len = g.split_m ? m : n;
-  /* OpenBLAS runs single-threaded (cpu-threads.c); a product worth more than
-   * a wake-up is cut into blocks of whole 16-row (or column) panels, one or
-   * two per thread */
-  int grain = len;
-  if ((double)m * n * k >= 262144.0 && len >= 32) {
-    grain = (ll_cpu_grain(len, 1) + 15) & ~15;
-    if (grain < 16)
-      grain = 16;
-  }
-  ll_cpu_parallel_for(len, grain, gemm_range, &g);
+  Gemm g = gemm_args(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  run_gemm(&g);
+}
+
+void ll_cpu_linear_forward(const float *x, const float *w, const float *bias, float *y, int rows,
+                           int in, int out, bool relu)
+{
+  Gemm g = gemm_args(false, true, rows, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+  g.bias = bias;
+  g.relu = relu;
+  run_gemm(&g);
 }
 
 typedef struct {

@@ -1,6 +1,7 @@
 /* cpu-loss.c: softmax, the losses and argmax. Sums run in double so the
  * reported loss does not drift with the batch size. */
 #include "cpu-ops.h"
+#include "cpu-threads.h"
 
 #include <math.h>
 
@@ -36,40 +37,87 @@ void ll_cpu_softmax_backward(const float *y, const float *dy, float *dx, int row
   }
 }
 
-/* With smoothing s the target distribution is (1 - s) one-hot + s / cols. */
-void ll_cpu_cross_entropy(const float *logits, const float *target, int rows, int cols,
-                          float smoothing, float weight, float *loss, float *dlogits)
+/* With smoothing s the target distribution is (1 - s) one-hot + s / cols.
+ *
+ * A row's exponentials run in float (expf: within an ulp, the precision the
+ * loss and the gradients are kept in) and are kept for the gradient, so a
+ * row costs cols exponentials and one log; the log-sum-exp and the sums are
+ * double. Rows are cut into at most CE_CHUNKS chunks whose size depends on
+ * rows only, each with its own partial sum, added in chunk order: the loss is
+ * the same whichever thread ran a chunk, and large batches (evaluation) run
+ * on the pool. */
+#define CE_CHUNKS   64
+#define CE_MIN_ROWS 256 /* rows per chunk at least: a wake-up costs more than that */
+#define CE_KEEP     64  /* classes whose exponentials are kept; wider rows recompute */
+
+typedef struct {
+  const float *logits, *target;
+  int cols;
+  float smoothing, scale;
+  float *dlogits;
+  double partial[CE_CHUNKS];
+} CrossEntropy;
+
+static void cross_entropy_rows(void *arg, int chunk, int begin, int end)
 {
+  CrossEntropy *a = arg;
+  int cols = a->cols;
+  float smoothing = a->smoothing, off = smoothing / (float)cols;
+  float e[CE_KEEP];
   double total = 0.0;
-  float scale = weight / (float)rows;
-  float off = smoothing / (float)cols;
-  for (int r = 0; r < rows; r++) {
-    const float *x = logits + (size_t)r * cols;
-    int t = (int)target[r];
+  for (int r = begin; r < end; r++) {
+    const float *x = a->logits + (size_t)r * cols;
+    int t = (int)a->target[r];
     float mx = x[0];
     for (int j = 1; j < cols; j++)
       mx = x[j] > mx ? x[j] : mx;
-    double s = 0.0;
-    for (int j = 0; j < cols; j++)
-      s += exp((double)(x[j] - mx));
-    double lse = log(s) + mx;
-    double row = 0.0;
+    float s = 0.0f;
     for (int j = 0; j < cols; j++) {
-      double q = (j == t ? 1.0 - smoothing : 0.0) + off;
-      if (q != 0.0)
-        row += q * (lse - x[j]);
+      float v = expf(x[j] - mx);
+      if (j < CE_KEEP)
+        e[j] = v;
+      s += v;
     }
-    total += row;
-    if (dlogits) {
-      float *d = dlogits + (size_t)r * cols;
+    double lse = log((double)s) + mx;
+    double row = 0.0;
+    if (smoothing == 0.0f)
+      row = t >= 0 && t < cols ? lse - x[t] : 0.0;
+    else
       for (int j = 0; j < cols; j++) {
-        float p = (float)exp(x[j] - lse);
+        double q = (j == t ? 1.0 - smoothing : 0.0) + off;
+        row += q * (lse - x[j]);
+      }
+    total += row;
+    if (a->dlogits) {
+      float *d = a->dlogits + (size_t)r * cols, inv = 1.0f / s;
+      for (int j = 0; j < cols; j++) {
+        float p = (j < CE_KEEP ? e[j] : expf(x[j] - mx)) * inv;
         float q = (j == t ? 1.0f - smoothing : 0.0f) + off;
-        d[j] += scale * (p - q);
+        d[j] += a->scale * (p - q);
       }
     }
   }
-  *loss = (float)(total * scale);
+  a->partial[chunk] = total;
+}
+
+void ll_cpu_cross_entropy(const float *logits, const float *target, int rows, int cols,
+                          float smoothing, float weight, float *loss, float *dlogits)
+{
+  CrossEntropy a = {.logits = logits,
+                    .target = target,
+                    .cols = cols,
+                    .smoothing = smoothing,
+                    .scale = weight / (float)rows,
+                    .dlogits = dlogits};
+  int grain = (rows + CE_CHUNKS - 1) / CE_CHUNKS;
+  if (grain < CE_MIN_ROWS)
+    grain = CE_MIN_ROWS;
+  int chunks = ll_cpu_n_chunks(rows, grain);
+  ll_cpu_parallel_for(rows, grain, cross_entropy_rows, &a);
+  double total = 0.0;
+  for (int c = 0; c < chunks; c++)
+    total += a.partial[c];
+  *loss = (float)(total * a.scale);
 }
 
 void ll_cpu_bce_logits(const float *x, const float *t, size_t n, float weight, float *loss,

@@ -22,6 +22,8 @@ void ll_cpu_sum_squares(const float *x, size_t n, float *out);
 void ll_cpu_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc);
 void ll_cpu_bias_add(float *y, const float *bias, int n, int c, int inner);
+void ll_cpu_linear_forward(const float *x, const float *w, const float *bias, float *y, int rows,
+                           int in, int out, bool relu);
 void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner);
 void ll_cpu_dropout_forward(const float *x, float *y, float *mask, size_t n, float p, uint64_t seed,
                             uint64_t offset);

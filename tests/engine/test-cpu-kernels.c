@@ -1,7 +1,8 @@
 /* Tests of the CPU backend's fast paths against direct reference loops, on
  * one and on two threads: the implicit-GEMM convolution (every stride,
  * padding, dilation and group layout the blocks allow), the threaded GEMM
- * split, 2x2 max pooling, batch norm, the element-wise maps and dropout's
+ * split and the dense layer's fused bias and ReLU, cross entropy, 2x2 max
+ * pooling, batch norm, the element-wise maps and dropout's
  * vectorised mask. Also checks that results do not depend on the thread
  * count where the kernels promise it (per-sample work, and the weight
  * gradient whose chunks depend on the batch only). */
@@ -226,6 +227,90 @@ static void test_gemm(void)
     }
 }
 
+/* linear_forward is gemm, bias_add and the ReLU in one: bit for bit the same
+ * as the three slots apart, split by rows (more rows than outputs) and by
+ * columns, on one and two threads, with and without bias and ReLU. */
+static void test_linear_forward(void)
+{
+  const LlBackend *be = ll_cpu_backend();
+  g_assert_nonnull(be->linear_forward);
+  static const int sizes[][3] = {{1024, 256, 784}, {5, 300, 40}, {37, 10, 128}};
+  for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+    int rows = sizes[s][0], out = sizes[s][1], in = sizes[s][2];
+    g_autofree float *x = rand_floats((size_t)rows * in), *w = rand_floats((size_t)out * in);
+    g_autofree float *bias = rand_floats((size_t)out);
+    g_autofree float *want = g_new(float, (size_t)rows *out);
+    g_autofree float *got = g_new(float, (size_t)rows *out);
+    for (int v = 0; v < 4; v++) {
+      const float *bv = v & 1 ? bias : NULL;
+      bool relu = v & 2;
+      for (int threads = 1; threads <= 2; threads++) {
+        ll_cpu_set_threads(threads);
+        be->gemm(false, true, rows, out, in, 1.0f, x, in, w, in, 0.0f, want, out);
+        if (bv)
+          be->bias_add(want, bv, rows, out, 1);
+        if (relu)
+          be->act_forward(LL_ACT_RELU, 0.0f, want, want, (size_t)rows * out);
+        be->linear_forward(x, w, bv, got, rows, in, out, relu);
+        for (size_t i = 0; i < (size_t)rows * out; i++)
+          g_assert_cmpfloat(got[i], ==, want[i]);
+      }
+    }
+  }
+  ll_cpu_set_threads(1);
+}
+
+/* Cross entropy against a double-precision reference (loss and gradient,
+ * with and without label smoothing), and the same loss bit for bit on one
+ * and two threads: evaluation-sized batches run on the pool. */
+static void test_cross_entropy(void)
+{
+  const LlBackend *be = ll_cpu_backend();
+  static const int sizes[][2] = {{1024, 10}, {128, 10}, {600, 100}, {3, 2}};
+  for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+    int rows = sizes[s][0], cols = sizes[s][1];
+    g_autofree float *x = rand_floats((size_t)rows * cols), *t = g_new(float, rows);
+    for (size_t i = 0; i < (size_t)rows * cols; i++)
+      x[i] *= 6.0f;
+    for (int r = 0; r < rows; r++)
+      t[r] = (float)ll_rng_below(&rng, (uint64_t)cols);
+    for (int sm = 0; sm < 2; sm++) {
+      float smoothing = sm ? 0.1f : 0.0f, weight = 0.7f;
+      double total = 0.0;
+      g_autofree double *dref = g_new(double, (size_t)rows *cols);
+      for (int r = 0; r < rows; r++) {
+        const float *z = x + (size_t)r * cols;
+        double mx = z[0], sum = 0.0;
+        for (int j = 1; j < cols; j++)
+          mx = fmax(mx, z[j]);
+        for (int j = 0; j < cols; j++)
+          sum += exp(z[j] - mx);
+        double lse = log(sum) + mx;
+        for (int j = 0; j < cols; j++) {
+          double q = (j == (int)t[r] ? 1.0 - smoothing : 0.0) + smoothing / cols;
+          total += q * (lse - z[j]);
+          dref[(size_t)r * cols + j] = weight / rows * (exp(z[j] - lse) - q);
+        }
+      }
+      float first = 0.0f;
+      for (int threads = 1; threads <= 2; threads++) {
+        ll_cpu_set_threads(threads);
+        float loss = 0.0f;
+        g_autofree float *d = g_new0(float, (size_t)rows *cols);
+        be->cross_entropy(x, t, rows, cols, smoothing, weight, &loss, d);
+        g_assert_cmpfloat(fabs(loss - weight * total / rows), <=,
+                          1e-6 * fabs(weight * total / rows));
+        assert_close("cross_entropy gradient", d, dref, (size_t)rows * cols, 1e-7, 1e-5);
+        if (threads == 1)
+          first = loss;
+        else
+          g_assert_cmpfloat(loss, ==, first);
+      }
+    }
+  }
+  ll_cpu_set_threads(1);
+}
+
 /* ---- pooling ---------------------------------------------------------------------------- */
 
 static void test_maxpool_2x2(void)
@@ -445,6 +530,8 @@ int main(int argc, char **argv)
   ll_rng_seed(&rng, 2024);
   g_test_add_func("/kernels/cpu/conv", test_conv);
   g_test_add_func("/kernels/cpu/gemm", test_gemm);
+  g_test_add_func("/kernels/cpu/linear-forward", test_linear_forward);
+  g_test_add_func("/kernels/cpu/cross-entropy", test_cross_entropy);
   g_test_add_func("/kernels/cpu/maxpool-2x2", test_maxpool_2x2);
   g_test_add_func("/kernels/cpu/batchnorm", test_batchnorm);
   g_test_add_func("/kernels/cpu/elementwise", test_elementwise);

@@ -385,11 +385,12 @@ static void test_eval_batch(void)
   g_assert_null(g->eval_arena);
 }
 
-/* A ReLU feeding only a Dropout runs inside it, and a BatchNorm feeding only
- * a ReLU runs the ReLU (and that Dropout) in its own passes (LlGraph.fuse):
+/* A ReLU feeding only a Dropout runs inside it, a BatchNorm feeding only a
+ * ReLU runs the ReLU (and that Dropout) in its own passes, and a Linear
+ * feeding only a ReLU applies it as it writes its output (LlGraph.fuse):
  * the same outputs and gradients, in training and in evaluation, bit for
- * bit, as the blocks apart; a ReLU with two consumers or one marked
- * keep_output stays a block of its own. */
+ * bit, as the blocks apart; a ReLU with two consumers, or a block marked
+ * keep_output, stays a block of its own. */
 static void test_fused_relu_dropout(void)
 {
   const char *json =
@@ -411,7 +412,15 @@ static void test_fused_relu_dropout(void)
       "0.5}},\n"
       "  {\"name\": \"skip\", \"type\": \"Add\", \"inputs\": [\"d2\", \"r2\"]},\n"
       "  {\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"skip\"]},\n"
-      "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": "
+      "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": "
+      "{\"out_features\": 6}},\n"
+      "  {\"name\": \"r3\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+      "  {\"name\": \"h2\", \"type\": \"Linear\", \"inputs\": [\"r3\"], \"props\": "
+      "{\"out_features\": 7}},\n"
+      "  {\"name\": \"r4\", \"type\": \"ReLU\", \"inputs\": [\"h2\"]},\n"
+      "  {\"name\": \"d4\", \"type\": \"Dropout\", \"inputs\": [\"r4\"], \"props\": {\"p\": "
+      "0.2}},\n"
+      "  {\"name\": \"out\", \"type\": \"Linear\", \"inputs\": [\"d4\"], \"props\": "
       "{\"out_features\": 3}}]},\n"
       " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\"}},\n"
       " \"training\": {\"batch_size\": 5}}\n";
@@ -439,6 +448,12 @@ static void test_fused_relu_dropout(void)
     g_assert_true(ll_graph_find(g, "bn2")->chain_end == (f ? ll_graph_find(g, "r2") : NULL));
     g_assert_cmpint(ll_graph_find(g, "r2")->chained, ==, f == 1);
     g_assert_false(ll_graph_find(g, "d2")->chained);
+    /* h applies r3, which then shares its out; h2's ReLU runs inside d4 instead */
+    g_assert_cmpint(ll_graph_find(g, "h")->applies_relu, ==, f == 1);
+    g_assert_cmpint(ll_graph_find(g, "r3")->relu_by_input, ==, f == 1);
+    g_assert_cmpint(ll_graph_find(g, "r3")->out == ll_graph_find(g, "h")->out, ==, f == 1);
+    g_assert_false(ll_graph_find(g, "h2")->applies_relu);
+    g_assert_false(ll_graph_find(g, "out")->applies_relu);
     /* the convs' gradients are written whole by their chained BatchNorm */
     g_assert_cmpint(ll_graph_find(g, "c1")->dout_written, ==, f == 1);
     g_assert_cmpint(ll_graph_find(g, "c2")->dout_written, ==, f == 1);
@@ -501,6 +516,11 @@ static void test_fused_relu_dropout(void)
   g_assert_true(ll_graph_compile(g, be, N, &error));
   g_assert_false(ll_graph_find(g, "r1")->absorbed);
   g_assert_true(ll_graph_find(g, "bn")->chain_end == ll_graph_find(g, "r1"));
+  /* and so is a Linear's */
+  ll_graph_find(g, "h")->keep_output = TRUE;
+  g_assert_true(ll_graph_compile(g, be, N, &error));
+  g_assert_false(ll_graph_find(g, "h")->applies_relu);
+  g_assert_true(ll_graph_find(g, "r3")->out != ll_graph_find(g, "h")->out);
   for (int f = 0; f < 2; f++) {
     g_free(eval_grads[f]);
     g_ptr_array_unref(grads[f]);
