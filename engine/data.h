@@ -182,6 +182,11 @@ void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboole
 typedef struct LlLoader LlLoader;
 LlLoader *ll_loader_new(const LlPipeline *p, const GArray *indices, int batch, gboolean shuffle,
                         gboolean drop_last, gboolean train, uint64_t seed);
+/* With on, no loader thread: each ll_loader_next fills its batch on the
+ * caller's thread (the same batches). For a consumer that keeps every core
+ * busy itself, evaluation on the CPU, where a thread filling the next batch
+ * only preempts one of its own. Before the first epoch starts. */
+void ll_loader_set_inline(LlLoader *l, gboolean on);
 /* Starts epoch `epoch` (shuffles with seed + epoch). */
 void ll_loader_start_epoch(LlLoader *l, int epoch);
 /* The next batch, or NULL at the end of the epoch. Owned by the loader,

@@ -568,6 +568,11 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
   int eval_batch = j->g->eval_arena ? j->g->eval_batch : j->g->batch;
   g_autoptr(LlLoader) loader =
       ll_loader_new(j->pipe, idx, eval_batch, FALSE, FALSE, FALSE, j->s->seed);
+  /* on the CPU the forward pass keeps every core busy: a loader thread
+   * converting the next batch meanwhile only preempts one of its threads
+   * (MLP test evaluation: median 197k -> 225k img/s filled inline) */
+  if (j->be->host_memory)
+    ll_loader_set_inline(loader, TRUE);
   if (j->g->eval_arena)
     ll_graph_use_eval(j->g, TRUE);
   ll_loader_start_epoch(loader, 0);

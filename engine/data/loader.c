@@ -9,7 +9,11 @@
  *
  * Determinism does not depend on timing: the epoch's order is the index
  * list shuffled by an LlRng seeded with seed + epoch, and batch b of epoch e
- * is filled with an LlRng seeded from (seed, e, b) alone. */
+ * is filled with an LlRng seeded from (seed, e, b) alone.
+ *
+ * An inline loader (ll_loader_set_inline) has no thread: ll_loader_next
+ * fills the batch on the caller's thread, into the first slot. The same
+ * batches, for a consumer that keeps every core busy itself. */
 #include "data-private.h"
 
 #include <string.h>
@@ -29,6 +33,7 @@ struct LlLoader {
   guint n;
   int batch;
   gboolean shuffle, drop_last, train;
+  gboolean inline_fill; /* no thread: ll_loader_next fills */
   uint64_t seed;
   int n_batches;
 
@@ -48,6 +53,20 @@ static uint64_t batch_seed(uint64_t seed, int epoch, int index)
   return ll_data_mix64(seed ^ ll_data_mix64(((uint64_t)(guint32)epoch << 32) | (guint32)index));
 }
 
+/* Samples in batch bi (the last may be short). */
+static int batch_count(const LlLoader *l, int bi)
+{
+  return (int)MIN((guint)l->batch, l->n - (guint)bi * (guint)l->batch);
+}
+
+/* Fills batch bi of an epoch from its indices. */
+static void fill(const LlLoader *l, const guint32 *indices, int epoch, int bi, LlBatch *b)
+{
+  LlRng r;
+  ll_rng_seed(&r, batch_seed(l->seed, epoch, bi));
+  ll_pipeline_fill(l->p, indices, batch_count(l, bi), l->train, &r, b);
+}
+
 static gpointer loader_thread(gpointer data)
 {
   LlLoader *l = data;
@@ -64,14 +83,12 @@ static gpointer loader_thread(gpointer data)
     }
     int bi = l->next_fill++, epoch = l->epoch;
     guint gen = l->gen;
-    int cnt = (int)MIN((guint)l->batch, l->n - (guint)bi * (guint)l->batch);
-    memcpy(l->work, l->order + (size_t)bi * l->batch, sizeof(guint32) * cnt);
+    /* the indices are copied: a new epoch may reshuffle the order meanwhile */
+    memcpy(l->work, l->order + (size_t)bi * l->batch, sizeof(guint32) * batch_count(l, bi));
     s->st = SLOT_FILLING;
     g_mutex_unlock(&l->m);
 
-    LlRng r;
-    ll_rng_seed(&r, batch_seed(l->seed, epoch, bi));
-    ll_pipeline_fill(l->p, l->work, cnt, l->train, &r, s->b);
+    fill(l, l->work, epoch, bi, s->b);
 
     g_mutex_lock(&l->m);
     if (gen == l->gen) {
@@ -118,8 +135,13 @@ LlLoader *ll_loader_new(const LlPipeline *p, const GArray *indices, int batch, g
   }
   g_mutex_init(&l->m);
   g_cond_init(&l->cond);
-  l->thread = g_thread_new("ll-loader", loader_thread, l);
   return l;
+}
+
+void ll_loader_set_inline(LlLoader *l, gboolean on)
+{
+  g_return_if_fail(l->thread == NULL);
+  l->inline_fill = on;
 }
 
 static void start_epoch_locked(LlLoader *l, int epoch)
@@ -133,6 +155,8 @@ static void start_epoch_locked(LlLoader *l, int epoch)
   l->gen++;
   l->epoch = epoch;
   l->started = TRUE;
+  if (!l->thread && !l->inline_fill)
+    l->thread = g_thread_new("ll-loader", loader_thread, l);
   l->next_fill = 0;
   l->next_return = 0;
   for (int i = 0; i < 2; i++)
@@ -153,6 +177,14 @@ const LlBatch *ll_loader_next(LlLoader *l)
   g_mutex_lock(&l->m);
   if (!l->started)
     start_epoch_locked(l, 0);
+  if (l->inline_fill) {
+    g_mutex_unlock(&l->m);
+    if (l->next_return >= l->n_batches)
+      return NULL;
+    int bi = l->next_return++;
+    fill(l, l->order + (size_t)bi * l->batch, l->epoch, bi, l->slots[0].b);
+    return l->slots[0].b;
+  }
   for (int i = 0; i < 2; i++)
     if (l->slots[i].st == SLOT_HELD) {
       l->slots[i].st = SLOT_FREE;
@@ -185,7 +217,8 @@ void ll_loader_free(LlLoader *l)
   l->quit = TRUE;
   g_cond_broadcast(&l->cond);
   g_mutex_unlock(&l->m);
-  g_thread_join(l->thread);
+  if (l->thread)
+    g_thread_join(l->thread);
   g_mutex_clear(&l->m);
   g_cond_clear(&l->cond);
   for (int i = 0; i < 2; i++)

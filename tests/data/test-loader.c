@@ -1,6 +1,7 @@
 /* The loader thread: every index once per epoch, the same order for the
- * same seed, a new order each epoch, drop_last, and clean shutdown at any
- * point. Labels hold the sample index so batches reveal their samples. */
+ * same seed, a new order each epoch, drop_last, the same batches without a
+ * thread (inline), and clean shutdown at any point. Labels hold the sample index so batches reveal
+ * their samples. */
 #include "data-test-util.h"
 
 static LlDataset *indexed(guint n)
@@ -143,6 +144,46 @@ static void test_augmented_batches(void)
   }
 }
 
+/* An inline loader (no thread) hands out the same batches as a threaded
+ * one: training batches with augmentation over two epochs, a restart
+ * mid-epoch, and evaluation batches with a short last one. */
+static void test_inline(void)
+{
+  g_autoptr(LlDataset) d = test_images(45, 3, 8, 8, 5, 3);
+  LlPipelineConfig c = {.normalize = LL_NORM_ZERO_ONE, .crop_padding = 2, .hflip = TRUE};
+  g_autoptr(LlPipeline) p = ll_pipeline_new(d, &c, NULL, NULL);
+  for (int train = 0; train < 2; train++) {
+    g_autoptr(LlLoader) a = ll_loader_new(p, NULL, 16, train, FALSE, train, 3);
+    g_autoptr(LlLoader) b = ll_loader_new(p, NULL, 16, train, FALSE, train, 3);
+    ll_loader_set_inline(b, TRUE);
+    for (int e = 0; e < 3; e++) {
+      ll_loader_start_epoch(a, e);
+      ll_loader_start_epoch(b, e);
+      if (e == 1) { /* a batch taken, then the epoch restarted */
+        g_assert_nonnull(ll_loader_next(a));
+        g_assert_nonnull(ll_loader_next(b));
+        ll_loader_start_epoch(a, e);
+        ll_loader_start_epoch(b, e);
+      }
+      const LlBatch *ba, *bb;
+      int batches = 0;
+      while ((ba = ll_loader_next(a))) {
+        bb = ll_loader_next(b);
+        g_assert_nonnull(bb);
+        g_assert_cmpint(ba->n, ==, bb->n);
+        g_assert_cmpint(ba->n, ==, batches < 2 ? 16 : 13);
+        float *xa = ll_batch_field(ba, "x", NULL), *xb = ll_batch_field(bb, "x", NULL);
+        g_assert_cmpmem(xa, sizeof(float) * ba->n * 192, xb, sizeof(float) * bb->n * 192);
+        float *la = ll_batch_field(ba, "label", NULL), *lb = ll_batch_field(bb, "label", NULL);
+        g_assert_cmpmem(la, sizeof(float) * ba->n, lb, sizeof(float) * bb->n);
+        batches++;
+      }
+      g_assert_null(ll_loader_next(b));
+      g_assert_cmpint(batches, ==, 3);
+    }
+  }
+}
+
 static void test_free_mid_epoch(void)
 {
   g_autoptr(LlDataset) d = indexed(500);
@@ -182,6 +223,7 @@ int main(int argc, char **argv)
   g_test_add_func("/data/loader/order", test_order);
   g_test_add_func("/data/loader/drop-last", test_drop_last);
   g_test_add_func("/data/loader/augmented-batches", test_augmented_batches);
+  g_test_add_func("/data/loader/inline", test_inline);
   g_test_add_func("/data/loader/free-mid-epoch", test_free_mid_epoch);
   return g_test_run();
 }
