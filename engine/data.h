@@ -175,6 +175,16 @@ const LlDataset *ll_pipeline_dataset(const LlPipeline *p);
 void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboolean train,
                       LlRng *rng, LlBatch *batch);
 
+/* Runs fn(arg, chunk, begin, end) over [0, n) cut into chunks of grain items,
+ * possibly on several threads, and returns when all are done (a backend's
+ * host_parallel_for). */
+typedef void (*LlParallelFor)(int n, int grain,
+                              void (*fn)(void *arg, int chunk, int begin, int end), void *arg);
+/* An evaluation batch (train FALSE, rng NULL: every sample depends on its
+ * index alone), its samples split over par when par is not NULL. */
+void ll_pipeline_fill_eval(const LlPipeline *p, const guint32 *indices, int n, LlBatch *batch,
+                           LlParallelFor par);
+
 /* Iterates over an index list (guint32; NULL: every sample) in batches on a
  * loader thread that prepares the next batch while the current one trains.
  * Batch b of epoch e is the same whatever the timing: its augmentation rng
@@ -183,10 +193,12 @@ typedef struct LlLoader LlLoader;
 LlLoader *ll_loader_new(const LlPipeline *p, const GArray *indices, int batch, gboolean shuffle,
                         gboolean drop_last, gboolean train, uint64_t seed);
 /* With on, no loader thread: each ll_loader_next fills its batch on the
- * caller's thread (the same batches). For a consumer that keeps every core
- * busy itself, evaluation on the CPU, where a thread filling the next batch
- * only preempts one of its own. Before the first epoch starts. */
-void ll_loader_set_inline(LlLoader *l, gboolean on);
+ * caller's thread (the same batches), an evaluation batch's samples split
+ * over par when it is not NULL (the backend's threads). For a consumer that
+ * keeps every core busy itself, evaluation on the CPU, where a thread
+ * filling the next batch only preempts one of its own. Before the first
+ * epoch starts. */
+void ll_loader_set_inline(LlLoader *l, gboolean on, LlParallelFor par);
 /* Starts epoch `epoch` (shuffles with seed + epoch). */
 void ll_loader_start_epoch(LlLoader *l, int epoch);
 /* The next batch, or NULL at the end of the epoch. Owned by the loader,

@@ -80,7 +80,8 @@ static void model_run(Model *m, LlPipeline *pipe, guint n, BatchFn fn, gpointer 
     g_array_append_val(idx, i);
   g_autoptr(LlLoader) loader =
       ll_loader_new(pipe, idx, m->batch, FALSE, FALSE, FALSE, m->spec->seed);
-  ll_loader_set_inline(loader, TRUE); /* the forward keeps the cores busy (see evaluate) */
+  /* the forward keeps the cores busy (see the trainer's evaluate) */
+  ll_loader_set_inline(loader, TRUE, ll_cpu_backend()->host_parallel_for);
   ll_loader_start_epoch(loader, 0);
   g_autoptr(GPtrArray) ins = ll_graph_inputs(m->spec->graph);
   LlRunCtx ctx = {.be = be, .training = FALSE, .seed = m->spec->seed};

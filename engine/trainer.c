@@ -572,7 +572,7 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
    * converting the next batch meanwhile only preempts one of its threads
    * (MLP test evaluation: median 197k -> 225k img/s filled inline) */
   if (j->be->host_memory)
-    ll_loader_set_inline(loader, TRUE);
+    ll_loader_set_inline(loader, TRUE, j->be->host_parallel_for);
   if (j->g->eval_arena)
     ll_graph_use_eval(j->g, TRUE);
   ll_loader_start_epoch(loader, 0);

@@ -110,6 +110,13 @@ struct LlBackend {
   /* *out = sum(x * x) */
   void (*sum_squares)(const float *x, size_t n, float *out);
 
+  /* OPTIONAL (NULL: the caller runs fn(arg, 0, 0, n) itself). Runs host-side
+   * work between kernels, such as filling an evaluation batch, on the
+   * backend's host threads: fn(arg, chunk, begin, end) over [0, n) cut into
+   * chunks of grain items (chunk = begin / grain); returns when all are done. */
+  void (*host_parallel_for)(int n, int grain, void (*fn)(void *arg, int chunk, int begin, int end),
+                            void *arg);
+
   /* --- matrices ------------------------------------------------------------ */
   /* C(m,n) = alpha * op(A) op(B) + beta * C, row-major, op = transpose if t */
   void (*gemm)(bool ta, bool tb, int m, int n, int k, float alpha, const float *a, int lda,

@@ -34,6 +34,7 @@ struct LlLoader {
   int batch;
   gboolean shuffle, drop_last, train;
   gboolean inline_fill; /* no thread: ll_loader_next fills */
+  LlParallelFor par;    /* with inline_fill, splits evaluation batches */
   uint64_t seed;
   int n_batches;
 
@@ -59,12 +60,18 @@ static int batch_count(const LlLoader *l, int bi)
   return (int)MIN((guint)l->batch, l->n - (guint)bi * (guint)l->batch);
 }
 
-/* Fills batch bi of an epoch from its indices. */
+/* Fills batch bi of an epoch from its indices: a training batch with its
+ * own rng, an evaluation batch from the sample indices alone (so a sample's
+ * "random" value does not depend on its batch). */
 static void fill(const LlLoader *l, const guint32 *indices, int epoch, int bi, LlBatch *b)
 {
+  if (!l->train) {
+    ll_pipeline_fill_eval(l->p, indices, batch_count(l, bi), b, l->par);
+    return;
+  }
   LlRng r;
   ll_rng_seed(&r, batch_seed(l->seed, epoch, bi));
-  ll_pipeline_fill(l->p, indices, batch_count(l, bi), l->train, &r, b);
+  ll_pipeline_fill(l->p, indices, batch_count(l, bi), TRUE, &r, b);
 }
 
 static gpointer loader_thread(gpointer data)
@@ -138,10 +145,11 @@ LlLoader *ll_loader_new(const LlPipeline *p, const GArray *indices, int batch, g
   return l;
 }
 
-void ll_loader_set_inline(LlLoader *l, gboolean on)
+void ll_loader_set_inline(LlLoader *l, gboolean on, LlParallelFor par)
 {
   g_return_if_fail(l->thread == NULL);
   l->inline_fill = on;
+  l->par = on ? par : NULL;
 }
 
 static void start_epoch_locked(LlLoader *l, int epoch)

@@ -521,16 +521,13 @@ static void u8_normalise(float *restrict dst, const guint8 *restrict src, size_t
     dst[i] = ((float)src[i] - off) * inv;
 }
 
-void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboolean train,
-                      LlRng *rng, LlBatch *batch)
+/* Samples [begin, end) of a batch laid out for them (indices are the
+ * batch's, checked): the body of ll_pipeline_fill, where each sample depends
+ * on its index alone when rng is NULL. */
+static void fill_samples(const LlPipeline *p, const guint32 *indices, int begin, int end,
+                         gboolean train, LlRng *rng, LlBatch *batch)
 {
-  g_return_if_fail(p != NULL && batch != NULL && n >= 0 && (n == 0 || indices != NULL));
-  g_return_if_fail(!train || rng != NULL);
   const LlDataset *d = p->d;
-  for (int i = 0; i < n; i++)
-    g_return_if_fail(indices[i] < d->n);
-  batch_layout(p, batch, n);
-  batch->n = n;
   const LlPipelineConfig *c = &p->c;
   int C = p->image ? d->shape.d[0] : 0, H = p->image ? d->shape.d[1] : 0,
       W = p->image ? d->shape.d[2] : 0;
@@ -544,7 +541,7 @@ void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboole
    * normalisation run as one pass (the same arithmetic) */
   gboolean augment =
       train && p->image && (c->crop_padding > 0 || c->hflip || c->rotate_degrees > 0);
-  for (int i = 0; i < n; i++) {
+  for (int i = begin; i < end; i++) {
     guint32 idx = indices[i];
     float *x = X + (size_t)i * p->size;
     size_t base = (size_t)idx * p->size;
@@ -612,6 +609,53 @@ void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboole
     }
   }
   g_free(tmp);
+}
+
+/* Checks the indices and lays the batch out for n samples. */
+static gboolean fill_prepare(const LlPipeline *p, const guint32 *indices, int n, LlBatch *batch)
+{
+  g_return_val_if_fail(p != NULL && batch != NULL && n >= 0 && (n == 0 || indices != NULL), FALSE);
+  for (int i = 0; i < n; i++)
+    g_return_val_if_fail(indices[i] < p->d->n, FALSE);
+  batch_layout(p, batch, n);
+  batch->n = n;
+  return TRUE;
+}
+
+void ll_pipeline_fill(const LlPipeline *p, const guint32 *indices, int n, gboolean train,
+                      LlRng *rng, LlBatch *batch)
+{
+  g_return_if_fail(!train || rng != NULL);
+  if (fill_prepare(p, indices, n, batch))
+    fill_samples(p, indices, 0, n, train, rng, batch);
+}
+
+typedef struct {
+  const LlPipeline *p;
+  const guint32 *indices;
+  LlBatch *batch;
+} FillPart;
+
+static void fill_part(void *arg, int chunk, int begin, int end)
+{
+  const FillPart *f = arg;
+  fill_samples(f->p, f->indices, begin, end, FALSE, NULL, f->batch);
+}
+
+/* Samples per piece of a parallel fill: a few hundred KiB of floats. */
+#define FILL_GRAIN 64
+
+void ll_pipeline_fill_eval(const LlPipeline *p, const guint32 *indices, int n, LlBatch *batch,
+                           LlParallelFor par)
+{
+  if (!fill_prepare(p, indices, n, batch))
+    return;
+  if (!par) {
+    fill_samples(p, indices, 0, n, FALSE, NULL, batch);
+    return;
+  }
+  FillPart f = {.p = p, .indices = indices, .batch = batch};
+  par(n, FILL_GRAIN, fill_part, &f);
 }
 
 LlPipeline *ll_pipeline_new_like(const LlPipeline *like, const LlDataset *d, GError **error)

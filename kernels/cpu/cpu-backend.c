@@ -1,6 +1,7 @@
 /* cpu-backend.c: the CPU backend's table. The reference implementation of
  * every op: other backends are tested against it. */
 #include "cpu-ops.h"
+#include "cpu-threads.h"
 
 /* ll_cpu_set_threads and ll_cpu_get_threads live in cpu-threads.c, with the
  * worker pool they size. */
@@ -23,6 +24,7 @@ static const LlBackend cpu_backend = {
     .act_forward = ll_cpu_act_forward,
     .act_backward = ll_cpu_act_backward,
     .sum_squares = ll_cpu_sum_squares,
+    .host_parallel_for = ll_cpu_parallel_for,
 
     .gemm = ll_cpu_gemm,
     .bias_add = ll_cpu_bias_add,

@@ -155,7 +155,7 @@ static void test_inline(void)
   for (int train = 0; train < 2; train++) {
     g_autoptr(LlLoader) a = ll_loader_new(p, NULL, 16, train, FALSE, train, 3);
     g_autoptr(LlLoader) b = ll_loader_new(p, NULL, 16, train, FALSE, train, 3);
-    ll_loader_set_inline(b, TRUE);
+    ll_loader_set_inline(b, TRUE, NULL);
     for (int e = 0; e < 3; e++) {
       ll_loader_start_epoch(a, e);
       ll_loader_start_epoch(b, e);
@@ -182,6 +182,55 @@ static void test_inline(void)
       g_assert_cmpint(batches, ==, 3);
     }
   }
+}
+
+/* A parallel-for that runs the chunks backwards, as a pool may. */
+static void backwards_for(int n, int grain, void (*fn)(void *, int, int, int), void *arg)
+{
+  for (int c = (n + grain - 1) / grain - 1; c >= 0; c--)
+    fn(arg, c, c * grain, MIN(n, (c + 1) * grain));
+}
+
+/* Evaluation batches depend on the sample alone: split over a parallel-for
+ * in any order, or cut into batches of another size, every sample gets the
+ * same pixels, label and "random" value. */
+static void test_eval_by_sample(void)
+{
+  enum { N = 300 };
+  g_autoptr(LlDataset) d = indexed(N);
+  LlPipelineConfig c = {
+      .normalize = LL_NORM_ZERO_ONE, .random_field = TRUE, .random_min = -3, .random_max = 9};
+  g_autoptr(LlPipeline) p = ll_pipeline_new(d, &c, NULL, NULL);
+  g_autofree float *random[3] = {g_new(float, N), g_new(float, N), g_new(float, N)};
+  g_autofree float *pixels[3] = {g_new(float, N * 16), g_new(float, N * 16), g_new(float, N * 16)};
+  const int sizes[3] = {128, 128, 7};
+  for (int k = 0; k < 3; k++) {
+    g_autoptr(LlLoader) l = ll_loader_new(p, NULL, sizes[k], FALSE, FALSE, FALSE, 5);
+    if (k == 1)
+      ll_loader_set_inline(l, TRUE, backwards_for);
+    const LlBatch *b;
+    while ((b = ll_loader_next(l))) {
+      float *lab = ll_batch_field(b, "label", NULL), *rnd = ll_batch_field(b, "random", NULL);
+      float *x = ll_batch_field(b, "x", NULL);
+      g_assert_nonnull(rnd);
+      for (int i = 0; i < b->n; i++) {
+        int s = (int)lab[i];
+        random[k][s] = rnd[i];
+        memcpy(pixels[k] + s * 16, x + i * 16, 16 * sizeof(float));
+      }
+    }
+  }
+  for (int k = 1; k < 3; k++) {
+    g_assert_cmpmem(random[0], N * sizeof(float), random[k], N * sizeof(float));
+    g_assert_cmpmem(pixels[0], N * 16 * sizeof(float), pixels[k], N * 16 * sizeof(float));
+  }
+  int lo = 99, hi = -99;
+  for (int s = 0; s < N; s++) {
+    lo = MIN(lo, (int)random[0][s]);
+    hi = MAX(hi, (int)random[0][s]);
+  }
+  g_assert_cmpint(lo, ==, -3);
+  g_assert_cmpint(hi, ==, 9);
 }
 
 static void test_free_mid_epoch(void)
@@ -224,6 +273,7 @@ int main(int argc, char **argv)
   g_test_add_func("/data/loader/drop-last", test_drop_last);
   g_test_add_func("/data/loader/augmented-batches", test_augmented_batches);
   g_test_add_func("/data/loader/inline", test_inline);
+  g_test_add_func("/data/loader/eval-by-sample", test_eval_by_sample);
   g_test_add_func("/data/loader/free-mid-epoch", test_free_mid_epoch);
   return g_test_run();
 }
