@@ -201,8 +201,9 @@ static void test_eval_by_sample(void)
   LlPipelineConfig c = {
       .normalize = LL_NORM_ZERO_ONE, .random_field = TRUE, .random_min = -3, .random_max = 9};
   g_autoptr(LlPipeline) p = ll_pipeline_new(d, &c, NULL, NULL);
-  g_autofree float *random[3] = {g_new(float, N), g_new(float, N), g_new(float, N)};
-  g_autofree float *pixels[3] = {g_new(float, N * 16), g_new(float, N * 16), g_new(float, N * 16)};
+  /* per loader k: random[k * N + s], pixels[(k * N + s) * 16 ...] */
+  g_autofree float *random = g_new(float, 3 * N);
+  g_autofree float *pixels = g_new(float, 3 * N * 16);
   const int sizes[3] = {128, 128, 7};
   for (int k = 0; k < 3; k++) {
     g_autoptr(LlLoader) l = ll_loader_new(p, NULL, sizes[k], FALSE, FALSE, FALSE, 5);
@@ -215,19 +216,19 @@ static void test_eval_by_sample(void)
       g_assert_nonnull(rnd);
       for (int i = 0; i < b->n; i++) {
         int s = (int)lab[i];
-        random[k][s] = rnd[i];
-        memcpy(pixels[k] + s * 16, x + i * 16, 16 * sizeof(float));
+        random[k * N + s] = rnd[i];
+        memcpy(pixels + (k * N + s) * 16, x + i * 16, 16 * sizeof(float));
       }
     }
   }
   for (int k = 1; k < 3; k++) {
-    g_assert_cmpmem(random[0], N * sizeof(float), random[k], N * sizeof(float));
-    g_assert_cmpmem(pixels[0], N * 16 * sizeof(float), pixels[k], N * 16 * sizeof(float));
+    g_assert_cmpmem(random, N * sizeof(float), random + k * N, N * sizeof(float));
+    g_assert_cmpmem(pixels, N * 16 * sizeof(float), pixels + k * N * 16, N * 16 * sizeof(float));
   }
   int lo = 99, hi = -99;
   for (int s = 0; s < N; s++) {
-    lo = MIN(lo, (int)random[0][s]);
-    hi = MAX(hi, (int)random[0][s]);
+    lo = MIN(lo, (int)random[s]);
+    hi = MAX(hi, (int)random[s]);
   }
   g_assert_cmpint(lo, ==, -3);
   g_assert_cmpint(hi, ==, 9);
