@@ -121,7 +121,7 @@ static void on_finished(const LlTrial *t, int total, gpointer data)
 {
   Progress *p = data;
   const LlTrial *b = ll_study_best(p->study);
-  p->best = b ? b->metric : NAN;
+  p->best = ll_study_best_metric(p->study);
   p->best_index = b ? b->index : -1;
   if (p->jsonl) {
     g_autoptr(JsonBuilder) jb = json_builder_new();
@@ -156,8 +156,11 @@ static void on_finished(const LlTrial *t, int total, gpointer data)
     json_line(jb);
   } else {
     printf("trial %d/%d %s: %s", t->index + 1, total, ll_trial_status_names[t->status], t->label);
-    if (isfinite(t->metric))
-      printf("  %s %.4f", ll_study_metric(p->study), t->metric);
+    double v = ll_study_trial_metric(p->study, t);
+    if (isfinite(v))
+      printf("  %s %.4f", ll_study_metric(p->study), v);
+    else if (isfinite(t->metric)) /* a stage ranked by a metric of its own */
+      printf("  its stage's metric %.4f", t->metric);
     printf("  %" G_GINT64_FORMAT " params  %.1f s\n", t->params, t->seconds);
     if (t->error)
       printf("  error: %s\n", t->error);
@@ -189,8 +192,9 @@ static void print_table(const LlStudy *s)
   for (guint i = 0; i < trials->len; i++) {
     const LlTrial *t = g_ptr_array_index(trials, i);
     char m[32] = "-", bar[64] = "";
-    if (isfinite(t->metric))
-      g_snprintf(m, sizeof m, "%.4f", t->metric);
+    double v = ll_study_trial_metric(s, t); /* the column's metric, not a stage's own */
+    if (isfinite(v))
+      g_snprintf(m, sizeof m, "%.4f", v);
     if (t->budget > 0)
       budget_bar(bar, sizeof bar, t->params, t->budget);
     printf("%-4d %-40.40s %10" G_GINT64_FORMAT " %12s %9s %8.1f  %s%s\n", t->index + 1, t->label,
@@ -336,7 +340,7 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
       json_builder_set_member_name(b, "run_id");
       json_builder_add_string_value(b, best->run_id);
       json_builder_set_member_name(b, "metric");
-      json_builder_add_double_value(b, best->metric);
+      json_builder_add_double_value(b, ll_study_best_metric(study));
       json_builder_set_member_name(b, "params");
       json_builder_add_int_value(b, best->params);
       json_builder_set_member_name(b, "values");
@@ -371,7 +375,7 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
     print_heatmap(study);
     if (best)
       printf("\nbest: trial %d (%s): %s %.4f, run %s\n", best->index + 1, best->label,
-             ll_study_metric(study), best->metric, best->run_id);
+             ll_study_metric(study), ll_study_best_metric(study), best->run_id);
     if (best_spec)
       printf("best spec: %s (train it: layerlab train %s)\n", best_spec, best_spec);
     for (guint i = 0; i < figures->len; i++)

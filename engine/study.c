@@ -1331,6 +1331,12 @@ static void csv_cell(GString *out, const char *text)
   }
 }
 
+static double metric_of(const LlTrial *t, const char *name)
+{
+  JsonNode *n = json_object_get_member(t->metrics, name);
+  return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
+}
+
 static gboolean write_results(LlStudy *s, GError **error)
 {
   g_autoptr(GPtrArray) cols = g_ptr_array_new();
@@ -1367,8 +1373,9 @@ static gboolean write_results(LlStudy *s, GError **error)
       }
     }
     char mbuf[40] = "";
-    if (isfinite(t->metric))
-      ll_format_double(t->metric, mbuf, sizeof mbuf);
+    double mv = metric_of(t, s->metric); /* the column's metric, not a stage's own */
+    if (isfinite(mv))
+      ll_format_double(mv, mbuf, sizeof mbuf);
     g_string_append_printf(out, ",%" G_GINT64_FORMAT ",%s,%s,%.3f,%s\n", t->params, mbuf,
                            ll_trial_status_names[t->status], t->seconds,
                            t->run_id ? t->run_id : "");
@@ -1422,23 +1429,29 @@ static gboolean better(double v, double best, gboolean maximize)
   return maximize ? v > best : v < best;
 }
 
+/* The study's best trial is judged by the study's metric, whatever metric a
+ * stage compares its own trials by (LlTrial.metric): a pretraining stage
+ * judged by its test_loss has no test_accuracy and does not compete. */
 static void update_best(LlStudy *s)
 {
   s->best = -1;
   double best = NAN;
   for (guint i = 0; i < s->done->len; i++) {
     LlTrial *t = g_ptr_array_index(s->done, i);
-    if (t->status == LL_TRIAL_FINISHED && better(t->metric, best, s->maximize)) {
-      best = t->metric;
+    double v = metric_of(t, s->metric);
+    if (t->status == LL_TRIAL_FINISHED && better(v, best, s->maximize)) {
+      best = v;
       s->best = (int)i;
     }
   }
 }
 
-static double metric_of(LlTrial *t, const char *name)
+double ll_study_trial_metric(const LlStudy *s, const LlTrial *t) { return metric_of(t, s->metric); }
+
+double ll_study_best_metric(const LlStudy *s)
 {
-  JsonNode *n = json_object_get_member(t->metrics, name);
-  return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_double(n) : NAN;
+  const LlTrial *b = ll_study_best(s);
+  return b ? metric_of(b, s->metric) : NAN;
 }
 
 static gboolean should_prune(Runner *r, LlTrial *t)

@@ -92,8 +92,8 @@ typedef struct {
   JsonObject *values; /* setting name -> value (axis paths, or "value" of a repeat) */
   char *run_id;
   gint64 params;
-  gint64 budget;       /* the parameter budget its width was solved for, 0: none */
-  double metric;       /* the study's metric, NAN if none */
+  gint64 budget; /* the parameter budget its width was solved for, 0: none */
+  double metric; /* its stage's metric (the study's unless the stage names one), NAN if none */
   JsonObject *metrics; /* final metrics (test_*), last epoch's val_* and train_* */
   GArray *curve;       /* double: the pruning metric per epoch */
   LlTrialStatus status;
@@ -174,6 +174,11 @@ const char *ll_study_id(const LlStudy *s);
 const char *ll_study_dir(const LlStudy *s);
 GPtrArray *ll_study_trials(const LlStudy *s);
 const LlTrial *ll_study_best(const LlStudy *s);
+/* The study's metric for t (what its results table shows; a stage ranked by
+ * a metric of its own keeps that in LlTrial.metric), NAN when t has none. */
+double ll_study_trial_metric(const LlStudy *s, const LlTrial *t);
+/* The best trial's value of the study's metric (NAN without a best trial). */
+double ll_study_best_metric(const LlStudy *s);
 /* <dir>/best-spec.json: the best trial's spec as it trained (written with
  * results.csv), or NULL while there is none. */
 char *ll_study_best_spec_path(const LlStudy *s);

@@ -174,7 +174,9 @@ GtkWidget *ll_study_view_new(void) { return g_object_new(LL_TYPE_STUDY_VIEW, NUL
 
 static void push(LlStudyView *self, Msg *m) { g_async_queue_push(self->queue, m); }
 
-static Msg *trial_msg(MsgKind kind, const LlTrial *t, int total)
+/* The table's metric column shows the study's metric (a stage ranked by a
+ * metric of its own has none there). */
+static Msg *trial_msg(MsgKind kind, const LlStudy *s, const LlTrial *t, int total)
 {
   Msg *m = g_new0(Msg, 1);
   m->kind = kind;
@@ -183,7 +185,7 @@ static Msg *trial_msg(MsgKind kind, const LlTrial *t, int total)
   m->label = g_strdup(t->label);
   m->status = g_strdup(ll_trial_status_names[t->status]);
   m->error = g_strdup(t->error);
-  m->metric = t->metric;
+  m->metric = ll_study_trial_metric(s, t);
   m->seconds = t->seconds;
   m->params = t->params;
   return m;
@@ -191,7 +193,8 @@ static Msg *trial_msg(MsgKind kind, const LlTrial *t, int total)
 
 static void cb_started(const LlTrial *t, int total, gpointer data)
 {
-  push(data, trial_msg(MSG_STARTED, t, total));
+  LlStudyView *self = data;
+  push(self, trial_msg(MSG_STARTED, self->study, t, total));
 }
 
 static void cb_event(const LlTrial *t, const LlEvent *e, gpointer data)
@@ -207,7 +210,7 @@ static void cb_event(const LlTrial *t, const LlEvent *e, gpointer data)
 static void cb_finished(const LlTrial *t, int total, gpointer data)
 {
   LlStudyView *self = data;
-  Msg *m = trial_msg(MSG_FINISHED, t, total);
+  Msg *m = trial_msg(MSG_FINISHED, self->study, t, total);
   m->trial = ll_trial_copy(t, ll_study_n_axes(self->study)); /* the worker owns the study */
   push(self, m);
 }
@@ -217,8 +220,8 @@ static char *best_summary(const LlStudy *s)
 {
   const LlTrial *best = ll_study_best(s);
   char metric[64] = "";
-  if (best && !isnan(best->metric))
-    g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(s), best->metric);
+  if (best && !isnan(ll_study_best_metric(s)))
+    g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(s), ll_study_best_metric(s));
   return g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv", best ? best->label : "none",
                          metric, ll_study_dir(s));
 }
@@ -508,7 +511,7 @@ static void show_earlier_results(LlStudyView *self, const char *dir)
   int n_axes = ll_study_n_axes(done);
   for (guint i = 0; i < trials->len; i++) {
     const LlTrial *t = g_ptr_array_index(trials, i);
-    Msg *m = trial_msg(MSG_FINISHED, t, (int)trials->len);
+    Msg *m = trial_msg(MSG_FINISHED, done, t, (int)trials->len);
     m->trial = ll_trial_copy(t, n_axes);
     add_trial_row(self, m);
     if (self->figs)

@@ -1,5 +1,6 @@
 /* test-study.c: override paths, grid expansion, block groups, parameter
- * budgets, TPE on a cheap objective, resuming a study, and the accuracy of a
+ * budgets, TPE on a cheap objective, resuming a study, the best trial of a
+ * study whose stages have metrics of their own, and the accuracy of a
  * regression head on an integer target. */
 #include <glib/gstdio.h>
 #include <math.h>
@@ -397,6 +398,41 @@ static void test_regression_accuracy(void)
   g_assert_cmpfloat(sum_acc, <=, 1.0);
 }
 
+/* A stage judged by a metric of its own (here test_loss, as a pretraining
+ * stage would be) keeps that metric for its own trials, but the study's best
+ * trial is chosen by the study's metric: an untrained stage whose loss
+ * (about ln 3) is larger than any accuracy must not win a test_accuracy
+ * study. */
+static void test_stage_metric(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-study-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text =
+      g_strdup_printf("{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"stages\",\n"
+                      " \"metric\": \"test_accuracy\",\n"
+                      " \"stages\": [\n"
+                      "  {\"name\": \"untrained\", \"spec\": %s, \"metric\": \"test_loss\",\n"
+                      "   \"overrides\": {\"training.optimizer.lr\": 1e-9}},\n"
+                      "  {\"name\": \"trained\", \"spec\": %s}]}",
+                      mlp_spec, mlp_spec);
+  g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "stages.json", ".", &error);
+  g_assert_no_error(error);
+  LlStudyOptions o = {.store_root = root, .epochs = 2};
+  g_assert_true(ll_study_run(s, &o, NULL, NULL, &error));
+  g_assert_no_error(error);
+  GPtrArray *trials = ll_study_trials(s);
+  g_assert_cmpint(trials->len, ==, 2);
+  LlTrial *untrained = trials->pdata[0], *trained = trials->pdata[1];
+  g_assert_cmpint(untrained->status, ==, LL_TRIAL_FINISHED);
+  g_assert_cmpint(trained->status, ==, LL_TRIAL_FINISHED);
+  /* each trial keeps its stage's metric */
+  g_assert_cmpfloat(untrained->metric, >, 1.0);
+  g_assert_cmpfloat(trained->metric, >, 0.8);
+  g_assert_cmpfloat(trained->metric, <=, 1.0);
+  g_assert_true(ll_study_best(s) == trained);
+  g_assert_cmpfloat(ll_study_best_metric(s), ==, trained->metric);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -406,6 +442,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/study/group-zero", test_group_zero);
   g_test_add_func("/engine/study/tpe", test_tpe);
   g_test_add_func("/engine/study/resume", test_resume);
+  g_test_add_func("/engine/study/stage-metric", test_stage_metric);
   g_test_add_func("/engine/trainer/regression-accuracy", test_regression_accuracy);
   return g_test_run();
 }
