@@ -160,7 +160,7 @@ static void on_finished(const LlTrial *t, int total, gpointer data)
     if (isfinite(v))
       printf("  %s %.4f", ll_study_metric(p->study), v);
     else if (isfinite(t->metric)) /* a stage ranked by a metric of its own */
-      printf("  its stage's metric %.4f", t->metric);
+      printf("  %s %.4f", ll_study_stage_metric(p->study, t), t->metric);
     printf("  %" G_GINT64_FORMAT " params  %.1f s\n", t->params, t->seconds);
     if (t->error)
       printf("  error: %s\n", t->error);

@@ -1448,6 +1448,16 @@ static void update_best(LlStudy *s)
 
 double ll_study_trial_metric(const LlStudy *s, const LlTrial *t) { return metric_of(t, s->metric); }
 
+const char *ll_study_stage_metric(const LlStudy *s, const LlTrial *t)
+{
+  for (guint i = 0; s->stages && t->stage && i < s->stages->len; i++) {
+    JsonObject *st = g_ptr_array_index(s->stages, i);
+    if (!g_strcmp0(str_member(st, "name"), t->stage))
+      return str_member(st, "metric") ? str_member(st, "metric") : s->metric;
+  }
+  return s->metric;
+}
+
 double ll_study_best_metric(const LlStudy *s)
 {
   const LlTrial *b = ll_study_best(s);

@@ -177,6 +177,8 @@ const LlTrial *ll_study_best(const LlStudy *s);
 /* The study's metric for t (what its results table shows; a stage ranked by
  * a metric of its own keeps that in LlTrial.metric), NAN when t has none. */
 double ll_study_trial_metric(const LlStudy *s, const LlTrial *t);
+/* The name of the metric in t->metric: its stage's own, or the study's. */
+const char *ll_study_stage_metric(const LlStudy *s, const LlTrial *t);
 /* The best trial's value of the study's metric (NAN without a best trial). */
 double ll_study_best_metric(const LlStudy *s);
 /* <dir>/best-spec.json: the best trial's spec as it trained (written with

@@ -429,6 +429,11 @@ static void test_stage_metric(void)
   g_assert_cmpfloat(untrained->metric, >, 1.0);
   g_assert_cmpfloat(trained->metric, >, 0.8);
   g_assert_cmpfloat(trained->metric, <=, 1.0);
+  g_assert_cmpstr(ll_study_stage_metric(s, untrained), ==, "test_loss");
+  g_assert_cmpstr(ll_study_stage_metric(s, trained), ==, "test_accuracy");
+  /* the study's metric for each, as its results table shows */
+  g_assert_cmpfloat(ll_study_trial_metric(s, untrained), <, 0.8);
+  g_assert_cmpfloat(ll_study_trial_metric(s, trained), ==, trained->metric);
   g_assert_true(ll_study_best(s) == trained);
   g_assert_cmpfloat(ll_study_best_metric(s), ==, trained->metric);
 }
