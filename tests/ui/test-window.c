@@ -242,6 +242,18 @@ static void test_study_figures(void)
   run_study_preset("changepoint", 1, 2);
   f = ll_study_view_get_figures(ll_window_get_study(win));
   g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_DETECTION, NULL));
+  /* E10's encoder stage is ranked by its test_loss: the table's test_accuracy
+   * column has nothing for it, and the best trial is the MLP */
+  run_study_preset("embeddings-mlp", 1, 2);
+  LlStudyView *ev = ll_window_get_study(win);
+  g_autofree char *enc = ll_study_view_cell_text(ev, 0, "metric");
+  g_autofree char *head = ll_study_view_cell_text(ev, 1, "metric");
+  g_assert_cmpstr(enc, ==, "-");
+  g_assert_true(g_ascii_isdigit(head[0]));
+  g_assert_nonnull(strstr(ll_study_view_best_spec(ev), "best-spec.json"));
+  g_autofree char *best_spec = NULL;
+  g_assert_true(g_file_get_contents(ll_study_view_best_spec(ev), &best_spec, NULL, NULL));
+  g_assert_nonnull(strstr(best_spec, "embeddings-mlp-head"));
   /* the depth stages of E3 are solved to a 100k budget: the table shows how close */
   run_study_preset("mnist-arch-search", 1, 13);
   LlStudyView *sv = ll_window_get_study(win);
