@@ -501,10 +501,14 @@ static void record_predictions(Job *j, LlEvent *ev, Loss *l, const LlBatch *batc
   for (int i = 0; i < keep; i++) {
     const float *z = j->host_out + (size_t)i * c;
     int at = (int)seen + i, pr = ev->pred_class[at];
+    if (pr < 0 || pr >= c) {
+      ev->pred_conf[at] = 0.0f;
+      continue;
+    }
     float sum = 0.0f;
-    for (int k = 0; pr >= 0 && pr < c && k < c; k++)
+    for (int k = 0; k < c; k++)
       sum += expf(z[k] - z[pr]);
-    ev->pred_conf[at] = sum > 0.0f ? 1.0f / sum : 0.0f;
+    ev->pred_conf[at] = sum > 0.0f ? 1.0f / sum : 0.0f; /* 0 for NaN logits */
   }
 }
 

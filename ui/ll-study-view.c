@@ -219,9 +219,10 @@ static void cb_finished(const LlTrial *t, int total, gpointer data)
 static char *best_summary(const LlStudy *s)
 {
   const LlTrial *best = ll_study_best(s);
+  double value = ll_study_best_metric(s);
   char metric[64] = "";
-  if (best && !isnan(ll_study_best_metric(s)))
-    g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(s), ll_study_best_metric(s));
+  if (best && !isnan(value))
+    g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(s), value);
   return g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv", best ? best->label : "none",
                          metric, ll_study_dir(s));
 }
