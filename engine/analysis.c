@@ -162,12 +162,18 @@ gboolean ll_analysis_save(const char *run_dir, const LlEvent *ev, GError **error
     ll_json_int(&w, ev->n_recon);
     write_floats(&w, "recon_input", ev->recon_input, ev->n_recon * size);
     write_floats(&w, "recon_output", ev->recon_output, ev->n_recon * size);
+    if (ev->recon_index)
+      write_ints(&w, "recon_index", ev->recon_index, ev->n_recon);
   }
   if (ev->n_embed > 0) {
     ll_json_key(&w, "n_embed");
     ll_json_int(&w, ev->n_embed);
     ll_json_key(&w, "embed_dim");
     ll_json_int(&w, ev->embed_dim);
+    if (ev->embed_block) {
+      ll_json_key(&w, "embed_block");
+      ll_json_string(&w, ev->embed_block);
+    }
     if (ev->embed_index)
       write_ints(&w, "embed_index", ev->embed_index, ev->n_embed);
   }
@@ -295,6 +301,10 @@ static LlEvent *load_one(const char *dir, const char *stem, GError **error)
       if (e->recon_input && e->recon_output) {
         e->n_recon = nr;
         e->recon_shape = shape;
+        e->recon_index = g_new(int, nr);
+        if (!int_array(o, "recon_index", nr, e->recon_index))
+          for (int i = 0; i < nr; i++)
+            e->recon_index[i] = -1; /* recorded before the indices were */
       }
     }
   }
@@ -306,6 +316,8 @@ static LlEvent *load_one(const char *dir, const char *stem, GError **error)
     float *emb = ll_npy_read_f32(ep, &a, &b, NULL);
     g_autofree float *lab = ll_npy_read_f32(lp, &la, &lb, NULL);
     if (emb && a == ne && b > 0) {
+      const char *blk = json_object_get_string_member_with_default(o, "embed_block", NULL);
+      e->embed_block = blk ? g_strdup(blk) : NULL;
       e->n_embed = ne;
       e->embed_dim = b;
       e->embeddings = emb;

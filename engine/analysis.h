@@ -5,8 +5,9 @@
  *   analysis/epoch-NNN.json          validation set after epoch NNN (split "val")
  *   analysis/test.json               the test set at the end (split "test")
  * holding the confusion matrix, the classification report (precision,
- * recall, F1, support), the class names and the reconstructions, and next
- * to each, as little-endian float32 NPY:
+ * recall, F1, support), the class names, the reconstructions with their
+ * samples' indices and the embedded block's name, and next to each, as
+ * little-endian float32 NPY:
  *   <stem>-embed.npy (n_embed, embed_dim), <stem>-embed-labels.npy (n_embed)
  *   test-predictions.npy (n, 4): sample index, true class, predicted class,
  *                               confidence (softmax probability)

@@ -173,6 +173,32 @@ gboolean ll_export_embeddings(const LlSpec *spec, const char *checkpoint, const 
   return ok;
 }
 
+gboolean ll_embed_block_test(const LlSpec *spec, const char *checkpoint, const char *block,
+                             int max_n, float **features, int **labels, int *n, int *dim,
+                             gboolean *from_test_set, GError **error)
+{
+  Model m;
+  gboolean ok = model_open(&m, spec, checkpoint, block, error);
+  if (ok) {
+    const LlDataset *d = ll_pipeline_dataset(m.test_pipe);
+    guint take = MIN(d->n, (guint)MAX(max_n, 0));
+    Collect c = {.dim = ll_block_out_size(m.block)};
+    c.features = g_new(float, (size_t)MAX(take, 1) * c.dim);
+    c.labels = g_new0(gint32, MAX(take, 1));
+    model_run(&m, m.test_pipe, take, collect_batch, &c);
+    *features = (float *)c.features;
+    *labels = g_new(int, MAX(take, 1));
+    for (guint i = 0; i < take; i++)
+      (*labels)[i] = c.labels[i];
+    g_free(c.labels);
+    *n = (int)take;
+    *dim = (int)c.dim;
+    *from_test_set = m.test != NULL;
+  }
+  model_clear(&m);
+  return ok;
+}
+
 /* ---- per-sample outputs as CSV ---------------------------------------------------- */
 
 typedef struct {

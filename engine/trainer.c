@@ -40,6 +40,8 @@ void ll_event_free(LlEvent *e)
   g_free(e->support);
   g_free(e->recon_input);
   g_free(e->recon_output);
+  g_free(e->recon_index);
+  g_free(e->embed_block);
   g_free(e->embeddings);
   g_free(e->embed_labels);
   g_free(e->embed_index);
@@ -76,6 +78,8 @@ LlEvent *ll_event_dup(const LlEvent *e)
   size_t recon = (size_t)MAX(e->n_recon, 0) * ll_shape_size(&e->recon_shape) * sizeof(float);
   d->recon_input = dup_n(e->recon_input, recon);
   d->recon_output = dup_n(e->recon_output, recon);
+  d->recon_index = dup_n(e->recon_index, (size_t)MAX(e->n_recon, 0) * sizeof(int));
+  d->embed_block = g_strdup(e->embed_block);
   size_t emb = (size_t)MAX(e->n_embed, 0);
   d->embeddings = dup_n(e->embeddings, emb * (size_t)MAX(e->embed_dim, 0) * sizeof(float));
   d->embed_labels = dup_n(e->embed_labels, emb * sizeof(int));
@@ -556,6 +560,7 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       ev->recon_shape = recon->tshape;
       ev->recon_input = g_new(float, (size_t)ev->n_recon * recon->tsize);
       ev->recon_output = g_new(float, (size_t)ev->n_recon * recon->tsize);
+      ev->recon_index = g_new(int, ev->n_recon);
     }
     if (emb && j->s->embedding_samples > 0) {
       ev->n_embed = MIN(j->s->embedding_samples, (int)idx->len);
@@ -563,6 +568,7 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       ev->embeddings = g_new(float, (size_t)ev->n_embed * ev->embed_dim);
       ev->embed_labels = g_new0(int, ev->n_embed);
       ev->embed_index = g_new0(int, ev->n_embed);
+      ev->embed_block = g_strdup(emb->name);
       /* the points are coloured by class even when no head classifies (autoencoders) */
       if (!ev->class_names && j->train->class_names)
         ev->class_names = g_strdupv(j->train->class_names);
@@ -606,6 +612,8 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       memcpy(ev->recon_input + seen * recon->tsize, x, (size_t)take * recon->tsize * 4);
       j->be->download(ev->recon_output + seen * recon->tsize, recon->head->out,
                       (size_t)take * recon->tsize);
+      for (int i = 0; i < take; i++)
+        ev->recon_index[seen + i] = (int)g_array_index(idx, guint32, seen + i);
     }
     if (ev && ev->n_embed && seen < ev->n_embed) {
       int take = (int)MIN((int64_t)batch->n, ev->n_embed - seen);

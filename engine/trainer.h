@@ -54,10 +54,12 @@ typedef struct {
   int n_recon; /* reconstruction samples */
   LlShape recon_shape;
   float *recon_input, *recon_output; /* n_recon x size */
+  int *recon_index;                  /* n_recon: each sample's index (see from_test_set) */
+  char *embed_block;                 /* the block the embeddings are the outputs of */
   int n_embed, embed_dim;            /* embeddings of record.embedding_block */
   float *embeddings;                 /* n_embed x embed_dim */
   int *embed_labels;
-  int *embed_index; /* n_embed: each row's sample index in the dataset (see pred_dataset) */
+  int *embed_index; /* n_embed: each row's sample index in the dataset (see from_test_set) */
   /* per-sample predictions of the first classification head (test only) */
   int n_pred;
   int *pred_index; /* sample index in the dataset the split comes from */

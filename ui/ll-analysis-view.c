@@ -54,6 +54,7 @@ struct _LlAnalysisView {
   LlConfusionPlot *conf;
   LlImageGrid *gallery, *recon, *preds;
   LlScatterPlot *scatter;
+  LlImageGrid *hover_grid; /* the hovered t-SNE point's sample */
 
   GPtrArray *payloads; /* LlEvent* */
   int current;
@@ -98,6 +99,14 @@ static LlEvent *current(LlAnalysisView *self)
   return self->payloads->pdata[self->current];
 }
 
+/* The payload the t-SNE layout shows, or NULL. */
+static LlEvent *tsne_payload(LlAnalysisView *self)
+{
+  return self->tsne_index >= 0 && self->tsne_index < (int)self->payloads->len
+             ? self->payloads->pdata[self->tsne_index]
+             : NULL;
+}
+
 /* The newest payload with per-sample predictions (the test set's). */
 static LlEvent *test_payload(LlAnalysisView *self)
 {
@@ -109,9 +118,13 @@ static LlEvent *test_payload(LlAnalysisView *self)
   return NULL;
 }
 
-static const LlDataset *dataset_for(LlAnalysisView *self, gboolean from_test)
+/* The dataset a payload's sample indices (pred_index, embed_index,
+ * recon_index) refer to: the payload says which, whatever its split (a
+ * validation split and a test set held out of the training set index the
+ * training set; a block's embeddings index the test set where there is one). */
+static const LlDataset *event_dataset(LlAnalysisView *self, const LlEvent *e)
 {
-  return from_test ? self->test_ds : self->train_ds;
+  return e && e->from_test_set ? self->test_ds : self->train_ds;
 }
 
 /* Sample i of d as floats (C, H, W) in [0, 1], or NULL without images. */
@@ -179,7 +192,7 @@ static void fill_gallery(LlAnalysisView *self)
     h[i] = h[best];
     h[best] = t;
   }
-  const LlDataset *d = dataset_for(self, te->from_test_set);
+  const LlDataset *d = event_dataset(self, te);
   for (guint i = 0; i < MIN(hits->len, (guint)GALLERY_MAX); i++) {
     int c, hh, w;
     g_autofree float *img = sample_image(d, te->pred_index[h[i]], &c, &hh, &w);
@@ -206,7 +219,7 @@ static void fill_predictions(LlAnalysisView *self)
                                               "at the end of training");
     return;
   }
-  const LlDataset *d = dataset_for(self, te->from_test_set);
+  const LlDataset *d = event_dataset(self, te);
   if (!d) {
     ll_image_grid_set_empty_text(self->preds, self->ds_failed ? "The dataset could not be opened"
                                                               : "Loading the dataset\u2026");
@@ -231,6 +244,8 @@ static void fill_predictions(LlAnalysisView *self)
                       ok ? NULL : wrong);
   }
 }
+
+static void fill_hover(LlAnalysisView *self);
 
 static void update_views(LlAnalysisView *self)
 {
@@ -261,6 +276,7 @@ static void update_views(LlAnalysisView *self)
                                               : "No evaluation yet");
   fill_gallery(self);
   fill_predictions(self);
+  fill_hover(self);
   const char *id = self->run_id;
   ll_confusion_plot_set_stamp(self->conf, id);
   ll_image_grid_set_stamp(self->recon, id);
@@ -458,7 +474,11 @@ static void set_scrub_range(LlAnalysisView *self);
 
 typedef struct {
   char *spec_json, *run_dir, *block;
-  LlDataset *test; /* the block's outputs on the test set: features (n, D), labels */
+  /* the block's outputs for the first test samples (TSNE_MAX at most), in dataset order */
+  float *features; /* (n, dim) */
+  int *labels;
+  int n, dim;
+  gboolean from_test_set; /* the indices 0..n-1 refer to the test set (else the training set) */
 } BlockJob;
 
 static void block_job_free(gpointer p)
@@ -467,7 +487,8 @@ static void block_job_free(gpointer p)
   g_free(j->spec_json);
   g_free(j->run_dir);
   g_free(j->block);
-  ll_dataset_free(j->test);
+  g_free(j->features);
+  g_free(j->labels);
   g_free(j);
 }
 
@@ -487,25 +508,47 @@ static void block_embed_thread(GTask *task, gpointer src, gpointer data, GCancel
   }
   if (spec && !ckpt)
     g_set_error(&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "the run has no checkpoint yet");
-  g_autofree char *tmp = spec && ckpt ? g_dir_make_tmp("ll-embed-XXXXXX", &error) : NULL;
-  if (tmp && ll_export_embeddings(spec, ckpt, j->block, tmp, &error)) {
-    g_autofree char *f = g_build_filename(tmp, "test_features.npy", NULL);
-    g_autofree char *l = g_build_filename(tmp, "test_labels.npy", NULL);
-    j->test = ll_dataset_load_npy(f, l, &error);
-  }
-  if (tmp) {
-    const char *names[] = {"train_features.npy", "train_labels.npy", "test_features.npy",
-                           "test_labels.npy"};
-    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
-      g_autofree char *p = g_build_filename(tmp, names[i], NULL);
-      g_unlink(p);
-    }
-    g_rmdir(tmp);
-  }
+  if (ckpt)
+    ll_embed_block_test(spec, ckpt, j->block, TSNE_MAX, &j->features, &j->labels, &j->n, &j->dim,
+                        &j->from_test_set, &error);
   if (error)
     g_task_return_error(task, error);
   else
     g_task_return_boolean(task, TRUE);
+}
+
+/* A payload of its own for a block's embeddings: the current payload's
+ * confusion matrix and class names stay (the scrubber shows it), its
+ * per-sample records go, since they index another split. */
+static LlEvent *block_payload(const LlEvent *cur, BlockJob *j)
+{
+  LlEvent *ev = cur ? ll_event_dup(cur) : g_new0(LlEvent, 1);
+  ev->kind = LL_EVENT_EVAL;
+  g_free(ev->split);
+  ev->split = g_strdup("block");
+  g_clear_pointer(&ev->recon_input, g_free);
+  g_clear_pointer(&ev->recon_output, g_free);
+  g_clear_pointer(&ev->recon_index, g_free);
+  ev->n_recon = 0;
+  g_clear_pointer(&ev->pred_index, g_free);
+  g_clear_pointer(&ev->pred_true, g_free);
+  g_clear_pointer(&ev->pred_class, g_free);
+  g_clear_pointer(&ev->pred_conf, g_free);
+  ev->n_pred = 0;
+  g_free(ev->embeddings);
+  g_free(ev->embed_labels);
+  g_free(ev->embed_index);
+  g_free(ev->embed_block);
+  ev->embed_block = g_strdup(j->block);
+  ev->n_embed = j->n;
+  ev->embed_dim = j->dim;
+  ev->embeddings = g_steal_pointer(&j->features);
+  ev->embed_labels = g_steal_pointer(&j->labels);
+  ev->embed_index = g_new(int, MAX(j->n, 1));
+  for (int i = 0; i < j->n; i++)
+    ev->embed_index[i] = i;
+  ev->from_test_set = j->from_test_set;
+  return ev;
 }
 
 static void block_embed_done(GObject *src, GAsyncResult *res, gpointer data)
@@ -520,27 +563,9 @@ static void block_embed_done(GObject *src, GAsyncResult *res, gpointer data)
     gtk_label_set_text(self->tsne_status, m);
     return;
   }
-  LlEvent *cur = current(self);
-  /* a payload of its own: the block's outputs for the first test samples */
-  LlEvent *ev = cur ? ll_event_dup(cur) : g_new0(LlEvent, 1);
-  ev->kind = LL_EVENT_EVAL;
-  g_free(ev->split);
-  ev->split = g_strdup_printf("block %s:", j->block);
-  g_free(ev->embeddings);
-  g_free(ev->embed_labels);
-  g_free(ev->embed_index);
-  int n = (int)MIN(j->test->n, (guint)TSNE_MAX), d = (int)ll_dataset_sample_size(j->test);
-  ev->n_embed = n;
-  ev->embed_dim = d;
-  ev->embeddings = g_memdup2(j->test->f32, sizeof(float) * (size_t)n * d);
-  ev->embed_labels = g_new(int, n);
-  ev->embed_index = g_new(int, n);
-  for (int i = 0; i < n; i++) {
-    ev->embed_labels[i] = (int)j->test->labels[i];
-    ev->embed_index[i] = i;
-  }
-  if (!ev->class_names && j->test->class_names)
-    ev->class_names = g_strdupv(j->test->class_names);
+  LlEvent *ev = block_payload(current(self), j);
+  if (!ev->class_names && self->test_ds && self->test_ds->class_names)
+    ev->class_names = g_strdupv(self->test_ds->class_names);
   g_ptr_array_add(self->payloads, ev);
   self->current = (int)self->payloads->len - 1;
   self->follow = FALSE;
@@ -625,6 +650,7 @@ void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only)
   if (!pca_only && self->tsne_layout && self->tsne_n == n && self->tsne_index != self->current)
     j->warm = g_memdup2(self->tsne_layout, sizeof(float) * 2 * n);
   g_autofree float *zero = g_new0(float, (size_t)n * 2);
+  self->hover = -1; /* the points change */
   ll_scatter_plot_set_points(self->scatter, j->warm ? j->warm : zero, e->embed_labels, n,
                              ll_embedding_classes(e), e->class_names);
   ll_scatter_plot_set_axis_labels(self->scatter, pca_only ? "PC 1" : "t-SNE 1",
@@ -772,6 +798,27 @@ gboolean ll_analysis_view_images_ready(LlAnalysisView *self)
   return self->train_ds != NULL && !self->ds_loading;
 }
 
+const LlEvent *ll_analysis_view_get_payload(LlAnalysisView *self, guint index)
+{
+  return index < self->payloads->len ? self->payloads->pdata[index] : NULL;
+}
+
+const LlEvent *ll_analysis_view_get_tsne_payload(LlAnalysisView *self)
+{
+  return tsne_payload(self);
+}
+
+LlImageGrid *ll_analysis_view_get_grid(LlAnalysisView *self, const char *which)
+{
+  if (!g_strcmp0(which, "gallery"))
+    return self->gallery;
+  if (!g_strcmp0(which, "predictions"))
+    return self->preds;
+  if (!g_strcmp0(which, "reconstructions"))
+    return self->recon;
+  return !g_strcmp0(which, "hover") ? self->hover_grid : NULL;
+}
+
 /* ---- drawing and input ------------------------------------------------------------------------
  */
 
@@ -785,34 +832,43 @@ static void draw_grid(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer dat
   ll_image_grid_draw(data, cr, w, h);
 }
 
+/* The hovered point's sample: its image, titled by its class. */
+static void fill_hover(LlAnalysisView *self)
+{
+  ll_image_grid_clear(self->hover_grid);
+  LlEvent *e = tsne_payload(self);
+  if (self->hover < 0 || !e || !e->embed_index || self->hover >= e->n_embed)
+    return;
+  const LlDataset *d = event_dataset(self, e);
+  int c, hh, ww, index = e->embed_index[self->hover];
+  g_autofree float *img = sample_image(d, index, &c, &hh, &ww);
+  char b[32];
+  ll_image_grid_set_title(self->hover_grid,
+                          class_name(e, e->embed_labels[self->hover], b, sizeof b));
+  g_autofree char *cap = index >= 0 ? g_strdup_printf("#%d", index) : NULL;
+  if (img)
+    ll_image_grid_add(self->hover_grid, img, c, hh, ww, 0, 1, LL_IMAGE_GREY_OR_RGB, cap, NULL);
+  else
+    ll_image_grid_set_empty_text(self->hover_grid,
+                                 d || self->ds_failed ? "no image" : "loading\u2026");
+}
+
 static void draw_tsne(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer data)
 {
   LlAnalysisView *self = data;
   ll_scatter_plot_set_hover(self->scatter, self->hover);
   ll_scatter_plot_draw(self->scatter, cr, w, h);
   /* the hovered sample's image, top right of the plot area */
-  LlEvent *e = self->tsne_index >= 0 && self->tsne_index < (int)self->payloads->len
-                   ? self->payloads->pdata[self->tsne_index]
-                   : NULL;
+  LlEvent *e = tsne_payload(self);
   if (self->hover < 0 || !e || !e->embed_index || self->hover >= e->n_embed)
     return;
-  const LlDataset *d = dataset_for(self, !g_strcmp0(e->split, "test") && e->from_test_set);
-  int c, hh, ww;
-  g_autofree float *img = sample_image(d, e->embed_index[self->hover], &c, &hh, &ww);
   LlPlotRect ar;
   ll_scatter_plot_area(self->scatter, w, h, &ar);
-  char b[32];
-  const char *name = class_name(e, e->embed_labels[self->hover], b, sizeof b);
-  g_autoptr(LlImageGrid) g = ll_image_grid_new(name);
-  if (img)
-    ll_image_grid_add(g, img, c, hh, ww, 0, 1, LL_IMAGE_GREY_OR_RGB, NULL, NULL);
-  else
-    ll_image_grid_set_empty_text(g, d ? "no image" : "loading\u2026");
   cairo_save(cr);
   cairo_translate(cr, ar.x + ar.w - 130, ar.y + 6);
   cairo_rectangle(cr, 0, 0, 124, 150);
   cairo_clip(cr);
-  ll_image_grid_draw(g, cr, 124, 150);
+  ll_image_grid_draw(self->hover_grid, cr, 124, 150);
   cairo_restore(cr);
   cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
   cairo_rectangle(cr, ar.x + ar.w - 129.5, ar.y + 6.5, 123, 149);
@@ -828,6 +884,15 @@ static void on_conf_click(GtkGestureClick *g, int n, double x, double y, gpointe
     ll_analysis_view_open_cell(self, r, c);
 }
 
+void ll_analysis_view_hover_point(LlAnalysisView *self, int point)
+{
+  self->hover = point;
+  if (point >= 0)
+    ensure_datasets(self);
+  fill_hover(self);
+  gtk_widget_queue_draw(self->tsne_area);
+}
+
 static void on_tsne_motion(GtkEventControllerMotion *m, double x, double y, gpointer data)
 {
   LlAnalysisView *self = data;
@@ -835,12 +900,8 @@ static void on_tsne_motion(GtkEventControllerMotion *m, double x, double y, gpoi
   self->ptr_x = x;
   self->ptr_y = y;
   int i = ll_scatter_plot_point_at(self->scatter, w, h, x, y, 6);
-  if (i != self->hover) {
-    self->hover = i;
-    if (i >= 0)
-      ensure_datasets(self);
-    gtk_widget_queue_draw(self->tsne_area);
-  }
+  if (i != self->hover)
+    ll_analysis_view_hover_point(self, i);
 }
 
 static gboolean on_tsne_scroll(GtkEventControllerScroll *s, double dx, double dy, gpointer data)
@@ -1047,6 +1108,7 @@ static void ll_analysis_view_finalize(GObject *o)
   ll_image_grid_free(self->recon);
   ll_image_grid_free(self->preds);
   ll_scatter_plot_free(self->scatter);
+  ll_image_grid_free(self->hover_grid);
   ll_dataset_free(self->train_ds);
   ll_dataset_free(self->test_ds);
   g_free(self->tsne_layout);
@@ -1080,6 +1142,7 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   static const LlLegendEntry wrong[] = {{"wrong: predicted (true)", {0.85, 0.1, 0.1}}};
   ll_image_grid_set_legend(self->preds, wrong, 1);
   self->scatter = ll_scatter_plot_new("t-SNE");
+  self->hover_grid = ll_image_grid_new("");
   ll_scatter_plot_set_raster(self->scatter, TRUE); /* 70k points in ~3 ms; bench-scatter */
 
   /* the bar: run, epoch scrubber, export */

@@ -12,6 +12,8 @@
 #include "run-store.h"
 #include "trainer.h"
 
+#include "image-grid.h"
+
 G_BEGIN_DECLS
 
 #define LL_TYPE_ANALYSIS_VIEW (ll_analysis_view_get_type())
@@ -40,6 +42,13 @@ void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only);
 gboolean ll_analysis_view_tsne_done(LlAnalysisView *self);
 int ll_analysis_view_get_n_predictions_shown(LlAnalysisView *self);
 gboolean ll_analysis_view_images_ready(LlAnalysisView *self);
+/* For tests: payload index (NULL past the end), the payload the t-SNE shows,
+ * hovering a t-SNE point (-1: none), and the grid a view shows: "gallery",
+ * "predictions", "reconstructions" or "hover" (the hovered point's sample). */
+const LlEvent *ll_analysis_view_get_payload(LlAnalysisView *self, guint index);
+const LlEvent *ll_analysis_view_get_tsne_payload(LlAnalysisView *self);
+void ll_analysis_view_hover_point(LlAnalysisView *self, int point);
+LlImageGrid *ll_analysis_view_get_grid(LlAnalysisView *self, const char *which);
 /* Writes the current page's figure (by extension) at width x height and dpi. */
 gboolean ll_analysis_view_export_current(LlAnalysisView *self, const char *path, double width,
                                          double height, double dpi, GError **error);

@@ -151,6 +151,29 @@ int ll_image_grid_add(LlImageGrid *g, const float *chw, int c, int h, int w, dou
 
 int ll_image_grid_len(const LlImageGrid *g) { return (int)g->tiles->len; }
 
+guint8 *ll_image_grid_tile_rgb(const LlImageGrid *g, int i, int *w, int *h, const char **caption)
+{
+  if (i < 0 || i >= (int)g->tiles->len)
+    return NULL;
+  const Tile *t = &g_array_index(g->tiles, Tile, i);
+  const guint8 *px = cairo_image_surface_get_data(t->img);
+  int stride = cairo_image_surface_get_stride(t->img);
+  guint8 *out = g_new(guint8, (size_t)t->w * t->h * 3);
+  for (int y = 0; y < t->h; y++)
+    for (int x = 0; x < t->w; x++) {
+      guint32 v = *(const guint32 *)(px + (size_t)y * stride + x * 4);
+      guint8 *o = out + ((size_t)y * t->w + x) * 3;
+      o[0] = (v >> 16) & 0xff;
+      o[1] = (v >> 8) & 0xff;
+      o[2] = v & 0xff;
+    }
+  *w = t->w;
+  *h = t->h;
+  if (caption)
+    *caption = t->caption;
+  return out;
+}
+
 typedef struct {
   int cols, rows;
   double x0, y0, tile, cell_w, cell_h;

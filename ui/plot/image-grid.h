@@ -34,6 +34,8 @@ void ll_image_grid_set_empty_text(LlImageGrid *g, const char *text);
 int ll_image_grid_add(LlImageGrid *g, const float *chw, int c, int h, int w, double vmin,
                       double vmax, LlImageMap map, const char *caption, const double *frame_rgb);
 int ll_image_grid_len(const LlImageGrid *g);
+/* Tile i as drawn: w x h RGB bytes (g_free them), its caption (may be NULL). */
+guint8 *ll_image_grid_tile_rgb(const LlImageGrid *g, int i, int *w, int *h, const char **caption);
 
 void ll_image_grid_draw(LlImageGrid *g, cairo_t *cr, double width, double height);
 /* The tile under (px, py), or -1. */

@@ -125,8 +125,10 @@ void ll_recon_grid_fill_wide(LlImageGrid *g, const LlEvent *ev, gboolean wide)
           err[i] = fabsf(in[i] - out[i]);
           mse += (double)err[i] * err[i];
         }
-        g_autofree char *cap = row == 2 ? g_strdup_printf("MSE %.4f", mse / size)
-                                        : g_strdup_printf("%s %d", heads[row], k + 1);
+        int at = ev->recon_index ? ev->recon_index[k] : -1;
+        g_autofree char *cap = row == 2  ? g_strdup_printf("MSE %.4f", mse / size)
+                               : at >= 0 ? g_strdup_printf("%s #%d", heads[row], at)
+                                         : g_strdup_printf("%s %d", heads[row], k + 1);
         ll_image_grid_add(g,
                           row == 0   ? in
                           : row == 1 ? out
@@ -143,7 +145,9 @@ void ll_recon_grid_fill_wide(LlImageGrid *g, const LlEvent *ev, gboolean wide)
       err[i] = fabsf(in[i] - out[i]);
       mse += (double)err[i] * err[i];
     }
-    g_autofree char *cap = g_strdup_printf("sample %d", k + 1);
+    int at = ev->recon_index ? ev->recon_index[k] : -1;
+    g_autofree char *cap =
+        at >= 0 ? g_strdup_printf("sample #%d", at) : g_strdup_printf("sample %d", k + 1);
     g_autofree char *ecap = g_strdup_printf("MSE %.4f", mse / size);
     ll_image_grid_add(g, in, c, h, w, lo, hi, LL_IMAGE_GREY_OR_RGB, cap, NULL);
     ll_image_grid_add(g, out, c, h, w, lo, hi, LL_IMAGE_GREY_OR_RGB, NULL, NULL);

@@ -1,0 +1,248 @@
+/* test-analysis-view.c: the analysis views of a trained run in the real window
+ * under Xvfb: every view that maps a point, cell or tile to a sample (the
+ * confusion-cell gallery, the predictions, the t-SNE hover of the recorded
+ * embeddings and of any block's, the reconstructions) shows that very
+ * sample: the pixels it draws are the dataset's at the index it recorded. */
+#include <gtk/gtk.h>
+#include <math.h>
+#include <string.h>
+
+#include "ui-harness.h"
+
+static LlWindow *win;
+static LlDataset *train_ds, *test_ds; /* opened by the test itself, from the spec */
+
+static LlAnalysisView *analysis(void) { return ll_window_get_analysis(win); }
+static LlDocument *doc(void) { return ll_window_get_document(win); }
+static gboolean stopped(void) { return !ll_window_is_training(win); }
+static gboolean images_ready(void) { return ll_analysis_view_images_ready(analysis()); }
+static gboolean tsne_done(void) { return ll_analysis_view_tsne_done(analysis()); }
+static gboolean embedding_idle(void) { return !ll_analysis_view_embedding_busy(analysis()); }
+static int want_payloads;
+static gboolean has_payloads(void)
+{
+  return stopped() && ll_analysis_view_get_n_payloads(analysis()) >= (guint)want_payloads;
+}
+
+static void open_preset(const char *name)
+{
+  g_autoptr(GPtrArray) presets = ll_presets_list();
+  for (guint i = 0; i < presets->len; i++) {
+    g_autofree char *base = g_path_get_basename(presets->pdata[i]);
+    if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
+      g_action_group_activate_action(G_ACTION_GROUP(win), "open-path",
+                                     g_variant_new_string(presets->pdata[i]));
+      ll_ui_spin(50);
+      return;
+    }
+  }
+  g_error("no preset %s", name);
+}
+
+/* Trains preset for one epoch on a small part of Fashion-MNIST and opens the
+ * same datasets here, independently of the view. */
+static void train(const char *preset)
+{
+  open_preset(preset);
+  LlSpec *s = ll_document_get_spec(doc());
+  s->dataset.limit_train = 1500;
+  s->dataset.limit_test = 400;
+  s->epochs = 1;
+  s->batch_size = 64;
+  s->threads = 1;
+  s->early_stopping = FALSE;
+  ll_document_settings_changed(doc());
+  g_clear_pointer(&train_ds, ll_dataset_free);
+  g_clear_pointer(&test_ds, ll_dataset_free);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_dataset_spec_open(&s->dataset, s->seed, &train_ds, &test_ds, &error));
+  g_assert_nonnull(test_ds);
+  g_action_group_activate_action(G_ACTION_GROUP(win), "train-start", NULL);
+  g_assert_true(ll_window_is_training(win));
+  want_payloads = 2; /* epoch 1's validation, then the test set */
+  g_assert_true(ll_ui_wait_for(has_payloads, 120000));
+  ll_window_show_page(win, "analysis");
+}
+
+/* The dataset an event's indices refer to, as the trainer recorded them. */
+static const LlDataset *dataset_of(const LlEvent *e)
+{
+  return e->from_test_set ? test_ds : train_ds;
+}
+
+/* Tile `tile` of grid shows sample `index` of d: its pixels are the
+ * dataset's (grey u8 images shown over [0, 1] map back exactly). */
+static void assert_tile_is(LlImageGrid *grid, int tile, const LlDataset *d, int index)
+{
+  g_assert_cmpint(index, >=, 0);
+  g_assert_cmpint(index, <, (int)d->n);
+  int w, h;
+  g_autofree guint8 *rgb = ll_image_grid_tile_rgb(grid, tile, &w, &h, NULL);
+  g_assert_nonnull(rgb);
+  g_assert_cmpint(d->shape.d[0], ==, 1);
+  g_assert_cmpint(w, ==, d->shape.d[2]);
+  g_assert_cmpint(h, ==, d->shape.d[1]);
+  const guint8 *px = d->u8 + (size_t)index * w * h;
+  for (int k = 0; k < w * h; k++)
+    if (rgb[3 * k] != px[k])
+      g_error("tile %d shows another image than sample %d: pixel %d is %d, not %d", tile, index, k,
+              rgb[3 * k], px[k]);
+}
+
+/* The index written in a tile's caption ("... #123"). */
+static int caption_index(LlImageGrid *grid, int tile)
+{
+  int w, h;
+  const char *cap = NULL;
+  g_autofree guint8 *rgb = ll_image_grid_tile_rgb(grid, tile, &w, &h, &cap);
+  g_assert_nonnull(cap);
+  const char *hash = strrchr(cap, '#');
+  g_assert_nonnull(hash);
+  return atoi(hash + 1);
+}
+
+/* Hovers points of the t-SNE of payload e and checks each one's image. */
+static void check_tsne_hover(const LlEvent *e)
+{
+  g_assert_nonnull(e);
+  g_assert_true(ll_analysis_view_get_tsne_payload(analysis()) == e);
+  LlImageGrid *hover = ll_analysis_view_get_grid(analysis(), "hover");
+  const LlDataset *d = dataset_of(e);
+  int checked = 0;
+  for (int i = 0; i < e->n_embed; i += MAX(1, e->n_embed / 40)) {
+    ll_analysis_view_hover_point(analysis(), i);
+    g_assert_cmpint(ll_image_grid_len(hover), ==, 1);
+    int index = e->embed_index[i];
+    /* the recorded index is that sample's: its label is the point's */
+    g_assert_cmpint((int)d->labels[index], ==, e->embed_labels[i]);
+    assert_tile_is(hover, 0, d, index);
+    checked++;
+  }
+  g_assert_cmpint(checked, >=, 20);
+  ll_analysis_view_hover_point(analysis(), -1);
+}
+
+static void test_samples(void)
+{
+  train("fmnist-cnn");
+  ll_analysis_view_show_page(analysis(), "confusion"); /* opens the datasets for the images */
+  g_assert_true(ll_ui_wait_for(images_ready, 30000));
+  guint n = ll_analysis_view_get_n_payloads(analysis());
+  const LlEvent *val = ll_analysis_view_get_payload(analysis(), 0);
+  const LlEvent *te = ll_analysis_view_get_payload(analysis(), n - 1);
+  g_assert_cmpstr(te->split, ==, "test");
+  g_assert_true(te->from_test_set); /* the spec has a test set */
+  g_assert_false(val->from_test_set);
+  g_assert_cmpint(te->n_pred, ==, (int)test_ds->n);
+
+  /* predictions: tile i is test sample pred_index[i] */
+  ll_analysis_view_show_page(analysis(), "predictions");
+  ll_ui_spin(100);
+  LlImageGrid *preds = ll_analysis_view_get_grid(analysis(), "predictions");
+  g_assert_cmpint(ll_image_grid_len(preds), ==, 48);
+  for (int i = 0; i < ll_image_grid_len(preds); i++)
+    assert_tile_is(preds, i, test_ds, te->pred_index[i]);
+
+  /* the gallery of each diagonal cell: samples of that true and predicted class */
+  ll_analysis_view_show_page(analysis(), "confusion");
+  LlImageGrid *gallery = ll_analysis_view_get_grid(analysis(), "gallery");
+  int shown = 0;
+  for (int k = 0; k < te->n_classes; k++) {
+    int tiles = ll_analysis_view_open_cell(analysis(), k, k);
+    for (int t = 0; t < tiles; t++) {
+      int index = caption_index(gallery, t);
+      gboolean in_cell = FALSE;
+      for (int i = 0; i < te->n_pred; i++)
+        in_cell |= te->pred_index[i] == index && te->pred_true[i] == k && te->pred_class[i] == k;
+      g_assert_true(in_cell);
+      g_assert_cmpint((int)test_ds->labels[index], ==, k);
+      assert_tile_is(gallery, t, test_ds, index);
+      shown++;
+    }
+  }
+  g_assert_cmpint(shown, >, 20);
+
+  /* t-SNE (PCA: instant) of the recorded embeddings: the validation split
+   * indexes the training set, the test payload the test set */
+  ll_analysis_view_show_page(analysis(), "tsne");
+  for (guint p = 0; p < n; p++) {
+    ll_analysis_view_select_payload(analysis(), p);
+    ll_analysis_view_run_tsne(analysis(), TRUE);
+    g_assert_true(ll_ui_wait_for(tsne_done, 30000));
+    check_tsne_hover(ll_analysis_view_get_payload(analysis(), p));
+  }
+
+  /* any block's outputs, computed with the run's weights: Flatten, as a user would */
+  ll_analysis_view_embed_block(analysis(), "flat");
+  g_assert_true(ll_ui_wait_for(embedding_idle, 60000));
+  g_assert_cmpuint(ll_analysis_view_get_n_payloads(analysis()), ==, n + 1);
+  g_assert_true(ll_ui_wait_for(tsne_done, 60000));
+  const LlEvent *blk = ll_analysis_view_get_payload(analysis(), n);
+  g_assert_cmpstr(blk->embed_block, ==, "flat");
+  g_assert_true(blk->from_test_set);
+  g_assert_cmpint(blk->n_embed, ==, (int)test_ds->n);
+  check_tsne_hover(blk);
+  ll_analysis_view_hover_point(analysis(), 3);
+  ll_ui_spin(100);
+  ll_ui_screenshot(GTK_WIDGET(win), "analysis-tsne-hover.png");
+  ll_analysis_view_hover_point(analysis(), -1);
+}
+
+/* Pearson correlation of a tile's grey levels with sample index of d. */
+static double tile_correlation(LlImageGrid *grid, int tile, const LlDataset *d, int index)
+{
+  int w, h;
+  g_autofree guint8 *rgb = ll_image_grid_tile_rgb(grid, tile, &w, &h, NULL);
+  g_assert_nonnull(rgb);
+  g_assert_cmpint(w * h, ==, (int)ll_dataset_sample_size(d));
+  const guint8 *px = d->u8 + (size_t)index * w * h;
+  double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = w * h;
+  for (int k = 0; k < w * h; k++) {
+    double a = rgb[3 * k], b = px[k];
+    sa += a;
+    sb += b;
+    saa += a * a;
+    sbb += b * b;
+    sab += a * b;
+  }
+  double cov = sab - sa * sb / n, va = saa - sa * sa / n, vb = sbb - sb * sb / n;
+  return cov / sqrt(MAX(va * vb, 1e-12));
+}
+
+static void test_reconstructions(void)
+{
+  train("ae-pretrain");
+  ll_analysis_view_show_page(analysis(), "reconstructions");
+  guint n = ll_analysis_view_get_n_payloads(analysis());
+  for (guint p = 0; p < n; p++) {
+    ll_analysis_view_select_payload(analysis(), p);
+    ll_ui_spin(50);
+    const LlEvent *e = ll_analysis_view_get_payload(analysis(), p);
+    g_assert_cmpint(e->n_recon, >, 0);
+    g_assert_nonnull(e->recon_index);
+    LlImageGrid *grid = ll_analysis_view_get_grid(analysis(), "reconstructions");
+    /* the first row holds the inputs, shown over the grid's shared grey range */
+    for (int k = 0; k < e->n_recon; k++) {
+      const LlDataset *d = dataset_of(e);
+      g_assert_cmpint(caption_index(grid, k), ==, e->recon_index[k]);
+      double r = tile_correlation(grid, k, d, e->recon_index[k]);
+      if (r < 0.999)
+        g_error("reconstruction %d of payload %u is not sample %d (correlation %.4f)", k, p,
+                e->recon_index[k], r);
+    }
+  }
+  ll_ui_screenshot(GTK_WIDGET(win), "analysis-reconstructions-index.png");
+}
+
+int main(int argc, char **argv)
+{
+  if (!(win = ll_ui_start(&argc, &argv, "analysis")))
+    return 77;
+  g_test_add_func("/ui/analysis/samples", test_samples);
+  g_test_add_func("/ui/analysis/reconstructions", test_reconstructions);
+  int rc = g_test_run();
+  gtk_window_destroy(GTK_WINDOW(win));
+  ll_dataset_free(train_ds);
+  ll_dataset_free(test_ds);
+  return rc;
+}
