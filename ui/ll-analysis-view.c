@@ -252,11 +252,14 @@ static void update_views(LlAnalysisView *self)
   LlEvent *e = current(self);
   char buf[128];
   if (e)
-    g_snprintf(buf, sizeof buf, "%s, epoch %d of %d  (%d/%u)",
+    /* epochs, not payloads: a run's test payload and any block embeddings
+     * come after its last epoch's, so a payload count would read 12/12 for
+     * 10 epochs */
+    g_snprintf(buf, sizeof buf, "%s, epoch %d of %d",
                !g_strcmp0(e->split, "test")                       ? "test set"
                : e->split && g_str_has_prefix(e->split, "block ") ? e->split
                                                                   : "validation set",
-               e->epoch, e->epochs, self->current + 1, self->payloads->len);
+               e->epoch, e->epochs);
   else
     g_snprintf(buf, sizeof buf, "no evaluation yet");
   gtk_label_set_text(self->epoch_label, buf);
@@ -764,6 +767,10 @@ void ll_analysis_view_set_store_root(LlAnalysisView *self, const char *root)
 }
 
 guint ll_analysis_view_get_n_payloads(LlAnalysisView *self) { return self->payloads->len; }
+const char *ll_analysis_view_get_epoch_text(LlAnalysisView *self)
+{
+  return gtk_label_get_text(self->epoch_label);
+}
 
 void ll_analysis_view_select_payload(LlAnalysisView *self, guint index)
 {
@@ -978,6 +985,12 @@ static void on_page(GtkNotebook *nb, GtkWidget *page, guint n, gpointer data)
 gboolean ll_analysis_view_export_current(LlAnalysisView *self, const char *path, double width,
                                          double height, double dpi, GError **error)
 {
+  /* the renderers lay out in units of 1/96 in and scale PNGs by dpi/96: a
+   * figure of width/dpi by height/dpi inches is written as width x height
+   * pixels */
+  dpi = dpi > 0 ? dpi : 96.0;
+  width *= 96.0 / dpi;
+  height *= 96.0 / dpi;
   switch (gtk_notebook_get_current_page(self->pages)) {
   case PAGE_CONFUSION:
     return ll_confusion_plot_export(self->conf, path, NULL, width, height, dpi, error);
@@ -1172,10 +1185,15 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   gtk_widget_set_margin_start(bar, 6);
   gtk_widget_set_margin_end(bar, 6);
   gtk_widget_set_halign(bar, GTK_ALIGN_END);
-  self->exp_w =
-      spin(bar, "Figure", 200, 8000, 1200, "Figure width (pixels at 96 DPI; points in SVG/PDF)");
-  self->exp_h = spin(bar, "\u00d7", 150, 8000, 800, "Figure height");
-  self->exp_dpi = spin(bar, "DPI", 48, 600, 144, "PNG resolution");
+  self->exp_w = spin(bar, "Figure", 200, 8000, 1200,
+                     "Figure width in pixels: a PNG is written this wide; SVG and PDF get the "
+                     "same layout, width \u00d7 96 / DPI points");
+  self->exp_h = spin(bar, "\u00d7", 150, 8000, 800, "Figure height in pixels");
+  gtk_box_append(GTK_BOX(bar), gtk_label_new("px at"));
+  self->exp_dpi = spin(bar, NULL, 48, 600, 144,
+                       "Resolution: text and lines are sized for this DPI (the figure is "
+                       "width / DPI inches wide); the pixel size stays as entered");
+  gtk_box_append(GTK_BOX(bar), gtk_label_new("DPI"));
   button(bar, "Export view\u2026", "This view as PNG, SVG or PDF (by the file name)",
          G_CALLBACK(on_export_view), self);
   button(bar, "Export all\u2026", "Every figure of the run, as PNG, into a folder",

@@ -40,6 +40,8 @@ int ll_analysis_view_open_cell(LlAnalysisView *self, int row, int col);
 /* Starts the t-SNE (or PCA) of the current payload; TRUE once one has finished. */
 void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only);
 gboolean ll_analysis_view_tsne_done(LlAnalysisView *self);
+/* The scrubber's label: which payload is shown ("validation set, epoch 3 of 10"). */
+const char *ll_analysis_view_get_epoch_text(LlAnalysisView *self);
 int ll_analysis_view_get_n_predictions_shown(LlAnalysisView *self);
 gboolean ll_analysis_view_images_ready(LlAnalysisView *self);
 /* For tests: payload index (NULL past the end), the payload the t-SNE shows,
@@ -49,7 +51,8 @@ const LlEvent *ll_analysis_view_get_payload(LlAnalysisView *self, guint index);
 const LlEvent *ll_analysis_view_get_tsne_payload(LlAnalysisView *self);
 void ll_analysis_view_hover_point(LlAnalysisView *self, int point);
 LlImageGrid *ll_analysis_view_get_grid(LlAnalysisView *self, const char *which);
-/* Writes the current page's figure (by extension) at width x height and dpi. */
+/* Writes the current page's figure (by extension): a PNG of width x height
+ * pixels with text sized for dpi; SVG and PDF with the same layout. */
 gboolean ll_analysis_view_export_current(LlAnalysisView *self, const char *path, double width,
                                          double height, double dpi, GError **error);
 

@@ -608,6 +608,20 @@ static void format_time(double s, char *buf, size_t len)
     g_snprintf(buf, len, "%d h %02d min", (int)s / 3600, ((int)s % 3600) / 60);
 }
 
+/* What a run's test_loss measures: "MSE" when every loss is mean squared
+ * error (an autoencoder), "loss" when the losses differ. */
+static const char *test_loss_name(const LlSpec *s)
+{
+  static const char *const names[] = {"cross-entropy", "BCE", "MSE", "mean absolute error"};
+  if (!s->losses->len)
+    return "loss";
+  LlLossKind k = ((const LlLossSpec *)g_ptr_array_index(s->losses, 0))->kind;
+  for (guint i = 1; i < s->losses->len; i++)
+    if (((const LlLossSpec *)g_ptr_array_index(s->losses, i))->kind != k)
+      return "loss";
+  return (guint)k < G_N_ELEMENTS(names) ? names[k] : "loss";
+}
+
 static void finish_run(LlWindow *self)
 {
   if (self->tick_id)
@@ -673,6 +687,10 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
       g_snprintf(buf, sizeof buf, "Training failed: %s", m);
     } else if (isfinite(acc))
       g_snprintf(buf, sizeof buf, "Training %s: test accuracy %.2f%%", what, 100 * acc);
+    else if (isfinite(ll_event_metric(e, "test_loss")))
+      /* a regression or an autoencoder: its test error is its result */
+      g_snprintf(buf, sizeof buf, "Training %s: test %s %.4g", what,
+                 test_loss_name(ll_document_get_spec(self->doc)), ll_event_metric(e, "test_loss"));
     else
       g_snprintf(buf, sizeof buf, "Training %s.", what);
     log_line(self, buf);

@@ -77,3 +77,18 @@ void ll_ui_screenshot(GtkWidget *w, const char *name)
   gsk_render_node_unref(node);
   g_object_unref(p);
 }
+
+void ll_ui_open_preset(LlWindow *win, const char *name)
+{
+  g_autoptr(GPtrArray) presets = ll_presets_list();
+  for (guint i = 0; i < presets->len; i++) {
+    g_autofree char *base = g_path_get_basename(presets->pdata[i]);
+    if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
+      g_action_group_activate_action(G_ACTION_GROUP(win), "open-path",
+                                     g_variant_new_string(presets->pdata[i]));
+      ll_ui_spin(50);
+      return;
+    }
+  }
+  g_error("no preset %s", name);
+}

@@ -330,8 +330,9 @@ gboolean ll_plot_export(const char *path, const char *format, double width, doub
   gboolean png = !g_ascii_strcasecmp(ext, "png");
   double scale = png && dpi > 0 ? dpi / 96.0 : 1.0;
   if (png)
-    surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)ceil(width * scale),
-                                         (int)ceil(height * scale));
+    /* less a rounding error: width = pixels * 96 / dpi gives back the pixels */
+    surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)ceil(width * scale - 1e-6),
+                                         (int)ceil(height * scale - 1e-6));
   else if (!g_ascii_strcasecmp(ext, "svg"))
     surface = cairo_svg_surface_create(path, width, height);
   else if (!g_ascii_strcasecmp(ext, "pdf"))
