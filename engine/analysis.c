@@ -103,6 +103,13 @@ static void write_ints(LlJsonWriter *w, const char *key, const int *v, int n)
 
 gboolean ll_analysis_save(const char *run_dir, const LlEvent *ev, GError **error)
 {
+  if (ev->confusion && (!ev->precision || !ev->recall || !ev->f1 || !ev->support)) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "%s: the %s evaluation has a confusion matrix but no classification report "
+                "(an empty split?)",
+                run_dir, ev->split ? ev->split : "val");
+    return FALSE;
+  }
   g_autofree char *dir = g_build_filename(run_dir, "analysis", NULL);
   if (g_mkdir_with_parents(dir, 0755) != 0) {
     g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s", dir,

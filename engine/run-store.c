@@ -2,6 +2,7 @@
 #include "run-store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,7 +23,8 @@ struct LlRunStore {
   char *runs_dir;
   char *db_path;
   sqlite3 *db;
-  GMutex lock; /* one connection, shared by the UI and trainer threads */
+  char *read_only; /* why the store cannot be written; NULL when it can */
+  GMutex lock;     /* one connection, shared by the UI and trainer threads */
 };
 
 static const char *const status_names[] = {
@@ -195,8 +197,41 @@ static const char schema_v1[] = "CREATE TABLE runs ("
                                 "CREATE INDEX runs_by_created ON runs (created);"
                                 "INSERT INTO schema_version (version) VALUES (1);";
 
+/* The schema version, read without a write transaction; 0 when the store
+ * is new (no table yet), -1 on an error. */
+static int schema_version(LlRunStore *s, GError **error)
+{
+  sqlite3_stmt *st = db_prepare(
+      s, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version';",
+      error);
+  if (!st)
+    return -1;
+  gboolean have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+  sqlite3_finalize(st);
+  if (!have)
+    return 0;
+  if (!(st = db_prepare(s, "SELECT MAX(version) FROM schema_version;", error)))
+    return -1;
+  int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+  sqlite3_finalize(st);
+  return version;
+}
+
 static gboolean ensure_schema(LlRunStore *s, GError **error)
 {
+  /* an up-to-date store is only read here, so that a full disk or a
+   * read-only store still opens */
+  int current = schema_version(s, error);
+  if (current < 0)
+    return FALSE;
+  if (current == SCHEMA_VERSION)
+    return TRUE;
+  if (current < SCHEMA_VERSION && s->read_only) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_READ_ONLY,
+                "run store \"%s\" holds no runs and cannot be written (%s)", s->root,
+                s->read_only);
+    return FALSE;
+  }
   if (!db_exec(s, "BEGIN IMMEDIATE;", error))
     return FALSE;
   if (!db_exec(s, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);", error))
@@ -247,18 +282,84 @@ static gboolean mark_crashed(LlRunStore *s, GError **error)
     st = db_prepare(s,
                     "UPDATE runs SET status = 'crashed', updated = ?1, duration = "
                     "(?1 - created) / 1e6, error = COALESCE(error, 'the process (pid ' || pid || "
-                    "') ended without recording a result') WHERE id = ?2 AND status = 'running';",
+                    "') ended without recording a result'), checkpoint = COALESCE(checkpoint, ?3) "
+                    "WHERE id = ?2 AND status = 'running';",
                     error);
     if (!st)
       return FALSE;
+    /* the weights it left, where --resume continues */
+    g_autofree char *last = g_build_filename(s->runs_dir, dead->pdata[i], "last.safetensors", NULL);
     sqlite3_bind_int64(st, 1, now_us());
     bind_text(st, 2, dead->pdata[i]);
+    bind_text(st, 3, g_file_test(last, G_FILE_TEST_IS_REGULAR) ? last : NULL);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
       db_error(s, error, "cannot mark a run crashed");
       return FALSE;
     }
+  }
+  return TRUE;
+}
+
+/* A temporary file of a write that never finished: a checkpoint's
+ * "<name>.tmp-XXXXXX" (checkpoint.c) or g_file_set_contents's
+ * "<name>.XXXXXX" next to a JSON, JSONL or NPY file. */
+static gboolean is_leftover(const char *name)
+{
+  size_t n = strlen(name);
+  if (n < 8)
+    return FALSE;
+  for (size_t i = n - 6; i < n; i++)
+    if (!g_ascii_isalnum(name[i]))
+      return FALSE;
+  if (n > 11 && !strncmp(name + n - 11, ".tmp-", 5)) {
+    g_autofree char *stem = g_strndup(name, n - 11);
+    return g_str_has_suffix(stem, ".safetensors");
+  }
+  if (name[n - 7] != '.')
+    return FALSE;
+  g_autofree char *stem = g_strndup(name, n - 7);
+  return g_str_has_suffix(stem, ".json") || g_str_has_suffix(stem, ".jsonl") ||
+         g_str_has_suffix(stem, ".npy");
+}
+
+static void remove_leftovers_in(const char *dir)
+{
+  GDir *d = g_dir_open(dir, 0, NULL);
+  if (!d)
+    return;
+  const char *name;
+  while ((name = g_dir_read_name(d)))
+    if (is_leftover(name)) {
+      g_autofree char *path = g_build_filename(dir, name, NULL);
+      if (g_file_test(path, G_FILE_TEST_IS_REGULAR))
+        g_unlink(path);
+    }
+  g_dir_close(d);
+}
+
+/* The crashed runs' unfinished writes are removed. Only crashed runs: a
+ * live process may be writing its own temporaries right now. */
+static gboolean tidy_crashed(LlRunStore *s, GError **error)
+{
+  sqlite3_stmt *st = db_prepare(s, "SELECT id FROM runs WHERE status = 'crashed';", error);
+  if (!st)
+    return FALSE;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *id = (const char *)sqlite3_column_text(st, 0);
+    if (!id || !*id || strchr(id, G_DIR_SEPARATOR) || !strcmp(id, "..") || !strcmp(id, "."))
+      continue;
+    g_autofree char *dir = g_build_filename(s->runs_dir, id, NULL);
+    g_autofree char *analysis = g_build_filename(dir, "analysis", NULL);
+    remove_leftovers_in(dir);
+    remove_leftovers_in(analysis);
+  }
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) {
+    db_error(s, error, "cannot list the crashed runs");
+    return FALSE;
   }
   return TRUE;
 }
@@ -273,7 +374,58 @@ void ll_run_store_close(LlRunStore *s)
   g_free(s->root);
   g_free(s->runs_dir);
   g_free(s->db_path);
+  g_free(s->read_only);
   g_free(s);
+}
+
+typedef enum { OPEN_READ_WRITE, OPEN_READ_ONLY, OPEN_IMMUTABLE } OpenMode;
+
+/* Opens the database and reads its schema. Read-only, SQLite still needs
+ * the WAL index (runs.sqlite-shm) and cannot create it on a full disk or a
+ * read-only file system: there the file is opened immutable (nothing can
+ * write it meanwhile anyway). */
+static gboolean open_db(LlRunStore *s, OpenMode mode, GError **error)
+{
+  g_clear_pointer(&s->db, sqlite3_close);
+  g_autofree char *uri = NULL;
+  int flags = mode == OPEN_READ_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                      : SQLITE_OPEN_READONLY;
+  if (mode == OPEN_IMMUTABLE) {
+    g_autofree char *abs = g_canonicalize_filename(s->db_path, NULL);
+    g_autofree char *base = g_filename_to_uri(abs, NULL, NULL);
+    uri = base ? g_strconcat(base, "?immutable=1", NULL) : NULL;
+    flags |= SQLITE_OPEN_URI;
+  }
+  if (sqlite3_open_v2(uri ? uri : s->db_path, &s->db, flags | SQLITE_OPEN_FULLMUTEX, NULL) !=
+      SQLITE_OK) {
+    if (s->db)
+      db_error(s, error, "cannot open the database");
+    else
+      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_DB,
+                  "run store \"%s\": cannot open the database", s->db_path);
+    return FALSE;
+  }
+  /* sweeps write from several processes at once */
+  sqlite3_busy_timeout(s->db, 10000);
+  if (mode == OPEN_READ_WRITE &&
+      !db_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", error))
+    return FALSE;
+  return ensure_schema(s, error);
+}
+
+static char *why_read_only(LlRunStore *s, int mkdir_errno)
+{
+  if (mkdir_errno)
+    return g_strdup_printf("cannot create \"%s\": %s", s->runs_dir, g_strerror(mkdir_errno));
+  if (access(s->root, W_OK) != 0) {
+    int e = errno;
+    return g_strdup_printf("cannot write in \"%s\": %s", s->root, g_strerror(e));
+  }
+  if (access(s->db_path, F_OK) == 0 && access(s->db_path, W_OK) != 0) {
+    int e = errno;
+    return g_strdup_printf("cannot write \"%s\": %s", s->db_path, g_strerror(e));
+  }
+  return NULL;
 }
 
 LlRunStore *ll_run_store_open(const char *root, GError **error)
@@ -283,28 +435,58 @@ LlRunStore *ll_run_store_open(const char *root, GError **error)
   s->root = root ? g_strdup(root) : g_build_filename(g_get_user_data_dir(), "layerlab", NULL);
   s->runs_dir = g_build_filename(s->root, "runs", NULL);
   s->db_path = g_build_filename(s->root, "runs.sqlite", NULL);
+  int mkdir_errno = 0;
   if (g_mkdir_with_parents(s->runs_dir, 0755) != 0) {
-    int e = errno;
-    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO,
-                "run store: cannot create \"%s\": %s", s->runs_dir, g_strerror(e));
+    mkdir_errno = errno;
+    /* a store that exists but cannot be written is still read */
+    if (!g_file_test(s->db_path, G_FILE_TEST_IS_REGULAR)) {
+      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO,
+                  "run store: cannot create \"%s\": %s", s->runs_dir, g_strerror(mkdir_errno));
+      return NULL;
+    }
+  }
+  s->read_only = why_read_only(s, mkdir_errno);
+  if (!s->read_only) {
+    GError *local = NULL;
+    if (open_db(s, OPEN_READ_WRITE, &local)) {
+      /* bookkeeping of runs whose process died; a full disk postpones it
+       * to the next open */
+      if (mark_crashed(s, NULL))
+        tidy_crashed(s, NULL);
+      return g_steal_pointer(&s);
+    }
+    int e = s->db ? sqlite3_system_errno(s->db) : 0;
+    if (g_error_matches(local, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_SCHEMA) ||
+        !g_file_test(s->db_path, G_FILE_TEST_IS_REGULAR)) {
+      g_propagate_error(error, local);
+      return NULL;
+    }
+    /* a full disk, or a database file we may not write: read it */
+    s->read_only = g_strdup_printf("cannot write \"%s\": %s", s->db_path,
+                                   e ? g_strerror(e) : local->message);
+    g_error_free(local);
+  }
+  if (!g_file_test(s->db_path, G_FILE_TEST_IS_REGULAR)) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_READ_ONLY,
+                "run store \"%s\" holds no runs and cannot be written (%s)", s->root,
+                s->read_only);
     return NULL;
   }
-  if (sqlite3_open_v2(s->db_path, &s->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      NULL) != SQLITE_OK) {
-    if (s->db)
-      db_error(s, error, "cannot open the database");
-    else
-      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_DB,
-                  "run store \"%s\": cannot open the database", s->db_path);
-    return NULL;
-  }
-  /* sweeps write from several processes at once */
-  sqlite3_busy_timeout(s->db, 10000);
-  if (!db_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", error) ||
-      !ensure_schema(s, error) || !mark_crashed(s, error))
+  if (!open_db(s, OPEN_READ_ONLY, NULL) && !open_db(s, OPEN_IMMUTABLE, error))
     return NULL;
   return g_steal_pointer(&s);
+}
+
+gboolean ll_run_store_is_read_only(LlRunStore *s) { return s->read_only != NULL; }
+
+/* Fails, naming the folder, when the store cannot be written. */
+static gboolean check_writable(LlRunStore *s, const char *what, GError **error)
+{
+  if (!s->read_only)
+    return TRUE;
+  g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_READ_ONLY,
+              "cannot %s: run store \"%s\" is not writable (%s)", what, s->root, s->read_only);
+  return FALSE;
 }
 
 const char *ll_run_store_root(LlRunStore *s) { return s->root; }
@@ -356,6 +538,8 @@ gboolean ll_run_store_create_run(LlRunStore *s, const LlRunInfo *info, char **id
       info->spec_hash   ? g_strdup(info->spec_hash)
       : info->spec_json ? g_compute_checksum_for_string(G_CHECKSUM_SHA256, info->spec_json, -1)
                         : NULL;
+  if (!check_writable(s, "record a new run", error))
+    return FALSE;
   g_autofree char *boot = read_boot_id();
   gint64 pid = info->pid > 0 ? info->pid : (gint64)getpid();
   gint64 created = now_us();
@@ -460,6 +644,8 @@ gboolean ll_run_store_update_status(LlRunStore *s, const char *id, LlRunStatus s
                 "run store: invalid status %d", (int)status);
     return FALSE;
   }
+  if (!check_writable(s, "update a run's status", error))
+    return FALSE;
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st = db_prepare(s,
                                 "UPDATE runs SET status = ?1, error = ?2, updated = ?3, "
@@ -475,15 +661,23 @@ gboolean ll_run_store_update_status(LlRunStore *s, const char *id, LlRunStatus s
   return run_update(s, st, 5, id, error);
 }
 
+static gboolean check_metrics(const char *metrics_json, GError **error)
+{
+  if (!metrics_json) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                "run store: no metrics given");
+    return FALSE;
+  }
+  return check_json("the metrics", metrics_json, TRUE, error);
+}
+
 gboolean ll_run_store_set_metrics(LlRunStore *s, const char *id, const char *metrics_json,
                                   GError **error)
 {
-  if (!metrics_json || !check_json("the metrics", metrics_json, TRUE, error)) {
-    if (!metrics_json)
-      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
-                  "run store: no metrics given");
+  if (!check_metrics(metrics_json, error))
     return FALSE;
-  }
+  if (!check_writable(s, "record a run's metrics", error))
+    return FALSE;
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st =
       db_prepare(s, "UPDATE runs SET metrics = ?1, updated = ?2 WHERE id = ?3;", error);
@@ -497,6 +691,8 @@ gboolean ll_run_store_set_metrics(LlRunStore *s, const char *id, const char *met
 gboolean ll_run_store_set_best_metric(LlRunStore *s, const char *id, const char *name, double value,
                                       GError **error)
 {
+  if (!check_writable(s, "record a run's best metric", error))
+    return FALSE;
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st = db_prepare(
       s, "UPDATE runs SET best_metric_name = ?1, best_metric = ?2, updated = ?3 WHERE id = ?4;",
@@ -515,6 +711,8 @@ gboolean ll_run_store_set_best_metric(LlRunStore *s, const char *id, const char 
 gboolean ll_run_store_set_checkpoint(LlRunStore *s, const char *id, const char *path,
                                      GError **error)
 {
+  if (!check_writable(s, "record a run's checkpoint", error))
+    return FALSE;
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st =
       db_prepare(s, "UPDATE runs SET checkpoint = ?1, updated = ?2 WHERE id = ?3;", error);
@@ -523,6 +721,27 @@ gboolean ll_run_store_set_checkpoint(LlRunStore *s, const char *id, const char *
   bind_text(st, 1, path);
   sqlite3_bind_int64(st, 2, now_us());
   return run_update(s, st, 3, id, error);
+}
+
+gboolean ll_run_store_finish_run(LlRunStore *s, const char *id, const char *metrics_json,
+                                 const char *checkpoint, GError **error)
+{
+  if (!check_metrics(metrics_json, error))
+    return FALSE;
+  if (!check_writable(s, "record a run's result", error))
+    return FALSE;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+  sqlite3_stmt *st = db_prepare(s,
+                                "UPDATE runs SET metrics = ?1, checkpoint = ?2, status = "
+                                "'finished', error = NULL, updated = ?3, duration = (?3 - "
+                                "created) / 1e6 WHERE id = ?4;",
+                                error);
+  if (!st)
+    return FALSE;
+  bind_text(st, 1, metrics_json);
+  bind_text(st, 2, checkpoint);
+  sqlite3_bind_int64(st, 3, now_us());
+  return run_update(s, st, 4, id, error);
 }
 
 /* ---- reading runs ------------------------------------------------------------------------ */
@@ -657,16 +876,32 @@ gboolean ll_run_store_append_metrics_line(const char *dir, const char *json_line
                 "\"%s\": a metrics line must be one non-empty line of JSON", path);
     return FALSE;
   }
-  FILE *f = fopen(path, "ae");
-  if (!f) {
+  /* the line and its newline in one write() on an O_APPEND descriptor: a
+   * process killed meanwhile leaves whole lines, and processes appending
+   * at once do not interleave */
+  g_autofree char *buf = g_malloc(n + 1);
+  memcpy(buf, json_line, n);
+  buf[n] = '\n';
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
     int e = errno;
     g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_IO, "cannot open \"%s\": %s", path,
                 g_strerror(e));
     return FALSE;
   }
-  gboolean ok = fwrite(json_line, 1, n, f) == n && fputc('\n', f) != EOF && fflush(f) == 0;
-  int e = errno;
-  if (fclose(f) != 0 && ok) {
+  ssize_t w;
+  do
+    w = write(fd, buf, n + 1);
+  while (w < 0 && errno == EINTR);
+  int e = w < 0 ? errno : ENOSPC; /* a short write: the disk filled up */
+  gboolean ok = w == (ssize_t)(n + 1);
+  if (!ok && w > 0) {
+    /* a half line: cut it off again (were it to stay, readers skip it) */
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end >= w)
+      (void)!ftruncate(fd, end - w);
+  }
+  if (close(fd) != 0 && ok) {
     ok = FALSE;
     e = errno;
   }

@@ -25,6 +25,7 @@ typedef enum {
   LL_RUN_STORE_ERROR_SCHEMA,    /* written by a newer LayerLab */
   LL_RUN_STORE_ERROR_NOT_FOUND, /* no run with that id */
   LL_RUN_STORE_ERROR_INVALID,   /* bad arguments */
+  LL_RUN_STORE_ERROR_READ_ONLY, /* the store can be read but not written */
 } LlRunStoreError;
 
 typedef enum {
@@ -72,11 +73,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlRunInfo, ll_run_info_free)
 typedef struct LlRunStore LlRunStore;
 
 /* Opens (creating) the store under root (NULL: g_get_user_data_dir()/layerlab)
- * and marks the runs of dead processes crashed. */
+ * and marks the runs of dead processes crashed: their unfinished writes
+ * (checkpoint and JSON temporaries) are removed and a surviving
+ * last.safetensors becomes their checkpoint. A store that exists but cannot
+ * be written (a read-only folder or file system) opens read-only: reading
+ * works, every write fails with LL_RUN_STORE_ERROR_READ_ONLY naming the
+ * folder. Opening writes nothing when the store is up to date, so a full
+ * disk does not stop reading either. */
 LlRunStore *ll_run_store_open(const char *root, GError **error);
 void ll_run_store_close(LlRunStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlRunStore, ll_run_store_close)
 const char *ll_run_store_root(LlRunStore *store);
+gboolean ll_run_store_is_read_only(LlRunStore *store);
 
 /* Creates the run's folder, writes spec.json, inserts the row with status
  * running and this process's pid. id_out, dir_out may be NULL (g_free). */
@@ -93,6 +101,10 @@ gboolean ll_run_store_set_best_metric(LlRunStore *store, const char *id, const c
                                       double value, GError **error);
 gboolean ll_run_store_set_checkpoint(LlRunStore *store, const char *id, const char *path,
                                      GError **error);
+/* A run's end in one update: its final metrics (a JSON object), its
+ * checkpoint and the status finished, all or nothing. */
+gboolean ll_run_store_finish_run(LlRunStore *store, const char *id, const char *metrics_json,
+                                 const char *checkpoint, GError **error);
 /* Every run, newest first (LlRunInfo*, freed by the array). */
 gboolean ll_run_store_list(LlRunStore *store, GPtrArray **runs_out, GError **error);
 gboolean ll_run_store_get(LlRunStore *store, const char *id, LlRunInfo **out, GError **error);

@@ -159,7 +159,7 @@ char *ll_event_to_json(const LlEvent *e)
     ll_json_key(&w, "epoch");
     ll_json_int(&w, e->epoch);
   }
-  if (e->kind == LL_EVENT_EVAL && e->confusion) {
+  if (e->kind == LL_EVENT_EVAL && e->confusion && e->precision && e->recall && e->f1) {
     ll_json_key(&w, "confusion_matrix");
     ll_json_begin_array(&w, TRUE);
     for (int r = 0; r < e->n_classes; r++) {
@@ -233,6 +233,7 @@ typedef struct {
   float *host_out; /* batch x max head size */
   LlRunStore *store;
   char *run_id, *run_dir;
+  gboolean last_recorded; /* the store's checkpoint field names last.safetensors */
   int start_epoch;
   int epochs_done; /* completed epochs, for the checkpoint a stop writes */
   int64_t step;
@@ -248,18 +249,18 @@ static void publish(Job *j, LlEvent *e)
 }
 
 /* Writes an EVAL event into the run folder (analysis/, see analysis.h) and
- * publishes it. A write failure is logged, never fatal. */
-static void log_line(Job *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void publish_eval(Job *j, LlEvent *ev)
+ * publishes it. A failed write fails the run (the event is freed): a run
+ * never reports what its folder does not hold. */
+static gboolean publish_eval(Job *j, LlEvent *ev, GError **error)
 {
-  if (j->store && j->run_dir) {
-    GError *err = NULL;
-    if (!ll_analysis_save(j->run_dir, ev, &err)) {
-      log_line(j, "could not save the analysis of epoch %d: %s", ev->epoch, err->message);
-      g_error_free(err);
-    }
+  if (j->store && j->run_dir && !ll_analysis_save(j->run_dir, ev, error)) {
+    g_prefix_error(error, "could not save the analysis of the %s set: ",
+                   ev->split && !strcmp(ev->split, "test") ? "test" : "validation");
+    ll_event_free(ev);
+    return FALSE;
   }
   publish(j, ev);
+  return TRUE;
 }
 
 static void log_line(Job *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -717,6 +718,22 @@ static gboolean save_checkpoint(Job *j, const char *file, int epoch, gboolean wi
   return TRUE;
 }
 
+/* last.safetensors, where --resume continues; the store names it as the
+ * run's checkpoint from the first one on, so that a run that crashes later
+ * still points at its weights. */
+static gboolean save_last(Job *j, int epoch, GError **error)
+{
+  g_autofree char *path = NULL;
+  if (!save_checkpoint(j, "last.safetensors", epoch, TRUE, &path, error))
+    return FALSE;
+  if (j->store && j->run_id && !j->last_recorded) {
+    if (!ll_run_store_set_checkpoint(j->store, j->run_id, path, error))
+      return FALSE;
+    j->last_recorded = TRUE;
+  }
+  return TRUE;
+}
+
 static gboolean apply_init_from(Job *j, GError **error)
 {
   for (guint i = 0; i < j->s->init_from->len; i++) {
@@ -790,6 +807,16 @@ static gboolean apply_resume(Job *j, GError **error)
                   "%s: optimizer state \"%s\" does not fit this graph", path, name);
       return FALSE;
     }
+    size_t bad = 0;
+    for (size_t k = 0; k < j->g->n_params; k++)
+      bad += !isfinite(data[k]);
+    if (bad) {
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "%s: optimizer state \"%s\" holds %zu NaN or infinite values: it cannot be "
+                  "resumed",
+                  path, name, bad);
+      return FALSE;
+    }
     ll_optimizer_state_upload(j->opt, i, data);
   }
   if (ost)
@@ -834,6 +861,13 @@ static gboolean job_setup(Job *j, GError **error)
     g_array_unref(rest);
     g_array_unref(tr);
     g_array_unref(te);
+  }
+  if (j->train_idx->len == 0) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                "the training split is empty: %s has %u samples and validation_split (%g) or "
+                "the test split takes them all",
+                j->train->name, j->train->n, s->validation_split);
+    return FALSE;
   }
   if (j->train_idx->len < (guint)s->batch_size) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
@@ -889,6 +923,12 @@ static gboolean job_setup(Job *j, GError **error)
   j->argmax_dev = j->be->alloc((size_t)max_batch * sizeof(float));
   j->host_out = g_new(float, max_out);
 
+  /* the weights to start from are loaded (and checked) before the run is
+   * recorded: a checkpoint that cannot be used adds no failed run */
+  if (!eval_only && !apply_init_from(j, error))
+    return FALSE;
+  if (j->t->resume && !apply_resume(j, error))
+    return FALSE;
   if (j->store && !eval_only) {
     LlRunInfo info = {0};
     g_autofree char *spec_json = ll_spec_to_json(s);
@@ -915,10 +955,6 @@ static gboolean job_setup(Job *j, GError **error)
     if (!j->run_dir)
       return FALSE;
   }
-  if (!eval_only && !apply_init_from(j, error))
-    return FALSE;
-  if (j->t->resume && !apply_resume(j, error))
-    return FALSE;
   j->train_loader = ll_loader_new(j->pipe, j->train_idx, s->batch_size, TRUE, TRUE, TRUE, s->seed);
   LlEvent *e = event_new(LL_EVENT_STARTED);
   e->epochs = s->epochs;
@@ -1127,30 +1163,27 @@ static RunEnd job_train(Job *j, GError **error)
       if (!best_state)
         best_state = g_new(float, state_floats);
       j->be->download(best_state, j->g->params, state_floats);
-      GError *serr = NULL;
-      if (!save_checkpoint(j, "best.safetensors", epoch, FALSE, NULL, &serr)) {
-        log_line(j, "could not write the best checkpoint: %s", serr->message);
-        g_error_free(serr);
-      }
     } else {
       bad_epochs++;
     }
-    if (s->checkpoint_every > 0 && (epoch % s->checkpoint_every == 0 || epoch == s->epochs)) {
-      GError *serr = NULL;
-      if (!save_checkpoint(j, "last.safetensors", epoch, TRUE, NULL, &serr)) {
-        log_line(j, "could not write the checkpoint: %s", serr->message);
-        g_error_free(serr);
-      }
-    }
-    if (j->store) {
+    /* the epoch's files, then its events: a write that fails (a full disk)
+     * fails the run, so that nothing is reported that was not saved */
+    gboolean saved =
+        (!improved || save_checkpoint(j, "best.safetensors", epoch, FALSE, NULL, error)) &&
+        (!(s->checkpoint_every > 0 && (epoch % s->checkpoint_every == 0 || epoch == s->epochs)) ||
+         save_last(j, epoch, error));
+    if (saved && j->store) {
       g_autofree char *line = ll_event_to_json(e);
-      ll_run_store_append_metrics_line(j->run_dir, line, NULL);
+      saved = ll_run_store_append_metrics_line(j->run_dir, line, error);
+    }
+    if (!saved) {
+      ll_event_free(e);
+      ll_event_free(vev);
+      return RUN_FAILED;
     }
     publish(j, e);
-    if (vev) {
-      publish_eval(j, vev);
-      vev = NULL;
-    }
+    if (vev && !publish_eval(j, g_steal_pointer(&vev), error))
+      return RUN_FAILED;
     if (s->early_stopping && bad_epochs >= s->es_patience) {
       log_line(j, "early stopping after epoch %d: %s has not improved for %d epochs (best %.5g)",
                epoch, s->es_metric, bad_epochs, best);
@@ -1177,6 +1210,84 @@ static gboolean device_ok(Job *j, const char *what)
   return FALSE;
 }
 
+/* The end of a run that trained (or of an evaluation): the test set, the
+ * final checkpoint, then the result in the store, in that order, so that
+ * the store never records metrics of weights that were not saved. Publishes
+ * the test EVAL and the FINISHED events; FALSE when any of it failed. */
+static gboolean job_finish(Job *j, GError **error)
+{
+  LlTrainer *t = j->t;
+  LlEvent *ev = event_new(LL_EVENT_EVAL);
+  ev->split = g_strdup("test");
+  ev->epoch = j->epochs_done;
+  ev->epochs = j->s->epochs;
+  ev->from_test_set = j->test != NULL;
+  GArray *test_idx = j->test_idx;
+  g_autoptr(GArray) all = NULL;
+  LlPipeline *test_pipe = j->pipe;
+  g_autoptr(LlPipeline) own_pipe = NULL;
+  if (j->test) {
+    /* the test set uses the training set's normalisation statistics */
+    if (!(own_pipe = ll_pipeline_new_like(j->pipe, j->test, error))) {
+      ll_event_free(ev);
+      return FALSE;
+    }
+    test_pipe = own_pipe;
+    all = g_array_sized_new(FALSE, FALSE, sizeof(guint32), j->test->n);
+    for (guint32 i = 0; i < j->test->n; i++)
+      g_array_append_val(all, i);
+    test_idx = all;
+  }
+  EvalResult tr = {0};
+  g_autoptr(LlEvent) fin = event_new(LL_EVENT_FINISHED);
+  gboolean tested = FALSE;
+  if (test_idx->len > 0) {
+    LlPipeline *keep = j->pipe;
+    j->pipe = test_pipe;
+    double te0 = now();
+    if (evaluate(j, test_idx, &tr, ev) && device_ok(j, "the test evaluation")) {
+      tested = TRUE;
+      add_eval_metrics(j, fin, "test", &tr);
+      /* inference throughput over the test set (loading included), for benchmarks */
+      event_metric(fin, "test_images_per_second",
+                   round(test_idx->len / MAX(now() - te0, 1e-9) * 10) / 10);
+    }
+    j->pipe = keep;
+  }
+  eval_result_clear(&tr);
+  if (!tested) {
+    ll_event_free(g_steal_pointer(&ev));
+    if (t->opts.eval_only) {
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                  "nothing to evaluate: the test split of %s is empty", j->train->name);
+      return FALSE;
+    }
+    if (test_idx->len == 0)
+      log_line(j, "no test set: the test split of %s is empty (%u sample%s before the splits), "
+                  "so the run has no test metrics",
+               j->train->name, j->train->n, j->train->n == 1 ? "" : "s");
+  }
+  g_autofree char *ckpt = NULL;
+  if (t->opts.eval_only)
+    ckpt = g_strdup(t->resume);
+  else if (!save_checkpoint(j, "final.safetensors", j->s->epochs, FALSE, &ckpt, error)) {
+    ll_event_free(ev);
+    return FALSE;
+  }
+  if (ev && !publish_eval(j, g_steal_pointer(&ev), error))
+    return FALSE;
+  fin->checkpoint = g_strdup(ckpt);
+  fin->images_per_second = j->images / MAX(j->train_seconds, 1e-9);
+  fin->elapsed = now() - j->t0;
+  if (j->store && j->run_id) {
+    g_autofree char *line = ll_event_to_json(fin);
+    if (!ll_run_store_finish_run(j->store, j->run_id, line, ckpt, error))
+      return FALSE;
+  }
+  publish(j, g_steal_pointer(&fin));
+  return TRUE;
+}
+
 static gpointer trainer_thread(gpointer data)
 {
   LlTrainer *t = data;
@@ -1189,73 +1300,27 @@ static gpointer trainer_thread(gpointer data)
   RunEnd end = RUN_FAILED;
   if (job_setup(&j, &error))
     end = t->opts.eval_only ? RUN_FINISHED : job_train(&j, &error);
-  if (end == RUN_FINISHED) {
-    LlEvent *ev = event_new(LL_EVENT_EVAL);
-    ev->split = g_strdup("test");
-    ev->epoch = j.epochs_done;
-    ev->epochs = j.s->epochs;
-    ev->from_test_set = j.test != NULL;
-    GArray *test_idx = j.test_idx;
-    g_autoptr(GArray) all = NULL;
-    LlPipeline *test_pipe = j.pipe;
-    g_autoptr(LlPipeline) own_pipe = NULL;
-    if (j.test) {
-      /* the test set uses the training set's normalisation statistics */
-      own_pipe = ll_pipeline_new_like(j.pipe, j.test, &error);
-      test_pipe = own_pipe;
-      all = g_array_sized_new(FALSE, FALSE, sizeof(guint32), j.test->n);
-      for (guint32 i = 0; i < j.test->n; i++)
-        g_array_append_val(all, i);
-      test_idx = all;
-    }
-    EvalResult tr = {0};
-    LlEvent *fin = event_new(LL_EVENT_FINISHED);
-    if (test_pipe) {
-      LlPipeline *keep = j.pipe;
-      j.pipe = test_pipe;
-      double te0 = now();
-      if (evaluate(&j, test_idx, &tr, ev) && device_ok(&j, "the test evaluation")) {
-        add_eval_metrics(&j, fin, "test", &tr);
-        /* inference throughput over the test set (loading included), for benchmarks */
-        event_metric(fin, "test_images_per_second",
-                     round(test_idx->len / MAX(now() - te0, 1e-9) * 10) / 10);
-      }
-      j.pipe = keep;
-    }
-    eval_result_clear(&tr);
-    g_autofree char *ckpt = NULL;
-    GError *serr = NULL;
-    if (t->opts.eval_only)
-      ckpt = g_strdup(t->resume);
-    else if (!save_checkpoint(&j, "final.safetensors", j.s->epochs, FALSE, &ckpt, &serr)) {
-      log_line(&j, "could not write the final checkpoint: %s", serr->message);
-      g_error_free(serr);
-    }
-    publish_eval(&j, ev);
-    fin->checkpoint = g_strdup(ckpt);
-    fin->images_per_second = j.images / MAX(j.train_seconds, 1e-9);
-    fin->elapsed = now() - j.t0;
-    if (j.store && j.run_id) {
-      g_autofree char *line = ll_event_to_json(fin);
-      ll_run_store_set_metrics(j.store, j.run_id, line, NULL);
-      if (ckpt)
-        ll_run_store_set_checkpoint(j.store, j.run_id, ckpt, NULL);
-      ll_run_store_update_status(j.store, j.run_id, LL_RUN_FINISHED, NULL, NULL);
-    }
-    publish(&j, fin);
-  } else if (end == RUN_STOPPED) {
+  if (end == RUN_FINISHED && !job_finish(&j, &error))
+    end = RUN_FAILED;
+  if (end == RUN_STOPPED) {
     LlEvent *e = event_new(LL_EVENT_STOPPED);
     GError *serr = NULL;
     char *p = NULL;
-    if (j.g && j.opt && save_checkpoint(&j, "last.safetensors", j.epochs_done, TRUE, &p, &serr))
+    if (j.g && j.opt && save_checkpoint(&j, "last.safetensors", j.epochs_done, TRUE, &p, &serr)) {
       e->checkpoint = p;
-    else if (serr)
-      g_error_free(serr);
-    e->message = g_strdup("stopped by the user");
-    if (j.store)
-      ll_run_store_update_status(j.store, j.run_id, LL_RUN_STOPPED, NULL, NULL);
+      e->message = g_strdup("stopped by the user");
+    } else {
+      e->message = g_strdup_printf("stopped by the user; the checkpoint could not be written: %s",
+                                   serr ? serr->message : "no graph");
+      g_clear_error(&serr);
+    }
+    if (j.store && j.run_id) {
+      if (p)
+        ll_run_store_set_checkpoint(j.store, j.run_id, p, NULL);
+      ll_run_store_update_status(j.store, j.run_id, LL_RUN_STOPPED, p ? NULL : e->message, NULL);
+    }
     publish(&j, e);
-  } else {
+  } else if (end == RUN_FAILED) {
     LlEvent *e = event_new(LL_EVENT_FAILED);
     e->message = g_strdup(error ? error->message : "unknown error");
     if (j.store && j.run_id)
