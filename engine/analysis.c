@@ -8,6 +8,75 @@
 
 #include "json-writer.h"
 
+/* ---- the embedded block --------------------------------------------------------------- */
+
+/* b's input, past Dropouts (in evaluation they pass their input on). */
+static LlBlock *hidden_before(LlBlock *b)
+{
+  LlBlock *in = b && b->n_inputs > 0 ? b->inputs[0] : NULL;
+  while (in && !strcmp(in->desc->type, "Dropout") && in->n_inputs > 0)
+    in = in->inputs[0];
+  return in && in->desc->max_inputs > 0 ? in : NULL; /* not an Input block */
+}
+
+/* head and every block that feeds it, each once (a DAG's paths can be many). */
+static GHashTable *upstream_of(LlBlock *head)
+{
+  GHashTable *seen = g_hash_table_new(NULL, NULL);
+  g_autoptr(GPtrArray) todo = g_ptr_array_new();
+  g_ptr_array_add(todo, head);
+  while (todo->len) {
+    LlBlock *b = g_ptr_array_steal_index_fast(todo, todo->len - 1);
+    if (!g_hash_table_add(seen, b))
+      continue;
+    for (int i = 0; i < b->n_inputs; i++)
+      if (b->inputs[i])
+        g_ptr_array_add(todo, b->inputs[i]);
+  }
+  return seen;
+}
+
+const char *ll_analysis_embedding_block(const LlSpec *s)
+{
+  if (s->embedding_block)
+    return s->embedding_block;
+  if (s->embedding_samples <= 0 || !s->graph)
+    return NULL;
+  LlBlock *first = NULL;
+  for (guint i = 0; i < s->losses->len; i++) {
+    const LlLossSpec *l = g_ptr_array_index(s->losses, i);
+    LlBlock *head = ll_graph_find(s->graph, l->output);
+    LlBlock *h = hidden_before(head);
+    if (l->kind == LL_LOSS_CROSS_ENTROPY && h)
+      return h->name;
+    first = first ? first : h;
+  }
+  for (guint i = 0; s->graph->inferred && i < s->losses->len; i++) {
+    const LlLossSpec *l = g_ptr_array_index(s->losses, i);
+    LlBlock *head = ll_graph_find(s->graph, l->output);
+    if (!head || strcmp(l->target, "x"))
+      continue;
+    /* the narrowest block on the way to the reconstruction; of equal ones
+     * the last (the activation after the code layer) */
+    LlBlock *best = NULL;
+    size_t best_size = 0;
+    g_autoptr(GHashTable) up = upstream_of(head);
+    for (guint k = 0; k < s->graph->order->len; k++) {
+      LlBlock *b = g_ptr_array_index(s->graph->order, k);
+      if (b == head || b->desc->max_inputs == 0 || !g_hash_table_contains(up, b))
+        continue;
+      size_t size = ll_shape_size(&b->out_shape);
+      if (size > 0 && (!best || size <= best_size)) {
+        best = b;
+        best_size = size;
+      }
+    }
+    if (best)
+      return best->name;
+  }
+  return first ? first->name : NULL;
+}
+
 /* ---- NPY ------------------------------------------------------------------------------- */
 
 gboolean ll_npy_write_f32(const char *path, const float *data, int shape0, int shape1,

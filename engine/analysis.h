@@ -18,6 +18,14 @@
 
 G_BEGIN_DECLS
 
+/* The block whose outputs a run records for the t-SNE view:
+ * record.embedding_block when the spec names one, else the last hidden block
+ * before the classifier (the input of the first cross-entropy head, past any
+ * Dropout), else an autoencoder's bottleneck (the smallest output feeding a
+ * loss on the input "x"; needs inferred shapes), else the input of the first
+ * loss's head. NULL when record.embedding_samples is 0 or nothing fits. */
+const char *ll_analysis_embedding_block(const LlSpec *s);
+
 /* Writes ev (an LL_EVENT_EVAL) into run_dir/analysis/. */
 gboolean ll_analysis_save(const char *run_dir, const LlEvent *ev, GError **error);
 /* Reads every payload of run_dir back as LlEvents (kind LL_EVENT_EVAL):

@@ -226,6 +226,7 @@ typedef struct {
   LlLoader *train_loader;
   LlGraph *g;
   GPtrArray *inputs; /* the graph's Input blocks, looked up once */
+  LlBlock *embed;    /* whose outputs the evaluations record, or NULL */
   LlOptimizer *opt;
   GArray *losses;  /* Loss */
   float *loss_dev; /* one float per loss */
@@ -540,7 +541,7 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
     if (!strcmp(l->spec->target, "x") && l->spec->kind != LL_LOSS_CROSS_ENTROPY)
       recon = l;
   }
-  LlBlock *emb = j->s->embedding_block ? ll_graph_find(j->g, j->s->embedding_block) : NULL;
+  LlBlock *emb = j->embed;
   if (ev) {
     if (first_ce) {
       ev->n_classes = first_ce->classes;
@@ -894,9 +895,12 @@ static gboolean job_setup(Job *j, GError **error)
    * analysis read */
   for (guint i = 0; i < j->losses->len; i++)
     g_array_index(j->losses, Loss, i).head->keep_output = TRUE;
-  LlBlock *recorded = s->embedding_block ? ll_graph_find(j->g, s->embedding_block) : NULL;
-  if (recorded)
-    recorded->keep_output = TRUE;
+  /* record.embedding_block, or the block before the classifier (or an
+   * autoencoder's bottleneck), so the t-SNE view works out of the box */
+  const char *recorded = ll_analysis_embedding_block(s);
+  j->embed = recorded ? ll_graph_find(j->g, recorded) : NULL;
+  if (j->embed)
+    j->embed->keep_output = TRUE;
   j->g->fuse = TRUE;
   if (!ll_graph_compile(j->g, j->be, s->batch_size, error))
     return FALSE;

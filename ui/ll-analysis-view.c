@@ -44,8 +44,9 @@ struct _LlAnalysisView {
   GtkScale *scrub;
   GtkAdjustment *scrub_adj;
   GtkToggleButton *rates, *pca_only;
-  GtkDropDown *embed_block; /* "recorded" or a block of the run's graph */
+  GtkDropDown *embed_block; /* a block of the run's graph */
   GtkStringList *embed_blocks;
+  GtkWidget *embed_button;
   gboolean embedding; /* a block's embeddings are being computed */
   GtkSpinButton *every, *exp_w, *exp_h, *exp_dpi;
   GtkNotebook *pages;
@@ -602,30 +603,65 @@ void ll_analysis_view_embed_block(LlAnalysisView *self, const char *block)
 
 gboolean ll_analysis_view_embedding_busy(LlAnalysisView *self) { return self->embedding; }
 
-static void on_embed_block(GtkButton *b, LlAnalysisView *self)
+/* The block chosen in the picker, or NULL. */
+static const char *chosen_block(LlAnalysisView *self)
 {
   guint k = gtk_drop_down_get_selected(self->embed_block);
-  if (k == GTK_INVALID_LIST_POSITION || k == 0) {
+  return k == GTK_INVALID_LIST_POSITION ? NULL : gtk_string_list_get_string(self->embed_blocks, k);
+}
+
+/* Embed: the recorded embeddings when they are the chosen block's, else a
+ * forward pass with the run's weights. */
+static void on_embed_block(GtkButton *b, LlAnalysisView *self)
+{
+  const char *block = chosen_block(self);
+  LlEvent *e = current(self);
+  if (!block || (e && e->n_embed >= 5 && !g_strcmp0(e->embed_block, block))) {
     ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
     return;
   }
-  ll_analysis_view_embed_block(self, gtk_string_list_get_string(self->embed_blocks, k));
+  ll_analysis_view_embed_block(self, block);
 }
 
-/* The block list of the run's graph, for the block picker. */
+/* The blocks of the run's graph, for the block picker; the one the run
+ * records (or would) chosen. */
 static void fill_block_list(LlAnalysisView *self)
 {
   guint n = g_list_model_get_n_items(G_LIST_MODEL(self->embed_blocks));
-  const char *recorded[] = {"recorded block", NULL};
-  gtk_string_list_splice(self->embed_blocks, 0, n, recorded);
+  gtk_string_list_splice(self->embed_blocks, 0, n, NULL);
   if (!self->spec_json)
     return;
   g_autoptr(LlSpec) s = ll_spec_load_data(self->spec_json, -1, "the run's spec", NULL);
-  for (guint i = 0; s && i < s->graph->order->len; i++) {
+  if (!s)
+    return;
+  if (!s->graph->inferred)
+    ll_graph_infer(s->graph, NULL); /* the bottleneck of an autoencoder is found by shape */
+  const char *recorded = ll_analysis_embedding_block(s);
+  guint chosen = GTK_INVALID_LIST_POSITION;
+  for (guint i = 0; i < s->graph->order->len; i++) {
     LlBlock *b = g_ptr_array_index(s->graph->order, i);
-    if (b->desc->max_inputs > 0)
-      gtk_string_list_append(self->embed_blocks, b->name);
+    if (b->desc->max_inputs == 0)
+      continue;
+    if (!g_strcmp0(b->name, recorded))
+      chosen = g_list_model_get_n_items(G_LIST_MODEL(self->embed_blocks));
+    gtk_string_list_append(self->embed_blocks, b->name);
   }
+  gtk_drop_down_set_selected(self->embed_block, chosen);
+}
+
+void ll_analysis_view_set_embed_block(LlAnalysisView *self, const char *block)
+{
+  guint n = g_list_model_get_n_items(G_LIST_MODEL(self->embed_blocks));
+  for (guint i = 0; i < n; i++)
+    if (!g_strcmp0(gtk_string_list_get_string(self->embed_blocks, i), block))
+      gtk_drop_down_set_selected(self->embed_block, i);
+}
+
+GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self) { return self->embed_button; }
+
+const char *ll_analysis_view_get_tsne_status(LlAnalysisView *self)
+{
+  return gtk_label_get_text(self->tsne_status);
 }
 
 void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only)
@@ -634,9 +670,17 @@ void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only)
   tsne_cancel(self);
   self->tsne_finished = FALSE;
   if (!e || e->n_embed < 5) {
+    /* nothing recorded (an older run, or record.embedding_samples 0): the
+     * chosen block's outputs from the run's weights, where there are some */
+    const char *block = chosen_block(self);
+    if (e && block && self->run_dir && self->spec_json && !self->embedding) {
+      ll_analysis_view_embed_block(self, block);
+      return;
+    }
     ll_scatter_plot_set_points(self->scatter, NULL, NULL, 0, 0, NULL);
     gtk_label_set_text(self->tsne_status,
-                       "No embeddings recorded: set record.embedding_block in the spec");
+                       e ? "This evaluation has no embeddings: choose a block and press Embed"
+                         : "The t-SNE of a block's outputs comes with the first evaluation");
     gtk_widget_queue_draw(self->tsne_area);
     return;
   }
@@ -1252,16 +1296,20 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   self->every =
       spin(tctl, "every", 0, 100, 1, "While training, recompute every N epochs (0: never)");
   gtk_box_append(GTK_BOX(tctl), gtk_label_new("epochs"));
-  gtk_box_append(GTK_BOX(tctl), gtk_label_new("block"));
+  /* the picker last, so a long block name moves nothing */
+  self->embed_button =
+      button(tctl, "Embed", "Compute the chosen block's outputs on the test set, then their t-SNE",
+             G_CALLBACK(on_embed_block), self);
+  gtk_widget_set_margin_start(self->embed_button, 12);
+  gtk_box_append(GTK_BOX(tctl), gtk_label_new("the outputs of"));
   self->embed_blocks = gtk_string_list_new(NULL);
   self->embed_block = GTK_DROP_DOWN(gtk_drop_down_new(G_LIST_MODEL(self->embed_blocks), NULL));
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->embed_block),
-                              "The block whose outputs are embedded: the one the spec records "
-                              "every epoch, or any block (a forward pass over the test set with "
-                              "the run's saved weights)");
+                              "The block whose outputs are embedded: the one the run records "
+                              "every epoch (record.embedding_block, by default the block before "
+                              "the classifier or an autoencoder's bottleneck), or any other (a "
+                              "forward pass over the test set with the run's saved weights)");
   gtk_box_append(GTK_BOX(tctl), GTK_WIDGET(self->embed_block));
-  button(tctl, "Embed", "Compute the chosen block's outputs on the test set, then their t-SNE",
-         G_CALLBACK(on_embed_block), self);
   gtk_box_append(GTK_BOX(tbox), tctl);
   self->tsne_status = GTK_LABEL(gtk_label_new(""));
   gtk_label_set_xalign(self->tsne_status, 0);

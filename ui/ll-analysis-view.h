@@ -60,5 +60,10 @@ gboolean ll_analysis_view_export_current(LlAnalysisView *self, const char *path,
  * run's saved weights, on a worker. */
 void ll_analysis_view_embed_block(LlAnalysisView *self, const char *block);
 gboolean ll_analysis_view_embedding_busy(LlAnalysisView *self);
+/* Chooses the block the Embed button embeds (the picker's entry). */
+void ll_analysis_view_set_embed_block(LlAnalysisView *self, const char *block);
+GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self);
+/* The t-SNE page's status line. */
+const char *ll_analysis_view_get_tsne_status(LlAnalysisView *self);
 
 G_END_DECLS

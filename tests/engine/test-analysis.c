@@ -56,6 +56,7 @@ static void assert_same_eval(const LlEvent *a, const LlEvent *b)
   }
   g_assert_cmpint(a->n_embed, ==, b->n_embed);
   g_assert_cmpint(a->embed_dim, ==, b->embed_dim);
+  g_assert_cmpstr(a->embed_block, ==, b->embed_block);
   for (int i = 0; i < a->n_embed * a->embed_dim; i++)
     g_assert_cmpfloat(a->embeddings[i], ==, b->embeddings[i]);
   for (int i = 0; i < a->n_embed; i++) {
@@ -109,6 +110,7 @@ static void test_eval_events_saved(void)
     g_assert_cmpint(e->epoch, ==, i + 1);
     g_assert_nonnull(e->confusion);
     g_assert_cmpint(e->n_embed, ==, 90); /* 10% of 900 held out for validation */
+    g_assert_cmpstr(e->embed_block, ==, "a");
     g_assert_cmpint(e->n_pred, ==, 0);
   }
   LlEvent *te = evals->pdata[3];
@@ -139,6 +141,38 @@ static void test_eval_events_saved(void)
     assert_same_eval(evals->pdata[i], loaded->pdata[i]);
   g_free(dir);
   rm_rf(root);
+}
+
+/* Without record.embedding_block the t-SNE gets the block before the
+ * classifier (past Dropout), or an autoencoder's bottleneck. */
+static void test_default_embedding_block(void)
+{
+  static const struct {
+    const char *preset, *block;
+  } cases[] = {{"tiny-cnn.json", "gap"},
+               {"fmnist-cnn.json", "relu3"},
+               {"fmnist-ann.json", "relu2"},
+               {"ae-pretrain.json", "code"}};
+  for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree char *path =
+        g_test_build_filename(G_TEST_DIST, "..", "resources", "presets", cases[i].preset, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LlSpec) s = ll_spec_load_file(path, &error);
+    g_assert_no_error(error);
+    g_assert_true(ll_graph_infer(s->graph, &error));
+    g_clear_pointer(&s->embedding_block, g_free);
+    g_assert_cmpstr(ll_analysis_embedding_block(s), ==, cases[i].block);
+    s->embedding_block = g_strdup("conv1");
+    g_assert_cmpstr(ll_analysis_embedding_block(s), ==, "conv1"); /* the spec's choice wins */
+    g_clear_pointer(&s->embedding_block, g_free);
+    s->embedding_samples = 0; /* recording switched off */
+    g_assert_null(ll_analysis_embedding_block(s));
+  }
+  /* the blobs MLP without a record section records its hidden activation */
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) s = ll_spec_load_data(spec_json, -1, "spec", &error);
+  g_clear_pointer(&s->embedding_block, g_free);
+  g_assert_cmpstr(ll_analysis_embedding_block(s), ==, "a");
 }
 
 static void test_npy_roundtrip(void)
@@ -180,6 +214,7 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/analysis/eval-events-saved", test_eval_events_saved);
   g_test_add_func("/engine/analysis/npy-roundtrip", test_npy_roundtrip);
+  g_test_add_func("/engine/analysis/default-embedding-block", test_default_embedding_block);
   g_test_add_func("/engine/analysis/empty-run-dir", test_empty_run_dir);
   return g_test_run();
 }

@@ -24,6 +24,13 @@ static gboolean has_payloads(void)
   return stopped() && ll_analysis_view_get_n_payloads(analysis()) >= (guint)want_payloads;
 }
 
+/* After the window has drawn what changed. */
+static void screenshot(const char *name)
+{
+  ll_ui_spin(300);
+  ll_ui_screenshot(GTK_WIDGET(win), name);
+}
+
 static void open_preset(const char *name)
 {
   g_autoptr(GPtrArray) presets = ll_presets_list();
@@ -40,11 +47,14 @@ static void open_preset(const char *name)
 }
 
 /* Trains preset for one epoch on a small part of Fashion-MNIST and opens the
- * same datasets here, independently of the view. */
-static void train(const char *preset)
+ * same datasets here, independently of the view. The spec names no block to
+ * record (the run records the default one); embedding_samples 0: none. */
+static void train(const char *preset, int embedding_samples)
 {
   open_preset(preset);
   LlSpec *s = ll_document_get_spec(doc());
+  g_clear_pointer(&s->embedding_block, g_free);
+  s->embedding_samples = embedding_samples;
   s->dataset.limit_train = 1500;
   s->dataset.limit_test = 400;
   s->epochs = 1;
@@ -124,7 +134,7 @@ static void check_tsne_hover(const LlEvent *e)
 
 static void test_samples(void)
 {
-  train("fmnist-cnn");
+  train("fmnist-cnn", 2000);
   ll_analysis_view_show_page(analysis(), "confusion"); /* opens the datasets for the images */
   g_assert_true(ll_ui_wait_for(images_ready, 30000));
   guint n = ll_analysis_view_get_n_payloads(analysis());
@@ -134,6 +144,9 @@ static void test_samples(void)
   g_assert_true(te->from_test_set); /* the spec has a test set */
   g_assert_false(val->from_test_set);
   g_assert_cmpint(te->n_pred, ==, (int)test_ds->n);
+  /* no record.embedding_block: the block before the classifier, past its Dropout */
+  g_assert_cmpstr(val->embed_block, ==, "relu3");
+  g_assert_cmpstr(te->embed_block, ==, "relu3");
 
   /* predictions: tile i is test sample pred_index[i] */
   ll_analysis_view_show_page(analysis(), "predictions");
@@ -183,9 +196,44 @@ static void test_samples(void)
   g_assert_cmpint(blk->n_embed, ==, (int)test_ds->n);
   check_tsne_hover(blk);
   ll_analysis_view_hover_point(analysis(), 3);
-  ll_ui_spin(100);
-  ll_ui_screenshot(GTK_WIDGET(win), "analysis-tsne-hover.png");
+  screenshot("analysis-tsne-hover.png");
   ll_analysis_view_hover_point(analysis(), -1);
+}
+
+static const char *tsne_status(void) { return ll_analysis_view_get_tsne_status(analysis()); }
+
+/* The t-SNE works out of the box: a run that records nothing embeds the
+ * picker's block (by default the one before the classifier) on Recompute,
+ * and the Embed button stays put whatever the picker shows. */
+static void test_tsne_default(void)
+{
+  train("fmnist-cnn", 0);
+  guint n = ll_analysis_view_get_n_payloads(analysis());
+  g_assert_cmpint(ll_analysis_view_get_payload(analysis(), n - 1)->n_embed, ==, 0);
+  ll_analysis_view_show_page(analysis(), "tsne");
+  ll_ui_spin(100);
+  GtkWidget *embed = ll_analysis_view_get_embed_button(analysis());
+  graphene_rect_t at, moved;
+  g_assert_true(gtk_widget_compute_bounds(embed, GTK_WIDGET(analysis()), &at));
+  ll_analysis_view_set_embed_block(analysis(), "fc");
+  ll_ui_spin(100);
+  g_assert_true(gtk_widget_compute_bounds(embed, GTK_WIDGET(analysis()), &moved));
+  g_assert_cmpfloat(moved.origin.x, ==, at.origin.x);
+  ll_analysis_view_set_embed_block(analysis(), "relu3");
+  ll_ui_spin(100);
+  g_assert_true(gtk_widget_compute_bounds(embed, GTK_WIDGET(analysis()), &moved));
+  g_assert_cmpfloat(moved.origin.x, ==, at.origin.x);
+  /* Recompute with nothing recorded */
+  ll_analysis_view_run_tsne(analysis(), TRUE);
+  g_assert_null(strstr(tsne_status(), "record.embedding_block"));
+  g_assert_true(ll_ui_wait_for(embedding_idle, 60000));
+  g_assert_true(ll_ui_wait_for(tsne_done, 60000));
+  const LlEvent *e = ll_analysis_view_get_tsne_payload(analysis());
+  g_assert_nonnull(e);
+  g_assert_cmpstr(e->embed_block, ==, "relu3");
+  g_assert_cmpint(e->n_embed, ==, (int)test_ds->n);
+  g_assert_true(g_str_has_prefix(tsne_status(), "t-SNE of"));
+  screenshot("analysis-tsne-default.png");
 }
 
 /* Pearson correlation of a tile's grey levels with sample index of d. */
@@ -211,7 +259,7 @@ static double tile_correlation(LlImageGrid *grid, int tile, const LlDataset *d, 
 
 static void test_reconstructions(void)
 {
-  train("ae-pretrain");
+  train("ae-pretrain", 2000);
   ll_analysis_view_show_page(analysis(), "reconstructions");
   guint n = ll_analysis_view_get_n_payloads(analysis());
   for (guint p = 0; p < n; p++) {
@@ -231,7 +279,7 @@ static void test_reconstructions(void)
                 e->recon_index[k], r);
     }
   }
-  ll_ui_screenshot(GTK_WIDGET(win), "analysis-reconstructions-index.png");
+  screenshot("analysis-reconstructions-index.png");
 }
 
 int main(int argc, char **argv)
@@ -240,6 +288,7 @@ int main(int argc, char **argv)
     return 77;
   g_test_add_func("/ui/analysis/samples", test_samples);
   g_test_add_func("/ui/analysis/reconstructions", test_reconstructions);
+  g_test_add_func("/ui/analysis/tsne-default", test_tsne_default);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   ll_dataset_free(train_ds);
