@@ -247,12 +247,11 @@ LL_INLINE void fill_planes(const Fwd *f, const float *x, float *planes)
          * columns 2t + 1 to the other phase at t + (pw + 1) / 2 */
         float *pe = pr + (size_t)(g->pw & 1) * f->plane + g->pw / 2;
         float *po = pr + (size_t)((g->pw + 1) & 1) * f->plane + (g->pw + 1) / 2;
-        const ll_v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = even + 1;
         int t = 0;
         for (; 2 * t + 16 <= g->w; t += 8) {
           ll_v8 lo = ll_ld8(xr + 2 * t), hi = ll_ld8(xr + 2 * t + 8);
-          ll_st8(pe + t, __builtin_shuffle(lo, hi, even));
-          ll_st8(po + t, __builtin_shuffle(lo, hi, odd));
+          ll_st8(pe + t, ll_even8(lo, hi));
+          ll_st8(po + t, ll_odd8(lo, hi));
         }
         for (; 2 * t < g->w; t++) {
           pe[t] = xr[2 * t];

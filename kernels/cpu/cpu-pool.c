@@ -55,7 +55,7 @@ LL_CPU_CLONES
 static void maxpool_2x2_plane(const LlPoolGeom *g, const float *xp, float *yp, int32_t *ap)
 {
   int w = g->w, ow = g->ow;
-  const ll_v8i even = {0, 2, 4, 6, 8, 10, 12, 14}, odd = even + 1, lane = even / 2;
+  const ll_v8i lane = {0, 1, 2, 3, 4, 5, 6, 7};
   for (int oy = 0; oy < g->oh; oy++) {
     const float *r0 = xp + (size_t)(2 * oy) * w, *r1 = r0 + w;
     for (int ox0 = 0; ox0 < ow; ox0 += 8) {
@@ -75,11 +75,11 @@ static void maxpool_2x2_plane(const LlPoolGeom *g, const float *xp, float *yp, i
       ll_v8 a0 = ll_ld8(s0), a1 = ll_ld8(s0 + 8), b0 = ll_ld8(s1), b1 = ll_ld8(s1 + 8);
       ll_v8i i0 = 2 * oy * w + 2 * ox + 2 * lane, at = i0;
       ll_v8 best = {-FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX, -FLT_MAX};
-      ll_v8 first = __builtin_shuffle(a0, a1, even);
+      ll_v8 first = ll_even8(a0, a1);
       max_update(first, i0, &best, &at);
-      max_update(__builtin_shuffle(a0, a1, odd), i0 + 1, &best, &at);
-      max_update(__builtin_shuffle(b0, b1, even), i0 + w, &best, &at);
-      max_update(__builtin_shuffle(b0, b1, odd), i0 + w + 1, &best, &at);
+      max_update(ll_odd8(a0, a1), i0 + 1, &best, &at);
+      max_update(ll_even8(b0, b1), i0 + w, &best, &at);
+      max_update(ll_odd8(b0, b1), i0 + w + 1, &best, &at);
       /* when nothing beat -FLT_MAX the index stayed on the first element */
       ll_v8i keep = at == i0;
       ll_v8 y = (ll_v8)(((ll_v8i)first & keep) | ((ll_v8i)best & ~keep));

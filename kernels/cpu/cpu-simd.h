@@ -37,6 +37,19 @@ LL_INLINE ll_v8 ll_ld8(const float *p)
 
 LL_INLINE void ll_st8(float *p, ll_v8 v) { memcpy(p, &v, sizeof v); }
 
+/* The even and the odd lanes of the 16 floats a, b (a[0], a[2], ... b[6];
+ * a[1], ... b[7]): de-interleaving stride-2 rows. __builtin_shufflevector,
+ * which GCC (12 on) and clang both have. */
+LL_INLINE ll_v8 ll_even8(ll_v8 a, ll_v8 b)
+{
+  return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
+LL_INLINE ll_v8 ll_odd8(ll_v8 a, ll_v8 b)
+{
+  return __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
 /* The sum of the lanes, in a fixed order. */
 LL_INLINE float ll_hsum8(ll_v8 v)
 {
