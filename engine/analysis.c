@@ -2,6 +2,7 @@
 #include "analysis.h"
 
 #include <errno.h>
+#include <float.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
@@ -114,26 +115,29 @@ float *ll_npy_read_f32(const char *path, int *shape0, int *shape1, GError **erro
     return NULL;
   }
   size_t hl = (guint8)buf[8] | ((size_t)(guint8)buf[9] << 8);
-  if (10 + hl > len) {
+  if (hl > len - 10) {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: truncated header", path);
     return NULL;
   }
   g_autofree char *hdr = g_strndup(buf + 10, hl);
   const char *sh = strstr(hdr, "'shape': (");
-  long a = 0, b = 1;
   if (!strstr(hdr, "'<f4'") || strstr(hdr, "'fortran_order': True") || !sh) {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: not a C-order float32 array", path);
     return NULL;
   }
+  /* (a,) or (a, b); each a non-negative int, and a * b floats in the file */
   char *end;
-  a = strtol(sh + 10, &end, 10);
+  gint64 a = g_ascii_strtoll(sh + 10, &end, 10), b = 1;
   if (*end == ',' && end[1] == ' ' && end[2] != ')')
-    b = strtol(end + 2, &end, 10);
-  size_t n = (size_t)MAX(a, 0) * (size_t)MAX(b, 0);
-  if (a < 0 || b < 0 || 10 + hl + n * 4 > len) {
-    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: truncated data", path);
+    b = g_ascii_strtoll(end + 2, &end, 10);
+  size_t data_len = len - 10 - hl;
+  if (a < 0 || b < 0 || a > G_MAXINT || b > G_MAXINT ||
+      (b > 0 && (guint64)a > data_len / 4 / (guint64)b) || (size_t)(a * b) * 4 != data_len) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                "%s: its shape does not match its %" G_GSIZE_FORMAT " data bytes", path, data_len);
     return NULL;
   }
+  size_t n = (size_t)(a * b);
   float *out = g_new(float, MAX(n, 1));
   memcpy(out, buf + 10 + hl, n * 4);
   *shape0 = (int)a;
@@ -284,36 +288,288 @@ gboolean ll_analysis_save(const char *run_dir, const LlEvent *ev, GError **error
 
 /* ---- load ------------------------------------------------------------------------------ */
 
-static gboolean int_array(JsonObject *o, const char *key, int want, int *out)
+/* Reading back tolerates absent members (older runs lack some) but not
+ * wrong ones: a member of the wrong type, a size that does not match the
+ * data beside it or a class out of range fails the load, naming the file and
+ * the member, before anything is allocated from it. */
+
+#define MAX_CLASSES 100000
+
+static gboolean load_fail(GError **error, const char *path, const char *member, const char *what)
 {
-  if (!json_object_has_member(o, key))
+  g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: \"%s\" %s", path, member, what);
+  return FALSE;
+}
+
+/* A whole number in [lo, hi] from a JSON number (JSON writers may print 3 as 3.0). */
+static gboolean node_int(JsonNode *n, gint64 lo, gint64 hi, gint64 *out)
+{
+  if (!n || !JSON_NODE_HOLDS_VALUE(n))
     return FALSE;
-  JsonArray *a = json_object_get_array_member(o, key);
-  if (!a || (int)json_array_get_length(a) != want)
+  GType t = json_node_get_value_type(n);
+  if (t == G_TYPE_INT64) {
+    *out = json_node_get_int(n);
+  } else if (t == G_TYPE_DOUBLE) {
+    double d = json_node_get_double(n);
+    /* |d| < 2^63 first: (double)G_MAXINT64 rounds up to 2^63 */
+    if (!(fabs(d) < 9.2e18) || !(d >= (double)lo && d <= (double)hi) || d != floor(d))
+      return FALSE;
+    *out = (gint64)d;
+  } else {
     return FALSE;
-  for (int i = 0; i < want; i++)
-    out[i] = (int)json_array_get_int_element(a, i);
+  }
+  return *out >= lo && *out <= hi;
+}
+
+static gboolean node_double(JsonNode *n, double *out)
+{
+  if (!n || !JSON_NODE_HOLDS_VALUE(n))
+    return FALSE;
+  GType t = json_node_get_value_type(n);
+  if (t == G_TYPE_INT64)
+    *out = (double)json_node_get_int(n);
+  else if (t == G_TYPE_DOUBLE)
+    *out = json_node_get_double(n);
+  else
+    return FALSE;
   return TRUE;
 }
 
-static double *double_array(JsonObject *o, const char *key, int want)
+/* An optional int member; *out keeps its default when absent. */
+static gboolean get_int(JsonObject *o, const char *path, const char *key, gint64 lo, gint64 hi,
+                        int *out, GError **error)
 {
-  JsonArray *a = json_object_has_member(o, key) ? json_object_get_array_member(o, key) : NULL;
-  double *v = g_new0(double, MAX(want, 1));
-  for (int i = 0; a && i < want && i < (int)json_array_get_length(a); i++)
-    v[i] = json_array_get_double_element(a, i);
-  return v;
+  JsonNode *n = json_object_get_member(o, key);
+  gint64 v;
+  if (!n)
+    return TRUE;
+  if (!node_int(n, lo, hi, &v))
+    return load_fail(error, path, key, "is not a whole number in range");
+  *out = (int)v;
+  return TRUE;
 }
 
-static float *float_array(JsonObject *o, const char *key, size_t want)
+/* An optional array member (NULL when absent) of length want (any when want < 0). */
+static gboolean get_array(JsonObject *o, const char *path, const char *key, gint64 want,
+                          JsonArray **out, GError **error)
 {
-  JsonArray *a = json_object_has_member(o, key) ? json_object_get_array_member(o, key) : NULL;
-  if (!a || json_array_get_length(a) != want)
-    return NULL;
-  float *v = g_new(float, MAX(want, 1));
-  for (size_t i = 0; i < want; i++)
-    v[i] = (float)json_array_get_double_element(a, (guint)i);
-  return v;
+  JsonNode *n = json_object_get_member(o, key);
+  *out = NULL;
+  if (!n)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY(n))
+    return load_fail(error, path, key, "is not an array");
+  *out = json_node_get_array(n);
+  if (want >= 0 && json_array_get_length(*out) != (guint64)want)
+    return load_fail(error, path, key, "does not have the length the other members give");
+  return TRUE;
+}
+
+/* want numbers of an array member, as doubles (v) or floats (f); absent: NULL. */
+static gboolean get_numbers(JsonObject *o, const char *path, const char *key, size_t want,
+                            double **v, float **f, GError **error)
+{
+  JsonArray *a;
+  if (!get_array(o, path, key, (gint64)want, &a, error))
+    return FALSE;
+  if (!a)
+    return TRUE;
+  if (v)
+    *v = g_new(double, MAX(want, 1));
+  else
+    *f = g_new(float, MAX(want, 1));
+  for (size_t i = 0; i < want; i++) {
+    double d;
+    if (!node_double(json_array_get_element(a, (guint)i), &d))
+      return load_fail(error, path, key, "holds something that is not a number");
+    if (v)
+      (*v)[i] = d;
+    else
+      (*f)[i] = isfinite(d) && fabs(d) <= FLT_MAX ? (float)d : (float)(d > 0 ? INFINITY : -INFINITY);
+  }
+  return TRUE;
+}
+
+/* A float from an NPY table that must be a whole number in [lo, hi]. */
+static gboolean float_int(float v, int lo, int hi, int *out)
+{
+  if (!((double)v >= lo && (double)v <= hi) || v != floorf(v)) /* (float)G_MAXINT is 2^31 */
+    return FALSE;
+  *out = (int)v;
+  return TRUE;
+}
+
+static gboolean load_confusion(JsonObject *o, const char *path, LlEvent *e, GError **error)
+{
+  int c = 0;
+  JsonArray *rows;
+  if (!get_int(o, path, "n_classes", 0, MAX_CLASSES, &c, error) ||
+      !get_array(o, path, "confusion", -1, &rows, error))
+    return FALSE;
+  if (c == 0 || !rows)
+    return TRUE;
+  /* every row is in the file: c * c numbers bound the allocation by its size */
+  if (json_array_get_length(rows) != (guint)c)
+    return load_fail(error, path, "confusion", "does not have n_classes rows");
+  e->n_classes = c;
+  e->confusion = g_new0(int64_t, (size_t)c * c);
+  e->support = g_new0(int64_t, c);
+  for (int r = 0; r < c; r++) {
+    JsonNode *rn = json_array_get_element(rows, r);
+    JsonArray *row = JSON_NODE_HOLDS_ARRAY(rn) ? json_node_get_array(rn) : NULL;
+    if (!row || json_array_get_length(row) != (guint)c)
+      return load_fail(error, path, "confusion", "has a row that is not n_classes numbers");
+    for (int k = 0; k < c; k++) {
+      gint64 v;
+      /* counts of samples: 2^40 each keeps the row sums far from overflow */
+      if (!node_int(json_array_get_element(row, k), 0, (gint64)1 << 40, &v))
+        return load_fail(error, path, "confusion", "holds something that is not a count");
+      e->confusion[(size_t)r * c + k] = v;
+      e->support[r] += v;
+    }
+  }
+  if (!get_numbers(o, path, "precision", c, &e->precision, NULL, error) ||
+      !get_numbers(o, path, "recall", c, &e->recall, NULL, error) ||
+      !get_numbers(o, path, "f1", c, &e->f1, NULL, error))
+    return FALSE;
+  /* a confusion matrix always comes with its report (zeros where it was not saved) */
+  double **report[] = {&e->precision, &e->recall, &e->f1};
+  for (size_t i = 0; i < G_N_ELEMENTS(report); i++)
+    if (!*report[i])
+      *report[i] = g_new0(double, c);
+  return TRUE;
+}
+
+static gboolean load_class_names(JsonObject *o, const char *path, LlEvent *e, GError **error)
+{
+  JsonArray *names;
+  if (!get_array(o, path, "class_names", -1, &names, error))
+    return FALSE;
+  guint nn = names ? json_array_get_length(names) : 0;
+  /* the dataset's names when its labels are not the head's classes (a label
+   * map): they name no class of the matrix, and are left out as before */
+  if (!names || (e->n_classes && nn != (guint)e->n_classes))
+    return TRUE;
+  e->class_names = g_new0(char *, nn + 1);
+  for (guint i = 0; i < nn; i++) {
+    JsonNode *n = json_array_get_element(names, i);
+    if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+      return load_fail(error, path, "class_names", "holds something that is not a string");
+    e->class_names[i] = g_strdup(json_node_get_string(n));
+  }
+  return TRUE;
+}
+
+static gboolean load_recon(JsonObject *o, const char *path, LlEvent *e, GError **error)
+{
+  int nr = 0;
+  JsonArray *sh;
+  if (!get_int(o, path, "n_recon", 0, G_MAXINT, &nr, error) ||
+      !get_array(o, path, "recon_shape", -1, &sh, error))
+    return FALSE;
+  if (nr == 0 || !sh)
+    return TRUE;
+  LlShape shape = {.rank = (int)json_array_get_length(sh)};
+  if (shape.rank < 1 || shape.rank > LL_MAX_DIMS)
+    return load_fail(error, path, "recon_shape", "does not have 1 to 4 dimensions");
+  guint64 size = (guint64)nr;
+  for (int i = 0; i < shape.rank; i++) {
+    gint64 d;
+    if (!node_int(json_array_get_element(sh, i), 1, G_MAXINT, &d) ||
+        !g_uint64_checked_mul(&size, size, (guint64)d) || size > G_MAXUINT)
+      return load_fail(error, path, "recon_shape", "is not a shape of the reconstructions given");
+    shape.d[i] = (int)d;
+  }
+  /* the arrays must hold n_recon * size numbers each: checked before allocating */
+  if (!get_numbers(o, path, "recon_input", size, NULL, &e->recon_input, error) ||
+      !get_numbers(o, path, "recon_output", size, NULL, &e->recon_output, error))
+    return FALSE;
+  if (!e->recon_input || !e->recon_output)
+    return TRUE;
+  JsonArray *index;
+  if (!get_array(o, path, "recon_index", nr, &index, error))
+    return FALSE;
+  e->recon_index = g_new(int, nr);
+  for (int i = 0; i < nr; i++) {
+    gint64 v = -1; /* recorded before the indices were */
+    if (index && !node_int(json_array_get_element(index, i), -1, G_MAXINT, &v))
+      return load_fail(error, path, "recon_index", "holds something that is not a sample index");
+    e->recon_index[i] = (int)v;
+  }
+  e->n_recon = nr;
+  e->recon_shape = shape;
+  return TRUE;
+}
+
+static gboolean load_embeddings(JsonObject *o, const char *dir, const char *stem, const char *path,
+                                LlEvent *e, GError **error)
+{
+  int ne = 0;
+  if (!get_int(o, path, "n_embed", 0, G_MAXINT, &ne, error))
+    return FALSE;
+  if (ne == 0)
+    return TRUE;
+  g_autofree char *ep = g_strdup_printf("%s/%s-embed.npy", dir, stem);
+  g_autofree char *lp = g_strdup_printf("%s/%s-embed-labels.npy", dir, stem);
+  int a = 0, b = 0, la = 0, lb = 0;
+  g_autofree float *emb = ll_npy_read_f32(ep, &a, &b, NULL);
+  g_autofree float *lab = ll_npy_read_f32(lp, &la, &lb, NULL);
+  if (!emb || a != ne || b <= 0)
+    return TRUE; /* the embeddings were not saved (or are gone): the rest still loads */
+  JsonArray *index;
+  JsonNode *block = json_object_get_member(o, "embed_block");
+  if (!get_array(o, path, "embed_index", ne, &index, error))
+    return FALSE;
+  if (block && (!JSON_NODE_HOLDS_VALUE(block) || json_node_get_value_type(block) != G_TYPE_STRING))
+    return load_fail(error, path, "embed_block", "is not a string");
+  e->embed_block = block ? g_strdup(json_node_get_string(block)) : NULL;
+  e->embed_labels = g_new0(int, ne);
+  for (int i = 0; lab && i < ne && i < la; i++)
+    /* the dataset's labels, which need not be the head's classes (a label map) */
+    if (!float_int(lab[i], G_MININT, G_MAXINT, &e->embed_labels[i]))
+      return load_fail(error, lp, "labels", "holds a value that is not a whole number");
+  e->embed_index = g_new0(int, ne);
+  for (int i = 0; i < ne; i++) {
+    gint64 v = -1;
+    if (index && !node_int(json_array_get_element(index, i), -1, G_MAXINT, &v))
+      return load_fail(error, path, "embed_index", "holds something that is not a sample index");
+    e->embed_index[i] = (int)v;
+  }
+  e->n_embed = ne;
+  e->embed_dim = b;
+  e->embeddings = g_steal_pointer(&emb);
+  return TRUE;
+}
+
+static gboolean load_predictions(const char *dir, const char *stem, LlEvent *e, GError **error)
+{
+  g_autofree char *pp = g_strdup_printf("%s/%s-predictions.npy", dir, stem);
+  if (!g_file_test(pp, G_FILE_TEST_EXISTS))
+    return TRUE;
+  int a = 0, b = 0;
+  g_autofree float *tab = ll_npy_read_f32(pp, &a, &b, NULL);
+  if (!tab || b != 4 || a <= 0)
+    return TRUE;
+  int hi = e->n_classes ? e->n_classes - 1 : G_MAXINT;
+  int *index = g_new(int, a), *truth = g_new(int, a), *cls = g_new(int, a);
+  for (int i = 0; i < a; i++)
+    if (!float_int(tab[(size_t)i * 4], 0, G_MAXINT, &index[i]) ||
+        !float_int(tab[(size_t)i * 4 + 1], 0, hi, &truth[i]) ||
+        !float_int(tab[(size_t)i * 4 + 2], 0, hi, &cls[i])) {
+      g_free(index);
+      g_free(truth);
+      g_free(cls);
+      return load_fail(error, pp, "predictions",
+                       "holds a row whose index or classes are not whole numbers in range");
+    }
+  e->n_pred = a;
+  e->pred_index = index;
+  e->pred_true = truth;
+  e->pred_class = cls;
+  e->pred_conf = g_new(float, a);
+  for (int i = 0; i < a; i++)
+    e->pred_conf[i] = tab[(size_t)i * 4 + 3];
+  return TRUE;
 }
 
 static LlEvent *load_one(const char *dir, const char *stem, GError **error)
@@ -330,101 +586,25 @@ static LlEvent *load_one(const char *dir, const char *stem, GError **error)
   JsonObject *o = json_node_get_object(root);
   LlEvent *e = g_new0(LlEvent, 1);
   e->kind = LL_EVENT_EVAL;
-  e->split = g_strdup(json_object_get_string_member_with_default(o, "split", "val"));
-  e->epoch = (int)json_object_get_int_member_with_default(o, "epoch", 0);
-  e->epochs = (int)json_object_get_int_member_with_default(o, "epochs", 0);
-  e->from_test_set = json_object_get_boolean_member_with_default(o, "from_test_set", FALSE);
-  int c = (int)json_object_get_int_member_with_default(o, "n_classes", 0);
-  if (c > 0 && c <= 100000 && json_object_has_member(o, "confusion")) {
-    JsonArray *rows = json_object_get_array_member(o, "confusion");
-    if (rows && (int)json_array_get_length(rows) == c) {
-      e->n_classes = c;
-      e->confusion = g_new0(int64_t, (size_t)c * c);
-      for (int r = 0; r < c; r++) {
-        JsonArray *row = json_array_get_array_element(rows, r);
-        for (int k = 0; row && k < c && k < (int)json_array_get_length(row); k++)
-          e->confusion[r * c + k] = json_array_get_int_element(row, k);
-      }
-      e->precision = double_array(o, "precision", c);
-      e->recall = double_array(o, "recall", c);
-      e->f1 = double_array(o, "f1", c);
-      e->support = g_new0(int64_t, c);
-      for (int r = 0; r < c; r++)
-        for (int k = 0; k < c; k++)
-          e->support[r] += e->confusion[r * c + k];
-    }
+  JsonNode *split = json_object_get_member(o, "split");
+  JsonNode *fts = json_object_get_member(o, "from_test_set");
+  gboolean ok = TRUE;
+  if (split && (!JSON_NODE_HOLDS_VALUE(split) || json_node_get_value_type(split) != G_TYPE_STRING))
+    ok = load_fail(error, jpath, "split", "is not a string");
+  else if (fts && (!JSON_NODE_HOLDS_VALUE(fts) || json_node_get_value_type(fts) != G_TYPE_BOOLEAN))
+    ok = load_fail(error, jpath, "from_test_set", "is not true or false");
+  if (ok) {
+    e->split = g_strdup(split ? json_node_get_string(split) : "val");
+    e->from_test_set = fts && json_node_get_boolean(fts);
+    ok = get_int(o, jpath, "epoch", G_MININT, G_MAXINT, &e->epoch, error) &&
+         get_int(o, jpath, "epochs", G_MININT, G_MAXINT, &e->epochs, error) &&
+         load_confusion(o, jpath, e, error) && load_class_names(o, jpath, e, error) &&
+         load_recon(o, jpath, e, error) && load_embeddings(o, dir, stem, jpath, e, error) &&
+         load_predictions(dir, stem, e, error);
   }
-  JsonArray *names = json_object_has_member(o, "class_names")
-                         ? json_object_get_array_member(o, "class_names")
-                         : NULL;
-  if (names && (e->n_classes == 0 || (int)json_array_get_length(names) == e->n_classes)) {
-    int nn = (int)json_array_get_length(names);
-    e->class_names = g_new0(char *, nn + 1);
-    for (int i = 0; i < nn; i++)
-      e->class_names[i] = g_strdup(json_array_get_string_element(names, i));
-  }
-  int nr = (int)json_object_get_int_member_with_default(o, "n_recon", 0);
-  if (nr > 0 && json_object_has_member(o, "recon_shape")) {
-    JsonArray *sh = json_object_get_array_member(o, "recon_shape");
-    LlShape shape = {0};
-    shape.rank = sh ? MIN((int)json_array_get_length(sh), LL_MAX_DIMS) : 0;
-    for (int i = 0; i < shape.rank; i++)
-      shape.d[i] = (int)json_array_get_int_element(sh, i);
-    size_t size = shape.rank ? ll_shape_size(&shape) : 0;
-    if (size > 0) {
-      e->recon_input = float_array(o, "recon_input", (size_t)nr * size);
-      e->recon_output = float_array(o, "recon_output", (size_t)nr * size);
-      if (e->recon_input && e->recon_output) {
-        e->n_recon = nr;
-        e->recon_shape = shape;
-        e->recon_index = g_new(int, nr);
-        if (!int_array(o, "recon_index", nr, e->recon_index))
-          for (int i = 0; i < nr; i++)
-            e->recon_index[i] = -1; /* recorded before the indices were */
-      }
-    }
-  }
-  int ne = (int)json_object_get_int_member_with_default(o, "n_embed", 0);
-  if (ne > 0) {
-    g_autofree char *ep = g_strdup_printf("%s/%s-embed.npy", dir, stem);
-    g_autofree char *lp = g_strdup_printf("%s/%s-embed-labels.npy", dir, stem);
-    int a = 0, b = 0, la = 0, lb = 0;
-    float *emb = ll_npy_read_f32(ep, &a, &b, NULL);
-    g_autofree float *lab = ll_npy_read_f32(lp, &la, &lb, NULL);
-    if (emb && a == ne && b > 0) {
-      const char *blk = json_object_get_string_member_with_default(o, "embed_block", NULL);
-      e->embed_block = blk ? g_strdup(blk) : NULL;
-      e->n_embed = ne;
-      e->embed_dim = b;
-      e->embeddings = emb;
-      e->embed_labels = g_new0(int, ne);
-      for (int i = 0; lab && i < ne && i < la; i++)
-        e->embed_labels[i] = (int)lab[i];
-      e->embed_index = g_new0(int, ne);
-      if (!int_array(o, "embed_index", ne, e->embed_index))
-        for (int i = 0; i < ne; i++)
-          e->embed_index[i] = -1;
-    } else {
-      g_free(emb);
-    }
-  }
-  g_autofree char *pp = g_strdup_printf("%s/%s-predictions.npy", dir, stem);
-  if (g_file_test(pp, G_FILE_TEST_EXISTS)) {
-    int a = 0, b = 0;
-    g_autofree float *tab = ll_npy_read_f32(pp, &a, &b, NULL);
-    if (tab && b == 4 && a > 0) {
-      e->n_pred = a;
-      e->pred_index = g_new(int, a);
-      e->pred_true = g_new(int, a);
-      e->pred_class = g_new(int, a);
-      e->pred_conf = g_new(float, a);
-      for (int i = 0; i < a; i++) {
-        e->pred_index[i] = (int)tab[i * 4];
-        e->pred_true[i] = (int)tab[i * 4 + 1];
-        e->pred_class[i] = (int)tab[i * 4 + 2];
-        e->pred_conf[i] = tab[i * 4 + 3];
-      }
-    }
+  if (!ok) {
+    ll_event_free(e);
+    return NULL;
   }
   return e;
 }

@@ -209,6 +209,57 @@ static void test_empty_run_dir(void)
   g_assert_cmpuint(a->len, ==, 0);
 }
 
+/* Tampered analysis files fail the load with the file and member named, and
+ * allocate nothing from their sizes first (n_classes 100000 without its rows
+ * asked g_malloc for 80 GB; a predicted class of 1e21 was undefined). */
+static void test_tampered_files(void)
+{
+  static const struct {
+    const char *json;
+    const char *member;
+  } cases[] = {
+      {"{\"n_classes\": 100000, \"confusion\": [[1]]}", "\"confusion\""},
+      {"{\"n_classes\": 2, \"confusion\": {\"a\": 1}}", "\"confusion\""},
+      {"{\"n_classes\": 2, \"confusion\": [[1, 2], [3, -4]]}", "\"confusion\""},
+      {"{\"n_classes\": 1e300}", "\"n_classes\""},
+      {"{\"split\": [1]}", "\"split\""},
+      {"{\"class_names\": [\"a\", 7]}", "\"class_names\""},
+      {"{\"n_recon\": 2147483647, \"recon_shape\": [65536, 65536], \"recon_input\": []}",
+       "\"recon_shape\""},
+      {"{\"n_classes\": 2, \"confusion\": [[1, 0], [0, 1]]}", "\"predictions\""},
+  };
+  g_autofree char *root = g_dir_make_tmp("ll-analysis-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename(root, "analysis", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+  g_autofree char *json = g_build_filename(dir, "test.json", NULL);
+  g_autofree char *pred = g_build_filename(dir, "test-predictions.npy", NULL);
+  /* sample 0, true class 1, predicted class 1e21 (out of int range), confidence */
+  float row[4] = {0, 1, 1e21f, 0.5f};
+  g_assert_true(ll_npy_write_f32(pred, row, 1, 4, NULL));
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_assert_true(g_file_set_contents(json, cases[i].json, -1, NULL));
+    g_autoptr(GError) error = NULL;
+    GPtrArray *events = ll_analysis_load(root, &error);
+    g_assert_null(events);
+    g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+    g_assert_nonnull(strstr(error->message, cases[i].member));
+  }
+  /* NPY shapes whose product overflows are not read */
+  static const char hdr[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }";
+  GString *npy = g_string_new_len("\x93NUMPY\x01\x00", 8);
+  guint16 hl = GUINT16_TO_LE((guint16)(sizeof hdr - 1));
+  g_string_append_len(npy, (const char *)&hl, 2);
+  g_string_append(npy, hdr);
+  g_string_append_len(npy, "\0\0\0\0", 4);
+  g_assert_true(g_file_set_contents(pred, npy->str, (gssize)npy->len, NULL));
+  g_string_free(npy, TRUE);
+  int a = 0, b = 0;
+  g_autoptr(GError) error = NULL;
+  g_assert_null(ll_npy_read_f32(pred, &a, &b, &error));
+  g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  rm_rf(root);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -216,5 +267,6 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/analysis/npy-roundtrip", test_npy_roundtrip);
   g_test_add_func("/engine/analysis/default-embedding-block", test_default_embedding_block);
   g_test_add_func("/engine/analysis/empty-run-dir", test_empty_run_dir);
+  g_test_add_func("/engine/analysis/tampered-files", test_tampered_files);
   return g_test_run();
 }
