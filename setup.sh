@@ -14,7 +14,9 @@ esac
 packages="gcc meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libopenblas-dev
   libsqlite3-dev zlib1g-dev libpng-dev libjpeg-dev libgtk-4-dev libepoxy-dev libcairo2-dev
   dataset-fashion-mnist desktop-file-utils appstream"
-[ "$mode" = test ] && packages="$packages xvfb xauth"
+# tests: a virtual display for the window; clang and its libFuzzer runtime
+# for .ci/run's fuzz targets
+[ "$mode" = test ] && packages="$packages xvfb xauth clang libclang-rt-dev"
 
 missing=""
 for p in $packages; do
