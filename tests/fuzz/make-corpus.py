@@ -168,7 +168,8 @@ def main():
                "class_names": ["no", "yes"], "confusion": [[3, 1], [0, 4]],
                "precision": [1, 0.8], "recall": [0.75, 1], "f1": [0.857, 0.889], "support": [4, 4],
                "n_recon": 1, "recon_shape": [1, 2, 2], "recon_input": [0, 0.5, 1, 0.25],
-               "recon_output": [0.1, 0.4, 0.9, 0.3], "n_embed": 3, "embed_dim": 2, "embed_index": [0, 5, 7]}
+               "recon_output": [0.1, 0.4, 0.9, 0.3], "recon_index": [4], "n_embed": 3, "embed_dim": 2,
+               "embed_block": "fc1", "embed_index": [0, 5, 7]}
     put("analysis", "test", b"\0" + json.dumps(payload, indent=2).encode() + SEP
         + npy("<f4", (3, 2), f4(range(6))) + SEP + npy("<f4", (3,), f4([0, 1, 1])) + SEP
         + npy("<f4", (2, 4), f4([0, 1, 1, 0.9, 5, 0, 0, 0.6])))
