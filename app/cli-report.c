@@ -42,11 +42,9 @@ static int report_study(const char *study, const char *store_root)
       fprintf(stderr, "layerlab report: %s\n", error->message);
       return 1;
     }
-    dir = g_build_filename(ll_run_store_root(store), "studies", study, NULL);
-    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-      fprintf(stderr,
-              "layerlab report: --study %s: neither a study folder nor a study id in %s/studies\n",
-              study, ll_run_store_root(store));
+    dir = ll_study_store_dir(ll_run_store_root(store), study, &error);
+    if (!dir) {
+      fprintf(stderr, "layerlab report: --study: %s (nor a study folder)\n", error->message);
       return 1;
     }
   }
@@ -65,11 +63,13 @@ static int report_study(const char *study, const char *store_root)
 int ll_cli_report(int argc, char **argv)
 {
   g_autofree char *out = NULL, *store_root = NULL, *study = NULL;
+  gboolean force = FALSE;
   GOptionEntry entries[] = {
       {"study", 0, 0, G_OPTION_ARG_FILENAME, &study,
        "Draw a study's figures again into <study>/figures/ (a study id or folder)", "ID_OR_DIR"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The PDF to write (default: RUN_ID.pdf)",
        "FILE"},
+      {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace the PDF if it exists", NULL},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root,
        "Run store folder (default: XDG data dir)", "DIR"},
       {NULL},
@@ -92,6 +92,10 @@ int ll_cli_report(int argc, char **argv)
   if (!runs)
     return 1;
   g_autofree char *path = out ? g_strdup(out) : g_strdup_printf("%s.pdf", argv[1]);
+  if (!force && g_file_test(path, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK)) {
+    fprintf(stderr, "layerlab report: %s already exists; --force replaces it\n", path);
+    return 1;
+  }
   g_autoptr(GError) error = NULL;
   if (!ll_run_report_pdf(runs, path, &error)) {
     fprintf(stderr, "layerlab report: %s\n", error->message);
@@ -104,8 +108,10 @@ int ll_cli_report(int argc, char **argv)
 int ll_cli_export(int argc, char **argv)
 {
   g_autofree char *dir = NULL, *format = NULL, *store_root = NULL;
+  gboolean force = FALSE;
   GOptionEntry entries[] = {
       {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "Folder for the figures (required)", "DIR"},
+      {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace figures that exist in DIR", NULL},
       {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "png (default), svg or pdf", "FMT"},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root,
        "Run store folder (default: XDG data dir)", "DIR"},
@@ -115,7 +121,8 @@ int ll_cli_export(int argc, char **argv)
     return 2;
   if (argc != 2 || !dir) {
     fprintf(stderr,
-            "layerlab export: usage: layerlab export RUN_ID --dir DIR [--format png|svg|pdf]\n");
+            "layerlab export: usage: layerlab export RUN_ID --dir DIR [--format png|svg|pdf] "
+            "[--force]\n");
     return 2;
   }
   const char *fmt = format ? format : "png";
@@ -128,8 +135,10 @@ int ll_cli_export(int argc, char **argv)
     return 1;
   g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GError) error = NULL;
-  if (!ll_run_export_figures(runs->pdata[0], dir, fmt, written, &error)) {
-    fprintf(stderr, "layerlab export: %s\n", error->message);
+  if (!ll_run_export_figures_full(runs->pdata[0], dir, fmt, force, written, &error)) {
+    fprintf(stderr, "layerlab export: %s%s\n", error->message,
+            g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_EXIST) ? "; --force replaces it"
+                                                                     : "");
     return 1;
   }
   for (guint i = 0; i < written->len; i++)

@@ -397,7 +397,7 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
 static gboolean is_study_file(const char *path, GError **error)
 {
   g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_file(p, path, error))
+  if (!ll_json_parser_load_file(p, path, error))
     return FALSE;
   JsonNode *root = json_parser_get_root(p);
   return root && JSON_NODE_HOLDS_OBJECT(root) &&
@@ -412,8 +412,10 @@ static LlStudy *load_saved(const char *out, const char *id, GError **error)
   g_autoptr(LlRunStore) store = ll_run_store_open(out, error);
   if (!store)
     return NULL;
-  g_autofree char *path =
-      g_build_filename(ll_run_store_root(store), "studies", id, "study.json", NULL);
+  g_autofree char *dir = ll_study_store_dir(ll_run_store_root(store), id, error);
+  if (!dir)
+    return NULL;
+  g_autofree char *path = g_build_filename(dir, "study.json", NULL);
   return ll_study_load_file(path, error);
 }
 

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "json-doc.h"
 #include "json-writer.h"
 
 /* ---- the embedded block --------------------------------------------------------------- */
@@ -576,7 +577,7 @@ static LlEvent *load_one(const char *dir, const char *stem, GError **error)
 {
   g_autofree char *jpath = g_strdup_printf("%s/%s.json", dir, stem);
   g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_file(parser, jpath, error))
+  if (!ll_json_parser_load_file(parser, jpath, error))
     return NULL;
   JsonNode *root = json_parser_get_root(parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {

@@ -12,6 +12,8 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "json-doc.h"
+
 G_DEFINE_QUARK(ll - checkpoint - error - quark, ll_checkpoint_error)
 
 /* The safetensors library refuses larger headers too. */
@@ -411,7 +413,7 @@ static Ckpt *ckpt_open(const char *path, GError **error)
   c->data_len = len - 8 - n;
 
   g_autoptr(JsonParser) parser = json_parser_new_immutable();
-  if (!json_parser_load_from_data(parser, (const char *)bytes + 8, (gssize)n, &local)) {
+  if (!ll_json_parser_load(parser, (const char *)bytes + 8, (gssize)n, "header", &local)) {
     ck_error(error, LL_CHECKPOINT_ERROR_FORMAT, path, "the header is not valid JSON: %s",
              local->message);
     g_error_free(local);
@@ -556,7 +558,7 @@ static gboolean extra_names(const Ckpt *c, GHashTable **out, GError **error)
     return TRUE;
   g_autoptr(JsonParser) p = json_parser_new_immutable();
   JsonNode *root = NULL;
-  if (json_parser_load_from_data(p, list, -1, NULL))
+  if (ll_json_parser_load(p, list, -1, LL_CHECKPOINT_EXTRA_KEY, NULL))
     root = json_parser_get_root(p);
   if (!root || !JSON_NODE_HOLDS_ARRAY(root)) {
     ck_error(error, LL_CHECKPOINT_ERROR_FORMAT, c->path,

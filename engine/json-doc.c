@@ -1,8 +1,10 @@
 /* json-doc.c: JSON with positions, and typed getters that report them. */
 #include "json-doc.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 G_DEFINE_QUARK(ll - spec - error - quark, ll_spec_error)
 
@@ -82,17 +84,22 @@ static LlJsonDoc *doc_new(const char *display_name, Tracker *t)
   return doc;
 }
 
+/* json-glib's messages start "<data>:line:col": name the file instead. */
+static void syntax_error(GError **error, const char *display_name, GError *perr)
+{
+  const char *msg = perr->message;
+  if (g_str_has_prefix(msg, "<data>:"))
+    msg += strlen("<data>:");
+  g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX, "%s:%s", display_name, msg);
+  g_error_free(perr);
+}
+
 static LlJsonDoc *doc_finish(LlJsonDoc *doc, Tracker *t, gboolean ok, GError *perr, GError **error)
 {
   g_signal_handlers_disconnect_matched(doc->parser, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, t);
   g_array_unref(t->starts);
   if (!ok) {
-    /* json-glib's message already carries "<data>:line:col" */
-    const char *msg = perr->message;
-    if (g_str_has_prefix(msg, "<data>:"))
-      msg += strlen("<data>:");
-    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX, "%s:%s", doc->file, msg);
-    g_error_free(perr);
+    syntax_error(error, doc->file, perr);
     ll_json_doc_free(doc);
     return NULL;
   }
@@ -111,9 +118,114 @@ static LlJsonDoc *doc_finish(LlJsonDoc *doc, Tracker *t, gboolean ok, GError *pe
   return doc;
 }
 
+gboolean ll_json_check_bounds(const char *data, gssize len, const char *display_name,
+                              GError **error)
+{
+  size_t n = len < 0 ? strlen(data) : (size_t)len;
+  if (n > LL_JSON_MAX_BYTES) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX,
+                "%s: %zu bytes, more than the %d MiB LayerLab reads as JSON", display_name, n,
+                LL_JSON_MAX_BYTES >> 20);
+    return FALSE;
+  }
+  int depth = 0, line = 1, col = 0;
+  gboolean in_string = FALSE, escaped = FALSE;
+  for (size_t i = 0; i < n; i++) {
+    guchar c = (guchar)data[i];
+    if ((c & 0xc0) != 0x80) /* columns count characters, as json-glib's do */
+      col++;
+    if (c == '\n') {
+      line++;
+      col = 0;
+    } else if (c == '\0') {
+      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX,
+                  "%s:%d:%d: a NUL byte (not JSON text)", display_name, line, col);
+      return FALSE;
+    } else if (in_string) {
+      if (escaped) {
+        escaped = FALSE;
+        if (c == 'u' && n - i > 4 && !memcmp(data + i + 1, "0000", 4)) {
+          g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                      "%s:%d:%d: a string holds \\u0000 (a NUL character, which would cut it)",
+                      display_name, line, col - 1);
+          return FALSE;
+        }
+      } else if (c == '\\') {
+        escaped = TRUE;
+      } else if (c == '"') {
+        in_string = FALSE;
+      }
+    } else if (c == '"') {
+      in_string = TRUE;
+    } else if (c == '[' || c == '{') {
+      if (++depth > LL_JSON_MAX_DEPTH) {
+        g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX, "%s:%d:%d: nested deeper than %d",
+                    display_name, line, col, LL_JSON_MAX_DEPTH);
+        return FALSE;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return TRUE;
+}
+
+gboolean ll_json_read_file(const char *path, char **contents, gsize *len, GError **error)
+{
+  GStatBuf st;
+  if (g_stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > LL_JSON_MAX_BYTES) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX,
+                "%s: %" G_GINT64_FORMAT " bytes, more than the %d MiB LayerLab reads as JSON", path,
+                (gint64)st.st_size, LL_JSON_MAX_BYTES >> 20);
+    return FALSE;
+  }
+  GError *ioerr = NULL;
+  if (!g_file_get_contents(path, contents, len, &ioerr)) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_IO, "%s", ioerr->message);
+    g_error_free(ioerr);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean ll_json_parser_load(JsonParser *parser, const char *data, gssize len,
+                             const char *display_name, GError **error)
+{
+  if (!ll_json_check_bounds(data, len, display_name, error))
+    return FALSE;
+  GError *perr = NULL;
+  if (json_parser_load_from_data(parser, data, len, &perr))
+    return TRUE;
+  syntax_error(error, display_name, perr);
+  return FALSE;
+}
+
+gboolean ll_json_parser_load_file(JsonParser *parser, const char *path, GError **error)
+{
+  g_autofree char *contents = NULL;
+  gsize len;
+  return ll_json_read_file(path, &contents, &len, error) &&
+         ll_json_parser_load(parser, contents, (gssize)len, path, error);
+}
+
+JsonNode *ll_json_from_string(const char *text, const char *display_name, GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable();
+  if (!ll_json_parser_load(parser, text, -1, display_name, error))
+    return NULL;
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX, "%s:1:1: no JSON value", display_name);
+    return NULL;
+  }
+  return json_node_ref(root);
+}
+
 LlJsonDoc *ll_json_doc_load_data(const char *data, gssize len, const char *display_name,
                                  GError **error)
 {
+  if (!ll_json_check_bounds(data, len, display_name, error))
+    return NULL;
   Tracker t;
   LlJsonDoc *doc = doc_new(display_name, &t);
   GError *perr = NULL;
@@ -125,12 +237,8 @@ LlJsonDoc *ll_json_doc_load_file(const char *path, GError **error)
 {
   g_autofree char *contents = NULL;
   gsize len;
-  GError *ioerr = NULL;
-  if (!g_file_get_contents(path, &contents, &len, &ioerr)) {
-    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_IO, "%s", ioerr->message);
-    g_error_free(ioerr);
+  if (!ll_json_read_file(path, &contents, &len, error))
     return NULL;
-  }
   if (!g_utf8_validate(contents, (gssize)len, NULL)) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX, "%s: not UTF-8 text", path);
     return NULL;

@@ -30,6 +30,25 @@ typedef struct {
   GHashTable *positions; /* JsonNode*, JsonObject* or JsonArray* -> packed line, column */
 } LlJsonDoc;
 
+/* Every JSON text LayerLab reads goes through these bounds before json-glib
+ * parses it (json-glib recurses once per nesting level, without limit, and a
+ * string's \u0000 silently cuts it): at most LL_JSON_MAX_BYTES, nested at
+ * most LL_JSON_MAX_DEPTH deep, no NUL character (raw or escaped). The text
+ * is scanned once, strings and escapes respected; errors are
+ * "name:line:column: nested deeper than N" (LL_SPEC_ERROR_SYNTAX). */
+#define LL_JSON_MAX_DEPTH 128
+#define LL_JSON_MAX_BYTES (64 * 1024 * 1024)
+gboolean ll_json_check_bounds(const char *data, gssize len, const char *display_name,
+                              GError **error);
+/* Reads a JSON file of at most LL_JSON_MAX_BYTES (checked before reading). */
+gboolean ll_json_read_file(const char *path, char **contents, gsize *len, GError **error);
+/* json_parser_load_from_data after ll_json_check_bounds; errors name display_name. */
+gboolean ll_json_parser_load(JsonParser *parser, const char *data, gssize len,
+                             const char *display_name, GError **error);
+gboolean ll_json_parser_load_file(JsonParser *parser, const char *path, GError **error);
+/* json_from_string after the bounds: the root node, or NULL and the error. */
+JsonNode *ll_json_from_string(const char *text, const char *display_name, GError **error);
+
 LlJsonDoc *ll_json_doc_load_file(const char *path, GError **error);
 LlJsonDoc *ll_json_doc_load_data(const char *data, gssize len, const char *display_name,
                                  GError **error);

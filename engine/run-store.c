@@ -14,6 +14,9 @@
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
 
+#include "json-doc.h"
+#include "untrusted.h"
+
 G_DEFINE_QUARK(ll - run - store - error - quark, ll_run_store_error)
 
 #define SCHEMA_VERSION 1
@@ -497,7 +500,7 @@ static gboolean check_json(const char *what, const char *text, gboolean object, 
 {
   g_autoptr(JsonParser) p = json_parser_new_immutable();
   GError *local = NULL;
-  if (!json_parser_load_from_data(p, text, -1, &local)) {
+  if (!ll_json_parser_load(p, text, -1, what, &local)) {
     g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
                 "run store: %s is not valid JSON: %s", what, local->message);
     g_error_free(local);
@@ -804,6 +807,8 @@ gboolean ll_run_store_list(LlRunStore *s, GPtrArray **runs_out, GError **error)
 
 gboolean ll_run_store_get(LlRunStore *s, const char *id, LlRunInfo **out, GError **error)
 {
+  if (!ll_store_id_check(id, "run id", error))
+    return FALSE;
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
   sqlite3_stmt *st = db_prepare(s, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1;", error);
   if (!st)

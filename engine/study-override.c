@@ -133,7 +133,7 @@ char *ll_spec_json_override(const char *spec_json, const char *path, JsonNode *v
                             GError **error)
 {
   g_autoptr(JsonParser) p = json_parser_new();
-  if (!json_parser_load_from_data(p, spec_json, -1, error))
+  if (!ll_json_parser_load(p, spec_json, -1, "spec", error))
     return NULL;
   JsonNode *root = json_parser_get_root(p);
   if (!ll_spec_json_set(root, path, value, error))

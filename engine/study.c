@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "json-writer.h"
+#include "untrusted.h"
 
 const char *const ll_trial_status_names[] = {"pending", "finished", "pruned", "failed", NULL};
 
@@ -183,7 +184,7 @@ static JsonNode *load_spec_node(const LlJsonDoc *doc, JsonObject *o, const char 
     return NULL;
   }
   g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_file(parser, path, error))
+  if (!ll_json_parser_load_file(parser, path, error))
     return NULL;
   return node_dup(json_parser_get_root(parser));
 }
@@ -284,6 +285,116 @@ static gboolean parse_sweep(LlStudy *s, const LlJsonDoc *doc, JsonObject *o, GEr
   return TRUE;
 }
 
+/* The files of the study folder itself, which no export may replace. */
+static const char *const study_own_files[] = {
+    "study.json",  "trials.jsonl",   "trials.jsonl.resumed",
+    "results.csv", "best-spec.json", "figures",
+    NULL};
+
+/* A path a stage writes to: inside the study folder, and none of its own
+ * files. Checked when the study loads (lexically: the folder does not exist
+ * yet) and again when the file is written (ll_path_inside: links). */
+static gboolean check_export_path(const char *rel, const char *what, GError **error)
+{
+  if (!ll_path_check_relative(rel, what, error))
+    return FALSE;
+  g_auto(GStrv) parts = g_strsplit(rel, G_DIR_SEPARATOR_S, -1);
+  int first = 0;
+  while (parts[first] && (!*parts[first] || !strcmp(parts[first], ".")))
+    first++;
+  if (!parts[first] || g_strv_contains(study_own_files, parts[first])) {
+    g_autofree char *shown = ll_excerpt(rel, -1);
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                "%s: \"%s\" would replace the study folder's own %s", what, shown,
+                parts[first] ? parts[first] : "folder");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The string "$value" of a stage with "repeat" stands for any JSON value. */
+static gboolean is_placeholder(JsonObject *o, const char *member)
+{
+  return !g_strcmp0(str_member(o, member), "$value");
+}
+
+/* export_embeddings / export_outputs of a stage: an object of known fields
+ * of the right types, with a block, writing inside the study folder. */
+static gboolean parse_export(const LlJsonDoc *doc, JsonObject *stage, const char *w,
+                             const char *member, GError **error)
+{
+  static const char *const emb_known[] = {"block", "path", NULL};
+  static const char *const out_known[] = {"block", "target", "samples", "sigmoid", "path", NULL};
+  gboolean outputs = !strcmp(member, "export_outputs");
+  JsonObject *e = NULL;
+  if (!ll_json_get_object(doc, stage, w, member, &e, error))
+    return FALSE;
+  if (!e)
+    return TRUE;
+  g_autofree char *where = g_strdup_printf("%s.%s", w, member);
+  g_autofree char *block = NULL, *path = NULL, *target = NULL;
+  gint64 samples;
+  gboolean sigmoid;
+  if (!ll_json_check_members(doc, e, where, outputs ? out_known : emb_known, error) ||
+      !ll_json_get_string(doc, e, where, "block", NULL, &block, error) ||
+      !ll_json_get_string(doc, e, where, "path", NULL, &path, error) ||
+      !ll_json_get_string(doc, e, where, "target", NULL, &target, error) ||
+      (!is_placeholder(e, "samples") &&
+       !ll_json_get_int(doc, e, where, "samples", 8, 1, 1000000, &samples, error)) ||
+      (!is_placeholder(e, "sigmoid") &&
+       !ll_json_get_bool(doc, e, where, "sigmoid", FALSE, &sigmoid, error)))
+    return FALSE;
+  if (!block) {
+    ll_json_doc_error(doc, error, LL_SPEC_ERROR_MISSING, e, NULL, "%s: needs a \"block\"", where);
+    return FALSE;
+  }
+  g_autoptr(GError) perr = NULL;
+  g_autofree char *what = g_strdup_printf("%s.path", where);
+  if (path && !check_export_path(path, what, &perr)) {
+    ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, e, "path", "%s", perr->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The members of a stage that hold containers have the right JSON types
+ * (json-glib's getters would only warn and give NULL). */
+static gboolean check_stage_types(const LlJsonDoc *doc, JsonObject *o, const char *w,
+                                  GError **error)
+{
+  JsonObject *obj;
+  JsonArray *arr;
+  g_autofree char *metric = NULL, *best_of = NULL, *width = NULL, *descr = NULL;
+  gint64 budget;
+  if (!ll_json_get_object(doc, o, w, "overrides", &obj, error) ||
+      !ll_json_get_array(doc, o, w, "repeat", &arr, error) ||
+      !ll_json_get_array(doc, o, w, "init_from", &arr, error) ||
+      !ll_json_get_string(doc, o, w, "metric", NULL, &metric, error) ||
+      !ll_json_get_string(doc, o, w, "best_of", NULL, &best_of, error) ||
+      !ll_json_get_string(doc, o, w, "solve_width", NULL, &width, error) ||
+      !ll_json_get_string(doc, o, w, "description", NULL, &descr, error) ||
+      !ll_json_get_int(doc, o, w, "param_budget", 0, 0, G_MAXINT64, &budget, error) ||
+      !parse_export(doc, o, w, "export_embeddings", error) ||
+      !parse_export(doc, o, w, "export_outputs", error))
+    return FALSE;
+  for (guint k = 0; arr && k < json_array_get_length(arr); k++)
+    if (!JSON_NODE_HOLDS_OBJECT(json_array_get_element(arr, k))) {
+      ll_json_doc_error(doc, error, LL_SPEC_ERROR_TYPE, o, "init_from",
+                        "%s.init_from[%u]: expected an object, got %s", w, k,
+                        ll_json_type_name(json_array_get_element(arr, k)));
+      return FALSE;
+    }
+  JsonNode *fz = json_object_get_member(o, "frozen");
+  if (fz && !JSON_NODE_HOLDS_ARRAY(fz) && !JSON_NODE_HOLDS_OBJECT(fz)) {
+    ll_json_doc_error(doc, error, LL_SPEC_ERROR_TYPE, o, "frozen",
+                      "%s.frozen: expected [block names] or {\"blocks\": [...], \"first\": N}, "
+                      "got %s",
+                      w, ll_json_type_name(fz));
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, GError **error)
 {
   static const char *const known[] = {"name",
@@ -312,7 +423,8 @@ static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, G
     }
     g_autofree char *name = NULL;
     if (!ll_json_check_members(doc, o, w, known, error) ||
-        !ll_json_get_string(doc, o, w, "name", NULL, &name, error))
+        !ll_json_get_string(doc, o, w, "name", NULL, &name, error) ||
+        !check_stage_types(doc, o, w, error))
       return FALSE;
     if (!name || g_hash_table_contains(names, name)) {
       ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "name",
@@ -349,6 +461,40 @@ static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, G
   if (s->stages->len == 0) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING, "%s: \"stages\" is empty", doc->file);
     return FALSE;
+  }
+  return TRUE;
+}
+
+/* groups: name -> {"blocks": [names in chain order], "repeat": n}. */
+static gboolean check_groups(const LlJsonDoc *doc, JsonObject *groups, GError **error)
+{
+  static const char *const known[] = {"blocks", "repeat", NULL};
+  g_autoptr(GList) names = json_object_get_members(groups);
+  for (GList *l = names; l; l = l->next) {
+    g_autofree char *w = g_strdup_printf("groups.%s", (char *)l->data);
+    JsonObject *g = NULL;
+    JsonArray *bl = NULL;
+    gint64 repeat;
+    if (!ll_json_get_object(doc, groups, "groups", l->data, &g, error) ||
+        !ll_json_check_members(doc, g, w, known, error) ||
+        !ll_json_get_array(doc, g, w, "blocks", &bl, error) ||
+        (!is_placeholder(g, "repeat") &&
+         !ll_json_get_int(doc, g, w, "repeat", 1, 0, 64, &repeat, error)))
+      return FALSE;
+    if (!bl || json_array_get_length(bl) == 0) {
+      ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, groups, l->data,
+                        "%s: expected {\"blocks\": [names in chain order], \"repeat\": n}", w);
+      return FALSE;
+    }
+    for (guint k = 0; k < json_array_get_length(bl); k++) {
+      JsonNode *n = json_array_get_element(bl, k);
+      if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING) {
+        ll_json_doc_error(doc, error, LL_SPEC_ERROR_TYPE, g, "blocks",
+                          "%s.blocks[%u]: expected a block name, got %s", w, k,
+                          ll_json_type_name(n));
+        return FALSE;
+      }
+    }
   }
   return TRUE;
 }
@@ -420,20 +566,8 @@ LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_na
   if (ov)
     s->overrides = json_object_ref(ov);
   if (groups) {
-    GList *names = json_object_get_members(groups);
-    for (GList *l = names; l; l = l->next) {
-      JsonObject *g = json_object_get_object_member(groups, l->data);
-      JsonArray *bl = g ? json_object_get_array_member(g, "blocks") : NULL;
-      if (!bl || json_array_get_length(bl) == 0) {
-        ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, groups, l->data,
-                          "groups.%s: expected {\"blocks\": [names in chain order], \"repeat\": "
-                          "n}",
-                          (char *)l->data);
-        g_list_free(names);
-        return NULL;
-      }
-    }
-    g_list_free(names);
+    if (!check_groups(doc, groups, error))
+      return NULL;
     s->groups = json_object_ref(groups);
   }
   g_autoptr(GError) serr = NULL;
@@ -478,7 +612,7 @@ LlStudy *ll_study_load_file(const char *path, GError **error)
 {
   g_autofree char *data = NULL;
   gsize len;
-  if (!g_file_get_contents(path, &data, &len, error))
+  if (!ll_json_read_file(path, &data, &len, error))
     return NULL;
   g_autofree char *dir = g_path_get_dirname(path);
   return ll_study_load_data(data, (gssize)len, path, dir, error);
@@ -490,7 +624,7 @@ LlStudy *ll_study_new_for_spec(const char *spec_path, GError **error)
   if (!spec)
     return NULL;
   g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_file(parser, spec_path, error))
+  if (!ll_json_parser_load_file(parser, spec_path, error))
     return NULL;
   LlStudy *s = study_new();
   s->spec = node_dup(json_parser_get_root(parser));
@@ -599,7 +733,7 @@ gboolean ll_study_add_axis_values(LlStudy *s, const char *path, const char *csv,
   for (int i = 0; items[i]; i++) {
     g_autoptr(JsonParser) p = json_parser_new();
     JsonNode *n;
-    if (json_parser_load_from_data(p, items[i], -1, NULL) && json_parser_get_root(p))
+    if (ll_json_parser_load(p, items[i], -1, path, NULL) && json_parser_get_root(p))
       n = node_dup(json_parser_get_root(p));
     else
       n = json_node_init_string(json_node_alloc(), items[i]);
@@ -1305,7 +1439,7 @@ static GPtrArray *read_trials(const char *path, int n_axes)
   g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
   for (int i = 0; lines[i]; i++) {
     g_autoptr(JsonParser) p = json_parser_new();
-    if (!*lines[i] || !json_parser_load_from_data(p, lines[i], -1, NULL) ||
+    if (!*lines[i] || !ll_json_parser_load(p, lines[i], -1, path, NULL) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
       continue;
     JsonObject *o = json_node_get_object(json_parser_get_root(p));
@@ -1775,46 +1909,60 @@ static JsonNode *resolve_init_from(LlStudy *s, JsonArray *inits, const char *met
   return node;
 }
 
+/* A stage's export object after "$value" was replaced: NULL when absent. */
+static gboolean export_member(JsonObject *stage, const char *member, JsonObject **out,
+                              GError **error)
+{
+  JsonNode *n = json_object_get_member(stage, member);
+  *out = n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+  if (n && !*out) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_TYPE, "%s: expected an object, got %s", member,
+                ll_json_type_name(n));
+    return FALSE;
+  }
+  if (*out && !str_member(*out, "block")) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING, "%s needs a \"block\"", member);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Where an export writes: rel (or the default) inside the study folder. */
+static char *export_path(Runner *r, JsonObject *e, const char *member, const char *def,
+                         GError **error)
+{
+  const char *rel = str_member(e, "path");
+  g_autofree char *what = g_strdup_printf("%s: %s.path", r->s->file, member);
+  if (!check_export_path(rel ? rel : def, what, error))
+    return NULL;
+  return ll_path_inside(r->s->dir, rel ? rel : def, what, error);
+}
+
 static gboolean run_export(Runner *r, LlTrial *t, JsonObject *stage, const char *text,
                            GError **error)
 {
-  JsonObject *emb = json_object_has_member(stage, "export_embeddings")
-                        ? json_object_get_object_member(stage, "export_embeddings")
-                        : NULL;
-  JsonObject *outs = json_object_has_member(stage, "export_outputs")
-                         ? json_object_get_object_member(stage, "export_outputs")
-                         : NULL;
+  JsonObject *emb, *outs;
+  if (!export_member(stage, "export_embeddings", &emb, error) ||
+      !export_member(stage, "export_outputs", &outs, error))
+    return FALSE;
   if (!emb && !outs)
     return TRUE;
   g_autoptr(LlSpec) spec = load_variant(text, t->label, error);
   if (!spec)
     return FALSE;
   if (emb) {
-    const char *block = str_member(emb, "block");
-    const char *rel = str_member(emb, "path");
-    g_autofree char *dir = g_build_filename(r->s->dir, rel ? rel : "embeddings", NULL);
-    if (!block) {
-      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
-                  "export_embeddings needs a "
-                  "\"block\"");
-      return FALSE;
-    }
-    if (!ll_export_embeddings(spec, t->checkpoint, block, dir, error))
+    g_autofree char *dir = export_path(r, emb, "export_embeddings", "embeddings", error);
+    if (!dir || !ll_export_embeddings(spec, t->checkpoint, str_member(emb, "block"), dir, error))
       return FALSE;
     json_object_set_string_member(t->metrics, "embeddings", dir);
   }
   if (outs) {
-    const char *block = str_member(outs, "block");
-    const char *rel = str_member(outs, "path");
-    g_autofree char *path = g_build_filename(r->s->dir, rel ? rel : "outputs.csv", NULL);
-    if (!block) {
-      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING, "export_outputs needs a \"block\"");
-      return FALSE;
-    }
-    if (!ll_export_outputs_csv(spec, t->checkpoint, block, str_member(outs, "target"),
-                               (int)json_object_get_int_member_with_default(outs, "samples", 8),
-                               json_object_get_boolean_member_with_default(outs, "sigmoid", FALSE),
-                               path, error))
+    g_autofree char *path = export_path(r, outs, "export_outputs", "outputs.csv", error);
+    if (!path ||
+        !ll_export_outputs_csv(
+            spec, t->checkpoint, str_member(outs, "block"), str_member(outs, "target"),
+            (int)json_object_get_int_member_with_default(outs, "samples", 8),
+            json_object_get_boolean_member_with_default(outs, "sigmoid", FALSE), path, error))
       return FALSE;
     json_object_set_string_member(t->metrics, "outputs", path);
   }
@@ -1966,10 +2114,8 @@ gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallb
                                                (GDestroyNotify)trial_free)};
   if (opts->resume) {
     s->id = g_strdup(opts->resume);
-    s->dir = g_build_filename(ll_run_store_root(store), "studies", s->id, NULL);
-    if (!g_file_test(s->dir, G_FILE_TEST_IS_DIR)) {
-      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND,
-                  "no study \"%s\" in %s/studies", s->id, ll_run_store_root(store));
+    s->dir = ll_study_store_dir(ll_run_store_root(store), s->id, error);
+    if (!s->dir) {
       g_hash_table_unref(r.resumed);
       return FALSE;
     }
@@ -2036,6 +2182,23 @@ gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallb
   g_hash_table_unref(r.resumed);
   g_free(r.jsonl_path);
   return ok;
+}
+
+char *ll_study_store_dir(const char *store_root, const char *id, GError **error)
+{
+  if (!ll_store_id_check(id, "study id", error))
+    return NULL;
+  g_autofree char *rel = g_build_filename("studies", id, NULL);
+  g_autofree char *what = g_strdup_printf("study \"%s\"", id);
+  g_autofree char *dir = ll_path_inside(store_root, rel, what, error);
+  if (!dir)
+    return NULL;
+  if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND,
+                "no study \"%s\" in %s/studies", id, store_root);
+    return NULL;
+  }
+  return g_steal_pointer(&dir);
 }
 
 LlStudy *ll_study_open_dir(const char *dir, GError **error)

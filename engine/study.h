@@ -188,6 +188,10 @@ char *ll_study_best_spec_path(const LlStudy *s);
  * trials.jsonl; id, dir, trials and best as after ll_study_run (to draw its
  * figures again). Errors name the folder. */
 LlStudy *ll_study_open_dir(const char *dir, GError **error);
+/* <store_root>/studies/<id>: the folder of a study of the store, for an id
+ * typed on the command line (--resume, report --study). The id is checked
+ * (ll_store_id_check: no path), the folder must exist inside the store. */
+char *ll_study_store_dir(const char *store_root, const char *id, GError **error);
 
 /* ---- exports used by stages --------------------------------------------------------- */
 

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "json-doc.h"
 #include "json-writer.h"
 #include "ll-canvas-geometry.h"
 
@@ -637,7 +638,7 @@ char *ll_document_copy_blocks(LlDocument *doc, const char *const *names)
 GStrv ll_document_paste_blocks(LlDocument *doc, const char *json, double dx, double dy,
                                GError **error)
 {
-  g_autoptr(JsonNode) clip = json_from_string(json, error);
+  g_autoptr(JsonNode) clip = ll_json_from_string(json, "clipboard", error);
   if (!clip)
     return NULL;
   JsonArray *pasted = JSON_NODE_HOLDS_OBJECT(clip)

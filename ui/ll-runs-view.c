@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "curve-plot.h"
+#include "json-doc.h"
 #include "plot-common.h"
 #include "run-report.h"
 #include "summary.h"
@@ -92,7 +93,7 @@ static double member_double(JsonObject *o, const char *key)
 
 static JsonObject *parse_object(JsonParser *p, const char *text)
 {
-  if (!text || !json_parser_load_from_data(p, text, -1, NULL))
+  if (!text || !ll_json_parser_load(p, text, -1, "run", NULL))
     return NULL;
   JsonNode *root = json_parser_get_root(p);
   return root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
@@ -655,7 +656,7 @@ static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
     LlRunItem *it = items->pdata[k];
     flat_init(&flats[k]);
     g_autoptr(JsonParser) p = json_parser_new();
-    if (it->info->spec_json && json_parser_load_from_data(p, it->info->spec_json, -1, NULL) &&
+    if (it->info->spec_json && ll_json_parser_load(p, it->info->spec_json, -1, "spec", NULL) &&
         json_parser_get_root(p))
       flatten(&flats[k], json_parser_get_root(p), "");
   }

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "json-doc.h"
 #include "transfer.h"
 
 /* ---- list items: a pointer to a run, a block or a tensor row the dialog owns ---- */
@@ -426,7 +427,8 @@ static char *run_text(const LlRunInfo *r, int field)
   }
   default: {
     /* the final test metric the run recorded, else its best validation one */
-    g_autoptr(JsonNode) m = r->metrics_json ? json_from_string(r->metrics_json, NULL) : NULL;
+    g_autoptr(JsonNode) m =
+        r->metrics_json ? ll_json_from_string(r->metrics_json, "metrics", NULL) : NULL;
     JsonObject *o = m && JSON_NODE_HOLDS_OBJECT(m) ? json_node_get_object(m) : NULL;
     if (o && json_object_has_member(o, "test_accuracy"))
       return g_strdup_printf("acc %.3f", json_object_get_double_member(o, "test_accuracy"));

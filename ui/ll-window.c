@@ -278,10 +278,10 @@ static gboolean handle_event(LlWindow *self, LlEvent *e);
 static gboolean is_study_file(const char *path)
 {
   g_autofree char *text = NULL;
-  if (!g_file_get_contents(path, &text, NULL, NULL))
+  if (!ll_json_read_file(path, &text, NULL, NULL))
     return FALSE;
   g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, text, -1, NULL))
+  if (!ll_json_parser_load(parser, text, -1, path, NULL))
     return FALSE;
   JsonNode *root = json_parser_get_root(parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT(root))

@@ -10,6 +10,8 @@
  * 1) and the column. */
 #include "data-private.h"
 
+#include "untrusted.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,13 +104,16 @@ LlDataset *ll_dataset_load_csv(const char *path, const char *label_column, GErro
   if (lab < 0) {
     g_ptr_array_add(header, NULL);
     g_autofree char *cols = g_strjoinv(", ", (char **)header->pdata);
+    g_autofree char *shown = ll_excerpt(cols, -1);
+    g_autofree char *want = ll_excerpt(label_column, -1);
     ll_data_error_file(error, LL_DATA_ERROR_CONFIG, path,
-                       "has no column '%s' for the label (columns: %s)", label_column, cols);
+                       "has no column '%s' for the label (columns: %s)", want, shown);
     return NULL;
   }
   if (ncol < 2) {
+    g_autofree char *shown = ll_excerpt(header->pdata[lab], -1);
     ll_data_error_file(error, LL_DATA_ERROR_CONFIG, path,
-                       "has no feature columns besides the label '%s'", (char *)header->pdata[lab]);
+                       "has no feature columns besides the label '%s'", shown);
     return NULL;
   }
   int nf = ncol - 1;
@@ -128,9 +133,9 @@ LlDataset *ll_dataset_load_csv(const char *path, const char *label_column, GErro
       const char *cell = f->pdata[c];
       if (c == lab) {
         if (!*cell) {
+          g_autofree char *col = ll_excerpt(header->pdata[c], -1);
           ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path,
-                             "line %d: the label column '%s' is empty", i + 1,
-                             (char *)header->pdata[c]);
+                             "line %d: the label column '%s' is empty", i + 1, col);
           goto out;
         }
         g_ptr_array_add(labels, g_strdup(cell));
@@ -138,9 +143,10 @@ LlDataset *ll_dataset_load_csv(const char *path, const char *label_column, GErro
       }
       double v;
       if (!parse_number(cell, &v)) {
+        g_autofree char *col = ll_excerpt(header->pdata[c], -1);
+        g_autofree char *shown = ll_excerpt(cell, -1);
         ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path,
-                           "line %d, column '%s': '%s' is not a number", i + 1,
-                           (char *)header->pdata[c], cell);
+                           "line %d, column '%s': '%s' is not a number", i + 1, col, shown);
         goto out;
       }
       float fv = (float)v;

@@ -10,6 +10,8 @@
  * regression targets (n_classes 0). Little-endian hosts only, as the engine. */
 #include "data-private.h"
 
+#include "untrusted.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +86,10 @@ static gboolean npy_read(const char *path, Npy *a, GError **error)
   const char *descr = dict_value(h, "descr");
   const char *fortran = dict_value(h, "fortran_order");
   const char *shape = dict_value(h, "shape");
+  g_autofree char *shown = ll_excerpt(h, -1);
   if (!descr || !fortran || !shape) {
     ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path,
-                       "header lacks descr, fortran_order or shape: %s", h);
+                       "header lacks descr, fortran_order or shape: \"%s\"", shown);
     return FALSE;
   }
   if (*descr != '\'' && *descr != '"') {
@@ -95,8 +98,18 @@ static gboolean npy_read(const char *path, Npy *a, GError **error)
     return FALSE;
   }
   char q = *descr++;
+  /* the value ends at its closing quote, then ',' or '}': a quote further on
+   * ("'<f4, 'fortran_order'") is another string's */
   const char *end = strchr(descr, q);
-  g_autofree char *dt = end ? g_strndup(descr, (gsize)(end - descr)) : g_strdup(descr);
+  const char *after = end ? end + 1 : NULL;
+  while (after && *after == ' ')
+    after++;
+  if (!end || (*after != ',' && *after != '}')) {
+    ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path,
+                       "the header's descr has no closing quote: \"%s\"", shown);
+    return FALSE;
+  }
+  g_autofree char *dt = g_strndup(descr, (gsize)(end - descr));
   /* '<f4', '|u1', ...: byte order, kind, item size */
   gboolean ok = strlen(dt) >= 3 && strchr("<|=", dt[0]) && strchr("fiu", dt[1]);
   if (ok) {
@@ -107,10 +120,13 @@ static gboolean npy_read(const char *path, Npy *a, GError **error)
       ok = a->itemsize == 4 || a->itemsize == 8;
     if (a->itemsize > 1 && dt[0] == '|')
       ok = FALSE;
+    if (strspn(dt + 2, "0123456789") != strlen(dt + 2)) /* "<f4 " */
+      ok = FALSE;
   }
   if (!ok) {
+    g_autofree char *dts = ll_excerpt(dt, -1);
     ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path,
-                       "dtype '%s' is not supported (little-endian floats and integers only)", dt);
+                       "dtype '%s' is not supported (little-endian floats and integers only)", dts);
     return FALSE;
   }
   if (g_str_has_prefix(fortran, "True")) {
@@ -118,8 +134,10 @@ static gboolean npy_read(const char *path, Npy *a, GError **error)
                        "is stored in Fortran order; save it with np.ascontiguousarray()");
     return FALSE;
   }
+  g_autofree char *shown_shape = ll_excerpt(shape, -1);
   if (*shape != '(') {
-    ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path, "cannot read the shape in: %s", h);
+    ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path, "cannot read the shape \"%s\"",
+                       shown_shape);
     return FALSE;
   }
   const char *p = shape + 1;
@@ -132,7 +150,8 @@ static gboolean npy_read(const char *path, Npy *a, GError **error)
     char *e;
     guint64 v = g_ascii_strtoull(p, &e, 10);
     if (e == p || a->ndim == (int)G_N_ELEMENTS(a->dims)) {
-      ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path, "cannot read the shape in: %s", h);
+      ll_data_error_file(error, LL_DATA_ERROR_FORMAT, path, "cannot read the shape \"%s\"",
+                         shown_shape);
       return FALSE;
     }
     a->dims[a->ndim++] = v;

@@ -114,6 +114,10 @@ static void test_malformed(void)
       {"ndim5.npy", "<f4", "(4, 1, 1, 2, 1)", FALSE, sizeof x, "ndim5.npy: has 5 dimensions"},
       {"short.npy", "<f4", "(4, 2)", FALSE, sizeof x - 4, "short.npy: truncated"},
       {"long.npy", "<f4", "(2, 2)", FALSE, sizeof x, "long.npy: has 16 unexpected bytes"},
+      /* '<f4, 'x', ...: the quote after <f4 opens another string */
+      {"noquote.npy", "<f4, 'x", "(4, 2)", FALSE, sizeof x,
+       "noquote.npy: the header's descr has no closing quote"},
+      {"trailing.npy", "<f4, ", "(4, 2)", FALSE, sizeof x, "trailing.npy: dtype '<f4, ' is not"},
   };
   for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
     g_autofree char *p = write_npy(dir, cases[i].name, cases[i].descr, cases[i].fortran,

@@ -414,6 +414,143 @@ CASES.update({
     "preset-ae-pretrain": case_spec_preset("ae-pretrain", []),
 })
 
+
+# ---- input LayerLab does not trust: files and ids that must not write elsewhere,
+# ---- nesting that overflowed json-glib's stack, guesses and warnings that hid faults
+
+def blobs_spec(classes=3, features=2, hidden=8, losses=True):
+    blocks = [{"name": "x", "type": "Input", "props": {"shape": [features]}},
+              {"name": "fc1", "type": "Linear", "inputs": ["x"], "props": {"out_features": hidden}},
+              {"name": "act1", "type": "ReLU", "inputs": ["fc1"]},
+              {"name": "out", "type": "Linear", "inputs": ["act1"], "props": {"out_features": classes}}]
+    spec = {"format": "layerlab-spec", "version": 1, "name": "blobs", "graph": {"blocks": blocks},
+            "data": {"dataset": {"kind": "synthetic", "generator": "blobs", "n": 300, "test_n": 100,
+                                 "classes": classes, "features": features, "noise": 0.3},
+                     "normalize": "none"},
+            "training": {"epochs": 1, "batch_size": 50, "seed": 3, "threads": 1}}
+    if losses:
+        spec["losses"] = [{"output": "out", "target": "label", "type": "cross_entropy"}]
+    return spec
+
+
+def write_json(name, obj):
+    path = os.path.join(STORE, name)
+    with open(path, "w") as f:
+        f.write(obj if isinstance(obj, str) else json.dumps(obj))
+    return path
+
+
+def fails(p, *needles):
+    """Exit 1 (not a crash), one clear message, no Json-CRITICAL warning."""
+    text = p.stdout + p.stderr
+    assert p.returncode == 1, (p.returncode, text[-2000:])
+    assert "CRITICAL" not in text, text[-2000:]
+    for n in needles:
+        assert n in text, (n, text[-2000:])
+
+
+def safetensors_with_spec(path, spec_text):
+    import struct
+    header = json.dumps({"__metadata__": {"spec": spec_text}}).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+
+
+def case_safe_input():
+    spec_path = write_json("blobs.json", blobs_spec())
+    # 3. nesting: 100,000 arrays overflowed the stack (exit 139) in summary, study and eval
+    deep = "[" * 100000 + "]" * 100000
+    fails(run("summary", write_json("deep.json", '{"graph":' + deep + "}"), check=False),
+          "deep.json:1:137: nested deeper than 128")
+    fails(run("study", write_json("deep-study.json", deep), "--out", STORE, check=False),
+          "nested deeper than 128")
+    ckpt = os.path.join(STORE, "deep.safetensors")
+    safetensors_with_spec(ckpt, deep)
+    fails(run("eval", ckpt, "--out", STORE, check=False), "nested deeper than 128")
+    # 8. a block name holding \u0000 was cut short silently
+    spec = blobs_spec()
+    spec["graph"]["blocks"][1]["name"] = "fc1\u0000evil"
+    fails(run("summary", write_json("nul.json", spec), check=False), "\\u0000")
+
+    # 1. study files name paths inside their folder only
+    victim = os.path.join(STORE, "victim.txt")
+    with open(victim, "w") as f:
+        f.write("keep me\n")
+    rel = os.path.relpath(victim, os.path.join(STORE, "studies", "x"))  # from a study folder
+    for bad, why in ((rel, '".." component'), (victim, "absolute path"),
+                     ("results.csv", "own results.csv")):
+        study = {"format": "layerlab-study", "version": 1, "spec": spec_path,
+                 "stages": [{"name": "a", "export_outputs": {"block": "out", "path": bad}}]}
+        fails(run("study", write_json("escape.json", study), "--out", STORE, check=False),
+              "stages[0].export_outputs.path", why)
+    with open(victim) as f:
+        assert f.read() == "keep me\n"
+    # ids from the command line are ids, not paths
+    elsewhere = tempfile.mkdtemp(prefix="ll-e2e-elsewhere-")
+    os.makedirs(os.path.join(STORE, "studies"), exist_ok=True)
+    bad_id = os.path.relpath(elsewhere, os.path.join(STORE, "studies"))
+    ok_study = write_json("ok.json", {"format": "layerlab-study", "version": 1, "spec": spec_path,
+                                      "stages": [{"name": "a"}]})
+    for args in (("study", ok_study), ("sweep",)):
+        fails(run(*args, "--resume", bad_id, "--out", STORE, check=False), "is not an id of the store")
+        assert os.listdir(elsewhere) == [], os.listdir(elsewhere)  # study.json, trials.jsonl, ...
+    fails(run("eval", "../../x", "--out", STORE, check=False), "is not an id of the store")
+    fails(run("train", spec_path, "--resume", "../x", "--out", STORE, check=False),
+          "is not an id of the store")
+
+    # 8. wrongly typed study fields were Json-CRITICAL warnings, ignored with exit 0
+    for stage, needle in (({"export_outputs": "out"}, "stages[0].export_outputs: expected an object"),
+                          ({"export_embeddings": ["out"]}, "stages[0].export_embeddings: expected an object")):
+        study = {"format": "layerlab-study", "version": 1, "spec": spec_path,
+                 "stages": [dict({"name": "a"}, **stage)]}
+        fails(run("study", write_json("typed.json", study), "--out", STORE, check=False),
+              "typed.json:", needle)
+    study = {"format": "layerlab-study", "version": 1, "spec": spec_path,
+             "groups": {"hidden": {"blocks": "fc1"}},
+             "stages": [{"name": "a"}]}
+    fails(run("study", write_json("groups.json", study), "--out", STORE, check=False),
+          "groups.json:", "groups.hidden.blocks: expected an array")
+    # 8. an NPY header without its closing quote; excerpts of a text file are short
+    npy = os.path.join(STORE, "noquote.npy")
+    header = "{'descr': '<f4, 'fortran_order': False, 'shape': (4, 2), }"
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(npy, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode() + bytes(32))
+    spec = blobs_spec()
+    spec["data"]["dataset"] = {"kind": "npy", "train_images": npy}
+    fails(run("train", write_json("npy.json", spec), "--out", STORE, check=False), "no closing quote")
+    text_file = os.path.join(STORE, "notes.txt")
+    with open(text_file, "w") as f:
+        f.write(("secret line without commas " * 200 + "\n") * 50)
+    spec["data"]["dataset"] = {"kind": "csv", "path": text_file}
+    p = run("train", write_json("csv.json", spec), "--out", STORE, check=False)
+    assert p.returncode == 1 and len(p.stderr) < 600, (p.returncode, len(p.stderr), p.stderr[:1000])
+    assert p.stderr.count("secret") <= 3, p.stderr
+
+    # 1. outputs named on the command line: never replaced without --force
+    _, fin = train(spec_path)
+    if has_plot():
+        pdf = os.path.join(STORE, "report.pdf")
+        with open(pdf, "w") as f:
+            f.write("mine")
+        fails(run("report", fin["run_id"], "--store", STORE, "--out", pdf, check=False), "--force")
+        assert open(pdf).read() == "mine"
+        run("report", fin["run_id"], "--store", STORE, "--out", pdf, "--force")
+        assert open(pdf, "rb").read(4) == b"%PDF"
+        figs = os.path.join(STORE, "figs")
+        os.makedirs(figs)
+        with open(os.path.join(figs, "loss.png"), "w") as f:
+            f.write("mine")
+        fails(run("export", fin["run_id"], "--store", STORE, "--dir", figs, check=False), "loss.png", "--force")
+        assert open(os.path.join(figs, "loss.png")).read() == "mine"
+        run("export", fin["run_id"], "--store", STORE, "--dir", figs, "--force")
+        check_png(os.path.join(figs, "loss.png"))
+        assert "--force" in run("help").stdout
+    print("safe input ok")
+
+
+CASES["safe-input"] = case_safe_input
+
 if __name__ == "__main__":
     try:
         CASES[CASE]()

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "json-doc.h"
 #include "pca.h"
 #include "spec.h"
 #include "tsne.h"
@@ -27,7 +28,7 @@ static GPtrArray *read_epochs(const char *dir)
     if (!*lines[i])
       continue;
     g_autoptr(JsonParser) p = json_parser_new();
-    if (!json_parser_load_from_data(p, lines[i], -1, NULL))
+    if (!ll_json_parser_load(p, lines[i], -1, "metrics.jsonl", NULL))
       continue; /* a line cut by a crash */
     JsonNode *root = json_parser_get_root(p);
     if (root && JSON_NODE_HOLDS_OBJECT(root))
@@ -318,10 +319,15 @@ static LlEvent *pick_final(GPtrArray *a)
   return a && a->len ? a->pdata[a->len - 1] : NULL; /* the test set's when there is one */
 }
 
-static gboolean out_file(const char *dir, const char *stem, const char *fmt, GPtrArray *written,
-                         char **path)
+/* dir/stem.fmt, unless it exists and may not be replaced. */
+static gboolean out_file(const char *dir, const char *stem, const char *fmt, gboolean overwrite,
+                         GPtrArray *written, char **path, GError **error)
 {
   *path = g_strdup_printf("%s/%s.%s", dir, stem, fmt);
+  if (!overwrite && g_file_test(*path, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK)) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST, "%s already exists (not replaced)", *path);
+    return FALSE;
+  }
   if (written)
     g_ptr_array_add(written, g_strdup(*path));
   return TRUE;
@@ -329,6 +335,12 @@ static gboolean out_file(const char *dir, const char *stem, const char *fmt, GPt
 
 gboolean ll_run_export_figures(const LlRunInfo *run, const char *dir, const char *format,
                                GPtrArray *written, GError **error)
+{
+  return ll_run_export_figures_full(run, dir, format, TRUE, written, error);
+}
+
+gboolean ll_run_export_figures_full(const LlRunInfo *run, const char *dir, const char *format,
+                                    gboolean overwrite, GPtrArray *written, GError **error)
 {
   const char *fmt = format ? format : "png";
   if (g_mkdir_with_parents(dir, 0755) != 0) {
@@ -339,17 +351,17 @@ gboolean ll_run_export_figures(const LlRunInfo *run, const char *dir, const char
   char *path = NULL;
   g_autoptr(LlCurvePlot) loss = NULL, acc = NULL;
   ll_run_curves(run, &loss, &acc);
-  out_file(dir, "loss", fmt, written, &path);
-  gboolean ok = ll_curve_plot_export_full(loss, path, fmt, FIG_W, FIG_H, dpi, error);
+  gboolean ok = out_file(dir, "loss", fmt, overwrite, written, &path, error) &&
+                ll_curve_plot_export_full(loss, path, fmt, FIG_W, FIG_H, dpi, error);
   g_free(path);
   if (ok && ll_curve_plot_n_series(acc) > 0) {
-    out_file(dir, "accuracy", fmt, written, &path);
-    ok = ll_curve_plot_export_full(acc, path, fmt, FIG_W, FIG_H, dpi, error);
+    ok = out_file(dir, "accuracy", fmt, overwrite, written, &path, error) &&
+         ll_curve_plot_export_full(acc, path, fmt, FIG_W, FIG_H, dpi, error);
     g_free(path);
   }
   if (ok) {
-    out_file(dir, "architecture", fmt, written, &path);
-    ok = ll_plot_export(path, fmt, FIG_W, FIG_H, dpi, arch_cb, (gpointer)run, error);
+    ok = out_file(dir, "architecture", fmt, overwrite, written, &path, error) &&
+         ll_plot_export(path, fmt, FIG_W, FIG_H, dpi, arch_cb, (gpointer)run, error);
     g_free(path);
   }
   g_autoptr(GPtrArray) an = ll_analysis_load(run->dir, NULL);
@@ -360,16 +372,16 @@ gboolean ll_run_export_figures(const LlRunInfo *run, const char *dir, const char
     g_autofree char *t = g_strdup_printf("Confusion matrix, %s set", fin->split);
     ll_confusion_plot_set_title(cp, t);
     ll_confusion_plot_set_stamp(cp, run->id);
-    out_file(dir, "confusion", fmt, written, &path);
-    ok = ll_confusion_plot_export(cp, path, fmt, FIG_W + 300, FIG_H + 60, dpi, error);
+    ok = out_file(dir, "confusion", fmt, overwrite, written, &path, error) &&
+         ll_confusion_plot_export(cp, path, fmt, FIG_W + 300, FIG_H + 60, dpi, error);
     g_free(path);
   }
   if (ok && fin && fin->n_recon > 0) {
     g_autoptr(LlImageGrid) g = ll_image_grid_new("Reconstructions");
     ll_recon_grid_fill(g, fin);
     ll_image_grid_set_stamp(g, run->id);
-    out_file(dir, "reconstructions", fmt, written, &path);
-    ok = ll_image_grid_export(g, path, fmt, 420, 100 + 110 * fin->n_recon, dpi, error);
+    ok = out_file(dir, "reconstructions", fmt, overwrite, written, &path, error) &&
+         ll_image_grid_export(g, path, fmt, 420, 100 + 110 * fin->n_recon, dpi, error);
     g_free(path);
   }
   if (ok && fin && fin->n_embed >= 5) {
@@ -385,8 +397,8 @@ gboolean ll_run_export_figures(const LlRunInfo *run, const char *dir, const char
           g_strdup_printf("%d points of the %s set, %d dimensions", n, fin->split, fin->embed_dim);
       ll_scatter_plot_set_subtitle(sp, sub);
       ll_scatter_plot_set_stamp(sp, run->id);
-      out_file(dir, "tsne", fmt, written, &path);
-      ok = ll_scatter_plot_export(sp, path, fmt, FIG_W, FIG_H, dpi, error);
+      ok = out_file(dir, "tsne", fmt, overwrite, written, &path, error) &&
+           ll_scatter_plot_export(sp, path, fmt, FIG_W, FIG_H, dpi, error);
       g_free(path);
     } else {
       g_error_free(terr);

@@ -39,6 +39,10 @@ void ll_architecture_draw(const char *spec_json, cairo_t *cr, double width, doub
  * written are appended to written (may be NULL). */
 gboolean ll_run_export_figures(const LlRunInfo *run, const char *dir, const char *format,
                                GPtrArray *written, GError **error);
+/* The same; unless overwrite, a figure whose file exists is an error
+ * (G_FILE_ERROR_EXIST) and the file is left as it was. */
+gboolean ll_run_export_figures_full(const LlRunInfo *run, const char *dir, const char *format,
+                                    gboolean overwrite, GPtrArray *written, GError **error);
 /* A multi-page PDF report of one run (runs->len == 1) or a comparison. */
 gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error);
 
