@@ -41,17 +41,18 @@ gboolean ll_dataset_spec_open(const LlDatasetSpec *ds, uint64_t seed, LlDataset 
   case LL_DATASET_IDX:
   case LL_DATASET_NPY: {
     gboolean idx = ds->kind == LL_DATASET_IDX;
-    if (!ds->train_images || !ds->train_labels) {
+    /* npy without labels: features only (an autoencoder's data) */
+    if (!ds->train_images || (idx && !ds->train_labels)) {
       g_set_error(error, LL_DATA_ERROR, LL_DATA_ERROR_CONFIG,
-                  "data.dataset: kind \"%s\" needs train_images and train_labels",
-                  ll_dataset_kind_names[ds->kind]);
+                  "data.dataset: kind \"%s\" needs train_images%s", ll_dataset_kind_names[ds->kind],
+                  idx ? " and train_labels" : "");
       return FALSE;
     }
     *train = idx ? ll_dataset_load_idx(ds->train_images, ds->train_labels, error)
                  : ll_dataset_load_npy(ds->train_images, ds->train_labels, error);
     if (!*train)
       return FALSE;
-    if (ds->test_images && ds->test_labels) {
+    if (ds->test_images && (ds->test_labels || !ll_dataset_spec_has_labels(ds))) {
       *test = idx ? ll_dataset_load_idx(ds->test_images, ds->test_labels, error)
                   : ll_dataset_load_npy(ds->test_images, ds->test_labels, error);
       if (!*test)

@@ -382,7 +382,7 @@ JsonNode *ll_spec_graph_to_json(LlGraph *g, GHashTable *positions)
   ll_json_writer_init(&w);
   write_graph(&w, g, positions);
   g_autofree char *text = ll_json_writer_finish(&w);
-  return json_from_string(text, NULL);
+  return ll_json_from_string(text, "graph", NULL);
 }
 
 /* ---- data ------------------------------------------------------------------ */
@@ -1270,19 +1270,26 @@ char *ll_spec_describe_losses(const LlSpec *s)
   return g_string_free(out, FALSE);
 }
 
-char *ll_spec_add_default_loss(LlSpec *s, GError **error)
+gboolean ll_dataset_spec_has_labels(const LlDatasetSpec *ds)
+{
+  return ds->kind != LL_DATASET_NPY || ds->train_labels != NULL;
+}
+
+/* The graph's single head (a block nobody reads) and its first input. */
+static LlBlock *single_head(LlSpec *s, LlBlock **input, GError **error)
 {
   if (!s->graph->inferred && !ll_graph_infer(s->graph, error))
     return NULL;
-  LlBlock *head = NULL, *input = NULL;
+  LlBlock *head = NULL;
+  *input = NULL;
   GString *heads = g_string_new(NULL);
   int n_heads = 0;
   for (guint i = 0; i < s->graph->order->len; i++) {
     LlBlock *b = g_ptr_array_index(s->graph->order, i);
     if (b->desc->max_inputs == 0) {
       const char *field = g_hash_table_lookup(s->bindings, b->name);
-      if (!input && (!field || !strcmp(field, "x")))
-        input = b;
+      if (!*input && (!field || !strcmp(field, "x")))
+        *input = b;
     } else if (b->n_consumers == 0) {
       head = b;
       g_string_append_printf(heads, "%s\"%s\"", n_heads++ ? ", " : "", b->name);
@@ -1297,22 +1304,62 @@ char *ll_spec_add_default_loss(LlSpec *s, GError **error)
     else
       g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
                   "the spec names no loss and the graph has no output block");
-    g_string_free(heads, TRUE);
-    return NULL;
+    head = NULL;
   }
   g_string_free(heads, TRUE);
+  return head;
+}
+
+static void add_loss(LlSpec *s, const LlBlock *head, LlLossKind kind)
+{
   LlLossSpec *l = g_new0(LlLossSpec, 1);
   l->output = g_strdup(head->name);
   l->weight = 1.0;
-  if (input && ll_shape_equal(&head->out_shape, &input->out_shape)) {
-    l->kind = LL_LOSS_MSE;
-    l->target = g_strdup("x");
-  } else {
-    l->kind = LL_LOSS_CROSS_ENTROPY;
-    l->target = g_strdup("label");
-  }
+  l->kind = kind;
+  l->target = g_strdup(kind == LL_LOSS_MSE || kind == LL_LOSS_L1 ? "x" : "label");
   g_ptr_array_add(s->losses, l);
+}
+
+gboolean ll_spec_add_loss(LlSpec *s, LlLossKind kind, GError **error)
+{
+  LlBlock *input;
+  LlBlock *head = single_head(s, &input, error);
+  if (head)
+    add_loss(s, head, kind);
+  return head != NULL;
+}
+
+char *ll_spec_add_default_loss(LlSpec *s, GError **error)
+{
+  LlBlock *input;
+  LlBlock *head = single_head(s, &input, error);
+  if (!head)
+    return NULL;
+  gboolean labels = ll_dataset_spec_has_labels(&s->dataset);
+  gboolean same = input && ll_shape_equal(&head->out_shape, &input->out_shape);
+  char shape[64];
+  ll_shape_format(&head->out_shape, shape, sizeof shape);
+  if (same && labels) {
+    /* a classifier whose class count equals the feature count looks like an
+     * autoencoder: only the user knows */
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
+                "the spec names no loss, and the output of \"%s\" has the input's shape %s while "
+                "the dataset has labels: say in \"losses\" whether it reconstructs the input "
+                "({\"output\": \"%s\", \"target\": \"x\", \"type\": \"mse\"}) or predicts the "
+                "label ({\"output\": \"%s\", \"target\": \"label\", \"type\": \"cross_entropy\"})",
+                head->name, shape, head->name, head->name);
+    return NULL;
+  }
+  if (!same && !labels) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
+                "the spec names no loss and the dataset has no labels, but the output of \"%s\" "
+                "(%s) does not have the input's shape: name its loss in \"losses\"",
+                head->name, shape);
+    return NULL;
+  }
+  add_loss(s, head, same ? LL_LOSS_MSE : LL_LOSS_CROSS_ENTROPY);
   return g_strdup_printf("the spec names no loss: using %s between the output of \"%s\" and %s",
-                         ll_loss_kind_names[l->kind], l->output,
-                         l->kind == LL_LOSS_MSE ? "the input (an autoencoder)" : "the class label");
+                         same ? "mse" : "cross_entropy", head->name,
+                         same ? "the input (an autoencoder: the dataset has no labels)"
+                              : "the class label");
 }

@@ -111,12 +111,21 @@ char *ll_spec_hash(const LlSpec *s);
 gboolean ll_dataset_spec_open(const LlDatasetSpec *ds, uint64_t seed, LlDataset **train,
                               LlDataset **test, GError **error);
 
-/* For a spec that names no loss (one built in the window, say): the usual
- * loss for its single head: mean squared error against the input "x" when the
- * head's output has the input's shape (an autoencoder), cross-entropy against
- * "label" otherwise. Appends it and returns a sentence saying what it chose;
- * NULL with an error when the graph has no head or several. */
+/* Whether the dataset gives labels (an npy dataset without train_labels
+ * does not: its "label" field is all zeros). */
+gboolean ll_dataset_spec_has_labels(const LlDatasetSpec *ds);
+/* For a spec that names no loss (one built in the window, say): the loss of
+ * its single head, guessed only where there is no doubt: cross-entropy
+ * against "label" when the dataset has labels and the head's output is not
+ * the input's shape; mean squared error against the input "x" (an
+ * autoencoder) when the dataset has no labels and the output has the input's
+ * shape. Appends it and returns a sentence saying what it chose; NULL with an
+ * error asking for a loss otherwise (a head of the input's shape on labelled
+ * data could be either), or when the graph has no head or several. */
 char *ll_spec_add_default_loss(LlSpec *s, GError **error);
+/* A loss of the given kind for the single head: against "x" for mse and l1,
+ * "label" otherwise (the window's loss menu). FALSE as above without a head. */
+gboolean ll_spec_add_loss(LlSpec *s, LlLossKind kind, GError **error);
 /* "cross_entropy: logits vs label" for each loss, joined by "; " */
 char *ll_spec_describe_losses(const LlSpec *s);
 

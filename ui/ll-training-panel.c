@@ -86,24 +86,15 @@ static void on_loss(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
     return;
   g_ptr_array_set_size(s->losses, 0);
   if (k > 0) {
-    /* the automatic choice finds the head; then the chosen kind and its target */
+    /* the chosen kind on the graph's head, against x or the label */
     g_autoptr(GError) error = NULL;
-    g_autofree char *chosen = ll_spec_add_default_loss(s, &error);
-    if (!chosen) {
+    if (!ll_spec_add_loss(s, (LlLossKind)(k - 1), &error)) {
       gtk_label_set_text(self->loss_note, error->message);
       self->loading = TRUE;
       gtk_drop_down_set_selected(dd, 0);
       self->loading = FALSE;
       return;
     }
-    LlLossSpec *l = g_ptr_array_index(s->losses, 0);
-    LlLossKind kind = (LlLossKind)(k - 1);
-    gboolean regression = kind == LL_LOSS_MSE || kind == LL_LOSS_L1;
-    if (regression != (l->kind == LL_LOSS_MSE || l->kind == LL_LOSS_L1)) {
-      g_free(l->target);
-      l->target = g_strdup(regression ? "x" : "label");
-    }
-    l->kind = kind;
   }
   self->loading = TRUE;
   show_loss(self);

@@ -527,6 +527,17 @@ def case_safe_input():
     assert p.returncode == 1 and len(p.stderr) < 600, (p.returncode, len(p.stderr), p.stderr[:1000])
     assert p.stderr.count("secret") <= 3, p.stderr
 
+    # 9. no loss given: a 2-feature, 2-class table was trained as an autoencoder
+    csv = os.path.join(STORE, "two.csv")
+    with open(csv, "w") as f:
+        f.write("a,b,label\n" + "".join(f"{i % 7 / 7},{i % 5 / 5},{i % 2}\n" for i in range(60)))
+    spec = blobs_spec(classes=2, features=2, losses=False)
+    spec["data"] = {"dataset": {"kind": "csv", "path": csv, "label_column": "label"},
+                    "normalize": "none"}
+    spec["training"]["batch_size"] = 10
+    p = run("train", write_json("two.json", spec), "--jsonl", "--out", STORE, check=False)
+    fails(p, "the dataset has labels", '"losses"')
+
     # 1. outputs named on the command line: never replaced without --force
     _, fin = train(spec_path)
     if has_plot():

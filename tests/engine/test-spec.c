@@ -227,15 +227,42 @@ static void test_default_loss(void)
   g_autofree char *d = ll_spec_describe_losses(s);
   g_assert_cmpstr(d, ==, "cross_entropy: out vs label");
 
-  /* an output of the input's shape: an autoencoder, MSE against x */
+  /* an output of the input's shape on a labelled dataset (the default,
+   * Fashion-MNIST) could be an autoencoder or a classifier: no guess (a
+   * 2-feature, 2-class table was once trained with MSE against its input) */
   const char *ae =
       HEAD INPUT "  {\"name\": \"r\", \"type\": \"Sigmoid\", \"inputs\": [\"x\"]}\n" TAIL;
   g_autoptr(LlSpec) a = ll_spec_load_data(ae, -1, "ae.json", &error);
   g_assert_no_error(error);
+  g_autofree char *guess = ll_spec_add_default_loss(a, &error);
+  g_assert_null(guess);
+  g_assert_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING);
+  g_assert_nonnull(strstr(error->message, "whether it reconstructs the input"));
+  g_assert_cmpuint(a->losses->len, ==, 0);
+  g_clear_error(&error);
+  /* the same on data without labels: an autoencoder, MSE against x */
+  a->dataset.kind = LL_DATASET_NPY;
+  g_clear_pointer(&a->dataset.train_labels, g_free);
+  a->dataset.train_images = g_strdup("features.npy");
+  g_assert_false(ll_dataset_spec_has_labels(&a->dataset));
   g_autofree char *what2 = ll_spec_add_default_loss(a, &error);
   g_assert_no_error(error);
+  g_assert_nonnull(strstr(what2, "the dataset has no labels"));
   l = g_ptr_array_index(a->losses, 0);
   g_assert_cmpint(l->kind, ==, LL_LOSS_MSE);
+  g_assert_cmpstr(l->target, ==, "x");
+  /* ... where a head of another shape has nothing to be compared with */
+  g_autoptr(LlSpec) m2 = ll_spec_load_data(mlp, -1, "mlp.json", &error);
+  g_assert_no_error(error);
+  m2->dataset.kind = LL_DATASET_NPY;
+  g_autofree char *none2 = ll_spec_add_default_loss(m2, &error);
+  g_assert_null(none2);
+  g_assert_nonnull(strstr(error->message, "the dataset has no labels"));
+  g_clear_error(&error);
+  /* the window's loss menu: a chosen kind on the head, against x or label */
+  g_assert_true(ll_spec_add_loss(m2, LL_LOSS_L1, &error));
+  l = g_ptr_array_index(m2->losses, 0);
+  g_assert_cmpstr(l->output, ==, "out");
   g_assert_cmpstr(l->target, ==, "x");
 
   /* two heads: the user must say which loss goes where */
