@@ -431,7 +431,7 @@ int ll_cli_study(int argc, char **argv)
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
       {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a study, skipping finished trials",
        "STUDY_ID"},
-      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu, ref or cuda", "DEV"},
       {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per trial event on stdout", NULL},
       {NULL},
   };
@@ -484,7 +484,7 @@ int ll_cli_sweep(int argc, char **argv)
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
       {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a study, skipping finished trials",
        "STUDY_ID"},
-      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu, ref or cuda", "DEV"},
       {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per trial event on stdout", NULL},
       {NULL},
   };

@@ -176,7 +176,7 @@ int ll_cli_train(int argc, char **argv)
       {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
        "N"},
       {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed (overrides the spec)", "N"},
-      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu, ref or cuda", "DEV"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
       {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a run or checkpoint",
        "RUN_OR_CHECKPOINT"},
@@ -189,12 +189,13 @@ int ll_cli_train(int argc, char **argv)
     return 2;
   if (argc != 2 || epochs < 0 || batch < 0 || limit < 0) {
     fprintf(stderr, "Usage: layerlab train SPEC [--epochs N] [--batch N] [--seed N] [--device "
-                    "auto|cpu|cuda] [--out DIR] [--resume RUN_OR_CHECKPOINT] [--jsonl]\n");
+                    "auto|cpu|ref|cuda] [--out DIR] [--resume RUN_OR_CHECKPOINT] [--jsonl]\n");
     return 2;
   }
-  if (device && strcmp(device, "auto") && strcmp(device, "cpu") && strcmp(device, "cuda") &&
+  if (device && strcmp(device, "auto") && strcmp(device, "cpu") && strcmp(device, "ref") &&
+      strcmp(device, "cuda") &&
       !g_str_has_prefix(device, "cuda:")) {
-    fprintf(stderr, "layerlab train: --device must be auto, cpu, cuda or cuda:N\n");
+    fprintf(stderr, "layerlab train: --device must be auto, cpu, ref, cuda or cuda:N\n");
     return 2;
   }
   g_autoptr(GError) error = NULL;
@@ -235,7 +236,7 @@ int ll_cli_eval(int argc, char **argv)
   char *out = NULL, *device = NULL;
   GOptionEntry entries[] = {
       {"jsonl", 0, 0, G_OPTION_ARG_NONE, &jsonl, "One JSON object per line on stdout", NULL},
-      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu or cuda", "DEV"},
+      {"device", 0, 0, G_OPTION_ARG_STRING, &device, "auto, cpu, ref or cuda", "DEV"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
       {NULL},
   };

@@ -187,10 +187,12 @@ const LlBackend *ll_device_backend_full(const char *device, char **note, GError 
   }
   if (!strcmp(device, "cpu"))
     return ll_cpu_backend();
+  if (!strcmp(device, "ref")) /* the double-precision reference: slow, for checking */
+    return ll_ref_backend();
   int index = cuda_index(device);
   if (index < 0) {
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_BAD_VALUE,
-                "device \"%s\": not one of auto, cpu, cuda, cuda:N", device);
+                "device \"%s\": not one of auto, cpu, ref, cuda, cuda:N", device);
     return NULL;
   }
   g_autofree char *why = NULL;

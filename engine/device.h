@@ -23,7 +23,8 @@ GPtrArray *ll_devices_list(void);
  * when at least one is. Free with g_free. */
 char *ll_devices_cuda_note(void);
 
-/* Picks a backend for "auto", "cpu", "cuda", "cuda:N" (NULL means "auto").
+/* Picks a backend for "auto", "cpu", "ref" (the double-precision reference,
+ * kernels/ref), "cuda", "cuda:N" (NULL means "auto").
  * "auto" takes GPU 0 when it can be opened and falls back to the CPU, never
  * failing; "cuda" fails with the reason when there is no usable GPU. */
 const LlBackend *ll_device_backend(const char *device, GError **error);

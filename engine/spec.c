@@ -791,10 +791,10 @@ static gboolean parse_training(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, G
     return FALSE;
   g_free(s->device);
   s->device = dev;
-  if (strcmp(dev, "auto") && strcmp(dev, "cpu") && strcmp(dev, "cuda") &&
+  if (strcmp(dev, "auto") && strcmp(dev, "cpu") && strcmp(dev, "ref") && strcmp(dev, "cuda") &&
       !g_str_has_prefix(dev, "cuda:")) {
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "device",
-                      "training.device: \"%s\" is not one of auto, cpu, cuda, cuda:N", dev);
+                      "training.device: \"%s\" is not one of auto, cpu, ref, cuda, cuda:N", dev);
     return FALSE;
   }
   if (!ll_json_get_object(doc, o, w, "optimizer", &opt, error) ||

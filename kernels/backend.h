@@ -1,7 +1,7 @@
 /* backend.h: the table of compute operations one device implements.
  *
- * The engine calls only these slots; kernels/cpu and kernels/cuda each fill
- * one table. All tensors are float32, row-major, NCHW; pointers are device
+ * The engine calls only these slots; kernels/ref, kernels/cpu and
+ * kernels/cuda each fill one table. All tensors are float32, row-major, NCHW; pointers are device
  * pointers of the backend that owns them. Shapes are given as plain ints.
  *
  * Conventions every slot follows:
@@ -284,6 +284,11 @@ struct LlBackend {
 
 /* The CPU backend: always present. */
 const LlBackend *ll_cpu_backend(void);
+
+/* The reference backend (kernels/ref): naive double-precision arithmetic on
+ * float32 tensors in host memory, single-threaded, no optional slot. The
+ * specification the other backends are tested against; always present. */
+const LlBackend *ll_ref_backend(void);
 
 /* Threads the CPU backend may use (1 = single-threaded). */
 void ll_cpu_set_threads(int n);

@@ -1,5 +1,6 @@
-/* cpu-backend.c: the CPU backend's table. The reference implementation of
- * every op: other backends are tested against it. */
+/* cpu-backend.c: the CPU backend's table, the fast path on the host. It is
+ * tested, as every backend is, against the double-precision reference
+ * (kernels/ref) by the op test (tests/ops). */
 #include "cpu-ops.h"
 #include "cpu-threads.h"
 
