@@ -4,6 +4,7 @@
 
 #include <gtk/gtk.h>
 
+#include "ll-shortcuts.h"
 #include "ll-window.h"
 
 static GtkCssProvider *dark_css;
@@ -55,13 +56,7 @@ static void act_about(GSimpleAction *a, GVariant *p, gpointer app)
                         "license-type", GTK_LICENSE_MIT_X11, "authors", authors, NULL);
 }
 
-static void act_quit(GSimpleAction *a, GVariant *p, gpointer app)
-{
-  /* closing each window asks about a training run */
-  GList *windows = gtk_application_get_windows(app);
-  for (GList *l = windows; l; l = l->next)
-    gtk_window_close(l->data);
-}
+static void act_quit(GSimpleAction *a, GVariant *p, gpointer app) { ll_window_close_all(app); }
 
 static const GActionEntry app_actions[] = {
     {"style", NULL, "s", "'system'", change_style},
@@ -72,26 +67,7 @@ static const GActionEntry app_actions[] = {
 static void startup(GApplication *app)
 {
   g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
-  const struct {
-    const char *action;
-    const char *accels[4]; /* NULL-terminated: one slot more than the longest list */
-  } accels[] = {
-      {"win.new", {"<Control>n"}},
-      {"win.open", {"<Control>o"}},
-      {"win.save", {"<Control>s"}},
-      {"win.save-as", {"<Shift><Control>s"}},
-      {"win.undo", {"<Control>z"}},
-      {"win.redo", {"<Shift><Control>z", "<Control>y"}},
-      {"win.train-start", {"F5"}},
-      {"win.train-stop", {"<Shift>F5"}},
-      {"win.zoom-in", {"<Control>plus", "<Control>equal", "<Control>KP_Add"}},
-      {"win.zoom-out", {"<Control>minus", "<Control>KP_Subtract"}},
-      {"win.zoom-reset", {"<Control>0"}},
-      {"win.init-from-run", {"<Control>i"}},
-      {"app.quit", {"<Control>q"}},
-  };
-  for (guint i = 0; i < G_N_ELEMENTS(accels); i++)
-    gtk_application_set_accels_for_action(GTK_APPLICATION(app), accels[i].action, accels[i].accels);
+  ll_shortcuts_install(GTK_APPLICATION(app));
   GtkCssProvider *css = gtk_css_provider_new();
   gtk_css_provider_load_from_resource(css, "/org/layerlab/LayerLab/style.css");
   gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),

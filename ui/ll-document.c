@@ -2,6 +2,7 @@
  * autosave. */
 #include "ll-document.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -151,6 +152,16 @@ static void autosave(LlDocument *doc)
     g_warning("autosave: %s", error->message);
 }
 
+/* The autosave holds edits no file has: once the document has none (saved,
+ * replaced, or the user discarded them) there is nothing to restore. */
+void ll_document_forget_autosave(LlDocument *doc)
+{
+  if (!doc->autosave)
+    return;
+  g_autofree char *path = ll_document_autosave_path();
+  g_remove(path);
+}
+
 static void notify_all(LlDocument *doc)
 {
   g_object_notify_by_pspec(G_OBJECT(doc), props[PROP_CAN_UNDO]);
@@ -259,6 +270,7 @@ static void take_spec(LlDocument *doc, LlSpec *spec, const char *path)
   if (!has_positions(doc))
     ll_document_auto_layout(doc), g_ptr_array_set_size(doc->undo, 0);
   doc->modified = FALSE;
+  ll_document_forget_autosave(doc);
   notify_all(doc);
 }
 
@@ -299,6 +311,7 @@ gboolean ll_document_save_file(LlDocument *doc, const char *path, GError **error
     doc->path = g_strdup(path);
   }
   doc->modified = FALSE;
+  ll_document_forget_autosave(doc);
   g_object_notify_by_pspec(G_OBJECT(doc), props[PROP_MODIFIED]);
   return TRUE;
 }
@@ -715,12 +728,14 @@ GStrv ll_document_paste_blocks(LlDocument *doc, const char *json, double dx, dou
   return (GStrv)g_ptr_array_free(names, FALSE);
 }
 
-void ll_document_settings_changed(LlDocument *doc)
+void ll_document_mark_modified(LlDocument *doc)
 {
   doc->modified = TRUE;
   autosave(doc);
   notify_all(doc);
 }
+
+void ll_document_settings_changed(LlDocument *doc) { ll_document_mark_modified(doc); }
 
 static void step_history(LlDocument *doc, GPtrArray *from, GPtrArray *to)
 {

@@ -27,7 +27,14 @@ gboolean ll_document_load_data(LlDocument *doc, const char *json, const char *di
                                GError **error);
 gboolean ll_document_save_file(LlDocument *doc, const char *path, GError **error);
 const char *ll_document_get_path(LlDocument *doc); /* NULL until saved or opened */
+/* Whether the document holds edits that no file has (the window asks Save /
+ * Discard / Cancel before replacing or closing such a document). */
 gboolean ll_document_get_modified(LlDocument *doc);
+/* Marks edits no file has, e.g. a spec restored from the autosave. */
+void ll_document_mark_modified(LlDocument *doc);
+/* Removes the autosave (when autosave is on): saving, loading or resetting
+ * the document does so itself; the window calls it when the user discards. */
+void ll_document_forget_autosave(LlDocument *doc);
 
 LlSpec *ll_document_get_spec(LlDocument *doc);
 /* The graph's error (NULL when it infers), and the block it is about (may be NULL). */

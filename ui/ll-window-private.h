@@ -37,6 +37,13 @@ void ll_window_set_store_root(LlWindow *self, const char *root);
 const char *ll_window_get_notice(LlWindow *self);
 /* The open "Initialise from Run" dialog (win.init-from-run), or NULL. */
 GtkWindow *ll_window_get_transfer_dialog(LlWindow *self);
+/* The Save / Discard / Cancel question while it is shown, else NULL. */
+GtkWindow *ll_window_get_save_prompt(LlWindow *self);
+/* The open file chooser (Open, Save As, Export Curves), or NULL. */
+GtkFileChooserNative *ll_window_get_chooser(LlWindow *self);
+/* The pane that holds the keyboard focus: 0 palette, 1 canvas, 2 side
+ * notebook, 3 bottom notebook, -1 none (F6 and Shift+F6 move it). */
+int ll_window_get_focus_pane(LlWindow *self);
 /* Events handled since the last run started. */
 guint ll_window_get_events(LlWindow *self);
 

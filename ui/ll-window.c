@@ -1,5 +1,7 @@
 /* ll-window.c: the workbench window: actions, files, presets, autosave
- * notice, and the training run drained on the frame clock. */
+ * notice, the Save / Discard / Cancel question before unsaved edits go,
+ * keyboard (F6 panes, shortcuts window), and the training run drained on the
+ * frame clock. */
 #include "ll-window-private.h"
 
 #include <math.h>
@@ -7,6 +9,7 @@
 
 #include "ll-canvas-geometry.h"
 #include "ll-resources.h"
+#include "ll-shortcuts.h"
 #include "ll-transfer-dialog.h"
 #include "study.h"
 #include "trainer.h"
@@ -40,6 +43,12 @@ struct _LlWindow {
   guint events;
   char *store_root;
   LlTransferDialog *transfer; /* weak: the open "Initialise from Run" dialog */
+  char *run_spec_json;        /* the spec the running trainer copied, for its analysis */
+
+  /* a replacement or close waiting for Save / Discard / Cancel (see ask_to_save) */
+  struct LlPending *pending;
+  GtkWindow *save_prompt; /* the question while it is shown */
+  gboolean close_confirmed;
 };
 
 G_DEFINE_FINAL_TYPE(LlWindow, ll_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -204,10 +213,12 @@ static void update_actions(LlWindow *self)
 {
   GActionMap *map = G_ACTION_MAP(self);
   gboolean training = self->trainer != NULL;
+  /* Editing goes on while a run trains: the trainer works on its own copy
+   * of the spec (ll_trainer_new), so every edit stays undoable. */
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "undo")),
-                              ll_document_can_undo(self->doc) && !training);
+                              ll_document_can_undo(self->doc));
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "redo")),
-                              ll_document_can_redo(self->doc) && !training);
+                              ll_document_can_redo(self->doc));
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-start")),
                               !training && !ll_document_get_error(self->doc));
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-pause")),
@@ -215,7 +226,7 @@ static void update_actions(LlWindow *self)
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-stop")),
                               training && !self->stopping);
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "paste")),
-                              self->clipboard != NULL && !training);
+                              self->clipboard != NULL);
   ll_training_panel_set_running(self->training, training, self->paused);
 }
 
@@ -301,24 +312,9 @@ static void on_trial_event(LlStudyView *view, gpointer event, LlWindow *self)
     ll_event_free(e);
 }
 
-/* "Open Best Spec" on the Study tab: the best trial's spec replaces the
- * study on the canvas (the study's results stay in its folder). */
-static void on_open_best_spec(LlStudyView *view, const char *path, LlWindow *self)
-{
-  g_autoptr(GError) error = NULL;
-  if (!ll_window_open_file(self, path, &error)) {
-    show_notice(self, error->message);
-    return;
-  }
-  g_autofree char *dir = g_path_get_dirname(path);
-  g_autofree char *text = g_strdup_printf(
-      "The best trial's spec is on the canvas: train it (F5) or edit it. The study's results "
-      "stay in %s.",
-      dir);
-  show_notice(self, text);
-}
-
-gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
+/* Whether the document may be replaced now: not while a run or a study
+ * trains from it. */
+static gboolean can_replace(LlWindow *self, GError **error)
 {
   if (self->trainer) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "stop the training run before opening a spec");
@@ -328,6 +324,26 @@ gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "stop the running study before opening a file");
     return FALSE;
   }
+  return TRUE;
+}
+
+/* The canvas no longer shows the study's base spec: the Study tab goes. */
+static void leave_study(LlWindow *self)
+{
+  if (ll_study_view_has_study(self->study)) {
+    /* the notice was about the study this spec replaces */
+    gtk_label_set_text(self->notice, "");
+    gtk_revealer_set_reveal_child(self->notice_revealer, FALSE);
+  }
+  ll_study_view_clear(self->study);
+  gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW),
+                         FALSE);
+}
+
+gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
+{
+  if (!can_replace(self, error))
+    return FALSE;
   if (is_study_file(path)) {
     /* a study: the Study tab runs it; the canvas shows its base spec */
     if (!ll_study_view_load(self->study, path, error))
@@ -351,14 +367,7 @@ gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
   } else {
     if (!ll_document_load_file(self->doc, path, error))
       return FALSE;
-    if (ll_study_view_has_study(self->study)) {
-      /* the notice was about the study this spec replaces */
-      gtk_label_set_text(self->notice, "");
-      gtk_revealer_set_reveal_child(self->notice_revealer, FALSE);
-    }
-    ll_study_view_clear(self->study);
-    gtk_widget_set_visible(
-        gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), FALSE);
+    leave_study(self);
   }
   ll_canvas_select(self->canvas, NULL);
   ll_canvas_zoom_to_fit(self->canvas);
@@ -380,6 +389,8 @@ gboolean ll_window_restore_autosave(LlWindow *self)
     show_notice(self, m);
     return FALSE;
   }
+  /* edits no file has: closing or replacing them asks first */
+  ll_document_mark_modified(self->doc);
   g_autofree char *m =
       g_strdup_printf("Restored the spec you were editing (\u201c%s\u201d) from the autosave.",
                       ll_document_get_spec(self->doc)->name);
@@ -389,35 +400,52 @@ gboolean ll_window_restore_autosave(LlWindow *self)
 
 /* ---- file actions ---- */
 
-static void on_open_response(GtkNativeDialog *dialog, int response, LlWindow *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-    g_autofree char *path = g_file_get_path(file);
-    g_autoptr(GError) error = NULL;
-    if (path && !ll_window_open_file(self, path, &error))
-      show_notice(self, error->message);
-  }
-  g_clear_object(&self->chooser);
-}
+/* Presets are read-only templates: saving one asks where. */
+static gboolean is_preset(const char *path) { return path && strstr(path, "/presets/"); }
 
-static void save_to(LlWindow *self, const char *path)
+static gboolean save_to(LlWindow *self, const char *path)
 {
   g_autoptr(GError) error = NULL;
   if (!ll_document_save_file(self->doc, path, &error)) {
     show_notice(self, error->message);
-    return;
+    return FALSE;
   }
   add_recent(self, path);
+  return TRUE;
 }
 
-static void on_save_response(GtkNativeDialog *dialog, int response, LlWindow *self)
+typedef void (*LlThen)(LlWindow *self, gpointer data);
+
+typedef struct LlPending {
+  LlThen then;
+  gpointer data;
+  GDestroyNotify destroy;
+} LlPending;
+
+static void pending_free(LlPending *p)
 {
-  if (response == GTK_RESPONSE_ACCEPT) {
-    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-    g_autofree char *path = g_file_get_path(file);
-    if (path)
-      save_to(self, path);
+  if (p->destroy)
+    p->destroy(p->data);
+  g_free(p);
+}
+
+static void drop_pending(LlWindow *self) { g_clear_pointer(&self->pending, pending_free); }
+
+static void run_pending(LlWindow *self)
+{
+  LlPending *p = g_steal_pointer(&self->pending);
+  if (!p)
+    return;
+  p->then(self, p->data); /* may destroy the window: p is ours alone */
+  pending_free(p);
+}
+
+/* A file chooser closed unanswered takes the replacement waiting on it along. */
+static void close_chooser(LlWindow *self)
+{
+  if (self->chooser) {
+    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
+    drop_pending(self);
   }
   g_clear_object(&self->chooser);
 }
@@ -425,9 +453,7 @@ static void on_save_response(GtkNativeDialog *dialog, int response, LlWindow *se
 static GtkFileChooserNative *make_chooser(LlWindow *self, const char *title,
                                           GtkFileChooserAction action)
 {
-  if (self->chooser)
-    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
-  g_clear_object(&self->chooser);
+  close_chooser(self);
   self->chooser = gtk_file_chooser_native_new(title, GTK_WINDOW(self), action, NULL, NULL);
   GtkFileFilter *f = gtk_file_filter_new();
   gtk_file_filter_set_name(f, "LayerLab specs (*.json)");
@@ -437,14 +463,207 @@ static GtkFileChooserNative *make_chooser(LlWindow *self, const char *title,
   return self->chooser;
 }
 
+/* ---- unsaved edits: Save / Discard / Cancel ----
+ *
+ * Every path that replaces or closes the document (New, Open, a preset or a
+ * recent file, a study, a run's spec, the best spec of a study, closing the
+ * window, Quit) goes through ask_to_save: with unsaved edits it asks first,
+ * and the replacement runs after Save (once the file is written; an untitled
+ * spec or a preset asks where) or Discard, never after Cancel. */
+
+static void on_save_response(GtkNativeDialog *dialog, int response, LlWindow *self)
+{
+  gboolean saved = FALSE;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    g_autofree char *path = file ? g_file_get_path(file) : NULL;
+    saved = path && save_to(self, path);
+  }
+  g_clear_object(&self->chooser);
+  /* a replacement waiting on this save goes on only once the spec is written */
+  if (saved)
+    run_pending(self);
+  else
+    drop_pending(self);
+}
+
+static void save_as(LlWindow *self)
+{
+  LlPending *waiting = g_steal_pointer(&self->pending); /* make_chooser drops a chooser's own */
+  GtkFileChooserNative *c = make_chooser(self, "Save the spec", GTK_FILE_CHOOSER_ACTION_SAVE);
+  self->pending = waiting;
+  g_autofree char *name = g_strdup_printf("%s.json", ll_document_get_spec(self->doc)->name);
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(c), name);
+  g_signal_connect(c, "response", G_CALLBACK(on_save_response), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(c));
+}
+
+/* Saves where the spec came from, or asks where; a pending replacement runs
+ * once it is written. */
+static void save(LlWindow *self)
+{
+  const char *path = ll_document_get_path(self->doc);
+  if (!path || is_preset(path)) {
+    save_as(self);
+    return;
+  }
+  g_autofree char *p = g_strdup(path);
+  if (save_to(self, p))
+    run_pending(self);
+  else
+    drop_pending(self);
+}
+
+enum { LL_RESPONSE_DISCARD = 1 };
+
+static void close_now(LlWindow *self, gpointer data);
+
+G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+static void on_save_prompt_response(GtkDialog *dialog, int response, LlWindow *self)
+{
+  /* the answer may close this window while the dialog is still being
+   * clicked: it must not point at its parent then */
+  gtk_window_set_transient_for(GTK_WINDOW(dialog), NULL);
+  gtk_window_destroy(GTK_WINDOW(dialog)); /* clears save_prompt, a weak pointer */
+  if (response == GTK_RESPONSE_ACCEPT) {
+    save(self);
+  } else if (response == LL_RESPONSE_DISCARD) {
+    /* discarded edits do not come back next time (a spec that replaces
+     * them forgets the autosave itself, once it has loaded) */
+    if (self->pending && self->pending->then == close_now)
+      ll_document_forget_autosave(self->doc);
+    run_pending(self);
+  } else {
+    drop_pending(self); /* Cancel, Escape, or the dialog closed */
+  }
+}
+
+/* before: what is about to happen, for the question ("closing",
+ * "opening \u201cmnist-mlp.json\u201d"). */
+static void ask_to_save(LlWindow *self, const char *before, LlThen then, gpointer data,
+                        GDestroyNotify destroy)
+{
+  if (!ll_document_get_modified(self->doc)) {
+    then(self, data);
+    if (destroy)
+      destroy(data);
+    return;
+  }
+  if (self->pending) { /* one question at a time */
+    if (self->save_prompt)
+      gtk_window_present(self->save_prompt);
+    if (destroy)
+      destroy(data);
+    return;
+  }
+  self->pending = g_new(LlPending, 1);
+  *self->pending = (LlPending){then, data, destroy};
+  const char *name = ll_document_get_spec(self->doc)->name;
+  const char *path = ll_document_get_path(self->doc);
+  GtkWidget *d = gtk_message_dialog_new(
+      GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
+      GTK_BUTTONS_NONE, "Save changes to \u201c%s\u201d before %s?", name ? name : "untitled",
+      before);
+  gtk_message_dialog_format_secondary_text(
+      GTK_MESSAGE_DIALOG(d), "%s",
+      path && !is_preset(path)
+          ? "The spec has edits that are not saved. If you don\u2019t save, they are lost."
+          : "The spec has edits that are not in any file. If you don\u2019t save, they are lost.");
+  gtk_dialog_add_button(GTK_DIALOG(d), "_Cancel", GTK_RESPONSE_CANCEL);
+  GtkWidget *discard = gtk_dialog_add_button(GTK_DIALOG(d), "_Discard", LL_RESPONSE_DISCARD);
+  gtk_widget_add_css_class(discard, "destructive-action");
+  GtkWidget *save_b = gtk_dialog_add_button(
+      GTK_DIALOG(d), path && !is_preset(path) ? "_Save" : "_Save As\u2026", GTK_RESPONSE_ACCEPT);
+  gtk_widget_add_css_class(save_b, "suggested-action");
+  gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT);
+  g_signal_connect(d, "response", G_CALLBACK(on_save_prompt_response), self);
+  self->save_prompt = GTK_WINDOW(d);
+  g_object_add_weak_pointer(G_OBJECT(d), (gpointer *)&self->save_prompt);
+  gtk_window_present(GTK_WINDOW(d));
+}
+G_GNUC_END_IGNORE_DEPRECATIONS
+
+GtkWindow *ll_window_get_save_prompt(LlWindow *self) { return self->save_prompt; }
+GtkFileChooserNative *ll_window_get_chooser(LlWindow *self) { return self->chooser; }
+
+/* Opening a file over the document, and what to say once it is open. */
+typedef struct {
+  char *path, *notice;
+} LlOpenRequest;
+
+static void open_request_free(gpointer data)
+{
+  LlOpenRequest *r = data;
+  g_free(r->path);
+  g_free(r->notice);
+  g_free(r);
+}
+
+static void open_now(LlWindow *self, gpointer data)
+{
+  LlOpenRequest *r = data;
+  g_autoptr(GError) error = NULL;
+  if (!ll_window_open_file(self, r->path, &error))
+    show_notice(self, error->message);
+  else if (r->notice)
+    show_notice(self, r->notice);
+}
+
+/* Every way of opening a file from the window: asks about unsaved edits. */
+static void open_asking(LlWindow *self, const char *path, const char *notice)
+{
+  g_autoptr(GError) error = NULL;
+  if (!can_replace(self, &error)) {
+    show_notice(self, error->message);
+    return;
+  }
+  LlOpenRequest *r = g_new0(LlOpenRequest, 1);
+  r->path = g_strdup(path);
+  r->notice = g_strdup(notice);
+  g_autofree char *base = g_path_get_basename(path);
+  g_autofree char *before = g_strdup_printf("opening \u201c%s\u201d", base);
+  ask_to_save(self, before, open_now, r, open_request_free);
+}
+
+/* "Open Best Spec" on the Study tab: the best trial's spec replaces the
+ * study on the canvas (the study's results stay in its folder). */
+static void on_open_best_spec(LlStudyView *view, const char *path, LlWindow *self)
+{
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *text = g_strdup_printf(
+      "The best trial's spec is on the canvas: train it (F5) or edit it. The study's results "
+      "stay in %s.",
+      dir);
+  open_asking(self, path, text);
+}
+
+static void on_open_response(GtkNativeDialog *dialog, int response, LlWindow *self)
+{
+  g_autofree char *path = NULL;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    path = file ? g_file_get_path(file) : NULL;
+  }
+  g_clear_object(&self->chooser);
+  if (path)
+    open_asking(self, path, NULL);
+}
+
+static void new_now(LlWindow *self, gpointer data)
+{
+  ll_document_reset(self->doc);
+  leave_study(self);
+  ll_canvas_select(self->canvas, NULL);
+}
+
 static void act_new(GSimpleAction *a, GVariant *p, gpointer data)
 {
   LlWindow *self = data;
-  if (self->trainer) {
-    show_notice(self, "Stop the training run before starting a new spec.");
+  if (!can_replace(self, NULL)) {
+    show_notice(self, "Stop the run in progress before starting a new spec.");
     return;
   }
-  ll_document_reset(self->doc);
+  ask_to_save(self, "starting a new spec", new_now, NULL, NULL);
 }
 
 static void act_open(GSimpleAction *a, GVariant *p, gpointer data)
@@ -457,32 +676,12 @@ static void act_open(GSimpleAction *a, GVariant *p, gpointer data)
 
 static void act_open_path(GSimpleAction *a, GVariant *p, gpointer data)
 {
-  LlWindow *self = data;
-  g_autoptr(GError) error = NULL;
-  if (!ll_window_open_file(self, g_variant_get_string(p, NULL), &error))
-    show_notice(self, error->message);
+  open_asking(data, g_variant_get_string(p, NULL), NULL);
 }
 
-static void act_save_as(GSimpleAction *a, GVariant *p, gpointer data)
-{
-  LlWindow *self = data;
-  GtkFileChooserNative *c = make_chooser(self, "Save the spec", GTK_FILE_CHOOSER_ACTION_SAVE);
-  g_autofree char *name = g_strdup_printf("%s.json", ll_document_get_spec(self->doc)->name);
-  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(c), name);
-  g_signal_connect(c, "response", G_CALLBACK(on_save_response), self);
-  gtk_native_dialog_show(GTK_NATIVE_DIALOG(c));
-}
+static void act_save_as(GSimpleAction *a, GVariant *p, gpointer data) { save_as(data); }
 
-static void act_save(GSimpleAction *a, GVariant *p, gpointer data)
-{
-  LlWindow *self = data;
-  const char *path = ll_document_get_path(self->doc);
-  /* presets are read-only templates: saving one asks where */
-  if (path && !strstr(path, "/presets/"))
-    save_to(self, path);
-  else
-    act_save_as(a, p, data);
-}
+static void act_save(GSimpleAction *a, GVariant *p, gpointer data) { save(data); }
 
 static void on_export_response(GtkNativeDialog *dialog, int response, LlWindow *self)
 {
@@ -499,9 +698,7 @@ static void on_export_response(GtkNativeDialog *dialog, int response, LlWindow *
 static void act_export_curves(GSimpleAction *a, GVariant *p, gpointer data)
 {
   LlWindow *self = data;
-  if (self->chooser)
-    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
-  g_clear_object(&self->chooser);
+  close_chooser(self);
   self->chooser =
       gtk_file_chooser_native_new("Export the curves (.png, .svg or .pdf)", GTK_WINDOW(self),
                                   GTK_FILE_CHOOSER_ACTION_SAVE, NULL, NULL);
@@ -594,6 +791,78 @@ static void act_init_from_run(GSimpleAction *a, GVariant *p, gpointer data)
 
 GtkWindow *ll_window_get_transfer_dialog(LlWindow *self) { return GTK_WINDOW(self->transfer); }
 
+/* ---- keyboard ---- */
+
+static void act_show_shortcuts(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  gtk_window_present(ll_shortcuts_window_new(GTK_WINDOW(data)));
+}
+
+static void act_search_blocks(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  ll_palette_focus_search(LL_WINDOW(data)->palette);
+}
+
+/* The panes F6 visits in turn: the palette, the canvas, the side notebook
+ * (inspector, training, study) and the bottom notebook. */
+static int n_panes(LlWindow *self, GtkWidget **panes)
+{
+  panes[0] = GTK_WIDGET(self->palette);
+  panes[1] = GTK_WIDGET(self->canvas);
+  panes[2] = GTK_WIDGET(self->side);
+  panes[3] = GTK_WIDGET(self->bottom);
+  return 4;
+}
+
+int ll_window_get_focus_pane(LlWindow *self)
+{
+  GtkWidget *panes[4], *focus = gtk_root_get_focus(GTK_ROOT(self));
+  int n = n_panes(self, panes);
+  for (int i = 0; focus && i < n; i++)
+    if (focus == panes[i] || gtk_widget_is_ancestor(focus, panes[i]))
+      return i;
+  return -1;
+}
+
+static void focus_pane(LlWindow *self, int delta)
+{
+  GtkWidget *panes[4];
+  int n = n_panes(self, panes), at = ll_window_get_focus_pane(self);
+  int next = at < 0 ? (delta > 0 ? 0 : n - 1) : (at + delta + n) % n;
+  if (next == 0)
+    ll_palette_focus_search(self->palette); /* type to find a block */
+  else
+    gtk_widget_grab_focus(panes[next]); /* a notebook: its tabs, where the arrows switch pages */
+}
+
+static void act_focus_next_pane(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  focus_pane(data, 1);
+}
+
+static void act_focus_previous_pane(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  focus_pane(data, -1);
+}
+
+/* A controller for keys that are not application accelerators (see ll-shortcuts.h). */
+typedef struct {
+  const char *trigger, *action;
+} LlKey;
+
+static GtkEventController *keys_controller(GtkPropagationPhase phase, const LlKey *keys)
+{
+  GtkEventController *c = gtk_shortcut_controller_new();
+  gtk_event_controller_set_name(c, LL_KEYS_CONTROLLER);
+  gtk_event_controller_set_propagation_phase(c, phase);
+  for (; keys->trigger; keys++)
+    gtk_shortcut_controller_add_shortcut(
+        GTK_SHORTCUT_CONTROLLER(c),
+        gtk_shortcut_new(gtk_shortcut_trigger_parse_string(keys->trigger),
+                         gtk_named_action_new(keys->action)));
+  return c;
+}
+
 /* ---- training ---- */
 
 static void format_time(double s, char *buf, size_t len)
@@ -642,8 +911,11 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
   self->events++;
   switch (e->kind) {
   case LL_EVENT_STARTED: {
-    g_autofree char *spec_json = ll_spec_to_json(ll_document_get_spec(self->doc));
-    ll_analysis_view_set_run(self->analysis, e->run_id, e->checkpoint, spec_json);
+    /* the spec the run trains, not the document: it may have been edited since Start */
+    g_autofree char *spec_json =
+        self->trainer ? NULL : ll_spec_to_json(ll_document_get_spec(self->doc));
+    ll_analysis_view_set_run(self->analysis, e->run_id, e->checkpoint,
+                             self->trainer ? self->run_spec_json : spec_json);
     /* messages can be long: a fixed buffer could cut a UTF-8 sequence */
     g_autofree char *started =
         g_strdup_printf("run %s started: %s", e->run_id ? e->run_id : "(not recorded)",
@@ -758,6 +1030,8 @@ static void act_train_start(GSimpleAction *a, GVariant *p, gpointer data)
       .background = TRUE, /* the window's frames come first */
   };
   self->trainer = ll_trainer_new(ll_document_get_spec(self->doc), &opts);
+  g_free(self->run_spec_json);
+  self->run_spec_json = ll_spec_to_json(ll_document_get_spec(self->doc));
   g_autoptr(GError) error = NULL;
   if (!ll_trainer_start(self->trainer, &error)) {
     g_clear_pointer(&self->trainer, ll_trainer_free);
@@ -814,13 +1088,24 @@ static void on_close_response(GtkDialog *dialog, int response, LlWindow *self)
   }
 }
 
+static void close_now(LlWindow *self, gpointer data)
+{
+  self->close_confirmed = TRUE; /* the edits are saved or discarded: do not ask again */
+  gtk_window_close(GTK_WINDOW(self));
+}
+
 static gboolean on_close_request(GtkWindow *window, gpointer data)
 {
   LlWindow *self = LL_WINDOW(window);
-  if (!self->trainer)
-    return FALSE;
   if (self->close_after_stop)
     return TRUE; /* already stopping; the window closes when the run has ended */
+  if (!self->close_confirmed && ll_document_get_modified(self->doc)) {
+    ask_to_save(self, "closing", close_now, NULL, NULL);
+    return TRUE;
+  }
+  self->close_confirmed = FALSE; /* "Keep Training" below keeps the window and its question */
+  if (!self->trainer)
+    return FALSE;
   GtkWidget *d = gtk_message_dialog_new(window, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                         GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
                                         "A training run is in progress");
@@ -858,6 +1143,10 @@ static const GActionEntry win_actions[] = {
     {"train-start", act_train_start},
     {"train-pause", act_train_pause},
     {"train-stop", act_train_stop},
+    {"show-shortcuts", act_show_shortcuts},
+    {"search-blocks", act_search_blocks},
+    {"focus-next-pane", act_focus_next_pane},
+    {"focus-previous-pane", act_focus_previous_pane},
 };
 
 static void ll_window_dispose(GObject *object)
@@ -867,9 +1156,10 @@ static void ll_window_dispose(GObject *object)
     gtk_widget_remove_tick_callback(GTK_WIDGET(self), self->tick_id);
   self->tick_id = 0;
   g_clear_pointer(&self->trainer, ll_trainer_free); /* stops and joins */
-  if (self->chooser)
-    gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
-  g_clear_object(&self->chooser);
+  close_chooser(self);
+  if (self->save_prompt)
+    gtk_window_destroy(self->save_prompt);
+  drop_pending(self);
   if (self->transfer)
     gtk_window_destroy(GTK_WINDOW(self->transfer));
   if (self->doc)
@@ -884,6 +1174,7 @@ static void ll_window_finalize(GObject *object)
   LlWindow *self = LL_WINDOW(object);
   g_free(self->clipboard);
   g_free(self->store_root);
+  g_free(self->run_spec_json);
   G_OBJECT_CLASS(ll_window_parent_class)->finalize(object);
 }
 
@@ -935,20 +1226,36 @@ static void on_run_open_analysis(LlRunsView *runs, gpointer run, LlWindow *self)
     ll_window_show_page(self, "analysis");
 }
 
+/* A recorded run's spec: its text and the run's name. */
+static void open_run_spec_now(LlWindow *self, gpointer data)
+{
+  char **spec_and_name = data;
+  g_autoptr(GError) error = NULL;
+  if (!ll_document_load_data(self->doc, spec_and_name[0], spec_and_name[1], &error)) {
+    show_notice(self, error->message);
+    return;
+  }
+  leave_study(self);
+  ll_canvas_select(self->canvas, NULL);
+  ll_canvas_zoom_to_fit(self->canvas);
+}
+
 static void on_run_open_spec(LlRunsView *runs, gpointer data, LlWindow *self)
 {
   const LlRunInfo *run = data;
-  g_autoptr(GError) error = NULL;
-  if (self->trainer || ll_study_view_is_running(self->study)) {
+  if (!can_replace(self, NULL)) {
     show_notice(self, "Stop the run in progress before opening another spec.");
     return;
   }
-  if (!run->spec_json || !ll_document_load_data(self->doc, run->spec_json, run->name, &error)) {
-    show_notice(self, error ? error->message : "This run recorded no spec.");
+  if (!run->spec_json) {
+    show_notice(self, "This run recorded no spec.");
     return;
   }
-  ll_canvas_select(self->canvas, NULL);
-  ll_canvas_zoom_to_fit(self->canvas);
+  char **spec_and_name = g_new0(char *, 3);
+  spec_and_name[0] = g_strdup(run->spec_json);
+  spec_and_name[1] = g_strdup(run->name);
+  g_autofree char *before = g_strdup_printf("opening the spec of run \u201c%s\u201d", run->name);
+  ask_to_save(self, before, open_run_spec_now, spec_and_name, (GDestroyNotify)g_strfreev);
 }
 
 /* A notebook page whose minimum width does not push the window's panes
@@ -999,19 +1306,18 @@ static void ll_window_init(LlWindow *self)
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
 
   /* editing keys belong to the canvas, so Delete in a text field still deletes text */
-  GtkEventController *keys = gtk_shortcut_controller_new();
-  const struct {
-    const char *trigger, *action;
-  } canvas_keys[] = {{"Delete", "win.delete"},
-                     {"BackSpace", "win.delete"},
-                     {"<Control>c", "win.copy"},
-                     {"<Control>v", "win.paste"}};
-  for (guint i = 0; i < G_N_ELEMENTS(canvas_keys); i++)
-    gtk_shortcut_controller_add_shortcut(
-        GTK_SHORTCUT_CONTROLLER(keys),
-        gtk_shortcut_new(gtk_shortcut_trigger_parse_string(canvas_keys[i].trigger),
-                         gtk_named_action_new(canvas_keys[i].action)));
-  gtk_widget_add_controller(GTK_WIDGET(self->canvas), keys);
+  static const LlKey canvas_keys[] = {{"Delete", "win.delete"},
+                                      {"BackSpace", "win.delete"},
+                                      {"<Control>c", "win.copy"},
+                                      {"<Control>v", "win.paste"},
+                                      {NULL}};
+  gtk_widget_add_controller(GTK_WIDGET(self->canvas),
+                            keys_controller(GTK_PHASE_BUBBLE, canvas_keys));
+  /* F6 moves between the panes; captured at the window, before GtkPaned's own
+   * F6, which only cycles the two children of one divider */
+  static const LlKey pane_keys[] = {
+      {"F6", "win.focus-next-pane"}, {"<Shift>F6", "win.focus-previous-pane"}, {NULL}};
+  gtk_widget_add_controller(GTK_WIDGET(self), keys_controller(GTK_PHASE_CAPTURE, pane_keys));
 
   /* the analysis views: a page of the bottom notebook, after the log */
   self->analysis = LL_ANALYSIS_VIEW(ll_analysis_view_new());
@@ -1029,6 +1335,17 @@ static void ll_window_init(LlWindow *self)
   fill_presets_menu(self);
   fill_recent_menu(self);
   on_doc_changed(self->doc, self);
+}
+
+void ll_window_close_all(GtkApplication *app)
+{
+  /* a window that closes at once leaves the application's list: walk a copy */
+  GList *windows = g_list_copy(gtk_application_get_windows(app));
+  for (GList *l = windows; l; l = l->next)
+    g_object_ref(l->data);
+  for (GList *l = windows; l; l = l->next)
+    gtk_window_close(l->data);
+  g_list_free_full(windows, g_object_unref);
 }
 
 LlWindow *ll_window_new(GtkApplication *app)

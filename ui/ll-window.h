@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(LlWindow, ll_window, LL, WINDOW, GtkApplicationWindow)
 
 LlWindow *ll_window_new(GtkApplication *app);
+/* Quit: closes every window of app; each asks about its unsaved edits and its
+ * training run first, and stays open when the user cancels. */
+void ll_window_close_all(GtkApplication *app);
 gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error);
 /* Restores the autosaved spec if there is one; returns whether it did. */
 gboolean ll_window_restore_autosave(LlWindow *self);

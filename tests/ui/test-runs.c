@@ -47,6 +47,7 @@ static void open_preset(const char *name)
     g_autofree char *base = g_path_get_basename(presets->pdata[i]);
     if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
       activate("open-path", g_variant_new_string(presets->pdata[i]));
+      ll_ui_answer_save_prompt(win, "_Discard"); /* the last test's edits */
       ll_ui_spin(50);
       return;
     }
@@ -268,8 +269,9 @@ static void test_graph_diff(void)
 static void test_open(void)
 {
   g_autoptr(LlRunItem) a = find("lr 0.01");
-  /* its spec into the editor */
+  /* its spec into the editor, over the edits of the last run's settings */
   g_signal_emit_by_name(runs(), "open-spec", ll_run_item_get_info(a));
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Discard"));
   LlSpec *s = ll_document_get_spec(doc());
   g_assert_cmpstr(s->name, ==, "lr 0.01");
   g_assert_cmpfloat(s->optim.lr, ==, 0.01);

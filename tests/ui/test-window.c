@@ -32,6 +32,7 @@ static void open_preset(const char *name)
     g_autofree char *base = g_path_get_basename(presets->pdata[i]);
     if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
       activate("open-path", g_variant_new_string(presets->pdata[i]));
+      ll_ui_answer_save_prompt(win, "_Discard"); /* the last test's edits */
       ll_ui_spin(50);
       return;
     }
@@ -76,19 +77,6 @@ static void test_presets(void)
 }
 
 /* A study runs from the window: every stage, shortened, with the trials listed. */
-/* The first button under root whose label is label. */
-static GtkWidget *find_button(GtkWidget *root, const char *label)
-{
-  if (GTK_IS_BUTTON(root) && !g_strcmp0(gtk_button_get_label(GTK_BUTTON(root)), label))
-    return root;
-  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *b = find_button(c, label);
-    if (b)
-      return b;
-  }
-  return NULL;
-}
-
 static void test_study(void)
 {
   open_preset("even-odd-transfer");
@@ -137,7 +125,7 @@ static void test_study(void)
   g_assert_true(ll_study_view_show_page(sv, "metric"));
   ll_ui_spin(200);
   ll_ui_screenshot(GTK_WIDGET(win), "study-reopened.png");
-  GtkWidget *button = find_button(GTK_WIDGET(sv), "Open Best Spec");
+  GtkWidget *button = ll_ui_find_button(GTK_WIDGET(sv), "Open Best Spec");
   g_assert_nonnull(button);
   g_assert_true(gtk_widget_get_sensitive(button));
   gtk_widget_activate(button); /* a click, animated: "clicked" comes 250 ms later */
@@ -433,6 +421,7 @@ static void test_presets_train(void)
     if (strstr(text, "\"layerlab-study\""))
       continue; /* studies run from the Study tab: /ui/window/study */
     activate("open-path", g_variant_new_string(presets->pdata[i]));
+    ll_ui_answer_save_prompt(win, "_Discard"); /* the settings of the last preset */
     ll_ui_spin(20);
     LlSpec *s = ll_document_get_spec(doc());
     s->dataset.limit_train = 400;
@@ -475,7 +464,6 @@ static void test_train(void)
   activate("train-start", NULL);
   g_test_message("train-start took %.1f ms", (g_get_monotonic_time() - t0) / 1000.0);
   g_assert_true(ll_window_is_training(win));
-  g_assert_false(action_enabled("undo"));
   /* The frame right after Start competes with the trainer thread opening the
    * dataset (on a 2-core box with Xvfb): it is reported, and the limit holds
    * from the first event on, while batches stream in. */

@@ -2,6 +2,7 @@
 #include "ui-harness.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 static gboolean noop(gpointer data) { return G_SOURCE_CONTINUE; }
@@ -28,6 +29,8 @@ LlWindow *ll_ui_start(int *argc, char ***argv, const char *name)
     g_setenv(vars[i], d, TRUE);
   }
   g_setenv("HOME", home, TRUE);
+  /* settings in memory: a file chooser stores its state, and Xvfb has no dconf */
+  g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
   g_test_init(argc, argv, NULL);
   g_test_log_set_fatal_handler(fatal_filter, NULL);
   g_setenv("GTK_A11Y", "none", TRUE); /* the AT-SPI bridge wants a session bus */
@@ -59,7 +62,7 @@ gboolean ll_ui_wait_for(gboolean (*cond)(void), int timeout_ms)
 
 void ll_ui_spin(int ms) { ll_ui_wait_for(NULL, ms); }
 
-void ll_ui_screenshot(GtkWidget *w, const char *name)
+static GdkTexture *render(GtkWidget *w)
 {
   int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   GdkPaintable *p = gtk_widget_paintable_new(w);
@@ -69,13 +72,96 @@ void ll_ui_screenshot(GtkWidget *w, const char *name)
   g_assert_nonnull(node);
   GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w));
   GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
+  gsk_render_node_unref(node);
+  g_object_unref(p);
+  return t;
+}
+
+static char *screenshot_path(const char *name)
+{
   const char *dir = g_getenv("LL_SCREENSHOT_DIR");
-  g_autofree char *path = g_build_filename(dir ? dir : ".", name, NULL);
+  return g_build_filename(dir ? dir : ".", name, NULL);
+}
+
+void ll_ui_screenshot(GtkWidget *w, const char *name)
+{
+  GdkTexture *t = render(w);
+  g_autofree char *path = screenshot_path(name);
   g_assert_true(gdk_texture_save_to_png(t, path));
   g_test_message("screenshot: %s", path);
   g_object_unref(t);
-  gsk_render_node_unref(node);
-  g_object_unref(p);
+}
+
+static cairo_surface_t *to_surface(GdkTexture *t)
+{
+  int w = gdk_texture_get_width(t), h = gdk_texture_get_height(t);
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, w, h);
+  cairo_surface_flush(s);
+  gdk_texture_download(t, cairo_image_surface_get_data(s), cairo_image_surface_get_stride(s));
+  cairo_surface_mark_dirty(s);
+  return s;
+}
+
+void ll_ui_screenshot_over(GtkWidget *base, GtkWidget *top, const char *name)
+{
+  GdkTexture *tb = render(base), *tt = render(top);
+  cairo_surface_t *sb = to_surface(tb), *st = to_surface(tt);
+  cairo_t *cr = cairo_create(sb);
+  /* a modal dialog dims what it covers a little, as a window manager would show it */
+  cairo_set_source_rgba(cr, 0, 0, 0, 0.25);
+  cairo_paint(cr);
+  double x = (gdk_texture_get_width(tb) - gdk_texture_get_width(tt)) / 2.0;
+  double y = (gdk_texture_get_height(tb) - gdk_texture_get_height(tt)) / 3.0;
+  cairo_set_source_surface(cr, st, floor(MAX(x, 0)), floor(MAX(y, 0)));
+  cairo_paint(cr);
+  cairo_destroy(cr);
+  g_autofree char *path = screenshot_path(name);
+  g_assert_cmpint(cairo_surface_write_to_png(sb, path), ==, CAIRO_STATUS_SUCCESS);
+  g_test_message("screenshot: %s", path);
+  cairo_surface_destroy(sb);
+  cairo_surface_destroy(st);
+  g_object_unref(tb);
+  g_object_unref(tt);
+}
+
+void ll_ui_set_dark(gboolean dark)
+{
+  static GtkCssProvider *css;
+  if (!css) {
+    css = gtk_css_provider_new();
+    gtk_css_provider_load_from_resource(css, "/org/layerlab/LayerLab/style-dark.css");
+  }
+  g_object_set(gtk_settings_get_default(), "gtk-application-prefer-dark-theme", dark, NULL);
+  if (dark)
+    gtk_style_context_add_provider_for_display(gdk_display_get_default(), GTK_STYLE_PROVIDER(css),
+                                               GTK_STYLE_PROVIDER_PRIORITY_APPLICATION + 1);
+  else
+    gtk_style_context_remove_provider_for_display(gdk_display_get_default(),
+                                                  GTK_STYLE_PROVIDER(css));
+}
+
+GtkWidget *ll_ui_find_button(GtkWidget *root, const char *label)
+{
+  if (GTK_IS_BUTTON(root) && !g_strcmp0(gtk_button_get_label(GTK_BUTTON(root)), label))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *b = ll_ui_find_button(c, label);
+    if (b)
+      return b;
+  }
+  return NULL;
+}
+
+gboolean ll_ui_answer_save_prompt(LlWindow *win, const char *label)
+{
+  GtkWindow *prompt = ll_window_get_save_prompt(win);
+  if (!prompt)
+    return FALSE;
+  GtkWidget *b = ll_ui_find_button(GTK_WIDGET(prompt), label);
+  g_assert_nonnull(b);
+  g_signal_emit_by_name(b, "clicked");
+  ll_ui_spin(20);
+  return TRUE;
 }
 
 void ll_ui_open_preset(LlWindow *win, const char *name)

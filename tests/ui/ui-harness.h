@@ -21,5 +21,15 @@ void ll_ui_spin(int ms);
 void ll_ui_open_preset(LlWindow *win, const char *name);
 /* Renders w into name (a PNG). */
 void ll_ui_screenshot(GtkWidget *w, const char *name);
+/* Renders base with top (another toplevel: a dialog) drawn centred over it. */
+void ll_ui_screenshot_over(GtkWidget *base, GtkWidget *top, const char *name);
+/* The dark style (with style-dark.css), as the application's style switch sets it. */
+void ll_ui_set_dark(gboolean dark);
+/* The first button under root (root included) whose label is label, or NULL. */
+GtkWidget *ll_ui_find_button(GtkWidget *root, const char *label);
+/* The Save / Discard / Cancel question over win: clicks the button whose
+ * label is label ("_Save", "_Save As…", "_Discard", "_Cancel"); returns
+ * whether the question was there. */
+gboolean ll_ui_answer_save_prompt(LlWindow *win, const char *label);
 
 G_END_DECLS

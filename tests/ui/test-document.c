@@ -1,0 +1,403 @@
+/* test-document.c: unsaved edits are never lost without a question. Every
+ * path that replaces or closes a modified spec (New, Open, a preset, a
+ * study, the best spec of a study, a run's spec, closing the window, Quit)
+ * asks Save / Discard / Cancel, and goes on only after Save or Discard; and
+ * the spec can be edited and undone while a run trains its own copy.
+ * Screenshots of the question, light and dark, go to $LL_SCREENSHOT_DIR. */
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <string.h>
+
+#include "ui-harness.h"
+
+static LlWindow *win;
+
+static void activate(const char *action, GVariant *param)
+{
+  g_action_group_activate_action(G_ACTION_GROUP(win), action, param);
+}
+
+static gboolean action_enabled(const char *action)
+{
+  return g_action_group_get_action_enabled(G_ACTION_GROUP(win), action);
+}
+
+static LlDocument *doc(void) { return ll_window_get_document(win); }
+static LlGraph *graph(void) { return ll_document_get_spec(doc())->graph; }
+
+static char *preset(const char *name)
+{
+  g_autoptr(GPtrArray) presets = ll_presets_list();
+  for (guint i = 0; i < presets->len; i++) {
+    g_autofree char *base = g_path_get_basename(presets->pdata[i]);
+    if (g_str_has_prefix(base, name) && base[strlen(name)] == '.')
+      return g_strdup(presets->pdata[i]);
+  }
+  g_error("no preset %s", name);
+  return NULL;
+}
+
+/* Opens a preset over an unmodified document (no question). */
+static void open_clean(const char *name)
+{
+  g_assert_null(ll_window_get_save_prompt(win));
+  if (ll_document_get_modified(doc())) {
+    activate("new", NULL);
+    g_assert_true(ll_ui_answer_save_prompt(win, "_Discard"));
+  }
+  g_autofree char *path = preset(name);
+  activate("open-path", g_variant_new_string(path));
+  ll_ui_spin(20);
+  g_assert_null(ll_window_get_save_prompt(win));
+  g_assert_false(ll_document_get_modified(doc()));
+}
+
+/* An edit: a Dropout after gap. Returns its name. */
+static char *edit(void)
+{
+  const char *one[] = {"gap", NULL};
+  ll_canvas_select(ll_window_get_canvas(win), one);
+  g_signal_emit_by_name(ll_window_get_palette(win), "block-activated", "Dropout");
+  g_assert_true(ll_document_get_modified(doc()));
+  return g_strdup(ll_canvas_get_primary(ll_window_get_canvas(win)));
+}
+
+static gboolean autosave_exists(void)
+{
+  g_autofree char *path = ll_document_autosave_path();
+  return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* Cancel keeps the edit and the document; Discard goes on and forgets the
+ * autosave. trigger() starts the replacement; replaced() says it happened. */
+static void check_path(const char *what, void (*trigger)(void), gboolean (*replaced)(void))
+{
+  g_test_message("path: %s", what);
+  open_clean("tiny-cnn");
+  g_autofree char *added = edit();
+  g_assert_true(autosave_exists());
+  trigger();
+  g_assert_nonnull(ll_window_get_save_prompt(win));
+  /* the question names the spec */
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Cancel"));
+  g_assert_null(ll_window_get_save_prompt(win));
+  g_assert_false(replaced());
+  g_assert_nonnull(ll_graph_find(graph(), added));
+  g_assert_true(ll_document_get_modified(doc()));
+  /* Escape (no answer) cancels too */
+  trigger();
+  GtkWindow *prompt = ll_window_get_save_prompt(win);
+  g_assert_nonnull(prompt);
+  gtk_window_close(prompt);
+  ll_ui_spin(20);
+  g_assert_null(ll_window_get_save_prompt(win));
+  g_assert_false(replaced());
+  g_assert_nonnull(ll_graph_find(graph(), added));
+  trigger();
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Discard"));
+  g_assert_true(replaced());
+  g_assert_null(ll_graph_find(graph(), added));
+  g_assert_false(ll_document_get_modified(doc()));
+  g_assert_false(autosave_exists()); /* discarded edits are not restored next time */
+}
+
+static void trigger_new(void) { activate("new", NULL); }
+static gboolean is_new(void) { return graph()->blocks->len == 1; }
+
+static void trigger_preset(void)
+{
+  g_autofree char *path = preset("fmnist-ann");
+  activate("open-path", g_variant_new_string(path));
+}
+static gboolean is_mlp(void)
+{
+  const char *path = ll_document_get_path(doc());
+  return path && g_str_has_suffix(path, "fmnist-ann.json");
+}
+
+static void trigger_study(void)
+{
+  g_autofree char *path = preset("even-odd-transfer");
+  activate("open-path", g_variant_new_string(path));
+}
+static gboolean is_study(void) { return ll_study_view_has_study(ll_window_get_study(win)); }
+
+/* "Open Best Spec" on the Study tab (the signal its button emits) */
+static void trigger_best_spec(void)
+{
+  g_autofree char *path = preset("fmnist-ann");
+  g_signal_emit_by_name(ll_window_get_study(win), "open-spec", path);
+}
+
+/* "Open Spec" on the Runs tab (the signal its button emits, with the run) */
+static void trigger_run_spec(void)
+{
+  g_autofree char *path = preset("fmnist-ann");
+  g_autoptr(LlRunInfo) run = ll_run_info_new();
+  run->name = g_strdup("recorded run");
+  g_assert_true(g_file_get_contents(path, &run->spec_json, NULL, NULL));
+  g_signal_emit_by_name(ll_window_get_runs(win), "open-spec", run);
+}
+static gboolean is_run_spec(void)
+{
+  return !g_strcmp0(ll_document_get_spec(doc())->name, "fmnist-ann") &&
+         !ll_document_get_path(doc());
+}
+
+/* Answers the window's file chooser with file (an Open
+ * chooser selects it, a Save one is given its folder and name). */
+static void answer_chooser(GFile *file)
+{
+  GtkFileChooser *c = GTK_FILE_CHOOSER(ll_window_get_chooser(win));
+  g_assert_nonnull(c);
+  if (gtk_file_chooser_get_action(c) == GTK_FILE_CHOOSER_ACTION_OPEN) {
+    g_assert_true(gtk_file_chooser_set_file(c, file, NULL));
+  } else {
+    g_autoptr(GFile) folder = g_file_get_parent(file);
+    g_autofree char *name = g_file_get_basename(file);
+    g_assert_true(gtk_file_chooser_set_current_folder(c, folder, NULL));
+    gtk_file_chooser_set_current_name(c, name);
+  }
+  /* the chooser takes the file once it has listed the folder */
+  for (int i = 0; i < 300; i++) {
+    g_autoptr(GFile) chosen = gtk_file_chooser_get_file(c);
+    if (chosen && g_file_equal(chosen, file))
+      break;
+    ll_ui_spin(10);
+  }
+  g_autoptr(GFile) chosen = gtk_file_chooser_get_file(c);
+  g_assert_nonnull(chosen);
+  g_assert_true(g_file_equal(chosen, file));
+  gtk_native_dialog_hide(GTK_NATIVE_DIALOG(c));
+  g_signal_emit_by_name(c, "response", GTK_RESPONSE_ACCEPT);
+  ll_ui_spin(20);
+}
+
+/* Open…: the file chooser answered with a file */
+static void trigger_open(void)
+{
+  activate("open", NULL);
+  g_autofree char *path = preset("fmnist-ann");
+  g_autoptr(GFile) file = g_file_new_for_path(path);
+  answer_chooser(file);
+}
+
+static void test_paths(void)
+{
+  check_path("new", trigger_new, is_new);
+  check_path("open a preset", trigger_preset, is_mlp);
+  check_path("open a study", trigger_study, is_study);
+  check_path("open the best spec of a study", trigger_best_spec, is_mlp);
+  check_path("open a run's spec", trigger_run_spec, is_run_spec);
+  check_path("open a file", trigger_open, is_mlp);
+}
+
+/* Save on a spec with a file writes it, then goes on. */
+static void test_save_then_open(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("layerlab-save-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename(dir, "mine.json", NULL);
+  open_clean("tiny-cnn");
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_document_save_file(doc(), file, &error));
+  g_autofree char *added = edit();
+  trigger_preset();
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Save"));
+  g_assert_true(is_mlp());
+  g_autoptr(LlSpec) saved = ll_spec_load_file(file, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(ll_graph_find(saved->graph, added));
+  g_remove(file);
+  g_rmdir(dir);
+}
+
+/* Save on an untitled spec (or a preset) asks where; the replacement waits
+ * for the file and does not happen when the chooser is cancelled. */
+static void test_save_as_then_new(void)
+{
+  open_clean("tiny-cnn"); /* a preset: read-only, so Save means Save As */
+  g_autofree char *added = edit();
+  trigger_new();
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Save As\u2026"));
+  GtkFileChooser *c = GTK_FILE_CHOOSER(ll_window_get_chooser(win));
+  g_assert_nonnull(c);
+  gtk_native_dialog_hide(GTK_NATIVE_DIALOG(c));
+  g_signal_emit_by_name(c, "response", GTK_RESPONSE_CANCEL);
+  ll_ui_spin(20);
+  g_assert_false(is_new()); /* not saved: nothing replaced */
+  g_assert_nonnull(ll_graph_find(graph(), added));
+  g_assert_true(ll_document_get_modified(doc()));
+
+  trigger_new();
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Save As\u2026"));
+  g_autofree char *dir = g_dir_make_tmp("layerlab-saveas-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename(dir, "edited.json", NULL);
+  g_autoptr(GFile) gfile = g_file_new_for_path(file);
+  answer_chooser(gfile);
+  g_assert_true(is_new());
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) saved = ll_spec_load_file(file, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(ll_graph_find(saved->graph, added));
+  g_remove(file);
+  g_rmdir(dir);
+}
+
+static gboolean destroyed;
+static void on_destroy(GtkWidget *w, gpointer data) { destroyed = TRUE; }
+
+/* Closing a window and Quit (every window of the application). */
+static void test_close_and_quit(void)
+{
+  LlWindow *main_win = win;
+  GtkApplication *app = gtk_application_new("org.layerlab.LayerLab.Test", G_APPLICATION_NON_UNIQUE);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_application_register(G_APPLICATION(app), NULL, &error));
+  for (int quit = 0; quit < 2; quit++) {
+    win = ll_window_new(app);
+    gtk_window_present(GTK_WINDOW(win));
+    ll_ui_spin(100);
+    destroyed = FALSE;
+    g_signal_connect(win, "destroy", G_CALLBACK(on_destroy), NULL);
+    g_autofree char *path = preset("tiny-cnn");
+    g_assert_true(ll_window_open_file(win, path, &error));
+    g_free(edit());
+    for (int answer = 0; answer < 2; answer++) {
+      if (quit)
+        ll_window_close_all(app);
+      else
+        gtk_window_close(GTK_WINDOW(win));
+      ll_ui_spin(20);
+      g_assert_false(destroyed);
+      g_assert_true(ll_ui_answer_save_prompt(win, answer ? "_Discard" : "_Cancel"));
+      g_assert_cmpint(destroyed, ==, answer);
+    }
+    g_assert_false(autosave_exists());
+  }
+  /* an unmodified window closes without a question */
+  win = ll_window_new(app);
+  gtk_window_present(GTK_WINDOW(win));
+  ll_ui_spin(100);
+  destroyed = FALSE;
+  g_signal_connect(win, "destroy", G_CALLBACK(on_destroy), NULL);
+  ll_window_close_all(app);
+  ll_ui_spin(20);
+  g_assert_true(destroyed);
+  g_object_unref(app);
+  win = main_win;
+}
+
+/* A spec restored from the autosave is unsaved work: closing it asks. */
+static void test_restored_is_modified(void)
+{
+  open_clean("tiny-cnn");
+  g_autofree char *added = edit();
+  g_assert_true(autosave_exists());
+  LlWindow *main_win = win;
+  win = ll_window_new(NULL);
+  g_assert_true(ll_window_restore_autosave(win));
+  g_assert_true(ll_document_get_modified(doc()));
+  g_assert_nonnull(ll_graph_find(graph(), added));
+  g_assert_true(autosave_exists());
+  gtk_window_destroy(GTK_WINDOW(win));
+  win = main_win;
+}
+
+static gboolean stopped(void) { return !ll_window_is_training(win); }
+
+/* Undo and redo work while a run trains: the trainer trains the copy it took
+ * at Start, whatever happens to the document meanwhile. */
+static void test_edit_while_training(void)
+{
+  open_clean("tiny-cnn");
+  LlSpec *s = ll_document_get_spec(doc());
+  g_free(s->name);
+  s->name = g_strdup("trained while edited");
+  s->dataset.limit_train = 600;
+  s->dataset.limit_test = 200;
+  s->epochs = 2;
+  s->batch_size = 50;
+  s->threads = 1;
+  s->early_stopping = FALSE;
+  ll_document_settings_changed(doc());
+  guint n0 = graph()->blocks->len;
+  activate("train-start", NULL);
+  g_assert_true(ll_window_is_training(win));
+  /* an edit, undone and redone */
+  g_autofree char *added = edit();
+  g_assert_true(action_enabled("undo"));
+  activate("undo", NULL);
+  g_assert_null(ll_graph_find(graph(), added));
+  g_assert_true(action_enabled("redo"));
+  activate("redo", NULL);
+  g_assert_nonnull(ll_graph_find(graph(), added));
+  /* an edit that would wreck the run if it shared the graph: the head goes */
+  const char *head[] = {"logits", NULL};
+  ll_canvas_select(ll_window_get_canvas(win), head);
+  activate("delete", NULL);
+  g_assert_null(ll_graph_find(graph(), "logits"));
+  g_assert_true(ll_window_is_training(win));
+  g_assert_true(ll_ui_wait_for(stopped, 120000));
+  const char *status = ll_training_panel_get_progress_text(ll_window_get_training_panel(win));
+  g_test_message("run: %s", status);
+  g_assert_nonnull(strstr(status, "finished"));
+  /* the run recorded the spec of Start */
+  g_autofree char *root = g_build_filename(g_get_user_data_dir(), "runs", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlRunStore) store = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_autoptr(GPtrArray) runs = NULL;
+  g_assert_true(ll_run_store_list(store, &runs, &error));
+  const LlRunInfo *run = NULL;
+  for (guint i = 0; i < runs->len; i++)
+    if (!g_strcmp0(((LlRunInfo *)runs->pdata[i])->name, "trained while edited"))
+      run = runs->pdata[i];
+  g_assert_nonnull(run);
+  g_autoptr(LlSpec) recorded = ll_spec_load_data(run->spec_json, -1, "run", &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(recorded->graph->blocks->len, ==, n0);
+  g_assert_nonnull(ll_graph_find(recorded->graph, "logits"));
+  g_assert_null(ll_graph_find(recorded->graph, added));
+  /* every edit made during the run undoes */
+  activate("undo", NULL);
+  g_assert_nonnull(ll_graph_find(graph(), "logits"));
+  activate("undo", NULL);
+  g_assert_null(ll_graph_find(graph(), added));
+  g_assert_cmpuint(graph()->blocks->len, ==, n0);
+}
+
+static void test_screenshots(void)
+{
+  open_clean("tiny-cnn");
+  g_free(edit());
+  gtk_window_set_default_size(GTK_WINDOW(win), 1400, 900);
+  ll_ui_spin(300);
+  for (int dark = 0; dark < 2; dark++) {
+    ll_ui_set_dark(dark);
+    trigger_preset();
+    GtkWindow *prompt = ll_window_get_save_prompt(win);
+    g_assert_nonnull(prompt);
+    ll_ui_spin(300);
+    ll_ui_screenshot_over(GTK_WIDGET(win), GTK_WIDGET(prompt),
+                          dark ? "save-prompt-dark.png" : "save-prompt.png");
+    g_assert_true(ll_ui_answer_save_prompt(win, "_Cancel"));
+  }
+  ll_ui_set_dark(FALSE);
+  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
+}
+
+int main(int argc, char **argv)
+{
+  if (!(win = ll_ui_start(&argc, &argv, "document")))
+    return 77;
+  g_test_add_func("/ui/document/ask-before-replacing", test_paths);
+  g_test_add_func("/ui/document/save-then-open", test_save_then_open);
+  g_test_add_func("/ui/document/save-as-then-new", test_save_as_then_new);
+  g_test_add_func("/ui/document/close-and-quit", test_close_and_quit);
+  g_test_add_func("/ui/document/restored-is-modified", test_restored_is_modified);
+  g_test_add_func("/ui/document/edit-while-training", test_edit_while_training);
+  g_test_add_func("/ui/document/screenshots", test_screenshots);
+  int rc = g_test_run();
+  gtk_window_destroy(GTK_WINDOW(win));
+  return rc;
+}
