@@ -31,20 +31,7 @@ static void screenshot(const char *name)
   ll_ui_screenshot(GTK_WIDGET(win), name);
 }
 
-static void open_preset(const char *name)
-{
-  g_autoptr(GPtrArray) presets = ll_presets_list();
-  for (guint i = 0; i < presets->len; i++) {
-    g_autofree char *base = g_path_get_basename(presets->pdata[i]);
-    if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
-      g_action_group_activate_action(G_ACTION_GROUP(win), "open-path",
-                                     g_variant_new_string(presets->pdata[i]));
-      ll_ui_spin(50);
-      return;
-    }
-  }
-  g_error("no preset %s", name);
-}
+static void open_preset(const char *name) { ll_ui_open_preset(win, name); }
 
 /* Trains preset for one epoch on a small part of Fashion-MNIST and opens the
  * same datasets here, independently of the view. The spec names no block to

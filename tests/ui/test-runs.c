@@ -40,20 +40,7 @@ static LlRunItem *find(const char *name)
   return NULL;
 }
 
-static void open_preset(const char *name)
-{
-  g_autoptr(GPtrArray) presets = ll_presets_list();
-  for (guint i = 0; i < presets->len; i++) {
-    g_autofree char *base = g_path_get_basename(presets->pdata[i]);
-    if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
-      activate("open-path", g_variant_new_string(presets->pdata[i]));
-      ll_ui_answer_save_prompt(win, "_Discard"); /* the last test's edits */
-      ll_ui_spin(50);
-      return;
-    }
-  }
-  g_error("no preset %s", name);
-}
+static void open_preset(const char *name) { ll_ui_open_preset(win, name); }
 
 /* One short run of tiny-cnn through the window; the Runs tab picks it up by itself. */
 static void train(const char *name, double lr, guint64 seed)

@@ -25,20 +25,7 @@ static gboolean action_enabled(const char *action)
   return g_action_group_get_action_enabled(G_ACTION_GROUP(win), action);
 }
 
-static void open_preset(const char *name)
-{
-  g_autoptr(GPtrArray) presets = ll_presets_list();
-  for (guint i = 0; i < presets->len; i++) {
-    g_autofree char *base = g_path_get_basename(presets->pdata[i]);
-    if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
-      activate("open-path", g_variant_new_string(presets->pdata[i]));
-      ll_ui_answer_save_prompt(win, "_Discard"); /* the last test's edits */
-      ll_ui_spin(50);
-      return;
-    }
-  }
-  g_error("no preset %s", name);
-}
+static void open_preset(const char *name) { ll_ui_open_preset(win, name); }
 
 static LlDocument *doc(void) { return ll_window_get_document(win); }
 static LlGraph *graph(void) { return ll_document_get_spec(doc())->graph; }

@@ -172,6 +172,7 @@ void ll_ui_open_preset(LlWindow *win, const char *name)
     if (g_str_has_prefix(base, name) && base[strlen(name)] == '.') {
       g_action_group_activate_action(G_ACTION_GROUP(win), "open-path",
                                      g_variant_new_string(presets->pdata[i]));
+      ll_ui_answer_save_prompt(win, "_Discard"); /* the edits of the test before */
       ll_ui_spin(50);
       return;
     }

@@ -17,7 +17,8 @@ LlWindow *ll_ui_start(int *argc, char ***argv, const char *name);
  * just the time). */
 gboolean ll_ui_wait_for(gboolean (*cond)(void), int timeout_ms);
 void ll_ui_spin(int ms);
-/* Opens the preset whose file is name.json (win.open-path). */
+/* Opens the preset whose file is name.json (win.open-path), discarding the
+ * edits of the test before if the window asks. */
 void ll_ui_open_preset(LlWindow *win, const char *name);
 /* Renders w into name (a PNG). */
 void ll_ui_screenshot(GtkWidget *w, const char *name);
