@@ -89,7 +89,8 @@ struct LlBackend {
    * inside a step: they record the first failure ("file:line: call: reason").
    * This copies it into buf (len bytes), clears it and returns true, or
    * returns false when nothing failed. The engine asks after each step and
-   * fails the run with the message. OPTIONAL (the CPU backend cannot fail) */
+   * fails the run with the message. OPTIONAL (the CPU backend records a
+   * kernel scratch buffer it could not allocate) */
   bool (*take_error)(char *buf, size_t len);
 
   /* --- element-wise -------------------------------------------------------- */

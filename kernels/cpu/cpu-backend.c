@@ -16,6 +16,7 @@ static const LlBackend cpu_backend = {
     .free = ll_cpu_free,
     .upload = ll_cpu_upload,
     .download = ll_cpu_download,
+    .take_error = ll_cpu_take_error,
 
     .fill = ll_cpu_fill,
     .copy = ll_cpu_copy,

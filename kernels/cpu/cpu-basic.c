@@ -467,6 +467,8 @@ void ll_cpu_bias_backward(const float *dy, float *dbias, int n, int c, int inner
   int grain = (size_t)n * c * inner < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
   int chunks = ll_cpu_n_chunks(n, grain);
   BiasBack a = {.dy = dy, .partial = ll_cpu_scratch(3, (size_t)chunks * c), .c = c, .inner = inner};
+  if (!a.partial)
+    return; /* recorded for take_error */
   ll_cpu_parallel_for(n, grain, bias_backward_samples, &a);
   for (int j = 0; j < c; j++) {
     float s = 0.0f;

@@ -316,6 +316,8 @@ static void forward_range(void *arg, int chunk, int begin, int end)
   const LlConvGeom *g = f->g;
   float *planes = ll_cpu_scratch(0, f->plane_floats);
   float *wide = ll_cpu_scratch(1, (size_t)f->ocg * f->np);
+  if (!planes || !wide)
+    return; /* recorded for take_error */
   size_t ys = (size_t)f->ocg * g->oh * g->ow;
   memset(planes, 0, f->plane_floats * sizeof *planes);
   for (int n = begin; n < end; n++)
@@ -338,6 +340,8 @@ void ll_cpu_conv2d_forward(const LlConvGeom *g, const float *x, const float *w, 
   Fwd f = fwd_plan(g, NULL);
   size_t nw = (size_t)g->oc * f.k;
   float *shared = ll_cpu_scratch(3, nw + (size_t)f.k);
+  if (!shared)
+    return; /* recorded for take_error */
   float *ap = shared;
   int *off = (int *)(shared + nw);
   fwd_plan(g, off);
@@ -367,6 +371,8 @@ static void filter_range(void *arg, int chunk, int begin, int end)
   float *planes = ll_cpu_scratch(0, f->plane_floats);
   float *wide = ll_cpu_scratch(1, (size_t)f->ocg * f->np);
   float *vacc = ll_cpu_scratch(2, wk * 8);
+  if (!planes || !wide || !vacc)
+    return; /* recorded for take_error; the chunk's partial stays unset */
   memset(vacc, 0, wk * 8 * sizeof *vacc);
   size_t ys = (size_t)f->ocg * g->oh * g->ow;
   memset(planes, 0, f->plane_floats * sizeof *planes);
@@ -399,6 +405,8 @@ void ll_cpu_conv2d_backward_filter(const LlConvGeom *g, const float *x, const fl
   int grain = imax(1, ceil_div(g->n, 16));
   int chunks = ll_cpu_n_chunks(g->n, grain);
   float *shared = ll_cpu_scratch(3, (size_t)chunks * wk + (size_t)f.k);
+  if (!shared)
+    return; /* recorded for take_error */
   int *off = (int *)(shared + (size_t)chunks * wk);
   fwd_plan(g, off);
   FiltJob j = {.f = f, .x = x, .dy = dy, .off = off, .partial = shared};
@@ -524,6 +532,8 @@ static void data_range(void *arg, int chunk, int begin, int end)
   const LlConvGeom *g = b->g;
   float *dyp = ll_cpu_scratch(0, b->dy_floats);
   float *wide = ll_cpu_scratch(1, (size_t)b->cg * b->np_max);
+  if (!dyp || !wide)
+    return; /* recorded for take_error */
   size_t xs = (size_t)b->cg * g->h * g->w, ys = (size_t)b->ocg * g->oh * g->ow;
   size_t per_group = (size_t)b->cg * b->ocg * g->kh * g->kw;
   memset(dyp, 0, b->dy_floats * sizeof *dyp);
@@ -600,6 +610,8 @@ void ll_cpu_conv2d_backward_data(const LlConvGeom *g, const float *w, const floa
   size_t kk = (size_t)g->kh * g->kw, per_group = (size_t)b.cg * b.ocg * kk;
   size_t nap = (size_t)g->groups * per_group + per_group; /* + one phase's unpacked rows */
   float *shared = ll_cpu_scratch(3, nap + (size_t)b.ocg * kk);
+  if (!shared)
+    return; /* recorded for take_error */
   int *off = (int *)(shared + nap);
   bwd_plan(g, &b, w, shared, off);
   DataJob j = {.b = b, .dy = dy, .ap = shared, .off = off, .dx = dx};

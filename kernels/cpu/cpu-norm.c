@@ -220,6 +220,8 @@ static void forward_train(const Bn *a, LlCpuRangeFn normalise)
   int grain = total < LL_CPU_PAR_MIN ? n : (n + 15) / 16;
   int chunks = ll_cpu_n_chunks(n, grain);
   float *mem = ll_cpu_scratch(3, (size_t)chunks * 2 * c + 3 * (size_t)c);
+  if (!mem)
+    return; /* recorded for take_error */
   float *meanf = mem + (size_t)chunks * 2 * c, *coef = meanf + c;
   BnFwd f = {.bn = a, .partial = (double *)mem, .coef = coef};
   double m = (double)n * inner;
@@ -426,6 +428,8 @@ static void backward_train(const Bn *a, LlCpuRangeFn sums, LlCpuRangeFn dx_fn)
   int chunks = ll_cpu_n_chunks(n, grain);
   /* partials in double, then the coefficients (as floats) */
   float *mem = ll_cpu_scratch(3, (size_t)chunks * 4 * c + 4 * (size_t)c + 2);
+  if (!mem)
+    return; /* recorded for take_error */
   double *partial = (double *)mem;
   float *coef = mem + (size_t)chunks * 4 * c;
   BnBack b = {.bn = a, .partial = partial, .coef = coef};

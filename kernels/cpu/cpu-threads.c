@@ -276,6 +276,32 @@ static void scratch_free(void *data)
 
 static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
 
+/* The first failure since ll_cpu_take_error last cleared it. */
+static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
+static char error_msg[256];
+static bool error_set;
+
+static void record_error(const char *msg)
+{
+  pthread_mutex_lock(&error_lock);
+  if (!error_set) {
+    snprintf(error_msg, sizeof error_msg, "%s", msg);
+    error_set = true;
+  }
+  pthread_mutex_unlock(&error_lock);
+}
+
+bool ll_cpu_take_error(char *buf, size_t len)
+{
+  pthread_mutex_lock(&error_lock);
+  bool had = error_set;
+  if (had && buf && len)
+    snprintf(buf, len, "%s", error_msg);
+  error_set = false;
+  pthread_mutex_unlock(&error_lock);
+  return had;
+}
+
 float *ll_cpu_scratch(int slot, size_t floats)
 {
   if (!scratch) {
@@ -290,13 +316,16 @@ float *ll_cpu_scratch(int slot, size_t floats)
     size_t n = floats + floats / 2;
     size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
     free(scratch->p[slot]);
-    scratch->p[slot] = aligned_alloc(64, bytes);
+    scratch->p[slot] = n >= floats && n < SIZE_MAX / 8 ? aligned_alloc(64, bytes) : NULL;
     scratch->n[slot] = scratch->p[slot] ? n : 0;
     if (!scratch->p[slot])
       goto oom;
   }
   return scratch->p[slot];
-oom:
-  fprintf(stderr, "layerlab: out of memory for %zu floats of CPU kernel scratch\n", floats);
-  abort();
+oom:;
+  char msg[160];
+  snprintf(msg, sizeof msg, "out of memory for %zu floats (%.1f MiB) of CPU kernel scratch",
+           floats, (double)floats * sizeof(float) / (1024.0 * 1024.0));
+  record_error(msg);
+  return NULL;
 }

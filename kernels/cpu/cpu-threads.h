@@ -13,6 +13,7 @@
  * scheduling. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Runs fn(arg, begin, end) over [0, n) cut into chunks of grain items (the
@@ -44,7 +45,12 @@ void ll_cpu_parallel_span(size_t n, size_t min_n, LlCpuSpanFn fn, void *arg);
  * aligned; slot (0 to LL_CPU_SCRATCH_SLOTS - 1) tells apart buffers used at
  * the same time. It persists (grow only) until the thread exits, so after a
  * first step a training loop allocates nothing. Contents are undefined.
- * Aborts with a message if memory for it cannot be had (a few MiB at most
- * for the shapes the engine plans). */
+ * When memory for it cannot be had, returns NULL and records the failure
+ * for ll_cpu_take_error: the kernel skips its work and the engine fails the
+ * run after the step. */
 #define LL_CPU_SCRATCH_SLOTS 4
 float *ll_cpu_scratch(int slot, size_t floats);
+
+/* The backend's take_error slot: copies the first recorded failure into buf
+ * (len bytes), clears it and returns true; false when nothing failed. */
+bool ll_cpu_take_error(char *buf, size_t len);

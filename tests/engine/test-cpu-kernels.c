@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cpu/cpu-threads.h"
 #include "counter-rng.h"
 #include "rng.h"
 
@@ -524,6 +525,26 @@ static void test_dropout(void)
   ll_cpu_set_threads(1);
 }
 
+/* A kernel's scratch buffer that cannot be had is an error the engine
+ * reads from the backend after the step (it used to abort the process). */
+static void test_scratch_out_of_memory(void)
+{
+  const LlBackend *be = ll_cpu_backend();
+  char msg[256];
+  g_assert_nonnull(be->take_error);
+  g_assert_false(be->take_error(msg, sizeof msg));
+  g_assert_null(ll_cpu_scratch(0, SIZE_MAX / 8));
+  g_assert_true(be->take_error(msg, sizeof msg));
+  g_assert_nonnull(strstr(msg, "out of memory for"));
+  g_assert_nonnull(strstr(msg, "CPU kernel scratch"));
+  g_assert_false(be->take_error(msg, sizeof msg)); /* taken: cleared */
+  /* the slot works again afterwards */
+  float *p = ll_cpu_scratch(0, 1000);
+  g_assert_nonnull(p);
+  p[999] = 1.0f;
+  g_assert_false(be->take_error(msg, sizeof msg));
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -536,5 +557,6 @@ int main(int argc, char **argv)
   g_test_add_func("/kernels/cpu/batchnorm", test_batchnorm);
   g_test_add_func("/kernels/cpu/elementwise", test_elementwise);
   g_test_add_func("/kernels/cpu/dropout", test_dropout);
+  g_test_add_func("/kernels/cpu/scratch-out-of-memory", test_scratch_out_of_memory);
   return g_test_run();
 }

@@ -364,7 +364,8 @@ gboolean ll_run_export_figures_full(const LlRunInfo *run, const char *dir, const
          ll_plot_export(path, fmt, FIG_W, FIG_H, dpi, arch_cb, (gpointer)run, error);
     g_free(path);
   }
-  g_autoptr(GPtrArray) an = ll_analysis_load(run->dir, NULL);
+  g_autoptr(GPtrArray) an = ok ? ll_analysis_load(run->dir, error) : NULL;
+  ok = ok && an;
   LlEvent *fin = pick_final(an);
   if (ok && fin && fin->confusion) {
     g_autoptr(LlConfusionPlot) cp = ll_confusion_plot_new();
@@ -487,6 +488,15 @@ static void page_stamp(cairo_t *cr, GPtrArray *runs)
 gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error)
 {
   g_return_val_if_fail(runs && runs->len > 0, FALSE);
+  /* every run's analysis first: a run folder that cannot be read fails the
+   * report before the PDF is begun */
+  g_autoptr(GPtrArray) analyses = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+  for (guint k = 0; k < runs->len; k++) {
+    GPtrArray *an = ll_analysis_load(((LlRunInfo *)runs->pdata[k])->dir, error);
+    if (!an)
+      return FALSE;
+    g_ptr_array_add(analyses, an);
+  }
   cairo_t *cr = ll_plot_pdf_begin(path, PAGE_W, PAGE_H);
   summary_page(cr, runs);
   page_stamp(cr, runs);
@@ -510,8 +520,7 @@ gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error)
     cairo_translate(cr, 0, PAGE_H / 2.0);
     ll_curve_plot_draw(acc, cr, PAGE_W, PAGE_H / 2.0);
     cairo_restore(cr);
-    g_autoptr(GPtrArray) an = ll_analysis_load(run->dir, NULL);
-    LlEvent *fin = pick_final(an);
+    LlEvent *fin = pick_final(analyses->pdata[k]);
     if (fin && fin->confusion) {
       g_autoptr(LlConfusionPlot) cp = ll_confusion_plot_new();
       ll_confusion_plot_set_data(cp, fin->n_classes, fin->confusion, fin->class_names);
