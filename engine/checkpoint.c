@@ -682,6 +682,52 @@ static gboolean match_tensors(const Ckpt *c, LlGraph *g, const LlLoadOptions *op
   return TRUE;
 }
 
+/* Elements of the largest tensor that would be loaded. */
+static size_t largest_match(const GPtrArray *targets)
+{
+  size_t most = 0;
+  for (guint i = 0; i < targets->len; i++) {
+    const Target *t = targets->pdata[i];
+    if (t->status == LL_TRANSFER_MATCH)
+      most = MAX(most, ll_shape_size(&t->param->shape));
+  }
+  return most;
+}
+
+/* Fails, naming the first such tensor, when a tensor that would be loaded
+ * (status MATCH) holds a NaN or an infinity: weights like that come from a
+ * run that diverged and give nothing but NaN losses. host: room for the
+ * largest of them. */
+static gboolean check_finite(const Ckpt *c, const GPtrArray *targets, float *host, GError **error)
+{
+  guint bad_tensors = 0;
+  const Target *first = NULL;
+  size_t first_bad = 0, first_n = 0;
+  for (guint i = 0; i < targets->len; i++) {
+    const Target *t = targets->pdata[i];
+    if (t->status != LL_TRANSFER_MATCH)
+      continue;
+    size_t n = ll_shape_size(&t->param->shape), bad = 0;
+    entry_read(c, t->entry, host);
+    for (size_t k = 0; k < n; k++)
+      bad += !isfinite(host[k]);
+    if (bad && !bad_tensors++) {
+      first = t;
+      first_bad = bad;
+      first_n = n;
+    }
+  }
+  if (!bad_tensors)
+    return TRUE;
+  g_autofree char *more =
+      bad_tensors > 1 ? g_strdup_printf(", and so do %u more tensors", bad_tensors - 1) : NULL;
+  ck_error(error, LL_CHECKPOINT_ERROR_FORMAT, c->path,
+           "tensor \"%s\" holds %zu NaN or infinite values (of %zu)%s: the weights are unusable "
+           "(the run that wrote them diverged?)",
+           first->entry->name, first_bad, first_n, more ? more : "");
+  return FALSE;
+}
+
 gboolean ll_checkpoint_load(const char *path, LlGraph *g, const LlLoadOptions *opts,
                             LlLoadReport *report, GError **error)
 {
@@ -728,17 +774,15 @@ gboolean ll_checkpoint_load(const char *path, LlGraph *g, const LlLoadOptions *o
     goto out;
   }
 
-  size_t most = 0;
-  for (guint i = 0; i < targets->len; i++) {
-    const Target *t = targets->pdata[i];
-    if (t->status == LL_TRANSFER_MATCH)
-      most = MAX(most, ll_shape_size(&t->param->shape));
-  }
+  size_t most = largest_match(targets);
   host = g_try_new(float, most ? most : 1);
   if (!host) {
     ck_error(error, LL_CHECKPOINT_ERROR_IO, path, "out of memory");
     goto out;
   }
+  /* all checked before any is uploaded: a failed load loads nothing */
+  if (!check_finite(c, targets, host, error))
+    goto out;
   for (guint i = 0; i < targets->len; i++) {
     const Target *t = targets->pdata[i];
     if (t->status != LL_TRANSFER_MATCH)
@@ -811,6 +855,14 @@ gboolean ll_checkpoint_preview(const char *path, LlGraph *g, const LlLoadOptions
   gboolean ok = match_tensors(c, g, opts, targets, strays, &r, error);
   ll_load_report_clear(&r);
   if (!ok)
+    return FALSE;
+  size_t most = largest_match(targets);
+  g_autofree float *host = g_try_new(float, most ? most : 1);
+  if (!host) {
+    ck_error(error, LL_CHECKPOINT_ERROR_IO, path, "out of memory for a tensor of %zu floats", most);
+    return FALSE;
+  }
+  if (!check_finite(c, targets, host, error))
     return FALSE;
 
   GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)ll_transfer_row_free);

@@ -89,7 +89,8 @@ void ll_load_report_clear(LlLoadReport *r);
 char *ll_load_report_format(const LlLoadReport *r);
 
 /* Loads the file's tensors into the compiled graph g (uploaded to its
- * backend). F32 is read as is; F16, BF16 and F64 are converted. opts may be
+ * backend). F32 is read as is; F16, BF16 and F64 are converted. A tensor
+ * holding NaN or infinite values is an error (nothing is loaded). opts may be
  * NULL (strict, names as they are). report may be NULL; otherwise it is
  * initialised here, filled as far as the file could be matched (also when
  * the load fails), and must be ll_load_report_clear'ed by the caller. */
@@ -125,7 +126,8 @@ void ll_transfer_row_free(LlTransferRow *row);
  * no graph tensor, in file order (extra tensors left out). The matching is
  * the load's own. g needs only to be inferred (no compile, no memory).
  * opts may be NULL; opts->partial does not matter here. Fails when the file
- * cannot be read or two file tensors map onto one graph tensor. */
+ * cannot be read, two file tensors map onto one graph tensor, or a tensor
+ * that would be loaded holds NaN or infinite values. */
 gboolean ll_checkpoint_preview(const char *path, LlGraph *g, const LlLoadOptions *opts,
                                GPtrArray **rows /* LlTransferRow* */, GError **error);
 

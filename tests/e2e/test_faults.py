@@ -264,9 +264,109 @@ def case_disk_full():
             umount(mnt)
 
 
+# ---- out of memory, and sizes from a tampered run folder -------------------------------------
+
+def sanitized():
+    p = subprocess.run(["ldd", LAYERLAB], capture_output=True, text=True)
+    return "libasan" in p.stdout or "libtsan" in p.stdout
+
+
+def case_oom():
+    """A conv net whose kernel scratch (576 MiB) does not fit under a 1 GB
+    address space, and a run folder whose analysis/test.json claims 100,000
+    classes: errors that say what was too big (were: abort, exit 134 and
+    133)."""
+    if sanitized():
+        print("a sanitizer build reserves more address space than the limit")
+        sys.exit(77)
+    wide = [{"name": "x", "type": "Input", "props": {"shape": [16384]}},
+            {"name": "r", "type": "Reshape", "inputs": ["x"], "props": {"shape": [1024, 4, 4]}},
+            {"name": "conv", "type": "Conv2d", "inputs": ["r"],
+             "props": {"out_channels": 1024, "kernel": 3, "padding": 1}},
+            {"name": "f", "type": "Flatten", "inputs": ["conv"]},
+            {"name": "fc", "type": "Linear", "inputs": ["f"], "props": {"out_features": 4}}]
+    path = spec(os.path.join(WORK, "wide-conv.json"), blobs(n=64, test_n=16, features=16384),
+                blocks=wide, epochs=1, batch=16, optimizer={"type": "sgd", "lr": 0.01})
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1_000_000_000, 1_000_000_000))
+
+    p, evs, rid = train(path, preexec=limit, env=dict(ENV, OMP_NUM_THREADS="1"))
+    assert_failed_cleanly(p, "out of memory for", "MiB) of CPU kernel scratch")
+    assert runs()[rid]["status"] == "failed", runs()[rid]
+    print("conv under 1 GB:", p.stderr.strip().splitlines()[-1])
+
+    # a finished run whose analysis/test.json is tampered with
+    _, evs, rid = train(blobs_spec("small", epochs=1))
+    test_json = os.path.join(runs()[rid]["dir"], "analysis", "test.json")
+    with open(test_json) as f:
+        doc = json.load(f)
+    doc["n_classes"] = 100000
+    doc["confusion"] = [[] for _ in range(100000)]
+    with open(test_json, "w") as f:
+        json.dump(doc, f)
+    if " report " not in run("help", check=False).stdout + run("help", check=False).stderr:
+        print("no report verb (built without the plot library)")
+        return
+    for verb, extra in (("report", ["--out", os.path.join(WORK, "r.pdf")]),
+                        ("export", ["--dir", os.path.join(WORK, "figures")])):
+        p = run(verb, rid, "--store", STORE, *extra, check=False, store=None)
+        assert_failed_cleanly(p, "test.json", "confusion matrix has 0 entries")
+    print("tampered test.json:", p.stderr.strip())
+
+
+# ---- a read-only store ------------------------------------------------------------------------
+
+def case_read_only():
+    """A store that cannot be written (a read-only tmpfs as root, a folder
+    without write permission otherwise): reading verbs work, writing verbs
+    fail naming the folder (was: "unable to open database file" for all)."""
+    mnt = os.path.join(WORK, "ro")
+    real = mount_tmpfs(mnt, "64m")
+    if not real and os.geteuid() == 0:
+        print("root without mount: a read-only store cannot be made")
+        sys.exit(77)
+    store = os.path.join(mnt, "store")
+    try:
+        small = blobs_spec("small", epochs=2)
+        _, evs, rid = train(small, store=store)
+        fin = evs[-1]
+        assert fin["event"] == "finished", evs
+        if real:
+            subprocess.run(["mount", "-o", "remount,ro", mnt], check=True)
+        else:
+            for d, _, files in os.walk(store):
+                for name in files + [""]:
+                    os.chmod(os.path.join(d, name), 0o555 if not name else 0o444)
+        listed = runs(store)
+        assert listed[rid]["status"] == "finished", listed
+        ev = events(run("eval", rid, "--jsonl", store=store).stdout)[-1]
+        assert abs(ev["test_accuracy"] - fin["test_accuracy"]) < 1e-6, (ev, fin)
+        ev = events(run("eval", fin["checkpoint"], "--jsonl", store=store).stdout)[-1]
+        assert ev["event"] == "finished", ev
+        if " report " in run("help", check=False).stdout + run("help", check=False).stderr:
+            pdf = os.path.join(WORK, "ro.pdf")
+            run("report", rid, "--store", store, "--out", pdf, store=None)
+            assert os.path.getsize(pdf) > 1000
+            run("export", rid, "--store", store, "--dir", os.path.join(WORK, "fig"), store=None)
+        p, _, _ = train(small, store=store)
+        assert_failed_cleanly(p, "not writable", store)
+        p = run("train", small, "--resume", rid, store=store, check=False)
+        assert_failed_cleanly(p, "not writable", store)
+        print("read-only store:", p.stderr.strip().splitlines()[-1])
+    finally:
+        if real:
+            umount(mnt)
+        else:
+            for d, dirs, _ in os.walk(WORK):
+                os.chmod(d, 0o755)
+
+
 CASES = {
     "fault-empty-split": case_empty_split,
     "fault-disk-full": case_disk_full,
+    "fault-oom": case_oom,
+    "fault-read-only": case_read_only,
 }
 
 if __name__ == "__main__":
