@@ -407,19 +407,25 @@ static gboolean load_confusion(JsonObject *o, const char *path, LlEvent *e, GErr
   if (!get_int(o, path, "n_classes", 0, MAX_CLASSES, &c, error) ||
       !get_array(o, path, "confusion", -1, &rows, error))
     return FALSE;
-  if (c == 0 || !rows)
+  if (c <= 0 || !rows)
     return TRUE;
   /* every row is in the file: c * c numbers bound the allocation by its size */
   if (json_array_get_length(rows) != (guint)c)
     return load_fail(error, path, "confusion", "does not have n_classes rows");
-  e->n_classes = c;
-  e->confusion = g_new0(int64_t, (size_t)c * c);
-  e->support = g_new0(int64_t, c);
+  /* and every row in full, before the c * c matrix is allocated (100,000
+   * empty rows asked for 80 GB) */
   for (int r = 0; r < c; r++) {
     JsonNode *rn = json_array_get_element(rows, r);
-    JsonArray *row = JSON_NODE_HOLDS_ARRAY(rn) ? json_node_get_array(rn) : NULL;
-    if (!row || json_array_get_length(row) != (guint)c)
+    if (!JSON_NODE_HOLDS_ARRAY(rn) || json_array_get_length(json_node_get_array(rn)) != (guint)c)
       return load_fail(error, path, "confusion", "has a row that is not n_classes numbers");
+  }
+  e->n_classes = c;
+  e->confusion = g_try_new0(int64_t, (size_t)c * (size_t)c);
+  if (!e->confusion)
+    return load_fail(error, path, "confusion", "is too big for the memory left");
+  e->support = g_new0(int64_t, c);
+  for (int r = 0; r < c; r++) {
+    JsonArray *row = json_node_get_array(json_array_get_element(rows, r));
     for (int k = 0; k < c; k++) {
       gint64 v;
       /* counts of samples: 2^40 each keeps the row sums far from overflow */

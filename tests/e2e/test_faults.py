@@ -311,7 +311,7 @@ def case_oom():
     for verb, extra in (("report", ["--out", os.path.join(WORK, "r.pdf")]),
                         ("export", ["--dir", os.path.join(WORK, "figures")])):
         p = run(verb, rid, "--store", STORE, *extra, check=False, store=None)
-        assert_failed_cleanly(p, "test.json", "confusion matrix has 0 entries")
+        assert_failed_cleanly(p, "test.json", "\"confusion\" has a row that is not n_classes numbers")
     print("tampered test.json:", p.stderr.strip())
 
 

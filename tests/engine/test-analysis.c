@@ -260,6 +260,28 @@ static void test_tampered_files(void)
   rm_rf(root);
 }
 
+/* Every row of a confusion matrix is checked before the matrix is
+ * allocated: 100,000 empty rows asked g_malloc for 80 GB (abort). */
+static void test_empty_rows(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-analysis-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename(root, "analysis", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+  g_autofree char *json = g_build_filename(dir, "test.json", NULL);
+  GString *s = g_string_new("{\"n_classes\": 100000, \"confusion\": [[]");
+  for (int i = 1; i < 100000; i++)
+    g_string_append(s, ",[]");
+  g_string_append(s, "]}");
+  g_assert_true(g_file_set_contents(json, s->str, (gssize)s->len, NULL));
+  g_string_free(s, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_assert_null(ll_analysis_load(root, &error));
+  g_assert_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL);
+  g_assert_nonnull(strstr(error->message, "test.json"));
+  g_assert_nonnull(strstr(error->message, "has a row that is not n_classes numbers"));
+  rm_rf(root);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -267,6 +289,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/analysis/npy-roundtrip", test_npy_roundtrip);
   g_test_add_func("/engine/analysis/default-embedding-block", test_default_embedding_block);
   g_test_add_func("/engine/analysis/empty-run-dir", test_empty_run_dir);
+  g_test_add_func("/engine/analysis/empty-rows", test_empty_rows);
   g_test_add_func("/engine/analysis/tampered-files", test_tampered_files);
   return g_test_run();
 }
