@@ -3,6 +3,7 @@
 #include "graph.h"
 
 #include "batchnorm.h"
+#include "untrusted.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -80,16 +81,17 @@ static void set_default(LlPropValue *v, const LlPropDesc *d)
 LlBlock *ll_graph_add(LlGraph *g, const char *type, const char *name, GError **error)
 {
   const LlBlockDesc *d = ll_block_lookup(type);
+  g_autofree char *shown = ll_excerpt(name ? name : "?", -1);
   if (!d) {
+    g_autofree char *shown_type = ll_excerpt(type, -1);
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_UNKNOWN_BLOCK,
-                "block \"%s\": unknown block type \"%s\" (`layerlab blocks` lists them)",
-                name ? name : "?", type);
+                "block \"%s\": unknown block type \"%s\" (`layerlab blocks` lists them)", shown,
+                shown_type);
     return NULL;
   }
   if (!valid_name(name)) {
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_BAD_VALUE,
-                "block name \"%s\" is not valid: use 1-64 letters, digits, '_' or '-'",
-                name ? name : "");
+                "block name \"%s\" is not valid: use 1-64 letters, digits, '_' or '-'", shown);
     return NULL;
   }
   if (ll_graph_find(g, name)) {

@@ -1,6 +1,8 @@
 /* json-doc.c: JSON with positions, and typed getters that report them. */
 #include "json-doc.h"
 
+#include "untrusted.h"
+
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
@@ -433,8 +435,9 @@ gboolean ll_json_get_choice(const LlJsonDoc *doc, JsonObject *obj, const char *w
       return TRUE;
     }
   g_autofree char *list = g_strjoinv(", ", (char **)choices);
+  g_autofree char *shown = ll_excerpt(s, -1);
   ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, obj, member,
-                    "%s%s%s: \"%s\" is not one of: %s", WHERE(where, member), s, list);
+                    "%s%s%s: \"%s\" is not one of: %s", WHERE(where, member), shown, list);
   return FALSE;
 }
 
@@ -446,9 +449,10 @@ gboolean ll_json_check_members(const LlJsonDoc *doc, JsonObject *obj, const char
     const char *m = l->data;
     if (!g_strv_contains(known, m)) {
       g_autofree char *list = g_strjoinv(", ", (char **)known);
+      g_autofree char *shown = ll_excerpt(m, -1);
       ll_json_doc_error(doc, error, LL_SPEC_ERROR_UNKNOWN, obj, m,
                         "%s%sunknown field \"%s\" (known: %s)", where && *where ? where : "",
-                        where && *where ? ": " : "", m, list);
+                        where && *where ? ": " : "", shown, list);
       return FALSE;
     }
   }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "json-writer.h"
+#include "untrusted.h"
 
 const char *const ll_dataset_kind_names[] = {"idx-dir", "idx", "cifar",     "image-folder",
                                              "npy",     "csv", "synthetic", NULL};
@@ -125,9 +126,10 @@ static gboolean parse_prop(const LlJsonDoc *doc, JsonObject *props, const char *
     GString *known = g_string_new(NULL);
     for (int i = 0; i < b->desc->n_props; i++)
       g_string_append_printf(known, "%s%s", i ? ", " : "", b->desc->props[i].name);
+    g_autofree char *shown = ll_excerpt(member, -1);
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_UNKNOWN, props, member,
                       "block \"%s\" (%s): unknown property \"%s\" (known: %s)", b->name,
-                      b->desc->type, member, known->len ? known->str : "none");
+                      b->desc->type, shown, known->len ? known->str : "none");
     g_string_free(known, TRUE);
     return FALSE;
   }
@@ -162,9 +164,10 @@ static gboolean parse_prop(const LlJsonDoc *doc, JsonObject *props, const char *
           v.choice = i;
       if (v.choice < 0) {
         g_autofree char *list = g_strjoinv(", ", (char **)d->choices);
+        g_autofree char *shown = ll_excerpt(json_node_get_string(n), -1);
         ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, props, member,
                           "block \"%s\" (%s): property \"%s\": \"%s\" is not one of: %s", b->name,
-                          b->desc->type, member, json_node_get_string(n), list);
+                          b->desc->type, member, shown, list);
         return FALSE;
       }
     } else {
@@ -608,8 +611,9 @@ static gboolean parse_losses(const LlJsonDoc *doc, JsonObject *root, LlSpec *s, 
     }
     LlBlock *b = ll_graph_find(s->graph, l->output);
     if (!b) {
+      g_autofree char *shown = ll_excerpt(l->output, -1);
       ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "output",
-                        "%s.output: no block named \"%s\"", w, l->output);
+                        "%s.output: no block named \"%s\"", w, shown);
       return FALSE;
     }
   }
@@ -742,8 +746,9 @@ gboolean ll_spec_parse_init_from(const LlJsonDoc *doc, JsonObject *o, LlSpec *s,
     }
     for (int k = 0; f->blocks && f->blocks[k]; k++)
       if (!ll_graph_find(s->graph, f->blocks[k])) {
+        g_autofree char *shown = ll_excerpt(f->blocks[k], -1);
         ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, io, "blocks",
-                          "%s.blocks: no block named \"%s\" in the graph", w, f->blocks[k]);
+                          "%s.blocks: no block named \"%s\" in the graph", w, shown);
         return FALSE;
       }
     if (map) {
@@ -793,8 +798,9 @@ static gboolean parse_training(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, G
   s->device = dev;
   if (strcmp(dev, "auto") && strcmp(dev, "cpu") && strcmp(dev, "ref") && strcmp(dev, "cuda") &&
       !g_str_has_prefix(dev, "cuda:")) {
+    g_autofree char *shown = ll_excerpt(dev, -1);
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "device",
-                      "training.device: \"%s\" is not one of auto, cpu, ref, cuda, cuda:N", dev);
+                      "training.device: \"%s\" is not one of auto, cpu, ref, cuda, cuda:N", shown);
     return FALSE;
   }
   if (!ll_json_get_object(doc, o, w, "optimizer", &opt, error) ||
@@ -818,9 +824,10 @@ static gboolean parse_training(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, G
     g_free(s->es_metric);
     s->es_metric = metric;
     if (!g_str_has_prefix(metric, "val_") && !g_str_has_prefix(metric, "train_")) {
+      g_autofree char *shown = ll_excerpt(metric, -1);
       ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, es, "metric",
                         "%s.metric: \"%s\" is not a metric (val_loss, val_accuracy, ...)", we,
-                        metric);
+                        shown);
       return FALSE;
     }
     if (!ll_json_get_int(doc, es, we, "patience", s->es_patience, 1, 100000, &v, error))
@@ -848,8 +855,9 @@ static gboolean parse_record(const LlJsonDoc *doc, JsonObject *o, LlSpec *s, GEr
   g_free(s->embedding_block);
   s->embedding_block = emb;
   if (emb && !ll_graph_find(s->graph, emb)) {
+    g_autofree char *shown = ll_excerpt(emb, -1);
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "embedding_block",
-                      "record.embedding_block: no block named \"%s\"", emb);
+                      "record.embedding_block: no block named \"%s\"", shown);
     return FALSE;
   }
   if (!ll_json_get_int(doc, o, w, "embedding_samples", s->embedding_samples, 0, 100000, &v, error))
@@ -872,9 +880,9 @@ static gboolean parse_inputs(const LlJsonDoc *doc, JsonObject *root, LlSpec *s, 
     for (GList *l = members; l; l = l->next) {
       LlBlock *b = ll_graph_find(s->graph, l->data);
       if (!b || b->desc->max_inputs != 0) {
+        g_autofree char *shown = ll_excerpt(l->data, -1);
         ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, l->data,
-                          "inputs: \"%s\" is not an Input block of the graph",
-                          (const char *)l->data);
+                          "inputs: \"%s\" is not an Input block of the graph", shown);
         return FALSE;
       }
       char *field;

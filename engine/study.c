@@ -438,10 +438,11 @@ static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, G
                            : NULL;
     for (guint k = 0; inits && k < json_array_get_length(inits); k++) {
       JsonObject *f = json_array_get_object_element(inits, k);
-      const char *ref = f ? json_object_get_string_member_with_default(f, "stage", NULL) : NULL;
+      const char *ref = f ? str_member(f, "stage") : NULL;
       if (ref && (!g_hash_table_contains(names, ref) || !strcmp(ref, name))) {
+        g_autofree char *shown = ll_excerpt(ref, -1);
         ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, f, "stage",
-                          "%s.init_from[%u].stage: \"%s\" is not an earlier stage", w, k, ref);
+                          "%s.init_from[%u].stage: \"%s\" is not an earlier stage", w, k, shown);
         return FALSE;
       }
     }
@@ -524,9 +525,9 @@ LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_na
       !ll_json_get_string(doc, o, "study", "format", NULL, &format, error))
     return NULL;
   if (g_strcmp0(format, LL_STUDY_FORMAT)) {
+    g_autofree char *shown = ll_excerpt(format ? format : "(none)", -1);
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "format",
-                      "format: expected \"%s\", got \"%s\"", LL_STUDY_FORMAT,
-                      format ? format : "(none)");
+                      "format: expected \"%s\", got \"%s\"", LL_STUDY_FORMAT, shown);
     return NULL;
   }
   if (!ll_json_get_int(doc, o, "study", "version", 1, 1, G_MAXINT, &v, error))
@@ -546,8 +547,9 @@ LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_na
     return NULL;
   s->seed = (uint64_t)v;
   if (direction && strcmp(direction, "maximize") && strcmp(direction, "minimize")) {
+    g_autofree char *shown = ll_excerpt(direction, -1);
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "direction",
-                      "direction: \"maximize\" or \"minimize\", not \"%s\"", direction);
+                      "direction: \"maximize\" or \"minimize\", not \"%s\"", shown);
     return NULL;
   }
   s->maximize = direction ? !strcmp(direction, "maximize") : strstr(s->metric, "accuracy") != NULL;

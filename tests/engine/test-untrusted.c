@@ -116,6 +116,29 @@ static void test_excerpt(void)
   g_assert_cmpstr(e3, ==, "caf\xc3\xa9");
   g_autofree char *e4 = ll_excerpt("ab\0cd", 5);
   g_assert_cmpstr(e4, ==, "ab\\x00cd");
+
+  /* a spec's long strings come back as excerpts in its errors */
+  g_autofree char *huge = g_strnfill(20000, 'z');
+  /* before and after the long string */
+  const char *around[][2] = {
+      {"{\"format\": \"layerlab-spec\", \"", "\": 1}"},
+      {"{\"format\": \"layerlab-spec\", \"graph\": {\"blocks\": [{\"name\": \"a\", \"type\": \"",
+       "\"}]}}"},
+      {"{\"format\": \"layerlab-spec\", \"graph\": {\"blocks\": [{\"name\": \"",
+       "\", \"type\": \"ReLU\"}]}}"},
+      {"{\"format\": \"layerlab-spec\", \"graph\": {\"blocks\": [{\"name\": \"a\", \"type\": "
+       "\"Input\"}]}, \"training\": {\"device\": \"",
+       "\"}}"},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(around); i++) {
+    g_autofree char *text = g_strconcat(around[i][0], huge, around[i][1], NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LlSpec) spec = ll_spec_load_data(text, -1, "long.json", &error);
+    g_assert_null(spec);
+    g_test_message("%s", error->message);
+    g_assert_cmpuint(strlen(error->message), <, 400);
+    g_assert_nonnull(strstr(error->message, "zzz..."));
+  }
 }
 
 /* n nested arrays: "[[[...]]]" */
