@@ -726,6 +726,53 @@ static void act_delete(GSimpleAction *a, GVariant *p, gpointer data)
   ll_document_delete_blocks(self->doc, (const char *const *)sel);
 }
 
+static void act_select_all(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  LlGraph *g = ll_document_get_spec(self->doc)->graph;
+  g_autofree const char **names = g_new0(const char *, g->blocks->len + 1);
+  for (guint i = 0; i < g->blocks->len; i++)
+    names[i] = ((LlBlock *)g->blocks->pdata[i])->name;
+  ll_canvas_select(self->canvas, names);
+}
+
+/* Down and Up on the canvas select along the wires, so that blocks can be
+ * picked (and deleted, copied, edited) without a mouse: Down the first block
+ * fed by the selected one, Up its first input; with nothing selected, the
+ * first or the last block. */
+static void select_along(LlWindow *self, gboolean down)
+{
+  LlGraph *g = ll_document_get_spec(self->doc)->graph;
+  if (!g->blocks->len)
+    return;
+  const char *at = ll_canvas_get_primary(self->canvas);
+  LlBlock *cur = at ? ll_graph_find(g, at) : NULL, *next = NULL;
+  if (!cur)
+    next = g->blocks->pdata[down ? 0 : g->blocks->len - 1];
+  else if (!down)
+    next = cur->n_inputs ? ll_graph_find(g, cur->input_names[0]) : NULL;
+  for (guint i = 0; down && cur && !next && i < g->blocks->len; i++) {
+    LlBlock *b = g->blocks->pdata[i];
+    for (int k = 0; k < b->n_inputs && !next; k++)
+      if (!strcmp(b->input_names[k], cur->name))
+        next = b;
+  }
+  if (!next)
+    return; /* the end of the chain */
+  const char *one[] = {next->name, NULL};
+  ll_canvas_select(self->canvas, one);
+}
+
+static void act_select_next(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  select_along(data, TRUE);
+}
+
+static void act_select_previous(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  select_along(data, FALSE);
+}
+
 static void act_copy(GSimpleAction *a, GVariant *p, gpointer data)
 {
   LlWindow *self = data;
@@ -1134,6 +1181,9 @@ static const GActionEntry win_actions[] = {
     {"delete", act_delete},
     {"copy", act_copy},
     {"paste", act_paste},
+    {"select-all", act_select_all},
+    {"select-next-block", act_select_next},
+    {"select-previous-block", act_select_previous},
     {"auto-layout", act_auto_layout},
     {"zoom-in", act_zoom_in},
     {"zoom-out", act_zoom_out},
@@ -1310,6 +1360,9 @@ static void ll_window_init(LlWindow *self)
                                       {"BackSpace", "win.delete"},
                                       {"<Control>c", "win.copy"},
                                       {"<Control>v", "win.paste"},
+                                      {"<Control>a", "win.select-all"},
+                                      {"Down", "win.select-next-block"},
+                                      {"Up", "win.select-previous-block"},
                                       {NULL}};
   gtk_widget_add_controller(GTK_WIDGET(self->canvas),
                             keys_controller(GTK_PHASE_BUBBLE, canvas_keys));

@@ -1,7 +1,8 @@
 /* test-keys.c: the workbench without a mouse. The shortcuts window lists
  * every accelerator the application and its widgets set; the palette's
  * search ranks the type itself and prefixes first, Up and Down move between
- * the matches and Enter adds one after the selection, connected; F6 visits
+ * the matches and Enter adds one after the selection, connected; on the
+ * canvas Up, Down and Ctrl+A select blocks for Delete and Copy; F6 visits
  * palette, canvas, side panel and bottom tabs; every action of the main menu
  * and the header bar has a key or sits in the main menu (F10). Screenshots
  * of the shortcuts window, light and dark, go to $LL_SCREENSHOT_DIR. */
@@ -134,7 +135,7 @@ static void test_shortcuts_window(void)
   /* and every key a widget of the window binds itself */
   g_autoptr(GPtrArray) own = g_ptr_array_new_with_free_func(g_free);
   widget_keys(GTK_WIDGET(win), own);
-  g_assert_cmpuint(own->len, >=, 8); /* canvas 4, F6 2, palette 2 */
+  g_assert_cmpuint(own->len, >=, 11); /* canvas 7, F6 2, palette 2 */
   for (guint i = 0; i < own->len; i++)
     if (!listed(keys, own->pdata[i]))
       g_error("%s is not in the shortcuts window", (char *)own->pdata[i]);
@@ -244,6 +245,60 @@ static void test_palette(void)
   g_assert_cmpstr(b->desc->type, ==, "ReLU");
   g_assert_cmpstr(b->input_names[0], ==, first);
   ll_palette_set_search(pal, "");
+}
+
+/* The named action the canvas's "ll-keys" controller runs for keyval. */
+static const char *canvas_key_action(guint keyval, GdkModifierType mods)
+{
+  g_autoptr(GListModel) controllers =
+      gtk_widget_observe_controllers(GTK_WIDGET(ll_window_get_canvas(win)));
+  for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+    g_autoptr(GtkEventController) c = g_list_model_get_item(controllers, i);
+    if (!GTK_IS_SHORTCUT_CONTROLLER(c) ||
+        g_strcmp0(gtk_event_controller_get_name(c), LL_KEYS_CONTROLLER))
+      continue;
+    for (guint j = 0; j < g_list_model_get_n_items(G_LIST_MODEL(c)); j++) {
+      g_autoptr(GtkShortcut) s = g_list_model_get_item(G_LIST_MODEL(c), j);
+      GtkKeyvalTrigger *t = GTK_KEYVAL_TRIGGER(gtk_shortcut_get_trigger(s));
+      if (gtk_keyval_trigger_get_keyval(t) == keyval && gtk_keyval_trigger_get_modifiers(t) == mods)
+        return gtk_named_action_get_action_name(GTK_NAMED_ACTION(gtk_shortcut_get_action(s)));
+    }
+  }
+  return NULL;
+}
+
+/* Blocks are picked, deleted and restored from the keyboard alone. */
+static void test_canvas(void)
+{
+  g_assert_cmpstr(canvas_key_action(GDK_KEY_Down, 0), ==, "win.select-next-block");
+  g_assert_cmpstr(canvas_key_action(GDK_KEY_Up, 0), ==, "win.select-previous-block");
+  g_assert_cmpstr(canvas_key_action(GDK_KEY_a, GDK_CONTROL_MASK), ==, "win.select-all");
+  g_assert_cmpstr(canvas_key_action(GDK_KEY_Delete, 0), ==, "win.delete");
+  LlCanvas *canvas = ll_window_get_canvas(win);
+  ll_canvas_select(canvas, NULL);
+  activate("select-next-block", NULL); /* nothing selected: the first block */
+  g_assert_cmpstr(ll_canvas_get_primary(canvas), ==, "image");
+  activate("select-next-block", NULL); /* along the wire */
+  g_autofree char *second = g_strdup(ll_canvas_get_primary(canvas));
+  LlBlock *b = ll_graph_find(graph(), second);
+  g_assert_cmpstr(b->input_names[0], ==, "image");
+  activate("select-previous-block", NULL);
+  g_assert_cmpstr(ll_canvas_get_primary(canvas), ==, "image");
+  activate("select-previous-block", NULL); /* the input has no input: it stays */
+  g_assert_cmpstr(ll_canvas_get_primary(canvas), ==, "image");
+  activate("select-next-block", NULL);
+  activate("delete", NULL);
+  g_assert_null(ll_graph_find(graph(), second));
+  activate("undo", NULL);
+  g_assert_nonnull(ll_graph_find(graph(), second));
+  guint n = graph()->blocks->len;
+  activate("select-all", NULL);
+  g_auto(GStrv) all = ll_canvas_get_selection(canvas);
+  g_assert_cmpuint(g_strv_length(all), ==, n);
+  activate("delete", NULL);
+  g_assert_cmpuint(graph()->blocks->len, ==, 0);
+  activate("undo", NULL);
+  g_assert_cmpuint(graph()->blocks->len, ==, n);
 }
 
 static void test_f6(void)
@@ -361,6 +416,7 @@ int main(int argc, char **argv)
   ll_ui_spin(200);
   g_test_add_func("/ui/keys/shortcuts-window", test_shortcuts_window);
   g_test_add_func("/ui/keys/palette", test_palette);
+  g_test_add_func("/ui/keys/canvas", test_canvas);
   g_test_add_func("/ui/keys/f6", test_f6);
   g_test_add_func("/ui/keys/menu-and-toolbar", test_menu_and_toolbar);
   int rc = g_test_run();
