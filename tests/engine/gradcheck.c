@@ -32,12 +32,13 @@ static void check_tensor(Check *c, const char *what, float *x, const float *ana,
   for (int k = 0; k < checks; k++) {
     size_t i = n <= (size_t)max ? (size_t)k : ll_rng_below(rng, n);
     float orig = x[i];
+    /* the step actually taken: x +- eps rounded to float */
     x[i] = (float)(orig + o->eps);
-    double lp = loss_of(c);
+    double xp = x[i], lp = loss_of(c);
     x[i] = (float)(orig - o->eps);
-    double lm = loss_of(c);
+    double xm = x[i], lm = loss_of(c);
     x[i] = orig;
-    double num = (lp - lm) / (2.0 * o->eps);
+    double num = (lp - lm) / (xp - xm);
     double a = ana[i];
     if (fabs(num - a) > o->atol + o->rtol * fabs(num)) {
       g_test_message("%s[%zu]: numerical %.6g, analytical %.6g", what, i, num, a);
@@ -50,8 +51,9 @@ static void check_tensor(Check *c, const char *what, float *x, const float *ana,
 void ll_gradcheck_graph(LlGraph *g, const LlGradOpts *o)
 {
   GError *error = NULL;
+  const LlBackend *be = o->be ? o->be : ll_ref_backend();
   g->grad_inputs = TRUE;
-  if (!ll_graph_compile(g, ll_cpu_backend(), o->batch, &error))
+  if (!ll_graph_compile(g, be, o->batch, &error))
     g_error("compile: %s", error->message);
   LlRng rng;
   ll_rng_seed(&rng, 1234);
@@ -69,7 +71,7 @@ void ll_gradcheck_graph(LlGraph *g, const LlGradOpts *o)
   }
   Check c = {.g = g, .heads = g_ptr_array_new()};
   c.ctx = (LlRunCtx){
-      .be = ll_cpu_backend(), .batch = o->batch, .training = o->training, .seed = 7, .step = 1};
+      .be = be, .batch = o->batch, .training = o->training, .seed = 7, .step = 1};
   g_autoptr(GPtrArray) inputs = ll_graph_inputs(g);
   for (guint k = 0; k < inputs->len; k++) {
     LlBlock *in = g_ptr_array_index(inputs, k);

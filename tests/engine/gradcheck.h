@@ -4,7 +4,17 @@
  * with R fixed random weights; L is accumulated in double. Every Input
  * element (except integer inputs) and every trainable parameter element
  * (sampled when large) is perturbed by +-eps; the analytical gradient must
- * satisfy |num - ana| <= atol + rtol * |num|. */
+ * satisfy |num - ana| <= atol + rtol * |num|.
+ *
+ * The graph runs on the reference backend (kernels/ref) unless opts->be
+ * says otherwise. Its arithmetic is double, but a graph's tensors are
+ * float32, so every block output is rounded: with eps = 1e-3 that rounding
+ * alone moves a difference quotient by about 6e-8 |out| sqrt(n) / 2e-3,
+ * relative errors near 1e-2 for the small gradients of these graphs, and a
+ * larger eps steps over the kinks inside them. So these block and graph
+ * checks (the blocks' own logic: time loops, concatenation, fan-in, the
+ * plan) keep rtol 2e-2; every op's backward is checked in double to 1e-6
+ * by tests/engine/test-grad-ref.c. */
 #pragma once
 
 #include "graph.h"
@@ -16,6 +26,7 @@ typedef struct {
   gboolean avoid_kinks;          /* redraw inputs within 4 eps of 0 (ReLU-like kinks) */
   int int_inputs[LL_MAX_INPUTS]; /* > 0: input k holds integers in [0, value) */
   int max_checks;                /* per tensor; 0 = 40 */
+  const LlBackend *be;           /* NULL: the reference backend (kernels/ref) */
 } LlGradOpts;
 
 #define LL_GRAD_OPTS_DEFAULT                                                                       \
