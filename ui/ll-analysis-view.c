@@ -1,6 +1,7 @@
 /* ll-analysis-view.c: confusion, gallery, reconstructions, predictions and
  * t-SNE pages over the ui/plot renderers, with an epoch scrubber. */
 #include "ll-analysis-view.h"
+#include "ll-plot-style.h"
 
 #include <math.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct _LlAnalysisView {
   GtkWidget *embed_button;
   gboolean embedding; /* a block's embeddings are being computed */
   GtkSpinButton *every, *exp_w, *exp_h, *exp_dpi;
+  GtkToggleButton *exp_screen; /* export in the window's colours, not the light ones */
   GtkNotebook *pages;
   GtkWidget *conf_area, *gallery_area, *recon_area, *pred_area, *tsne_area;
 
@@ -659,6 +661,12 @@ void ll_analysis_view_set_embed_block(LlAnalysisView *self, const char *block)
 
 GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self) { return self->embed_button; }
 
+GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self)
+{
+  GtkWidget *areas[] = {self->conf_area, self->recon_area, self->pred_area, self->tsne_area};
+  return areas[CLAMP(gtk_notebook_get_current_page(self->pages), 0, 3)];
+}
+
 const char *ll_analysis_view_get_tsne_status(LlAnalysisView *self)
 {
   return gtk_label_get_text(self->tsne_status);
@@ -875,11 +883,13 @@ LlImageGrid *ll_analysis_view_get_grid(LlAnalysisView *self, const char *which)
 
 static void draw_conf(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer data)
 {
+  ll_plot_style_apply(GTK_WIDGET(a), cr);
   ll_confusion_plot_draw(LL_ANALYSIS_VIEW(data)->conf, cr, w, h);
 }
 
 static void draw_grid(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer data)
 {
+  ll_plot_style_apply(GTK_WIDGET(a), cr);
   ll_image_grid_draw(data, cr, w, h);
 }
 
@@ -907,6 +917,7 @@ static void fill_hover(LlAnalysisView *self)
 static void draw_tsne(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer data)
 {
   LlAnalysisView *self = data;
+  ll_plot_style_apply(GTK_WIDGET(a), cr);
   ll_scatter_plot_set_hover(self->scatter, self->hover);
   ll_scatter_plot_draw(self->scatter, cr, w, h);
   /* the hovered sample's image, top right of the plot area */
@@ -921,7 +932,7 @@ static void draw_tsne(GtkDrawingArea *a, cairo_t *cr, int w, int h, gpointer dat
   cairo_clip(cr);
   ll_image_grid_draw(self->hover_grid, cr, 124, 150);
   cairo_restore(cr);
-  cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+  ll_plot_ink(cr, LL_INK_FRAME, 1);
   cairo_rectangle(cr, ar.x + ar.w - 129.5, ar.y + 6.5, 123, 149);
   cairo_stroke(cr);
 }
@@ -1066,6 +1077,10 @@ static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer 
     g_autofree char *path = g_file_get_path(f);
     g_autoptr(GError) error = NULL;
     gboolean ok = TRUE;
+    /* figures for a report are light unless the user asks for the window's colours */
+    LlPlotScheme screen;
+    ll_plot_style_of(GTK_WIDGET(self), &screen);
+    ll_plot_set_export_scheme(gtk_toggle_button_get_active(self->exp_screen) ? &screen : NULL);
     if (kind == EXPORT_VIEW) {
       ok = ll_analysis_view_export_current(self, path, gtk_spin_button_get_value(self->exp_w),
                                            gtk_spin_button_get_value(self->exp_h),
@@ -1084,6 +1099,7 @@ static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer 
       if (!ok && !error)
         g_set_error(&error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "this run is not recorded");
     }
+    ll_plot_set_export_scheme(NULL);
     if (!ok)
       report_error(self, "Export failed", error);
   }
@@ -1238,6 +1254,11 @@ static void ll_analysis_view_init(LlAnalysisView *self)
                        "Resolution: text and lines are sized for this DPI (the figure is "
                        "width / DPI inches wide); the pixel size stays as entered");
   gtk_box_append(GTK_BOX(bar), gtk_label_new("DPI"));
+  self->exp_screen = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label("Screen colours"));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->exp_screen),
+                              "Export in the window's colours (dark figures in the dark style) "
+                              "instead of the light ones a printed report wants");
+  gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->exp_screen));
   button(bar, "Export view\u2026", "This view as PNG, SVG or PDF (by the file name)",
          G_CALLBACK(on_export_view), self);
   button(bar, "Export all\u2026", "Every figure of the run, as PNG, into a folder",

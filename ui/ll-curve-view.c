@@ -1,6 +1,7 @@
 /* ll-curve-view.c: the GTK side of the curves: two drawing areas painting
  * LlCurvePlots, and the controls. */
 #include "ll-curve-view.h"
+#include "ll-plot-style.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -88,6 +89,7 @@ static void on_smooth_changed(GtkRange *r, LlCurveView *self)
 
 static void draw_plot(GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer data)
 {
+  ll_plot_style_apply(GTK_WIDGET(area), cr);
   ll_curve_plot_draw(data, cr, w, h);
 }
 

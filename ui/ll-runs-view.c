@@ -1,6 +1,7 @@
 /* ll-runs-view.c: the run table (loaded on a worker), the overlay of the
  * selected runs' curves, their spec diff and the ablation table. */
 #include "ll-runs-view.h"
+#include "ll-plot-style.h"
 
 #include <json-glib/json-glib.h>
 #include <math.h>
@@ -338,6 +339,7 @@ static void draw_area(GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer 
 {
   LlRunsView *self = data;
   LlCurvePlot *p = self->plot[GTK_WIDGET(area) == self->area[0] ? 0 : 1];
+  ll_plot_style_apply(GTK_WIDGET(area), cr);
   if (p)
     ll_curve_plot_draw(p, cr, w, h);
 }
@@ -1071,7 +1073,7 @@ typedef struct {
 static void draw_overlay_pair(gpointer data, cairo_t *cr, double w, double h)
 {
   OverlayFigure *fig = data;
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_paint(cr);
   for (int i = 0; i < 2; i++) {
     cairo_save(cr);

@@ -1,6 +1,7 @@
 /* ll-study-view.c: runs a study on a worker, lists its trials and draws its
  * figures (ui/plot/study-figures) as they finish. */
 #include "ll-study-view.h"
+#include "ll-plot-style.h"
 
 #include <math.h>
 #include <string.h>
@@ -283,6 +284,7 @@ static void draw_figure(GtkDrawingArea *area, cairo_t *cr, int width, int height
   LlStudyFigure which = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(area), "figure"));
   if (!self->figs)
     return;
+  ll_plot_style_apply(GTK_WIDGET(area), cr);
   ll_study_figures_draw(self->figs, which, cr, width, height);
   self->draws[which]++;
 }

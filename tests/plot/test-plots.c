@@ -537,6 +537,109 @@ static void test_study_metric_points(void)
   cairo_surface_destroy(surf);
 }
 
+/* Draws draw(p) on a cairo_t in scheme (NULL: none set, as for a file). */
+typedef struct {
+  DrawFn draw;
+  gpointer p;
+  const LlPlotScheme *scheme;
+} Schemed;
+
+static void schemed_draw(gpointer data, cairo_t *cr, double w, double h)
+{
+  Schemed *a = data;
+  if (a->scheme)
+    ll_plot_set_scheme(cr, a->scheme);
+  a->draw(a->p, cr, w, h);
+}
+
+/* Pixels of s brighter than almost white. */
+static double white_share(cairo_surface_t *s)
+{
+  int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s), n = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      n += lightness(pixel(s, x, y)) > 245;
+  return (double)n / (w * h);
+}
+
+/* Every figure draws in the scheme its cairo_t carries: the dark one gives a
+ * dark background and light text, no white panels; with no scheme set (a
+ * file) the figure is the light, report-friendly one. */
+static void test_schemes(void)
+{
+  g_autoptr(LlCurvePlot) curve = ll_curve_plot_new("Loss", "epoch");
+  int a = ll_curve_plot_add_series(curve, "train", 0.12, 0.47, 0.71, TRUE, FALSE);
+  for (int i = 1; i <= 10; i++)
+    ll_curve_plot_append(curve, a, i, 1.0 / i);
+  g_autoptr(LlScatterPlot) scatter = ll_scatter_plot_new("t-SNE");
+  g_autofree float *xy = NULL;
+  g_autofree int *lab = NULL;
+  make_points(500, 4, &xy, &lab);
+  ll_scatter_plot_set_points(scatter, xy, lab, 500, 4, NULL);
+  g_autoptr(LlImageGrid) grid = ll_image_grid_new("Predictions");
+  float img[16 * 16];
+  for (int i = 0; i < 256; i++)
+    img[i] = (i % 16) / 15.0f * 0.2f; /* dark images: only the figure could be white */
+  for (int i = 0; i < 6; i++)
+    ll_image_grid_add(grid, img, 1, 16, 16, 0, 1, LL_IMAGE_GREY_OR_RGB, "caption", NULL);
+  g_autoptr(LlConfusionPlot) conf = ll_confusion_plot_new();
+  int64_t m[4] = {5, 1, 2, 6};
+  ll_confusion_plot_set_data(conf, 2, m, NULL);
+  g_autoptr(LlStudy) st = sweep_study("minimize", "test_loss");
+  g_autoptr(LlStudyFigures) f = ll_study_figures_new(st);
+  for (int i = 0; i < 4; i++)
+    add_trial(f, i, 0.01, 2 << i, 0.3 - 0.01 * i, LL_TRIAL_FINISHED, 2);
+  FigArgs fa = {f, LL_STUDY_FIG_METRIC};
+  struct {
+    const char *name;
+    DrawFn draw;
+    gpointer p;
+    gboolean data_white; /* the data itself may be white (the matrix's empty cells) */
+  } figs[] = {{"curve", curve_draw, curve, FALSE},
+              {"scatter", scatter_draw, scatter, FALSE},
+              {"grid", (DrawFn)ll_image_grid_draw, grid, FALSE},
+              {"confusion", confusion_draw, conf, TRUE},
+              {"study", fig_draw, &fa, FALSE}};
+  for (guint i = 0; i < G_N_ELEMENTS(figs); i++) {
+    Schemed dark = {figs[i].draw, figs[i].p, &ll_plot_scheme_dark};
+    Schemed file = {figs[i].draw, figs[i].p, NULL};
+    cairo_surface_t *d = render(schemed_draw, &dark, 640, 400);
+    cairo_surface_t *l = render(schemed_draw, &file, 640, 400);
+    g_test_message("%s: %.4f of the dark figure is white", figs[i].name, white_share(d));
+    g_assert_cmpfloat(lightness(pixel(d, 2, 2)), <, 60);
+    g_assert_cmpfloat(lightness(pixel(l, 2, 2)), >, 250);
+    if (!figs[i].data_white)
+      g_assert_cmpfloat(white_share(d), <, 0.002);
+    /* the title's text is light on dark, dark on light */
+    int light_text = 0, dark_text = 0;
+    for (int y = 4; y < 24; y++)
+      for (int x = 4; x < 200; x++) {
+        light_text += lightness(pixel(d, x, y)) > 180;
+        dark_text += lightness(pixel(l, x, y)) < 80;
+      }
+    g_assert_cmpint(light_text, >, 20);
+    g_assert_cmpint(dark_text, >, 20);
+    cairo_surface_destroy(d);
+    cairo_surface_destroy(l);
+  }
+  /* exports: light unless the export scheme is changed */
+  g_autofree char *dir = g_dir_make_tmp("ll-plot-XXXXXX", NULL);
+  g_autofree char *png = g_build_filename(dir, "curve.png", NULL);
+  g_autoptr(GError) error = NULL;
+  for (int k = 0; k < 2; k++) {
+    ll_plot_set_export_scheme(k ? &ll_plot_scheme_dark : NULL);
+    g_assert_true(ll_curve_plot_export(curve, png, 400, 300, &error));
+    g_assert_no_error(error);
+    cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+    double bg = lightness(pixel(s, 2, 2));
+    g_assert_true(k ? bg < 60 : bg > 250);
+    cairo_surface_destroy(s);
+  }
+  ll_plot_set_export_scheme(NULL);
+  g_remove(png);
+  g_rmdir(dir);
+}
+
 /* Curves: a panel per trial, pruned ones in orange; detection CSVs read (and
  * bad ones reported); every figure exports as PNG and SVG that parses. */
 static void test_study_export(void)
@@ -606,5 +709,6 @@ int main(int argc, char **argv)
   g_test_add_func("/plot/study/heatmap", test_study_heatmap);
   g_test_add_func("/plot/study/metric-points", test_study_metric_points);
   g_test_add_func("/plot/study/export", test_study_export);
+  g_test_add_func("/plot/style/schemes", test_schemes);
   return g_test_run();
 }

@@ -31,14 +31,12 @@ static void screenshot(const char *name)
   ll_ui_screenshot(GTK_WIDGET(win), name);
 }
 
-static void open_preset(const char *name) { ll_ui_open_preset(win, name); }
-
 /* Trains preset for one epoch on a small part of Fashion-MNIST and opens the
  * same datasets here, independently of the view. The spec names no block to
  * record (the run records the default one); embedding_samples 0: none. */
 static void train(const char *preset, int embedding_samples)
 {
-  open_preset(preset);
+  ll_ui_open_preset(win, preset);
   LlSpec *s = ll_document_get_spec(doc());
   g_clear_pointer(&s->embedding_block, g_free);
   s->embedding_samples = embedding_samples;
@@ -223,6 +221,71 @@ static void test_tsne_default(void)
   screenshot("analysis-tsne-default.png");
 }
 
+/* The lightness (0..255) of pixel (x, y) of w as drawn. */
+static double widget_lightness(GtkWidget *w, int x, int y)
+{
+  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+  g_assert_cmpint(width, >, x);
+  g_assert_cmpint(height, >, y);
+  GdkTexture *t = ll_ui_render(w);
+  g_autofree guint8 *px = g_new(guint8, (size_t)width * height * 4);
+  gdk_texture_download(t, px, (size_t)width * 4);
+  const guint8 *q = px + ((size_t)y * width + x) * 4; /* B, G, R, A */
+  g_object_unref(t);
+  return 0.299 * q[2] + 0.587 * q[1] + 0.114 * q[0];
+}
+
+static gboolean area_shown(void)
+{
+  GtkWidget *a = ll_analysis_view_get_plot_area(analysis());
+  return gtk_widget_get_mapped(a) && gtk_widget_get_width(a) > 10;
+}
+
+static void set_dark(gboolean dark)
+{
+  ll_ui_set_dark(dark);
+  ll_ui_spin(300);
+}
+
+/* Plots follow the style on screen (a dark background in the dark style)
+ * and export light for a report unless the user asks for screen colours. */
+static void test_dark_style(void)
+{
+  if (ll_analysis_view_get_n_payloads(analysis()) == 0)
+    train("fmnist-cnn", 2000);
+  ll_window_show_page(win, "analysis");
+  ll_analysis_view_show_page(analysis(), "confusion");
+  ll_analysis_view_open_cell(analysis(), 1, 1);
+  g_assert_true(ll_ui_wait_for(area_shown, 5000));
+  ll_ui_spin(200);
+  GtkWidget *area = ll_analysis_view_get_plot_area(analysis());
+  g_assert_cmpfloat(widget_lightness(area, 3, 3), >, 230);
+  screenshot("analysis-light.png");
+  set_dark(TRUE);
+  g_assert_cmpfloat(widget_lightness(area, 3, 3), <, 80);
+  screenshot("analysis-dark.png");
+  ll_analysis_view_show_page(analysis(), "tsne");
+  g_assert_true(ll_ui_wait_for(area_shown, 5000));
+  ll_ui_spin(200);
+  g_assert_cmpfloat(widget_lightness(ll_analysis_view_get_plot_area(analysis()), 3, 3), <, 80);
+  screenshot("analysis-tsne-dark.png");
+  ll_window_show_page(win, "curves");
+  screenshot("curves-dark.png");
+  ll_window_show_page(win, "analysis");
+  /* the exported figure stays light */
+  const char *dir = g_getenv("LL_SCREENSHOT_DIR");
+  g_autofree char *png = g_build_filename(dir ? dir : ".", "analysis-export-dark-style.png", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_analysis_view_export_current(analysis(), png, 800, 600, 96, &error));
+  g_assert_no_error(error);
+  cairo_surface_t *s = cairo_image_surface_create_from_png(png);
+  const guint8 *d = cairo_image_surface_get_data(s);
+  g_assert_cmpint(d[0] + d[1] + d[2], >, 3 * 245);
+  cairo_surface_destroy(s);
+  set_dark(FALSE);
+  g_assert_cmpfloat(widget_lightness(ll_analysis_view_get_plot_area(analysis()), 3, 3), >, 230);
+}
+
 /* Pearson correlation of a tile's grey levels with sample index of d. */
 static double tile_correlation(LlImageGrid *grid, int tile, const LlDataset *d, int index)
 {
@@ -276,6 +339,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/analysis/samples", test_samples);
   g_test_add_func("/ui/analysis/reconstructions", test_reconstructions);
   g_test_add_func("/ui/analysis/tsne-default", test_tsne_default);
+  g_test_add_func("/ui/analysis/dark-style", test_dark_style);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   ll_dataset_free(train_ds);

@@ -62,7 +62,7 @@ gboolean ll_ui_wait_for(gboolean (*cond)(void), int timeout_ms)
 
 void ll_ui_spin(int ms) { ll_ui_wait_for(NULL, ms); }
 
-static GdkTexture *render(GtkWidget *w)
+GdkTexture *ll_ui_render(GtkWidget *w)
 {
   int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
   GdkPaintable *p = gtk_widget_paintable_new(w);
@@ -70,7 +70,7 @@ static GdkTexture *render(GtkWidget *w)
   gdk_paintable_snapshot(p, s, width, height);
   GskRenderNode *node = gtk_snapshot_free_to_node(s);
   g_assert_nonnull(node);
-  GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(w));
+  GskRenderer *r = gtk_native_get_renderer(gtk_widget_get_native(w));
   GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
   gsk_render_node_unref(node);
   g_object_unref(p);
@@ -85,7 +85,7 @@ static char *screenshot_path(const char *name)
 
 void ll_ui_screenshot(GtkWidget *w, const char *name)
 {
-  GdkTexture *t = render(w);
+  GdkTexture *t = ll_ui_render(w);
   g_autofree char *path = screenshot_path(name);
   g_assert_true(gdk_texture_save_to_png(t, path));
   g_test_message("screenshot: %s", path);
@@ -104,7 +104,7 @@ static cairo_surface_t *to_surface(GdkTexture *t)
 
 void ll_ui_screenshot_over(GtkWidget *base, GtkWidget *top, const char *name)
 {
-  GdkTexture *tb = render(base), *tt = render(top);
+  GdkTexture *tb = ll_ui_render(base), *tt = ll_ui_render(top);
   cairo_surface_t *sb = to_surface(tb), *st = to_surface(tt);
   cairo_t *cr = cairo_create(sb);
   /* a modal dialog dims what it covers a little, as a window manager would show it */

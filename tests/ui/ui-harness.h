@@ -20,6 +20,8 @@ void ll_ui_spin(int ms);
 /* Opens the preset whose file is name.json (win.open-path), discarding the
  * edits of the test before if the window asks. */
 void ll_ui_open_preset(LlWindow *win, const char *name);
+/* Renders w as drawn now (unref the texture). */
+GdkTexture *ll_ui_render(GtkWidget *w);
 /* Renders w into name (a PNG). */
 void ll_ui_screenshot(GtkWidget *w, const char *name);
 /* Renders base with top (another toplevel: a dialog) drawn centred over it. */

@@ -207,11 +207,11 @@ static void draw_report(LlConfusionPlot *p, cairo_t *cr, PangoLayout *l, double 
   int tw, th;
   ll_plot_text_size(l, "Ag", &tw, &th);
   double row = th + 4;
-  cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+  ll_plot_ink(cr, LL_INK_TEXT, 1);
   for (int i = 0; i < 5; i++)
     ll_plot_text(cr, l, x + colx[i], y, heads[i], i ? 1.0 : 0.0, 0.0);
   cairo_set_line_width(cr, 1);
-  cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+  ll_plot_ink(cr, LL_INK_FRAME, 1);
   cairo_move_to(cr, x, floor(y + row) + 0.5);
   cairo_line_to(cr, x + colx[4], floor(y + row) + 0.5);
   cairo_stroke(cr);
@@ -219,14 +219,14 @@ static void draw_report(LlConfusionPlot *p, cairo_t *cr, PangoLayout *l, double 
   double yy = y + row + 3;
   for (int k = 0; k < p->n + 2; k++) {
     if (k == p->n) {
-      cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+      ll_plot_ink(cr, LL_INK_FRAME, 1);
       cairo_move_to(cr, x, floor(yy + 1) + 0.5);
       cairo_line_to(cr, x + colx[4], floor(yy + 1) + 0.5);
       cairo_stroke(cr);
       yy += 4;
     }
     const char *name = k < p->n ? p->names[k] : k == p->n ? "macro avg" : "weighted avg";
-    cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
     g_autofree char *nm = g_utf8_substring(name, 0, MIN(g_utf8_strlen(name, -1), 22));
     ll_plot_text(cr, l, x, yy, nm, 0.0, 0.0);
     double v[3] = {p->precision[k], p->recall[k], p->f1[k]};
@@ -249,7 +249,7 @@ static void draw_report(LlConfusionPlot *p, cairo_t *cr, PangoLayout *l, double 
 void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, double height)
 {
   cairo_save(cr);
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_rectangle(cr, 0, 0, width, height);
   cairo_fill(cr);
   PangoLayout *l = ll_plot_layout(cr, 8);
@@ -257,7 +257,7 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
       g_strdup_printf("%s%s", p->title, p->rates ? " (row-normalised)" : " (counts)");
   ll_plot_title(cr, l, 10, 8, title);
   if (p->n <= 0) {
-    cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     ll_plot_text(cr, l, width / 2, height / 2,
                  "No confusion matrix: the run has no classification loss, or no evaluation yet",
                  0.5, 0.5);
@@ -292,7 +292,7 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
     }
   g_object_unref(cl);
   cairo_set_line_width(cr, 1);
-  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+  ll_plot_ink(cr, LL_INK_FRAME, 1);
   cairo_rectangle(cr, o.grid.x + 0.5, o.grid.y + 0.5, o.grid.w - 1, o.grid.h - 1);
   cairo_stroke(cr);
   if (p->sel_row >= 0 && p->sel_row < n && p->sel_col >= 0 && p->sel_col < n) {
@@ -303,7 +303,7 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
     cairo_stroke(cr);
   }
   /* class names: true classes down the left, predicted along the bottom (rotated) */
-  cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+  ll_plot_ink(cr, LL_INK_TEXT, 1);
   for (int k = 0; k < n; k++) {
     ll_plot_text(cr, l, o.grid.x - 5, o.grid.y + (k + 0.5) * o.cell, p->names[k], 1.0, 0.5);
     int tw, th;

@@ -478,7 +478,7 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
   PangoLayout *layout = ll_plot_layout(cr, 8);
 
   /* background and frame */
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_rectangle(cr, 0, 0, width, height);
   cairo_fill(cr);
   LlPlotRect area = {MARGIN_L, MARGIN_T, f.w, f.h};
@@ -547,7 +547,7 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
   /* hover readout */
   g_autofree char *readout = ll_curve_plot_hover_text(p, width);
   if (readout && p->hover_px <= MARGIN_L + f.w) {
-    cairo_set_source_rgba(cr, 0.2, 0.2, 0.2, 0.6);
+    ll_plot_ink(cr, LL_INK_TEXT, 0.6);
     cairo_move_to(cr, floor(p->hover_px) + 0.5, MARGIN_T);
     cairo_line_to(cr, floor(p->hover_px) + 0.5, MARGIN_T + f.h);
     cairo_stroke(cr);
@@ -557,12 +557,12 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
     double bx = p->hover_px + 8;
     if (bx + tw + 8 > MARGIN_L + f.w)
       bx = p->hover_px - tw - 16;
-    cairo_set_source_rgba(cr, 1, 1, 0.93, 0.95);
+    ll_plot_ink(cr, LL_INK_PANEL, 0.95);
     cairo_rectangle(cr, bx, MARGIN_T + 6, tw + 8, th + 6);
     cairo_fill_preserve(cr);
-    cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
     cairo_move_to(cr, bx + 4, MARGIN_T + 9);
     pango_cairo_show_layout(cr, layout);
   }

@@ -227,7 +227,7 @@ int ll_image_grid_tile_at(LlImageGrid *g, double width, double height, double px
 void ll_image_grid_draw(LlImageGrid *g, cairo_t *cr, double width, double height)
 {
   cairo_save(cr);
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_rectangle(cr, 0, 0, width, height);
   cairo_fill(cr);
   PangoLayout *l = ll_plot_layout(cr, 8);
@@ -235,7 +235,7 @@ void ll_image_grid_draw(LlImageGrid *g, cairo_t *cr, double width, double height
   if (g->n_legend)
     ll_plot_legend(cr, l, g->legend, g->n_legend, width - 10, 10, TRUE);
   if (!g->tiles->len) {
-    cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     ll_plot_text(cr, l, width / 2, height / 2, g->empty ? g->empty : "Nothing to show yet", 0.5,
                  0.5);
   }
@@ -243,7 +243,7 @@ void ll_image_grid_draw(LlImageGrid *g, cairo_t *cr, double width, double height
   geometry(g, width, height, &o);
   if (g->headers)
     for (int c = 0; c < o.cols; c++) {
-      cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+      ll_plot_ink(cr, LL_INK_TEXT, 1);
       ll_plot_text(cr, l, o.x0 + c * o.cell_w + o.tile / 2, o.y0 - 15, g->headers[c], 0.5, 0.0);
     }
   PangoLayout *cap = ll_plot_layout(cr, CLAMP(o.tile / 9, 5.5, 8));
@@ -273,7 +273,7 @@ void ll_image_grid_draw(LlImageGrid *g, cairo_t *cr, double width, double height
       pango_layout_set_markup(cap, t->caption, -1);
       int tw, th;
       pango_layout_get_pixel_size(cap, &tw, &th);
-      cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+      ll_plot_ink(cr, LL_INK_TEXT, 1);
       cairo_move_to(cr, x + o.tile / 2 - tw / 2.0, y + t->h * s + 1);
       pango_cairo_show_layout(cr, cap);
     }

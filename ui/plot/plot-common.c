@@ -7,6 +7,51 @@
 #include <math.h>
 #include <string.h>
 
+/* ---- colour schemes ---------------------------------------------------------------------- */
+
+const LlPlotScheme ll_plot_scheme_light = {{1, 1, 1}, {0.1, 0.1, 0.1}};
+const LlPlotScheme ll_plot_scheme_dark = {{0.16, 0.16, 0.16}, {0.93, 0.93, 0.93}};
+
+static LlPlotScheme export_scheme = {{1, 1, 1}, {0.1, 0.1, 0.1}};
+static const cairo_user_data_key_t scheme_key;
+
+void ll_plot_set_scheme(cairo_t *cr, const LlPlotScheme *scheme)
+{
+  LlPlotScheme *copy = g_memdup2(scheme ? scheme : &ll_plot_scheme_light, sizeof *copy);
+  cairo_set_user_data(cr, &scheme_key, copy, g_free);
+}
+
+const LlPlotScheme *ll_plot_get_scheme(cairo_t *cr)
+{
+  const LlPlotScheme *s = cairo_get_user_data(cr, &scheme_key);
+  return s ? s : &export_scheme; /* a figure drawn for a file */
+}
+
+void ll_plot_set_export_scheme(const LlPlotScheme *scheme)
+{
+  export_scheme = scheme ? *scheme : ll_plot_scheme_light;
+}
+
+void ll_plot_ink_rgb(cairo_t *cr, LlPlotInk ink, double rgb[3])
+{
+  /* how far from the background towards the text colour each ink lies */
+  static const double toward_fg[] = {
+      [LL_INK_BG] = 0.0,    [LL_INK_TEXT] = 1.0,  [LL_INK_MUTED] = 0.68,
+      [LL_INK_FRAME] = 0.5, [LL_INK_GRID] = 0.12, [LL_INK_PANEL] = 0.03,
+  };
+  const LlPlotScheme *s = ll_plot_get_scheme(cr);
+  double t = toward_fg[CLAMP(ink, LL_INK_BG, LL_INK_PANEL)];
+  for (int k = 0; k < 3; k++)
+    rgb[k] = s->bg[k] + (s->fg[k] - s->bg[k]) * t;
+}
+
+void ll_plot_ink(cairo_t *cr, LlPlotInk ink, double alpha)
+{
+  double rgb[3];
+  ll_plot_ink_rgb(cr, ink, rgb);
+  cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], alpha);
+}
+
 void ll_plot_class_color(int i, double rgb[3])
 {
   static const guint32 tab10[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
@@ -92,7 +137,7 @@ void ll_plot_title(cairo_t *cr, PangoLayout *layout, double x, double y, const c
   g_autofree char *esc = g_markup_escape_text(title ? title : "", -1);
   g_autofree char *m = g_strdup_printf("<b>%s</b>", esc);
   pango_layout_set_markup(layout, m, -1);
-  cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+  ll_plot_ink(cr, LL_INK_TEXT, 1);
   cairo_move_to(cr, x, y);
   pango_cairo_show_layout(cr, layout);
   pango_layout_set_attributes(layout, NULL); /* the bold must not leak into later text */
@@ -131,7 +176,7 @@ void ll_plot_colorbar(cairo_t *cr, PangoLayout *layout, const LlPlotRect *bar, d
     cairo_fill(cr);
   }
   if (!(hi > lo)) {
-    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     ll_plot_format_tick(lo, FALSE, buf, sizeof buf);
     ll_plot_text(cr, layout, bar->x + bar->w + 5, bar->y + bar->h / 2, buf, 0.0, 0.5);
     cairo_restore(cr);
@@ -139,7 +184,7 @@ void ll_plot_colorbar(cairo_t *cr, PangoLayout *layout, const LlPlotRect *bar, d
   }
   double st = ll_plot_nice_step(hi - lo, MAX(2, (int)(bar->h / 45)));
   cairo_set_line_width(cr, 1);
-  cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
   for (double v = ceil(lo / st - 1e-9) * st; v <= hi + st * 1e-9; v += st) {
     double y = bar->y + bar->h * (1 - (v - lo) / (hi - lo));
     ll_plot_format_tick(v, FALSE, buf, sizeof buf);
@@ -165,11 +210,11 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
   double ys = ll_plot_nice_step(ax->y1 - ax->y0, MAX(2, (int)(a->h / 40)));
   for (double v = ceil(ax->y0 / ys) * ys; v <= ax->y1 + ys * 1e-9; v += ys) {
     double y = a->y + a->h - (v - ax->y0) / (ax->y1 - ax->y0) * a->h;
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+    ll_plot_ink(cr, LL_INK_GRID, 1);
     cairo_move_to(cr, a->x, floor(y) + 0.5);
     cairo_line_to(cr, a->x + a->w, floor(y) + 0.5);
     cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     cairo_move_to(cr, a->x - 3, floor(y) + 0.5);
     cairo_line_to(cr, a->x, floor(y) + 0.5);
     cairo_stroke(cr);
@@ -184,7 +229,7 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
   double cright = -INFINITY; /* where the last name ends: names that would overlap are skipped */
   for (int i = 0; i < ax->n_x_categories; i++) {
     double x = a->x + (i - ax->x0) / (ax->x1 - ax->x0) * a->w;
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     cairo_move_to(cr, floor(x) + 0.5, a->y + a->h);
     cairo_line_to(cr, floor(x) + 0.5, a->y + a->h + 3);
     cairo_stroke(cr);
@@ -219,11 +264,11 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
   for (guint i = 0; i < xt->len; i++) {
     double v = g_array_index(xt, double, i);
     double x = a->x + (v - ax->x0) / (ax->x1 - ax->x0) * a->w;
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+    ll_plot_ink(cr, LL_INK_GRID, 1);
     cairo_move_to(cr, floor(x) + 0.5, a->y);
     cairo_line_to(cr, floor(x) + 0.5, a->y + a->h);
     cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     cairo_move_to(cr, floor(x) + 0.5, a->y + a->h);
     cairo_line_to(cr, floor(x) + 0.5, a->y + a->h + 3);
     cairo_stroke(cr);
@@ -235,10 +280,10 @@ void ll_plot_draw_axes(cairo_t *cr, PangoLayout *layout, const LlPlotRect *a, co
     ll_plot_text(cr, layout, x, a->y + a->h + 4, buf, 0.5, 0.0);
     right = x + tw / 2.0;
   }
-  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+  ll_plot_ink(cr, LL_INK_FRAME, 1);
   cairo_rectangle(cr, a->x + 0.5, a->y + 0.5, a->w - 1, a->h - 1);
   cairo_stroke(cr);
-  cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+  ll_plot_ink(cr, LL_INK_TEXT, 1);
   if (ax->x_label)
     ll_plot_text(cr, layout, a->x + a->w / 2, a->y + a->h + 17, ax->x_label, 0.5, 0.0);
   if (ax->y_label)
@@ -267,7 +312,7 @@ double ll_plot_legend(cairo_t *cr, PangoLayout *layout, const LlLegendEntry *e, 
       int tw, th;
       ll_plot_text_size(layout, e[i].name, &tw, &th);
       lx -= tw;
-      cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+      ll_plot_ink(cr, LL_INK_TEXT, 1);
       cairo_move_to(cr, lx, y);
       pango_cairo_show_layout(cr, layout);
       lx -= 16;
@@ -283,10 +328,10 @@ double ll_plot_legend(cairo_t *cr, PangoLayout *layout, const LlLegendEntry *e, 
   int tw, th;
   ll_plot_text_size(layout, "Ag", &tw, &th);
   double row = th + 3;
-  cairo_set_source_rgba(cr, 1, 1, 1, 0.9);
+  ll_plot_ink(cr, LL_INK_PANEL, 0.9);
   cairo_rectangle(cr, x, y, w, n * row + 8);
   cairo_fill_preserve(cr);
-  cairo_set_source_rgb(cr, 0.75, 0.75, 0.75);
+  ll_plot_ink(cr, LL_INK_FRAME, 0.6);
   cairo_set_line_width(cr, 1);
   cairo_stroke(cr);
   for (int i = 0; i < n; i++) {
@@ -294,7 +339,7 @@ double ll_plot_legend(cairo_t *cr, PangoLayout *layout, const LlLegendEntry *e, 
     cairo_set_source_rgb(cr, e[i].rgb[0], e[i].rgb[1], e[i].rgb[2]);
     cairo_rectangle(cr, x + 6, ry + th / 2.0 - 4, 10, 8);
     cairo_fill(cr);
-    cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
     ll_plot_text(cr, layout, x + 22, ry, e[i].name, 0.0, 0.0);
   }
   cairo_restore(cr);
@@ -308,7 +353,7 @@ void ll_plot_stamp(cairo_t *cr, double width, double height, const char *run_id)
   cairo_save(cr);
   PangoLayout *l = ll_plot_layout(cr, 6.5);
   g_autofree char *s = g_strdup_printf("LayerLab run %s", run_id);
-  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
   ll_plot_text(cr, l, width - 4, height - 2, s, 1.0, 1.0);
   g_object_unref(l);
   cairo_restore(cr);
@@ -324,6 +369,13 @@ static gboolean status_ok(cairo_status_t st, const char *path, GError **error)
 
 gboolean ll_plot_export(const char *path, const char *format, double width, double height,
                         double dpi, LlPlotDrawFunc draw, gpointer data, GError **error)
+{
+  return ll_plot_export_scheme(path, format, width, height, dpi, NULL, draw, data, error);
+}
+
+gboolean ll_plot_export_scheme(const char *path, const char *format, double width, double height,
+                               double dpi, const LlPlotScheme *scheme, LlPlotDrawFunc draw,
+                               gpointer data, GError **error)
 {
   const char *ext = format ? format : strrchr(path, '.') ? strrchr(path, '.') + 1 : "";
   cairo_surface_t *surface;
@@ -343,6 +395,8 @@ gboolean ll_plot_export(const char *path, const char *format, double width, doub
   }
   cairo_t *cr = cairo_create(surface);
   cairo_scale(cr, scale, scale);
+  if (scheme)
+    ll_plot_set_scheme(cr, scheme);
   draw(data, cr, width, height);
   cairo_status_t st = cairo_status(cr);
   cairo_destroy(cr);

@@ -35,6 +35,37 @@ typedef struct {
   int n_x_ticks;
 } LlPlotAxes;
 
+/* The colours a figure is drawn in, besides its data colours: on screen
+ * the widget's (light or dark style), in exported files report-friendly
+ * light unless the user picks otherwise. Every renderer takes its inks from
+ * the scheme set on its cairo_t, so one figure code serves both. */
+typedef struct {
+  double bg[3]; /* the figure's background */
+  double fg[3]; /* text; ticks, grid, frames and panels are mixed from fg and bg */
+} LlPlotScheme;
+
+extern const LlPlotScheme ll_plot_scheme_light, ll_plot_scheme_dark;
+
+typedef enum {
+  LL_INK_BG,    /* the background */
+  LL_INK_TEXT,  /* titles, labels, captions */
+  LL_INK_MUTED, /* tick labels, notes, the run stamp */
+  LL_INK_FRAME, /* plot frames, outlines */
+  LL_INK_GRID,  /* grid lines, faint rules */
+  LL_INK_PANEL, /* a legend's or tooltip's box */
+} LlPlotInk;
+
+/* Draws what follows on cr in scheme (copied; NULL: the light scheme). */
+void ll_plot_set_scheme(cairo_t *cr, const LlPlotScheme *scheme);
+/* The scheme set on cr; the export scheme when none was (a figure for a file). */
+const LlPlotScheme *ll_plot_get_scheme(cairo_t *cr);
+/* ink in cr's scheme, as rgb or as cr's source with alpha. */
+void ll_plot_ink_rgb(cairo_t *cr, LlPlotInk ink, double rgb[3]);
+void ll_plot_ink(cairo_t *cr, LlPlotInk ink, double alpha);
+/* The scheme exported figures use when the caller names none (initially
+ * the light one; the window's export option changes it). */
+void ll_plot_set_export_scheme(const LlPlotScheme *scheme);
+
 /* A categorical colour for class i (Tableau 10, then evenly spread hues). */
 void ll_plot_class_color(int i, double rgb[3]);
 /* A step of 1, 2 or 5 times a power of ten giving about target ticks. */
@@ -87,6 +118,10 @@ typedef void (*LlPlotDrawFunc)(gpointer data, cairo_t *cr, double width, double 
  * extension. PNG is rendered at dpi (96: one pixel per unit). */
 gboolean ll_plot_export(const char *path, const char *format, double width, double height,
                         double dpi, LlPlotDrawFunc draw, gpointer data, GError **error);
+/* The same in scheme (NULL: the export scheme). */
+gboolean ll_plot_export_scheme(const char *path, const char *format, double width, double height,
+                               double dpi, const LlPlotScheme *scheme, LlPlotDrawFunc draw,
+                               gpointer data, GError **error);
 
 /* A multi-page PDF: begin, then draw pages and call ll_plot_pdf_next_page
  * between them, then end (which reports any error). */

@@ -214,7 +214,7 @@ void ll_architecture_draw(const char *spec_json, cairo_t *cr, double width, doub
                           const char *run_id)
 {
   cairo_save(cr);
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_paint(cr);
   PangoLayout *l = ll_plot_layout(cr, 8);
   ll_plot_title(cr, l, 10, 8, "Architecture");
@@ -259,7 +259,7 @@ void ll_architecture_draw(const char *spec_json, cairo_t *cr, double width, doub
     by[i] = top + d * row_h;
   }
   cairo_set_line_width(cr, 1.2);
-  cairo_set_source_rgb(cr, 0.45, 0.45, 0.45);
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
   for (int i = 0; i < n; i++) {
     LlBlock *b = order->pdata[i];
     for (int k = 0; k < b->n_inputs; k++)
@@ -289,7 +289,7 @@ void ll_architecture_draw(const char *spec_json, cairo_t *cr, double width, doub
     pango_layout_set_ellipsize(small, PANGO_ELLIPSIZE_END);
     pango_layout_set_alignment(small, PANGO_ALIGN_CENTER);
     pango_layout_set_text(small, label, -1);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
     int tw, th;
     pango_layout_get_pixel_size(small, &tw, &th);
     cairo_move_to(cr, bx[i] + 3, by[i] + box_h / 2 - th / 2.0);
@@ -415,7 +415,7 @@ enum { PAGE_W = 842, PAGE_H = 595 }; /* A4 landscape, points */
 
 static void summary_page(cairo_t *cr, GPtrArray *runs)
 {
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_paint(cr);
   PangoLayout *l = ll_plot_layout(cr, 9);
   ll_plot_title(cr, l, 40, 30,
@@ -458,15 +458,15 @@ static void summary_page(cairo_t *cr, GPtrArray *runs)
       pango_layout_set_text(cell, v, -1);
       int tw, th;
       pango_layout_get_pixel_size(cell, &tw, &th);
-      cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+      ll_plot_ink(cr, LL_INK_TEXT, 1);
       cairo_move_to(cr, 170 + k * colw, y);
       pango_cairo_show_layout(cr, cell);
       hmax = MAX(hmax, th);
     }
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     ll_plot_text(cr, l, 40, y, rows[r], 0, 0);
     y += hmax + 8;
-    cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
+    ll_plot_ink(cr, LL_INK_GRID, 1);
     cairo_set_line_width(cr, 0.5);
     cairo_move_to(cr, 40, y - 4);
     cairo_line_to(cr, PAGE_W - 40, y - 4);

@@ -272,13 +272,13 @@ static void draw_vector(LlScatterPlot *p, cairo_t *cr, const LlPlotRect *a)
 void ll_scatter_plot_draw(LlScatterPlot *p, cairo_t *cr, double width, double height)
 {
   cairo_save(cr);
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_rectangle(cr, 0, 0, width, height);
   cairo_fill(cr);
   PangoLayout *l = ll_plot_layout(cr, 8);
   ll_plot_title(cr, l, ML, 6, p->title);
   if (p->subtitle) {
-    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     ll_plot_text(cr, l, ML, 22, p->subtitle, 0.0, 0.0);
   }
   LlPlotRect a;
@@ -295,14 +295,14 @@ void ll_scatter_plot_draw(LlScatterPlot *p, cairo_t *cr, double width, double he
   if (p->hover >= 0 && p->hover < p->n) {
     double x = ll_plot_map_x(&ax, &a, p->xy[2 * p->hover]);
     double y = ll_plot_map_y(&ax, &a, p->xy[2 * p->hover + 1]);
-    cairo_set_source_rgb(cr, 0, 0, 0);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
     cairo_set_line_width(cr, 1.5);
     cairo_arc(cr, x, y, 6, 0, 2 * G_PI);
     cairo_stroke(cr);
   }
   cairo_restore(cr);
   if (p->n == 0) {
-    cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     ll_plot_text(cr, l, a.x + a.w / 2, a.y + a.h / 2, "No embedding yet", 0.5, 0.5);
   }
   if (p->n_classes > 0) {

@@ -419,14 +419,14 @@ static void levels_clear(Levels *L) { g_clear_pointer(&L->levels, g_ptr_array_un
 
 static void background(cairo_t *cr, double w, double h)
 {
-  cairo_set_source_rgb(cr, 1, 1, 1);
+  ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_rectangle(cr, 0, 0, w, h);
   cairo_fill(cr);
 }
 
 static void message(cairo_t *cr, PangoLayout *l, double w, double h, const char *text)
 {
-  cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
   pango_layout_set_width(l, (int)(MAX(w - 40, 50) * PANGO_SCALE));
   pango_layout_set_alignment(l, PANGO_ALIGN_CENTER);
   pango_layout_set_wrap(l, PANGO_WRAP_WORD);
@@ -488,7 +488,7 @@ static void marker(cairo_t *cr, double x, double y, double r, const double rgb[3
   cairo_new_sub_path(cr);
   cairo_arc(cr, x, y, r, 0, 2 * G_PI);
   if (hollow) {
-    cairo_set_source_rgb(cr, 1, 1, 1);
+    ll_plot_ink(cr, LL_INK_BG, 1);
     cairo_fill_preserve(cr);
     cairo_set_line_width(cr, 1.5);
     cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
@@ -510,7 +510,7 @@ static void fig_title(cairo_t *cr, PangoLayout *l, double width, const char *tit
     PangoLayout *sl = ll_plot_layout(cr, 7);
     pango_layout_set_width(sl, (int)(MAX(width - 20, 40) * PANGO_SCALE));
     pango_layout_set_ellipsize(sl, PANGO_ELLIPSIZE_END);
-    cairo_set_source_rgb(cr, 0.4, 0.4, 0.4);
+    ll_plot_ink(cr, LL_INK_MUTED, 1);
     ll_plot_text(cr, sl, 10, 21, subtitle, 0.0, 0.0);
     g_object_unref(sl);
   }
@@ -780,19 +780,19 @@ static void draw_bars(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double wid
         cairo_stroke(cr);
       }
       if (t->status == LL_TRIAL_PRUNED) {
-        cairo_set_source_rgba(cr, 1, 1, 1, 0.5);
+        ll_plot_ink(cr, LL_INK_BG, 0.5);
         cairo_rectangle(cr, x0, MIN(y, yz), x1 - x0, fabs(yz - y));
         cairo_fill(cr);
       }
       g_snprintf(buf, sizeof buf, "%.4g%s", v[i], t->status == LL_TRIAL_PRUNED ? " (pruned)" : "");
-      cairo_set_source_rgb(cr, 0.15, 0.15, 0.15);
+      ll_plot_ink(cr, LL_INK_TEXT, 1);
       ll_plot_text(cr, l, (x0 + x1) / 2, MIN(y, yz) - 2, buf, 0.5, 1.0);
     } else {
       /* no value: a hatched stub saying why */
       cairo_save(cr);
       cairo_rectangle(cr, x0, a.y + a.h - 18, x1 - x0, 18);
       cairo_clip(cr);
-      cairo_set_source_rgb(cr, 0.8, 0.8, 0.8);
+      ll_plot_ink(cr, LL_INK_GRID, 1);
       cairo_set_line_width(cr, 1);
       for (double d = -20; d < x1 - x0 + 20; d += 5) {
         cairo_move_to(cr, x0 + d, a.y + a.h);
@@ -810,7 +810,7 @@ static void draw_bars(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double wid
     }
     /* the trial's label under its bar */
     double cx = (x0 + x1) / 2;
-    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
     if (!rotate) {
       ll_plot_text(cr, l, cx, a.y + a.h + 5, t->label, 0.5, 0.0);
     } else {
@@ -1014,9 +1014,9 @@ static void draw_heatmap(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double 
         cairo_save(cr);
         cairo_rectangle(cr, x, y, h.cw, h.ch);
         cairo_clip_preserve(cr);
-        cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+        ll_plot_ink(cr, LL_INK_GRID, 1);
         cairo_fill(cr);
-        cairo_set_source_rgb(cr, 0.72, 0.72, 0.72);
+        ll_plot_ink(cr, LL_INK_FRAME, 1);
         cairo_set_line_width(cr, 1);
         for (double d = -h.ch; d < h.cw; d += 7) {
           cairo_move_to(cr, x + d, y + h.ch);
@@ -1028,14 +1028,14 @@ static void draw_heatmap(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double 
         if (h.failed[r * C + c])
           cairo_set_source_rgb(cr, 0.6, 0.1, 0.1);
         else
-          cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+          ll_plot_ink(cr, LL_INK_MUTED, 1);
         if (*why)
           ll_plot_text(cr, cl, x + h.cw / 2, y + h.ch / 2, why, 0.5, 0.5);
       }
     }
   g_object_unref(cl);
   cairo_set_line_width(cr, 1);
-  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+  ll_plot_ink(cr, LL_INK_FRAME, 1);
   cairo_rectangle(cr, h.grid.x + 0.5, h.grid.y + 0.5, h.grid.w - 1, h.grid.h - 1);
   cairo_stroke(cr);
   if (h.best >= 0) {
@@ -1046,7 +1046,7 @@ static void draw_heatmap(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double 
                     h.ch - 3);
     cairo_stroke(cr);
   }
-  cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+  ll_plot_ink(cr, LL_INK_TEXT, 1);
   for (int r = 0; r < R; r++)
     ll_plot_text(cr, l, h.grid.x - 5, h.grid.y + (R - 1 - r + 0.5) * h.ch,
                  ((Level *)h.rows.levels->pdata[r])->text, 1.0, 0.5);
@@ -1180,7 +1180,7 @@ static void draw_curves(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double w
     } else if (t->status == LL_TRIAL_FAILED) {
       ll_plot_class_color(3, rgb);
       badge = "failed";
-      cairo_set_source_rgb(cr, 1.0, 0.94, 0.94);
+      cairo_set_source_rgba(cr, rgb[0], rgb[1], rgb[2], 0.08); /* light or dark */
       cairo_rectangle(cr, a.x, a.y, a.w, a.h);
       cairo_fill(cr);
     } else if (i == best) {
@@ -1200,7 +1200,7 @@ static void draw_curves(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double w
     g_autofree char *name = g_strdup_printf("#%d %s", t->index + 1, t->label ? t->label : "");
     pango_layout_set_width(sl, (int)(MAX(a.w - bw - 6, 10) * PANGO_SCALE));
     pango_layout_set_ellipsize(sl, PANGO_ELLIPSIZE_END);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
     ll_plot_text(cr, sl, a.x, py + 2, name, 0.0, 0.0);
     pango_layout_set_width(sl, -1);
     pango_layout_set_ellipsize(sl, PANGO_ELLIPSIZE_NONE);
@@ -1221,7 +1221,7 @@ static void draw_curves(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double w
         marker(cr, ll_plot_map_x(&ax, &a, e + 1), ll_plot_map_y(&ax, &a, v), 2.2, rgb, FALSE);
     }
     if (!t->curve->len) {
-      cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+      ll_plot_ink(cr, LL_INK_MUTED, 1);
       ll_plot_text(cr, sl, a.x + a.w / 2, a.y + a.h / 2, "no epochs", 0.5, 0.5);
     }
     cairo_restore(cr);
@@ -1277,7 +1277,7 @@ static void draw_detection(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, doubl
     double dots[] = {2, 3};
     cairo_set_dash(cr, dots, 2, 0);
     cairo_set_line_width(cr, 1);
-    cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
+    ll_plot_ink(cr, LL_INK_FRAME, 1);
     cairo_move_to(cr, a.x, floor(ll_plot_map_y(&ax, &a, 0.5)) + 0.5);
     cairo_line_to(cr, a.x + a.w, floor(ll_plot_map_y(&ax, &a, 0.5)) + 0.5);
     cairo_stroke(cr);
@@ -1432,7 +1432,7 @@ void ll_study_figures_draw(LlStudyFigures *f, LlStudyFigure which, cairo_t *cr, 
     /* "LayerLab study <id>" at the bottom right, as runs carry theirs */
     PangoLayout *sl = ll_plot_layout(cr, 6.5);
     g_autofree char *s = g_strdup_printf("LayerLab study %s", f->stamp);
-    cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+    ll_plot_ink(cr, LL_INK_FRAME, 1);
     ll_plot_text(cr, sl, width - 4, height - 2, s, 1.0, 1.0);
     g_object_unref(sl);
   }
