@@ -362,11 +362,179 @@ def case_read_only():
                 os.chmod(d, 0o755)
 
 
+# ---- kill -9, leftovers and bookkeeping ------------------------------------------------------
+
+def inject(**kw):
+    return dict(ENV, LD_PRELOAD=INJECT, **{k: str(v) for k, v in kw.items()})
+
+
+def straight(path, epochs):
+    """The numbers of an uninterrupted run."""
+    p, evs, _ = train(path, "--epochs", str(epochs))
+    assert p.returncode == 0, p.stderr
+    return numbers(evs)
+
+
+def check_resume(path, rid, epochs, want):
+    """--resume RID continues after the checkpoint's epoch with the numbers
+    of the uninterrupted run."""
+    ckpt = os.path.join(runs()[rid]["dir"], "last.safetensors")
+    done = int(metadata(ckpt)["epoch"])
+    p, evs, _ = train(path, "--epochs", str(epochs), "--resume", rid)
+    assert p.returncode == 0, p.stderr
+    got = numbers(evs)
+    assert [e["epoch"] for e in got if e["event"] == "epoch"] == list(range(done + 1, epochs + 1))
+    assert got == want[done:], (got, want[done:])
+    return done
+
+
+def check_crashed(rid, want_checkpoint):
+    d = os.path.join(STORE, "runs", rid)
+    r = runs()[rid]  # opening the store marks it crashed and removes its temporaries
+    assert r["status"] == "crashed", r
+    assert not [f for f in os.listdir(d) if ".tmp-" in f], os.listdir(d)
+    if want_checkpoint:
+        assert r["checkpoint"] == os.path.join(d, "last.safetensors"), r
+    else:
+        assert r["checkpoint"] is None, r
+    lines = []
+    if os.path.exists(os.path.join(d, "metrics.jsonl")):
+        with open(os.path.join(d, "metrics.jsonl")) as f:
+            lines = [json.loads(line) for line in f]  # every line whole
+    return r, lines
+
+
+def case_kill_checkpoint():
+    """kill -9 in the middle of writing a checkpoint (fault-inject): the one
+    before it survives, the temporary file is removed when the store next
+    opens, the crashed run names its last.safetensors, and --resume gives the
+    uninterrupted numbers. Killed in its very first checkpoint, --resume
+    fails cleanly and adds no run."""
+    path = blobs_spec("small", epochs=4)
+    want = straight(path, 4)
+    size = os.path.getsize(os.path.join(runs()[max(runs())]["dir"], "last.safetensors"))
+    p, evs, rid = train(path, "--epochs", "4",
+                        env=inject(LL_FAULT_KILL_MATCH="last.safetensors.tmp",
+                                   LL_FAULT_KILL_AFTER=size + size // 2))
+    assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
+    d = os.path.join(STORE, "runs", rid)
+    assert [f for f in os.listdir(d) if ".tmp-" in f], os.listdir(d)  # killed mid-write
+    _, lines = check_crashed(rid, True)
+    assert [e["epoch"] for e in lines] == [1], lines
+    done = check_resume(path, rid, 4, want)
+    assert done == 1, done
+    # killed in the first checkpoint: nothing to resume, and no run added
+    p, _, rid = train(path, env=inject(LL_FAULT_KILL_MATCH="last.safetensors.tmp",
+                                       LL_FAULT_KILL_AFTER=0))
+    assert p.returncode == -signal.SIGKILL, (p.returncode, p.stderr)
+    check_crashed(rid, False)
+    before = set(runs())
+    p = run("train", path, "--resume", rid, check=False)
+    assert_failed_cleanly(p, rid, "no checkpoint to resume")
+    assert set(runs()) == before, set(runs()) - before
+    print(f"killed mid-checkpoint after epoch {done}: resumed with the uninterrupted numbers")
+
+
+def case_kill_epoch():
+    """kill -9 in the middle of an epoch: the epochs before it are all in
+    metrics.jsonl and in last.safetensors, and --resume gives the numbers of
+    the uninterrupted run."""
+    path = blobs_spec("long", n=40000, test_n=500, epochs=6)
+    want = straight(path, 6)
+    p = subprocess.Popen([LAYERLAB, "train", path, "--jsonl", "--out", STORE], env=ENV,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    rid, seen = None, []
+    for line in p.stdout:
+        e = json.loads(line)
+        rid = e.get("run_id") or rid
+        if e["event"] == "epoch":
+            seen.append(e)
+            if e["epoch"] == 2:
+                time.sleep(0.05)  # into the third epoch
+                break
+    p.kill()
+    p.wait()
+    _, lines = check_crashed(rid, True)
+    assert [e["epoch"] for e in lines][:2] == [1, 2], lines
+    assert [strip(e) for e in lines[:2]] == [strip(e) for e in seen], (lines, seen)
+    done = check_resume(path, rid, 6, want)
+    assert done >= 2, done
+    print(f"killed in epoch {done + 1}: resumed with the uninterrupted numbers")
+
+
+def strip(e):
+    return {k: v for k, v in e.items() if k not in ("images_per_second", "elapsed", "run_id")}
+
+
+def nan_copy(src, dst):
+    """src with its first weight set to NaN."""
+    if src != dst:
+        shutil.copy(src, dst)
+    with open(dst, "r+b") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        f.seek(8 + n)
+        f.write(struct.pack("<f", float("nan")))
+
+
+def case_nan_checkpoint():
+    """A checkpoint whose weights hold NaN is reported as such by eval,
+    transfer and --resume (were: "test_loss nan" with exit 0, and a
+    diverged-learning-rate message)."""
+    path = blobs_spec("small", epochs=2)
+    p, evs, rid = train(path)
+    assert p.returncode == 0, p.stderr
+    bad = os.path.join(WORK, "nan.safetensors")
+    nan_copy(evs[-1]["checkpoint"], bad)
+    assert_failed_cleanly(run("eval", bad, check=False), "NaN or infinite", "fc1.weight")
+    assert_failed_cleanly(run("transfer", path, "--from", bad, check=False, store=None),
+                          "NaN or infinite", "fc1.weight")
+    last = os.path.join(runs()[rid]["dir"], "last.safetensors")
+    nan_copy(last, last)
+    before = set(runs())
+    p = run("train", path, "--epochs", "3", "--resume", rid, check=False)
+    assert_failed_cleanly(p, "NaN or infinite")
+    assert "learning rate" not in p.stderr, p.stderr
+    assert set(runs()) == before
+    print("NaN checkpoint:", p.stderr.strip().splitlines()[-1])
+
+
+def case_concurrent():
+    """Three trainers write one store at once while `runs` reads it: all
+    finish, each with its own run, files and the same numbers (same seed)."""
+    path = blobs_spec("small", n=4000, epochs=3)
+    procs = [subprocess.Popen([LAYERLAB, "train", path, "--jsonl", "--out", STORE], env=ENV,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    reads = 0
+    while any(p.poll() is None for p in procs):
+        r = run("runs", "--json", check=False)
+        assert r.returncode == 0, r.stderr
+        reads += 1
+    outs = [(p.returncode, *p.communicate()) for p in procs]
+    for rc, out, err in outs:
+        assert rc == 0, (rc, err)
+    evs = [events(out) for _, out, _ in outs]
+    ids = {e[-1]["run_id"] for e in evs}
+    assert len(ids) == 3, ids
+    listed = runs()
+    for e in evs:
+        r = listed[e[-1]["run_id"]]
+        assert r["status"] == "finished" and os.path.exists(r["checkpoint"]), r
+        with open(os.path.join(r["dir"], "metrics.jsonl")) as f:
+            assert [json.loads(line)["epoch"] for line in f] == [1, 2, 3]
+    assert numbers(evs[0]) == numbers(evs[1]) == numbers(evs[2])
+    print(f"three trainers on one store: 3 finished runs, equal numbers; {reads} reads meanwhile")
+
+
 CASES = {
     "fault-empty-split": case_empty_split,
     "fault-disk-full": case_disk_full,
     "fault-oom": case_oom,
     "fault-read-only": case_read_only,
+    "fault-kill-checkpoint": case_kill_checkpoint,
+    "fault-kill-epoch": case_kill_epoch,
+    "fault-nan-checkpoint": case_nan_checkpoint,
+    "fault-concurrent": case_concurrent,
 }
 
 if __name__ == "__main__":
