@@ -1,11 +1,13 @@
-/* Tests of the CPU backend's fast paths against direct reference loops, on
- * one and on two threads: the implicit-GEMM convolution (every stride,
- * padding, dilation and group layout the blocks allow), the threaded GEMM
- * split and the dense layer's fused bias and ReLU, cross entropy, 2x2 max
- * pooling, batch norm, the element-wise maps and dropout's
- * vectorised mask. Also checks that results do not depend on the thread
- * count where the kernels promise it (per-sample work, and the weight
- * gradient whose chunks depend on the batch only). */
+/* What the op test (tests/ops, every op against the double-precision
+ * reference backend) cannot see of the CPU backend: that its results do not
+ * depend on the thread count where the kernels promise it (per-sample work,
+ * weight-gradient and loss chunks that depend on the batch only), that the
+ * fused dense layer gives the same bits as gemm, bias_add and the ReLU apart,
+ * that the 2x2 max-pool fast path picks the same element as the general loop
+ * on ties, NaN and infinities, that ReLU's backward never lets through a
+ * gradient it does not select (inf), that dropout's mask follows the
+ * documented generator element by element at any p, and that a scratch
+ * buffer that cannot be had is an error. */
 #include <glib.h>
 #include <float.h>
 #include <math.h>
@@ -38,38 +40,6 @@ static void assert_close(const char *what, const float *got, const double *want,
 }
 
 /* ---- convolution ---------------------------------------------------------------------- */
-
-static size_t xi(const LlConvGeom *g, int n, int c, int y, int x)
-{
-  return (((size_t)n * g->c + c) * g->h + y) * g->w + x;
-}
-
-static size_t yi(const LlConvGeom *g, int n, int o, int y, int x)
-{
-  return (((size_t)n * g->oc + o) * g->oh + y) * g->ow + x;
-}
-
-/* Visits every (input element, weight, output element) triple of the conv. */
-#define FOR_TAPS(g, BODY)                                                                          \
-  do {                                                                                             \
-    int cg_ = (g)->c / (g)->groups, ocg_ = (g)->oc / (g)->groups;                                  \
-    for (int n = 0; n < (g)->n; n++)                                                               \
-      for (int o = 0; o < (g)->oc; o++)                                                            \
-        for (int ci = 0; ci < cg_; ci++)                                                           \
-          for (int ki = 0; ki < (g)->kh; ki++)                                                     \
-            for (int kj = 0; kj < (g)->kw; kj++)                                                   \
-              for (int oy = 0; oy < (g)->oh; oy++)                                                 \
-                for (int ox = 0; ox < (g)->ow; ox++) {                                             \
-                  int c = (o / ocg_) * cg_ + ci;                                                   \
-                  int iy = oy * (g)->sh - (g)->ph + ki * (g)->dh;                                  \
-                  int ix = ox * (g)->sw - (g)->pw + kj * (g)->dw;                                  \
-                  if (iy < 0 || iy >= (g)->h || ix < 0 || ix >= (g)->w)                            \
-                    continue;                                                                      \
-                  size_t wi = (((size_t)o * cg_ + ci) * (g)->kh + ki) * (g)->kw + kj;              \
-                  size_t xj = xi(g, n, c, iy, ix), yj = yi(g, n, o, oy, ox);                       \
-                  BODY;                                                                            \
-                }                                                                                  \
-  } while (0)
 
 typedef struct {
   int c, h, w, oc, k, s, p, d, groups, n;
@@ -135,24 +105,12 @@ static void check_conv(const Case *k, int kh)
   size_t nw = (size_t)g.oc * (g.c / g.groups) * g.kh * g.kw;
   g_autofree float *x = rand_floats(nx), *w = rand_floats(nw), *dy = rand_floats(ny);
   g_autofree float *dx0 = rand_floats(nx), *dw0 = rand_floats(nw); /* backward accumulates */
-  g_autofree double *y_ref = g_new0(double, ny ? ny : 1), *dx_ref = g_new(double, nx),
-                    *dw_ref = g_new(double, nw);
-  for (size_t i = 0; i < nx; i++)
-    dx_ref[i] = dx0[i];
-  for (size_t i = 0; i < nw; i++)
-    dw_ref[i] = dw0[i];
-  FOR_TAPS(&g, {
-    y_ref[yj] += (double)w[wi] * x[xj];
-    dx_ref[xj] += (double)w[wi] * dy[yj];
-    dw_ref[wi] += (double)x[xj] * dy[yj];
-  });
   g_test_message("conv c=%d %dx%d oc=%d k=%dx%d s=%d p=%d d=%d groups=%d n=%d", g.c, g.h, g.w, g.oc,
                  g.kh, g.kw, g.sw, g.pw, g.dw, g.groups, g.n);
   ll_cpu_set_threads(1);
   ConvOut one = run_conv(&g, x, w, dy, dx0, dw0);
-  assert_close("y", one.y, y_ref, ny, 1e-5, 1e-4);
-  assert_close("dx", one.dx, dx_ref, nx, 1e-5, 1e-4);
-  assert_close("dw", one.dw, dw_ref, nw, 1e-4, 1e-4);
+  for (size_t i = 0; i < ny; i++) /* forward wrote every output */
+    g_assert_false(isnan(one.y[i]));
   ll_cpu_set_threads(2);
   ConvOut two = run_conv(&g, x, w, dy, dx0, dw0);
   ConvOut again = run_conv(&g, x, w, dy, dx0, dw0);
@@ -196,38 +154,6 @@ static void test_conv(void)
   }
 }
 
-/* ---- GEMM ----------------------------------------------------------------------------- */
-
-static void test_gemm(void)
-{
-  const LlBackend *be = ll_cpu_backend();
-  static const int sizes[][3] = {
-      {128, 256, 784}, {256, 784, 128}, {70, 90, 50}, {5, 300, 400}, {300, 3, 1000}};
-  for (guint s = 0; s < G_N_ELEMENTS(sizes); s++)
-    for (int t = 0; t < 4; t++) {
-      int m = sizes[s][0], n = sizes[s][1], k = sizes[s][2];
-      bool ta = t & 1, tb = t & 2;
-      g_autofree float *a = rand_floats((size_t)m * k), *b = rand_floats((size_t)k * n);
-      g_autofree float *c0 = rand_floats((size_t)m * n);
-      g_autofree double *ref = g_new(double, (size_t)m *n);
-      for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-          double sum = 0.0;
-          for (int q = 0; q < k; q++)
-            sum += (double)(ta ? a[(size_t)q * m + i] : a[(size_t)i * k + q]) *
-                   (tb ? b[(size_t)j * k + q] : b[(size_t)q * n + j]);
-          ref[(size_t)i * n + j] = 0.5 * sum + 0.25 * c0[(size_t)i * n + j];
-        }
-      for (int threads = 1; threads <= 2; threads++) {
-        ll_cpu_set_threads(threads);
-        g_autofree float *c = g_memdup2(c0, (size_t)m * n * sizeof(float));
-        be->gemm(ta, tb, m, n, k, 0.5f, a, ta ? m : k, b, tb ? k : n, 0.25f, c, n);
-        assert_close("gemm", c, ref, (size_t)m * n, 1e-4, 1e-4);
-      }
-      ll_cpu_set_threads(1);
-    }
-}
-
 /* linear_forward is gemm, bias_add and the ReLU in one: bit for bit the same
  * as the three slots apart, split by rows (more rows than outputs) and by
  * columns, on one and two threads, with and without bias and ReLU. */
@@ -261,9 +187,8 @@ static void test_linear_forward(void)
   ll_cpu_set_threads(1);
 }
 
-/* Cross entropy against a double-precision reference (loss and gradient,
- * with and without label smoothing), and the same loss bit for bit on one
- * and two threads: evaluation-sized batches run on the pool. */
+/* The cross-entropy loss is the same bits on one and two threads:
+ * evaluation-sized batches run on the pool, in chunks fixed by the batch. */
 static void test_cross_entropy(void)
 {
   const LlBackend *be = ll_cpu_backend();
@@ -271,42 +196,19 @@ static void test_cross_entropy(void)
   for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
     int rows = sizes[s][0], cols = sizes[s][1];
     g_autofree float *x = rand_floats((size_t)rows * cols), *t = g_new(float, rows);
-    for (size_t i = 0; i < (size_t)rows * cols; i++)
-      x[i] *= 6.0f;
     for (int r = 0; r < rows; r++)
       t[r] = (float)ll_rng_below(&rng, (uint64_t)cols);
     for (int sm = 0; sm < 2; sm++) {
-      float smoothing = sm ? 0.1f : 0.0f, weight = 0.7f;
-      double total = 0.0;
-      g_autofree double *dref = g_new(double, (size_t)rows *cols);
-      for (int r = 0; r < rows; r++) {
-        const float *z = x + (size_t)r * cols;
-        double mx = z[0], sum = 0.0;
-        for (int j = 1; j < cols; j++)
-          mx = fmax(mx, z[j]);
-        for (int j = 0; j < cols; j++)
-          sum += exp(z[j] - mx);
-        double lse = log(sum) + mx;
-        for (int j = 0; j < cols; j++) {
-          double q = (j == (int)t[r] ? 1.0 - smoothing : 0.0) + smoothing / cols;
-          total += q * (lse - z[j]);
-          dref[(size_t)r * cols + j] = weight / rows * (exp(z[j] - lse) - q);
-        }
-      }
-      float first = 0.0f;
-      for (int threads = 1; threads <= 2; threads++) {
-        ll_cpu_set_threads(threads);
-        float loss = 0.0f;
-        g_autofree float *d = g_new0(float, (size_t)rows *cols);
-        be->cross_entropy(x, t, rows, cols, smoothing, weight, &loss, d);
-        g_assert_cmpfloat(fabs(loss - weight * total / rows), <=,
-                          1e-6 * fabs(weight * total / rows));
-        assert_close("cross_entropy gradient", d, dref, (size_t)rows * cols, 1e-7, 1e-5);
-        if (threads == 1)
-          first = loss;
-        else
-          g_assert_cmpfloat(loss, ==, first);
-      }
+      float loss[2];
+      g_autofree float *d1 = g_new0(float, (size_t)rows *cols);
+      g_autofree float *d2 = g_new0(float, (size_t)rows *cols);
+      ll_cpu_set_threads(1);
+      be->cross_entropy(x, t, rows, cols, sm ? 0.1f : 0.0f, 0.7f, &loss[0], d1);
+      ll_cpu_set_threads(2);
+      be->cross_entropy(x, t, rows, cols, sm ? 0.1f : 0.0f, 0.7f, &loss[1], d2);
+      g_assert_cmpfloat(loss[0], ==, loss[1]);
+      g_assert_cmpmem(d1, (size_t)rows * cols * sizeof(float), d2,
+                      (size_t)rows * cols * sizeof(float));
     }
   }
   ll_cpu_set_threads(1);
@@ -357,85 +259,22 @@ static void test_maxpool_2x2(void)
   }
 }
 
-/* ---- batch norm -------------------------------------------------------------------------- */
-
-static void test_batchnorm(void)
-{
-  const LlBackend *be = ll_cpu_backend();
-  static const int shapes[][3] = {{128, 8, 676}, {3, 5, 7}, {4, 3, 1}, {2, 16, 36}};
-  for (guint s = 0; s < G_N_ELEMENTS(shapes); s++) {
-    int n = shapes[s][0], c = shapes[s][1], inner = shapes[s][2];
-    size_t len = (size_t)n * c * inner;
-    g_autofree float *x = rand_floats(len), *dy = rand_floats(len), *dx0 = rand_floats(len);
-    g_autofree float *gamma = rand_floats(c), *beta = rand_floats(c);
-    for (size_t i = 0; i < len; i++)
-      x[i] = 3.0f + 2.0f * x[i]; /* a mean away from zero */
-    g_autofree double *yref = g_new(double, len), *dxref = g_new(double, len);
-    g_autofree double *dgref = g_new0(double, c), *dbref = g_new0(double, c);
-    double m = (double)n * inner;
-    for (int j = 0; j < c; j++) {
-      double mean = 0.0, var = 0.0, sdy = 0.0, sdyx = 0.0;
-      for (int i = 0; i < n; i++)
-        for (int k = 0; k < inner; k++)
-          mean += x[((size_t)i * c + j) * inner + k];
-      mean /= m;
-      for (int i = 0; i < n; i++)
-        for (int k = 0; k < inner; k++) {
-          double d = x[((size_t)i * c + j) * inner + k] - mean;
-          var += d * d;
-        }
-      var /= m;
-      double invstd = 1.0 / sqrt(var + 1e-5);
-      for (int i = 0; i < n; i++)
-        for (int k = 0; k < inner; k++) {
-          size_t q = ((size_t)i * c + j) * inner + k;
-          double xh = (x[q] - mean) * invstd;
-          yref[q] = xh * gamma[j] + beta[j];
-          sdy += dy[q];
-          sdyx += dy[q] * xh;
-        }
-      dgref[j] = sdyx;
-      dbref[j] = sdy;
-      for (int i = 0; i < n; i++)
-        for (int k = 0; k < inner; k++) {
-          size_t q = ((size_t)i * c + j) * inner + k;
-          double xh = (x[q] - mean) * invstd;
-          dxref[q] = dx0[q] + gamma[j] * invstd * (dy[q] - sdy / m - xh * sdyx / m);
-        }
-    }
-    for (int threads = 1; threads <= 2; threads++) {
-      ll_cpu_set_threads(threads);
-      g_autofree float *y = g_new(float, len), *mean = g_new(float, c), *inv = g_new(float, c);
-      g_autofree float *rm = g_new0(float, c), *rv = g_new0(float, c);
-      g_autofree float *dx = g_memdup2(dx0, len * sizeof(float));
-      g_autofree float *dg = g_new0(float, c), *db = g_new0(float, c);
-      be->batchnorm_forward_train(x, y, gamma, beta, mean, inv, rm, rv, n, c, inner, 0.1f, 1e-5f);
-      assert_close("bn y", y, yref, len, 1e-4, 1e-4);
-      be->batchnorm_backward(x, dy, gamma, mean, inv, dx, dg, db, n, c, inner);
-      assert_close("bn dx", dx, dxref, len, 1e-4, 1e-3);
-      assert_close("bn dgamma", dg, dgref, c, 1e-3, 1e-4);
-      assert_close("bn dbeta", db, dbref, c, 1e-3, 1e-4);
-    }
-    ll_cpu_set_threads(1);
-  }
-}
-
 /* ---- element-wise ------------------------------------------------------------------------- */
 
-static void test_elementwise(void)
+/* ReLU and leaky ReLU at +-0, and a gradient of inf where the ReLU does not
+ * select it: selecting (not multiplying by 0) keeps inf and NaN out. */
+static void test_relu_special_values(void)
 {
   const LlBackend *be = ll_cpu_backend();
   size_t n = 300001; /* large enough to be split over threads, odd */
-  g_autofree float *x = rand_floats(n), *y = rand_floats(n), *dy = rand_floats(n);
-  g_autofree float *dx0 = rand_floats(n);
+  g_autofree float *x = rand_floats(n), *dy = rand_floats(n), *dx0 = rand_floats(n);
   x[5] = 0.0f;
   x[6] = -0.0f;
-  dy[7] = INFINITY; /* a ReLU gradient that is not selected must not leak */
   x[7] = -1.0f;
+  dy[7] = INFINITY;
   g_autofree double *ref = g_new(double, n);
   for (int threads = 1; threads <= 2; threads++) {
     ll_cpu_set_threads(threads);
-    /* ReLU and leaky ReLU */
     g_autofree float *out = g_new(float, n), *dx = g_memdup2(dx0, n * sizeof(float));
     be->act_forward(LL_ACT_RELU, 0.0f, x, out, n);
     for (size_t i = 0; i < n; i++)
@@ -445,52 +284,6 @@ static void test_elementwise(void)
     for (size_t i = 0; i < n; i++)
       ref[i] = dx0[i] + (x[i] > 0.0f ? dy[i] : 0.0f);
     assert_close("relu'", dx, ref, n, 0, 0);
-    memcpy(dx, dx0, n * sizeof(float));
-    dy[7] = 1.0f;
-    be->act_backward(LL_ACT_LEAKY_RELU, 0.1f, x, out, dy, dx, n);
-    for (size_t i = 0; i < n; i++)
-      ref[i] = dx0[i] + (x[i] > 0.0f ? dy[i] : 0.1f * dy[i]);
-    assert_close("leaky'", dx, ref, n, 1e-7, 1e-6);
-    dy[7] = INFINITY;
-    /* axpy, scale, mul_backward, copy, fill */
-    memcpy(dx, dx0, n * sizeof(float));
-    be->axpy(dx, 0.5f, y, n);
-    for (size_t i = 0; i < n; i++)
-      ref[i] = dx0[i] + 0.5 * y[i];
-    assert_close("axpy", dx, ref, n, 1e-7, 1e-6);
-    be->scale(dx, 2.0f, n);
-    for (size_t i = 0; i < n; i++)
-      ref[i] *= 2.0;
-    assert_close("scale", dx, ref, n, 1e-6, 1e-6);
-    memcpy(dx, dx0, n * sizeof(float));
-    be->mul_backward(y, x, dx, n);
-    for (size_t i = 0; i < n; i++)
-      ref[i] = dx0[i] + (double)y[i] * x[i];
-    assert_close("mul", dx, ref, n, 1e-7, 1e-6);
-    be->copy(out, y, n);
-    g_assert_cmpmem(out, n * sizeof(float), y, n * sizeof(float));
-    be->fill(out, 0.25f, n);
-    for (size_t i = 0; i < n; i++)
-      g_assert_cmpfloat(out[i], ==, 0.25f);
-    /* bias: conv-like (inner > 1) and dense (inner = 1) */
-    static const int bias_shapes[][3] = {{7, 5, 8000}, {300, 37, 1}}; /* each <= n floats */
-    for (guint q = 0; q < G_N_ELEMENTS(bias_shapes); q++) {
-      int bn = bias_shapes[q][0], bc = bias_shapes[q][1], binner = bias_shapes[q][2];
-      g_autofree float *bias = rand_floats(bc), *db = g_new0(float, bc);
-      g_autofree float *yb = g_memdup2(y, (size_t)bn * bc * binner * sizeof(float));
-      be->bias_add(yb, bias, bn, bc, binner);
-      be->bias_backward(y, db, bn, bc, binner);
-      for (int j = 0; j < bc; j++) {
-        double sum = 0.0;
-        for (int i = 0; i < bn; i++)
-          for (int k = 0; k < binner; k++) {
-            size_t o = ((size_t)i * bc + j) * binner + k;
-            sum += y[o];
-            g_assert_cmpfloat(yb[o], ==, y[o] + bias[j]);
-          }
-        g_assert_cmpfloat(fabs(db[j] - sum), <, 1e-2);
-      }
-    }
   }
   ll_cpu_set_threads(1);
 }
@@ -550,12 +343,10 @@ int main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   ll_rng_seed(&rng, 2024);
   g_test_add_func("/kernels/cpu/conv", test_conv);
-  g_test_add_func("/kernels/cpu/gemm", test_gemm);
   g_test_add_func("/kernels/cpu/linear-forward", test_linear_forward);
   g_test_add_func("/kernels/cpu/cross-entropy", test_cross_entropy);
   g_test_add_func("/kernels/cpu/maxpool-2x2", test_maxpool_2x2);
-  g_test_add_func("/kernels/cpu/batchnorm", test_batchnorm);
-  g_test_add_func("/kernels/cpu/elementwise", test_elementwise);
+  g_test_add_func("/kernels/cpu/relu-special-values", test_relu_special_values);
   g_test_add_func("/kernels/cpu/dropout", test_dropout);
   g_test_add_func("/kernels/cpu/scratch-out-of-memory", test_scratch_out_of_memory);
   return g_test_run();

@@ -98,6 +98,7 @@ typedef struct {
   GRand *rand; /* seeded per case: the same inputs on every backend */
   GPtrArray *allocs;
   GArray *outs; /* Output */
+  const char *failed; /* a contract the op broke, besides its outputs */
 } Run;
 
 static float *dev_alloc(Run *r, size_t n)
@@ -159,6 +160,17 @@ static void op_memory(Run *r)
   }
   r->be->fill(y, -1.25f, n);
   EXACT(r, "fill", y, n);
+  if (!r->be->host_memory) {
+    /* a request the device cannot hold returns NULL and leaves no error
+     * behind (host backends: the C library's calloc, which sanitizers trap) */
+    void *huge = r->be->alloc((size_t)1 << 50);
+    if (huge) {
+      r->be->free(huge);
+      r->failed = "alloc of 1 PiB did not return NULL";
+    }
+    if (r->be->mem_free && r->be->mem_free() == 0)
+      r->failed = "mem_free() is 0";
+  }
 }
 
 /* a = {n} */
@@ -762,7 +774,8 @@ static const Case cases[] = {
     C(gemm, 1, 0, 13, 17, 29, 3, 1), C(gemm, 1, 1, 13, 17, 29, 3, 0),
     C(gemm, 0, 0, 1, 5, 1, 0, 0), C(gemm, 1, 1, 1, 1, 1, 0, 1), C(gemm, 0, 1, 7, 3, 9, 100, 1),
     C(gemm, 0, 1, 64, 100, 196, 0, 0), C(gemm, 1, 0, 100, 196, 64, 0, 1),
-    C(gemm, 0, 0, 64, 196, 100, 0, 1),
+    C(gemm, 0, 0, 64, 196, 100, 0, 1), C(gemm, 0, 1, 128, 256, 784, 0, 1), /* the MLP's */
+    C(gemm, 1, 0, 256, 784, 128, 0, 1), C(gemm, 0, 0, 300, 3, 1000, 0, 1),
     C(bias, 5, 7, 1), C(bias, 3, 4, 33), C(bias, 1, 1, 1), C(bias, 16, 16, 784),
     C(linear_relu, 5, 7, 3, 1, 1), C(linear_relu, 1, 1, 1, 1, 1), C(linear_relu, 13, 29, 17, 0, 1),
     C(linear_relu, 33, 65, 31, 1, 0), C(linear_relu, 64, 196, 100, 1, 1),
@@ -777,6 +790,21 @@ static const Case cases[] = {
     C(conv2d, 1, 3, 13, 11, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1), /* batch 1, stride 3 */
     C(conv2d, 2, 6, 9, 9, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2),  /* groups and dilation */
     C(conv2d, 8, 8, 26, 26, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1), /* the tiny CNN's conv2 */
+    C(conv2d, 3, 1, 28, 28, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1),  /* the tiny CNN's conv1 */
+    C(conv2d, 2, 16, 12, 12, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+    C(conv2d, 37, 16, 8, 8, 16, 3, 3, 1, 1, 0, 0, 1, 1, 1), /* several dw chunks */
+    C(conv2d, 2, 1, 28, 28, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1), /* the autoencoder's */
+    C(conv2d, 2, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+    C(conv2d, 2, 32, 7, 7, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1),
+    C(conv2d, 2, 3, 9, 8, 2, 2, 2, 1, 1, 2, 2, 2, 2, 1), /* padding beyond the kernel */
+    C(conv2d, 2, 4, 7, 9, 6, 3, 3, 2, 2, 2, 2, 2, 2, 2), /* stride, dilation, groups */
+    C(conv2d, 2, 6, 6, 7, 6, 1, 1, 1, 1, 0, 0, 1, 1, 3), /* grouped 1x1 */
+    C(conv2d, 2, 3, 11, 10, 2, 1, 1, 2, 2, 0, 0, 1, 1, 1), /* strided 1x1 */
+    C(conv2d, 2, 2, 10, 9, 3, 4, 4, 3, 3, 1, 1, 1, 1, 1), /* even kernel, stride 3 */
+    C(conv2d, 1, 5, 6, 6, 7, 5, 5, 1, 1, 4, 4, 1, 1, 1), /* padding wider than the kernel */
+    C(conv2d, 2, 3, 9, 9, 4, 3, 3, 3, 3, 0, 0, 3, 3, 1), /* dilation equal to the stride */
+    C(conv2d, 2, 4, 1, 7, 6, 1, 3, 1, 2, 0, 2, 1, 2, 2), /* Conv1d: stride, dilation, groups */
+    C(conv2d, 2, 2, 1, 10, 3, 1, 4, 1, 3, 0, 1, 1, 1, 1), /* Conv1d: even kernel, stride 3 */
     /* n, c, h, w, k, s, p */
     C(maxpool2d, 2, 3, 9, 11, 3, 2, 1), C(maxpool2d, 3, 2, 8, 8, 2, 2, 0),
     C(maxpool2d, 1, 4, 7, 5, 3, 1, 0), C(maxpool2d, 1, 1, 1, 1, 1, 1, 0),
@@ -823,6 +851,9 @@ static Run run_case(const LlBackend *be, const Case *k, Mode mode, guint32 seed)
            .allocs = g_ptr_array_new(),
            .outs = g_array_new(FALSE, FALSE, sizeof(Output))};
   k->op->run(&r);
+  static char msg[640];
+  if (be->take_error && be->take_error(msg, sizeof msg))
+    r.failed = msg; /* the device recorded a failure */
   for (guint i = 0; i < r.allocs->len; i++)
     be->free(r.allocs->pdata[i]);
   g_ptr_array_free(r.allocs, TRUE);
@@ -924,6 +955,10 @@ int main(int argc, char **argv)
           ok = false;
         }
       }
+      for (const char *f = want.failed; f; f = NULL)
+        printf("FAIL %s [%s] %s on ref: %s\n", k->op->name, k->shape, mode_name(mode), f), ok = false;
+      for (const char *f = got.failed; f; f = NULL)
+        printf("FAIL %s [%s] %s: %s\n", k->op->name, k->shape, mode_name(mode), f), ok = false;
       failed += !ok;
       run_free(&want);
       run_free(&got);
