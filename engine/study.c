@@ -1388,6 +1388,26 @@ static char *trial_to_line(const LlTrial *t)
   return s;
 }
 
+/* A member of the given container type, or NULL (a tampered or cut line
+ * holds anything: json-glib's typed getters would only warn). */
+static JsonNode *member_of(JsonObject *o, const char *name, JsonNodeType type)
+{
+  JsonNode *n = json_object_get_member(o, name);
+  return n && JSON_NODE_TYPE(n) == type ? n : NULL;
+}
+
+static double number_or_nan(JsonNode *n)
+{
+  GType t = n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_value_type(n) : G_TYPE_INVALID;
+  return t == G_TYPE_DOUBLE || t == G_TYPE_INT64 ? json_node_get_double(n) : NAN;
+}
+
+static gint64 int_or_zero(JsonObject *o, const char *name)
+{
+  double v = number_or_nan(json_object_get_member(o, name));
+  return isfinite(v) && fabs(v) < 9e18 ? (gint64)v : 0;
+}
+
 static LlTrial *trial_from_json(JsonObject *o, int n_axes)
 {
   LlTrial *t = trial_new();
@@ -1397,35 +1417,36 @@ static LlTrial *trial_from_json(JsonObject *o, int n_axes)
   t->run_id = g_strdup(str_member(o, "run_id"));
   t->checkpoint = g_strdup(str_member(o, "checkpoint"));
   t->error = g_strdup(str_member(o, "error"));
-  t->params = json_object_get_int_member_with_default(o, "params", 0);
-  t->budget = json_object_get_int_member_with_default(o, "param_budget", 0);
-  t->seconds = json_object_get_double_member_with_default(o, "seconds", 0);
-  JsonNode *m = json_object_get_member(o, "metric");
-  t->metric = m && JSON_NODE_HOLDS_VALUE(m) ? json_node_get_double(m) : NAN;
+  t->params = int_or_zero(o, "params");
+  t->budget = int_or_zero(o, "param_budget");
+  t->seconds = number_or_nan(json_object_get_member(o, "seconds"));
+  if (!isfinite(t->seconds))
+    t->seconds = 0;
+  t->metric = number_or_nan(json_object_get_member(o, "metric"));
   for (int k = 0; ll_trial_status_names[k]; k++)
     if (!g_strcmp0(str_member(o, "status"), ll_trial_status_names[k]))
       t->status = k;
   const char *objs[] = {"values", "metrics", "overrides"};
   JsonObject **dst[] = {&t->values, &t->metrics, &t->overrides};
   for (int k = 0; k < 3; k++) {
-    JsonObject *src =
-        json_object_has_member(o, objs[k]) ? json_object_get_object_member(o, objs[k]) : NULL;
+    JsonNode *src = member_of(o, objs[k], JSON_NODE_OBJECT);
     if (src) {
       json_object_unref(*dst[k]);
-      *dst[k] = json_object_ref(src);
+      *dst[k] = json_object_ref(json_node_get_object(src));
     }
   }
-  JsonArray *curve =
-      json_object_has_member(o, "curve") ? json_object_get_array_member(o, "curve") : NULL;
+  JsonNode *cn = member_of(o, "curve", JSON_NODE_ARRAY);
+  JsonArray *curve = cn ? json_node_get_array(cn) : NULL;
   for (guint i = 0; curve && i < json_array_get_length(curve); i++) {
-    double v = json_array_get_double_element(curve, i);
+    double v = number_or_nan(json_array_get_element(curve, i));
     g_array_append_val(t->curve, v);
   }
-  JsonArray *x = json_object_has_member(o, "x") ? json_object_get_array_member(o, "x") : NULL;
+  JsonNode *xn = member_of(o, "x", JSON_NODE_ARRAY);
+  JsonArray *x = xn ? json_node_get_array(xn) : NULL;
   if (x && n_axes > 0 && json_array_get_length(x) >= (guint)n_axes) {
     t->x = g_new(double, n_axes);
     for (int i = 0; i < n_axes; i++)
-      t->x[i] = json_array_get_double_element(x, (guint)i);
+      t->x[i] = number_or_nan(json_array_get_element(x, (guint)i));
   }
   return t;
 }
@@ -1446,7 +1467,8 @@ static GPtrArray *read_trials(const char *path, int n_axes)
       continue;
     JsonObject *o = json_node_get_object(json_parser_get_root(p));
     LlTrial *t = trial_from_json(o, n_axes);
-    t->index = (int)json_object_get_int_member_with_default(o, "index", out->len);
+    double index = number_or_nan(json_object_get_member(o, "index"));
+    t->index = index >= 0 && index < G_MAXINT ? (int)index : (int)out->len;
     g_ptr_array_add(out, t);
   }
   return out;

@@ -5,6 +5,7 @@
  * characters before json-glib parses it (which would overflow the stack);
  * wrongly typed study fields are errors with a position, not warnings. */
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -352,6 +353,41 @@ static void test_study_export_link(void)
   g_assert_error(error, LL_UNTRUSTED_ERROR, LL_UNTRUSTED_ERROR_ID);
 }
 
+/* A study folder's trials.jsonl whose lines hold the wrong types (edited,
+ * or cut short) is read without json-glib's warnings (fatal in tests). */
+static void test_tampered_trials(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("ll-tampered-XXXXXX", NULL);
+  g_autofree char *study = study_with("", "");
+  g_autofree char *sp = join(dir, "study.json");
+  g_assert_true(g_file_set_contents(sp, study, -1, NULL));
+  g_autofree char *deep = nested(5000);
+  g_autofree char *lines = g_strdup_printf(
+      "{\"key\": 3, \"stage\": [], \"curve\": \"x\", \"x\": {}, \"values\": [1], \"metrics\": 2, "
+      "\"metric\": \"high\", \"params\": \"many\", \"seconds\": {}, \"index\": \"first\"}\n"
+      "{\"key\": \"a\", \"curve\": [1, \"two\", null, {}], \"metric\": 0.5, \"status\": "
+      "\"finished\"}\n"
+      "%s\n{\"key\": \"b\", \"metric\":",
+      deep);
+  g_autofree char *tp = join(dir, "trials.jsonl");
+  g_assert_true(g_file_set_contents(tp, lines, -1, NULL));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlStudy) s = ll_study_open_dir(dir, &error);
+  g_assert_no_error(error);
+  GPtrArray *trials = ll_study_trials(s);
+  g_assert_cmpuint(trials->len, ==, 2); /* the deep and the cut lines are skipped */
+  LlTrial *a = trials->pdata[0], *b = trials->pdata[1];
+  g_assert_null(a->key);
+  g_assert_true(isnan(a->metric));
+  g_assert_cmpint(a->params, ==, 0);
+  g_assert_cmpint(a->index, ==, 0);
+  g_assert_cmpstr(b->key, ==, "a");
+  g_assert_cmpfloat(b->metric, ==, 0.5);
+  g_assert_cmpuint(b->curve->len, ==, 4);
+  g_assert_cmpfloat(g_array_index(b->curve, double, 0), ==, 1.0);
+  g_assert_true(isnan(g_array_index(b->curve, double, 1)));
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -362,5 +398,6 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/untrusted/checkpoint-nesting", test_checkpoint_nesting);
   g_test_add_func("/engine/untrusted/study-fields", test_study_fields);
   g_test_add_func("/engine/untrusted/study-export-link", test_study_export_link);
+  g_test_add_func("/engine/untrusted/tampered-trials", test_tampered_trials);
   return g_test_run();
 }
