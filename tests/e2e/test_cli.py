@@ -537,6 +537,20 @@ def case_safe_input():
     spec["training"]["batch_size"] = 10
     p = run("train", write_json("two.json", spec), "--jsonl", "--out", STORE, check=False)
     fails(p, "the dataset has labels", '"losses"')
+    # ... and data without labels (npy features only) is an autoencoder's
+    import struct
+    feats = os.path.join(STORE, "features.npy")
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (200, 4), }"
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(feats, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header.encode())
+        f.write(struct.pack("<800f", *[((i * 37) % 11) / 11 for i in range(800)]))
+    spec = blobs_spec(classes=4, features=4, hidden=2, losses=False)
+    spec["data"] = {"dataset": {"kind": "npy", "train_images": feats}, "normalize": "none"}
+    spec["training"]["batch_size"] = 20
+    evs, fin = train(write_json("ae.json", spec))
+    assert any("an autoencoder" in e.get("message", "") for e in evs if e["event"] == "log"), evs[:5]
+    assert "test_loss" in fin and "test_accuracy" not in fin, fin
 
     # 1. outputs named on the command line: never replaced without --force
     _, fin = train(spec_path)
