@@ -844,6 +844,38 @@ static char *value_text(JsonNode *n)
   return node_compact(n);
 }
 
+/* A value as a reader would write it in a label: numbers to 4 digits,
+ * strings bare, an object with a "type" as its type's proper name then
+ * "key value" pairs ({"type": "sgd", "lr": 0.05} reads "SGD, lr 0.05"). */
+static char *value_words(JsonNode *n)
+{
+  if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_DOUBLE)
+    return g_strdup_printf("%.4g", json_node_get_double(n));
+  if (!JSON_NODE_HOLDS_OBJECT(n))
+    return value_text(n);
+  static const char *const proper[][2] = {{"sgd", "SGD"},         {"adam", "Adam"},
+                                          {"adamw", "AdamW"},     {"rmsprop", "RMSprop"},
+                                          {"adagrad", "Adagrad"}, {"one-cycle", "one-cycle"}};
+  JsonObject *o = json_node_get_object(n);
+  GString *out = g_string_new(NULL);
+  const char *type = json_object_get_string_member_with_default(o, "type", NULL);
+  if (type) {
+    const char *name = type;
+    for (guint i = 0; i < G_N_ELEMENTS(proper); i++)
+      if (!g_ascii_strcasecmp(type, proper[i][0]))
+        name = proper[i][1];
+    g_string_append(out, name);
+  }
+  g_autoptr(GList) keys = json_object_get_members(o);
+  for (GList *k = keys; k; k = k->next) {
+    if (!strcmp(k->data, "type"))
+      continue;
+    g_autofree char *v = value_words(json_object_get_member(o, k->data));
+    g_string_append_printf(out, "%s%s %s", out->len ? ", " : "", (const char *)k->data, v);
+  }
+  return g_string_free(out, FALSE);
+}
+
 char *ll_study_to_json(const LlStudy *s)
 {
   LlJsonWriter w;
@@ -1841,6 +1873,7 @@ static gboolean run_sweep(Runner *r, GError **error)
     g_autoptr(GPtrArray) ovs = g_ptr_array_new_with_free_func((GDestroyNotify)override_free);
     add_common_overrides(r, ovs);
     GString *label = g_string_new(NULL);
+    gboolean prev_named = FALSE;
     for (int k = 0; k < n_axes; k++) {
       const LlAxis *a = &g_array_index(s->axes, LlAxis, k);
       g_autoptr(JsonNode) v = ll_axis_value(a, x[k]);
@@ -1848,11 +1881,16 @@ static gboolean run_sweep(Runner *r, GError **error)
       json_object_set_member(t->values, a->path, node_dup(v));
       json_object_set_member(t->overrides, a->path, node_dup(v));
       const char *dot = strrchr(a->path, '.');
-      g_autofree char *txt =
-          JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_DOUBLE
-              ? g_strdup_printf("%.4g", json_node_get_double(v))
-              : value_text(v);
-      g_string_append_printf(label, "%s%s=%s", k ? " " : "", dot ? dot + 1 : a->path, txt);
+      g_autofree char *txt = value_words(v);
+      /* an object with a type names itself ("SGD, lr 0.05"), set off by "; " */
+      gboolean named =
+          JSON_NODE_HOLDS_OBJECT(v) && json_object_has_member(json_node_get_object(v), "type");
+      const char *sep = !k ? "" : named || prev_named ? "; " : " ";
+      if (named)
+        g_string_append_printf(label, "%s%s", sep, txt);
+      else
+        g_string_append_printf(label, "%s%s=%s", sep, dot ? dot + 1 : a->path, txt);
+      prev_named = named;
     }
     t->label = g_string_free(label, FALSE);
     add_limit_overrides(r, ovs);
@@ -2024,8 +2062,13 @@ static gboolean run_stages(Runner *r, GError **error)
       LlTrial *t = trial_new();
       t->key = g_strdup(key);
       t->stage = g_strdup(name);
-      g_autofree char *vtext = value ? value_text(value) : NULL;
-      t->label = value ? g_strdup_printf("%s %s", name, vtext) : g_strdup(name);
+      g_autofree char *vtext = value ? value_words(value) : NULL;
+      /* a value that names itself ("SGD, lr 0.05") needs no stage name before it */
+      gboolean named = value && JSON_NODE_HOLDS_OBJECT(value) &&
+                       json_object_has_member(json_node_get_object(value), "type");
+      t->label = !value  ? g_strdup(name)
+                 : named ? g_strdup(vtext)
+                         : g_strdup_printf("%s %s", name, vtext);
       if (value)
         json_object_set_member(t->values, "value", node_dup(value));
       const char *metric = str_member(st, "metric") ? str_member(st, "metric") : s->metric;

@@ -62,6 +62,7 @@ struct _LlAnalysisView {
   GPtrArray *payloads; /* LlEvent* */
   int current;
   gboolean follow; /* the scrubber follows the newest payload */
+  char *titles[4]; /* each page's figure title */
   char *run_id, *run_dir, *spec_json, *store_root;
   int sel_row, sel_col;
 
@@ -250,6 +251,24 @@ static void fill_predictions(LlAnalysisView *self)
 
 static void fill_hover(LlAnalysisView *self);
 
+/* The samples a payload holds, for a reader: "test set", "validation set". */
+static const char *split_name(const LlEvent *e)
+{
+  if (!g_strcmp0(e->split, "test"))
+    return "test set";
+  if (!g_strcmp0(e->split, "block")) /* a block's outputs: the test set, or the training set */
+    return e->from_test_set ? "test set" : "training set";
+  return "validation set";
+}
+
+/* A figure's title: what, then which samples at which epoch. */
+static void set_title(LlAnalysisView *self, int page, const char *what, const LlEvent *e)
+{
+  g_free(self->titles[page]);
+  self->titles[page] =
+      e ? g_strdup_printf("%s, %s, epoch %d", what, split_name(e), e->epoch) : g_strdup(what);
+}
+
 static void update_views(LlAnalysisView *self)
 {
   LlEvent *e = current(self);
@@ -258,11 +277,7 @@ static void update_views(LlAnalysisView *self)
     /* epochs, not payloads: a run's test payload and any block embeddings
      * come after its last epoch's, so a payload count would read 12/12 for
      * 10 epochs */
-    g_snprintf(buf, sizeof buf, "%s, epoch %d of %d",
-               !g_strcmp0(e->split, "test")                       ? "test set"
-               : e->split && g_str_has_prefix(e->split, "block ") ? e->split
-                                                                  : "validation set",
-               e->epoch, e->epochs);
+    g_snprintf(buf, sizeof buf, "%s, epoch %d of %d", split_name(e), e->epoch, e->epochs);
   else
     g_snprintf(buf, sizeof buf, "no evaluation yet");
   gtk_label_set_text(self->epoch_label, buf);
@@ -270,12 +285,12 @@ static void update_views(LlAnalysisView *self)
     ll_confusion_plot_set_data(self->conf, e->n_classes, e->confusion, e->class_names);
   else
     ll_confusion_plot_set_data(self->conf, 0, NULL, NULL);
-  g_autofree char *ct = g_strdup_printf("Confusion matrix, %s", e ? buf : "");
-  ll_confusion_plot_set_title(self->conf, ct);
+  set_title(self, PAGE_CONFUSION, "Confusion matrix", e);
+  ll_confusion_plot_set_title(self->conf, self->titles[PAGE_CONFUSION]);
   ll_confusion_plot_set_selected(self->conf, self->sel_row, self->sel_col);
   ll_recon_grid_fill_wide(self->recon, e, TRUE); /* the bottom pane is wide and short */
-  g_autofree char *rt = g_strdup_printf("Reconstructions, %s", e ? buf : "");
-  ll_image_grid_set_title(self->recon, rt);
+  set_title(self, PAGE_RECON, "Reconstructions", e);
+  ll_image_grid_set_title(self->recon, self->titles[PAGE_RECON]);
   ll_image_grid_set_empty_text(self->recon, e ? "This run records no reconstructions (it has no "
                                                 "loss on the input x, or record."
                                                 "reconstruction_samples is 0)"
@@ -667,6 +682,15 @@ GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self)
   return areas[CLAMP(gtk_notebook_get_current_page(self->pages), 0, 3)];
 }
 
+const char *ll_analysis_view_get_title(LlAnalysisView *self, const char *page)
+{
+  static const char *const names[] = {"confusion", "reconstructions", "predictions", "tsne"};
+  for (int i = 0; i < 4; i++)
+    if (!g_strcmp0(page, names[i]))
+      return self->titles[i] ? self->titles[i] : "";
+  return NULL;
+}
+
 const char *ll_analysis_view_get_tsne_status(LlAnalysisView *self)
 {
   return gtk_label_get_text(self->tsne_status);
@@ -710,10 +734,10 @@ void ll_analysis_view_run_tsne(LlAnalysisView *self, gboolean pca_only)
                              ll_embedding_classes(e), e->class_names);
   ll_scatter_plot_set_axis_labels(self->scatter, pca_only ? "PC 1" : "t-SNE 1",
                                   pca_only ? "PC 2" : "t-SNE 2");
-  char buf[64];
-  g_snprintf(buf, sizeof buf, "%s of the embeddings, %s epoch %d", pca_only ? "PCA" : "t-SNE",
-             e->split ? e->split : "", e->epoch);
-  ll_scatter_plot_set_title(self->scatter, buf);
+  g_autofree char *what = g_strdup_printf("%s of %s", pca_only ? "PCA" : "t-SNE",
+                                          e->embed_block ? e->embed_block : "the embeddings");
+  set_title(self, PAGE_TSNE, what, e);
+  ll_scatter_plot_set_title(self->scatter, self->titles[PAGE_TSNE]);
   self->tsne_index = self->current;
   self->tsne_epoch = e->epoch;
   self->tsne = j;
@@ -1185,6 +1209,8 @@ static void ll_analysis_view_finalize(GObject *o)
   ll_dataset_free(self->train_ds);
   ll_dataset_free(self->test_ds);
   g_free(self->tsne_layout);
+  for (int i = 0; i < 4; i++)
+    g_free(self->titles[i]);
   g_free(self->run_id);
   g_free(self->run_dir);
   g_free(self->spec_json);

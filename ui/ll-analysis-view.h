@@ -65,6 +65,8 @@ void ll_analysis_view_set_embed_block(LlAnalysisView *self, const char *block);
 GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self);
 /* The drawing area of the current page (the matrix on the confusion page). */
 GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self);
+/* The title of a page's figure ("confusion", "reconstructions", "tsne"). */
+const char *ll_analysis_view_get_title(LlAnalysisView *self, const char *page);
 /* The t-SNE page's status line. */
 const char *ll_analysis_view_get_tsne_status(LlAnalysisView *self);
 

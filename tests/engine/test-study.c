@@ -438,6 +438,31 @@ static void test_stage_metric(void)
   g_assert_cmpfloat(ll_study_best_metric(s), ==, trained->metric);
 }
 
+/* Trial labels read as words: an optimizer object is "SGD, lr 0.05", not its JSON. */
+static void test_labels_in_words(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-study-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf(
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"optimizers\",\n"
+      " \"spec\": %s,\n"
+      " \"sweep\": {\"mode\": \"grid\", \"axes\": [\n"
+      "  {\"path\": \"training.optimizer\", \"values\": [{\"type\": \"sgd\", \"lr\": 0.05},\n"
+      "   {\"type\": \"adam\", \"lr\": 0.001, \"weight_decay\": 0.0001}]},\n"
+      "  {\"path\": \"training.batch_size\", \"values\": [32]}]}}",
+      mlp_spec);
+  g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "optimizers.json", ".", &error);
+  g_assert_no_error(error);
+  LlStudyOptions o = {.store_root = root, .epochs = 1};
+  g_assert_true(ll_study_run(s, &o, NULL, NULL, &error));
+  g_assert_no_error(error);
+  GPtrArray *trials = ll_study_trials(s);
+  g_assert_cmpint(trials->len, ==, 2);
+  g_assert_cmpstr(((LlTrial *)trials->pdata[0])->label, ==, "SGD, lr 0.05; batch_size=32");
+  g_assert_cmpstr(((LlTrial *)trials->pdata[1])->label, ==,
+                  "Adam, lr 0.001, weight_decay 0.0001; batch_size=32");
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -448,6 +473,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/study/tpe", test_tpe);
   g_test_add_func("/engine/study/resume", test_resume);
   g_test_add_func("/engine/study/stage-metric", test_stage_metric);
+  g_test_add_func("/engine/study/labels-in-words", test_labels_in_words);
   g_test_add_func("/engine/trainer/regression-accuracy", test_regression_accuracy);
   return g_test_run();
 }

@@ -180,6 +180,11 @@ static void test_samples(void)
   g_assert_true(blk->from_test_set);
   g_assert_cmpint(blk->n_embed, ==, (int)test_ds->n);
   check_tsne_hover(blk);
+  /* titles for a reader: what, which samples, which epoch; no internal state */
+  g_assert_cmpstr(ll_analysis_view_get_title(analysis(), "tsne"), ==,
+                  "t-SNE of flat, test set, epoch 1");
+  g_assert_cmpstr(ll_analysis_view_get_title(analysis(), "confusion"), ==,
+                  "Confusion matrix, test set, epoch 1");
   ll_analysis_view_hover_point(analysis(), 3);
   screenshot("analysis-tsne-hover.png");
   ll_analysis_view_hover_point(analysis(), -1);
