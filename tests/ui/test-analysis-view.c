@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "run-report.h"
 #include "ui-harness.h"
 
 static LlWindow *win;
@@ -291,6 +292,40 @@ static void test_dark_style(void)
   g_assert_cmpfloat(widget_lightness(ll_analysis_view_get_plot_area(analysis()), 3, 3), >, 230);
 }
 
+/* The run report of the newest run, every page as PNG (report-pageN.png
+ * in the screenshot folder) besides the PDF: looked at, and the first page
+ * goes to the README. */
+static void test_report_pages(void)
+{
+  if (ll_analysis_view_get_n_payloads(analysis()) == 0)
+    train("fmnist-cnn", 2000);
+  g_autofree char *root = g_build_filename(g_get_user_data_dir(), "runs", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlRunStore) store = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_autoptr(GPtrArray) runs = NULL;
+  g_assert_true(ll_run_store_list(store, &runs, &error));
+  g_assert_cmpuint(runs->len, >, 0);
+  LlRunInfo *newest = runs->pdata[0]; /* the list is newest first */
+  g_autoptr(GPtrArray) one = g_ptr_array_new();
+  g_ptr_array_add(one, newest);
+  const char *dir = g_getenv("LL_SCREENSHOT_DIR");
+  g_autoptr(GPtrArray) pages = g_ptr_array_new_with_free_func(g_free);
+  g_assert_true(ll_run_report_png(one, dir ? dir : ".", 110, pages, &error));
+  g_assert_no_error(error);
+  /* summary, architecture, curves, confusion matrix (and the t-SNE when recorded) */
+  g_assert_cmpuint(pages->len, >=, 4);
+  for (guint i = 0; i < pages->len; i++) {
+    cairo_surface_t *s = cairo_image_surface_create_from_png(pages->pdata[i]);
+    g_assert_cmpint(cairo_surface_status(s), ==, CAIRO_STATUS_SUCCESS);
+    g_assert_cmpint(cairo_image_surface_get_width(s), ==, 1287); /* A4 landscape at 110 DPI */
+    cairo_surface_destroy(s);
+    g_test_message("report page: %s", (const char *)pages->pdata[i]);
+  }
+  g_autofree char *pdf = g_build_filename(dir ? dir : ".", "report.pdf", NULL);
+  g_assert_true(ll_run_report_pdf(one, pdf, &error));
+}
+
 /* Pearson correlation of a tile's grey levels with sample index of d. */
 static double tile_correlation(LlImageGrid *grid, int tile, const LlDataset *d, int index)
 {
@@ -345,6 +380,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/analysis/reconstructions", test_reconstructions);
   g_test_add_func("/ui/analysis/tsne-default", test_tsne_default);
   g_test_add_func("/ui/analysis/dark-style", test_dark_style);
+  g_test_add_func("/ui/analysis/report-pages", test_report_pages);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   ll_dataset_free(train_ds);

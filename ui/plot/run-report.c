@@ -413,6 +413,269 @@ gboolean ll_run_export_figures_full(const LlRunInfo *run, const char *dir, const
 
 enum { PAGE_W = 842, PAGE_H = 595 }; /* A4 landscape, points */
 
+/* "SGD with momentum 0.9 and Nesterov, learning rate 0.05, weight decay 0.0005" */
+static char *optimizer_words(const LlOptimConfig *o)
+{
+  static const char *const names[] = {
+      [LL_OPT_SGD] = "SGD",         [LL_OPT_ADAM] = "Adam",       [LL_OPT_ADAMW] = "AdamW",
+      [LL_OPT_RMSPROP] = "RMSprop", [LL_OPT_ADAGRAD] = "Adagrad",
+  };
+  GString *w = g_string_new(names[o->kind]);
+  if ((o->kind == LL_OPT_SGD || o->kind == LL_OPT_RMSPROP) && o->momentum > 0)
+    g_string_append_printf(w, " with momentum %g%s", o->momentum, o->nesterov ? " (Nesterov)" : "");
+  g_string_append_printf(w, ", learning rate %g", o->lr);
+  if (o->weight_decay > 0)
+    g_string_append_printf(w, ", weight decay %g", o->weight_decay);
+  if (o->clip_norm > 0)
+    g_string_append_printf(w, ", gradients clipped to norm %g", o->clip_norm);
+  return g_string_free(w, FALSE);
+}
+
+/* "one-cycle up to 0.1 (30 % of the steps rising)", "constant" */
+static char *schedule_words(const LlScheduleConfig *c, double lr)
+{
+  GString *w = g_string_new(NULL);
+  switch (c->kind) {
+  case LL_SCHED_CONSTANT: g_string_append(w, "constant learning rate"); break;
+  case LL_SCHED_STEP:
+    g_string_append_printf(w, "learning rate \u00d7 %g every %d epochs", c->gamma, c->step_size);
+    break;
+  case LL_SCHED_MULTISTEP:
+    g_string_append_printf(w, "learning rate \u00d7 %g at epochs", c->gamma);
+    for (int i = 0; i < c->n_milestones; i++)
+      g_string_append_printf(w, "%s %d", i ? "," : "", c->milestones[i]);
+    break;
+  case LL_SCHED_EXPONENTIAL:
+    g_string_append_printf(w, "learning rate \u00d7 %g each epoch", c->gamma);
+    break;
+  case LL_SCHED_COSINE: g_string_append_printf(w, "cosine annealing down to %g", c->min_lr); break;
+  case LL_SCHED_ONE_CYCLE:
+    g_string_append_printf(w, "one-cycle up to %g (%.0f %% of the steps rising)",
+                           c->max_lr > 0 ? c->max_lr : lr, c->pct_start * 100);
+    break;
+  }
+  if (c->warmup_steps > 0)
+    g_string_append_printf(w, ", linear warm-up over %d steps", c->warmup_steps);
+  return g_string_free(w, FALSE);
+}
+
+/* "1 h 02 min", "3 min 12 s", "41.5 s" */
+static char *duration_words(double s)
+{
+  if (!(s > 0))
+    return g_strdup("not recorded");
+  if (s < 60)
+    return g_strdup_printf("%.1f s", s);
+  if (s < 3600)
+    return g_strdup_printf("%d min %02d s", (int)s / 60, (int)s % 60);
+  return g_strdup_printf("%d h %02d min", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+/* "1,234,567" */
+static char *thousands(gint64 v)
+{
+  g_autofree char *d = g_strdup_printf("%" G_GINT64_FORMAT, v < 0 ? -v : v);
+  GString *w = g_string_new(v < 0 ? "-" : "");
+  size_t n = strlen(d);
+  for (size_t i = 0; i < n; i++) {
+    if (i && (n - i) % 3 == 0)
+      g_string_append_c(w, ',');
+    g_string_append_c(w, d[i]);
+  }
+  return g_string_free(w, FALSE);
+}
+
+/* The dataset by name and its splits as the trainer makes them, or a note. */
+static char *data_words(const LlSpec *s)
+{
+  const char *path = s->dataset.path ? s->dataset.path : s->dataset.train_images;
+  g_autofree char *base = path ? g_path_get_basename(path) : NULL;
+  static const char *const kinds[] = {"IDX folder", "IDX files", "CIFAR binary", "image folder",
+                                      "NPY files",  "CSV",       "synthetic"};
+  const char *kind = kinds[CLAMP(s->dataset.kind, 0, (int)G_N_ELEMENTS(kinds) - 1)];
+  g_autofree char *name = base ? g_strdup_printf("%s (%s)", base, kind) : g_strdup(kind);
+  LlDataset *train = NULL, *test = NULL;
+  if (!ll_dataset_spec_open(&s->dataset, s->seed, &train, &test, NULL))
+    return g_strdup_printf("%s; its files are not available here", name);
+  GArray *tr = NULL, *va = NULL;
+  ll_split_indices(train->n, s->validation_split, s->seed, &tr, &va);
+  guint n_train = tr->len, n_val = va->len, n_test = test ? test->n : 0;
+  if (!test) { /* the trainer holds out 10 % of the rest as the test set */
+    GArray *a = NULL, *b = NULL;
+    ll_split_indices(tr->len, 0.1, s->seed + 7, &a, &b);
+    n_train = a->len;
+    n_test = b->len;
+    g_array_unref(a);
+    g_array_unref(b);
+  }
+  g_autofree char *t = thousands(n_train), *v = thousands(n_val), *e = thousands(n_test);
+  char *out = g_strdup_printf("%s: %s training, %s validation, %s test samples%s", name, t, v, e,
+                              test ? "" : " (held out of the training set)");
+  g_array_unref(tr);
+  g_array_unref(va);
+  ll_dataset_free(train);
+  ll_dataset_free(test);
+  return out;
+}
+
+/* A metric for a reader: its name in words, and the value with its unit. */
+static void metric_words(const char *key, double v, char **name, char **value)
+{
+  const char *split = g_str_has_prefix(key, "test_")    ? "Test"
+                      : g_str_has_prefix(key, "val_")   ? "Validation"
+                      : g_str_has_prefix(key, "train_") ? "Training"
+                                                        : "";
+  const char *what = strchr(key, '_') ? strchr(key, '_') + 1 : key;
+  gboolean acc = g_str_has_suffix(key, "accuracy");
+  g_autofree char *w = g_strdelimit(g_strdup(what), "_", ' ');
+  *name = g_strdup_printf("%s%s%s", split, *split ? " " : "", w);
+  *value = !isfinite(v) ? g_strdup("\u2013")
+           : acc        ? g_strdup_printf("%.2f %%", v * 100)
+                        : g_strdup_printf("%.4f", v);
+}
+
+/* The first page of a one-run report: what ran on what, and how it did. */
+static void run_summary_page(cairo_t *cr, LlRunInfo *run)
+{
+  ll_plot_ink(cr, LL_INK_BG, 1);
+  cairo_paint(cr);
+  g_autoptr(LlSpec) s = run->spec_json ? ll_spec_load_data(run->spec_json, -1, "spec", NULL) : NULL;
+  PangoLayout *big = ll_plot_layout(cr, 15), *l = ll_plot_layout(cr, 9),
+              *head = ll_plot_layout(cr, 10);
+  g_autofree char *title = g_strdup_printf("Run report: %s", run->name && *run->name ? run->name
+                                                             : s && s->name          ? s->name
+                                                                                     : run->id);
+  ll_plot_title(cr, big, 40, 28, title);
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(run->created_us / 1000000);
+  g_autofree char *when = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("");
+  g_autofree char *dur = duration_words(run->duration_s);
+  g_autofree char *sub = g_strdup_printf(
+      "Run %s, started %s, %s after %s on %s", run->id, when, ll_run_status_to_string(run->status),
+      dur, run->device && *run->device ? run->device : "an unrecorded device");
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
+  ll_plot_text(cr, l, 40, 56, sub, 0, 0);
+
+  /* left: data, model, training, as sentences */
+  PangoLayout *para = ll_plot_layout(cr, 9);
+  pango_layout_set_wrap(para, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_width(para, (int)(330 * PANGO_SCALE));
+  double y = 90;
+  const char *heads[] = {"Data", "Model", "Training"};
+  for (int k = 0; k < 3; k++) {
+    g_autofree char *text = NULL;
+    if (!s)
+      text = g_strdup("The run's spec is not recorded.");
+    else if (k == 0)
+      text = data_words(s);
+    else if (k == 1) {
+      gboolean ok = s->graph->inferred || ll_graph_infer(s->graph, NULL);
+      g_autofree char *params =
+          thousands(ok ? (gint64)ll_graph_param_count(s->graph) : run->params_count);
+      double flops = ok ? (double)ll_graph_flops(s->graph) : 0;
+      static const char *const loss_words[] = {"cross-entropy", "binary cross-entropy",
+                                               "mean squared error", "mean absolute error"};
+      GString *lw = g_string_new(NULL);
+      for (guint i = 0; i < s->losses->len; i++) {
+        const LlLossSpec *ls = g_ptr_array_index(s->losses, i);
+        g_string_append_printf(lw, "%s%s of %s against %s", i ? "; " : "",
+                               loss_words[CLAMP(ls->kind, 0, 3)], ls->output, ls->target);
+      }
+      g_autofree char *losses = g_string_free(lw, FALSE);
+      g_autofree char *fl =
+          flops > 0 ? g_strdup_printf(", %.3g MFLOPs per sample", flops / 1e6) : g_strdup("");
+      text =
+          g_strdup_printf("%u blocks, %s trainable parameters%s. Loss: %s.", s->graph->blocks->len,
+                          params, fl, *losses ? losses : "chosen when training starts");
+    } else {
+      g_autofree char *opt = optimizer_words(&s->optim);
+      g_autofree char *sched = schedule_words(&s->schedule, s->optim.lr);
+      text =
+          g_strdup_printf("%s; %s. Batches of %d, %d epoch%s, seed %" G_GUINT64_FORMAT "%s.", opt,
+                          sched, s->batch_size, s->epochs, s->epochs == 1 ? "" : "s", s->seed,
+                          s->early_stopping ? ", stopping early when the validation stalls" : "");
+    }
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
+    ll_plot_title(cr, head, 40, y, heads[k]);
+    y += 18;
+    pango_layout_set_text(para, text, -1);
+    int tw, th;
+    pango_layout_get_pixel_size(para, &tw, &th);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
+    cairo_move_to(cr, 40, y);
+    pango_cairo_show_layout(cr, para);
+    y += th + 16;
+  }
+
+  /* right: the metrics, final and best with its epoch */
+  g_autoptr(GPtrArray) ep = read_epochs(run->dir);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+  const char *order[] = {"test_accuracy", "test_loss",      "val_accuracy",
+                         "val_loss",      "train_accuracy", "train_loss"};
+  g_autoptr(JsonParser) mp = json_parser_new();
+  JsonObject *fin = NULL;
+  if (run->metrics_json && ll_json_parser_load(mp, run->metrics_json, -1, "metrics", NULL) &&
+      JSON_NODE_HOLDS_OBJECT(json_parser_get_root(mp)))
+    fin = json_node_get_object(json_parser_get_root(mp));
+  double x0 = 420, cols[] = {0, 170, 250, 330};
+  ll_plot_title(cr, head, x0, 90, "Results");
+  const char *th_[] = {"metric", "final", "best", "best epoch"};
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
+  for (int c = 0; c < 4; c++)
+    ll_plot_text(cr, l, x0 + cols[c] + (c ? 60 : 0), 110, th_[c], c ? 1.0 : 0.0, 0.0);
+  double ty = 128;
+  for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+    const char *key = order[i];
+    gboolean acc = g_str_has_suffix(key, "accuracy");
+    double last = NAN, best = NAN;
+    int best_epoch = 0;
+    for (guint e = 0; e < ep->len; e++) {
+      JsonObject *o = ep->pdata[e];
+      if (!json_object_has_member(o, key))
+        continue;
+      double v = json_object_get_double_member(o, key);
+      last = v;
+      if (isnan(best) || (acc ? v > best : v < best)) {
+        best = v;
+        best_epoch = (int)json_object_get_int_member_with_default(o, "epoch", 0);
+      }
+    }
+    if (fin && json_object_has_member(fin, key))
+      last = json_object_get_double_member(fin, key);
+    if (isnan(last))
+      continue;
+    g_autofree char *name = NULL, *fv = NULL, *bname = NULL, *bv = NULL;
+    metric_words(key, last, &name, &fv);
+    metric_words(key, best, &bname, &bv);
+    g_autofree char *be = best_epoch ? g_strdup_printf("%d", best_epoch) : g_strdup("\u2013");
+    const char *cells[] = {name, fv, isnan(best) ? "\u2013" : bv, be};
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
+    for (int c = 0; c < 4; c++)
+      ll_plot_text(cr, l, x0 + cols[c] + (c ? 60 : 0), ty, cells[c], c ? 1.0 : 0.0, 0.0);
+    ll_plot_ink(cr, LL_INK_GRID, 1);
+    cairo_set_line_width(cr, 0.5);
+    cairo_move_to(cr, x0, ty - 3);
+    cairo_line_to(cr, x0 + cols[3] + 60, ty - 3);
+    cairo_stroke(cr);
+    ty += 18;
+  }
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
+  PangoLayout *note = ll_plot_layout(cr, 7.5);
+  pango_layout_set_wrap(note, PANGO_WRAP_WORD);
+  pango_layout_set_width(note, (int)((cols[3] + 60) * PANGO_SCALE));
+  pango_layout_set_text(note,
+                        "Accuracy in per cent of the samples; losses as the run's loss "
+                        "functions compute them (mean per sample). Best: the epoch with the "
+                        "lowest loss or the highest accuracy on that split.",
+                        -1);
+  cairo_move_to(cr, x0, ty + 6);
+  pango_cairo_show_layout(cr, note);
+  g_object_unref(note);
+  g_object_unref(para);
+  g_object_unref(head);
+  g_object_unref(big);
+  g_object_unref(l);
+}
+
 static void summary_page(cairo_t *cr, GPtrArray *runs)
 {
   ll_plot_ink(cr, LL_INK_BG, 1);
@@ -485,7 +748,45 @@ static void page_stamp(cairo_t *cr, GPtrArray *runs)
   g_string_free(s, TRUE);
 }
 
-gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error)
+/* Where the report's pages go: a multi-page PDF, or a PNG per page. */
+typedef struct {
+  cairo_t *cr;
+  const char *png_dir; /* NULL: PDF */
+  double scale;
+  int page;
+  GPtrArray *written;
+  GError **error;
+  gboolean ok;
+} Pager;
+
+static void png_page_out(Pager *pg)
+{
+  g_autofree char *path = g_strdup_printf("%s/report-page%d.png", pg->png_dir, ++pg->page);
+  cairo_status_t st = cairo_surface_write_to_png(cairo_get_target(pg->cr), path);
+  if (st != CAIRO_STATUS_SUCCESS && pg->ok) {
+    g_set_error(pg->error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", path,
+                cairo_status_to_string(st));
+    pg->ok = FALSE;
+  }
+  if (pg->written)
+    g_ptr_array_add(pg->written, g_steal_pointer(&path));
+}
+
+static void next_page(Pager *pg)
+{
+  if (!pg->png_dir) {
+    ll_plot_pdf_next_page(pg->cr);
+    return;
+  }
+  png_page_out(pg);
+  cairo_save(pg->cr);
+  ll_plot_ink(pg->cr, LL_INK_BG, 1);
+  cairo_paint(pg->cr);
+  cairo_restore(pg->cr);
+}
+
+static gboolean report(GPtrArray *runs, const char *path, const char *png_dir, double dpi,
+                       GPtrArray *written, GError **error)
 {
   g_return_val_if_fail(runs && runs->len > 0, FALSE);
   /* every run's analysis first: a run folder that cannot be read fails the
@@ -497,24 +798,39 @@ gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error)
       return FALSE;
     g_ptr_array_add(analyses, an);
   }
-  cairo_t *cr = ll_plot_pdf_begin(path, PAGE_W, PAGE_H);
-  summary_page(cr, runs);
+  Pager pg = {.png_dir = png_dir, .written = written, .error = error, .ok = TRUE};
+  cairo_t *cr;
+  if (png_dir) {
+    double scale = dpi > 0 ? dpi / 72.0 : 1.0; /* pages are in points */
+    cairo_surface_t *surf = cairo_image_surface_create(
+        CAIRO_FORMAT_RGB24, (int)ceil(PAGE_W * scale), (int)ceil(PAGE_H * scale));
+    cr = cairo_create(surf);
+    cairo_surface_destroy(surf);
+    cairo_scale(cr, scale, scale);
+  } else {
+    cr = ll_plot_pdf_begin(path, PAGE_W, PAGE_H);
+  }
+  pg.cr = cr;
+  if (runs->len == 1)
+    run_summary_page(cr, runs->pdata[0]);
+  else
+    summary_page(cr, runs);
   page_stamp(cr, runs);
   if (runs->len > 1) {
     const char *metrics[] = {"val_loss", "val_accuracy", "train_loss"};
     for (guint m = 0; m < G_N_ELEMENTS(metrics); m++) {
       g_autoptr(LlCurvePlot) p = ll_runs_overlay(runs, metrics[m]);
-      ll_plot_pdf_next_page(cr);
+      next_page(&pg);
       ll_curve_plot_draw(p, cr, PAGE_W, PAGE_H);
     }
   }
   for (guint k = 0; k < runs->len; k++) {
     LlRunInfo *run = runs->pdata[k];
-    ll_plot_pdf_next_page(cr);
+    next_page(&pg);
     ll_architecture_draw(run->spec_json, cr, PAGE_W, PAGE_H, run->id);
     g_autoptr(LlCurvePlot) loss = NULL, acc = NULL;
     ll_run_curves(run, &loss, &acc);
-    ll_plot_pdf_next_page(cr);
+    next_page(&pg);
     ll_curve_plot_draw(loss, cr, PAGE_W, PAGE_H / 2.0);
     cairo_save(cr);
     cairo_translate(cr, 0, PAGE_H / 2.0);
@@ -527,14 +843,14 @@ gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error)
       g_autofree char *t = g_strdup_printf("Confusion matrix, %s set", fin->split);
       ll_confusion_plot_set_title(cp, t);
       ll_confusion_plot_set_stamp(cp, run->id);
-      ll_plot_pdf_next_page(cr);
+      next_page(&pg);
       ll_confusion_plot_draw(cp, cr, PAGE_W, PAGE_H);
     }
     if (fin && fin->n_recon > 0) {
       g_autoptr(LlImageGrid) g = ll_image_grid_new("Reconstructions");
       ll_recon_grid_fill(g, fin);
       ll_image_grid_set_stamp(g, run->id);
-      ll_plot_pdf_next_page(cr);
+      next_page(&pg);
       ll_image_grid_draw(g, cr, PAGE_W, PAGE_H);
     }
     if (fin && fin->n_embed >= 5) {
@@ -546,10 +862,25 @@ gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error)
                                    fin->class_names);
         ll_scatter_plot_set_axis_labels(sp, "t-SNE 1", "t-SNE 2");
         ll_scatter_plot_set_stamp(sp, run->id);
-        ll_plot_pdf_next_page(cr);
+        next_page(&pg);
         ll_scatter_plot_draw(sp, cr, PAGE_W, PAGE_H);
       }
     }
   }
-  return ll_plot_pdf_end(cr, path, error);
+  if (!png_dir)
+    return ll_plot_pdf_end(cr, path, error);
+  png_page_out(&pg);
+  cairo_destroy(cr);
+  return pg.ok;
+}
+
+gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error)
+{
+  return report(runs, path, NULL, 0, NULL, error);
+}
+
+gboolean ll_run_report_png(GPtrArray *runs, const char *dir, double dpi, GPtrArray *written,
+                           GError **error)
+{
+  return report(runs, NULL, dir, dpi, written, error);
 }
