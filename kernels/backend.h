@@ -79,6 +79,10 @@ struct LlBackend {
   /* Returns zeroed memory of bytes, or NULL when the device is full. */
   void *(*alloc)(size_t bytes);
   void (*free)(void *ptr);
+  /* src_host may be freed or overwritten as soon as upload returns (CUDA's
+   * cudaMemcpyAsync from pageable memory stages it before returning); the
+   * copy is ordered before any later slot. download returns with dst_host
+   * written. */
   void (*upload)(float *dst, const float *src_host, size_t n);
   void (*download)(float *dst_host, const float *src, size_t n);
   /* Bytes free on the device (0 when unknown). OPTIONAL */

@@ -25,11 +25,14 @@
  *
  * Adding a backend: one line in backends[] below, a name and a function
  * that opens it (returning NULL with the reason when it is not available
- * on this machine), and one name in the list in tests/meson.build. A CUDA
- * module built elsewhere (for instance the .cu kernels compiled to run on
- * the CPU) is opened as "cuda" is, through engine/device.c, with
- * LAYERLAB_CUDA_MODULE naming the module: give its test that environment
- * variable in tests/meson.build and reuse open_cuda. */
+ * on this machine), and one line in ops_backends in tests/meson.build. A
+ * CUDA module built elsewhere (the .cu kernels compiled to run on the CPU,
+ * for instance) opens as "cuda" does, through engine/device.c, from the
+ * path in LAYERLAB_CUDA_MODULE: reuse open_cuda, and give the test that
+ * variable and the module as a dependency in meson:
+ *   {"cuda-on-cpu", open_cuda},                                  (here)
+ *   'cuda-on-cpu': {'env': ['LAYERLAB_CUDA_MODULE=' + path],
+ *                   'depends': [module]},                   (meson.build) */
 #include <glib.h>
 #include <math.h>
 #include <stdio.h>
