@@ -17,9 +17,25 @@ static void test_cpu(void)
   g_assert_no_error(err);
 }
 
+/* "ref" is the double-precision reference backend: always there, host
+ * memory, no optional slot (the engine runs every block apart on it). */
+static void test_ref(void)
+{
+  GError *err = NULL;
+  const LlBackend *be = ll_device_backend("ref", &err);
+  g_assert_no_error(err);
+  g_assert_true(be == ll_ref_backend());
+  g_assert_cmpstr(be->name, ==, "ref");
+  g_assert_true(be->host_memory);
+  g_assert_null(be->linear_forward);
+  g_assert_null(be->batchnorm_relu_forward);
+  g_assert_null(be->relu_dropout_forward);
+  g_assert_true(ll_device_check(be, &err));
+}
+
 static void test_bad_names(void)
 {
-  const char *bad[] = {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda0", "CUDA"};
+  const char *bad[] = {"gpu", "cuda:", "cuda:x", "cuda:-1", "cuda0", "CUDA", "REF", "ref0"};
   for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
     GError *err = NULL;
     g_assert_null(ll_device_backend(bad[i], &err));
@@ -114,6 +130,7 @@ int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/device/cpu", test_cpu);
+  g_test_add_func("/engine/device/ref", test_ref);
   g_test_add_func("/engine/device/bad-names", test_bad_names);
   g_test_add_func("/engine/device/auto-and-cuda", test_auto_and_cuda);
   g_test_add_func("/engine/device/module-missing", test_module_missing);
