@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <jpeglib.h>
+#include <jerror.h>
 #include <png.h>
 
 #define MAX_PIXELS (1u << 28)
@@ -78,6 +79,16 @@ static void jpeg_on_error(j_common_ptr c)
  * libjpeg cannot finish still fails through jpeg_on_error. */
 static void jpeg_quiet(j_common_ptr c) {}
 
+/* Except a premature end of the data: libjpeg would fill the rest of the
+ * image with grey, so a file of a few hundred bytes whose header claims
+ * 16384 x 16384 pixels took minutes and gigabytes to decode (found by the
+ * fuzz target image-folder). The file is cut short: an error, at once. */
+static void jpeg_on_warning(j_common_ptr c, int level)
+{
+  if (level < 0 && c->err->msg_code == JWRN_JPEG_EOF)
+    jpeg_on_error(c);
+}
+
 static gboolean decode_jpeg(const guint8 *buf, size_t len, Raw *r, char **why)
 {
   struct jpeg_decompress_struct cinfo;
@@ -87,6 +98,7 @@ static gboolean decode_jpeg(const guint8 *buf, size_t len, Raw *r, char **why)
   cinfo.err = jpeg_std_error(&err.pub);
   err.pub.error_exit = jpeg_on_error;
   err.pub.output_message = jpeg_quiet;
+  err.pub.emit_message = jpeg_on_warning;
   if (setjmp(err.jump)) {
     *why = g_strdup_printf("bad JPEG (%s)", err.msg);
     g_free(px);
@@ -129,7 +141,9 @@ static gboolean decode_jpeg(const guint8 *buf, size_t len, Raw *r, char **why)
 static float *to_planes(const Raw *r, int channels)
 {
   size_t hw = (size_t)r->h * r->w;
-  float *f = g_new(float, hw *channels);
+  float *f = g_try_new(float, hw *channels);
+  if (!f)
+    return NULL;
   for (size_t i = 0; i < hw; i++) {
     const guint8 *p = r->px + i * r->c;
     if (channels == r->c) {
@@ -290,11 +304,15 @@ LlDataset *ll_dataset_load_image_folder(const char *dir, int channels, int h, in
       ok = decode_jpeg(buf, len, &r, &why);
     else
       why = g_strdup("not a PNG or JPEG image");
+    float *planes = ok ? to_planes(&r, channels) : NULL;
+    g_free(r.px);
+    if (ok && !planes) {
+      ok = FALSE;
+      why = g_strdup_printf("not enough memory for an image of %dx%d", r.w, r.h);
+    }
     if (ok) {
-      float *planes = to_planes(&r, channels);
       resize_into(planes, channels, r.h, r.w, h, w, d->u8 + i * size);
       g_free(planes);
-      g_free(r.px);
     } else if (n_bad++ == 0) {
       first_bad = g_strdup_printf("%s: %s", (char *)files->pdata[i], why);
     }

@@ -175,6 +175,18 @@ static void test_malformed(void)
   g_free(write_file(k, "text.jpg", jbytes, 40, FALSE));
   g_assert_null(ll_dataset_load_image_folder(dir, 1, 2, 2, &err));
   assert_data_error(err, LL_DATA_ERROR_FORMAT, "k/text.jpg: bad JPEG");
+  /* a JPEG cut short in its scan data is an error too (libjpeg filled the
+   * rest with grey: a file of a few hundred bytes claiming 16384 x 16384
+   * pixels decoded for minutes) */
+  g_autofree guint8 *grad = g_new(guint8, 64 * 64 * 3);
+  for (int i = 0; i < 64 * 64 * 3; i++)
+    grad[i] = (guint8)(i * 7 + i / 192 * 13);
+  write_jpeg(jp, grad, 64, 64, 3);
+  g_clear_pointer(&jbytes, g_free);
+  g_assert_true(g_file_get_contents(jp, &jbytes, &len, NULL));
+  g_free(write_file(k, "text.jpg", jbytes, len - len / 4, FALSE));
+  g_assert_null(ll_dataset_load_image_folder(dir, 1, 2, 2, &err));
+  assert_data_error(err, LL_DATA_ERROR_FORMAT, "k/text.jpg: bad JPEG (Premature end");
   /* settings */
   g_assert_null(ll_dataset_load_image_folder(dir, 2, 8, 8, &err));
   assert_data_error(err, LL_DATA_ERROR_CONFIG, "channels is 2");
