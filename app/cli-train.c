@@ -139,6 +139,8 @@ static int drive(LlTrainer *t, gboolean jsonl, gboolean quiet_batches)
     }
     if (e->kind == LL_EVENT_FAILED)
       fprintf(stderr, "layerlab: %s\n", e->message);
+    if (e->kind == LL_EVENT_FAILED && e->spec_mismatch)
+      status = 2; /* the spec is wrong, like a usage error: nothing ran */
     if (e->kind == LL_EVENT_FINISHED)
       status = 0;
     if (e->kind == LL_EVENT_STOPPED)

@@ -90,6 +90,10 @@ typedef struct {
 } LlParam;
 
 typedef struct LlBlock LlBlock;
+/* LL_BLOCK_FAILED: the block itself is wrong (its connections, properties or
+ * input shapes); LL_BLOCK_DOWNSTREAM: it reads a failed block, so its shape
+ * is not known. */
+typedef enum { LL_BLOCK_OK, LL_BLOCK_FAILED, LL_BLOCK_DOWNSTREAM } LlBlockStatus;
 typedef struct LlBlockDesc LlBlockDesc;
 
 /* What a step needs to know besides the tensors. */
@@ -183,6 +187,10 @@ struct LlBlock {
    * consumer's backward (the BatchNorm of such a chain), so the step does
    * not clear it first. */
   gboolean dout_written;
+
+  /* Set by ll_graph_infer_partial: whether the block's shape, params and
+   * FLOPs are known. */
+  LlBlockStatus status;
 };
 
 /* Property access by index (each block file enumerates its properties in the

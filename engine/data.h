@@ -159,6 +159,16 @@ char *ll_pipeline_field_list(const LlPipeline *p); /* "x (1, 28, 28), label (1),
  * label_plus_random n_classes + random_max; 0 for x and regression targets
  * (or a negative random_min); -1 when the pipeline has no such field. */
 int ll_pipeline_field_classes(const LlPipeline *p, const char *name);
+/* A batch field as a loss sees it: its per-sample shape and how many classes
+ * its values index (0: not class indices; -1: not known yet). */
+typedef struct {
+  const char *name;
+  LlShape shape;
+  int classes;
+} LlFieldInfo;
+/* Every field's name, shape and classes, as ll_spec_check_losses takes them
+ * (names are static strings); returns how many (at most max). */
+int ll_pipeline_get_fields(const LlPipeline *p, LlFieldInfo *out, int max);
 /* Normalisation as x = (raw - offset[c]) / scale[c]; returns the number of
  * channels (images: C; tables and sequences: the last dimension). For the
  * run record and for showing normalised samples as images. */

@@ -231,6 +231,94 @@ gboolean ll_block_set_prop_string(LlBlock *b, const char *prop, const char *valu
   return ll_block_set_prop_value(b, idx, &v, error);
 }
 
+/* Checks b's input count and names and points b->inputs at them (NULL where
+ * a name is wrong); counts consumers. */
+static gboolean connect_inputs(LlGraph *g, LlBlock *b, GError **error)
+{
+  const LlBlockDesc *d = b->desc;
+  gboolean ok = TRUE;
+  if (b->n_inputs < d->min_inputs || b->n_inputs > d->max_inputs) {
+    if (d->max_inputs == 0)
+      ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION, "takes no inputs, but %d %s connected",
+                     b->n_inputs, b->n_inputs == 1 ? "is" : "are");
+    else if (b->n_inputs == 0)
+      ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION,
+                     "its input port is not connected (needs %d)", d->min_inputs);
+    else
+      ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION,
+                     "has %d inputs connected; it takes %d to %d", b->n_inputs, d->min_inputs,
+                     d->max_inputs);
+    ok = FALSE;
+  }
+  for (int k = 0; k < b->n_inputs; k++) {
+    LlBlock *src = ll_graph_find(g, b->input_names[k]);
+    b->inputs[k] = src != b ? src : NULL;
+    if (!src) {
+      if (ok)
+        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION, "input %d names \"%s\", no such block",
+                       k, b->input_names[k]);
+      ok = FALSE;
+    } else if (src == b) {
+      if (ok)
+        ll_block_error(error, b, LL_GRAPH_ERROR_CYCLE, "is connected to itself (a cycle)");
+      ok = FALSE;
+    } else {
+      src->n_consumers++;
+    }
+  }
+  return ok;
+}
+
+/* Orders blocks topologically (Kahn's algorithm, stable in insertion order);
+ * a NULL input counts as ready. Returns whether every block was placed;
+ * done[i] says which were. */
+static gboolean order_blocks(LlGraph *g, gboolean *done)
+{
+  guint n = g->blocks->len;
+  g_ptr_array_set_size(g->order, 0);
+  gboolean progress = TRUE;
+  while (g->order->len < n && progress) {
+    progress = FALSE;
+    for (guint i = 0; i < n; i++) {
+      LlBlock *b = g_ptr_array_index(g->blocks, i);
+      if (done[i])
+        continue;
+      gboolean ready = TRUE;
+      for (int k = 0; ready && k < b->n_inputs; k++) {
+        if (!b->inputs[k])
+          continue;
+        ready = FALSE;
+        for (guint j = 0; j < g->order->len; j++)
+          if (g_ptr_array_index(g->order, j) == b->inputs[k]) {
+            ready = TRUE;
+            break;
+          }
+      }
+      if (ready) {
+        done[i] = TRUE;
+        g_ptr_array_add(g->order, b);
+        progress = TRUE;
+      }
+    }
+  }
+  return g->order->len == n;
+}
+
+static void cycle_error(LlGraph *g, const gboolean *done, GError **error)
+{
+  GString *s = g_string_new(NULL);
+  for (guint i = 0; i < g->blocks->len; i++)
+    if (!done[i]) {
+      LlBlock *b = g_ptr_array_index(g->blocks, i);
+      if (!g->error_block)
+        g->error_block = b;
+      g_string_append_printf(s, "%s\"%s\"", s->len ? ", " : "", b->name);
+    }
+  g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CYCLE,
+              "the graph has a cycle through blocks %s", s->str);
+  g_string_free(s, TRUE);
+}
+
 gboolean ll_graph_resolve(LlGraph *g, GError **error)
 {
   guint n = g->blocks->len;
@@ -247,76 +335,38 @@ gboolean ll_graph_resolve(LlGraph *g, GError **error)
   g->error_block = NULL;
   for (guint i = 0; i < n; i++) {
     LlBlock *b = g_ptr_array_index(g->blocks, i);
-    const LlBlockDesc *d = b->desc;
     g->error_block = b;
-    if (b->n_inputs < d->min_inputs || b->n_inputs > d->max_inputs) {
-      if (d->max_inputs == 0)
-        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION, "takes no inputs, but %d %s connected",
-                       b->n_inputs, b->n_inputs == 1 ? "is" : "are");
-      else if (b->n_inputs == 0)
-        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION,
-                       "its input port is not connected (needs %d)", d->min_inputs);
-      else
-        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION,
-                       "has %d inputs connected; it takes %d to %d", b->n_inputs, d->min_inputs,
-                       d->max_inputs);
+    if (!connect_inputs(g, b, error))
       return FALSE;
-    }
-    for (int k = 0; k < b->n_inputs; k++) {
-      LlBlock *src = ll_graph_find(g, b->input_names[k]);
-      if (!src) {
-        ll_block_error(error, b, LL_GRAPH_ERROR_CONNECTION, "input %d names \"%s\", no such block",
-                       k, b->input_names[k]);
-        return FALSE;
-      }
-      if (src == b) {
-        ll_block_error(error, b, LL_GRAPH_ERROR_CYCLE, "is connected to itself (a cycle)");
-        return FALSE;
-      }
-      b->inputs[k] = src;
-      src->n_consumers++;
-    }
   }
   g->error_block = NULL;
-  /* Kahn's algorithm, stable in insertion order */
-  g_autofree int *pending = g_new0(int, n);
   g_autofree gboolean *done = g_new0(gboolean, n);
-  for (guint i = 0; i < n; i++)
-    pending[i] = ((LlBlock *)g_ptr_array_index(g->blocks, i))->n_inputs;
-  gboolean progress = TRUE;
-  while (g->order->len < n && progress) {
-    progress = FALSE;
-    for (guint i = 0; i < n; i++) {
-      LlBlock *b = g_ptr_array_index(g->blocks, i);
-      if (done[i])
-        continue;
-      int ready = 0;
-      for (int k = 0; k < b->n_inputs; k++)
-        for (guint j = 0; j < g->order->len; j++)
-          if (g_ptr_array_index(g->order, j) == b->inputs[k]) {
-            ready++;
-            break;
-          }
-      if (ready == pending[i]) {
-        done[i] = TRUE;
-        g_ptr_array_add(g->order, b);
-        progress = TRUE;
-      }
-    }
-  }
-  if (g->order->len < n) {
-    GString *s = g_string_new(NULL);
-    for (guint i = 0; i < n; i++)
-      if (!done[i]) {
-        LlBlock *b = g_ptr_array_index(g->blocks, i);
-        if (!g->error_block)
-          g->error_block = b;
-        g_string_append_printf(s, "%s\"%s\"", s->len ? ", " : "", b->name);
-      }
-    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CYCLE,
-                "the graph has a cycle through blocks %s", s->str);
-    g_string_free(s, TRUE);
+  if (!order_blocks(g, done)) {
+    cycle_error(g, done, error);
     g_ptr_array_set_size(g->order, 0);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Shape inference of one block whose inputs are inferred. */
+static gboolean infer_block(LlBlock *b, GError **error)
+{
+  for (int k = 0; k < b->n_inputs; k++)
+    b->in_shape[k] = b->inputs[k]->out_shape;
+  b->n_params = 0;
+  b->saved_per_sample = b->saved_fixed = 0;
+  b->flops = 0;
+  b->rf = 0;
+  b->jump = 1;
+  memset(&b->out_shape, 0, sizeof b->out_shape);
+  if (!b->desc->infer(b, error))
+    return FALSE;
+  size_t out = ll_shape_size(&b->out_shape);
+  if (b->out_shape.rank < 1 || out == 0 || out > (size_t)1 << 30) {
+    char buf[64];
+    ll_block_error(error, b, LL_GRAPH_ERROR_SHAPE, "output shape %s is empty or too large",
+                   ll_shape_format(&b->out_shape, buf, sizeof buf));
     return FALSE;
   }
   return TRUE;
@@ -328,26 +378,88 @@ gboolean ll_graph_infer(LlGraph *g, GError **error)
     return FALSE;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    for (int k = 0; k < b->n_inputs; k++)
-      b->in_shape[k] = b->inputs[k]->out_shape;
-    b->n_params = 0;
-    b->saved_per_sample = b->saved_fixed = 0;
-    b->flops = 0;
-    b->rf = 0;
-    b->jump = 1;
-    memset(&b->out_shape, 0, sizeof b->out_shape);
     g->error_block = b;
-    if (!b->desc->infer(b, error))
+    if (!infer_block(b, error))
       return FALSE;
-    size_t out = ll_shape_size(&b->out_shape);
-    if (b->out_shape.rank < 1 || out == 0 || out > (size_t)1 << 30) {
-      char buf[64];
-      ll_block_error(error, b, LL_GRAPH_ERROR_SHAPE, "output shape %s is empty or too large",
-                     ll_shape_format(&b->out_shape, buf, sizeof buf));
-      return FALSE;
-    }
+    b->status = LL_BLOCK_OK;
   }
   g->error_block = NULL;
+  g->inferred = TRUE;
+  return TRUE;
+}
+
+gboolean ll_graph_infer_partial(LlGraph *g, GError **error)
+{
+  guint n = g->blocks->len;
+  g->inferred = FALSE;
+  g->error_block = NULL;
+  if (n == 0) {
+    g_ptr_array_set_size(g->order, 0);
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CONNECTION, "the graph has no blocks");
+    return FALSE;
+  }
+  GError *first = NULL;
+  for (guint i = 0; i < n; i++) {
+    LlBlock *b = g_ptr_array_index(g->blocks, i);
+    b->n_consumers = 0;
+    b->status = LL_BLOCK_OK;
+    memset(&b->out_shape, 0, sizeof b->out_shape);
+    b->n_params = 0;
+    b->flops = 0;
+  }
+  for (guint i = 0; i < n; i++) {
+    LlBlock *b = g_ptr_array_index(g->blocks, i);
+    GError *e = NULL;
+    if (!connect_inputs(g, b, &e)) {
+      b->status = LL_BLOCK_FAILED;
+      if (!first) {
+        first = e;
+        g->error_block = b;
+      } else {
+        g_error_free(e);
+      }
+    }
+  }
+  g_autofree gboolean *done = g_new0(gboolean, n);
+  if (!order_blocks(g, done)) {
+    GError *e = NULL;
+    const LlBlock *eb = g->error_block;
+    cycle_error(g, done, first ? &e : &first);
+    if (e) {
+      g_error_free(e);
+      g->error_block = eb;
+    }
+    for (guint i = 0; i < n; i++)
+      if (!done[i])
+        ((LlBlock *)g_ptr_array_index(g->blocks, i))->status = LL_BLOCK_FAILED;
+  }
+  for (guint i = 0; i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->status != LL_BLOCK_OK)
+      continue;
+    for (int k = 0; k < b->n_inputs; k++)
+      if (!b->inputs[k] || b->inputs[k]->status != LL_BLOCK_OK)
+        b->status = LL_BLOCK_DOWNSTREAM;
+    if (b->status != LL_BLOCK_OK)
+      continue;
+    GError *e = NULL;
+    if (!infer_block(b, &e)) {
+      b->status = LL_BLOCK_FAILED;
+      memset(&b->out_shape, 0, sizeof b->out_shape);
+      b->n_params = 0;
+      b->flops = 0;
+      if (!first) {
+        first = e;
+        g->error_block = b;
+      } else {
+        g_error_free(e);
+      }
+    }
+  }
+  if (first) {
+    g_propagate_error(error, first);
+    return FALSE;
+  }
   g->inferred = TRUE;
   return TRUE;
 }

@@ -59,6 +59,12 @@ gboolean ll_block_set_prop_value(LlBlock *b, int index, const LlPropValue *v, GE
 
 gboolean ll_graph_resolve(LlGraph *g, GError **error);
 gboolean ll_graph_infer(LlGraph *g, GError **error);
+/* Resolve and infer as far as they go, for an editor: every block gets a
+ * status (LlBlock.status); blocks that read no failed block get their
+ * shapes, params and FLOPs, so one wrong block leaves the rest known.
+ * Returns FALSE with the first error (g->error_block is its block); the
+ * graph is inferred only when it returns TRUE. */
+gboolean ll_graph_infer_partial(LlGraph *g, GError **error);
 /* Allocates the arena for this backend and batch size. Requires infer. */
 gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **error);
 void ll_graph_init_params(LlGraph *g, LlRng *rng);

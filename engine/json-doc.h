@@ -21,6 +21,7 @@ typedef enum {
   LL_SPEC_ERROR_MISSING, /* a required field is absent */
   LL_SPEC_ERROR_GRAPH,   /* the graph is not valid (message names the block) */
   LL_SPEC_ERROR_VERSION,
+  LL_SPEC_ERROR_MISMATCH, /* the graph does not fit its losses or data (ll_spec_check_losses) */
 } LlSpecError;
 
 typedef struct {

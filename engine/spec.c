@@ -1306,8 +1306,8 @@ static LlBlock *single_head(LlSpec *s, LlBlock **input, GError **error)
   if (n_heads != 1) {
     if (n_heads)
       g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
-                  "the spec names no loss and the graph has %d outputs (%s): say which loss "
-                  "applies to which in \"losses\"",
+                  "the spec names no loss and the graph has %d outputs (%s): connect or delete "
+                  "the dangling ones, or say which loss applies to which in \"losses\"",
                   n_heads, heads->str);
     else
       g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
@@ -1337,12 +1337,14 @@ gboolean ll_spec_add_loss(LlSpec *s, LlLossKind kind, GError **error)
   return head != NULL;
 }
 
-char *ll_spec_add_default_loss(LlSpec *s, GError **error)
+gboolean ll_spec_default_loss(const LlSpec *cs, char **output, char **target, LlLossKind *kind,
+                              GError **error)
 {
+  LlSpec *s = (LlSpec *)cs; /* single_head infers the graph when it has to */
   LlBlock *input;
   LlBlock *head = single_head(s, &input, error);
   if (!head)
-    return NULL;
+    return FALSE;
   gboolean labels = ll_dataset_spec_has_labels(&s->dataset);
   gboolean same = input && ll_shape_equal(&head->out_shape, &input->out_shape);
   char shape[64];
@@ -1356,18 +1358,33 @@ char *ll_spec_add_default_loss(LlSpec *s, GError **error)
                 "({\"output\": \"%s\", \"target\": \"x\", \"type\": \"mse\"}) or predicts the "
                 "label ({\"output\": \"%s\", \"target\": \"label\", \"type\": \"cross_entropy\"})",
                 head->name, shape, head->name, head->name);
-    return NULL;
+    return FALSE;
   }
   if (!same && !labels) {
     g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISSING,
                 "the spec names no loss and the dataset has no labels, but the output of \"%s\" "
                 "(%s) does not have the input's shape: name its loss in \"losses\"",
                 head->name, shape);
+    return FALSE;
+  }
+  *output = g_strdup(head->name);
+  *kind = same ? LL_LOSS_MSE : LL_LOSS_CROSS_ENTROPY;
+  *target = g_strdup(same ? "x" : "label");
+  return TRUE;
+}
+
+char *ll_spec_add_default_loss(LlSpec *s, GError **error)
+{
+  LlLossSpec *l = g_new0(LlLossSpec, 1);
+  if (!ll_spec_default_loss(s, &l->output, &l->target, &l->kind, error)) {
+    g_free(l);
     return NULL;
   }
-  add_loss(s, head, same ? LL_LOSS_MSE : LL_LOSS_CROSS_ENTROPY);
+  l->weight = 1.0;
+  g_ptr_array_add(s->losses, l);
+  gboolean ae = l->kind == LL_LOSS_MSE;
   return g_strdup_printf("the spec names no loss: using %s between the output of \"%s\" and %s",
-                         same ? "mse" : "cross_entropy", head->name,
-                         same ? "the input (an autoencoder: the dataset has no labels)"
-                              : "the class label");
+                         ae ? "mse" : "cross_entropy", l->output,
+                         ae ? "the input (an autoencoder: the dataset has no labels)"
+                            : "the class label");
 }

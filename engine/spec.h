@@ -126,6 +126,32 @@ char *ll_spec_add_default_loss(LlSpec *s, GError **error);
 /* A loss of the given kind for the single head: against "x" for mse and l1,
  * "label" otherwise (the window's loss menu). FALSE as above without a head. */
 gboolean ll_spec_add_loss(LlSpec *s, LlLossKind kind, GError **error);
+/* The loss ll_spec_add_default_loss would add, without adding it. */
+gboolean ll_spec_default_loss(const LlSpec *s, char **output, char **target, LlLossKind *kind,
+                              GError **error);
+
+/* Whether the graph can train on its losses: every loss (or the default
+ * one, for a spec that names none) against its output block and target,
+ * in shape, class count and value range. cross_entropy wants one score per
+ * class (a vector of exactly the target's classes, no softmax before it),
+ * bce_logits one logit per target value and targets of 0 or 1, mse and l1
+ * the target's shape. fields (n_fields) are the data's batch fields
+ * (ll_pipeline_get_fields); NULL when the data is not read yet: then "x"
+ * has the shape of the Input that reads it and "label" is one class index
+ * of unknown range, and what cannot be known is not checked. The graph must
+ * be inferred. On a mismatch: FALSE, an LL_SPEC_ERROR_MISMATCH error that
+ * names the block and the fix ("insert Flatten before linear1",
+ * "out_features must be 10 for 10 classes"), and *block (may be NULL) the
+ * block it is about. The trainer runs it before training; the window on
+ * every edit. */
+gboolean ll_spec_check_losses(const LlSpec *s, const LlFieldInfo *fields, int n_fields,
+                              const LlBlock **block, GError **error);
+/* Blocks whose output feeds nothing and is not an output: no loss reads it
+ * and it is not the recorded embedding block (with no loss named, a single
+ * head is the output). Input blocks are not counted. Needs resolve. The
+ * array does not own the blocks. */
+GPtrArray *ll_spec_dangling_blocks(const LlSpec *s);
+
 /* "cross_entropy: logits vs label" for each loss, joined by "; " */
 char *ll_spec_describe_losses(const LlSpec *s);
 

@@ -3,18 +3,22 @@
 
 #include "json-writer.h"
 
+#include <string.h>
+
 LlSummary *ll_summary_new(LlGraph *g)
 {
   LlSummary *s = g_new0(LlSummary, 1);
   s->rows = g_array_new(FALSE, TRUE, sizeof(LlSummaryRow));
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
-    LlSummaryRow r = {.block = b,
-                      .output_shape = b->out_shape,
-                      .params = ll_block_param_count(b),
-                      .flops = b->flops,
-                      .rf = b->rf,
-                      .frozen = b->frozen};
+    gboolean known = g->inferred || b->status == LL_BLOCK_OK;
+    LlSummaryRow r = {.block = b, .frozen = b->frozen, .status = known ? LL_BLOCK_OK : b->status};
+    if (known) {
+      r.output_shape = b->out_shape;
+      r.params = ll_block_param_count(b);
+      r.flops = b->flops;
+      r.rf = b->rf;
+    }
     g_array_append_val(s->rows, r);
     s->total_params += r.params;
     if (!b->frozen)
@@ -46,25 +50,36 @@ char *ll_format_count(double n, char *buf, size_t len)
   return buf;
 }
 
+const char *ll_summary_rf_text(const LlSummaryRow *r, char *buf, size_t len)
+{
+  const LlBlock *b = r->block;
+  if (r->status != LL_BLOCK_OK)
+    g_strlcpy(buf, "?", len);
+  else if (r->rf > 0)
+    g_snprintf(buf, len, "%d", r->rf);
+  else if (!strcmp(b->desc->type, "Linear") && b->in_shape[0].rank > 1)
+    g_strlcpy(buf, "whole last axis", len); /* it mixes the last dimension only */
+  else
+    g_strlcpy(buf, "whole input", len);
+  return buf;
+}
+
 char *ll_summary_format_text(const LlSummary *s)
 {
   GString *out = g_string_new(NULL);
   const char *rule =
       "------------------------------------------------------------------------------"
       "------------\n";
-  g_string_append_printf(out, "%-20s %-16s %-18s %10s %10s %6s\n", "Block", "Type",
+  g_string_append_printf(out, "%-20s %-16s %-18s %10s %10s %15s\n", "Block", "Type",
                          "Output (per sample)", "Params", "FLOPs", "RF");
   g_string_append(out, rule);
   for (guint i = 0; i < s->rows->len; i++) {
     const LlSummaryRow *r = &g_array_index(s->rows, LlSummaryRow, i);
-    char shape[64], flops[32], rf[16];
+    char shape[64], flops[32], rf[32];
     ll_shape_format(&r->output_shape, shape, sizeof shape);
     ll_format_count((double)r->flops, flops, sizeof flops);
-    if (r->rf > 0)
-      g_snprintf(rf, sizeof rf, "%d", r->rf);
-    else
-      g_strlcpy(rf, "all", sizeof rf);
-    g_string_append_printf(out, "%-20.20s %-16.16s %-18s %10zu %10s %6s%s\n", r->block->name,
+    ll_summary_rf_text(r, rf, sizeof rf);
+    g_string_append_printf(out, "%-20.20s %-16.16s %-18s %10zu %10s %15s%s\n", r->block->name,
                            r->block->desc->type, shape, r->params, flops, rf,
                            r->frozen ? "  (frozen)" : "");
   }

@@ -14,6 +14,7 @@ typedef struct {
   int64_t flops;        /* forward, per sample */
   int rf;               /* receptive field (pixels along one axis); 0: the whole input */
   gboolean frozen;
+  LlBlockStatus status; /* not LL_BLOCK_OK: shape, params, FLOPs and rf are not known */
 } LlSummaryRow;
 
 typedef struct {
@@ -23,11 +24,17 @@ typedef struct {
   size_t param_bytes;
 } LlSummary;
 
-/* The graph must be inferred. */
+/* The graph must be inferred, or inferred partially (ll_graph_infer_partial):
+ * then the rows of blocks that are not LL_BLOCK_OK hold no figures and the
+ * totals count the others. */
 LlSummary *ll_summary_new(LlGraph *g);
 void ll_summary_free(LlSummary *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlSummary, ll_summary_free)
 
+/* The receptive field as a reader takes it: "12" (pixels along one axis),
+ * "whole input", or "whole last axis" for a Linear on a tensor of several
+ * dimensions (it acts on the last one only); "?" when not known. */
+const char *ll_summary_rf_text(const LlSummaryRow *r, char *buf, size_t len);
 /* The table as text, for a terminal. */
 char *ll_summary_format_text(const LlSummary *s);
 /* {"blocks":[{"name","type","output_shape","params","flops","receptive_field"}],

@@ -306,53 +306,21 @@ static gboolean check_bindings(Job *j, GError **error)
                 "compared with which target)");
     return FALSE;
   }
+  /* shapes, classes and value ranges of every loss: the check the window
+   * runs on every edit, here against the data as it is */
+  LlFieldInfo fields[16];
+  int n_fields = ll_pipeline_get_fields(j->pipe, fields, G_N_ELEMENTS(fields));
+  if (!ll_spec_check_losses(j->s, fields, n_fields, NULL, error))
+    return FALSE;
   int n_ce = 0;
   for (guint i = 0; i < j->s->losses->len; i++) {
     const LlLossSpec *ls = g_ptr_array_index(j->s->losses, i);
     Loss l = {.spec = ls, .head = ll_graph_find(j->g, ls->output)};
-    char a[64], c[64];
-    if (!ll_pipeline_field_shape(j->pipe, ls->target, &l.tshape)) {
-      g_autofree char *list = ll_pipeline_field_list(j->pipe);
-      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
-                  "losses[%u].target: the data has no field \"%s\" (fields: %s)", i, ls->target,
-                  list);
-      return FALSE;
-    }
+    ll_pipeline_field_shape(j->pipe, ls->target, &l.tshape);
     l.tsize = ll_shape_size(&l.tshape);
-    size_t hsize = ll_block_out_size(l.head);
     if (ls->kind == LL_LOSS_CROSS_ENTROPY) {
-      l.classes = (int)hsize;
-      if (l.tsize != 1) {
-        g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
-                    "losses[%u]: cross_entropy needs a class-index target, but \"%s\" has shape "
-                    "%s",
-                    i, ls->target, ll_shape_format(&l.tshape, c, sizeof c));
-        return FALSE;
-      }
-      int classes = j->train->n_classes;
-      if (!strcmp(ls->target, "mapped") && j->s->pipeline.label_map) {
-        classes = 0;
-        for (int k = 0; k < j->s->pipeline.n_label_map; k++)
-          classes = MAX(classes, j->s->pipeline.label_map[k] + 1);
-      } else if (!strcmp(ls->target, "rotation")) {
-        classes = 4;
-      } else if (!strcmp(ls->target, "label_plus_random")) {
-        classes = j->train->n_classes + j->s->pipeline.random_max;
-      }
-      if (classes > l.classes) {
-        g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
-                    "block \"%s\": outputs %d classes but target \"%s\" has %d; set its "
-                    "out_features to %d",
-                    l.head->name, l.classes, ls->target, classes, classes);
-        return FALSE;
-      }
+      l.classes = (int)ll_block_out_size(l.head);
       l.metric = g_strdup(n_ce++ == 0 ? "accuracy" : NULL);
-    } else if (l.tsize != hsize) {
-      g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
-                  "losses[%u]: block \"%s\" outputs %s but target \"%s\" has shape %s", i,
-                  l.head->name, ll_shape_format(&l.head->out_shape, a, sizeof a), ls->target,
-                  ll_shape_format(&l.tshape, c, sizeof c));
-      return FALSE;
     } else if (ls->kind == LL_LOSS_BCE_LOGITS) {
       l.metric = g_strdup(n_ce++ == 0 ? "accuracy" : NULL);
     } else if (l.tsize == 1 && ll_pipeline_field_classes(j->pipe, ls->target) > 0) {
@@ -1327,6 +1295,7 @@ static gpointer trainer_thread(gpointer data)
   } else if (end == RUN_FAILED) {
     LlEvent *e = event_new(LL_EVENT_FAILED);
     e->message = g_strdup(error ? error->message : "unknown error");
+    e->spec_mismatch = error && g_error_matches(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISMATCH);
     if (j.store && j.run_id)
       ll_run_store_update_status(j.store, j.run_id, LL_RUN_FAILED, e->message, NULL);
     publish(&j, e);

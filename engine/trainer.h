@@ -42,6 +42,7 @@ typedef struct {
   double eta;      /* seconds left, estimated */
   GArray *metrics; /* LlMetric */
   char *message;
+  gboolean spec_mismatch; /* FAILED: the graph does not fit its losses or data */
   char *checkpoint;
 
   /* LL_EVENT_EVAL */

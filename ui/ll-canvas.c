@@ -212,6 +212,12 @@ static void format_props(const LlBlock *b, char *buf, size_t len)
   }
 }
 
+static gboolean is_dangling(LlCanvas *self, const char *name)
+{
+  const char *const *d = ll_document_get_dangling(self->doc);
+  return d && g_strv_contains(d, name);
+}
+
 static void show_text(cairo_t *cr, PangoLayout *l, const char *markup, double x, double y,
                       double width, gboolean right)
 {
@@ -288,6 +294,8 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
     double x, y;
     block_rect(self, b, &x, &y);
     gboolean bad = err_block && !strcmp(err_block, b->name);
+    gboolean after = b->status == LL_BLOCK_DOWNSTREAM;
+    gboolean dangling = is_dangling(self, b->name);
     gboolean sel = is_selected(self, b->name);
     if (bad)
       err_b = b;
@@ -306,9 +314,13 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
     else
       cairo_set_source_rgb(cr, box, box, box);
     cairo_fill_preserve(cr);
-    cairo_set_line_width(cr, sel || bad ? 2.5 : 1.0);
+    cairo_set_line_width(cr, sel || bad ? 2.5 : after || dangling ? 1.8 : 1.0);
     if (bad)
       cairo_set_source_rgb(cr, 0.85, 0.1, 0.1);
+    else if (after)
+      cairo_set_source_rgb(cr, 0.85, 0.45, 0.1); /* reads the failing block: not known */
+    else if (dangling && !sel)
+      cairo_set_source_rgb(cr, 0.85, 0.45, 0.0);
     else if (sel)
       cairo_set_source_rgb(cr, 0.2, 0.45, 0.9);
     else
@@ -335,12 +347,24 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
     format_props(b, props, sizeof props);
     g_autofree char *pm = g_markup_printf_escaped("<small>%s</small>", props);
     show_text(cr, l, pm, x + 10, y + 23, LL_BLOCK_W - 16, FALSE);
-    if (g->inferred) {
+    /* the output shape where it is known: every block upstream of an
+     * error keeps it; the failing block and those after it say so */
+    if (b->status == LL_BLOCK_OK && b->out_shape.rank > 0) {
       char shape[64];
       ll_shape_format(&b->out_shape, shape, sizeof shape);
       g_autofree char *sm = g_markup_printf_escaped("<small>\u2192 %s</small>", shape);
       cairo_set_source_rgb(cr, dark ? 0.55 : 0.1, dark ? 0.8 : 0.45, dark ? 0.55 : 0.2);
       show_text(cr, l, sm, x + 10, y + 41, LL_BLOCK_W - 16, FALSE);
+    } else if (b->status != LL_BLOCK_OK) {
+      const char *what = b->status == LL_BLOCK_FAILED ? "\u2192 error" : "\u2192 ? (after the error)";
+      g_autofree char *sm = g_markup_printf_escaped("<small>%s</small>", what);
+      cairo_set_source_rgb(cr, 0.8, b->status == LL_BLOCK_FAILED ? 0.1 : 0.4, 0.1);
+      show_text(cr, l, sm, x + 10, y + 41, LL_BLOCK_W - 16, FALSE);
+    }
+    if (is_dangling(self, b->name)) {
+      cairo_set_source_rgb(cr, 0.85, 0.45, 0.0);
+      show_text(cr, l, "<small>\u26a0 dangling: its output is unused</small>", x + 10,
+                y + LL_BLOCK_H + 6, LL_BLOCK_W + 40, FALSE);
     }
     /* ports (pango leaves a current point: start a fresh path) */
     cairo_new_path(cr);

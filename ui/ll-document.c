@@ -25,6 +25,11 @@ struct _LlDocument {
   GError *error;
   char *error_block;
   LlSummary *summary;
+  GStrv dangling; /* blocks whose output is unused */
+  /* the data's batch fields, for the loss check: read on a worker when the
+   * data settings change (NULL until then; the check then guesses) */
+  GArray *fields; /* LlFieldInfo */
+  char *fields_key, *fields_wanted; /* the data settings they are for / being read */
 };
 
 G_DEFINE_FINAL_TYPE(LlDocument, ll_document, G_TYPE_OBJECT)
@@ -46,6 +51,11 @@ static void ll_document_finalize(GObject *object)
   g_clear_error(&doc->error);
   g_free(doc->error_block);
   ll_summary_free(doc->summary);
+  g_strfreev(doc->dangling);
+  if (doc->fields)
+    g_array_unref(doc->fields);
+  g_free(doc->fields_key);
+  g_free(doc->fields_wanted);
   G_OBJECT_CLASS(ll_document_parent_class)->finalize(object);
 }
 
@@ -119,25 +129,151 @@ char *ll_document_autosave_path(void)
   return g_build_filename(g_get_user_state_dir(), "layerlab", "autosave.json", NULL);
 }
 
-/* Resolves and infers the graph again; keeps the error and its block. */
+const char *const *ll_document_get_dangling(LlDocument *doc)
+{
+  return (const char *const *)doc->dangling;
+}
+
+gboolean ll_document_data_known(LlDocument *doc) { return doc->fields != NULL; }
+
+/* Resolves and infers the graph again (as far as it goes: the blocks before
+ * a wrong one keep their shapes), then checks the losses against it and
+ * the data; keeps the error and its block, and the dangling blocks. */
 static void revalidate(LlDocument *doc)
 {
   g_clear_error(&doc->error);
   g_clear_pointer(&doc->error_block, g_free);
   g_clear_pointer(&doc->summary, ll_summary_free);
+  g_clear_pointer(&doc->dangling, g_strfreev);
   LlGraph *g = doc->spec->graph;
-  g->error_block = NULL;
-  if (ll_graph_resolve(g, &doc->error) && ll_graph_infer(g, &doc->error)) {
+  gboolean ok = ll_graph_infer_partial(g, &doc->error);
+  if (g->order->len)
     doc->summary = ll_summary_new(g);
+  if (!ok) {
+    if (g->error_block)
+      doc->error_block = g_strdup(g->error_block->name);
     return;
   }
-  if (g->error_block)
-    doc->error_block = g_strdup(g->error_block->name);
+  g_autoptr(GPtrArray) dangling = ll_spec_dangling_blocks(doc->spec);
+  if (dangling->len) {
+    doc->dangling = g_new0(char *, dangling->len + 1);
+    for (guint i = 0; i < dangling->len; i++)
+      doc->dangling[i] = g_strdup(((LlBlock *)dangling->pdata[i])->name);
+  }
+  const LlBlock *bad = NULL;
+  if (!ll_spec_check_losses(doc->spec, doc->fields ? (LlFieldInfo *)doc->fields->data : NULL,
+                            doc->fields ? (int)doc->fields->len : 0, &bad, &doc->error) &&
+      bad)
+    doc->error_block = g_strdup(bad->name);
+}
+
+/* ---- the data's fields, read on a worker ---- */
+
+/* The spec's "data" settings as text: what the fields depend on. */
+static char *data_key(const LlSpec *s)
+{
+  g_autofree char *json = ll_spec_to_json(s);
+  g_autoptr(JsonNode) root = json_from_string(json, NULL);
+  JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+  JsonNode *data = o ? json_object_get_member(o, "data") : NULL;
+  return data ? json_to_string(data, FALSE) : g_strdup("");
+}
+
+typedef struct {
+  char *key, *spec_json;
+} FieldsJob;
+
+static void fields_job_free(gpointer p)
+{
+  FieldsJob *j = p;
+  g_free(j->key);
+  g_free(j->spec_json);
+  g_free(j);
+}
+
+static void read_fields_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
+{
+  FieldsJob *j = data;
+  GError *error = NULL;
+  g_autoptr(LlSpec) s = ll_spec_load_data(j->spec_json, -1, "the data settings", &error);
+  LlDataset *train = NULL, *test = NULL;
+  if (!s || !ll_dataset_spec_open(&s->dataset, s->seed, &train, &test, &error)) {
+    g_task_return_error(task, error);
+    return;
+  }
+  /* the statistics of a few samples are enough to name the fields */
+  g_autoptr(GArray) idx = g_array_new(FALSE, FALSE, sizeof(guint32));
+  for (guint32 i = 0; i < MIN(train->n, 64u); i++)
+    g_array_append_val(idx, i);
+  LlPipeline *p = ll_pipeline_new(train, &s->pipeline, idx, &error);
+  GArray *fields = NULL;
+  if (p) {
+    LlFieldInfo f[16];
+    int n = ll_pipeline_get_fields(p, f, G_N_ELEMENTS(f));
+    fields = g_array_sized_new(FALSE, FALSE, sizeof(LlFieldInfo), n);
+    g_array_append_vals(fields, f, n);
+    ll_pipeline_free(p);
+  }
+  ll_dataset_free(train);
+  ll_dataset_free(test);
+  if (fields)
+    g_task_return_pointer(task, fields, (GDestroyNotify)g_array_unref);
+  else
+    g_task_return_error(task, error);
+}
+
+static void read_fields_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+  LlDocument *doc = LL_DOCUMENT(src);
+  const char *key = ((FieldsJob *)g_task_get_task_data(G_TASK(res)))->key;
+  g_autoptr(GError) error = NULL;
+  GArray *fields = g_task_propagate_pointer(G_TASK(res), &error);
+  if (g_strcmp0(key, doc->fields_wanted)) {
+    /* the settings changed meanwhile: a newer read is on its way */
+    if (fields)
+      g_array_unref(fields);
+    return;
+  }
+  g_clear_pointer(&doc->fields_wanted, g_free);
+  if (!fields)
+    return; /* no data to read (yet): the check guesses; training says why */
+  if (doc->fields)
+    g_array_unref(doc->fields);
+  doc->fields = fields;
+  g_free(doc->fields_key);
+  doc->fields_key = g_strdup(key);
+  revalidate(doc);
+  g_signal_emit(doc, signals[SIGNAL_CHANGED], 0);
+}
+
+/* Starts reading the data's fields when its settings changed. */
+static void ensure_fields(LlDocument *doc)
+{
+  g_autofree char *key = data_key(doc->spec);
+  if (!g_strcmp0(key, doc->fields_key) || !g_strcmp0(key, doc->fields_wanted))
+    return;
+  if (doc->fields) {
+    g_array_unref(doc->fields);
+    doc->fields = NULL;
+  }
+  g_clear_pointer(&doc->fields_key, g_free);
+  g_free(doc->fields_wanted);
+  doc->fields_wanted = g_strdup(key);
+  GTask *task = g_task_new(doc, NULL, read_fields_done, NULL);
+  /* the thread reads a spec of its own, made from the current one */
+  FieldsJob *j = g_new0(FieldsJob, 1);
+  j->key = g_strdup(key);
+  j->spec_json = ll_spec_to_json(doc->spec);
+  g_task_set_task_data(task, j, fields_job_free);
+  g_task_run_in_thread(task, read_fields_thread);
+  g_object_unref(task);
 }
 
 static void autosave(LlDocument *doc)
 {
-  if (!doc->autosave || doc->error)
+  /* a loss that does not fit is still a spec that loads */
+  if (!doc->autosave ||
+      (doc->error && !g_error_matches(doc->error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISMATCH)))
     return;
   g_autofree char *json = ll_spec_to_json(doc->spec);
   /* only what loads again is worth restoring */
@@ -267,6 +403,7 @@ static void take_spec(LlDocument *doc, LlSpec *spec, const char *path)
   g_clear_pointer(&doc->coalesce_key, g_free);
   doc->modified = FALSE;
   revalidate(doc);
+  ensure_fields(doc);
   if (!has_positions(doc))
     ll_document_auto_layout(doc), g_ptr_array_set_size(doc->undo, 0);
   doc->modified = FALSE;
@@ -348,6 +485,31 @@ gboolean ll_document_get_position(LlDocument *doc, const char *block, double *x,
   return TRUE;
 }
 
+/* Moves from and every block that reads it, directly or not, down by dy. */
+static void shift_downstream(LlDocument *doc, LlBlock *from, double dy)
+{
+  LlGraph *g = doc->spec->graph;
+  g_autoptr(GHashTable) moved = g_hash_table_new(g_str_hash, g_str_equal);
+  g_hash_table_add(moved, from->name);
+  for (gboolean grew = TRUE; grew;) {
+    grew = FALSE;
+    for (guint i = 0; i < g->blocks->len; i++) {
+      LlBlock *c = g_ptr_array_index(g->blocks, i);
+      for (int k = 0; !g_hash_table_contains(moved, c->name) && k < c->n_inputs; k++)
+        if (g_hash_table_contains(moved, c->input_names[k]))
+          grew = g_hash_table_add(moved, c->name);
+    }
+  }
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init(&it, moved);
+  while (g_hash_table_iter_next(&it, &key, NULL)) {
+    double x, y;
+    if (ll_document_get_position(doc, key, &x, &y))
+      set_pos(doc, key, x, y + dy);
+  }
+}
+
 char *ll_document_add_block(LlDocument *doc, const char *type, double x, double y,
                             const char *connect_from, GError **error)
 {
@@ -366,8 +528,33 @@ char *ll_document_add_block(LlDocument *doc, const char *type, double x, double 
     g_free(name);
     return NULL;
   }
-  if (connect_from && d->max_inputs > 0 && ll_graph_find(g, connect_from))
+  if (connect_from && d->max_inputs > 0 && ll_graph_find(g, connect_from)) {
+    /* the block that reads connect_from, when exactly one does: the new
+     * block goes into that edge (it reads connect_from, the consumer reads it) */
+    LlBlock *consumer = NULL;
+    int port = -1, readers = 0;
+    for (guint i = 0; i < g->blocks->len; i++) {
+      LlBlock *c = g_ptr_array_index(g->blocks, i);
+      for (int k = 0; c != b && k < c->n_inputs; k++)
+        if (!strcmp(c->input_names[k], connect_from)) {
+          readers += consumer != c;
+          consumer = c;
+          port = k;
+        }
+    }
     ll_block_connect(b, connect_from);
+    double cx, cy;
+    if (readers == 1) {
+      g_free(consumer->input_names[port]);
+      consumer->input_names[port] = g_strdup(name);
+      /* in the consumer's place; it and what follows it move down a row */
+      if (ll_document_get_position(doc, consumer->name, &cx, &cy)) {
+        shift_downstream(doc, consumer, LL_BLOCK_H + LL_BLOCK_GAP_Y);
+        x = cx;
+        y = cy;
+      }
+    }
+  }
   set_pos(doc, name, x, y);
   commit(doc);
   return name;
@@ -731,6 +918,8 @@ GStrv ll_document_paste_blocks(LlDocument *doc, const char *json, double dx, dou
 void ll_document_mark_modified(LlDocument *doc)
 {
   doc->modified = TRUE;
+  revalidate(doc); /* the losses and data may have changed */
+  ensure_fields(doc);
   autosave(doc);
   notify_all(doc);
 }

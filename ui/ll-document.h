@@ -3,7 +3,8 @@
  * Every edit of the graph goes through here: the document snapshots the
  * graph (its JSON, positions included) before the edit, applies it to the
  * LlSpec, then resolves and infers the graph again so the canvas and the
- * summary see shapes, or the block in error and its message. An edit that
+ * summary see shapes, or the block in error and its message, and checks
+ * the losses against the graph and the data (ll_spec_check_losses). An edit that
  * leaves the graph invalid is still an edit (the user fixes it next, or
  * undoes it). Views listen to "changed". */
 #pragma once
@@ -40,10 +41,20 @@ LlSpec *ll_document_get_spec(LlDocument *doc);
 /* The graph's error (NULL when it infers), and the block it is about (may be NULL). */
 const GError *ll_document_get_error(LlDocument *doc);
 const char *ll_document_get_error_block(LlDocument *doc);
-/* The summary of the graph, NULL while it has an error. */
+/* The summary of the graph; with an error, the blocks upstream of it keep
+ * their figures (LlSummaryRow.status). NULL when no block is ordered. */
 const LlSummary *ll_document_get_summary(LlDocument *doc);
+/* Blocks whose output feeds nothing and is not an output (NULL-terminated,
+ * NULL when none; only known while the graph has no error). */
+const char *const *ll_document_get_dangling(LlDocument *doc);
+/* Whether the loss check has the data's fields (read on a worker after the
+ * data settings change); before, it checks what the graph alone says. */
+gboolean ll_document_data_known(LlDocument *doc);
 
-/* Edits (each one undoable). Names are block names. */
+/* Edits (each one undoable). Names are block names. add_block connects the
+ * new block after connect_from (may be NULL); when exactly one block reads
+ * connect_from, the new block is spliced into that edge: the old consumer
+ * reads the new block. */
 char *ll_document_add_block(LlDocument *doc, const char *type, double x, double y,
                             const char *connect_from, GError **error);
 gboolean ll_document_connect(LlDocument *doc, const char *from, const char *to, GError **error);

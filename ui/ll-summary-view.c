@@ -76,30 +76,42 @@ const char *ll_summary_view_get_totals(LlSummaryView *self)
 static void refresh(LlSummaryView *self)
 {
   const LlSummary *s = ll_document_get_summary(self->doc);
-  if (!s) {
-    g_list_store_remove_all(self->store);
-    const GError *e = ll_document_get_error(self->doc);
-    g_autofree char *m = g_strdup_printf("The graph has an error: %s", e ? e->message : "?");
+  const GError *e = ll_document_get_error(self->doc);
+  const char *err_block = ll_document_get_error_block(self->doc);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_object_unref);
+  for (guint i = 0; s && i < s->rows->len; i++) {
+    const LlSummaryRow *r = &g_array_index(s->rows, LlSummaryRow, i);
+    LlSummaryItem *it = g_object_new(LL_TYPE_SUMMARY_ITEM, NULL);
+    char buf[64];
+    /* blocks upstream of an error keep their figures; the failing block
+     * and those that read it say so */
+    gboolean failed = r->status == LL_BLOCK_FAILED || !g_strcmp0(err_block, r->block->name);
+    const char *mark = failed                              ? " \u26a0 error"
+                       : r->status == LL_BLOCK_DOWNSTREAM ? " (after the error)"
+                       : r->frozen                        ? " (frozen)"
+                                                          : "";
+    it->value[0] = g_strdup_printf("%s%s", r->block->name, mark);
+    it->value[1] = g_strdup(r->block->desc->type);
+    if (r->status == LL_BLOCK_OK) {
+      it->value[2] = g_strdup(ll_shape_format(&r->output_shape, buf, sizeof buf));
+      it->value[3] = g_strdup_printf("%zu", r->params);
+      it->value[4] = g_strdup(ll_format_count((double)r->flops, buf, sizeof buf));
+    } else {
+      for (int k = 2; k <= 4; k++)
+        it->value[k] = g_strdup("\u2014");
+    }
+    it->value[5] = g_strdup(ll_summary_rf_text(r, buf, sizeof buf));
+    g_ptr_array_add(items, it);
+  }
+  g_list_store_splice(self->store, 0, g_list_model_get_n_items(G_LIST_MODEL(self->store)),
+                      items->pdata, items->len);
+  if (e) {
+    g_autofree char *m = g_strdup_printf("The graph has an error: %s", e->message);
     gtk_label_set_text(self->totals, m);
     gtk_widget_add_css_class(GTK_WIDGET(self->totals), "error");
     return;
   }
   gtk_widget_remove_css_class(GTK_WIDGET(self->totals), "error");
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_object_unref);
-  for (guint i = 0; i < s->rows->len; i++) {
-    const LlSummaryRow *r = &g_array_index(s->rows, LlSummaryRow, i);
-    LlSummaryItem *it = g_object_new(LL_TYPE_SUMMARY_ITEM, NULL);
-    char buf[64];
-    it->value[0] = g_strdup_printf("%s%s", r->block->name, r->frozen ? " (frozen)" : "");
-    it->value[1] = g_strdup(r->block->desc->type);
-    it->value[2] = g_strdup(ll_shape_format(&r->output_shape, buf, sizeof buf));
-    it->value[3] = g_strdup_printf("%zu", r->params);
-    it->value[4] = g_strdup(ll_format_count((double)r->flops, buf, sizeof buf));
-    it->value[5] = r->rf ? g_strdup_printf("%d", r->rf) : g_strdup("whole input");
-    g_ptr_array_add(items, it);
-  }
-  g_list_store_splice(self->store, 0, g_list_model_get_n_items(G_LIST_MODEL(self->store)),
-                      items->pdata, items->len);
   char p[32], t[32], f[32];
   g_autofree char *totals = g_strdup_printf(
       "Total: %s parameters (%s trainable, %zu exactly), %s FLOPs per sample, %.1f KiB of weights",

@@ -11,7 +11,7 @@ struct _LlTrainingPanel {
   GtkBox parent_instance;
   GtkDropDown *dataset, *optimizer, *device, *loss;
   GtkLabel *loss_note;
-  GtkButton *choose, *pause;
+  GtkButton *choose, *pause, *start;
   GtkLabel *dataset_path, *status;
   GtkSpinButton *limit_train, *lr, *epochs, *batch, *seed, *patience;
   GtkSwitch *early_stopping;
@@ -274,6 +274,11 @@ const char *ll_training_panel_get_device(LlTrainingPanel *self)
   return i < self->device_ids->len ? self->device_ids->pdata[i] : "cpu";
 }
 
+void ll_training_panel_set_start_tooltip(LlTrainingPanel *self, const char *text)
+{
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->start), text);
+}
+
 void ll_training_panel_set_running(LlTrainingPanel *self, gboolean running, gboolean paused)
 {
   gtk_button_set_label(self->pause, paused ? "Resume" : "Pause");
@@ -339,6 +344,7 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
   oc->finalize = ll_training_panel_finalize;
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-training-panel.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, LlTrainingPanel, name)
+  CHILD(start);
   CHILD(dataset);
   CHILD(optimizer);
   CHILD(device);

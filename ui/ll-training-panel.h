@@ -18,6 +18,8 @@ void ll_training_panel_set_document(LlTrainingPanel *self, LlDocument *doc);
 /* The device the user picked ("cpu", "cuda:0"). */
 const char *ll_training_panel_get_device(LlTrainingPanel *self);
 void ll_training_panel_set_running(LlTrainingPanel *self, gboolean running, gboolean paused);
+/* Why Start is disabled, or what it does. */
+void ll_training_panel_set_start_tooltip(LlTrainingPanel *self, const char *text);
 void ll_training_panel_set_progress(LlTrainingPanel *self, double fraction, const char *text);
 void ll_training_panel_set_status(LlTrainingPanel *self, const char *text);
 const char *ll_training_panel_get_progress_text(LlTrainingPanel *self);

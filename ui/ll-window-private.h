@@ -33,6 +33,9 @@ gboolean ll_window_is_training(LlWindow *self);
 gboolean ll_window_is_paused(LlWindow *self);
 /* Where runs are recorded (NULL: the XDG data dir). */
 void ll_window_set_store_root(LlWindow *self, const char *root);
+/* The status bar's text, and the Start button's tooltip (why it is disabled). */
+const char *ll_window_get_status(LlWindow *self);
+const char *ll_window_get_start_tooltip(LlWindow *self);
 /* The text of the notice bar ("" when hidden). */
 const char *ll_window_get_notice(LlWindow *self);
 /* The open "Initialise from Run" dialog (win.init-from-run), or NULL. */

@@ -20,6 +20,7 @@ struct _LlWindow {
   GtkApplicationWindow parent_instance;
   GtkRevealer *notice_revealer;
   GtkLabel *notice, *statusbar;
+  GtkButton *start_button;
   GtkNotebook *bottom, *side;
   GtkTextView *log;
   LlPalette *palette;
@@ -200,6 +201,12 @@ static void add_recent(LlWindow *self, const char *path)
 
 /* ---- document state -> window ---- */
 
+const char *ll_window_get_status(LlWindow *self) { return gtk_label_get_text(self->statusbar); }
+const char *ll_window_get_start_tooltip(LlWindow *self)
+{
+  return gtk_widget_get_tooltip_text(GTK_WIDGET(self->start_button));
+}
+
 static void update_title(LlWindow *self)
 {
   LlSpec *s = ll_document_get_spec(self->doc);
@@ -219,8 +226,16 @@ static void update_actions(LlWindow *self)
                               ll_document_can_undo(self->doc));
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "redo")),
                               ll_document_can_redo(self->doc));
+  const GError *graph_error = ll_document_get_error(self->doc);
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-start")),
-                              !training && !ll_document_get_error(self->doc));
+                              !training && !graph_error);
+  /* a disabled Start says why */
+  g_autofree char *start_tip =
+      graph_error && !training
+          ? g_strdup_printf("Cannot train: %s", graph_error->message)
+          : g_strdup(training ? "Training is running" : "Start training (F5)");
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->start_button), start_tip);
+  ll_training_panel_set_start_tooltip(self->training, start_tip);
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-pause")),
                               training && !self->stopping);
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-stop")),
@@ -240,11 +255,19 @@ static void on_doc_changed(LlDocument *doc, LlWindow *self)
     gtk_widget_add_css_class(GTK_WIDGET(self->statusbar), "error");
   } else {
     const LlSummary *s = ll_document_get_summary(doc);
+    const char *const *dangling = ll_document_get_dangling(doc);
     char p[32], f[32];
+    g_autofree char *list = dangling ? g_strjoinv(", ", (char **)dangling) : NULL;
+    g_autofree char *valid =
+        !dangling ? g_strdup("the graph is valid")
+        : !dangling[1]
+            ? g_strdup_printf("the graph trains, but %s is dangling: its output is unused", list)
+            : g_strdup_printf("the graph trains, but %s are dangling: their outputs are unused",
+                              list);
     g_autofree char *t = g_strdup_printf(
-        "%u blocks \u00b7 %s parameters \u00b7 %s FLOPs per sample \u00b7 the graph is valid",
-        g->blocks->len, ll_format_count((double)s->total_params, p, sizeof p),
-        ll_format_count((double)s->total_flops, f, sizeof f));
+        "%u blocks \u00b7 %s parameters \u00b7 %s FLOPs per sample \u00b7 %s%s", g->blocks->len,
+        ll_format_count((double)s->total_params, p, sizeof p),
+        ll_format_count((double)s->total_flops, f, sizeof f), dangling ? "\u26a0 " : "", valid);
     gtk_label_set_text(self->statusbar, t);
     gtk_widget_remove_css_class(GTK_WIDGET(self->statusbar), "error");
   }
@@ -1246,6 +1269,7 @@ static void ll_window_class_init(LlWindowClass *klass)
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-window.ui");
 #define CHILD(name) gtk_widget_class_bind_template_child(wc, LlWindow, name)
   CHILD(notice_revealer);
+  CHILD(start_button);
   CHILD(notice);
   CHILD(statusbar);
   CHILD(bottom);

@@ -380,6 +380,16 @@ int ll_pipeline_field_classes(const LlPipeline *p, const char *name)
   return -1;
 }
 
+int ll_pipeline_get_fields(const LlPipeline *p, LlFieldInfo *out, int max)
+{
+  int n = MIN(p->n_fields, max);
+  for (int i = 0; i < n; i++)
+    out[i] = (LlFieldInfo){.name = field_names[p->fields[i].kind],
+                           .shape = p->fields[i].shape,
+                           .classes = p->fields[i].classes};
+  return n;
+}
+
 char *ll_pipeline_field_list(const LlPipeline *p)
 {
   GString *s = g_string_new(NULL);

@@ -381,7 +381,51 @@ def case_sweep_cli():
     print("sweep CLI ok")
 
 
+def case_loss_mismatch():
+    """A graph whose output does not fit its loss is refused before training
+    (exit 2) with the block and the fix named; fixed, it trains."""
+    need_fmnist()
+    spec = json.load(open(os.path.join(PRESETS, "tiny-cnn.json")))
+    blocks = spec["graph"]["blocks"]
+    # Input -> Conv2d -> ReLU -> MaxPool2d -> Conv2d -> ReLU -> Linear(10), no Flatten
+    spec["graph"]["blocks"] = [
+        next(b for b in blocks if b["type"] == "Input"),
+        {"name": "conv1", "type": "Conv2d", "inputs": ["image"], "props": {"out_channels": 8}},
+        {"name": "relu1", "type": "ReLU", "inputs": ["conv1"]},
+        {"name": "pool", "type": "MaxPool2d", "inputs": ["relu1"]},
+        {"name": "conv2", "type": "Conv2d", "inputs": ["pool"], "props": {"out_channels": 16}},
+        {"name": "relu2", "type": "ReLU", "inputs": ["conv2"]},
+        {"name": "linear1", "type": "Linear", "inputs": ["relu2"], "props": {"out_features": 10}},
+    ]
+    spec["losses"] = [{"output": "linear1", "target": "label", "type": "cross_entropy"}]
+    spec.pop("record", None)
+    spec.pop("positions", None)
+    d = tempfile.mkdtemp(prefix="ll-e2e-spec-")
+    path = os.path.join(d, "no-flatten.json")
+    json.dump(spec, open(path, "w"))
+    p = run("train", path, "--epochs", "1", "--limit", "600", "--out", STORE, check=False)
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert "insert Flatten before linear1" in p.stderr, p.stderr
+    assert "epoch 1/" not in p.stdout, p.stdout
+    # the JSON-lines form says the same
+    p = run("train", path, "--epochs", "1", "--limit", "600", "--jsonl", "--out", STORE, check=False)
+    assert p.returncode == 2 and "insert Flatten before linear1" in events(p.stdout)[-1]["error"]
+    # a wrong class count names the width to set
+    spec["graph"]["blocks"][-1:] = [
+        {"name": "flat", "type": "Flatten", "inputs": ["relu2"]},
+        {"name": "linear1", "type": "Linear", "inputs": ["flat"], "props": {"out_features": 7}},
+    ]
+    json.dump(spec, open(path, "w"))
+    p = run("train", path, "--epochs", "1", "--limit", "600", "--out", STORE, check=False)
+    assert p.returncode == 2 and "out_features must be 10 for 10 classes" in p.stderr, p.stderr
+    spec["graph"]["blocks"][-1]["props"]["out_features"] = 10
+    json.dump(spec, open(path, "w"))
+    train(path, "--epochs", "1", "--limit", "600")
+    print("loss mismatch ok")
+
+
 CASES.update({
+    "loss-mismatch": case_loss_mismatch,
     "sweep-cli": case_sweep_cli,
     "transfer": case_transfer,
     "preset-even-odd-transfer": case_study_preset(

@@ -98,11 +98,143 @@ static void test_autoencoder_status(void)
   g_assert_cmpfloat(mse, <, 1.0);
 }
 
+static LlGraph *graph(void) { return ll_document_get_spec(doc())->graph; }
+static LlBlock *block(const char *name) { return ll_graph_find(graph(), name); }
+static gboolean data_known(void) { return ll_document_data_known(doc()); }
+
+static void select_block(const char *name)
+{
+  const char *one[] = {name, NULL};
+  ll_canvas_select(ll_window_get_canvas(win), one);
+}
+
+/* Adds a block as a double-click in the palette does: after the selection. */
+static char *add(const char *type, const char *after)
+{
+  select_block(after);
+  g_signal_emit_by_name(ll_window_get_palette(win), "block-activated", type);
+  return g_strdup(ll_canvas_get_primary(ll_window_get_canvas(win)));
+}
+
+static void set_prop(const char *b, const char *prop, const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_document_set_prop(doc(), b, prop, value, &error));
+}
+
+static LlSummaryItem *summary_row(const char *name)
+{
+  GListModel *m = ll_summary_view_get_model(ll_window_get_summary(win));
+  for (guint i = 0; i < g_list_model_get_n_items(m); i++) {
+    g_autoptr(LlSummaryItem) it = g_list_model_get_item(m, i);
+    if (g_str_has_prefix(ll_summary_item_get(it, "name"), name) &&
+        strchr(" ", ll_summary_item_get(it, "name")[strlen(name)]))
+      return it; /* the model keeps a reference */
+  }
+  return NULL;
+}
+
+/* Input -> Conv2d -> ReLU -> MaxPool2d -> Conv2d -> ReLU -> Linear(10), no
+ * Flatten: the window says it cannot train, why, and how to fix it; one
+ * wrong block leaves the shapes before it; Flatten added after relu2 goes
+ * into the edge. */
+static void test_no_flatten(void)
+{
+  activate("new", NULL);
+  ll_ui_spin(50);
+  g_autofree char *conv1 = add("Conv2d", "image");
+  g_autofree char *relu1 = add("ReLU", conv1);
+  g_autofree char *pool = add("MaxPool2d", relu1);
+  g_autofree char *conv2 = add("Conv2d", pool);
+  g_autofree char *relu2 = add("ReLU", conv2);
+  g_autofree char *linear = add("Linear", relu2);
+  set_prop(conv2, "out_channels", "16");
+  set_prop(linear, "out_features", "10");
+  /* before and after the data's fields are read: the same verdict */
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass)
+      g_assert_true(ll_ui_wait_for(data_known, 30000));
+    const GError *e = ll_document_get_error(doc());
+    g_assert_nonnull(e);
+    g_test_message("%s", e->message);
+    g_autofree char *fix = g_strdup_printf("insert Flatten before %s", linear);
+    g_assert_nonnull(strstr(e->message, fix));
+    g_assert_cmpstr(ll_document_get_error_block(doc()), ==, linear);
+    g_assert_nonnull(strstr(ll_window_get_status(win), fix));
+    g_assert_null(strstr(ll_window_get_status(win), "valid"));
+    g_assert_false(action_enabled("train-start"));
+    g_assert_nonnull(strstr(ll_window_get_start_tooltip(win), fix));
+  }
+  /* every shape is known: the summary keeps its figures */
+  g_assert_cmpstr(ll_summary_item_get(summary_row(relu2), "shape"), ==, "(16, 11, 11)");
+  ll_window_show_page(win, "summary");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "graph-check-no-flatten.png");
+
+  /* item: one wrong block, the rest known. conv2's kernel does not fit */
+  set_prop(conv2, "kernel", "20");
+  g_assert_nonnull(ll_document_get_error(doc()));
+  g_assert_cmpstr(ll_document_get_error_block(doc()), ==, conv2);
+  g_assert_cmpint(block(pool)->status, ==, LL_BLOCK_OK);
+  g_assert_cmpint(block(conv2)->status, ==, LL_BLOCK_FAILED);
+  g_assert_cmpint(block(relu2)->status, ==, LL_BLOCK_DOWNSTREAM);
+  g_assert_cmpint(block(linear)->status, ==, LL_BLOCK_DOWNSTREAM);
+  g_assert_cmpuint(g_list_model_get_n_items(
+                       ll_summary_view_get_model(ll_window_get_summary(win))),
+                   ==, 7);
+  g_assert_cmpstr(ll_summary_item_get(summary_row(pool), "shape"), ==, "(16, 13, 13)");
+  g_assert_cmpstr(ll_summary_item_get(summary_row(conv1), "params"), ==, "160");
+  g_assert_cmpstr(ll_summary_item_get(summary_row(relu2), "shape"), ==, "\u2014");
+  g_assert_nonnull(strstr(ll_summary_item_get(summary_row(conv2), "name"), "error"));
+  g_assert_nonnull(strstr(ll_summary_item_get(summary_row(linear), "name"), "after the error"));
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "graph-check-partial.png");
+  activate("undo", NULL);
+  g_assert_cmpint(LL_PROP_I(block(conv2), 1), ==, 3);
+
+  /* Flatten after relu2 is spliced into relu2 -> linear */
+  g_autofree char *flat = add("Flatten", relu2);
+  g_assert_cmpstr(block(flat)->input_names[0], ==, relu2);
+  g_assert_cmpstr(block(linear)->input_names[0], ==, flat);
+  g_assert_null(ll_document_get_error(doc()));
+  g_assert_true(action_enabled("train-start"));
+  g_assert_nonnull(strstr(ll_window_get_status(win), "the graph is valid"));
+  /* the wrong class count names the width */
+  set_prop(linear, "out_features", "7");
+  g_assert_nonnull(strstr(ll_document_get_error(doc())->message,
+                          "out_features must be 10 for 10 classes"));
+  g_assert_false(action_enabled("train-start"));
+  set_prop(linear, "out_features", "10");
+  g_assert_true(action_enabled("train-start"));
+
+  /* a side branch that feeds nothing is dangling, and the status says so
+   * (the loss named, as the Loss row of the training panel does) */
+  g_autofree char *chosen = ll_spec_add_default_loss(ll_document_get_spec(doc()), NULL);
+  g_assert_nonnull(chosen);
+  ll_document_settings_changed(doc());
+  g_autofree char *side = add("ReLU", pool); /* pool has one reader: spliced */
+  g_assert_cmpstr(block(conv2)->input_names[0], ==, side);
+  activate("undo", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *branch = ll_document_add_block(doc(), "Tanh", 600, 40, NULL, &error);
+  g_assert_true(ll_document_connect(doc(), flat, branch, &error));
+  const char *const *dangling = ll_document_get_dangling(doc());
+  g_assert_nonnull(dangling);
+  g_assert_cmpstr(dangling[0], ==, branch);
+  g_assert_null(dangling[1]);
+  g_test_message("%s", ll_window_get_status(win));
+  g_assert_nonnull(strstr(ll_window_get_status(win), "dangling: its output is unused"));
+  g_assert_null(strstr(ll_window_get_status(win), "the graph is valid"));
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "graph-check-dangling.png");
+}
+
 /* Xvfb has no session bus; GTK says so once. That is the environment, not a bug. */
 int main(int argc, char **argv)
 {
   if (!(win = ll_ui_start(&argc, &argv, "graph-check")))
     return 77;
+  g_test_add_func("/ui/graph-check/no-flatten", test_no_flatten);
   g_test_add_func("/ui/graph-check/scrubber-export", test_scrubber);
   g_test_add_func("/ui/graph-check/autoencoder-status", test_autoencoder_status);
   int rc = g_test_run();
