@@ -50,6 +50,9 @@ typedef struct {
   double min, max;            /* INT, FLOAT: inclusive range; SHAPE: range of each entry */
   const char *const *choices; /* CHOICE: NULL-terminated */
   LlShape def_shape;          /* SHAPE: default */
+  /* INT, OPTIONAL: 0 stands for this other property's value (a pooling
+   * stride of 0 is the kernel size) */
+  const char *zero_is;
 } LlPropDesc;
 
 typedef struct {
@@ -200,6 +203,10 @@ struct LlBlock {
 #define LL_PROP_B(b, idx) ((b)->props[idx].b)
 #define LL_PROP_C(b, idx) ((b)->props[idx].choice)
 #define LL_PROP_S(b, idx) (&(b)->props[idx].shape)
+
+/* A property's value as a reader takes it: "3", "relu", "(1, 28, 28)",
+ * and for a 0 that stands for another property "2 (= kernel)". */
+char *ll_block_format_prop(const LlBlock *b, int index, char *buf, size_t len);
 
 /* Declares a parameter; returns its index. */
 int ll_block_add_param(LlBlock *b, const char *name, LlShape shape, LlInit init, int fan_in,

@@ -71,7 +71,7 @@ LlSpec *ll_spec_new(void)
   s->batch_size = 128;
   s->seed = 1;
   s->device = g_strdup("auto");
-  s->optim = ll_optim_config_default(LL_OPT_SGD);
+  s->optim = ll_optim_config_default(LL_OPT_ADAM); /* lr 1e-3: trains well untuned */
   s->schedule = ll_schedule_config_default(LL_SCHED_CONSTANT);
   s->es_metric = g_strdup("val_loss");
   s->es_patience = 5;

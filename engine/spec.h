@@ -95,7 +95,7 @@ typedef struct {
   int reconstruction_samples;
 } LlSpec;
 
-LlSpec *ll_spec_new(void); /* defaults: Fashion-MNIST, SGD, 10 epochs, batch 128 */
+LlSpec *ll_spec_new(void); /* defaults: Fashion-MNIST, Adam lr 1e-3, 10 epochs, batch 128 */
 void ll_spec_free(LlSpec *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlSpec, ll_spec_free)
 

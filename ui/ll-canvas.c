@@ -195,17 +195,10 @@ static void format_props(const LlBlock *b, char *buf, size_t len)
   int shown = 0;
   for (int i = 0; i < b->desc->n_props && shown < 3; i++) {
     const LlPropDesc *d = &b->desc->props[i];
-    const LlPropValue *v = &b->props[i];
     if (!strcmp(d->name, "init"))
       continue;
     char val[48];
-    switch (d->type) {
-    case LL_PROP_INT: g_snprintf(val, sizeof val, "%" G_GINT64_FORMAT, v->i); break;
-    case LL_PROP_FLOAT: g_snprintf(val, sizeof val, "%g", v->f); break;
-    case LL_PROP_BOOL: g_snprintf(val, sizeof val, "%s", v->b ? "yes" : "no"); break;
-    case LL_PROP_CHOICE: g_snprintf(val, sizeof val, "%s", d->choices[v->choice]); break;
-    case LL_PROP_SHAPE: ll_shape_format(&v->shape, val, sizeof val); break;
-    }
+    ll_block_format_prop(b, i, val, sizeof val);
     size_t used = strlen(buf);
     g_snprintf(buf + used, len - used, "%s%s=%s", shown ? "  " : "", d->name, val);
     shown++;

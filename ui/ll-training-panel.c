@@ -14,6 +14,9 @@ struct _LlTrainingPanel {
   GtkButton *choose, *pause, *start;
   GtkLabel *dataset_path, *status;
   GtkSpinButton *limit_train, *lr, *epochs, *batch, *seed, *patience;
+  GtkSpinButton *weight_decay, *step_size, *gamma, *min_lr, *max_lr, *warmup;
+  GtkDropDown *schedule;
+  GtkWidget *step_row, *gamma_row, *min_lr_row, *max_lr_row;
   GtkSwitch *early_stopping;
   GtkProgressBar *progress;
   GtkStringList *devices;
@@ -102,6 +105,58 @@ static void on_loss(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
   ll_document_settings_changed(self->doc);
 }
 
+/* The schedule row and the parameters its kind has (only those shown). */
+static void show_schedule(LlTrainingPanel *self)
+{
+  const LlScheduleConfig *c = &spec(self)->schedule;
+  gtk_drop_down_set_selected(self->schedule, c->kind);
+  gtk_spin_button_set_value(self->step_size, c->step_size);
+  gtk_spin_button_set_value(self->gamma, c->gamma);
+  gtk_spin_button_set_value(self->min_lr, c->min_lr);
+  gtk_spin_button_set_value(self->max_lr, MAX(c->max_lr, 0));
+  gtk_spin_button_set_value(self->warmup, c->warmup_steps);
+  gtk_widget_set_visible(self->step_row, c->kind == LL_SCHED_STEP);
+  gtk_widget_set_visible(self->gamma_row, c->kind == LL_SCHED_STEP ||
+                                              c->kind == LL_SCHED_MULTISTEP ||
+                                              c->kind == LL_SCHED_EXPONENTIAL);
+  gtk_widget_set_visible(self->min_lr_row, c->kind == LL_SCHED_COSINE);
+  gtk_widget_set_visible(self->max_lr_row, c->kind == LL_SCHED_ONE_CYCLE);
+}
+
+static void on_schedule(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
+{
+  LlSpec *s = spec(self);
+  guint k = gtk_drop_down_get_selected(dd);
+  if (!s || self->loading || k == GTK_INVALID_LIST_POSITION || (LlScheduleKind)k == s->schedule.kind)
+    return;
+  /* the new kind's defaults (PyTorch's), keeping the warm-up */
+  int warmup = s->schedule.warmup_steps;
+  s->schedule = ll_schedule_config_default((LlScheduleKind)k);
+  s->schedule.warmup_steps = warmup;
+  self->loading = TRUE;
+  show_schedule(self);
+  self->loading = FALSE;
+  ll_document_settings_changed(self->doc);
+}
+
+/* Train samples: 0 means every sample, and says so. */
+static gboolean on_limit_output(GtkSpinButton *spin, LlTrainingPanel *self)
+{
+  if (gtk_spin_button_get_value_as_int(spin) != 0)
+    return FALSE;
+  gtk_editable_set_text(GTK_EDITABLE(spin), "all");
+  return TRUE;
+}
+
+static int on_limit_input(GtkSpinButton *spin, double *value, LlTrainingPanel *self)
+{
+  g_autofree char *t = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(spin))));
+  if (*t && g_ascii_strcasecmp(t, "all"))
+    return FALSE;
+  *value = 0;
+  return TRUE;
+}
+
 static void load_from_spec(LlTrainingPanel *self)
 {
   LlSpec *s = spec(self);
@@ -116,6 +171,8 @@ static void load_from_spec(LlTrainingPanel *self)
   gtk_spin_button_set_value(self->seed, (double)s->seed);
   gtk_switch_set_active(self->early_stopping, s->early_stopping);
   gtk_spin_button_set_value(self->patience, s->es_patience);
+  gtk_spin_button_set_value(self->weight_decay, s->optim.weight_decay);
+  show_schedule(self);
   show_loss(self);
   self->loading = FALSE;
 }
@@ -132,6 +189,13 @@ static void store(LlTrainingPanel *self)
   s->seed = (uint64_t)gtk_spin_button_get_value(self->seed);
   s->early_stopping = gtk_switch_get_active(self->early_stopping);
   s->es_patience = gtk_spin_button_get_value_as_int(self->patience);
+  s->optim.weight_decay = gtk_spin_button_get_value(self->weight_decay);
+  s->schedule.step_size = gtk_spin_button_get_value_as_int(self->step_size);
+  s->schedule.gamma = gtk_spin_button_get_value(self->gamma);
+  s->schedule.min_lr = gtk_spin_button_get_value(self->min_lr);
+  if (s->schedule.kind == LL_SCHED_ONE_CYCLE)
+    s->schedule.max_lr = gtk_spin_button_get_value(self->max_lr);
+  s->schedule.warmup_steps = gtk_spin_button_get_value_as_int(self->warmup);
   ll_document_settings_changed(self->doc);
 }
 
@@ -146,10 +210,13 @@ static void on_optimizer(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
   guint k = gtk_drop_down_get_selected(dd);
   if (k == GTK_INVALID_LIST_POSITION || (LlOptimKind)k == s->optim.kind)
     return;
-  /* the new kind's own defaults (PyTorch's), keeping the learning rate the user set */
-  double lr = s->optim.lr;
+  /* the new kind's own defaults (PyTorch's), keeping the learning rate and weight decay */
+  double lr = s->optim.lr, wd = s->optim.weight_decay;
   s->optim = ll_optim_config_default((LlOptimKind)k);
   s->optim.lr = lr;
+  s->optim.weight_decay = wd;
+  if (k == LL_OPT_SGD)
+    s->optim.momentum = 0.9; /* plain SGD (PyTorch's momentum 0) trains slowly */
   ll_document_settings_changed(self->doc);
 }
 
@@ -362,8 +429,22 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
   CHILD(progress);
   CHILD(loss);
   CHILD(loss_note);
+  CHILD(weight_decay);
+  CHILD(schedule);
+  CHILD(step_size);
+  CHILD(gamma);
+  CHILD(min_lr);
+  CHILD(max_lr);
+  CHILD(warmup);
+  CHILD(step_row);
+  CHILD(gamma_row);
+  CHILD(min_lr_row);
+  CHILD(max_lr_row);
 #undef CHILD
   gtk_widget_class_bind_template_callback(wc, on_loss);
+  gtk_widget_class_bind_template_callback(wc, on_schedule);
+  gtk_widget_class_bind_template_callback(wc, on_limit_output);
+  gtk_widget_class_bind_template_callback(wc, on_limit_input);
   gtk_widget_class_bind_template_callback(wc, on_setting);
   gtk_widget_class_bind_template_callback(wc, on_setting_notify);
   gtk_widget_class_bind_template_callback(wc, on_optimizer);
@@ -377,6 +458,9 @@ static void ll_training_panel_init(LlTrainingPanel *self)
   GtkStringList *opts = gtk_string_list_new(ll_optim_kind_names);
   gtk_drop_down_set_model(self->optimizer, G_LIST_MODEL(opts));
   g_object_unref(opts);
+  GtkStringList *scheds = gtk_string_list_new(ll_schedule_kind_names);
+  gtk_drop_down_set_model(self->schedule, G_LIST_MODEL(scheds));
+  g_object_unref(scheds);
   /* "cpu: 2 threads", "cuda:0: NVIDIA H100": the id is what precedes ": " */
   self->device_ids = g_ptr_array_new_with_free_func(g_free);
   self->devices = gtk_string_list_new(NULL);

@@ -7,7 +7,7 @@
 const LlPropDesc ll_pool_props[] = {
     [LL_POOL_P_KERNEL] = {"kernel", LL_PROP_INT, "window size (square)", 2, 1, 1024},
     [LL_POOL_P_STRIDE] = {"stride", LL_PROP_INT, "step between windows (0: the kernel size)", 0, 0,
-                          1024},
+                          1024, .zero_is = "kernel"},
     [LL_POOL_P_PAD] = {"padding", LL_PROP_INT, "added on each side (at most half the kernel)", 0, 0,
                        512},
 };

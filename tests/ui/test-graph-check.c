@@ -167,6 +167,13 @@ static void test_no_flatten(void)
   }
   /* every shape is known: the summary keeps its figures */
   g_assert_cmpstr(ll_summary_item_get(summary_row(relu2), "shape"), ==, "(16, 11, 11)");
+  /* a Linear on (16, 11, 11) mixes the last axis only */
+  g_assert_cmpstr(ll_summary_item_get(summary_row(linear), "rf"), ==, "whole last axis");
+  /* MaxPool's stride 0 is the kernel, and the block says so */
+  char val[48];
+  int si;
+  g_assert_nonnull(ll_block_desc_prop(block(pool)->desc, "stride", &si));
+  g_assert_cmpstr(ll_block_format_prop(block(pool), si, val, sizeof val), ==, "2 (= kernel)");
   ll_window_show_page(win, "summary");
   ll_ui_spin(200);
   ll_ui_screenshot(GTK_WIDGET(win), "graph-check-no-flatten.png");
@@ -229,12 +236,64 @@ static void test_no_flatten(void)
   ll_ui_screenshot(GTK_WIDGET(win), "graph-check-dangling.png");
 }
 
+static GtkWidget *panel_child(const char *id)
+{
+  return GTK_WIDGET(gtk_widget_get_template_child(GTK_WIDGET(ll_window_get_training_panel(win)),
+                                                  LL_TYPE_TRAINING_PANEL, id));
+}
+
+/* The training panel: defaults that train (Adam 1e-3), the schedule with
+ * its parameters and weight decay, "all" for 0 training samples. */
+static void test_training_panel(void)
+{
+  activate("new", NULL);
+  ll_ui_spin(50);
+  ll_window_show_page(win, "training");
+  LlSpec *s = ll_document_get_spec(doc());
+  g_assert_cmpint(s->optim.kind, ==, LL_OPT_ADAM);
+  g_assert_cmpfloat(s->optim.lr, ==, 1e-3);
+  g_assert_cmpuint(s->dataset.limit_train, ==, 0);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(panel_child("limit_train"))), ==, "all");
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(panel_child("weight_decay")), 5e-4);
+  g_assert_cmpfloat(fabs(s->optim.weight_decay - 5e-4), <, 1e-9);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(panel_child("schedule")), LL_SCHED_STEP);
+  g_assert_cmpint(s->schedule.kind, ==, LL_SCHED_STEP);
+  g_assert_true(gtk_widget_get_visible(panel_child("step_row")));
+  g_assert_false(gtk_widget_get_visible(panel_child("min_lr_row")));
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(panel_child("step_size")), 3);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(panel_child("gamma")), 0.5);
+  g_assert_cmpint(s->schedule.step_size, ==, 3);
+  g_assert_cmpfloat(s->schedule.gamma, ==, 0.5);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(panel_child("schedule")), LL_SCHED_COSINE);
+  g_assert_cmpint(s->schedule.kind, ==, LL_SCHED_COSINE);
+  g_assert_true(gtk_widget_get_visible(panel_child("min_lr_row")));
+  /* SGD chosen in the panel comes with momentum 0.9 */
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(panel_child("optimizer")), LL_OPT_SGD);
+  g_assert_cmpint(s->optim.kind, ==, LL_OPT_SGD);
+  g_assert_cmpfloat(s->optim.momentum, ==, 0.9);
+  g_assert_cmpfloat(fabs(s->optim.weight_decay - 5e-4), <, 1e-9);
+  /* the settings survive a save and reload */
+  g_autofree char *json = ll_spec_to_json(s);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) back = ll_spec_load_data(json, -1, "saved", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(back->schedule.kind, ==, LL_SCHED_COSINE);
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "graph-check-training-panel.png");
+  gtk_window_set_default_size(GTK_WINDOW(win), 1024, 640);
+  ll_ui_spin(500);
+  ll_ui_screenshot(GTK_WIDGET(win), "graph-check-training-panel-1024.png");
+  gtk_window_set_default_size(GTK_WINDOW(win), 1400, 900);
+  ll_ui_spin(500);
+}
+
 /* Xvfb has no session bus; GTK says so once. That is the environment, not a bug. */
 int main(int argc, char **argv)
 {
   if (!(win = ll_ui_start(&argc, &argv, "graph-check")))
     return 77;
   g_test_add_func("/ui/graph-check/no-flatten", test_no_flatten);
+  g_test_add_func("/ui/graph-check/training-panel", test_training_panel);
   g_test_add_func("/ui/graph-check/scrubber-export", test_scrubber);
   g_test_add_func("/ui/graph-check/autoencoder-status", test_autoencoder_status);
   int rc = g_test_run();

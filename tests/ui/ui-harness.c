@@ -64,16 +64,25 @@ void ll_ui_spin(int ms) { ll_ui_wait_for(NULL, ms); }
 
 GdkTexture *ll_ui_render(GtkWidget *w)
 {
-  int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
-  GdkPaintable *p = gtk_widget_paintable_new(w);
-  GtkSnapshot *s = gtk_snapshot_new();
-  gdk_paintable_snapshot(p, s, width, height);
-  GskRenderNode *node = gtk_snapshot_free_to_node(s);
+  /* a widget that waits for its next layout (a frame late on a loaded
+   * machine) has nothing to render yet: give it the frames it needs */
+  GskRenderNode *node = NULL;
+  int width = 0, height = 0;
+  for (int tries = 0; !node && tries < 100; tries++) {
+    if (tries)
+      ll_ui_spin(50);
+    width = gtk_widget_get_width(w);
+    height = gtk_widget_get_height(w);
+    GdkPaintable *p = gtk_widget_paintable_new(w);
+    GtkSnapshot *s = gtk_snapshot_new();
+    gdk_paintable_snapshot(p, s, width, height);
+    node = gtk_snapshot_free_to_node(s);
+    g_object_unref(p);
+  }
   g_assert_nonnull(node);
   GskRenderer *r = gtk_native_get_renderer(gtk_widget_get_native(w));
   GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, width, height));
   gsk_render_node_unref(node);
-  g_object_unref(p);
   return t;
 }
 
