@@ -73,7 +73,9 @@ static gboolean check_loss(const LlLossSpec *ls, const LlBlock *head, const LlFi
     return FALSE;
   }
   if (ls->kind == LL_LOSS_CROSS_ENTROPY) {
-    if (f && f->classes == 0) {
+    /* a field of one value per sample may be class indices of a count the
+     * data does not say (npy labels): only features are refused */
+    if (f && f->classes == 0 && ll_shape_size(&f->shape) != 1) {
       mismatch(error, head,
                "cross_entropy needs class indices as its target, but \"%s\" holds values of "
                "shape %s: use mse, or a class target such as \"label\"",
@@ -86,7 +88,7 @@ static gboolean check_loss(const LlLossSpec *ls, const LlBlock *head, const LlFi
                ll_shape_format(&f->shape, ts, sizeof ts));
       return FALSE;
     }
-    int classes = f ? f->classes : -1;
+    int classes = f && f->classes > 0 ? f->classes : -1;
     g_autofree char *want =
         classes > 0 ? g_strdup_printf("(%d) for %d classes", classes, classes) : g_strdup("(classes)");
     if (wide_dims(&head->out_shape) > 1) {

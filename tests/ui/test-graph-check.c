@@ -141,6 +141,7 @@ static LlSummaryItem *summary_row(const char *name)
 static void test_no_flatten(void)
 {
   activate("new", NULL);
+  ll_ui_answer_save_prompt(win, "_Discard"); /* the edits of the test before */
   ll_ui_spin(50);
   g_autofree char *conv1 = add("Conv2d", "image");
   g_autofree char *relu1 = add("ReLU", conv1);
@@ -247,6 +248,7 @@ static GtkWidget *panel_child(const char *id)
 static void test_training_panel(void)
 {
   activate("new", NULL);
+  ll_ui_answer_save_prompt(win, "_Discard"); /* the edits of the test before */
   ll_ui_spin(50);
   ll_window_show_page(win, "training");
   LlSpec *s = ll_document_get_spec(doc());
