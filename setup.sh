@@ -15,8 +15,9 @@ packages="gcc meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libop
   libsqlite3-dev zlib1g-dev libpng-dev libjpeg-dev libgtk-4-dev libepoxy-dev libcairo2-dev
   dataset-fashion-mnist desktop-file-utils appstream"
 # tests: a virtual display for the window; clang and its libFuzzer runtime
-# for .ci/run's fuzz targets
-[ "$mode" = test ] && packages="$packages xvfb xauth clang libclang-rt-dev"
+# for .ci/run's fuzz targets; g++ and TBB (C++17 parallel algorithms) build
+# the CUDA kernels for the CPU through HIP-CPU (the cuda-on-cpu suite)
+[ "$mode" = test ] && packages="$packages xvfb xauth clang libclang-rt-dev g++ libtbb-dev"
 
 missing=""
 for p in $packages; do
@@ -34,8 +35,17 @@ if [ -n "$missing" ]; then
   fi
 fi
 
+# The tests also run the CUDA kernels on the CPU when HIP-CPU sits in the
+# shared folder beside the checkout (relative to this folder, as meson reads it).
+hip_cpu=../shared/third_party/hip-cpu
+coc=""
+[ "$mode" = test ] && [ -f "$hip_cpu/include/hip/hip_runtime.h" ] && coc="$hip_cpu"
 if [ ! -f build/build.ninja ]; then
-  meson setup build -Dbuildtype=debugoptimized
+  meson setup build -Dbuildtype=debugoptimized ${coc:+-Dcuda-on-cpu=$coc}
+elif [ -n "$coc" ]; then
+  current=$(meson introspect --buildoptions build | python3 -c \
+    'import json, sys; print(next((o["value"] for o in json.load(sys.stdin) if o["name"] == "cuda-on-cpu"), ""))')
+  [ "$current" = "$coc" ] || meson configure build -Dcuda-on-cpu="$coc"
 fi
 ninja -C build
 

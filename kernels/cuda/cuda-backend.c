@@ -17,10 +17,15 @@
 
 #define LL_EXPORT __attribute__((visibility("default")))
 
+/* "cuda-on-cpu" when the same kernels are built for the CPU (cuda-on-cpu/) */
+#ifndef LL_CUDA_BACKEND_NAME
+#define LL_CUDA_BACKEND_NAME "cuda"
+#endif
+
 static char device_name[256];
 
 static const LlBackend cuda_backend = {
-    .name = "cuda",
+    .name = LL_CUDA_BACKEND_NAME,
     .device_name = device_name,
 
     .alloc = ll_cuda_alloc,

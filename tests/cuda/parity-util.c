@@ -7,6 +7,12 @@
 const LlBackend *ll_test_dev, *ll_test_ref;
 static GRand *rand_state;
 
+static const char *g_getenv_or_empty(const char *name)
+{
+  const char *v = g_getenv(name);
+  return v ? v : "";
+}
+
 gboolean ll_test_open_backends(void)
 {
   ll_test_ref = ll_cpu_backend();
@@ -17,13 +23,24 @@ gboolean ll_test_open_backends(void)
     printf("# parity self-test: the CPU backend against itself (checks the harness only)\n");
     return TRUE;
   }
+  /* cuda-on-cpu: the CUDA kernels run on the CPU (kernels/cuda-on-cpu), a
+   * module the build names in LAYERLAB_CUDA_MODULE */
+  const char *want = g_getenv("LAYERLAB_TEST_BACKEND");
+  gboolean on_cpu = want && !strcmp(want, "cuda-on-cpu");
+  if (on_cpu && !*g_getenv_or_empty("LAYERLAB_CUDA_MODULE")) {
+    printf("# SKIP: built without -Dcuda-on-cpu=PATH (the HIP-CPU folder)\n");
+    return FALSE;
+  }
   GError *err = NULL;
   ll_test_dev = ll_device_backend("cuda", &err);
   if (!ll_test_dev) {
     printf("# SKIP: %s\n", err->message);
     g_error_free(err);
+    /* a module built here that does not open is a failure, not a skip */
+    g_assert_false(on_cpu);
     return FALSE;
   }
+  g_assert_cmpstr(ll_test_dev->name, ==, on_cpu ? "cuda-on-cpu" : "cuda");
   printf("# testing %s against the CPU reference\n", ll_test_dev->device_name);
   return TRUE;
 }

@@ -70,6 +70,22 @@ static const LlBackend *open_cuda(char **why)
   return be;
 }
 
+/* The CUDA kernels run on the CPU through HIP-CPU (kernels/cuda-on-cpu):
+ * the module meson builds with -Dcuda-on-cpu=PATH, named by
+ * LAYERLAB_CUDA_MODULE and opened as "cuda" is. */
+static const LlBackend *open_cuda_on_cpu(char **why)
+{
+  const char *module = g_getenv("LAYERLAB_CUDA_MODULE");
+  if (!module || !*module) {
+    *why = g_strdup("built without -Dcuda-on-cpu=PATH (the HIP-CPU folder)");
+    return NULL;
+  }
+  const LlBackend *be = open_cuda(why);
+  if (be && strcmp(be->name, "cuda-on-cpu"))
+    g_error("%s opened the backend \"%s\", not cuda-on-cpu", module, be->name);
+  return be;
+}
+
 static const struct {
   const char *name;
   OpenFn open;
@@ -77,6 +93,7 @@ static const struct {
     {"ref", open_ref}, /* the reference against itself: checks the harness */
     {"cpu", open_cpu},
     {"cuda", open_cuda},
+    {"cuda-on-cpu", open_cuda_on_cpu},
 };
 
 /* ---- one run of a case on one backend ----------------------------------------------------- */
