@@ -127,6 +127,11 @@ struct LlBlockDesc {
    * size for backward (b->saved_per_sample, b->saved_fixed), b->flops and
    * the receptive field. Errors name the block and the property. */
   gboolean (*infer)(LlBlock *b, GError **error);
+  /* The floats of b->saved_fixed the compiling backend's kernels need, where
+   * that depends on the backend (a conv's workspace: infer plans the CPU's,
+   * the CUDA backend needs none). ll_graph_compile sets saved_fixed from it.
+   * OPTIONAL (NULL: infer's value stands) */
+  size_t (*workspace)(const LlBlock *b, const LlBackend *be);
   /* Called after the arena is carved, for blocks that point into it. OPTIONAL */
   void (*bind)(LlBlock *b);
   /* Reads b->inputs[i]->out, writes b->out (and saved state when training). */

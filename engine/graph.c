@@ -3,6 +3,7 @@
 #include "graph.h"
 
 #include "batchnorm.h"
+#include "device.h"
 #include "untrusted.h"
 
 #include <math.h>
@@ -538,6 +539,9 @@ gboolean ll_graph_compile_eval(LlGraph *g, int batch, GError **error)
   drop_eval_arena(g);
   size_t n = ll_graph_activation_floats(g, batch);
   if (!(g->eval_arena = g->be->alloc(n * sizeof(float)))) {
+    /* a device that failed (a lost GPU context) says why; NULL alone is a full one */
+    if (!ll_device_check(g->be, error))
+      return FALSE;
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY,
                 "out of %s memory: inference at batch %d needs %.1f MiB", g->be->name, batch,
                 n * 4.0 / 1048576.0);
@@ -650,9 +654,11 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   g->be = be;
   g->batch = batch;
 
-  /* which blocks run backward */
+  /* which blocks run backward, and the saved state this backend needs */
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->desc->workspace)
+      b->saved_fixed = b->desc->workspace(b, be);
     b->needs_grad = is_input(b) ? g->grad_inputs : (!b->frozen && ll_block_param_count(b) > 0);
     for (int k = 0; k < b->n_inputs; k++)
       b->needs_grad |= b->inputs[k]->needs_grad;
@@ -692,6 +698,8 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   size_t total = 2 * n_params + n_buffers + n_douts + ll_graph_activation_floats(g, batch);
   g->arena = be->alloc(total * sizeof(float));
   if (!g->arena) {
+    if (!ll_device_check(be, error))
+      return FALSE;
     size_t free_bytes = be->mem_free ? be->mem_free() : 0;
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY,
                 "out of %s memory: the graph needs %.1f MiB for batch %d%s%s; reduce the batch "

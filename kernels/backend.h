@@ -220,7 +220,8 @@ struct LlBackend {
   void (*softmax_backward)(const float *y, const float *dy, float *dx, int rows, int cols);
   /* Every loss writes the mean loss over `rows` (or elements) times weight
    * into *loss, and accumulates d(weight * mean loss)/d(pred) into dpred
-   * (dpred may be NULL for evaluation). */
+   * (dpred may be NULL for evaluation). Over zero rows the loss is 0 and
+   * nothing accumulates (ll_loss_scale), never 0 / 0. */
   /* logits(rows, cols), target(rows) holds class indices as floats */
   void (*cross_entropy)(const float *logits, const float *target, int rows, int cols,
                         float smoothing, float weight, float *loss, float *dlogits);
@@ -286,6 +287,13 @@ struct LlBackend {
   void (*adagrad_update)(float *p, const float *g, float *sum, size_t n, float lr, float eps,
                          float weight_decay);
 };
+
+/* The factor a loss slot multiplies its sum by: weight / rows, and 0 over
+ * zero rows (the loss of nothing is 0; weight / 0 made it NaN). */
+static inline float ll_loss_scale(float weight, size_t rows)
+{
+  return rows ? weight / (float)rows : 0.0f;
+}
 
 /* The CPU backend: always present. */
 const LlBackend *ll_cpu_backend(void);

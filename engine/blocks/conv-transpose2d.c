@@ -130,6 +130,13 @@ static void convt_backward(LlBlock *b, const LlRunCtx *ctx)
     ctx->be->bias_backward(dy, b->params[B].grad, g.n, g.c, g.h * g.w);
 }
 
+/* the kernels' workspace, before the per-sample scratch in b->saved */
+static size_t convt_workspace(const LlBlock *b, const LlBackend *be)
+{
+  LlConvGeom g = swapped_geom(b, 1);
+  return be->conv2d_workspace(&g);
+}
+
 const LlBlockDesc ll_block_conv_transpose2d = {
     .type = "ConvTranspose2d",
     .category = "Convolution",
@@ -139,6 +146,7 @@ const LlBlockDesc ll_block_conv_transpose2d = {
     .min_inputs = 1,
     .max_inputs = 1,
     .infer = convt_infer,
+    .workspace = convt_workspace,
     .forward = convt_forward,
     .backward = convt_backward,
 };

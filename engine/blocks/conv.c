@@ -89,6 +89,13 @@ gboolean ll_conv_infer(LlBlock *b, GError **error)
   return TRUE;
 }
 
+/* The kernels' workspace does not grow with the batch: sized at batch 1. */
+size_t ll_conv_workspace(const LlBlock *b, const LlBackend *be)
+{
+  LlConvGeom g = conv_geom(b, 1);
+  return be->conv2d_workspace(&g);
+}
+
 void ll_conv_forward(LlBlock *b, const LlRunCtx *ctx)
 {
   LlConvGeom g = conv_geom(b, ctx->batch);

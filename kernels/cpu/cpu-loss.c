@@ -107,7 +107,7 @@ void ll_cpu_cross_entropy(const float *logits, const float *target, int rows, in
                     .target = target,
                     .cols = cols,
                     .smoothing = smoothing,
-                    .scale = weight / (float)rows,
+                    .scale = ll_loss_scale(weight, (size_t)(rows > 0 ? rows : 0)),
                     .dlogits = dlogits};
   int grain = (rows + CE_CHUNKS - 1) / CE_CHUNKS;
   if (grain < CE_MIN_ROWS)
@@ -124,7 +124,7 @@ void ll_cpu_bce_logits(const float *x, const float *t, size_t n, float weight, f
                        float *dlogits)
 {
   double total = 0.0;
-  float scale = weight / (float)n;
+  float scale = ll_loss_scale(weight, n);
   for (size_t i = 0; i < n; i++) {
     /* max(x,0) - x t + log(1 + exp(-|x|)): stable for large |x| */
     total += fmax(x[i], 0.0) - (double)x[i] * t[i] + log1p(exp(-fabs((double)x[i])));
@@ -137,7 +137,7 @@ void ll_cpu_bce_logits(const float *x, const float *t, size_t n, float weight, f
 void ll_cpu_mse(const float *p, const float *t, size_t n, float weight, float *loss, float *dpred)
 {
   double total = 0.0;
-  float scale = weight / (float)n;
+  float scale = ll_loss_scale(weight, n);
   for (size_t i = 0; i < n; i++) {
     float d = p[i] - t[i];
     total += (double)d * d;
@@ -150,7 +150,7 @@ void ll_cpu_mse(const float *p, const float *t, size_t n, float weight, float *l
 void ll_cpu_l1(const float *p, const float *t, size_t n, float weight, float *loss, float *dpred)
 {
   double total = 0.0;
-  float scale = weight / (float)n;
+  float scale = ll_loss_scale(weight, n);
   for (size_t i = 0; i < n; i++) {
     float d = p[i] - t[i];
     total += fabs((double)d);
@@ -165,8 +165,9 @@ void ll_cpu_argmax_rows(const float *x, int rows, int cols, float *out)
   for (int r = 0; r < rows; r++) {
     const float *xr = x + (size_t)r * cols;
     int best = 0;
+    /* NaN is never the maximum, not even as the first value */
     for (int j = 1; j < cols; j++)
-      if (xr[j] > xr[best])
+      if (xr[j] > xr[best] || (isnan(xr[best]) && !isnan(xr[j])))
         best = j;
     out[r] = (float)best;
   }

@@ -11,12 +11,18 @@ void *ll_cuda_alloc(size_t bytes)
   LlCudaScope s;
   void *p = NULL;
   size_t rounded = bytes < 256 ? 256 : (bytes + 255) & ~(size_t)255;
-  /* a full device is an answer, not a failure of the run: the engine reports
-   * it with the bytes it needed, so clear the (non-sticky) error */
-  if (cudaMalloc(&p, rounded) != cudaSuccess) {
-    cudaGetLastError();
+  cudaError_t e = cudaMalloc(&p, rounded);
+  if (e != cudaSuccess) {
+    /* a full device is an answer, not a failure of the run: the engine
+     * reports it with the bytes it needed, so clear the (non-sticky) error;
+     * any other cause (a lost context) is recorded as what it is */
+    if (e == cudaErrorMemoryAllocation)
+      cudaGetLastError();
+    else
+      ll_cuda_failed(__FILE__, __LINE__, "cudaMalloc", e);
     return NULL;
   }
+  ll_cuda_track(p);
   LL_CUDA_CHECK(cudaMemsetAsync(p, 0, rounded, s.stream));
   return p;
 }
@@ -26,7 +32,8 @@ void ll_cuda_free(void *ptr)
   if (!ptr)
     return;
   LlCudaScope s;
-  LL_CUDA_CHECK(cudaFree(ptr));
+  if (ll_cuda_untrack(ptr))
+    LL_CUDA_CHECK(cudaFree(ptr));
 }
 
 /* From pageable host memory the copy stages src before returning, so the

@@ -24,17 +24,18 @@
   do {                                                                                          \
     cudaError_t ll_err_ = (call);                                                               \
     if (ll_err_ != cudaSuccess)                                                                 \
-      ll_cuda_record_error(__FILE__, __LINE__, #call, cudaGetErrorString(ll_err_));             \
+      ll_cuda_failed(__FILE__, __LINE__, #call, ll_err_);                                       \
   } while (0)
 
 /* After a <<<...>>> launch: catches bad configurations at once; faults inside
- * the kernel surface at the next synchronising call (a download). */
+ * the kernel surface at the next synchronising call (a download). It sees
+ * only this launch's error: ll_cuda_failed consumed every earlier one. */
 #define LL_CUDA_LAUNCHED(kernel_name) LL_CUDA_CHECK_NAMED(cudaGetLastError(), kernel_name)
 #define LL_CUDA_CHECK_NAMED(call, what)                                                         \
   do {                                                                                          \
     cudaError_t ll_err_ = (call);                                                               \
     if (ll_err_ != cudaSuccess)                                                                 \
-      ll_cuda_record_error(__FILE__, __LINE__, "launch of " what, cudaGetErrorString(ll_err_)); \
+      ll_cuda_failed(__FILE__, __LINE__, "launch of " what, ll_err_);                           \
   } while (0)
 
 #define LL_CUBLAS_CHECK(call)                                                                   \
@@ -43,6 +44,12 @@
     if (ll_st_ != CUBLAS_STATUS_SUCCESS)                                                        \
       ll_cuda_record_error(__FILE__, __LINE__, #call, cublasGetStatusString(ll_st_));           \
   } while (0)
+
+/* Records a failed CUDA call ("file:line: what: reason") and clears the
+ * runtime's last error, so that the next launch check is not blamed for it.
+ * A sticky error (a fault inside a kernel) also marks the context lost:
+ * every later call fails until the next open resets the device. */
+void ll_cuda_failed(const char *file, int line, const char *what, cudaError_t e);
 
 /* Serialises backend slots and binds the device; see the top of this file. */
 struct LlCudaScope {
@@ -65,6 +72,13 @@ enum {
   LL_SCRATCH_COUNT
 };
 void *ll_cuda_scratch(int slot, size_t bytes);
+
+/* The allocations of the current context (ll_cuda_alloc adds, ll_cuda_free
+ * removes): after a lost context is reset, the pointers of the old one are
+ * gone with it and freeing them is a no-op, not an error. Inside an
+ * LlCudaScope. untrack returns false for a pointer it does not hold. */
+void ll_cuda_track(void *p);
+bool ll_cuda_untrack(void *p);
 
 #define LL_THREADS 256
 /* Blocks for a grid-stride loop over n items. Capped: the kernels stride. */

@@ -35,11 +35,17 @@ static ConvDims conv_dims(const LlConvGeom *g)
   return d;
 }
 
-size_t ll_cuda_conv2d_workspace(const LlConvGeom *g)
+/* The columns and reordered gradients of one chunk, in the backend's own
+ * scratch (LL_SCRATCH_CONV), shared by every conv of every graph. */
+static size_t conv_scratch_floats(const LlConvGeom *g)
 {
   ConvDims d = conv_dims(g);
   return (size_t)(d.ckk + d.ocg) * d.nb * d.ohw;
 }
+
+/* The engine's workspace (the ws arguments) is not used: 0 floats, so a
+ * graph on the GPU reserves none. */
+size_t ll_cuda_conv2d_workspace(const LlConvGeom *g) { return 0; }
 
 /* Row-major C_i = alpha op(A_i) op(B_i) + beta C_i for i < batch (see
  * ll_cuda_gemm for the operand swap). */
@@ -125,7 +131,7 @@ void ll_cuda_conv2d_forward(const LlConvGeom *g, const float *x, const float *w,
   if (g->n <= 0 || d.ohw <= 0 || d.ocg <= 0)
     return;
   LlCudaScope s;
-  float *col = (float *)ll_cuda_scratch(LL_SCRATCH_CONV, ll_cuda_conv2d_workspace(g) * 4);
+  float *col = (float *)ll_cuda_scratch(LL_SCRATCH_CONV, conv_scratch_floats(g) * 4);
   if (!col)
     return;
   for (int n0 = 0; n0 < g->n; n0 += d.nb) {
@@ -148,7 +154,7 @@ void ll_cuda_conv2d_backward_data(const LlConvGeom *g, const float *w, const flo
   if (g->n <= 0 || d.ohw <= 0 || d.ocg <= 0)
     return;
   LlCudaScope s;
-  float *col = (float *)ll_cuda_scratch(LL_SCRATCH_CONV, ll_cuda_conv2d_workspace(g) * 4);
+  float *col = (float *)ll_cuda_scratch(LL_SCRATCH_CONV, conv_scratch_floats(g) * 4);
   if (!col)
     return;
   for (int n0 = 0; n0 < g->n; n0 += d.nb) {
@@ -171,7 +177,7 @@ void ll_cuda_conv2d_backward_filter(const LlConvGeom *g, const float *x, const f
   if (g->n <= 0 || d.ohw <= 0 || d.ocg <= 0)
     return;
   LlCudaScope s;
-  float *col = (float *)ll_cuda_scratch(LL_SCRATCH_CONV, ll_cuda_conv2d_workspace(g) * 4);
+  float *col = (float *)ll_cuda_scratch(LL_SCRATCH_CONV, conv_scratch_floats(g) * 4);
   if (!col)
     return;
   float *dyr = col + (size_t)d.ckk * d.nb * d.ohw;

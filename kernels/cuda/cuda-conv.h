@@ -8,10 +8,10 @@
 extern "C" {
 #endif
 
-/* The scratch the three slots below use for this geometry. The CUDA backend
- * keeps that scratch itself (it batches several samples per GEMM, so it is
- * larger than the CPU's one-sample workspace the conv blocks plan for), and
- * ignores their ws argument. */
+/* 0: the three slots below ignore their ws argument. The CUDA backend keeps
+ * its own scratch (it batches several samples per GEMM, so it is larger than
+ * the CPU's one-sample workspace), so a graph compiled for the GPU plans no
+ * workspace (LlBlockDesc.workspace). */
 size_t ll_cuda_conv2d_workspace(const LlConvGeom *g);
 void ll_cuda_conv2d_forward(const LlConvGeom *g, const float *x, const float *w, float *y,
                             float *ws);

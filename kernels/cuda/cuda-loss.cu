@@ -137,7 +137,7 @@ void ll_cuda_cross_entropy(const float *logits, const float *target, int rows, i
                            float smoothing, float weight, float *loss, float *dlogits)
 {
   LlCudaScope s;
-  float scale = weight / (float)rows;
+  float scale = ll_loss_scale(weight, (size_t)(rows > 0 ? rows : 0));
   unsigned blocks = row_blocks(rows > 0 ? rows : 1);
   if (blocks > 1024)
     blocks = 1024;
@@ -170,7 +170,7 @@ void ll_cuda_bce_logits(const float *logits, const float *target, size_t n, floa
                         float *loss, float *dlogits)
 {
   LlCudaScope s;
-  float scale = weight / (float)n;
+  float scale = ll_loss_scale(weight, n);
   ll_cuda_sum(s.stream, BceTerm{logits, target, dlogits, scale}, n, scale, loss);
 }
 
@@ -191,7 +191,7 @@ void ll_cuda_mse(const float *pred, const float *target, size_t n, float weight,
                  float *dpred)
 {
   LlCudaScope s;
-  float scale = weight / (float)n;
+  float scale = ll_loss_scale(weight, n);
   ll_cuda_sum(s.stream, MseTerm{pred, target, dpred, scale}, n, scale, loss);
 }
 
@@ -212,11 +212,15 @@ void ll_cuda_l1(const float *pred, const float *target, size_t n, float weight, 
                 float *dpred)
 {
   LlCudaScope s;
-  float scale = weight / (float)n;
+  float scale = ll_loss_scale(weight, n);
   ll_cuda_sum(s.stream, L1Term{pred, target, dpred, scale}, n, scale, loss);
 }
 
-/* The first index of the row's maximum, as the CPU's strict > scan finds. */
+/* The first index of the row's maximum; NaN is never the maximum (a row of
+ * NaN gives 0), as the reference's and the CPU's scans. Each lane keeps the
+ * first maximum of its values that are not NaN: a lane that took a NaN as
+ * its best would never replace it, and the butterfly would drop its whole
+ * subtree. */
 static __global__ void argmax_rows_kernel(const float *__restrict__ x, int rows, int cols,
                                           float *__restrict__ out)
 {
@@ -227,7 +231,7 @@ static __global__ void argmax_rows_kernel(const float *__restrict__ x, int rows,
     float best = -FLT_MAX;
     int at = cols;
     for (int j = lane; j < cols; j += 32)
-      if (at == cols || xr[j] > best) {
+      if (!isnan(xr[j]) && (at == cols || xr[j] > best)) {
         best = xr[j];
         at = j;
       }

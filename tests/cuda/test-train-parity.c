@@ -93,6 +93,20 @@ static void test_steps(void)
   side_init(&ref, ll_test_ref);
   side_init(&dev, ll_test_dev);
   g_assert_cmpuint(ref.g->n_params, ==, dev.g->n_params);
+  /* each conv plans the workspace of the backend it was compiled for, not
+   * the CPU's: the CUDA conv keeps its own scratch and needs none */
+  int convs = 0;
+  for (guint i = 0; i < dev.g->order->len; i++) {
+    LlBlock *bd = dev.g->order->pdata[i], *br = ref.g->order->pdata[i];
+    if (!bd->desc->workspace)
+      continue;
+    convs++;
+    g_assert_cmpuint(br->saved_fixed, ==, br->desc->workspace(br, ref.be));
+    g_assert_cmpuint(bd->saved_fixed, ==, bd->desc->workspace(bd, dev.be));
+    if (dev.be != ref.be)
+      g_assert_cmpuint(bd->saved_fixed, ==, 0);
+  }
+  g_assert_cmpint(convs, >, 0);
 
   GError *err = NULL;
   LlDataset *train = NULL, *test = NULL;

@@ -577,7 +577,7 @@ static void op_cross_entropy(Run *r)
 {
   int rows = r->a[0], cols = r->a[1];
   size_t n = (size_t)rows * cols;
-  g_autofree float *t = g_new(float, rows);
+  g_autofree float *t = g_new(float, rows > 0 ? rows : 1);
   for (int i = 0; i < rows; i++)
     t[i] = (float)g_rand_int_range(r->rand, 0, cols);
   float *x = rnd(r, n, -4, 4), *target = from_host(r, t, rows), *loss = zeros(r, 1);
@@ -605,15 +605,24 @@ static void op_pointwise_loss(Run *r)
     OUT(r, "loss", loss, 1);
 }
 
-/* a = {rows, cols, ties}: ties draws from 4 values, so rows hold equal maxima */
+/* a = {rows, cols, ties}: ties 1 draws from 4 values, so rows hold equal
+ * maxima; ties 2 makes a quarter of the values NaN, the first of every
+ * third row, and all of the last row (NaN is never the maximum: a lane of
+ * a warp that starts its slice of a row on a NaN must not lose the row) */
 static void op_argmax(Run *r)
 {
   int rows = r->a[0], cols = r->a[1];
   size_t n = (size_t)rows * cols;
   g_autofree float *h = g_new(float, n);
   for (size_t i = 0; i < n; i++)
-    h[i] = r->a[2] ? (float)g_rand_int_range(r->rand, 0, 4)
-                   : (float)g_rand_double_range(r->rand, -1, 1);
+    h[i] = r->a[2] == 1 ? (float)g_rand_int_range(r->rand, 0, 4)
+                        : (float)g_rand_double_range(r->rand, -1, 1);
+  if (r->a[2] == 2) {
+    for (size_t i = 0; i < n; i++)
+      if (g_rand_int_range(r->rand, 0, 4) == 0 || (i % cols == 0 && i / cols % 3 == 0) ||
+          i / cols == (size_t)rows - 1)
+        h[i] = NAN;
+  }
   float *x = from_host(r, h, n), *out = zeros(r, rows);
   r->be->argmax_rows(x, rows, cols, out);
   EXACT(r, "index", out, rows);
@@ -849,8 +858,11 @@ static const Case cases[] = {
     C(pointwise_loss, 0, 1), C(pointwise_loss, 0, 1001), C(pointwise_loss, 1, 1),
     C(pointwise_loss, 1, 1001), C(pointwise_loss, 2, 1), C(pointwise_loss, 2, 1001),
     C(pointwise_loss, 0, 100003),
+    /* a loss over zero rows is 0, not weight / 0 */
+    C(cross_entropy, 0, 10, 10), C(pointwise_loss, 0, 0), C(pointwise_loss, 1, 0),
+    C(pointwise_loss, 2, 0),
     C(argmax, 33, 10, 0), C(argmax, 5, 100, 0), C(argmax, 1, 1, 0), C(argmax, 300, 7, 1),
-    C(argmax, 9, 45, 1),
+    C(argmax, 9, 45, 1), C(argmax, 9, 100, 2), C(argmax, 40, 33, 2),
     C(embedding, 11, 7, 40, 1), C(embedding, 3, 5, 200, 1), C(embedding, 1, 1, 1, 0),
     C(embedding, 1000, 64, 448, 0),
     C(lstm_cell, 5, 7, 0), C(lstm_cell, 5, 7, 1), C(lstm_cell, 1, 1, 0), C(lstm_cell, 3, 33, 1),
