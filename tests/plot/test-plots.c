@@ -206,6 +206,30 @@ static void test_curve_ticks_and_legend(void)
   cairo_surface_destroy(s);
 }
 
+/* The faded previous run has a legend entry and leaves the y range to the
+ * current run (its early losses of 10 would flatten a run near 1). */
+static void test_curve_previous_run(void)
+{
+  g_autoptr(LlCurvePlot) p = ll_curve_plot_new("Loss", "epoch");
+  int a = ll_curve_plot_add_series(p, "train", 0.12, 0.47, 0.71, TRUE, FALSE);
+  for (int i = 1; i <= 10; i++)
+    ll_curve_plot_append(p, a, i, 10.0 / i);
+  ll_curve_plot_start_new_run(p);
+  double y0, y1;
+  ll_curve_plot_get_y_range(p, 640, 400, &y0, &y1); /* nothing new yet: the previous run's */
+  g_assert_cmpfloat(y1, >, 9);
+  for (int i = 1; i <= 5; i++)
+    ll_curve_plot_append(p, a, i, 1.0 + 0.1 / i);
+  ll_curve_plot_get_y_range(p, 640, 400, &y0, &y1);
+  g_assert_cmpfloat(y1, <, 1.5);
+  g_assert_cmpfloat(y0, >, 0.8);
+  cairo_surface_t *s = render(curve_draw, p, 640, 400);
+  double faded[3] = {1 + (0.1 - 1) * 0.35, 1 + (0.1 - 1) * 0.35, 1 + (0.1 - 1) * 0.35};
+  g_assert_true(has_color(s, 300, 0, 640, 26, rgb_pixel(faded))); /* its legend swatch */
+  g_assert_true(has_color(s, 300, 0, 640, 26, rgb_pixel((double[]){0.12, 0.47, 0.71})));
+  cairo_surface_destroy(s);
+}
+
 static int count_pdf_pages(const char *path)
 {
   g_autofree char *buf = NULL;
@@ -710,5 +734,6 @@ int main(int argc, char **argv)
   g_test_add_func("/plot/study/metric-points", test_study_metric_points);
   g_test_add_func("/plot/study/export", test_study_export);
   g_test_add_func("/plot/style/schemes", test_schemes);
+  g_test_add_func("/plot/curve/previous-run", test_curve_previous_run);
   return g_test_run();
 }

@@ -240,10 +240,15 @@ static double fx(const Frame *f, double x)
 static void fit_y(LlCurvePlot *p, Frame *f)
 {
   double lo = INFINITY, hi = -INFINITY;
+  /* the current run's points set the range; the faded previous run's only
+   * while the current one has none (its early losses would flatten the new run) */
+  gboolean current = FALSE;
+  for (guint i = 0; i < p->series->len; i++)
+    current |= ((Series *)g_ptr_array_index(p->series, i))->x->len > 0;
   for (guint i = 0; i < p->series->len; i++) {
     Series *s = g_ptr_array_index(p->series, i);
     GArray *xs[2] = {s->x, s->prev_x}, *ys[2] = {s->y, s->prev_y};
-    for (int a = 0; a < 2; a++)
+    for (int a = 0; a < (current ? 1 : 2); a++)
       for (guint k = 0; k < xs[a]->len; k++) {
         double x = g_array_index(xs[a], double, k), y = g_array_index(ys[a], double, k);
         if (x < f->x0 || x > f->x1 || (p->log_y && y <= 0))
@@ -470,6 +475,14 @@ char *ll_curve_plot_hover_text(LlCurvePlot *p, double width)
   return g_string_free(s, FALSE);
 }
 
+void ll_curve_plot_get_y_range(LlCurvePlot *p, double width, double height, double *y0, double *y1)
+{
+  Frame f;
+  make_frame(p, width, height, &f);
+  *y0 = f.y0;
+  *y1 = f.y1;
+}
+
 void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height)
 {
   Frame f;
@@ -489,14 +502,26 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
   ll_plot_title(cr, layout, MARGIN_L, 6, title);
 
   /* legend, right-aligned in the top margin */
-  g_autofree LlLegendEntry *entries = g_new0(LlLegendEntry, MAX(p->series->len, 1));
+  g_autofree LlLegendEntry *entries = g_new0(LlLegendEntry, p->series->len + 1);
   int ne = 0;
+  gboolean any_prev = FALSE;
   for (guint i = 0; i < p->series->len; i++) {
     Series *s = g_ptr_array_index(p->series, i);
+    any_prev |= s->prev_x->len > 0;
     if (!s->x->len && !s->prev_x->len)
       continue;
     entries[ne].name = s->name;
     memcpy(entries[ne].rgb, s->rgb, sizeof s->rgb);
+    ne++;
+  }
+  if (any_prev) {
+    /* the faded lines: the text colour as faded as they are drawn */
+    double fg[3], bg[3];
+    ll_plot_ink_rgb(cr, LL_INK_TEXT, fg);
+    ll_plot_ink_rgb(cr, LL_INK_BG, bg);
+    entries[ne].name = "previous run (faded)";
+    for (int k = 0; k < 3; k++)
+      entries[ne].rgb[k] = bg[k] + (fg[k] - bg[k]) * 0.35;
     ne++;
   }
   /* it would run into the title (many series, long names, a narrow plot): a boxed column

@@ -38,6 +38,8 @@ void ll_curve_plot_set_x_range(LlCurvePlot *p, double x0, double x1);
 /* The x range currently shown (the fitted one when none is set). */
 void ll_curve_plot_get_x_range(const LlCurvePlot *p, double *x0, double *x1);
 
+/* The y range drawn at that size (log10 units on a log axis). */
+void ll_curve_plot_get_y_range(LlCurvePlot *p, double width, double height, double *y0, double *y1);
 /* Draws into (0, 0, width, height) of cr. */
 void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height);
 /* The plot area's x coordinate of data x, and back (for zoom and pan). */
