@@ -142,6 +142,47 @@ void ll_canvas_zoom_to_fit(LlCanvas *self)
   gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
+/* Whether a block placed at (x, y) would touch one already there (with
+ * half the layout's gaps between them). */
+static gboolean spot_taken(LlCanvas *self, double x, double y)
+{
+  LlGraph *g = graph(self);
+  for (guint i = 0; g && i < g->blocks->len; i++) {
+    double bx, by;
+    if (block_rect(self, g->blocks->pdata[i], &bx, &by) &&
+        fabs(bx - x) < LL_BLOCK_W + LL_BLOCK_GAP_X / 2 &&
+        fabs(by - y) < LL_BLOCK_H + LL_BLOCK_GAP_Y / 2)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+void ll_canvas_free_spot(LlCanvas *self, double *x, double *y)
+{
+  const double sx = LL_BLOCK_W / 4 + LL_BLOCK_GAP_X / 4, sy = LL_BLOCK_H / 2 + LL_BLOCK_GAP_Y / 2;
+  /* rings of candidates around (x, y), the nearest free one of the first
+   * ring that has one */
+  for (int k = 0; k < 64; k++) {
+    double best = G_MAXDOUBLE, bx = *x, by = *y;
+    for (int i = -k; i <= k; i++)
+      for (int j = -k; j <= k; j++) {
+        if (MAX(ABS(i), ABS(j)) != k)
+          continue;
+        double cx = *x + i * sx, cy = *y + j * sy, d = hypot(i * sx, j * sy);
+        if (d < best && !spot_taken(self, cx, cy)) {
+          best = d;
+          bx = cx;
+          by = cy;
+        }
+      }
+    if (best < G_MAXDOUBLE) {
+      *x = bx;
+      *y = by;
+      return;
+    }
+  }
+}
+
 void ll_canvas_get_insert_point(LlCanvas *self, double *x, double *y)
 {
   const char *p = ll_canvas_get_primary(self);
@@ -149,11 +190,12 @@ void ll_canvas_get_insert_point(LlCanvas *self, double *x, double *y)
     /* below the selection, past any block already there */
     do
       *y += LL_BLOCK_H + LL_BLOCK_GAP_Y;
-    while (block_at(self, *x + LL_BLOCK_W / 2, *y + LL_BLOCK_H / 2));
+    while (spot_taken(self, *x, *y));
     return;
   }
   to_canvas(self, gtk_widget_get_width(GTK_WIDGET(self)) / 2.0 - LL_BLOCK_W / 2,
             gtk_widget_get_height(GTK_WIDGET(self)) / 2.0 - LL_BLOCK_H / 2, x, y);
+  ll_canvas_free_spot(self, x, y);
 }
 
 /* ---- hit testing (canvas units) ---- */
@@ -627,9 +669,12 @@ static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, do
     return FALSE;
   double cx, cy;
   to_canvas(self, x, y, &cx, &cy);
+  cx -= LL_BLOCK_W / 2;
+  cy -= LL_BLOCK_H / 2;
+  ll_canvas_free_spot(self, &cx, &cy); /* never on top of another block */
   g_autoptr(GError) error = NULL;
-  g_autofree char *name = ll_document_add_block(
-      self->doc, g_value_get_string(value), cx - LL_BLOCK_W / 2, cy - LL_BLOCK_H / 2, NULL, &error);
+  g_autofree char *name =
+      ll_document_add_block(self->doc, g_value_get_string(value), cx, cy, NULL, &error);
   if (!name) {
     g_signal_emit(self, signals[SIGNAL_MESSAGE], 0, error->message);
     return FALSE;
@@ -688,7 +733,7 @@ static void ll_canvas_finalize(GObject *object)
 static void ll_canvas_measure(GtkWidget *w, GtkOrientation o, int for_size, int *min, int *nat,
                               int *min_base, int *nat_base)
 {
-  *min = 200;
+  *min = o == GTK_ORIENTATION_HORIZONTAL ? 200 : 150; /* two rows of blocks */
   *nat = 800;
 }
 

@@ -29,5 +29,8 @@ void ll_canvas_zoom_to_fit(LlCanvas *self);
 double ll_canvas_get_zoom(LlCanvas *self);
 /* Where a new block goes: below the selection, or the view's centre (canvas units). */
 void ll_canvas_get_insert_point(LlCanvas *self, double *x, double *y);
+/* Moves (x, y), a new block's corner in canvas units, to the nearest spot
+ * where it overlaps no block (drops and insertions use it). */
+void ll_canvas_free_spot(LlCanvas *self, double *x, double *y);
 
 G_END_DECLS

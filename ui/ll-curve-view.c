@@ -232,6 +232,8 @@ static void ll_curve_view_init(LlCurveView *self)
   gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->smooth));
   GtkWidget *hint = gtk_label_new("Scroll zooms, drag pans, double-click fits");
   gtk_widget_add_css_class(hint, "dim-label");
+  gtk_label_set_ellipsize(GTK_LABEL(hint), PANGO_ELLIPSIZE_END); /* not the pane's minimum */
+  gtk_widget_set_tooltip_text(hint, "Scroll zooms, drag pans, double-click fits");
   gtk_box_append(GTK_BOX(bar), hint);
   gtk_box_append(GTK_BOX(self), bar);
 
@@ -262,3 +264,10 @@ static void ll_curve_view_init(LlCurveView *self)
   }
   gtk_box_append(GTK_BOX(self), row);
 }
+
+struct LlCurvePlot *ll_curve_view_get_plot(LlCurveView *self, int i)
+{
+  return self->plot[CLAMP(i, 0, 1)];
+}
+
+GtkWidget *ll_curve_view_get_area(LlCurveView *self, int i) { return self->area[CLAMP(i, 0, 1)]; }

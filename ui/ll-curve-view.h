@@ -25,5 +25,8 @@ void ll_curve_view_set_log_y(LlCurveView *self, gboolean log_y);
 void ll_curve_view_set_smoothing(LlCurveView *self, double weight);
 /* Writes both plots side by side to a PNG, SVG or PDF file. */
 gboolean ll_curve_view_export(LlCurveView *self, const char *path, GError **error);
+/* For tests: plot i (0 loss, 1 accuracy) and its drawing area. */
+struct LlCurvePlot *ll_curve_view_get_plot(LlCurveView *self, int i);
+GtkWidget *ll_curve_view_get_area(LlCurveView *self, int i);
 
 G_END_DECLS

@@ -334,7 +334,7 @@ static void reset_figures(LlStudyView *self)
   gtk_widget_set_visible(self->heat_note, why != NULL);
   gtk_widget_set_visible(self->detection_area, FALSE);
   /* figures need room: the side panel widens while a study is open */
-  gtk_widget_set_size_request(GTK_WIDGET(self->pages), self->figs ? 460 : -1, -1);
+  gtk_widget_set_size_request(GTK_WIDGET(self->pages), self->figs ? 380 : -1, -1);
   redraw_figures(self);
 }
 

@@ -26,8 +26,7 @@ LlPalette *ll_window_get_palette(LlWindow *self);
 LlAnalysisView *ll_window_get_analysis(LlWindow *self);
 LlRunsView *ll_window_get_runs(LlWindow *self);
 /* Shows a page of the bottom notebook ("summary", "curves", "log", "analysis", "runs") or the side
- * one
- * ("block", "training"). */
+ * one ("block", "training", "study": shown while a study is open). */
 void ll_window_show_page(LlWindow *self, const char *page);
 gboolean ll_window_is_training(LlWindow *self);
 gboolean ll_window_is_paused(LlWindow *self);

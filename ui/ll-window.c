@@ -86,11 +86,11 @@ const char *ll_window_get_notice(LlWindow *self)
 void ll_window_show_page(LlWindow *self, const char *page)
 {
   static const char *const bottom[] = {"summary", "curves", "log", "analysis", "runs"};
-  static const char *const side[] = {"block", "training"};
+  static const char *const side[] = {"block", "training", "study"};
   for (int i = 0; i < 5; i++)
     if (!strcmp(page, bottom[i]))
       gtk_notebook_set_current_page(self->bottom, i);
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 3; i++)
     if (!strcmp(page, side[i]))
       gtk_notebook_set_current_page(self->side, i);
 }
@@ -1332,12 +1332,13 @@ static void on_run_open_spec(LlRunsView *runs, gpointer data, LlWindow *self)
   ask_to_save(self, before, open_run_spec_now, spec_and_name, (GDestroyNotify)g_strfreev);
 }
 
-/* A notebook page whose minimum width does not push the window's panes
- * over each other: wide toolbars scroll instead. */
+/* A notebook page whose minimum size does not push the window's panes
+ * over each other: what does not fit scrolls instead. */
 static GtkWidget *scrolled_page(GtkWidget *child)
 {
   GtkWidget *sw = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_AUTOMATIC,
+                                 GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), child);
   return sw;
 }
@@ -1346,10 +1347,9 @@ static GtkWidget *scrolled_page(GtkWidget *child)
  * when its page comes up (the user can drag the divider back). */
 static void on_bottom_page(GtkNotebook *nb, GtkWidget *page, guint n, LlWindow *self)
 {
-  GtkWidget *child = GTK_IS_SCROLLED_WINDOW(page)
-                         ? gtk_scrolled_window_get_child(GTK_SCROLLED_WINDOW(page))
-                         : page;
-  if (child != GTK_WIDGET(self->analysis) && child != GTK_WIDGET(self->runs))
+  /* the page is a scrolled window, the view inside its viewport */
+  if (!gtk_widget_is_ancestor(GTK_WIDGET(self->analysis), page) &&
+      !gtk_widget_is_ancestor(GTK_WIDGET(self->runs), page))
     return;
   GtkWidget *paned = gtk_widget_get_ancestor(GTK_WIDGET(nb), GTK_TYPE_PANED);
   int h = paned ? gtk_widget_get_height(paned) : 0;
