@@ -91,7 +91,7 @@ failed=0
 export GC_BUILD="$build" GC_SPECS="$log/specs"
 if $on_cpu; then
   [ -f "$hip_cpu/include/hip/hip_runtime.h" ] || { echo "gpu-check: no HIP-CPU at $hip_cpu" >&2; exit 1; }
-  export GC_OPTS="-Dgui=disabled -Dcuda-on-cpu=$hip_cpu"
+  export GC_OPTS="-Dgui=disabled -Dcuda=disabled -Dcuda-on-cpu=$hip_cpu"
 else
   export GC_OPTS="-Dgui=disabled -Dcuda=enabled"
 fi
