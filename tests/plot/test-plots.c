@@ -230,6 +230,46 @@ static void test_curve_previous_run(void)
   cairo_surface_destroy(s);
 }
 
+static void grid_draw(gpointer p, cairo_t *cr, double w, double h)
+{
+  ll_image_grid_draw(p, cr, w, h);
+}
+
+/* The reconstruction error maps share one range and show it as a scale. */
+static void test_recon_error_scale(void)
+{
+  LlEvent ev = {.kind = LL_EVENT_EVAL, .n_recon = 3, .recon_shape = {3, {1, 8, 8}}};
+  float in[3 * 64], out[3 * 64];
+  for (int i = 0; i < 3 * 64; i++) {
+    in[i] = (i % 64) / 63.0f;
+    out[i] = in[i] * (0.5f + 0.2f * (i / 64)); /* a different error per sample */
+  }
+  ev.recon_input = in;
+  ev.recon_output = out;
+  g_autoptr(LlImageGrid) g = ll_image_grid_new("Reconstructions");
+  ll_recon_grid_fill_wide(g, &ev, TRUE);
+  cairo_surface_t *s = render(grid_draw, g, 640, 400);
+  int warm = 0; /* the ramp's red and orange in the title row, right of the middle */
+  for (int y = 0; y < 28; y++)
+    for (int x = 320; x < 640; x++) {
+      guint32 p = pixel(s, x, y);
+      warm += ((p >> 16) & 255) > 200 && ((p >> 8) & 255) < 200 && (p & 255) < 60;
+    }
+  g_assert_cmpint(warm, >, 100);
+  cairo_surface_destroy(s);
+  /* a grid without error maps has none */
+  ll_recon_grid_fill_wide(g, NULL, TRUE);
+  s = render(grid_draw, g, 640, 400);
+  warm = 0;
+  for (int y = 0; y < 28; y++)
+    for (int x = 320; x < 640; x++) {
+      guint32 p = pixel(s, x, y);
+      warm += ((p >> 16) & 255) > 200 && ((p >> 8) & 255) < 200 && (p & 255) < 60;
+    }
+  g_assert_cmpint(warm, ==, 0);
+  cairo_surface_destroy(s);
+}
+
 static int count_pdf_pages(const char *path)
 {
   g_autofree char *buf = NULL;
@@ -735,5 +775,6 @@ int main(int argc, char **argv)
   g_test_add_func("/plot/study/export", test_study_export);
   g_test_add_func("/plot/style/schemes", test_schemes);
   g_test_add_func("/plot/curve/previous-run", test_curve_previous_run);
+  g_test_add_func("/plot/recon/error-scale", test_recon_error_scale);
   return g_test_run();
 }

@@ -19,6 +19,8 @@ struct LlImageGrid {
   char **headers;
   LlLegendEntry *legend;
   int n_legend;
+  double heat_lo, heat_hi; /* the heat tiles' shared range, shown as a scale when lo < hi */
+  char *heat_label;
 };
 
 enum { TOP = 30, PAD = 8, CAPTION = 14 };
@@ -57,6 +59,7 @@ void ll_image_grid_free(LlImageGrid *g)
   g_free(g->title);
   g_free(g->stamp);
   g_free(g->empty);
+  g_free(g->heat_label);
   g_free(g);
 }
 
@@ -72,6 +75,14 @@ void ll_image_grid_set_stamp(LlImageGrid *g, const char *run_id)
 {
   g_free(g->stamp);
   g->stamp = g_strdup(run_id);
+}
+
+void ll_image_grid_set_heat_scale(LlImageGrid *g, double lo, double hi, const char *label)
+{
+  g->heat_lo = lo;
+  g->heat_hi = hi;
+  g_free(g->heat_label);
+  g->heat_label = g_strdup(label);
 }
 
 void ll_image_grid_set_empty_text(LlImageGrid *g, const char *text)
@@ -234,6 +245,29 @@ void ll_image_grid_draw(LlImageGrid *g, cairo_t *cr, double width, double height
   ll_plot_title(cr, l, 10, 8, g->title);
   if (g->n_legend)
     ll_plot_legend(cr, l, g->legend, g->n_legend, width - 10, 10, TRUE);
+  if (g->heat_lo < g->heat_hi && g->tiles->len) {
+    /* label lo [ramp] hi, right-aligned in the title row */
+    char a[32], b[32];
+    ll_plot_format_tick(g->heat_lo, FALSE, a, sizeof a);
+    ll_plot_format_tick(g->heat_hi, FALSE, b, sizeof b);
+    int tw, th;
+    ll_plot_text_size(l, b, &tw, &th);
+    double bw = 120, x1 = width - 10 - tw - 4, x0 = x1 - bw, y = 10;
+    for (int i = 0; i < 60; i++) {
+      double rgb[3];
+      heat((i + 0.5) / 60, rgb);
+      cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+      cairo_rectangle(cr, x0 + bw * i / 60, y + 2, bw / 60 + 0.5, th - 4);
+      cairo_fill(cr);
+    }
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
+    ll_plot_text(cr, l, x1 + 4, y, b, 0, 0);
+    ll_plot_text(cr, l, x0 - 4, y, a, 1, 0);
+    int aw, ah;
+    ll_plot_text_size(l, a, &aw, &ah);
+    if (g->heat_label)
+      ll_plot_text(cr, l, x0 - 10 - aw, y, g->heat_label, 1, 0);
+  }
   if (!g->tiles->len) {
     ll_plot_ink(cr, LL_INK_MUTED, 1);
     ll_plot_text(cr, l, width / 2, height / 2, g->empty ? g->empty : "Nothing to show yet", 0.5,

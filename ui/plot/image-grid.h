@@ -28,6 +28,9 @@ void ll_image_grid_set_stamp(LlImageGrid *g, const char *run_id);
 void ll_image_grid_set_columns(LlImageGrid *g, int cols, const char *const *headers);
 /* A legend under the title (e.g. the red frame: "wrong prediction"). */
 void ll_image_grid_set_legend(LlImageGrid *g, const LlLegendEntry *entries, int n);
+/* A colour scale for the LL_IMAGE_HEAT tiles, which all map [lo, hi]:
+ * a ramp with its end values and label, top right (lo >= hi: none). */
+void ll_image_grid_set_heat_scale(LlImageGrid *g, double lo, double hi, const char *label);
 /* A note shown when the grid is empty. */
 void ll_image_grid_set_empty_text(LlImageGrid *g, const char *text);
 /* Copies the image. frame_rgb NULL: no frame. Returns the tile index. */

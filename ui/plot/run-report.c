@@ -101,6 +101,7 @@ void ll_recon_grid_fill(LlImageGrid *g, const LlEvent *ev)
 void ll_recon_grid_fill_wide(LlImageGrid *g, const LlEvent *ev, gboolean wide)
 {
   ll_image_grid_clear(g);
+  ll_image_grid_set_heat_scale(g, 0, 0, NULL);
   const char *heads[] = {"input", "output", "|error|"};
   ll_image_grid_set_columns(g, wide ? MAX(ev ? ev->n_recon : 0, 1) : 3, wide ? NULL : heads);
   if (!ev || ev->n_recon <= 0)
@@ -116,6 +117,8 @@ void ll_recon_grid_fill_wide(LlImageGrid *g, const LlEvent *ev, gboolean wide)
     hi = MAX(hi, MAX(ev->recon_input[i], ev->recon_output[i]));
   }
   g_autofree float *err = g_new(float, size);
+  /* every error map shares one range, shown as a scale */
+  ll_image_grid_set_heat_scale(g, 0, MAX(hi - lo, 1e-6) * 0.5, "|input \u2212 output|");
   if (wide) {
     /* one row each of inputs, outputs and errors; a column per sample */
     for (int row = 0; row < 3; row++)
