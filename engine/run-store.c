@@ -19,7 +19,7 @@
 
 G_DEFINE_QUARK(ll - run - store - error - quark, ll_run_store_error)
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct LlRunStore {
   char *root;
@@ -27,6 +27,7 @@ struct LlRunStore {
   char *db_path;
   sqlite3 *db;
   char *read_only; /* why the store cannot be written; NULL when it can */
+  int schema;      /* the version read: 1 lacks notes and tags */
   GMutex lock;     /* one connection, shared by the UI and trainer threads */
 };
 
@@ -75,6 +76,8 @@ void ll_run_info_free(LlRunInfo *r)
   g_free(r->error);
   g_free(r->host);
   g_free(r->boot_id);
+  g_free(r->notes);
+  g_strfreev(r->tags);
   g_free(r);
 }
 
@@ -200,6 +203,13 @@ static const char schema_v1[] = "CREATE TABLE runs ("
                                 "CREATE INDEX runs_by_created ON runs (created);"
                                 "INSERT INTO schema_version (version) VALUES (1);";
 
+/* Version 2: the user's notes and tags (a store of version 1 is migrated
+ * when opened for writing, and read as is, without them, when it cannot be
+ * written). */
+static const char schema_v2[] = "ALTER TABLE runs ADD COLUMN notes TEXT;"
+                                "ALTER TABLE runs ADD COLUMN tags TEXT;"
+                                "INSERT INTO schema_version (version) VALUES (2);";
+
 /* The schema version, read without a write transaction; 0 when the store
  * is new (no table yet), -1 on an error. */
 static int schema_version(LlRunStore *s, GError **error)
@@ -227,8 +237,15 @@ static gboolean ensure_schema(LlRunStore *s, GError **error)
   int current = schema_version(s, error);
   if (current < 0)
     return FALSE;
-  if (current == SCHEMA_VERSION)
+  if (current == SCHEMA_VERSION) {
+    s->schema = current;
     return TRUE;
+  }
+  if (current >= 1 && current < SCHEMA_VERSION && s->read_only) {
+    /* an older store that cannot be migrated here is still read */
+    s->schema = current;
+    return TRUE;
+  }
   if (current < SCHEMA_VERSION && s->read_only) {
     g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_READ_ONLY,
                 "run store \"%s\" holds no runs and cannot be written (%s)", s->root,
@@ -255,7 +272,12 @@ static gboolean ensure_schema(LlRunStore *s, GError **error)
   }
   if (version < 1 && !db_exec(s, schema_v1, error))
     goto fail;
-  return db_exec(s, "COMMIT;", error);
+  if (version < 2 && !db_exec(s, schema_v2, error))
+    goto fail;
+  if (!db_exec(s, "COMMIT;", error))
+    goto fail;
+  s->schema = SCHEMA_VERSION;
+  return TRUE;
 fail:
   db_exec(s, "ROLLBACK;", NULL);
   return FALSE;
@@ -747,12 +769,157 @@ gboolean ll_run_store_finish_run(LlRunStore *s, const char *id, const char *metr
   return run_update(s, st, 4, id, error);
 }
 
+/* ---- the user's name, notes and tags ----------------------------------------------------- */
+
+static gboolean check_user_text(const char *what, const char *text, gsize max, gboolean one_line,
+                                GError **error)
+{
+  if (!text)
+    return TRUE;
+  gsize n = strlen(text);
+  if (n > max) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                "a run's %s is at most %" G_GSIZE_FORMAT " bytes (this one has %" G_GSIZE_FORMAT
+                ")",
+                what, max, n);
+    return FALSE;
+  }
+  if (!g_utf8_validate(text, (gssize)n, NULL)) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                "a run's %s must be UTF-8 text", what);
+    return FALSE;
+  }
+  for (const char *p = text; one_line && *p; p = g_utf8_next_char(p))
+    if (g_unichar_iscntrl(g_utf8_get_char(p))) {
+      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                  "a run's %s is one line without control characters", what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean ll_run_tags_parse(const char *text, char ***out, GError **error)
+{
+  *out = NULL;
+  if (!text)
+    return TRUE;
+  g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+  g_autoptr(GPtrArray) tags = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; parts[i]; i++) {
+    char *tag = g_strstrip(parts[i]);
+    if (!*tag)
+      continue;
+    if (!check_user_text("tag", tag, LL_RUN_TAG_MAX, TRUE, error))
+      return FALSE;
+    gboolean seen = FALSE;
+    for (guint k = 0; k < tags->len && !seen; k++)
+      seen = !strcmp(tags->pdata[k], tag);
+    if (seen)
+      continue;
+    if (tags->len >= LL_RUN_TAGS_MAX) {
+      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                  "a run has at most %d tags", LL_RUN_TAGS_MAX);
+      return FALSE;
+    }
+    g_ptr_array_add(tags, g_strdup(tag));
+  }
+  if (tags->len == 0)
+    return TRUE;
+  g_ptr_array_add(tags, NULL);
+  *out = (char **)g_ptr_array_free(g_steal_pointer(&tags), FALSE);
+  return TRUE;
+}
+
+char *ll_run_tags_to_string(const char *const *tags)
+{
+  return tags ? g_strjoinv(", ", (char **)tags) : g_strdup("");
+}
+
+/* Sets one of the user's text columns; "" stores NULL. */
+static gboolean set_user_column(LlRunStore *s, const char *id, const char *column,
+                                const char *value, GError **error)
+{
+  if (!ll_store_id_check(id, "run id", error))
+    return FALSE;
+  if (!check_writable(s, "edit a run", error))
+    return FALSE;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
+  g_autofree char *sql =
+      g_strdup_printf("UPDATE runs SET %s = ?1, updated = ?2 WHERE id = ?3;", column);
+  sqlite3_stmt *st = db_prepare(s, sql, error);
+  if (!st)
+    return FALSE;
+  bind_text(st, 1, value && *value ? value : NULL);
+  sqlite3_bind_int64(st, 2, now_us());
+  return run_update(s, st, 3, id, error);
+}
+
+gboolean ll_run_store_set_name(LlRunStore *s, const char *id, const char *name, GError **error)
+{
+  g_autofree char *trimmed = name ? g_strstrip(g_strdup(name)) : NULL;
+  if (!check_user_text("name", trimmed, LL_RUN_NAME_MAX, TRUE, error))
+    return FALSE;
+  return set_user_column(s, id, "name", trimmed, error);
+}
+
+gboolean ll_run_store_set_notes(LlRunStore *s, const char *id, const char *notes, GError **error)
+{
+  if (!check_user_text("notes", notes, LL_RUN_NOTES_MAX, FALSE, error))
+    return FALSE;
+  return set_user_column(s, id, "notes", notes, error);
+}
+
+gboolean ll_run_store_set_tags(LlRunStore *s, const char *id, const char *const *tags,
+                               GError **error)
+{
+  /* through the parser, so that what is stored is what it reads back */
+  g_autofree char *joined = ll_run_tags_to_string(tags);
+  g_auto(GStrv) clean = NULL;
+  if (!ll_run_tags_parse(joined, &clean, error))
+    return FALSE;
+  for (guint i = 0; tags && tags[i]; i++)
+    if (strchr(tags[i], ',')) {
+      g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID,
+                  "a tag cannot hold a comma (\"%s\")", tags[i]);
+      return FALSE;
+    }
+  g_autofree char *text = clean ? g_strjoinv(",", clean) : NULL;
+  return set_user_column(s, id, "tags", text, error);
+}
+
+gboolean ll_run_store_edit_tag(LlRunStore *s, const char *id, const char *tag, gboolean remove,
+                               GError **error)
+{
+  g_auto(GStrv) one = NULL;
+  if (!ll_run_tags_parse(tag, &one, error))
+    return FALSE;
+  if (!one || one[1]) {
+    g_set_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID, "\"%s\" is not one tag",
+                tag ? tag : "");
+    return FALSE;
+  }
+  g_autoptr(LlRunInfo) info = NULL;
+  if (!ll_run_store_get(s, id, &info, error))
+    return FALSE;
+  g_autoptr(GPtrArray) tags = g_ptr_array_new();
+  for (guint i = 0; info->tags && info->tags[i]; i++)
+    if (strcmp(info->tags[i], one[0]))
+      g_ptr_array_add(tags, info->tags[i]);
+  if (!remove)
+    g_ptr_array_add(tags, one[0]);
+  g_ptr_array_add(tags, NULL);
+  return ll_run_store_set_tags(s, id, (const char *const *)tags->pdata, error);
+}
+
 /* ---- reading runs ------------------------------------------------------------------------ */
 
 #define RUN_COLUMNS                                                                                \
   "id, name, created, spec_hash, spec_json, hyperparams, seed, dataset_fingerprint, device, "      \
   "status, params_count, metrics, best_metric_name, best_metric, duration, checkpoint, error, "    \
   "pid, host, boot_id"
+/* a store of version 1 (read-only, not migrated) has neither */
+#define RUN_COLUMNS_V2 RUN_COLUMNS ", notes, tags"
+#define RUN_COLUMNS_V1 RUN_COLUMNS ", NULL, NULL"
 
 static LlRunInfo *row_to_info(LlRunStore *s, sqlite3_stmt *st)
 {
@@ -782,14 +949,22 @@ static LlRunInfo *row_to_info(LlRunStore *s, sqlite3_stmt *st)
   r->pid = sqlite3_column_int64(st, c++);
   r->host = col_text(st, c++);
   r->boot_id = col_text(st, c++);
+  r->notes = col_text(st, c++);
+  g_autofree char *tags = col_text(st, c++);
+  /* written by ll_run_store_set_tags, but the file is untrusted */
+  if (tags && !ll_run_tags_parse(tags, &r->tags, NULL))
+    r->tags = NULL;
   return r;
 }
 
 gboolean ll_run_store_list(LlRunStore *s, GPtrArray **runs_out, GError **error)
 {
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
-  sqlite3_stmt *st =
-      db_prepare(s, "SELECT " RUN_COLUMNS " FROM runs ORDER BY created DESC, id DESC;", error);
+  sqlite3_stmt *st = db_prepare(
+      s,
+      s->schema >= 2 ? "SELECT " RUN_COLUMNS_V2 " FROM runs ORDER BY created DESC, id DESC;"
+                     : "SELECT " RUN_COLUMNS_V1 " FROM runs ORDER BY created DESC, id DESC;",
+      error);
   if (!st)
     return FALSE;
   g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func((GDestroyNotify)ll_run_info_free);
@@ -810,7 +985,11 @@ gboolean ll_run_store_get(LlRunStore *s, const char *id, LlRunInfo **out, GError
   if (!ll_store_id_check(id, "run id", error))
     return FALSE;
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&s->lock);
-  sqlite3_stmt *st = db_prepare(s, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1;", error);
+  sqlite3_stmt *st =
+      db_prepare(s,
+                 s->schema >= 2 ? "SELECT " RUN_COLUMNS_V2 " FROM runs WHERE id = ?1;"
+                                : "SELECT " RUN_COLUMNS_V1 " FROM runs WHERE id = ?1;",
+                 error);
   if (!st)
     return FALSE;
   bind_text(st, 1, id);

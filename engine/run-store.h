@@ -64,6 +64,8 @@ typedef struct {
   gint64 pid;         /* the process that runs it; 0 at creation: this one */
   char *host;
   char *boot_id;
+  char *notes; /* the user's notes, NULL when none */
+  char **tags; /* the user's tags (NULL-terminated), NULL when none */
 } LlRunInfo;
 
 LlRunInfo *ll_run_info_new(void);
@@ -105,6 +107,30 @@ gboolean ll_run_store_set_checkpoint(LlRunStore *store, const char *id, const ch
  * checkpoint and the status finished, all or nothing. */
 gboolean ll_run_store_finish_run(LlRunStore *store, const char *id, const char *metrics_json,
                                  const char *checkpoint, GError **error);
+/* The user's label, notes and tags of a run. A name of NULL or "" clears
+ * it (the run is then shown by its spec); a name is one line of at most
+ * LL_RUN_NAME_MAX bytes, notes at most LL_RUN_NOTES_MAX bytes, both UTF-8.
+ * Tags: see ll_run_tags_parse. */
+#define LL_RUN_NAME_MAX  200
+#define LL_RUN_NOTES_MAX 65536
+#define LL_RUN_TAG_MAX   64
+#define LL_RUN_TAGS_MAX  32
+gboolean ll_run_store_set_name(LlRunStore *store, const char *id, const char *name, GError **error);
+gboolean ll_run_store_set_notes(LlRunStore *store, const char *id, const char *notes,
+                                GError **error);
+gboolean ll_run_store_set_tags(LlRunStore *store, const char *id, const char *const *tags,
+                               GError **error);
+/* Adds (remove FALSE) or removes one tag, keeping the others. */
+gboolean ll_run_store_edit_tag(LlRunStore *store, const char *id, const char *tag, gboolean remove,
+                               GError **error);
+/* "a, b,c" -> {"a", "b", "c"}: comma-separated, trimmed, empty ones and
+ * repeats dropped; a tag is at most LL_RUN_TAG_MAX bytes of UTF-8 without
+ * control characters, at most LL_RUN_TAGS_MAX of them. *out is NULL when
+ * there are none (g_strfreev). */
+gboolean ll_run_tags_parse(const char *text, char ***out, GError **error);
+/* "a, b, c", or "" when none (g_free). */
+char *ll_run_tags_to_string(const char *const *tags);
+
 /* Every run, newest first (LlRunInfo*, freed by the array). */
 gboolean ll_run_store_list(LlRunStore *store, GPtrArray **runs_out, GError **error);
 gboolean ll_run_store_get(LlRunStore *store, const char *id, LlRunInfo **out, GError **error);

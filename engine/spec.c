@@ -45,7 +45,7 @@ static void optim_defaults(LlOptimConfig *o, LlOptimKind kind)
 LlSpec *ll_spec_new(void)
 {
   LlSpec *s = g_new0(LlSpec, 1);
-  s->name = g_strdup("untitled");
+  s->name = g_strdup(LL_SPEC_DEFAULT_NAME);
   s->description = g_strdup("");
   s->graph = ll_graph_new();
   s->positions = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

@@ -95,6 +95,8 @@ typedef struct {
   int reconstruction_samples;
 } LlSpec;
 
+/* The name of a spec that names itself nothing. */
+#define LL_SPEC_DEFAULT_NAME "untitled"
 LlSpec *ll_spec_new(void); /* defaults: Fashion-MNIST, Adam lr 1e-3, 10 epochs, batch 128 */
 void ll_spec_free(LlSpec *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlSpec, ll_spec_free)

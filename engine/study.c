@@ -1688,6 +1688,32 @@ static void metrics_from_event(LlTrial *t, const LlEvent *e)
   }
 }
 
+/* The name its run gets in the store, what tells it apart from the
+ * study's other runs: "fmnist-search / trial 3: width 128, lr 0.001" for a
+ * sweep, "transfer-study / finetune 2" for a stage. */
+static char *trial_run_name(const LlStudy *s, const LlTrial *t)
+{
+  if (g_strcmp0(t->stage, "sweep"))
+    return g_strdup_printf("%s / %s", s->name, t->label ? t->label : t->stage);
+  GString *out = g_string_new(NULL);
+  /* the index it gets when recorded */
+  g_string_append_printf(out, "%s / trial %u", s->name, s->done->len + 1);
+  g_autoptr(GList) keys = t->values ? json_object_get_members(t->values) : NULL;
+  for (GList *k = keys; k; k = k->next) {
+    JsonNode *v = json_object_get_member(t->values, k->data);
+    g_autofree char *words = value_words(v);
+    const char *dot = strrchr(k->data, '.');
+    gboolean named =
+        JSON_NODE_HOLDS_OBJECT(v) && json_object_has_member(json_node_get_object(v), "type");
+    g_string_append(out, k == keys ? ": " : ", ");
+    if (named)
+      g_string_append(out, words);
+    else
+      g_string_append_printf(out, "%s %s", dot ? dot + 1 : (const char *)k->data, words);
+  }
+  return g_string_free(out, FALSE);
+}
+
 /* Trains one variant and records it. */
 static void run_trial(Runner *r, LlTrial *t, const char *text)
 {
@@ -1696,7 +1722,9 @@ static void run_trial(Runner *r, LlTrial *t, const char *text)
   g_autoptr(GError) err = NULL;
   g_autoptr(LlSpec) spec = text ? load_variant(text, t->label, &err) : NULL;
   if (spec) {
+    g_autofree char *name = trial_run_name(s, t);
     LlTrainOptions o = {.epochs = r->opts->epochs,
+                        .run_name = name,
                         .seed = -1,
                         .device = r->opts->device,
                         .store_root = r->opts->store_root,

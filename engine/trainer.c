@@ -198,7 +198,7 @@ char *ll_event_to_json(const LlEvent *e)
 struct LlTrainer {
   LlSpec *spec;
   LlTrainOptions opts;
-  char *spec_path, *device, *resume, *store_root;
+  char *spec_path, *device, *resume, *store_root, *run_name;
   GThread *thread;
   GAsyncQueue *events;
   gint stop, pause, snapshot, running;
@@ -795,6 +795,21 @@ static gboolean apply_resume(Job *j, GError **error)
   return TRUE;
 }
 
+/* The run's name in the store: the one asked for, the spec's, or (a spec
+ * that names itself nothing) the spec file's name. */
+static char *run_name(const LlTrainer *t, const LlSpec *s)
+{
+  if (t->run_name && *t->run_name)
+    return g_strdup(t->run_name);
+  gboolean unnamed = !s->name || !*s->name || !strcmp(s->name, LL_SPEC_DEFAULT_NAME);
+  if (!unnamed || !t->spec_path)
+    return g_strdup(s->name);
+  g_autofree char *base = g_path_get_basename(t->spec_path);
+  if (g_str_has_suffix(base, ".json"))
+    base[strlen(base) - 5] = '\0';
+  return g_steal_pointer(&base);
+}
+
 /* ---- setup ---------------------------------------------------------------------------- */
 
 static gboolean job_setup(Job *j, GError **error)
@@ -906,7 +921,8 @@ static gboolean job_setup(Job *j, GError **error)
     g_autofree char *spec_json = ll_spec_to_json(s);
     g_autofree char *hash = ll_spec_hash(s);
     g_autofree char *fp = ll_dataset_fingerprint(j->train);
-    info.name = s->name;
+    g_autofree char *name = run_name(j->t, s);
+    info.name = name;
     info.spec_hash = hash;
     info.spec_json = spec_json;
     info.seed = s->seed;
@@ -1326,6 +1342,7 @@ LlTrainer *ll_trainer_new(const LlSpec *spec, const LlTrainOptions *opts)
   t->device = g_strdup(t->opts.device);
   t->resume = g_strdup(t->opts.resume);
   t->store_root = g_strdup(t->opts.store_root);
+  t->run_name = g_strdup(t->opts.run_name);
   if (t->opts.epochs > 0)
     t->spec->epochs = t->opts.epochs;
   if (t->opts.batch_size > 0)
@@ -1401,5 +1418,6 @@ void ll_trainer_free(LlTrainer *t)
   g_free(t->device);
   g_free(t->resume);
   g_free(t->store_root);
+  g_free(t->run_name);
   g_free(t);
 }

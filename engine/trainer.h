@@ -82,6 +82,8 @@ typedef struct LlTrainer LlTrainer;
 
 typedef struct {
   const char *spec_path;  /* for the run record (may be NULL) */
+  const char *run_name;   /* the run's name in the store; NULL: the spec's name, else the
+                           * spec file's name without ".json" */
   int epochs, batch_size; /* > 0 overrides the spec */
   int64_t seed;           /* >= 0 overrides the spec */
   const char *device;     /* overrides the spec */

@@ -16,8 +16,20 @@
 /* ---- LlRunItem: one run, its display strings and its per-epoch validation curve ---- */
 
 static const char *const fields[] = {"name", "date", "params", "hyper", "final",
-                                     "best", "time", "status", "id"};
-enum { F_NAME, F_DATE, F_PARAMS, F_HYPER, F_FINAL, F_BEST, F_TIME, F_STATUS, F_ID, N_FIELDS };
+                                     "best", "time", "status", "id",    "tags"};
+enum {
+  F_NAME,
+  F_DATE,
+  F_PARAMS,
+  F_HYPER,
+  F_FINAL,
+  F_BEST,
+  F_TIME,
+  F_STATUS,
+  F_ID,
+  F_TAGS,
+  N_FIELDS
+};
 
 typedef struct {
   double epoch, val_loss, val_acc; /* NAN where the line has none */
@@ -218,6 +230,7 @@ static LlRunItem *run_item_new(LlRunInfo *info)
   format_duration(info->duration_s, buf, sizeof buf);
   it->text[F_TIME] = g_strdup(info->status == LL_RUN_RUNNING ? "\u2026" : buf);
   it->text[F_STATUS] = g_strdup(ll_run_status_to_string(info->status));
+  it->text[F_TAGS] = ll_run_tags_to_string((const char *const *)info->tags);
   return it;
 }
 
@@ -233,6 +246,10 @@ struct _LlRunsView {
   GtkSearchEntry *search;
   GtkColumnView *view;
   GtkButton *refresh_button, *analysis_button, *spec_button, *report_button, *plot_button;
+  GtkMenuButton *edit_button;
+  GtkPopover *edit_popover;
+  GtkEntry *name_entry, *tags_entry;
+  GtkTextView *notes_view;
   GtkLabel *message, *empty_label;
   GtkStack *compare_stack;
   GtkBox *plots;
@@ -757,8 +774,11 @@ static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
     g_autofree char *more =
         g_strdup_printf("(%u more settings vary; the diff lists them)", vary->len - nk);
     GtkWidget *l = cell(self->ablation_grid, 0, (int)groups->len + 1, more, FALSE, NULL);
+    /* the grid held the only reference: kept across the move to a wider cell */
+    g_object_ref(l);
     gtk_grid_remove(self->ablation_grid, l);
     gtk_grid_attach(self->ablation_grid, l, 0, (int)groups->len + 1, (int)nk + 4, 1);
+    g_object_unref(l);
   }
   g_clear_pointer(&rows, g_ptr_array_unref); /* before the Flats it borrows from */
   for (guint k = 0; k < n; k++)
@@ -902,7 +922,7 @@ static gboolean filter_func(gpointer item, gpointer data)
     return TRUE;
   LlRunItem *it = item;
   g_autofree char *needle = g_utf8_casefold(text, -1);
-  const int where[] = {F_NAME, F_ID, F_STATUS};
+  const int where[] = {F_NAME, F_ID, F_STATUS, F_TAGS};
   for (guint i = 0; i < G_N_ELEMENTS(where); i++) {
     g_autofree char *hay = g_utf8_casefold(it->text[where[i]], -1);
     if (strstr(hay, needle))
@@ -984,7 +1004,7 @@ static void setup_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer da
   gboolean numeric = field == F_PARAMS || field == F_TIME;
   gtk_label_set_xalign(GTK_LABEL(l), numeric ? 1 : 0);
   /* the short fields keep their width; the long ones give way */
-  if (field == F_NAME || field == F_HYPER || field == F_FINAL || field == F_BEST)
+  if (field == F_NAME || field == F_HYPER || field == F_FINAL || field == F_BEST || field == F_TAGS)
     gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
   if (field == F_DATE || numeric)
     gtk_widget_add_css_class(l, "numeric");
@@ -997,7 +1017,10 @@ static void bind_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer dat
   LlRunItem *it = gtk_list_item_get_item(li);
   GtkWidget *l = gtk_list_item_get_child(li);
   gtk_label_set_text(GTK_LABEL(l), it->text[field]);
-  const char *tip = field == F_NAME     ? it->info->id
+  g_autofree char *name_tip = field == F_NAME && it->info->notes
+                                  ? g_strdup_printf("%s\n\n%s", it->info->id, it->info->notes)
+                                  : NULL;
+  const char *tip = field == F_NAME     ? name_tip ? name_tip : it->info->id
                     : field == F_HYPER  ? it->info->hyperparams_json
                     : field == F_FINAL  ? it->info->metrics_json
                     : field == F_STATUS ? it->info->error
@@ -1033,6 +1056,62 @@ static LlRunItem *first_selected(LlRunsView *self)
 {
   g_autoptr(GPtrArray) items = selected_items(self);
   return items->len ? g_object_ref(items->pdata[0]) : NULL;
+}
+
+/* ---- the user's name, notes and tags of a run ---- */
+
+/* The popover opens on the first selected run's current values. */
+static void on_edit_show(GtkPopover *p, LlRunsView *self)
+{
+  g_autoptr(LlRunItem) it = first_selected(self);
+  const LlRunInfo *r = it ? it->info : NULL;
+  g_autofree char *tags = ll_run_tags_to_string(r ? (const char *const *)r->tags : NULL);
+  gtk_editable_set_text(GTK_EDITABLE(self->name_entry), r && r->name ? r->name : "");
+  gtk_editable_set_text(GTK_EDITABLE(self->tags_entry), tags);
+  gtk_text_buffer_set_text(gtk_text_view_get_buffer(self->notes_view),
+                           r && r->notes ? r->notes : "", -1);
+  gtk_widget_grab_focus(GTK_WIDGET(self->name_entry));
+}
+
+gboolean ll_runs_view_edit_run(LlRunsView *self, const char *id, const char *name,
+                               const char *notes, const char *tags, GError **error)
+{
+  g_auto(GStrv) list = NULL;
+  if (!ll_run_tags_parse(tags, &list, error))
+    return FALSE;
+  /* a few short UPDATEs: done here, the store answers at once */
+  g_autoptr(LlRunStore) store = ll_run_store_open(self->store_root, error);
+  if (!store || !ll_run_store_set_name(store, id, name, error) ||
+      !ll_run_store_set_notes(store, id, notes, error) ||
+      !ll_run_store_set_tags(store, id, (const char *const *)list, error))
+    return FALSE;
+  ll_runs_view_refresh(self);
+  return TRUE;
+}
+
+static void on_edit_save(GtkButton *b, LlRunsView *self)
+{
+  g_autoptr(LlRunItem) it = first_selected(self);
+  if (!it) {
+    set_message(self, "Select a run to rename it or edit its notes and tags.", TRUE);
+    gtk_popover_popdown(self->edit_popover);
+    return;
+  }
+  GtkTextBuffer *buf = gtk_text_view_get_buffer(self->notes_view);
+  GtkTextIter start, end;
+  gtk_text_buffer_get_bounds(buf, &start, &end);
+  g_autofree char *notes = gtk_text_buffer_get_text(buf, &start, &end, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = g_strdup(it->info->id);
+  if (!ll_runs_view_edit_run(self, id, gtk_editable_get_text(GTK_EDITABLE(self->name_entry)), notes,
+                             gtk_editable_get_text(GTK_EDITABLE(self->tags_entry)), &error)) {
+    /* the popover stays open, so that nothing typed is lost */
+    set_message(self, error->message, TRUE);
+    return;
+  }
+  g_autofree char *msg = g_strdup_printf("Saved the name, notes and tags of %s.", id);
+  set_message(self, msg, FALSE);
+  gtk_popover_popdown(self->edit_popover);
 }
 
 static void on_analysis_clicked(GtkButton *b, LlRunsView *self)
@@ -1263,6 +1342,11 @@ static void ll_runs_view_class_init(LlRunsViewClass *klass)
   CHILD(spec_button);
   CHILD(report_button);
   CHILD(plot_button);
+  CHILD(edit_button);
+  CHILD(edit_popover);
+  CHILD(name_entry);
+  CHILD(tags_entry);
+  CHILD(notes_view);
   CHILD(message);
   CHILD(empty_label);
   CHILD(compare_stack);
@@ -1276,6 +1360,8 @@ static void ll_runs_view_class_init(LlRunsViewClass *klass)
   gtk_widget_class_bind_template_callback(wc, on_spec_clicked);
   gtk_widget_class_bind_template_callback(wc, on_report_clicked);
   gtk_widget_class_bind_template_callback(wc, on_plot_clicked);
+  gtk_widget_class_bind_template_callback(wc, on_edit_show);
+  gtk_widget_class_bind_template_callback(wc, on_edit_save);
 }
 
 static void ll_runs_view_init(LlRunsView *self)
@@ -1293,6 +1379,7 @@ static void ll_runs_view_init(LlRunsView *self)
   add_column(self, "Best validation", F_BEST, 0, FALSE);
   add_column(self, "Time", F_TIME, 0, FALSE);
   add_column(self, "Status", F_STATUS, 0, FALSE);
+  add_column(self, "Tags", F_TAGS, 0, FALSE);
 
   /* store -> filter (search) -> sort (column headers) -> multi-selection */
   self->store = g_list_store_new(LL_TYPE_RUN_ITEM);

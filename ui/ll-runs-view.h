@@ -19,7 +19,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(LlRunItem, ll_run_item, LL, RUN_ITEM, GObject)
 
 const LlRunInfo *ll_run_item_get_info(LlRunItem *item);
-/* A display field: "name", "date", "params", "hyper", "final", "best", "time", "status". */
+/* A display field: "name", "date", "params", "hyper", "final", "best", "time", "status",
+ * "id", "tags". */
 const char *ll_run_item_get_text(LlRunItem *item, const char *field);
 
 #define LL_TYPE_RUNS_VIEW (ll_runs_view_get_type())
@@ -49,6 +50,10 @@ int ll_runs_view_get_n_series(LlRunsView *self);
 char *ll_runs_view_get_diff_text(LlRunsView *self);
 /* The ablation table as tab-separated lines, the header first. */
 char *ll_runs_view_get_ablation_text(LlRunsView *self);
+/* Sets run id's name, notes and tags (comma-separated) in the store, as
+ * the Name, Notes, Tags popover does, and reloads. */
+gboolean ll_runs_view_edit_run(LlRunsView *self, const char *id, const char *name,
+                               const char *notes, const char *tags, GError **error);
 /* The last status line ("Wrote ...", errors). */
 const char *ll_runs_view_get_message(LlRunsView *self);
 /* Exports on a worker; the result shows in the status line (see is_busy). */

@@ -620,6 +620,55 @@ def case_safe_input():
 
 CASES["safe-input"] = case_safe_input
 
+
+def case_run_names():
+    """Runs are named after their spec (its name, else its file) and a sweep's
+    trials after the study and their settings; `runs` renames them and sets
+    their notes and tags, and shows them."""
+    unnamed = blobs_spec()
+    del unnamed["name"]
+    train(write_json("my-blobs.json", unnamed))
+    p = run("sweep", write_json("blobs.json", blobs_spec()), "--axis",
+            "training.optimizer.lr=0.01,0.001", "--jsonl", "--out", STORE)
+    assert events(p.stdout)[-1]["event"] == "study-finished", p.stdout[-2000:]
+    runs = json.loads(run("runs", "--json", "--out", STORE).stdout)
+    names = sorted(r["name"] for r in runs)
+    assert names == ["my-blobs", "sweep-blobs / trial 1: lr 0.01",
+                     "sweep-blobs / trial 2: lr 0.001"], names
+    plain = [r for r in runs if r["name"] == "my-blobs"][0]
+    assert plain["notes"] is None and plain["tags"] == [], plain
+    rid = plain["id"]
+    run("runs", "--out", STORE, "--rename", rid, "blobs baseline")
+    run("runs", "--out", STORE, "--note", rid, "first try\nnoise 0.3")
+    run("runs", "--out", STORE, "--tag", rid, "baseline, keep")
+    run("runs", "--out", STORE, "--tag", rid, "paper")
+    run("runs", "--out", STORE, "--untag", rid, "keep")
+    mine = [r for r in json.loads(run("runs", "--json", "--out", STORE).stdout) if r["id"] == rid][0]
+    assert mine["name"] == "blobs baseline", mine
+    assert mine["notes"] == "first try\nnoise 0.3", mine
+    assert mine["tags"] == ["baseline", "paper"], mine
+    table = run("runs", "--out", STORE).stdout
+    line = [l for l in table.splitlines() if l.startswith(rid)][0]
+    assert "blobs baseline [baseline, paper]" in line, line
+    assert "first try" in table and "noise 0.3" in table, table
+    assert "sweep-blobs / trial 2: lr 0.001" in table, table
+    # what cannot be done says why, exit 1; a bad command line, exit 2
+    fails(run("runs", "--out", STORE, "--rename", "20250101-000000-ffff", "x", check=False),
+          "no run \"20250101-000000-ffff\"")
+    fails(run("runs", "--out", STORE, "--rename", rid, "two\nlines", check=False), "one line")
+    fails(run("runs", "--out", STORE, "--rename", "../x", "y", check=False), "run id")
+    assert run("runs", "--out", STORE, "--rename", rid, check=False).returncode == 2
+    assert run("runs", "--out", STORE, "--rename", rid, "a", "--tag", rid, "b",
+               check=False).returncode == 2
+    # "" clears: the run is shown by its spec again in the window ("(unnamed)" here)
+    run("runs", "--out", STORE, "--rename", rid, "")
+    mine = [r for r in json.loads(run("runs", "--json", "--out", STORE).stdout) if r["id"] == rid][0]
+    assert mine["name"] is None, mine
+    print("run names ok")
+
+
+CASES["run-names"] = case_run_names
+
 if __name__ == "__main__":
     try:
         CASES[CASE]()

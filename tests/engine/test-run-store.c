@@ -353,6 +353,178 @@ static void test_newer_schema(void)
   rm_rf(root);
 }
 
+/* A store as version 1 wrote it (no notes, no tags), with one run. */
+static void write_v1_store(const char *root)
+{
+  g_autofree char *runs = g_build_filename(root, "runs", "20250101-000000-abcd", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(runs, 0755), ==, 0);
+  g_autofree char *db = g_build_filename(root, "runs.sqlite", NULL);
+  sqlite3 *h;
+  g_assert_cmpint(sqlite3_open(db, &h), ==, SQLITE_OK);
+  const char *sql =
+      "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+      "CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT, created INTEGER NOT NULL, spec_hash "
+      "TEXT, spec_json TEXT, hyperparams TEXT, seed INTEGER NOT NULL DEFAULT 0, "
+      "dataset_fingerprint TEXT, device TEXT, status TEXT NOT NULL, params_count INTEGER NOT NULL "
+      "DEFAULT 0, metrics TEXT, best_metric_name TEXT, best_metric REAL, duration REAL NOT NULL "
+      "DEFAULT 0, checkpoint TEXT, error TEXT, pid INTEGER, host TEXT, boot_id TEXT, proc_start "
+      "INTEGER, updated INTEGER NOT NULL);"
+      "CREATE INDEX runs_by_created ON runs (created);"
+      "INSERT INTO schema_version (version) VALUES (1);"
+      "INSERT INTO runs (id, name, created, status, params_count, metrics, updated) VALUES "
+      "('20250101-000000-abcd', 'old run', 1735689600000000, 'finished', 42, "
+      "'{\"test_accuracy\": 0.9}', 1735689600000000);";
+  g_assert_cmpint(sqlite3_exec(h, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close(h);
+}
+
+static int db_version(const char *root)
+{
+  g_autofree char *db = g_build_filename(root, "runs.sqlite", NULL);
+  sqlite3 *h;
+  sqlite3_stmt *st;
+  g_assert_cmpint(sqlite3_open(db, &h), ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT MAX(version) FROM schema_version;", -1, &st, NULL),
+                  ==, SQLITE_OK);
+  g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+  int v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+  return v;
+}
+
+/* A version-1 store is read as it is where it cannot be written, and
+ * migrated (its runs kept) where it can; name, notes and tags then round
+ * trip through a reopen. */
+static void test_migrate_v1(void)
+{
+  g_autofree char *root = make_tmp();
+  write_v1_store(root);
+  GError *error = NULL;
+  const char *id = "20250101-000000-abcd";
+
+  /* read-only (where permissions bind: not for root) */
+  g_autofree char *db = g_build_filename(root, "runs.sqlite", NULL);
+  g_chmod(db, 0444);
+  g_chmod(root, 0555);
+  if (access(db, W_OK) != 0) {
+    g_autoptr(LlRunStore) ro = ll_run_store_open(root, &error);
+    g_assert_no_error(error);
+    g_assert_true(ll_run_store_is_read_only(ro));
+    g_autoptr(LlRunInfo) r = get(ro, id);
+    g_assert_cmpstr(r->name, ==, "old run");
+    g_assert_null(r->notes);
+    g_assert_null(r->tags);
+    g_assert_false(ll_run_store_set_name(ro, id, "x", &error));
+    g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_READ_ONLY);
+    g_clear_error(&error);
+    g_assert_cmpint(db_version(root), ==, 1);
+  }
+  g_chmod(root, 0755);
+  g_chmod(db, 0644);
+
+  {
+    g_autoptr(LlRunStore) s = ll_run_store_open(root, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(db_version(root), ==, 2);
+    g_autoptr(GPtrArray) runs = NULL;
+    g_assert_true(ll_run_store_list(s, &runs, &error));
+    g_assert_cmpuint(runs->len, ==, 1);
+    LlRunInfo *r = runs->pdata[0];
+    g_assert_cmpstr(r->id, ==, id);
+    g_assert_cmpstr(r->name, ==, "old run");
+    g_assert_cmpint(r->params_count, ==, 42);
+    g_assert_null(r->notes);
+    g_assert_null(r->tags);
+
+    g_assert_true(ll_run_store_set_name(s, id, "  baseline, width 64 ", &error));
+    g_assert_true(ll_run_store_set_notes(s, id, "lr too high?\nretry with 1e-3", &error));
+    const char *tags[] = {"baseline", "keep", "baseline", " ", NULL};
+    g_assert_true(ll_run_store_set_tags(s, id, tags, &error));
+    g_assert_true(ll_run_store_edit_tag(s, id, "paper", FALSE, &error));
+    g_assert_true(ll_run_store_edit_tag(s, id, "keep", TRUE, &error));
+    g_assert_no_error(error);
+  }
+  /* a second open does not migrate again, and reads what was written */
+  g_autoptr(LlRunStore) s = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_autoptr(LlRunInfo) r = get(s, id);
+  g_assert_cmpstr(r->name, ==, "baseline, width 64");
+  g_assert_cmpstr(r->notes, ==, "lr too high?\nretry with 1e-3");
+  g_assert_nonnull(r->tags);
+  g_assert_cmpuint(g_strv_length(r->tags), ==, 2);
+  g_assert_cmpstr(r->tags[0], ==, "baseline");
+  g_assert_cmpstr(r->tags[1], ==, "paper");
+  g_autofree char *joined = ll_run_tags_to_string((const char *const *)r->tags);
+  g_assert_cmpstr(joined, ==, "baseline, paper");
+
+  /* "" clears */
+  g_assert_true(ll_run_store_set_name(s, id, "", &error));
+  g_assert_true(ll_run_store_set_notes(s, id, "", &error));
+  g_assert_true(ll_run_store_set_tags(s, id, NULL, &error));
+  g_assert_no_error(error);
+  g_autoptr(LlRunInfo) cleared = get(s, id);
+  g_assert_null(cleared->name);
+  g_assert_null(cleared->notes);
+  g_assert_null(cleared->tags);
+  rm_rf(root);
+}
+
+/* What a user types is checked: one-line names, bounded sizes, tags
+ * without commas or control characters; nothing changes on an error. */
+static void test_user_text_checked(void)
+{
+  g_autofree char *root = make_tmp();
+  GError *error = NULL;
+  g_autoptr(LlRunStore) s = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_autofree char *id = create(s, "first", NULL);
+
+  g_assert_false(ll_run_store_set_name(s, id, "two\nlines", &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_autofree char *long_name = g_strnfill(LL_RUN_NAME_MAX + 1, 'x');
+  g_assert_false(ll_run_store_set_name(s, id, long_name, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_false(ll_run_store_set_notes(s, id, "\xff\xfe", &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  const char *comma[] = {"a,b", NULL};
+  g_assert_false(ll_run_store_set_tags(s, id, comma, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_false(ll_run_store_edit_tag(s, id, "a, b", FALSE, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_assert_false(ll_run_store_set_name(s, "20250101-000000-ffff", "x", &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_NOT_FOUND);
+  g_clear_error(&error);
+
+  char **tags = NULL;
+  g_assert_true(ll_run_tags_parse(" a, b,,a , c ", &tags, &error));
+  g_assert_cmpuint(g_strv_length(tags), ==, 3);
+  g_assert_cmpstr(tags[0], ==, "a");
+  g_assert_cmpstr(tags[2], ==, "c");
+  g_strfreev(tags);
+  g_assert_false(ll_run_tags_parse("ok, bad\ttab", &tags, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  GString *many = g_string_new(NULL);
+  for (int i = 0; i <= LL_RUN_TAGS_MAX; i++)
+    g_string_append_printf(many, "t%d,", i);
+  g_assert_false(ll_run_tags_parse(many->str, &tags, &error));
+  g_assert_error(error, LL_RUN_STORE_ERROR, LL_RUN_STORE_ERROR_INVALID);
+  g_clear_error(&error);
+  g_string_free(many, TRUE);
+
+  g_autoptr(LlRunInfo) r = get(s, id);
+  g_assert_cmpstr(r->name, ==, "first");
+  g_assert_null(r->notes);
+  g_assert_null(r->tags);
+  rm_rf(root);
+}
+
 /* NULL root: the XDG data dir (isolated per test by GTest) */
 static void test_default_root(void)
 {
@@ -382,5 +554,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/run-store/newer-schema", test_newer_schema);
   g_test_add_func("/engine/run-store/resolve-checkpoint", test_resolve_checkpoint);
   g_test_add_func("/engine/run-store/default-root", test_default_root);
+  g_test_add_func("/engine/run-store/migrate-v1", test_migrate_v1);
+  g_test_add_func("/engine/run-store/user-text-checked", test_user_text_checked);
   return g_test_run();
 }

@@ -272,6 +272,149 @@ static void test_open(void)
 }
 
 /* Xvfb has no session bus; GTK says so once. That is the environment, not a bug. */
+/* The first widget under root (root included) of type t, or named name. */
+static GtkWidget *find_widget(GtkWidget *root, GType t, const char *name)
+{
+  if ((t && G_TYPE_CHECK_INSTANCE_TYPE(root, t)) ||
+      (name && !g_strcmp0(gtk_widget_get_name(root), name)))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *w = find_widget(c, t, name);
+    if (w)
+      return w;
+  }
+  return NULL;
+}
+
+static guint n_selected(void)
+{
+  GtkWidget *view = find_widget(GTK_WIDGET(runs()), GTK_TYPE_COLUMN_VIEW, NULL);
+  GtkSelectionModel *m = gtk_column_view_get_model(GTK_COLUMN_VIEW(view));
+  g_autoptr(GtkBitset) set = gtk_selection_model_get_selection(m);
+  return (guint)gtk_bitset_get_size(set);
+}
+
+/* Ctrl+click adds a row to the selection, Shift+click extends it to a
+ * range: the table's model selects several (a GtkMultiSelection), and the
+ * row click's action (what the click gesture runs, with its modifiers)
+ * keeps what was selected. */
+static void test_multi_select(void)
+{
+  ll_window_show_page(win, "runs");
+  g_assert_cmpuint(n_rows(), >=, 3);
+  GtkWidget *view = find_widget(GTK_WIDGET(runs()), GTK_TYPE_COLUMN_VIEW, NULL);
+  g_assert_nonnull(view);
+  g_assert_true(GTK_IS_MULTI_SELECTION(gtk_column_view_get_model(GTK_COLUMN_VIEW(view))));
+  /* the list inside the column view answers the rows' clicks */
+  GtkWidget *list = find_widget(view, GTK_TYPE_LIST_VIEW, NULL);
+  g_assert_nonnull(list);
+  ll_runs_view_select(runs(), NULL);
+  /* click: one row; Ctrl+click (modify): a second; Shift+click (extend): the range */
+  g_assert_true(gtk_widget_activate_action(list, "list.select-item", "(ubb)", 0, FALSE, FALSE));
+  g_assert_cmpuint(n_selected(), ==, 1);
+  g_assert_true(gtk_widget_activate_action(list, "list.select-item", "(ubb)", 2, TRUE, FALSE));
+  g_assert_cmpuint(n_selected(), ==, 2);
+  g_assert_cmpint(ll_runs_view_get_n_series(runs()), ==, 2);
+  g_assert_true(gtk_widget_activate_action(list, "list.select-item", "(ubb)", 0, FALSE, FALSE));
+  g_assert_true(gtk_widget_activate_action(list, "list.select-item", "(ubb)", 2, FALSE, TRUE));
+  g_assert_cmpuint(n_selected(), ==, 3);
+  g_assert_cmpint(ll_runs_view_get_n_series(runs()), ==, 3);
+  /* a plain click selects that row alone again */
+  g_assert_true(gtk_widget_activate_action(list, "list.select-item", "(ubb)", 1, FALSE, FALSE));
+  g_assert_cmpuint(n_selected(), ==, 1);
+  ll_runs_view_select(runs(), NULL);
+}
+
+static GtkWidget *edit_popover;
+static gboolean popover_drawn(void)
+{
+  return gtk_widget_get_mapped(edit_popover) && gtk_widget_get_width(edit_popover) > 0;
+}
+
+/* A run is renamed and given notes and tags in the Runs tab: the popover
+ * opens on its values, Save writes them to the store, the table shows the
+ * new name and tags, the filter finds the tag, and the comparison names
+ * the series by the new name. */
+static void test_rename(void)
+{
+  ll_window_show_page(win, "runs");
+  g_autoptr(LlRunItem) a = find("lr 0.01");
+  g_assert_nonnull(a);
+  g_autofree char *id = g_strdup(ll_run_item_get_info(a)->id);
+  const char *ids[] = {id, NULL};
+  ll_runs_view_select(runs(), ids);
+  GtkWidget *menu = find_widget(GTK_WIDGET(runs()), GTK_TYPE_MENU_BUTTON, NULL);
+  g_assert_nonnull(menu);
+  gtk_menu_button_popup(GTK_MENU_BUTTON(menu));
+  ll_ui_spin(100);
+  GtkWidget *pop = GTK_WIDGET(gtk_menu_button_get_popover(GTK_MENU_BUTTON(menu)));
+  g_assert_true(gtk_widget_get_visible(pop));
+  GtkWidget *name = find_widget(pop, 0, "run-name-entry");
+  GtkWidget *tags = find_widget(pop, 0, "run-tags-entry");
+  GtkWidget *notes = find_widget(pop, 0, "run-notes-view");
+  g_assert_nonnull(name);
+  g_assert_nonnull(tags);
+  g_assert_nonnull(notes);
+  /* it opens on the run's values */
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(name)), ==, "lr 0.01");
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(tags)), ==, "");
+  gtk_editable_set_text(GTK_EDITABLE(name), "baseline, small lr");
+  gtk_editable_set_text(GTK_EDITABLE(tags), "baseline, keep");
+  gtk_text_buffer_set_text(gtk_text_view_get_buffer(GTK_TEXT_VIEW(notes)),
+                           "converges slowly; try 0.03", -1);
+  edit_popover = pop;
+  g_assert_true(ll_ui_wait_for(popover_drawn, 10000));
+  ll_ui_spin(200);
+  ll_ui_screenshot_over(GTK_WIDGET(win), pop, "runs-rename.png");
+  GtkWidget *save = ll_ui_find_button(pop, "Save");
+  g_assert_nonnull(save);
+  g_signal_emit_by_name(save, "clicked");
+  g_assert_true(ll_ui_wait_for(idle, 20000));
+  g_assert_false(gtk_widget_get_visible(pop));
+
+  g_assert_null(find("lr 0.01"));
+  g_autoptr(LlRunItem) renamed = find("baseline, small lr");
+  g_assert_nonnull(renamed);
+  g_assert_cmpstr(ll_run_item_get_info(renamed)->id, ==, id);
+  g_assert_cmpstr(ll_run_item_get_text(renamed, "tags"), ==, "baseline, keep");
+  g_assert_cmpstr(ll_run_item_get_info(renamed)->notes, ==, "converges slowly; try 0.03");
+  /* in the store, for the CLI and the reports */
+  GError *error = NULL;
+  g_autofree char *root = g_build_filename(g_get_user_data_dir(), "runs", NULL);
+  g_autoptr(LlRunStore) store = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  g_autoptr(LlRunInfo) info = NULL;
+  g_assert_true(ll_run_store_get(store, id, &info, &error));
+  g_assert_cmpstr(info->name, ==, "baseline, small lr");
+  g_assert_cmpstr(info->tags[1], ==, "keep");
+  /* the filter finds tags */
+  ll_runs_view_set_search(runs(), "keep");
+  g_assert_cmpuint(n_rows(), ==, 1);
+  ll_runs_view_set_search(runs(), "");
+  /* the comparison's spec diff and legend follow the run's name */
+  g_autoptr(LlRunItem) b = find("lr 0.1");
+  const char *two[] = {id, ll_run_item_get_info(b)->id, NULL};
+  ll_runs_view_select(runs(), two);
+  g_assert_cmpint(ll_runs_view_get_n_series(runs()), ==, 2);
+  ll_ui_spin(300);
+  ll_ui_screenshot(GTK_WIDGET(win), "runs-renamed.png");
+
+  /* a bad name keeps the popover open with the reason, and changes nothing */
+  const char *one[] = {id, NULL};
+  ll_runs_view_select(runs(), one);
+  gtk_menu_button_popup(GTK_MENU_BUTTON(menu));
+  ll_ui_spin(50);
+  g_autofree char *too_long = g_strnfill(LL_RUN_NAME_MAX + 1, 'x');
+  gtk_editable_set_text(GTK_EDITABLE(name), too_long);
+  g_signal_emit_by_name(save, "clicked");
+  g_assert_true(gtk_widget_get_visible(pop));
+  g_assert_nonnull(strstr(ll_runs_view_get_message(runs()), "at most"));
+  gtk_popover_popdown(GTK_POPOVER(pop));
+  g_assert_true(ll_ui_wait_for(idle, 20000));
+  g_autoptr(LlRunItem) still = find("baseline, small lr");
+  g_assert_nonnull(still);
+}
+
 int main(int argc, char **argv)
 {
   if (!(win = ll_ui_start(&argc, &argv, "runs")))
@@ -280,6 +423,8 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/runs/compare", test_compare);
   g_test_add_func("/ui/runs/open", test_open);
   g_test_add_func("/ui/runs/graph-diff", test_graph_diff);
+  g_test_add_func("/ui/runs/multi-select", test_multi_select);
+  g_test_add_func("/ui/runs/rename", test_rename);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;

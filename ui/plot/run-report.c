@@ -686,9 +686,19 @@ static void summary_page(cairo_t *cr, GPtrArray *runs)
   PangoLayout *l = ll_plot_layout(cr, 9);
   ll_plot_title(cr, l, 40, 30,
                 runs->len == 1 ? "LayerLab run report" : "LayerLab comparison report");
-  const char *rows[] = {"id",         "name", "created",         "status",        "device",
-                        "parameters", "seed", "hyperparameters", "final metrics", "best",
-                        "duration"};
+  const char *rows[] = {"id",
+                        "name",
+                        "created",
+                        "status",
+                        "device",
+                        "parameters",
+                        "seed",
+                        "hyperparameters",
+                        "final metrics",
+                        "best",
+                        "duration",
+                        "tags",
+                        "notes"};
   int nr = G_N_ELEMENTS(rows);
   double colw = MIN(320, (PAGE_W - 200) / MAX(runs->len, 1));
   PangoLayout *cell = ll_plot_layout(cr, 8);
@@ -718,7 +728,14 @@ static void summary_page(cairo_t *cr, GPtrArray *runs)
                 ? g_strdup_printf("%s %.5g", run->best_metric_name, run->best_metric)
                 : g_strdup("");
         break;
-      default: v = g_strdup_printf("%.1f s", run->duration_s); break;
+      case 10: v = g_strdup_printf("%.1f s", run->duration_s); break;
+      case 11: v = ll_run_tags_to_string((const char *const *)run->tags); break;
+      default: { /* long notes are cut, so that the table stays on its page */
+        const char *notes = run->notes ? run->notes : "";
+        g_autofree char *head = g_utf8_substring(notes, 0, 400);
+        v = g_utf8_strlen(notes, -1) > 400 ? g_strconcat(head, "\u2026", NULL) : g_strdup(notes);
+        break;
+      }
       }
       pango_layout_set_width(cell, (int)((colw - 10) * PANGO_SCALE));
       pango_layout_set_text(cell, v, -1);
