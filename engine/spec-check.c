@@ -105,7 +105,10 @@ static gboolean check_loss(const LlLossSpec *ls, const LlBlock *head, const LlFi
                  hs, want, head->name);
       return FALSE;
     }
-    if (classes > 0 && hsize != (size_t)classes) {
+    /* classes come from the labels seen (max + 1 for IDX, NPY, CSV): a lower
+     * bound, so a tiny CSV of one class may feed a two-class head. Fewer
+     * scores than classes cannot train; more can (the extra never wins). */
+    if (classes > 0 && hsize < (size_t)classes) {
       if (is_linear(head))
         mismatch(error, head,
                  "outputs %zu scores but target \"%s\" has %d classes: out_features must be %d for "

@@ -98,9 +98,11 @@ static void test_cross_entropy(void)
   g_autoptr(LlSpec) b = make_spec(NULL, no_flatten);
   expect_mismatch(b, "linear1", "insert Flatten before linear1", TRUE);
 
+  /* more scores than the classes seen trains (a small CSV may not show every
+   * class of the task); fewer cannot */
   const char *wide[] = {"flat:Flatten:", "linear1:Linear:out_features=16", NULL};
   g_autoptr(LlSpec) c = make_spec("cross_entropy label", wide);
-  expect_mismatch(c, "linear1", "out_features must be 10 for 10 classes", FALSE);
+  expect_ok(c);
   const char *narrow[] = {"flat:Flatten:", "linear1:Linear:out_features=4", NULL};
   g_autoptr(LlSpec) d = make_spec("cross_entropy label", narrow);
   expect_mismatch(d, "linear1", "out_features must be 10 for 10 classes", FALSE);
