@@ -37,7 +37,7 @@ def default_reference():
     here = os.path.dirname(os.path.abspath(__file__))
     for p in (os.environ.get("LAYERLAB_TORCH_REFERENCE", ""),
               os.path.join(here, "..", "..", "shared", "bench", "torch_reference.py"),
-              "/work/shared/bench/torch_reference.py"):
+              os.path.join(here, "..", "..", "..", "shared", "bench", "torch_reference.py")):
         if p and os.path.exists(p):
             return p
     return None

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """scikit-learn's t-SNE on the first N Fashion-MNIST test images, as
-/work/shared/bench/torch_reference.py --tsne N runs it (pixels / 255,
+../shared/bench/torch_reference.py --tsne N runs it (pixels / 255,
 PCA(50, random_state=0), then TSNE(2, perplexity=30, init="pca",
 learning_rate="auto", random_state=0, n_jobs=threads)), without the model
 training in front. Prints wall and CPU seconds (PCA included) and the KL.
