@@ -6,6 +6,7 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <zlib.h>
 
 /* (h, w, c) interleaved bytes to a PNG file (c 1: gray, 3: RGB, 4: RGBA). */
 static void write_png(const char *path, const guint8 *px, int h, int w, int c)
@@ -187,6 +188,20 @@ static void test_malformed(void)
   g_free(write_file(k, "text.jpg", jbytes, len - len / 4, FALSE));
   g_assert_null(ll_dataset_load_image_folder(dir, 1, 2, 2, &err));
   assert_data_error(err, LL_DATA_ERROR_FORMAT, "k/text.jpg: bad JPEG (Premature end");
+  /* a PNG claiming 6000 x 6000 pixels is refused from its header (decoded,
+   * converted and filtered whole, such an image took 30 s and 3 GB) */
+  g_unlink(jp);
+  guint8 png[8 + 25 + 12] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D',
+                             'R', 0, 0, 0x17, 0x70, 0, 0, 0x17, 0x70, 8, 0, 0, 0, 0};
+  memcpy(png + 33, (guint8[]){0, 0, 0, 0, 'I', 'D', 'A', 'T'}, 8); /* an empty IDAT */
+  for (int at = 12, n = 17; at < 41; at += n + 8, n = 4) { /* each chunk's CRC */
+    guint32 crc = (guint32)crc32(0, png + at, (uInt)n);
+    for (int b = 0; b < 4; b++)
+      png[at + n + b] = (guint8)(crc >> (24 - 8 * b));
+  }
+  g_free(write_file(k, "huge.png", png, sizeof png, FALSE));
+  g_assert_null(ll_dataset_load_image_folder(dir, 1, 2, 2, &err));
+  assert_data_error(err, LL_DATA_ERROR_FORMAT, "k/huge.png: PNG of 6000x6000 is too large");
   /* settings */
   g_assert_null(ll_dataset_load_image_folder(dir, 2, 8, 8, &err));
   assert_data_error(err, LL_DATA_ERROR_CONFIG, "channels is 2");
