@@ -446,8 +446,9 @@ static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, G
         return FALSE;
       }
     }
-    JsonObject *copy = json_node_get_object(node_dup(json_array_get_element(arr, i)));
-    json_object_ref(copy);
+    JsonNode *dup = node_dup(json_array_get_element(arr, i));
+    JsonObject *copy = json_object_ref(json_node_get_object(dup));
+    json_node_unref(dup);
     g_autoptr(GError) serr = NULL;
     JsonNode *spec = load_spec_node(doc, o, w, s->base_dir, &serr);
     if (serr) {

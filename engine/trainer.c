@@ -717,8 +717,7 @@ static gboolean apply_init_from(Job *j, GError **error)
     g_autoptr(GHashTable) only = NULL;
     LlLoadOptions lo = ll_init_from_load_options(f, &only);
     LlLoadReport rep;
-    ll_load_report_init(&rep);
-    if (!ll_checkpoint_load(path, j->g, &lo, &rep, error)) {
+      if (!ll_checkpoint_load(path, j->g, &lo, &rep, error)) {
       ll_load_report_clear(&rep);
       return FALSE;
     }
@@ -745,7 +744,6 @@ static gboolean apply_resume(Job *j, GError **error)
     return FALSE;
   LlLoadOptions lo = {.partial = FALSE};
   LlLoadReport rep;
-  ll_load_report_init(&rep);
   gboolean ok = ll_checkpoint_load(path, j->g, &lo, &rep, error);
   ll_load_report_clear(&rep);
   if (!ok)

@@ -311,7 +311,6 @@ static void test_pause_resume_stop(void)
   g_assert_true(ll_graph_compile(s2->graph, ll_cpu_backend(), 4, &error));
   LlLoadOptions lo = {.partial = FALSE};
   LlLoadReport rep;
-  ll_load_report_init(&rep);
   g_assert_true(ll_checkpoint_load(ckpt, s2->graph, &lo, &rep, &error));
   g_assert_no_error(error);
   ll_load_report_clear(&rep);
