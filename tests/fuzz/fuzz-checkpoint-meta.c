@@ -79,7 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_clear_error(&error);
   LlLoadOptions opts = {.partial = TRUE};
   LlLoadReport rep;
-  ll_load_report_init(&rep);
   gboolean ok = ll_checkpoint_load(path, ll_fuzz_graph(), &opts, &rep, &error);
   g_assert(ok == (error == NULL));
   g_clear_error(&error);

@@ -40,7 +40,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       g_ptr_array_unref(rows);
     g_clear_error(&error);
     LlLoadReport rep;
-    ll_load_report_init(&rep);
     gboolean ok = ll_checkpoint_load(path, g, &opts[i], &rep, &error);
     g_assert(ok == (error == NULL));
     g_clear_error(&error);
