@@ -135,6 +135,16 @@ static void on_finished(const LlTrial *t, int total, gpointer data)
     json_builder_add_string_value(jb, t->run_id);
     json_builder_set_member_name(jb, "params");
     json_builder_add_int_value(jb, t->params);
+    json_builder_set_member_name(jb, "epochs");
+    json_builder_add_int_value(jb, t->epochs);
+    json_builder_set_member_name(jb, "samples");
+    json_builder_add_int_value(jb, t->samples);
+    json_builder_set_member_name(jb, "repeat");
+    json_builder_add_int_value(jb, t->repeat);
+    if (t->seed >= 0) {
+      json_builder_set_member_name(jb, "seed");
+      json_builder_add_int_value(jb, t->seed);
+    }
     if (t->budget > 0) {
       json_builder_set_member_name(jb, "param_budget");
       json_builder_add_int_value(jb, t->budget);
@@ -187,8 +197,9 @@ static void print_table(const LlStudy *s)
   gboolean budgets = FALSE;
   for (guint i = 0; i < trials->len; i++)
     budgets |= ((const LlTrial *)g_ptr_array_index(trials, i))->budget > 0;
-  printf("\n%-4s %-40s %10s %12s %9s %8s%s\n", "#", "trial", "params", ll_study_metric(s), "status",
-         "seconds", budgets ? "  of the parameter budget" : "");
+  printf("\n%-4s %-40s %10s %6s %8s %6s %12s %9s %8s%s\n", "#", "trial", "params", "epochs",
+         "samples", "seed", ll_study_metric(s), "status", "seconds",
+         budgets ? "  of the parameter budget" : "");
   for (guint i = 0; i < trials->len; i++) {
     const LlTrial *t = g_ptr_array_index(trials, i);
     char m[32] = "-", bar[64] = "";
@@ -197,9 +208,30 @@ static void print_table(const LlStudy *s)
       g_snprintf(m, sizeof m, "%.4f", v);
     if (t->budget > 0)
       budget_bar(bar, sizeof bar, t->params, t->budget);
-    printf("%-4d %-40.40s %10" G_GINT64_FORMAT " %12s %9s %8.1f  %s%s\n", t->index + 1, t->label,
-           t->params, m, ll_trial_status_names[t->status], t->seconds, bar,
-           ll_study_best(s) == t ? "  *" : "");
+    char seed[24] = "-";
+    if (t->seed >= 0)
+      g_snprintf(seed, sizeof seed, "%" G_GINT64_FORMAT, t->seed);
+    printf("%-4d %-40.40s %10" G_GINT64_FORMAT " %6d %8" G_GINT64_FORMAT
+           " %6s %12s %9s %8.1f  %s%s\n",
+           t->index + 1, t->label, t->params, t->epochs, t->samples, seed, m,
+           ll_trial_status_names[t->status], t->seconds, bar, ll_study_best(s) == t ? "  *" : "");
+  }
+  if (ll_study_repeats(s) < 2)
+    return;
+  /* repeats over seeds: a configuration per row, best mean first */
+  g_autoptr(GArray) groups = ll_trial_groups(trials, ll_study_metric(s));
+  ll_trial_groups_rank(groups, ll_study_maximize(s));
+  printf("\n%-4s %-40s %12s %10s %6s  (over seeds)\n", "rank", "configuration",
+         ll_study_metric(s), "sd", "seeds");
+  for (guint i = 0; i < groups->len; i++) {
+    const LlTrialGroup *g = &g_array_index(groups, LlTrialGroup, i);
+    char mean[32] = "-", sd[32] = "-";
+    if (g->n_finished) {
+      g_snprintf(mean, sizeof mean, "%.4f", g->mean);
+      g_snprintf(sd, sizeof sd, "%.4f", g->sd);
+    }
+    printf("%-4u %-40.40s %12s %10s %3d/%-3d\n", i + 1, g->first->label, mean, sd, g->n_finished,
+           g->n);
   }
 }
 
@@ -373,7 +405,13 @@ static int run_study(const char *verb, LlStudy *study, const LlStudyOptions *o, 
   } else if (ll_study_dir(study)) {
     print_table(study);
     print_heatmap(study);
-    if (best)
+    LlTrialGroup bg;
+    if (best && ll_study_best_group(study, &bg) && bg.n > 1)
+      printf("\nbest: %s: %s %.4f \u00b1 %.4f (mean \u00b1 sd over %d seeds); its best seed: trial "
+             "%d, run %s\n",
+             best->label, ll_study_metric(study), bg.mean, bg.sd, bg.n_finished, best->index + 1,
+             best->run_id);
+    else if (best)
       printf("\nbest: trial %d (%s): %s %.4f, run %s\n", best->index + 1, best->label,
              ll_study_metric(study), ll_study_best_metric(study), best->run_id);
     if (best_spec)
@@ -422,12 +460,15 @@ static LlStudy *load_saved(const char *out, const char *id, GError **error)
 int ll_cli_study(int argc, char **argv)
 {
   char *out = NULL, *resume = NULL, *device = NULL;
-  int epochs = 0, limit = 0;
+  int epochs = 0, limit = 0, repeats = 0;
   gboolean jsonl = FALSE;
   GOptionEntry entries[] = {
-      {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of every trial (overrides)", "N"},
-      {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
-       "N"},
+      {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs,
+       "Shorten: the longest trial trains N epochs, the others in proportion (at least 1)", "N"},
+      {"limit", 0, 0, G_OPTION_ARG_INT, &limit,
+       "Use at most the first N training and test samples", "N"},
+      {"repeats", 0, 0, G_OPTION_ARG_INT, &repeats,
+       "Run every trial with K seeds (the spec's seed, +1, ...; overrides the study's)", "K"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
       {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a study, skipping finished trials",
        "STUDY_ID"},
@@ -437,9 +478,10 @@ int ll_cli_study(int argc, char **argv)
   };
   if (!ll_cli_parse("study", "STUDY", entries, &argc, &argv))
     return 2;
-  if ((argc != 2 && !(argc == 1 && resume)) || epochs < 0 || limit < 0) {
-    fprintf(stderr, "Usage: layerlab study STUDY [--epochs N] [--limit N] [--out DIR] [--resume "
-                    "STUDY_ID] [--jsonl]\n");
+  if ((argc != 2 && !(argc == 1 && resume)) || epochs < 0 || limit < 0 || repeats < 0 ||
+      repeats > LL_STUDY_MAX_REPEATS) {
+    fprintf(stderr, "Usage: layerlab study STUDY [--epochs N] [--limit N] [--repeats K] [--out DIR] "
+                    "[--resume STUDY_ID] [--jsonl]\n");
     return 2;
   }
   g_autoptr(GError) error = NULL;
@@ -452,6 +494,7 @@ int ll_cli_study(int argc, char **argv)
   LlStudyOptions o = {.store_root = out,
                       .epochs = epochs,
                       .limit = limit,
+                      .repeats = repeats,
                       .resume = resume,
                       .device = device,
                       .cancel = &cancel_flag};
@@ -466,7 +509,7 @@ int ll_cli_sweep(int argc, char **argv)
 {
   char *out = NULL, *resume = NULL, *device = NULL;
   char **axes = NULL, **ranges = NULL;
-  int epochs = 0, limit = 0, trials = 0;
+  int epochs = 0, limit = 0, trials = 0, repeats = 0;
   gboolean jsonl = FALSE, grid = FALSE, random = FALSE, tpe = FALSE;
   GOptionEntry entries[] = {
       {"grid", 0, 0, G_OPTION_ARG_NONE, &grid, "Every combination of the axes' values", NULL},
@@ -478,9 +521,12 @@ int ll_cli_sweep(int argc, char **argv)
        "PATH=v1,v2,..."},
       {"range", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ranges, "An axis over a range (ints: int range)",
        "PATH=lo:hi[:log]"},
-      {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs of every trial (overrides)", "N"},
-      {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Use only the first N training and test samples",
-       "N"},
+      {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs,
+       "Shorten: the longest trial trains N epochs, the others in proportion (at least 1)", "N"},
+      {"limit", 0, 0, G_OPTION_ARG_INT, &limit,
+       "Use at most the first N training and test samples", "N"},
+      {"repeats", 0, 0, G_OPTION_ARG_INT, &repeats,
+       "Run every trial with K seeds (the spec's seed, +1, ...; overrides the study's)", "K"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Run store folder (default: XDG data dir)", "DIR"},
       {"resume", 0, 0, G_OPTION_ARG_STRING, &resume, "Continue a study, skipping finished trials",
        "STUDY_ID"},
@@ -491,10 +537,10 @@ int ll_cli_sweep(int argc, char **argv)
   if (!ll_cli_parse("sweep", "STUDY_OR_SPEC", entries, &argc, &argv))
     return 2;
   if ((argc != 2 && !(argc == 1 && resume)) || grid + random + tpe > 1 || trials < 0 ||
-      epochs < 0 || limit < 0) {
+      epochs < 0 || limit < 0 || repeats < 0 || repeats > LL_STUDY_MAX_REPEATS) {
     fprintf(stderr, "Usage: layerlab sweep STUDY_OR_SPEC [--grid|--random|--tpe] [--trials N] "
                     "[--axis PATH=v1,v2,...] [--range PATH=lo:hi[:log]] [--epochs N] [--limit N] "
-                    "[--resume STUDY_ID] [--out DIR] [--jsonl]\n");
+                    "[--repeats K] [--resume STUDY_ID] [--out DIR] [--jsonl]\n");
     return 2;
   }
   g_autoptr(GError) error = NULL;
@@ -538,6 +584,7 @@ int ll_cli_sweep(int argc, char **argv)
     LlStudyOptions o = {.store_root = out,
                         .epochs = epochs,
                         .limit = limit,
+                        .repeats = repeats,
                         .resume = resume,
                         .device = device,
                         .cancel = &cancel_flag};

@@ -23,6 +23,7 @@ struct LlStudy {
   char *metric;
   gboolean maximize;
   uint64_t seed;
+  int repeats;       /* each trial over this many seeds */
   GPtrArray *stages; /* JsonObject* (stage objects, specs inlined); NULL for a sweep */
   /* sweep */
   GArray *axes; /* LlAxis */
@@ -56,6 +57,7 @@ void ll_trial_free(LlTrial *t)
   g_free(t->x);
   if (t->overrides)
     json_object_unref(t->overrides);
+  g_free(t->spec_json);
   g_free(t);
 }
 
@@ -69,6 +71,7 @@ static LlTrial *trial_new(void)
   t->overrides = json_object_new();
   t->curve = g_array_new(FALSE, FALSE, sizeof(double));
   t->metric = NAN;
+  t->seed = -1;
   return t;
 }
 
@@ -89,6 +92,7 @@ LlTrial *ll_trial_copy(const LlTrial *t, int n_axes)
   c->run_id = g_strdup(t->run_id);
   c->error = g_strdup(t->error);
   c->checkpoint = g_strdup(t->checkpoint);
+  c->spec_json = g_strdup(t->spec_json);
   c->values = t->values ? object_dup(t->values) : json_object_new();
   c->metrics = t->metrics ? object_dup(t->metrics) : json_object_new();
   c->overrides = t->overrides ? object_dup(t->overrides) : json_object_new();
@@ -142,6 +146,7 @@ static LlStudy *study_new(void)
   s->metric = g_strdup("test_accuracy");
   s->maximize = TRUE;
   s->seed = 1;
+  s->repeats = 1;
   s->prune_min_trials = 3;
   s->best = -1;
   s->done = g_ptr_array_new_with_free_func((GDestroyNotify)trial_free);
@@ -516,7 +521,8 @@ LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_na
   static const char *const known[] = {
       "format",       "version",     "name",   "description", "spec",
       "metric",       "direction",   "seed",   "overrides",   "groups",
-      "param_budget", "solve_width", "stages", "sweep",       NULL};
+      "param_budget", "solve_width", "stages", "sweep",       "repeats",
+      NULL};
   g_autoptr(LlStudy) s = study_new();
   s->base_dir = g_strdup(base_dir ? base_dir : ".");
   s->file = g_strdup(display_name);
@@ -547,6 +553,9 @@ LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_na
       !ll_json_get_int(doc, o, "study", "seed", 1, 0, G_MAXINT64, &v, error))
     return NULL;
   s->seed = (uint64_t)v;
+  if (!ll_json_get_int(doc, o, "study", "repeats", 1, 1, LL_STUDY_MAX_REPEATS, &v, error))
+    return NULL;
+  s->repeats = (int)v;
   if (direction && strcmp(direction, "maximize") && strcmp(direction, "minimize")) {
     g_autofree char *shown = ll_excerpt(direction, -1);
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "direction",
@@ -684,6 +693,8 @@ char *ll_study_outline(const LlStudy *s)
     for (guint i = 0; i < s->axes->len; i++)
       g_string_append_printf(o, "%s %s", i ? "," : ":", g_array_index(s->axes, LlAxis, i).path);
   }
+  if (s->repeats > 1)
+    g_string_append_printf(o, "; each over %d seeds", s->repeats);
   return g_string_free(o, FALSE);
 }
 const char *ll_study_metric(const LlStudy *s) { return s->metric; }
@@ -696,6 +707,11 @@ int ll_study_n_axes(const LlStudy *s) { return (int)s->axes->len; }
 const LlAxis *ll_study_axis(const LlStudy *s, int i) { return &g_array_index(s->axes, LlAxis, i); }
 void ll_study_set_mode(LlStudy *s, LlSearchMode mode) { s->mode = mode; }
 void ll_study_set_trials(LlStudy *s, int trials) { s->trials = trials; }
+int ll_study_repeats(const LlStudy *s) { return s->repeats; }
+void ll_study_set_repeats(LlStudy *s, int repeats)
+{
+  s->repeats = CLAMP(repeats, 1, LL_STUDY_MAX_REPEATS);
+}
 const char *ll_study_id(const LlStudy *s) { return s->id; }
 const char *ll_study_dir(const LlStudy *s) { return s->dir; }
 GPtrArray *ll_study_trials(const LlStudy *s) { return s->done; }
@@ -896,6 +912,10 @@ char *ll_study_to_json(const LlStudy *s)
   ll_json_string(&w, s->maximize ? "maximize" : "minimize");
   ll_json_key(&w, "seed");
   ll_json_int(&w, (int64_t)s->seed);
+  if (s->repeats > 1) {
+    ll_json_key(&w, "repeats");
+    ll_json_int(&w, s->repeats);
+  }
   if (s->spec) {
     ll_json_key(&w, "spec");
     write_node(&w, s->spec);
@@ -1382,6 +1402,16 @@ static char *trial_to_line(const LlTrial *t)
   ll_json_string(&w, t->run_id);
   ll_json_key(&w, "params");
   ll_json_int(&w, t->params);
+  ll_json_key(&w, "repeat");
+  ll_json_int(&w, t->repeat);
+  if (t->seed >= 0) {
+    ll_json_key(&w, "seed");
+    ll_json_int(&w, t->seed);
+  }
+  ll_json_key(&w, "epochs");
+  ll_json_int(&w, t->epochs);
+  ll_json_key(&w, "samples");
+  ll_json_int(&w, t->samples);
   if (t->budget > 0) {
     ll_json_key(&w, "param_budget");
     ll_json_int(&w, t->budget);
@@ -1452,6 +1482,10 @@ static LlTrial *trial_from_json(JsonObject *o, int n_axes)
   t->error = g_strdup(str_member(o, "error"));
   t->params = int_or_zero(o, "params");
   t->budget = int_or_zero(o, "param_budget");
+  t->repeat = (int)CLAMP(int_or_zero(o, "repeat"), 0, LL_STUDY_MAX_REPEATS - 1);
+  t->seed = json_object_has_member(o, "seed") ? MAX(int_or_zero(o, "seed"), 0) : -1;
+  t->epochs = (int)CLAMP(int_or_zero(o, "epochs"), 0, G_MAXINT);
+  t->samples = MAX(int_or_zero(o, "samples"), 0);
   t->seconds = number_or_nan(json_object_get_member(o, "seconds"));
   if (!isfinite(t->seconds))
     t->seconds = 0;
@@ -1548,7 +1582,7 @@ static gboolean write_results(LlStudy *s, GError **error)
     g_string_append_c(out, ',');
     csv_cell(out, cols->pdata[k]);
   }
-  g_string_append_printf(out, ",params,%s,status,seconds,run_id\n", s->metric);
+  g_string_append_printf(out, ",params,epochs,samples,seed,%s,status,seconds,run_id\n", s->metric);
   for (guint i = 0; i < s->done->len; i++) {
     LlTrial *t = g_ptr_array_index(s->done, i);
     g_string_append_printf(out, "%d,", t->index);
@@ -1563,11 +1597,14 @@ static gboolean write_results(LlStudy *s, GError **error)
         csv_cell(out, txt);
       }
     }
-    char mbuf[40] = "";
+    char mbuf[40] = "", sbuf[24] = "";
     double mv = metric_of(t, s->metric); /* the column's metric, not a stage's own */
     if (isfinite(mv))
       ll_format_double(mv, mbuf, sizeof mbuf);
-    g_string_append_printf(out, ",%" G_GINT64_FORMAT ",%s,%s,%.3f,%s\n", t->params, mbuf,
+    if (t->seed >= 0)
+      g_snprintf(sbuf, sizeof sbuf, "%" G_GINT64_FORMAT, t->seed);
+    g_string_append_printf(out, ",%" G_GINT64_FORMAT ",%d,%" G_GINT64_FORMAT ",%s,%s,%s,%.3f,%s\n",
+                           t->params, t->epochs, t->samples, sbuf, mbuf,
                            ll_trial_status_names[t->status], t->seconds,
                            t->run_id ? t->run_id : "");
   }
@@ -1606,6 +1643,8 @@ typedef struct {
   GHashTable *resumed; /* key -> LlTrial* (owned) */
   char *jsonl_path;
   int total;
+  int repeats;      /* the study's, or the option's */
+  int ref_epochs;   /* the longest trial's own epochs: what opts->epochs shortens */
   gboolean cancelled;
 } Runner;
 
@@ -1620,21 +1659,146 @@ static gboolean better(double v, double best, gboolean maximize)
   return maximize ? v > best : v < best;
 }
 
-/* The study's best trial is judged by the study's metric, whatever metric a
- * stage compares its own trials by (LlTrial.metric): a pretraining stage
- * judged by its test_loss has no test_accuracy and does not compete. */
-static void update_best(LlStudy *s)
+/* ---- repeats over seeds ---------------------------------------------------------------- */
+
+/* A repeat's key is its configuration's key with "/rN" after it (N >= 1). */
+static char *repeat_key(const char *key, int repeat)
 {
-  s->best = -1;
-  double best = NAN;
+  return repeat ? g_strdup_printf("%s/r%d", key, repeat) : g_strdup(key);
+}
+
+static gsize group_key_len(const char *key)
+{
+  const char *slash = key ? strrchr(key, '/') : NULL;
+  if (!slash || slash[1] != 'r' || !g_ascii_isdigit(slash[2]))
+    return key ? strlen(key) : 0;
+  for (const char *p = slash + 2; *p; p++)
+    if (!g_ascii_isdigit(*p))
+      return strlen(key);
+  return (gsize)(slash - key);
+}
+
+gboolean ll_trial_same_group(const LlTrial *a, const LlTrial *b)
+{
+  if (!a->key || !b->key)
+    return a == b;
+  gsize n = group_key_len(a->key);
+  return n == group_key_len(b->key) && !strncmp(a->key, b->key, n);
+}
+
+GArray *ll_trial_groups(GPtrArray *trials, const char *metric)
+{
+  GArray *out = g_array_new(FALSE, TRUE, sizeof(LlTrialGroup));
+  g_autofree double *sum = NULL, *sq = NULL;
+  for (guint i = 0; i < trials->len; i++) {
+    const LlTrial *t = trials->pdata[i];
+    guint k = 0;
+    while (k < out->len && !ll_trial_same_group(g_array_index(out, LlTrialGroup, k).first, t))
+      k++;
+    if (k == out->len) {
+      LlTrialGroup g = {.first = t, .mean = NAN, .sd = NAN, .min = NAN, .max = NAN};
+      g_array_append_val(out, g);
+    }
+    LlTrialGroup *g = &g_array_index(out, LlTrialGroup, k);
+    g->n++;
+    if (t->repeat < g->first->repeat)
+      g->first = t;
+    double v = metric ? metric_of(t, metric) : t->metric;
+    if (t->status != LL_TRIAL_FINISHED || !isfinite(v))
+      continue;
+    /* running sums, kept in the mean and sd slots until the end */
+    if (!g->n_finished++) {
+      g->mean = g->sd = 0;
+      g->min = g->max = v;
+    }
+    g->mean += v;
+    g->sd += v * v;
+    g->min = MIN(g->min, v);
+    g->max = MAX(g->max, v);
+  }
+  for (guint k = 0; k < out->len; k++) {
+    LlTrialGroup *g = &g_array_index(out, LlTrialGroup, k);
+    if (!g->n_finished)
+      continue;
+    double n = g->n_finished, mean = g->mean / n;
+    g->sd = n > 1 ? sqrt(MAX(0, (g->sd - n * mean * mean) / (n - 1))) : 0;
+    g->mean = mean;
+  }
+  return out;
+}
+
+static int group_cmp(gconstpointer pa, gconstpointer pb, gpointer maximize)
+{
+  const LlTrialGroup *a = pa, *b = pb;
+  gboolean fa = isfinite(a->mean), fb = isfinite(b->mean);
+  if (fa != fb)
+    return fa ? -1 : 1;
+  if (!fa || a->mean == b->mean)
+    return 0;
+  return (a->mean > b->mean) == !!GPOINTER_TO_INT(maximize) ? -1 : 1;
+}
+
+void ll_trial_groups_rank(GArray *groups, gboolean maximize)
+{
+  /* g_array_sort_with_data is a stable merge sort */
+  g_array_sort_with_data(groups, group_cmp, GINT_TO_POINTER(maximize));
+}
+
+/* Among the trials whose `field` (stage name, NULL: any) matches, the best
+ * configuration by the mean of metric over its seeds; of it, the trial of
+ * repeat `repeat` when that finished, else its best seed. */
+static int best_trial_index(const LlStudy *s, const char *stage, const char *metric,
+                            gboolean maximize, int repeat)
+{
+  g_autoptr(GPtrArray) some = g_ptr_array_new();
   for (guint i = 0; i < s->done->len; i++) {
     LlTrial *t = g_ptr_array_index(s->done, i);
-    double v = metric_of(t, s->metric);
-    if (t->status == LL_TRIAL_FINISHED && better(v, best, s->maximize)) {
-      best = v;
-      s->best = (int)i;
+    if (!stage || !g_strcmp0(t->stage, stage))
+      g_ptr_array_add(some, t);
+  }
+  g_autoptr(GArray) groups = ll_trial_groups(some, metric);
+  ll_trial_groups_rank(groups, maximize);
+  if (!groups->len || !g_array_index(groups, LlTrialGroup, 0).n_finished)
+    return -1;
+  const LlTrial *first = g_array_index(groups, LlTrialGroup, 0).first;
+  int best = -1, same = -1;
+  double bv = NAN;
+  for (guint i = 0; i < s->done->len; i++) {
+    LlTrial *t = g_ptr_array_index(s->done, i);
+    double v = metric_of(t, metric);
+    if (!ll_trial_same_group(t, first) || t->status != LL_TRIAL_FINISHED || !isfinite(v))
+      continue;
+    if (t->repeat == repeat)
+      same = (int)i;
+    if (better(v, bv, maximize)) {
+      bv = v;
+      best = (int)i;
     }
   }
+  return repeat >= 0 && same >= 0 ? same : best;
+}
+
+/* The study's best trial is judged by the study's metric, whatever metric a
+ * stage compares its own trials by (LlTrial.metric): a pretraining stage
+ * judged by its test_loss has no test_accuracy and does not compete. With
+ * repeats, configurations compete by their mean. */
+static void update_best(LlStudy *s)
+{
+  s->best = best_trial_index(s, NULL, s->metric, s->maximize, -1);
+}
+
+gboolean ll_study_best_group(const LlStudy *s, LlTrialGroup *out)
+{
+  const LlTrial *b = ll_study_best(s);
+  if (!b)
+    return FALSE;
+  g_autoptr(GPtrArray) same = g_ptr_array_new();
+  for (guint i = 0; i < s->done->len; i++)
+    if (ll_trial_same_group(g_ptr_array_index(s->done, i), b))
+      g_ptr_array_add(same, g_ptr_array_index(s->done, i));
+  g_autoptr(GArray) groups = ll_trial_groups(same, s->metric);
+  *out = g_array_index(groups, LlTrialGroup, 0);
+  return TRUE;
 }
 
 double ll_study_trial_metric(const LlStudy *s, const LlTrial *t) { return metric_of(t, s->metric); }
@@ -1651,8 +1815,8 @@ const char *ll_study_stage_metric(const LlStudy *s, const LlTrial *t)
 
 double ll_study_best_metric(const LlStudy *s)
 {
-  const LlTrial *b = ll_study_best(s);
-  return b ? metric_of(b, s->metric) : NAN;
+  LlTrialGroup g;
+  return ll_study_best_group(s, &g) ? g.mean : NAN;
 }
 
 static gboolean should_prune(Runner *r, LlTrial *t)
@@ -1715,6 +1879,45 @@ static char *trial_run_name(const LlStudy *s, const LlTrial *t)
   return g_string_free(out, FALSE);
 }
 
+/* A shortened run (--epochs, --limit) keeps each trial's proportions: the
+ * longest trial trains opts->epochs epochs and the others as many in
+ * proportion to their own (at least 1); the sample limit only ever lowers a
+ * trial's own. */
+static void shorten(const Runner *r, LlSpec *spec)
+{
+  if (r->opts->epochs > 0) {
+    double scale = (double)r->opts->epochs / MAX(r->ref_epochs, 1);
+    spec->epochs = (int)CLAMP(lround(spec->epochs * scale), 1, 100000);
+  }
+  guint limit = r->opts->limit > 0 ? (guint)r->opts->limit : 0;
+  if (limit) {
+    LlDatasetSpec *d = &spec->dataset;
+    d->limit_train = d->limit_train ? MIN(d->limit_train, limit) : limit;
+    d->limit_test = d->limit_test ? MIN(d->limit_test, limit) : limit;
+  }
+}
+
+/* The epochs a spec (JSON) trains after the overrides in ovs (the last
+ * "training.epochs" wins); its own or the default where none is given. */
+static gint64 nominal_epochs(JsonNode *spec, GPtrArray *ovs)
+{
+  for (guint i = ovs ? ovs->len : 0; i-- > 0;) {
+    Override *o = g_ptr_array_index(ovs, i);
+    if (!strcmp(o->path, "training.epochs") && JSON_NODE_HOLDS_VALUE(o->value) &&
+        json_node_get_value_type(o->value) == G_TYPE_INT64)
+      return json_node_get_int(o->value);
+  }
+  JsonObject *root = spec && JSON_NODE_HOLDS_OBJECT(spec) ? json_node_get_object(spec) : NULL;
+  JsonNode *tr = root ? json_object_get_member(root, "training") : NULL;
+  JsonNode *e = tr && JSON_NODE_HOLDS_OBJECT(tr)
+                    ? json_object_get_member(json_node_get_object(tr), "epochs")
+                    : NULL;
+  if (e && JSON_NODE_HOLDS_VALUE(e) && json_node_get_value_type(e) == G_TYPE_INT64)
+    return json_node_get_int(e);
+  g_autoptr(LlSpec) def = ll_spec_new();
+  return def->epochs;
+}
+
 /* Trains one variant and records it. */
 static void run_trial(Runner *r, LlTrial *t, const char *text)
 {
@@ -1724,8 +1927,12 @@ static void run_trial(Runner *r, LlTrial *t, const char *text)
   g_autoptr(LlSpec) spec = text ? load_variant(text, t->label, &err) : NULL;
   if (spec) {
     g_autofree char *name = trial_run_name(s, t);
-    LlTrainOptions o = {.epochs = r->opts->epochs,
-                        .run_name = name,
+    shorten(r, spec);
+    spec->seed += (uint64_t)t->repeat;
+    t->seed = (gint64)spec->seed;
+    g_free(t->spec_json);
+    t->spec_json = ll_spec_to_json(spec);
+    LlTrainOptions o = {.run_name = name,
                         .seed = -1,
                         .device = r->opts->device,
                         .store_root = r->opts->store_root,
@@ -1753,7 +1960,13 @@ static void run_trial(Runner *r, LlTrial *t, const char *text)
       if (e->run_id && !t->run_id)
         t->run_id = g_strdup(e->run_id);
       switch (e->kind) {
+      case LL_EVENT_STARTED: {
+        double n = ll_event_metric(e, "train_samples");
+        t->samples = isfinite(n) && n >= 0 ? (gint64)n : 0;
+        break;
+      }
       case LL_EVENT_EPOCH: {
+        t->epochs = MAX(t->epochs, e->epoch);
         metrics_from_event(t, e);
         double v = ll_event_metric(e, curve_metric);
         g_array_append_val(t->curve, v);
@@ -1844,21 +2057,14 @@ static void add_common_overrides(Runner *r, GPtrArray *ovs)
   }
 }
 
-static void add_limit_overrides(Runner *r, GPtrArray *ovs)
-{
-  if (r->opts->limit <= 0)
-    return;
-  g_autoptr(JsonNode) v = json_node_init_int(json_node_alloc(), r->opts->limit);
-  add_override(ovs, "data.dataset.limit_train", v);
-  add_override(ovs, "data.dataset.limit_test", v);
-}
-
 static void notify_started(Runner *r, LlTrial *t)
 {
   t->index = (int)r->s->done->len;
   if (r->cb && r->cb->trial_started)
     r->cb->trial_started(t, r->total, r->data);
 }
+
+static LlTrial *sweep_config(Runner *r, int i, const char *key, char **text_out);
 
 static gboolean run_sweep(Runner *r, GError **error)
 {
@@ -1873,89 +2079,124 @@ static gboolean run_sweep(Runner *r, GError **error)
   if (s->mode == LL_SEARCH_GRID &&
       (grid = ll_search_grid_size((LlAxis *)s->axes->data, n_axes, error)) < 0)
     return FALSE;
-  r->total = s->mode == LL_SEARCH_GRID ? (int)(s->trials > 0 ? MIN(grid, s->trials) : grid)
-                                       : (s->trials > 0 ? s->trials : 20);
-  for (int i = 0; i < r->total && !r->cancelled; i++) {
-    g_autofree char *key = g_strdup_printf("t%d", i);
-    if (adopt(r, key))
+  int configs = s->mode == LL_SEARCH_GRID ? (int)(s->trials > 0 ? MIN(grid, s->trials) : grid)
+                                          : (s->trials > 0 ? s->trials : 20);
+  r->total = configs * r->repeats;
+  /* the longest variant: the base spec's epochs, or an axis over them */
+  g_autoptr(GPtrArray) common = g_ptr_array_new_with_free_func((GDestroyNotify)override_free);
+  add_common_overrides(r, common);
+  r->ref_epochs = (int)CLAMP(nominal_epochs(s->spec, common), 1, 100000);
+  for (int k = 0; k < n_axes; k++) {
+    const LlAxis *a = &g_array_index(s->axes, LlAxis, k);
+    if (strcmp(a->path, "training.epochs"))
       continue;
-    g_autofree double *x = g_new0(double, n_axes);
-    if (s->mode == LL_SEARCH_GRID) {
-      ll_search_grid_point((LlAxis *)s->axes->data, n_axes, i, x);
-    } else {
-      g_autofree LlObservation *hist = g_new0(LlObservation, s->done->len + 1);
-      int nh = 0;
-      for (guint k = 0; k < s->done->len; k++) {
-        LlTrial *o = g_ptr_array_index(s->done, k);
-        if (!o->x)
-          continue;
-        hist[nh].x = o->x;
-        hist[nh++].objective = o->status == LL_TRIAL_FINISHED ? o->metric : NAN;
-      }
-      ll_search_suggest((LlAxis *)s->axes->data, n_axes, s->mode, hist, nh, s->maximize, s->seed, i,
-                        x);
+    for (guint v = 0; a->kind == LL_AXIS_VALUES && v < a->values->len; v++) {
+      JsonNode *n = g_ptr_array_index(a->values, v);
+      if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64)
+        r->ref_epochs = (int)CLAMP(json_node_get_int(n), r->ref_epochs, 100000);
     }
-    LlTrial *t = trial_new();
-    t->key = g_strdup(key);
-    t->stage = g_strdup("sweep");
-    t->x = g_memdup2(x, sizeof(double) * n_axes);
-    g_autoptr(GPtrArray) ovs = g_ptr_array_new_with_free_func((GDestroyNotify)override_free);
-    add_common_overrides(r, ovs);
-    GString *label = g_string_new(NULL);
-    gboolean prev_named = FALSE;
-    for (int k = 0; k < n_axes; k++) {
-      const LlAxis *a = &g_array_index(s->axes, LlAxis, k);
-      g_autoptr(JsonNode) v = ll_axis_value(a, x[k]);
-      add_override(ovs, a->path, v);
-      json_object_set_member(t->values, a->path, node_dup(v));
-      json_object_set_member(t->overrides, a->path, node_dup(v));
-      const char *dot = strrchr(a->path, '.');
-      g_autofree char *txt = value_words(v);
-      /* an object with a type names itself ("SGD, lr 0.05"), set off by "; " */
-      gboolean named =
-          JSON_NODE_HOLDS_OBJECT(v) && json_object_has_member(json_node_get_object(v), "type");
-      const char *sep = !k ? "" : named || prev_named ? "; " : " ";
-      if (named)
-        g_string_append_printf(label, "%s%s", sep, txt);
-      else
-        g_string_append_printf(label, "%s%s=%s", sep, dot ? dot + 1 : a->path, txt);
-      prev_named = named;
+    if (a->kind != LL_AXIS_VALUES)
+      r->ref_epochs = (int)CLAMP(a->hi, r->ref_epochs, 100000);
+  }
+  for (int i = 0; i < configs && !r->cancelled; i++) {
+    g_autofree char *key = g_strdup_printf("t%d", i);
+    g_autoptr(LlTrial) tmpl = NULL; /* the configuration, made for its first repeat to run */
+    g_autofree char *text = NULL;
+    for (int rep = 0; rep < r->repeats && !r->cancelled; rep++) {
+      g_autofree char *rkey = repeat_key(key, rep);
+      if (adopt(r, rkey))
+        continue;
+      if (!tmpl)
+        tmpl = sweep_config(r, i, key, &text);
+      LlTrial *t = ll_trial_copy(tmpl, n_axes);
+      g_free(t->key);
+      t->key = g_steal_pointer(&rkey);
+      t->repeat = rep;
+      notify_started(r, t);
+      run_trial(r, t, text);
+      record_trial(r, t);
     }
-    t->label = g_string_free(label, FALSE);
-    add_limit_overrides(r, ovs);
-    g_autoptr(GError) verr = NULL;
-    g_autofree char *text =
-        build_variant(s, s->spec, ovs, s->param_budget, s->solve_width, s->dir, &t->params, &verr);
-    t->budget = s->param_budget;
-    if (!text)
-      t->error = g_strdup_printf("%s: %s", t->label, verr->message);
-    notify_started(r, t);
-    run_trial(r, t, text);
-    record_trial(r, t);
   }
   return TRUE;
 }
 
-static LlTrial *best_of_stage(LlStudy *s, const char *stage, const char *metric, gboolean max)
+/* Sweep configuration i: its point, label, overrides and spec text (NULL
+ * with the trial's error set when it cannot be built). */
+static LlTrial *sweep_config(Runner *r, int i, const char *key, char **text_out)
 {
-  LlTrial *best = NULL;
-  double bv = NAN;
-  for (guint i = 0; i < s->done->len; i++) {
-    LlTrial *t = g_ptr_array_index(s->done, i);
-    if (strcmp(t->stage, stage) || t->status != LL_TRIAL_FINISHED)
-      continue;
-    double v = metric_of(t, metric);
-    if (!best || better(v, bv, max)) {
-      best = t;
-      bv = v;
+  LlStudy *s = r->s;
+  int n_axes = (int)s->axes->len;
+  g_autofree double *x = g_new0(double, n_axes);
+  if (s->mode == LL_SEARCH_GRID) {
+    ll_search_grid_point((LlAxis *)s->axes->data, n_axes, i, x);
+  } else {
+    g_autofree LlObservation *hist = g_new0(LlObservation, s->done->len + 1);
+    int nh = 0;
+    for (guint k = 0; k < s->done->len; k++) {
+      LlTrial *o = g_ptr_array_index(s->done, k);
+      if (!o->x)
+        continue;
+      hist[nh].x = o->x;
+      hist[nh++].objective = o->status == LL_TRIAL_FINISHED ? o->metric : NAN;
+    }
+    ll_search_suggest((LlAxis *)s->axes->data, n_axes, s->mode, hist, nh, s->maximize, s->seed, i,
+                      x);
+  }
+  LlTrial *t = trial_new();
+  t->key = g_strdup(key);
+  t->stage = g_strdup("sweep");
+  t->x = g_memdup2(x, sizeof(double) * n_axes);
+  g_autoptr(GPtrArray) ovs = g_ptr_array_new_with_free_func((GDestroyNotify)override_free);
+  add_common_overrides(r, ovs);
+  GString *label = g_string_new(NULL);
+  gboolean prev_named = FALSE;
+  for (int k = 0; k < n_axes; k++) {
+    const LlAxis *a = &g_array_index(s->axes, LlAxis, k);
+    g_autoptr(JsonNode) v = ll_axis_value(a, x[k]);
+    add_override(ovs, a->path, v);
+    json_object_set_member(t->values, a->path, node_dup(v));
+    json_object_set_member(t->overrides, a->path, node_dup(v));
+    const char *dot = strrchr(a->path, '.');
+    g_autofree char *txt = value_words(v);
+    /* an object with a type names itself ("SGD, lr 0.05"), set off by "; " */
+    gboolean named =
+        JSON_NODE_HOLDS_OBJECT(v) && json_object_has_member(json_node_get_object(v), "type");
+    const char *sep = !k ? "" : named || prev_named ? "; " : " ";
+    if (named)
+      g_string_append_printf(label, "%s%s", sep, txt);
+    else
+      g_string_append_printf(label, "%s%s=%s", sep, dot ? dot + 1 : a->path, txt);
+    prev_named = named;
+  }
+  t->label = g_string_free(label, FALSE);
+  g_autoptr(GError) verr = NULL;
+  *text_out =
+      build_variant(s, s->spec, ovs, s->param_budget, s->solve_width, s->dir, &t->params, &verr);
+  t->budget = s->param_budget;
+  if (!*text_out)
+    t->error = g_strdup_printf("%s: %s", t->label, verr->message);
+  return t;
+}
+
+/* The best configuration of a stage (by its mean over seeds); of it, the
+ * run of the same repeat, so that seed r of a later stage builds on seed r. */
+static LlTrial *best_of_stage(LlStudy *s, const char *stage, const char *metric, gboolean max,
+                              int repeat)
+{
+  int i = best_trial_index(s, stage, metric, max, repeat);
+  if (i < 0) { /* finished trials without the metric still hand on their weights */
+    for (guint k = 0; k < s->done->len && i < 0; k++) {
+      LlTrial *t = g_ptr_array_index(s->done, k);
+      if (!strcmp(t->stage, stage) && t->status == LL_TRIAL_FINISHED)
+        i = (int)k;
     }
   }
-  return best;
+  return i >= 0 ? g_ptr_array_index(s->done, i) : NULL;
 }
 
 /* init_from entries naming a stage -> entries naming that stage's best run. */
 static JsonNode *resolve_init_from(LlStudy *s, JsonArray *inits, const char *metric, gboolean max,
-                                   GError **error)
+                                   int repeat, GError **error)
 {
   JsonArray *out = json_array_new();
   JsonNode *node = json_node_init_array(json_node_alloc(), out);
@@ -1975,7 +2216,7 @@ static JsonNode *resolve_init_from(LlStudy *s, JsonArray *inits, const char *met
     g_list_free(m);
     const char *stage = str_member(f, "stage");
     if (stage) {
-      LlTrial *b = best_of_stage(s, stage, metric, max);
+      LlTrial *b = best_of_stage(s, stage, metric, max, repeat);
       if (!b || !b->run_id) {
         g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
                     "init_from[%u]: stage \"%s\" has no finished trial to load from", i, stage);
@@ -2018,19 +2259,47 @@ static gboolean export_member(JsonObject *stage, const char *member, JsonObject 
   return TRUE;
 }
 
-/* Where an export writes: rel (or the default) inside the study folder. */
-static char *export_path(Runner *r, JsonObject *e, const char *member, const char *def,
-                         GError **error)
+/* Which of a stage's trials writes: the index of its "repeat" value (-1:
+ * the stage has none or one), and the stage before "${value}" was replaced. */
+typedef struct {
+  int value;
+  JsonObject *stage;
+} ExportOf;
+
+/* Where an export writes: rel (or the default) inside the study folder. A
+ * stage with several trials gives each a name of its own, so none replaces
+ * another's: "outputs-2.csv" for the second value of "repeat" unless the
+ * path holds ${value}, and "-r1" after that for the second seed. */
+static char *export_path(Runner *r, const LlTrial *t, const ExportOf *of, JsonObject *e,
+                         const char *member, const char *def, GError **error)
 {
   const char *rel = str_member(e, "path");
+  JsonNode *on = json_object_get_member(of->stage, member);
+  const char *orig = on && JSON_NODE_HOLDS_OBJECT(on) ? str_member(json_node_get_object(on), "path")
+                                                     : NULL;
+  GString *suffix = g_string_new(NULL);
+  if (of->value >= 0 && !strstr(orig ? orig : def, "${value}"))
+    g_string_append_printf(suffix, "-%d", of->value + 1);
+  if (t->repeat > 0)
+    g_string_append_printf(suffix, "-r%d", t->repeat);
+  g_autofree char *name = g_strdup(rel ? rel : def);
+  if (suffix->len) {
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    const char *dot = strrchr(base, '.');
+    gsize at = dot && dot > base ? (gsize)(dot - name) : strlen(name);
+    g_autofree char *named = g_strdup_printf("%.*s%s%s", (int)at, name, suffix->str, name + at);
+    g_free(name);
+    name = g_steal_pointer(&named);
+  }
+  g_string_free(suffix, TRUE);
   g_autofree char *what = g_strdup_printf("%s: %s.path", r->s->file, member);
-  if (!check_export_path(rel ? rel : def, what, error))
+  if (!check_export_path(name, what, error))
     return NULL;
-  return ll_path_inside(r->s->dir, rel ? rel : def, what, error);
+  return ll_path_inside(r->s->dir, name, what, error);
 }
 
-static gboolean run_export(Runner *r, LlTrial *t, JsonObject *stage, const char *text,
-                           GError **error)
+static gboolean run_export(Runner *r, LlTrial *t, JsonObject *stage, const ExportOf *of,
+                           const char *text, GError **error)
 {
   JsonObject *emb, *outs;
   if (!export_member(stage, "export_embeddings", &emb, error) ||
@@ -2041,14 +2310,15 @@ static gboolean run_export(Runner *r, LlTrial *t, JsonObject *stage, const char 
   g_autoptr(LlSpec) spec = load_variant(text, t->label, error);
   if (!spec)
     return FALSE;
+  shorten(r, spec); /* the samples the trial used */
   if (emb) {
-    g_autofree char *dir = export_path(r, emb, "export_embeddings", "embeddings", error);
+    g_autofree char *dir = export_path(r, t, of, emb, "export_embeddings", "embeddings", error);
     if (!dir || !ll_export_embeddings(spec, t->checkpoint, str_member(emb, "block"), dir, error))
       return FALSE;
     json_object_set_string_member(t->metrics, "embeddings", dir);
   }
   if (outs) {
-    g_autofree char *path = export_path(r, outs, "export_outputs", "outputs.csv", error);
+    g_autofree char *path = export_path(r, t, of, outs, "export_outputs", "outputs.csv", error);
     if (!path ||
         !ll_export_outputs_csv(
             spec, t->checkpoint, str_member(outs, "block"), str_member(outs, "target"),
@@ -2065,11 +2335,32 @@ static gboolean run_stages(Runner *r, GError **error)
   LlStudy *s = r->s;
   (void)error;
   r->total = 0;
+  r->ref_epochs = 1;
   for (guint i = 0; i < s->stages->len; i++) {
     JsonObject *st = g_ptr_array_index(s->stages, i);
     JsonArray *rep =
         json_object_has_member(st, "repeat") ? json_object_get_array_member(st, "repeat") : NULL;
-    r->total += rep ? (int)json_array_get_length(rep) : 1;
+    guint nrep = rep ? json_array_get_length(rep) : 1;
+    r->total += (int)nrep * r->repeats;
+    /* the longest stage (each value of a repeat counts) is what --epochs shortens */
+    for (guint k = 0; k < nrep; k++) {
+      g_autoptr(JsonNode) stn = json_node_init_object(json_node_alloc(), st);
+      g_autoptr(JsonNode) copy = node_dup(stn);
+      if (rep)
+        substitute_value(copy, json_array_get_element(rep, k));
+      JsonObject *c = json_node_get_object(copy);
+      g_autoptr(GPtrArray) ovs = g_ptr_array_new_with_free_func((GDestroyNotify)override_free);
+      add_common_overrides(r, ovs);
+      JsonNode *sov = json_object_get_member(c, "overrides");
+      GList *m = sov && JSON_NODE_HOLDS_OBJECT(sov)
+                     ? json_object_get_members(json_node_get_object(sov))
+                     : NULL;
+      for (GList *l = m; l; l = l->next)
+        add_override(ovs, l->data, json_object_get_member(json_node_get_object(sov), l->data));
+      g_list_free(m);
+      JsonNode *spec = json_object_has_member(c, "spec") ? json_object_get_member(c, "spec") : s->spec;
+      r->ref_epochs = (int)CLAMP(nominal_epochs(spec, ovs), r->ref_epochs, 100000);
+    }
   }
   for (guint i = 0; i < s->stages->len && !r->cancelled; i++) {
     JsonObject *st0 = g_ptr_array_index(s->stages, i);
@@ -2077,19 +2368,24 @@ static gboolean run_stages(Runner *r, GError **error)
     JsonArray *rep =
         json_object_has_member(st0, "repeat") ? json_object_get_array_member(st0, "repeat") : NULL;
     guint nrep = rep ? json_array_get_length(rep) : 1;
-    for (guint k = 0; k < nrep && !r->cancelled; k++) {
-      g_autofree char *key = rep ? g_strdup_printf("%s[%u]", name, k) : g_strdup(name);
+    for (guint k = 0; k < nrep * (guint)r->repeats && !r->cancelled; k++) {
+      /* value k / repeats, seed repeat k % repeats: a value's seeds run together */
+      int repeat = (int)(k % (guint)r->repeats);
+      g_autofree char *vkey =
+          rep ? g_strdup_printf("%s[%u]", name, k / (guint)r->repeats) : g_strdup(name);
+      g_autofree char *key = repeat_key(vkey, repeat);
       if (adopt(r, key))
         continue;
       g_autoptr(JsonNode) stn = json_node_init_object(json_node_alloc(), st0);
       g_autoptr(JsonNode) copy = node_dup(stn);
-      JsonNode *value = rep ? json_array_get_element(rep, k) : NULL;
+      JsonNode *value = rep ? json_array_get_element(rep, k / (guint)r->repeats) : NULL;
       JsonObject *st = json_node_get_object(copy);
       json_object_remove_member(st, "repeat");
       if (value)
         substitute_value(copy, value);
       LlTrial *t = trial_new();
       t->key = g_strdup(key);
+      t->repeat = repeat;
       t->stage = g_strdup(name);
       g_autofree char *vtext = value ? value_words(value) : NULL;
       /* a value that names itself ("SGD, lr 0.05") needs no stage name before it */
@@ -2107,7 +2403,7 @@ static gboolean run_stages(Runner *r, GError **error)
       g_autoptr(GError) verr = NULL;
       const char *best_of = str_member(st, "best_of");
       if (best_of) {
-        LlTrial *b = best_of_stage(s, best_of, metric, max);
+        LlTrial *b = best_of_stage(s, best_of, metric, max, repeat);
         if (!b)
           verr = g_error_new(LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
                              "best_of: stage \"%s\" has no finished trial", best_of);
@@ -2155,11 +2451,10 @@ static gboolean run_stages(Runner *r, GError **error)
                              ? json_object_get_array_member(st, "init_from")
                              : NULL;
       if (inits && !verr) {
-        g_autoptr(JsonNode) resolved = resolve_init_from(s, inits, metric, max, &verr);
+        g_autoptr(JsonNode) resolved = resolve_init_from(s, inits, metric, max, repeat, &verr);
         if (resolved)
           add_override(ovs, "training.init_from", resolved);
       }
-      add_limit_overrides(r, ovs);
       JsonNode *spec =
           json_object_has_member(st, "spec") ? json_object_get_member(st, "spec") : s->spec;
       gint64 budget = json_object_get_int_member_with_default(st, "param_budget", s->param_budget);
@@ -2177,7 +2472,8 @@ static gboolean run_stages(Runner *r, GError **error)
       notify_started(r, t);
       run_trial(r, t, text);
       g_autoptr(GError) xerr = NULL;
-      if (t->status == LL_TRIAL_FINISHED && !run_export(r, t, st, text, &xerr)) {
+      ExportOf of = {.value = rep && nrep > 1 ? (int)(k / (guint)r->repeats) : -1, .stage = st0};
+      if (t->status == LL_TRIAL_FINISHED && !run_export(r, t, st, &of, text, &xerr)) {
         t->status = LL_TRIAL_FAILED;
         t->error = g_strdup_printf("stage \"%s\": export: %s", t->label, xerr->message);
       }
@@ -2228,6 +2524,8 @@ gboolean ll_study_run(LlStudy *s, const LlStudyOptions *opts, const LlStudyCallb
     }
   }
   ll_run_store_close(g_steal_pointer(&store));
+  r.repeats = opts->repeats > 0 ? MIN(opts->repeats, LL_STUDY_MAX_REPEATS) : s->repeats;
+  s->repeats = r.repeats; /* study.json says how it ran */
   r.jsonl_path = g_build_filename(s->dir, "trials.jsonl", NULL);
   g_autofree char *sj = ll_study_to_json(s);
   g_autofree char *sp = g_build_filename(s->dir, "study.json", NULL);

@@ -102,11 +102,36 @@ typedef struct {
   char *checkpoint;      /* final checkpoint */
   double *x;             /* sweep: the point, per axis (see LlObservation) */
   JsonObject *overrides; /* path -> value this trial applied (stage or axes) */
+  int repeat;            /* 0-based: which of the study's "repeats" (seeds) it is */
+  gint64 seed;           /* the training seed it ran with, -1: unknown */
+  int epochs;            /* the epochs it trained (after shortening, pruning), 0: unknown */
+  gint64 samples;        /* the training samples of each epoch, 0: unknown */
+  char *spec_json;       /* the spec it trains, as it trains (not in trials.jsonl) */
 } LlTrial;
 
 /* A deep copy (n_axes: the length of x, for sweeps), for another thread. */
 LlTrial *ll_trial_copy(const LlTrial *t, int n_axes);
 void ll_trial_free(LlTrial *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlTrial, ll_trial_free)
+
+/* Trials that differ only in their seed (the study's "repeats") as one row:
+ * a metric's mean and spread over the repeats that finished. */
+typedef struct {
+  const LlTrial *first; /* the lowest repeat of the group (borrowed) */
+  int n;                /* trials in the group */
+  int n_finished;       /* of them finished with a finite metric */
+  double mean, sd;      /* NAN without one; sd: sample standard deviation, 0 for one */
+  double min, max;
+} LlTrialGroup;
+
+/* The groups of trials (LlTrial*, any order) in the order their first trial
+ * appears; metric: the member of LlTrial.metrics to average (NULL:
+ * LlTrial.metric). Pruned and failed trials count in n only. */
+GArray *ll_trial_groups(GPtrArray *trials, const char *metric);
+/* Sorts groups best mean first (groups without one last, in their order). */
+void ll_trial_groups_rank(GArray *groups, gboolean maximize);
+/* Whether two trials are repeats of one configuration. */
+gboolean ll_trial_same_group(const LlTrial *a, const LlTrial *b);
 
 typedef struct LlStudy LlStudy;
 
@@ -139,6 +164,11 @@ gboolean ll_study_add_axis_values(LlStudy *s, const char *path, const char *csv,
 gboolean ll_study_add_axis_range(LlStudy *s, const char *path, const char *range, GError **error);
 void ll_study_set_mode(LlStudy *s, LlSearchMode mode);
 void ll_study_set_trials(LlStudy *s, int trials);
+/* "repeats": every trial runs k times, repeat r with the training seed of its
+ * spec plus r (1..LL_STUDY_MAX_REPEATS). */
+#define LL_STUDY_MAX_REPEATS 100
+int ll_study_repeats(const LlStudy *s);
+void ll_study_set_repeats(LlStudy *s, int repeats);
 /* The study as self-contained JSON (specs inlined), as written to study.json. */
 char *ll_study_to_json(const LlStudy *s);
 
@@ -149,8 +179,12 @@ char *ll_study_variant_json(LlStudy *s, const double *x, gint64 *params_out, GEr
 
 typedef struct {
   const char *store_root; /* NULL: the XDG data dir */
-  int epochs;             /* > 0 overrides every trial's epochs */
-  int limit;              /* > 0 sets data.dataset.limit_train and limit_test to it */
+  int epochs; /* > 0: the longest trial trains this many epochs, every other one in
+               * proportion to its own (rounded, at least 1): a stage twice as long as
+               * another stays about twice as long */
+  int limit;  /* > 0: data.dataset.limit_train and limit_test become at most this (a
+               * stage that uses fewer samples keeps its own limit) */
+  int repeats; /* > 0 overrides the study's "repeats" */
   const char *resume;     /* a study id: skip its finished trials */
   const char *device;
   volatile int *cancel; /* set to nonzero to stop after (or during) the current trial */
@@ -179,8 +213,12 @@ const LlTrial *ll_study_best(const LlStudy *s);
 double ll_study_trial_metric(const LlStudy *s, const LlTrial *t);
 /* The name of the metric in t->metric: its stage's own, or the study's. */
 const char *ll_study_stage_metric(const LlStudy *s, const LlTrial *t);
-/* The best trial's value of the study's metric (NAN without a best trial). */
+/* The best trial's value of the study's metric (NAN without a best trial);
+ * with repeats, the mean over the best configuration's seeds (the best trial
+ * is then that configuration's best seed). */
 double ll_study_best_metric(const LlStudy *s);
+/* The group (repeats over seeds) of the best trial; FALSE without one. */
+gboolean ll_study_best_group(const LlStudy *s, LlTrialGroup *out);
 /* <dir>/best-spec.json: the best trial's spec as it trained (written with
  * results.csv), or NULL while there is none. */
 char *ll_study_best_spec_path(const LlStudy *s);

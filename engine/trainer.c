@@ -952,6 +952,9 @@ static gboolean job_setup(Job *j, GError **error)
                                j->test ? j->test->n : j->test_idx->len, j->train->name,
                                ll_graph_param_count(j->g));
   e->checkpoint = g_strdup(j->run_dir);
+  /* what a shortened run used (a study records it per trial) */
+  event_metric(e, "train_samples", j->train_idx->len);
+  event_metric(e, "val_samples", j->val_idx->len);
   publish(j, e);
   return TRUE;
 }

@@ -306,8 +306,8 @@ static void test_resume(void)
   g_assert_cmpint(count_lines(csv), ==, 4);
   g_autofree char *header = NULL;
   g_assert_true(g_file_get_contents(csv, &header, NULL, NULL));
-  g_assert_true(g_str_has_prefix(header, "index,stage,label,training.optimizer.lr,params,"
-                                         "test_accuracy,status,seconds,run_id\n"));
+  g_assert_true(g_str_has_prefix(header, "index,stage,label,training.optimizer.lr,params,epochs,"
+                                         "samples,seed,test_accuracy,status,seconds,run_id\n"));
   /* the saved study.json is self-contained */
   g_autoptr(LlStudy) saved = ll_study_load_file(sj, &error);
   g_assert_no_error(error);
@@ -463,6 +463,205 @@ static void test_labels_in_words(void)
                   "Adam, lr 0.001, weight_decay 0.0001; batch_size=32");
 }
 
+/* The row of results.csv whose first cell is index, split into cells (no quoting in these). */
+static char **csv_row(const char *path, int index, char ***header)
+{
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+  *header = g_strsplit(lines[0], ",", -1);
+  g_assert_cmpint(g_strv_length(lines), >, index + 1);
+  return g_strsplit(lines[index + 1], ",", -1);
+}
+
+static const char *csv_cell_of(char **header, char **row, const char *column)
+{
+  for (int i = 0; header[i]; i++)
+    if (!strcmp(header[i], column))
+      return row[i];
+  g_error("no column %s", column);
+  return NULL;
+}
+
+/* --epochs shortens every stage in proportion (a stage three times as long
+ * as another stays so), --limit never raises a stage's own sample limit, and
+ * the trials and results.csv say what ran. */
+static void test_shortening(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-study-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf(
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"short\",\n"
+      " \"spec\": %s,\n"
+      " \"stages\": [\n"
+      "  {\"name\": \"long\", \"overrides\": {\"training.epochs\": 6}},\n"
+      "  {\"name\": \"short\", \"overrides\": {\"training.epochs\": 2,\n"
+      "   \"data.dataset.limit_train\": 100}}]}",
+      mlp_spec);
+  g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "short.json", ".", &error);
+  g_assert_no_error(error);
+  LlStudyOptions o = {.store_root = root, .epochs = 3, .limit = 300};
+  g_assert_true(ll_study_run(s, &o, NULL, NULL, &error));
+  g_assert_no_error(error);
+  GPtrArray *trials = ll_study_trials(s);
+  g_assert_cmpint(trials->len, ==, 2);
+  LlTrial *lng = trials->pdata[0], *shrt = trials->pdata[1];
+  g_assert_cmpint(lng->status, ==, LL_TRIAL_FINISHED);
+  g_assert_cmpint(shrt->status, ==, LL_TRIAL_FINISHED);
+  /* 6 : 2 becomes 3 : 1, not 3 : 3 */
+  g_assert_cmpint(lng->epochs, ==, 3);
+  g_assert_cmpint(shrt->epochs, ==, 1);
+  g_assert_cmpint(lng->curve->len, ==, 3);
+  /* 300 and the stage's own 100, each less its 10 % validation split */
+  g_assert_cmpint(lng->samples, ==, 270);
+  g_assert_cmpint(shrt->samples, ==, 90);
+  g_assert_cmpint(lng->seed, ==, 3);
+  g_autofree char *csv = g_build_filename(ll_study_dir(s), "results.csv", NULL);
+  g_auto(GStrv) header = NULL;
+  g_auto(GStrv) row = csv_row(csv, 1, &header);
+  g_assert_cmpstr(csv_cell_of(header, row, "stage"), ==, "short");
+  g_assert_cmpstr(csv_cell_of(header, row, "epochs"), ==, "1");
+  g_assert_cmpstr(csv_cell_of(header, row, "samples"), ==, "90");
+  /* read back from trials.jsonl */
+  g_autoptr(LlStudy) again = ll_study_open_dir(ll_study_dir(s), &error);
+  g_assert_no_error(error);
+  LlTrial *back = ll_study_trials(again)->pdata[0];
+  g_assert_cmpint(back->epochs, ==, 3);
+  g_assert_cmpint(back->samples, ==, 270);
+  /* the spec a trial trained is the shortened one */
+  g_autoptr(LlSpec) ran = load(lng->spec_json);
+  g_assert_cmpint(ran->epochs, ==, 3);
+  g_assert_cmpint(ran->dataset.limit_train, ==, 300);
+}
+
+static LlTrial *fake_trial(const char *key, int repeat, double acc)
+{
+  LlTrial *t = g_new0(LlTrial, 1);
+  t->key = g_strdup(key);
+  t->repeat = repeat;
+  t->metric = acc;
+  t->status = isfinite(acc) ? LL_TRIAL_FINISHED : LL_TRIAL_FAILED;
+  t->metrics = json_object_new();
+  if (isfinite(acc))
+    json_object_set_double_member(t->metrics, "test_accuracy", acc);
+  return t;
+}
+
+/* Repeats over seeds: a group per configuration with the mean and the
+ * sample standard deviation, ranked by the mean, not by the luckiest seed. */
+static void test_trial_groups(void)
+{
+  g_autoptr(GPtrArray) trials = g_ptr_array_new_with_free_func((GDestroyNotify)ll_trial_free);
+  g_ptr_array_add(trials, fake_trial("t0", 0, 0.9));
+  g_ptr_array_add(trials, fake_trial("t0/r1", 1, 0.1));
+  g_ptr_array_add(trials, fake_trial("t0/r2", 2, 0.2));
+  g_ptr_array_add(trials, fake_trial("t1", 0, 0.5));
+  g_ptr_array_add(trials, fake_trial("t1/r1", 1, 0.7));
+  g_ptr_array_add(trials, fake_trial("t1/r2", 2, NAN)); /* failed: counted, not averaged */
+  g_ptr_array_add(trials, fake_trial("t10", 0, 0.3));   /* not a repeat of t1 */
+  g_autoptr(GArray) g = ll_trial_groups(trials, "test_accuracy");
+  g_assert_cmpint(g->len, ==, 3);
+  LlTrialGroup *a = &g_array_index(g, LlTrialGroup, 0), *b = &g_array_index(g, LlTrialGroup, 1);
+  g_assert_cmpstr(a->first->key, ==, "t0");
+  g_assert_cmpint(a->n, ==, 3);
+  g_assert_cmpint(a->n_finished, ==, 3);
+  g_assert_cmpfloat_with_epsilon(a->mean, 0.4, 1e-12);
+  /* sqrt(((0.5)^2 + (-0.3)^2 + (-0.2)^2) / 2) */
+  g_assert_cmpfloat_with_epsilon(a->sd, sqrt(0.19), 1e-12);
+  g_assert_cmpfloat(a->min, ==, 0.1);
+  g_assert_cmpfloat(a->max, ==, 0.9);
+  g_assert_cmpint(b->n, ==, 3);
+  g_assert_cmpint(b->n_finished, ==, 2);
+  g_assert_cmpfloat_with_epsilon(b->mean, 0.6, 1e-12);
+  g_assert_cmpfloat_with_epsilon(b->sd, sqrt(0.02), 1e-12);
+  g_assert_cmpint(g_array_index(g, LlTrialGroup, 2).n, ==, 1);
+  g_assert_cmpfloat(g_array_index(g, LlTrialGroup, 2).sd, ==, 0);
+  ll_trial_groups_rank(g, TRUE);
+  g_assert_cmpstr(g_array_index(g, LlTrialGroup, 0).first->key, ==, "t1");
+  g_assert_cmpstr(g_array_index(g, LlTrialGroup, 1).first->key, ==, "t0");
+  g_assert_cmpstr(g_array_index(g, LlTrialGroup, 2).first->key, ==, "t10");
+  ll_trial_groups_rank(g, FALSE);
+  g_assert_cmpstr(g_array_index(g, LlTrialGroup, 0).first->key, ==, "t10");
+}
+
+/* "repeats": 3 runs every configuration with seeds 3, 4, 5 (the spec's and
+ * the next two), keeps a row per seed in results.csv, and the study's best
+ * is the configuration with the best mean. */
+static void test_repeats(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-study-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf(
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"seeds\", \"spec\": %s,\n"
+      " \"repeats\": 3,\n"
+      " \"sweep\": {\"mode\": \"grid\", \"axes\": [{\"path\": \"training.optimizer.lr\", "
+      "\"values\": [0.01, 1e-9]}]}}",
+      mlp_spec);
+  g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "seeds.json", ".", &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(ll_study_repeats(s), ==, 3);
+  g_autofree char *outline = ll_study_outline(s);
+  g_assert_nonnull(strstr(outline, "3 seeds"));
+  LlStudyOptions o = {.store_root = root};
+  g_assert_true(ll_study_run(s, &o, NULL, NULL, &error));
+  g_assert_no_error(error);
+  GPtrArray *trials = ll_study_trials(s);
+  g_assert_cmpint(trials->len, ==, 6);
+  for (guint i = 0; i < 6; i++) {
+    LlTrial *t = trials->pdata[i];
+    g_assert_cmpint(t->status, ==, LL_TRIAL_FINISHED);
+    g_assert_cmpint(t->repeat, ==, (int)i % 3);
+    g_assert_cmpint(t->seed, ==, 3 + (int)i % 3);
+    g_assert_true(ll_trial_same_group(t, trials->pdata[i / 3 * 3]));
+    g_assert_false(ll_trial_same_group(t, trials->pdata[(i / 3 * 3 + 3) % 6]));
+  }
+  /* the seeds differ in what they learn */
+  g_assert_cmpfloat(((LlTrial *)trials->pdata[0])->metric, !=,
+                    ((LlTrial *)trials->pdata[1])->metric);
+  g_autofree char *csv = g_build_filename(ll_study_dir(s), "results.csv", NULL);
+  g_assert_cmpint(count_lines(csv), ==, 7);
+  g_auto(GStrv) header = NULL;
+  g_auto(GStrv) row = csv_row(csv, 4, &header);
+  g_assert_cmpstr(csv_cell_of(header, row, "seed"), ==, "4");
+  g_assert_cmpstr(csv_cell_of(header, row, "training.optimizer.lr"), ==, "1e-09");
+  /* the best configuration by its mean; the study's best metric is that mean */
+  g_autoptr(GArray) groups = ll_trial_groups(trials, NULL);
+  g_assert_cmpint(groups->len, ==, 2);
+  LlTrialGroup *trained = &g_array_index(groups, LlTrialGroup, 0);
+  double sum = 0;
+  for (int i = 0; i < 3; i++)
+    sum += ((LlTrial *)trials->pdata[i])->metric;
+  g_assert_cmpfloat_with_epsilon(trained->mean, sum / 3, 1e-12);
+  g_assert_true(ll_trial_same_group(ll_study_best(s), trials->pdata[0]));
+  g_assert_cmpfloat_with_epsilon(ll_study_best_metric(s), trained->mean, 1e-12);
+  LlTrialGroup best;
+  g_assert_true(ll_study_best_group(s, &best));
+  g_assert_cmpint(best.n, ==, 3);
+  g_assert_cmpfloat(best.sd, >, 0);
+
+  /* a study folder whose luckiest seed is in the worse configuration: the
+   * mean decides (read back from trials.jsonl, as the window and report do) */
+  g_autofree char *dir = g_build_filename(root, "made", NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+  g_autofree char *sj = g_build_filename(dir, "study.json", NULL);
+  g_assert_true(g_file_set_contents(sj, text, -1, NULL));
+  const char *lines =
+      "{\"index\":0,\"key\":\"t0\",\"stage\":\"sweep\",\"status\":\"finished\",\"repeat\":0,"
+      "\"metrics\":{\"test_accuracy\":0.95}}\n"
+      "{\"index\":1,\"key\":\"t0/r1\",\"stage\":\"sweep\",\"status\":\"finished\",\"repeat\":1,"
+      "\"metrics\":{\"test_accuracy\":0.35}}\n"
+      "{\"index\":2,\"key\":\"t1\",\"stage\":\"sweep\",\"status\":\"finished\",\"repeat\":0,"
+      "\"metrics\":{\"test_accuracy\":0.8}}\n"
+      "{\"index\":3,\"key\":\"t1/r1\",\"stage\":\"sweep\",\"status\":\"finished\",\"repeat\":1,"
+      "\"metrics\":{\"test_accuracy\":0.7}}\n";
+  g_autofree char *tj = g_build_filename(dir, "trials.jsonl", NULL);
+  g_assert_true(g_file_set_contents(tj, lines, -1, NULL));
+  g_autoptr(LlStudy) made = ll_study_open_dir(dir, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(ll_study_best(made)->key, ==, "t1");
+  g_assert_cmpfloat_with_epsilon(ll_study_best_metric(made), 0.75, 1e-12);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -474,6 +673,9 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/study/resume", test_resume);
   g_test_add_func("/engine/study/stage-metric", test_stage_metric);
   g_test_add_func("/engine/study/labels-in-words", test_labels_in_words);
+  g_test_add_func("/engine/study/shortening", test_shortening);
+  g_test_add_func("/engine/study/trial-groups", test_trial_groups);
+  g_test_add_func("/engine/study/repeats", test_repeats);
   g_test_add_func("/engine/trainer/regression-accuracy", test_regression_accuracy);
   return g_test_run();
 }

@@ -289,20 +289,56 @@ static gboolean better(const LlStudyFigures *f, double v, double best)
   return !isfinite(best) || (f->maximize ? v > best : v < best);
 }
 
-/* The index (into f->trials) of the best finished trial, or -1. */
+/* The trials grouped by configuration (repeats over seeds), with the mean
+ * and spread of the figure's metric, in the order of their first trial. */
+static GArray *trial_groups(const LlStudyFigures *f)
+{
+  return ll_trial_groups(f->trials, f->sweep ? NULL : f->metric);
+}
+
+/* Whether any configuration ran with more than one seed. */
+static gboolean has_repeats(GArray *groups)
+{
+  for (guint i = 0; i < groups->len; i++)
+    if (g_array_index(groups, LlTrialGroup, i).n > 1)
+      return TRUE;
+  return FALSE;
+}
+
+/* The index (into f->trials) of the best finished trial, or -1: of the
+ * configuration with the best mean over its seeds, its best seed. */
 static int best_trial(const LlStudyFigures *f)
 {
+  g_autoptr(GArray) groups = trial_groups(f);
+  ll_trial_groups_rank(groups, f->maximize);
+  if (!groups->len || !g_array_index(groups, LlTrialGroup, 0).n_finished)
+    return -1;
+  const LlTrial *first = g_array_index(groups, LlTrialGroup, 0).first;
   int best = -1;
   double bv = NAN;
   for (guint i = 0; i < f->trials->len; i++) {
     const LlTrial *t = f->trials->pdata[i];
     double v = trial_metric(f, t);
-    if (t->status == LL_TRIAL_FINISHED && better(f, v, bv)) {
+    if (t->status == LL_TRIAL_FINISHED && ll_trial_same_group(t, first) && better(f, v, bv)) {
       bv = v;
       best = (int)i;
     }
   }
   return best;
+}
+
+/* A vertical bar from lo to hi at x with caps (mean +- sd). */
+static void error_bar(cairo_t *cr, double x, double lo, double hi, double cap)
+{
+  ll_plot_ink(cr, LL_INK_TEXT, 0.9);
+  cairo_set_line_width(cr, 1.4);
+  cairo_move_to(cr, x, lo);
+  cairo_line_to(cr, x, hi);
+  cairo_move_to(cr, x - cap, lo);
+  cairo_line_to(cr, x + cap, lo);
+  cairo_move_to(cr, x - cap, hi);
+  cairo_line_to(cr, x + cap, hi);
+  cairo_stroke(cr);
 }
 
 /* Axis `axis`'s value in t: its number (NAN if not numeric) and text. */
@@ -643,6 +679,7 @@ static void draw_metric_panel(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, do
   }
   int n_series = other >= 0 ? (int)O.levels->len : 1;
   gboolean lines = f->n_axes <= 2;
+  g_autoptr(GArray) groups = trial_groups(f);
   cairo_save(cr);
   cairo_rectangle(cr, a.x, a.y, a.w, a.h);
   cairo_clip(cr);
@@ -683,6 +720,21 @@ static void draw_metric_panel(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, do
       }
       cairo_stroke(cr);
     }
+    /* a configuration run over several seeds: its mean +- sd */
+    for (guint g = 0; g < groups->len; g++) {
+      const LlTrialGroup *G = &g_array_index(groups, LlTrialGroup, g);
+      if (G->n_finished < 2 || (other >= 0 && level_index(f, &O, G->first, other) != s))
+        continue;
+      double gx = level_x(&L, f, G->first, axis);
+      if (isnan(gx))
+        continue;
+      double x = ll_plot_map_x(&ax, &a, gx);
+      error_bar(cr, x, ll_plot_map_y(&ax, &a, G->mean - G->sd),
+                ll_plot_map_y(&ax, &a, G->mean + G->sd), 5);
+      cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
+      cairo_rectangle(cr, x - 7, ll_plot_map_y(&ax, &a, G->mean) - 1.5, 14, 3);
+      cairo_fill(cr);
+    }
     for (guint i = 0; i < pts->len; i++) {
       const LlTrial *t = f->trials->pdata[(guint)P[i * 3 + 2]];
       double x = ll_plot_map_x(&ax, &a, P[i * 3]), y = ll_plot_map_y(&ax, &a, P[i * 3 + 1]);
@@ -716,17 +768,19 @@ static void draw_metric_panel(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, do
   levels_clear(&L);
 }
 
-/* Bars: a trial each, coloured by stage (a staged study, or a sweep without axes). */
-static void bar_layout(LlStudyFigures *f, PangoLayout *l, double width, double height,
-                       LlPlotRect *a, gboolean *rotate)
+/* Bars: a configuration each (its trial, or the mean over its seeds with
+ * every seed as a dot and +- sd), coloured by stage (a staged study, or a
+ * sweep without axes). */
+static void bar_layout(GArray *groups, PangoLayout *l, double width, double height, LlPlotRect *a,
+                       gboolean *rotate)
 {
   int maxw = 0, th = 0;
-  for (guint i = 0; i < f->trials->len; i++) {
+  for (guint i = 0; i < groups->len; i++) {
     int tw;
-    ll_plot_text_size(l, ((LlTrial *)f->trials->pdata[i])->label, &tw, &th);
+    ll_plot_text_size(l, g_array_index(groups, LlTrialGroup, i).first->label, &tw, &th);
     maxw = MAX(maxw, tw);
   }
-  int n = MAX((int)f->trials->len, 1);
+  int n = MAX((int)groups->len, 1);
   double aw = width - M_LEFT - M_RIGHT - 8;
   *rotate = maxw > aw / n - 6;
   double bottom = *rotate ? MIN(maxw * 0.6 + th + 14, height * 0.4) : th + 30;
@@ -735,15 +789,27 @@ static void bar_layout(LlStudyFigures *f, PangoLayout *l, double width, double h
 
 static void draw_bars(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double width, double height)
 {
-  int n = (int)f->trials->len;
+  g_autoptr(GArray) groups = trial_groups(f);
+  int n = (int)groups->len;
   LlPlotRect a;
   gboolean rotate;
-  bar_layout(f, l, width, height, &a, &rotate);
+  bar_layout(groups, l, width, height, &a, &rotate);
+  /* the range holds every seed and every mean +- sd */
   g_autofree double *v = g_new(double, MAX(n, 1));
-  for (int i = 0; i < n; i++)
-    v[i] = trial_metric(f, f->trials->pdata[i]);
+  g_autofree double *all = g_new(double, f->trials->len + 2 * (guint)n + 1);
+  int n_all = 0;
+  for (guint i = 0; i < f->trials->len; i++)
+    all[n_all++] = trial_metric(f, f->trials->pdata[i]);
+  for (int i = 0; i < n; i++) {
+    const LlTrialGroup *G = &g_array_index(groups, LlTrialGroup, i);
+    v[i] = G->n_finished ? G->mean : trial_metric(f, G->first);
+    if (G->n_finished > 1) {
+      all[n_all++] = G->mean - G->sd;
+      all[n_all++] = G->mean + G->sd;
+    }
+  }
   LlPlotAxes ax = {0};
-  metric_range(v, n, &ax, TRUE);
+  metric_range(all, n_all, &ax, TRUE);
   ax.x0 = -0.6;
   ax.x1 = n - 0.4;
   ax.y_label = f->metric;
@@ -757,8 +823,10 @@ static void draw_bars(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double wid
   g_autoptr(GPtrArray) stages = g_ptr_array_new();
   int best = best_trial(f);
   char buf[48];
+  const LlTrial *best_t = best >= 0 ? f->trials->pdata[best] : NULL;
   for (int i = 0; i < n; i++) {
-    const LlTrial *t = f->trials->pdata[i];
+    const LlTrialGroup *G = &g_array_index(groups, LlTrialGroup, i);
+    const LlTrial *t = G->first;
     guint si;
     if (!g_ptr_array_find_with_equal_func(stages, t->stage, g_str_equal, &si)) {
       si = stages->len;
@@ -773,20 +841,41 @@ static void draw_bars(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double wid
       cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
       cairo_rectangle(cr, x0, MIN(y, yz), x1 - x0, fabs(yz - y));
       cairo_fill(cr);
-      if (i == best) {
+      if (best_t && ll_trial_same_group(t, best_t)) {
         cairo_set_source_rgb(cr, BEST_RGB[0], BEST_RGB[1], BEST_RGB[2]);
         cairo_set_line_width(cr, 2.5);
         cairo_rectangle(cr, x0 - 1, MIN(y, yz) - 1, x1 - x0 + 2, fabs(yz - y) + 2);
         cairo_stroke(cr);
       }
-      if (t->status == LL_TRIAL_PRUNED) {
+      if (G->n == 1 && t->status == LL_TRIAL_PRUNED) {
         ll_plot_ink(cr, LL_INK_BG, 0.5);
         cairo_rectangle(cr, x0, MIN(y, yz), x1 - x0, fabs(yz - y));
         cairo_fill(cr);
       }
-      g_snprintf(buf, sizeof buf, "%.4g%s", v[i], t->status == LL_TRIAL_PRUNED ? " (pruned)" : "");
+      double top = MIN(y, yz);
+      if (G->n_finished > 1) {
+        /* every seed a dot, spread across the bar; the mean +- sd */
+        int k = 0;
+        for (guint j = 0; j < f->trials->len; j++) {
+          const LlTrial *r = f->trials->pdata[j];
+          double rv = trial_metric(f, r);
+          if (!ll_trial_same_group(r, t) || !isfinite(rv))
+            continue;
+          double dx = x0 + (x1 - x0) * (k + 1) / (G->n_finished + 1.0);
+          double dark[3] = {rgb[0] * 0.55, rgb[1] * 0.55, rgb[2] * 0.55};
+          marker(cr, dx, ll_plot_map_y(&ax, &a, rv), 3, dark, FALSE);
+          k++;
+        }
+        double hi = ll_plot_map_y(&ax, &a, G->mean + G->sd);
+        error_bar(cr, (x0 + x1) / 2, ll_plot_map_y(&ax, &a, G->mean - G->sd), hi, 6);
+        top = MIN(top, hi);
+        g_snprintf(buf, sizeof buf, "%.4g \u00b1 %.2g (%d seeds)", v[i], G->sd, G->n_finished);
+      } else {
+        g_snprintf(buf, sizeof buf, "%.4g%s", v[i],
+                   t->status == LL_TRIAL_PRUNED ? " (pruned)" : "");
+      }
       ll_plot_ink(cr, LL_INK_TEXT, 1);
-      ll_plot_text(cr, l, (x0 + x1) / 2, MIN(y, yz) - 2, buf, 0.5, 1.0);
+      ll_plot_text(cr, l, (x0 + x1) / 2, top - 2, buf, 0.5, 1.0);
     } else {
       /* no value: a hatched stub saying why */
       cairo_save(cr);
@@ -841,11 +930,15 @@ static void draw_metric(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double w
   g_autofree char *title = axes ? g_strdup_printf("%s: %s against %s", f->name, f->metric,
                                                   f->n_axes == 1 ? f->names[0] : "each axis")
                                 : g_strdup_printf("%s: %s per trial, by stage", f->name, f->metric);
+  g_autoptr(GArray) groups = trial_groups(f);
+  const char *spread = has_repeats(groups) ? " \u00b7 dots: each seed, bar: mean \u00b1 sd" : "";
   g_autofree char *sub =
-      axes ? g_strdup_printf("%s \u00b7 ring: the best trial \u00b7 hollow: pruned%s",
+      axes ? g_strdup_printf("%s \u00b7 ring: the best trial \u00b7 hollow: pruned%s%s",
                              direction_word(f),
-                             f->n_axes == 2 ? " \u00b7 a line per value of the other axis" : "")
-           : g_strdup_printf("%s \u00b7 outlined: the best trial", direction_word(f));
+                             f->n_axes == 2 ? " \u00b7 a line per value of the other axis" : "",
+                             spread)
+           : g_strdup_printf("%s \u00b7 outlined: the best %s%s", direction_word(f),
+                             has_repeats(groups) ? "mean" : "trial", spread);
   fig_title(cr, l, width, title, sub);
   if (f->sweep && f->n_axes > 0)
     for (int i = 0; i < f->n_axes; i++)
