@@ -10,6 +10,46 @@
 #include "json-doc.h"
 #include "json-writer.h"
 
+/* ---- ROC AUC ------------------------------------------------------------------------- */
+
+typedef struct {
+  float score;
+  gboolean positive;
+} Scored;
+
+static int by_score(const void *a, const void *b)
+{
+  float x = ((const Scored *)a)->score, y = ((const Scored *)b)->score;
+  return (x > y) - (x < y);
+}
+
+double ll_roc_auc(const float *score, const float *label, size_t n)
+{
+  g_autofree Scored *v = g_new(Scored, MAX(n, 1));
+  double pos = 0, neg = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (isnan(score[i]))
+      return NAN;
+    v[i] = (Scored){score[i], label[i] > 0.5f};
+    pos += v[i].positive;
+  }
+  neg = (double)n - pos;
+  if (pos == 0 || neg == 0)
+    return NAN;
+  qsort(v, n, sizeof *v, by_score);
+  /* the positives' rank sum, a run of equal scores sharing its average rank */
+  double rank_sum = 0;
+  for (size_t i = 0; i < n;) {
+    size_t end = i;
+    double p = 0;
+    while (end < n && v[end].score == v[i].score)
+      p += v[end++].positive;
+    rank_sum += p * ((double)(i + 1) + (double)end) / 2;
+    i = end;
+  }
+  return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
+}
+
 /* ---- the embedded block --------------------------------------------------------------- */
 
 /* b's input, past Dropouts (in evaluation they pass their input on). */
@@ -214,6 +254,14 @@ gboolean ll_analysis_save(const char *run_dir, const LlEvent *ev, GError **error
   if (ev->confusion) {
     ll_json_key(&w, "n_classes");
     ll_json_int(&w, c);
+    if (ev->binary) {
+      ll_json_key(&w, "binary");
+      ll_json_bool(&w, TRUE);
+      if (isfinite(ev->roc_auc)) {
+        ll_json_key(&w, "roc_auc");
+        ll_json_double(&w, ev->roc_auc);
+      }
+    }
     ll_json_key(&w, "confusion");
     ll_json_begin_array(&w, FALSE);
     for (int r = 0; r < c; r++) {
@@ -444,6 +492,15 @@ static gboolean load_confusion(JsonObject *o, const char *path, LlEvent *e, GErr
   for (size_t i = 0; i < G_N_ELEMENTS(report); i++)
     if (!*report[i])
       *report[i] = g_new0(double, c);
+  JsonNode *bin = json_object_get_member(o, "binary"), *auc = json_object_get_member(o, "roc_auc");
+  if (bin && (!JSON_NODE_HOLDS_VALUE(bin) || json_node_get_value_type(bin) != G_TYPE_BOOLEAN))
+    return load_fail(error, path, "binary", "is not true or false");
+  e->binary = bin && json_node_get_boolean(bin);
+  if (e->binary && c != 2)
+    return load_fail(error, path, "binary", "is true for a matrix that is not 2 x 2");
+  e->roc_auc = NAN;
+  if (auc && !(node_double(auc, &e->roc_auc) && e->roc_auc >= 0 && e->roc_auc <= 1))
+    return load_fail(error, path, "roc_auc", "is not a number in [0, 1]");
   return TRUE;
 }
 

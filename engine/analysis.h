@@ -33,6 +33,13 @@ gboolean ll_analysis_save(const char *run_dir, const LlEvent *ev, GError **error
  * analysis gives an empty array. */
 GPtrArray *ll_analysis_load(const char *run_dir, GError **error);
 
+/* The ROC AUC of scores (higher: more likely positive) against labels
+ * (> 0.5: positive), computed exactly as the Mann-Whitney statistic: the
+ * probability that a random positive scores above a random negative, ties
+ * counting one half (average ranks). NAN when either class is absent or a
+ * score is NaN. */
+double ll_roc_auc(const float *score, const float *label, size_t n);
+
 /* 2-D float32 NPY, C order (shape1 = 0 writes a 1-D array of shape0). */
 gboolean ll_npy_write_f32(const char *path, const float *data, int shape0, int shape1,
                           GError **error);

@@ -45,6 +45,8 @@ typedef struct {
   int label_dim;      /* 1 for class labels */
   int n_classes;      /* 0 for regression targets */
   char **class_names; /* n_classes names, NULL-terminated, or NULL */
+  char **label_names; /* label_dim names of a multi-label target's entries (E8's queries),
+                       * NULL-terminated, or NULL */
 } LlDataset;
 
 void ll_dataset_free(LlDataset *d);

@@ -26,6 +26,7 @@ static LlDataset *dataset_slice(const LlDataset *d, guint start, guint count)
                         (size_t)count * d->label_dim * sizeof(float));
   s->n_classes = d->n_classes;
   s->class_names = g_strdupv(d->class_names);
+  s->label_names = g_strdupv(d->label_names);
   return s;
 }
 

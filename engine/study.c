@@ -562,7 +562,7 @@ LlStudy *ll_study_load_data(const char *data, gssize len, const char *display_na
                       "direction: \"maximize\" or \"minimize\", not \"%s\"", shown);
     return NULL;
   }
-  s->maximize = direction ? !strcmp(direction, "maximize") : strstr(s->metric, "accuracy") != NULL;
+  s->maximize = direction ? !strcmp(direction, "maximize") : ll_metric_higher_is_better(s->metric);
   JsonObject *ov = NULL, *groups = NULL;
   if (!ll_json_get_object(doc, o, "study", "overrides", &ov, error) ||
       !ll_json_get_object(doc, o, "study", "groups", &groups, error) ||
@@ -1648,7 +1648,7 @@ typedef struct {
   gboolean cancelled;
 } Runner;
 
-static gboolean metric_maximize(const char *metric) { return strstr(metric, "accuracy") != NULL; }
+static gboolean metric_maximize(const char *metric) { return ll_metric_higher_is_better(metric); }
 
 static gboolean better(double v, double best, gboolean maximize)
 {

@@ -75,6 +75,7 @@ LlEvent *ll_event_dup(const LlEvent *e)
   d->recall = dup_n(e->recall, c * sizeof(double));
   d->f1 = dup_n(e->f1, c * sizeof(double));
   d->support = dup_n(e->support, c * sizeof(int64_t));
+  d->roc_auc = e->roc_auc;
   size_t recon = (size_t)MAX(e->n_recon, 0) * ll_shape_size(&e->recon_shape) * sizeof(float);
   d->recon_input = dup_n(e->recon_input, recon);
   d->recon_output = dup_n(e->recon_output, recon);
@@ -97,6 +98,7 @@ static LlEvent *event_new(LlEventKind kind)
 {
   LlEvent *e = g_new0(LlEvent, 1);
   e->kind = kind;
+  e->roc_auc = NAN;
   e->metrics = g_array_new(FALSE, TRUE, sizeof(LlMetric));
   return e;
 }
@@ -113,6 +115,89 @@ double ll_event_metric(const LlEvent *e, const char *name)
     if (!strcmp(g_array_index(e->metrics, LlMetric, i).name, name))
       return g_array_index(e->metrics, LlMetric, i).value;
   return NAN;
+}
+
+gboolean ll_metric_higher_is_better(const char *name)
+{
+  static const char *const up[] = {"accuracy", "auc", "f1", "precision", "recall"};
+  for (size_t i = 0; i < G_N_ELEMENTS(up); i++)
+    if (g_str_has_suffix(name, up[i]))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean ll_metric_parse_head(const char *name, char **split, char **head, char **kind)
+{
+  static const char *const splits[] = {"train_", "val_", "test_"};
+  static const char *const kinds[] = {"_accuracy", "_mse"};
+  for (size_t i = 0; i < G_N_ELEMENTS(splits); i++) {
+    if (!g_str_has_prefix(name, splits[i]))
+      continue;
+    const char *rest = name + strlen(splits[i]);
+    for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
+      size_t lr = strlen(rest), lk = strlen(kinds[k]);
+      if (lr <= lk || !g_str_has_suffix(rest, kinds[k]))
+        continue;
+      if (split)
+        *split = g_strndup(splits[i], strlen(splits[i]) - 1);
+      if (head)
+        *head = g_strndup(rest, lr - lk);
+      if (kind)
+        *kind = g_strdup(kinds[k] + 1);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static const char *const binary_metrics[] = {"precision", "recall", "f1", "auc"};
+
+gboolean ll_metric_is_head_report(const char *name, const char *split)
+{
+  size_t n = strlen(split);
+  if (strncmp(name, split, n) || name[n] != '_')
+    return FALSE;
+  for (size_t i = 0; i < G_N_ELEMENTS(binary_metrics); i++)
+    if (!strcmp(name + n + 1, binary_metrics[i]))
+      return TRUE;
+  g_autofree char *sp = NULL;
+  return ll_metric_parse_head(name, &sp, NULL, NULL) && !strcmp(sp, split);
+}
+
+char *ll_metric_label(const char *name)
+{
+  g_autofree char *head = NULL, *kind = NULL;
+  if (ll_metric_parse_head(name, NULL, &head, &kind))
+    return g_strdup_printf("%s %s", head, !strcmp(kind, "mse") ? "MSE" : kind);
+  const char *u = strchr(name, '_');
+  const char *what = u ? u + 1 : name;
+  if (!strcmp(what, "auc"))
+    return g_strdup("ROC AUC");
+  if (!strcmp(what, "f1"))
+    return g_strdup("F1");
+  return g_strdup(what);
+}
+
+char *ll_metric_format(const char *name, double value)
+{
+  if (!isfinite(value))
+    return g_strdup("\u2014");
+  if (g_str_has_suffix(name, "accuracy"))
+    return g_strdup_printf("%.2f%%", 100 * value);
+  return g_strdup_printf("%.4g", value);
+}
+
+char *ll_event_heads_text(const LlEvent *e, const char *split)
+{
+  GString *s = g_string_new(NULL);
+  for (guint i = 0; e->metrics && i < e->metrics->len; i++) {
+    const LlMetric *m = &g_array_index(e->metrics, LlMetric, i);
+    if (!ll_metric_is_head_report(m->name, split))
+      continue;
+    g_autofree char *label = ll_metric_label(m->name), *v = ll_metric_format(m->name, m->value);
+    g_string_append_printf(s, "%s%s %s", s->len ? " \u00b7 " : "", label, v);
+  }
+  return s->len ? g_string_free(s, FALSE) : (g_string_free(s, TRUE), NULL);
 }
 
 static const char *const event_names[] = {"started", "batch",    "epoch",  "eval",
@@ -178,6 +263,10 @@ char *ll_event_to_json(const LlEvent *e)
         ll_json_double(&w, round(vals[k][c] * 10000) / 10000);
       ll_json_end_array(&w);
     }
+    if (e->binary && isfinite(e->roc_auc)) {
+      ll_json_key(&w, "roc_auc");
+      ll_json_double(&w, round(e->roc_auc * 10000) / 10000);
+    }
   }
   if (e->message) {
     ll_json_key(&w, e->kind == LL_EVENT_FAILED ? "error" : "message");
@@ -214,7 +303,12 @@ typedef struct {
   size_t tsize; /* per sample */
   int classes;  /* cross-entropy: head width */
   char *metric; /* "accuracy" or "<head>_accuracy", NULL if none */
+  gboolean binary; /* BCE on one logit per sample: a binary classifier */
+  char **entries;  /* a BCE head of 2..LL_NAMED_ENTRIES outputs: each output's name */
 } Loss;
+
+/* A multi-label BCE head up to this wide reports each output's accuracy. */
+#define LL_NAMED_ENTRIES 8
 
 typedef struct {
   LlTrainer *t;
@@ -330,6 +424,17 @@ static gboolean check_bindings(Job *j, GError **error)
     }
     if (!l.metric && (ls->kind == LL_LOSS_CROSS_ENTROPY || ls->kind == LL_LOSS_BCE_LOGITS))
       l.metric = g_strdup_printf("%s_accuracy", l.head->name);
+    if (ls->kind == LL_LOSS_BCE_LOGITS) {
+      l.binary = l.tsize == 1;
+      if (l.tsize >= 2 && l.tsize <= LL_NAMED_ENTRIES) {
+        char **names = j->train->label_names;
+        gboolean named =
+            names && !strcmp(ls->target, "label") && g_strv_length(names) == (guint)l.tsize;
+        l.entries = g_new0(char *, l.tsize + 1);
+        for (size_t k = 0; k < l.tsize; k++)
+          l.entries[k] = named ? g_strdup(names[k]) : g_strdup_printf("%zu", k);
+      }
+    }
     g_array_append_val(j->losses, l);
   }
   return TRUE;
@@ -383,8 +488,10 @@ static double run_losses(Job *j, int n, gboolean grad, double *out)
   return total;
 }
 
-/* Counts correct predictions of loss l in this batch. */
-static int64_t count_correct(Job *j, Loss *l, const LlBatch *batch, int64_t *total)
+/* Counts correct predictions of loss l in this batch; entry_ok (may be
+ * NULL) adds each output's count of a multi-label BCE head. */
+static int64_t count_correct(Job *j, Loss *l, const LlBatch *batch, int64_t *total,
+                             int64_t *entry_ok)
 {
   const float *target = ll_batch_field(batch, l->spec->target, NULL);
   int n = batch->n;
@@ -398,8 +505,12 @@ static int64_t count_correct(Job *j, Loss *l, const LlBatch *batch, int64_t *tot
   } else if (l->spec->kind == LL_LOSS_BCE_LOGITS) {
     size_t elems = (size_t)n * l->tsize;
     j->be->download(j->host_out, l->head->out, elems);
-    for (size_t i = 0; i < elems; i++)
-      ok += (j->host_out[i] > 0.0f) == (target[i] > 0.5f);
+    for (size_t i = 0; i < elems; i++) {
+      gboolean hit = (j->host_out[i] > 0.0f) == (target[i] > 0.5f);
+      ok += hit;
+      if (entry_ok)
+        entry_ok[i % l->tsize] += hit;
+    }
     *total += (int64_t)elems;
   } else {
     /* regression on an integer target: the rounded prediction must hit it */
@@ -415,6 +526,10 @@ typedef struct {
   double loss;
   double *per_loss;
   double *accuracy; /* per loss, NAN when it has none */
+  double *mse;      /* per loss: a regression head's mean squared error, else NAN */
+  double **entry;   /* per loss: each output's accuracy (Loss.entries), or NULL */
+  gboolean binary;  /* the analysis head is binary: */
+  double precision, recall, f1, auc; /* of class 1 at threshold 0.5; auc NAN when undefined */
 } EvalResult;
 
 /* Evaluation runs forward only, so it can take bigger batches than training:
@@ -486,6 +601,62 @@ static void record_predictions(Job *j, LlEvent *ev, Loss *l, const LlBatch *batc
   }
 }
 
+/* Appends a binary head's logits and targets on this batch. */
+static void collect_binary(Job *j, Loss *l, const LlBatch *batch, GArray *score, GArray *label)
+{
+  const float *t = ll_batch_field(batch, l->spec->target, NULL);
+  guint at = score->len;
+  g_array_set_size(score, at + (guint)batch->n);
+  j->be->download(&g_array_index(score, float, at), l->head->out, (size_t)batch->n);
+  g_array_append_vals(label, t, (guint)batch->n);
+}
+
+/* A binary head's report over the split (class 1 positive, logit > 0 at
+ * threshold 0.5) into r, and with ev its 2 x 2 matrix and, while ev->n_pred
+ * wants them, the per-sample predictions in the order of idx. */
+static void binary_report(const GArray *score, const GArray *label, const GArray *idx,
+                          EvalResult *r, LlEvent *ev)
+{
+  int64_t cm[4] = {0}; /* row = true class: tn, fp, fn, tp */
+  const float *s = (const float *)score->data, *y = (const float *)label->data;
+  for (guint i = 0; i < score->len; i++) {
+    int tr = y[i] > 0.5f, pr = s[i] > 0.0f;
+    cm[tr * 2 + pr]++;
+    if (ev && (int)i < ev->n_pred) {
+      double p = 1.0 / (1.0 + exp(-(double)s[i]));
+      ev->pred_index[i] = (int)g_array_index(idx, guint32, i);
+      ev->pred_true[i] = tr;
+      ev->pred_class[i] = pr;
+      ev->pred_conf[i] = isnan(p) ? 0.0f : (float)(pr ? p : 1.0 - p);
+    }
+  }
+  int64_t tp = cm[3], fp = cm[1], fn = cm[2];
+  r->binary = TRUE;
+  r->precision = tp + fp ? (double)tp / (double)(tp + fp) : 0.0;
+  r->recall = tp + fn ? (double)tp / (double)(tp + fn) : 0.0;
+  r->f1 = r->precision + r->recall > 0 ? 2 * r->precision * r->recall / (r->precision + r->recall)
+                                       : 0.0;
+  r->auc = ll_roc_auc(s, y, score->len);
+  if (ev && ev->confusion) {
+    memcpy(ev->confusion, cm, sizeof cm);
+    ev->roc_auc = r->auc;
+  }
+}
+
+/* The summed squared error of a regression head on this batch. */
+static double squared_error(Job *j, Loss *l, const LlBatch *batch)
+{
+  const float *t = ll_batch_field(batch, l->spec->target, NULL);
+  size_t elems = (size_t)batch->n * l->tsize;
+  j->be->download(j->host_out, l->head->out, elems);
+  double sum = 0.0;
+  for (size_t i = 0; i < elems; i++) {
+    double d = (double)j->host_out[i] - (double)t[i];
+    sum += d * d;
+  }
+  return sum;
+}
+
 /* Loss and accuracy over an index list, in eval mode. With ev, also the
  * analysis payload (confusion matrix, reconstructions, embeddings). */
 static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
@@ -493,16 +664,34 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
   guint nl = j->losses->len;
   r->per_loss = g_new0(double, nl);
   r->accuracy = g_new0(double, nl);
+  r->mse = g_new0(double, nl);
+  r->entry = g_new0(double *, nl);
+  r->auc = NAN;
   r->loss = 0.0;
   g_autofree int64_t *ok = g_new0(int64_t, nl);
   g_autofree int64_t *tot = g_new0(int64_t, nl);
+  g_autofree double *sq = g_new0(double, nl);
+  g_autofree int64_t **entry_ok = g_new0(int64_t *, nl);
+  for (guint i = 0; i < nl; i++)
+    if (g_array_index(j->losses, Loss, i).entries)
+      entry_ok[i] = g_new0(int64_t, g_array_index(j->losses, Loss, i).tsize);
   int64_t seen = 0;
+  /* the head the analysis shows: the first cross-entropy head, else the
+   * first binary one */
   Loss *first_ce = NULL;
   for (guint i = 0; i < nl; i++)
     if (g_array_index(j->losses, Loss, i).spec->kind == LL_LOSS_CROSS_ENTROPY) {
       first_ce = &g_array_index(j->losses, Loss, i);
       break;
     }
+  for (guint i = 0; !first_ce && i < nl; i++)
+    if (g_array_index(j->losses, Loss, i).binary)
+      first_ce = &g_array_index(j->losses, Loss, i);
+  g_autoptr(GArray) bscore = NULL, blabel = NULL;
+  if (first_ce && first_ce->binary) {
+    bscore = g_array_sized_new(FALSE, FALSE, sizeof(float), idx->len);
+    blabel = g_array_sized_new(FALSE, FALSE, sizeof(float), idx->len);
+  }
   Loss *recon = NULL;
   for (guint i = 0; i < nl; i++) {
     Loss *l = &g_array_index(j->losses, Loss, i);
@@ -512,9 +701,11 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
   LlBlock *emb = j->embed;
   if (ev) {
     if (first_ce) {
-      ev->n_classes = first_ce->classes;
+      ev->binary = first_ce->binary;
+      ev->n_classes = first_ce->binary ? 2 : first_ce->classes;
       ev->confusion = g_new0(int64_t, (size_t)ev->n_classes * ev->n_classes);
-      if (j->train->class_names && !strcmp(first_ce->spec->target, "label"))
+      if (j->train->class_names && !strcmp(first_ce->spec->target, "label") &&
+          (!ev->binary || g_strv_length(j->train->class_names) == 2))
         ev->class_names = g_strdupv(j->train->class_names);
       if (ev->split && !strcmp(ev->split, "test")) {
         /* per-sample predictions, so the views can show the test images behind a cell */
@@ -570,11 +761,15 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       Loss *l = &g_array_index(j->losses, Loss, i);
       gboolean have_argmax = FALSE;
       if (l->metric) {
-        ok[i] += count_correct(j, l, batch, &tot[i]);
+        ok[i] += count_correct(j, l, batch, &tot[i], entry_ok[i]);
         have_argmax = l->spec->kind == LL_LOSS_CROSS_ENTROPY;
       }
-      if (ev && l == first_ce)
+      if (l == first_ce && l->binary)
+        collect_binary(j, l, batch, bscore, blabel);
+      else if (ev && l == first_ce)
         record_predictions(j, ev, l, batch, idx, seen, have_argmax);
+      if (l->spec->kind == LL_LOSS_MSE || l->spec->kind == LL_LOSS_L1)
+        sq[i] += squared_error(j, l, batch);
     }
     if (ev && ev->n_recon && seen < ev->n_recon) {
       int take = (int)MIN((int64_t)batch->n, ev->n_recon - seen);
@@ -599,13 +794,27 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
   }
   /* back to the training arena, and off the loader's buffers, freed next */
   ll_graph_use_eval(j->g, FALSE);
-  if (seen == 0)
+  if (seen == 0) {
+    for (guint i = 0; i < nl; i++)
+      g_free(entry_ok[i]);
     return FALSE;
+  }
   r->loss /= (double)seen;
   for (guint i = 0; i < nl; i++) {
+    Loss *l = &g_array_index(j->losses, Loss, i);
     r->per_loss[i] /= (double)seen;
     r->accuracy[i] = tot[i] ? (double)ok[i] / (double)tot[i] : NAN;
+    gboolean regression = l->spec->kind == LL_LOSS_MSE || l->spec->kind == LL_LOSS_L1;
+    r->mse[i] = regression ? sq[i] / ((double)seen * (double)l->tsize) : NAN;
+    if (entry_ok[i]) {
+      r->entry[i] = g_new(double, l->tsize);
+      for (size_t k = 0; k < l->tsize; k++)
+        r->entry[i][k] = (double)entry_ok[i][k] / (double)seen;
+      g_free(entry_ok[i]);
+    }
   }
+  if (bscore)
+    binary_report(bscore, blabel, idx, r, ev);
   if (ev && ev->confusion) {
     int c = ev->n_classes;
     ev->precision = g_new0(double, c);
@@ -628,10 +837,14 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
   return TRUE;
 }
 
-static void eval_result_clear(EvalResult *r)
+static void eval_result_clear(EvalResult *r, guint n_losses)
 {
   g_free(r->per_loss);
   g_free(r->accuracy);
+  g_free(r->mse);
+  for (guint i = 0; r->entry && i < n_losses; i++)
+    g_free(r->entry[i]);
+  g_free(r->entry);
 }
 
 static void add_eval_metrics(Job *j, LlEvent *e, const char *prefix, const EvalResult *r)
@@ -648,7 +861,28 @@ static void add_eval_metrics(Job *j, LlEvent *e, const char *prefix, const EvalR
     if (l->metric && !isnan(r->accuracy[i])) {
       g_snprintf(name, sizeof name, "%s_%s", prefix, l->metric);
       event_metric(e, name, r->accuracy[i]);
+      /* with several heads, the first classifier's accuracy under its name too */
+      if (j->losses->len > 1 && !strcmp(l->metric, "accuracy")) {
+        g_snprintf(name, sizeof name, "%s_%s_accuracy", prefix, l->head->name);
+        event_metric(e, name, r->accuracy[i]);
+      }
     }
+    if (j->losses->len > 1 && !isnan(r->mse[i])) {
+      g_snprintf(name, sizeof name, "%s_%s_mse", prefix, l->head->name);
+      event_metric(e, name, r->mse[i]);
+    }
+    for (size_t k = 0; r->entry[i] && k < l->tsize; k++) {
+      g_snprintf(name, sizeof name, "%s_%s.%s_accuracy", prefix, l->head->name, l->entries[k]);
+      event_metric(e, name, r->entry[i][k]);
+    }
+  }
+  if (r->binary) {
+    double v[] = {r->precision, r->recall, r->f1, r->auc};
+    for (size_t k = 0; k < G_N_ELEMENTS(v); k++)
+      if (isfinite(v[k])) {
+        g_snprintf(name, sizeof name, "%s_%s", prefix, binary_metrics[k]);
+        event_metric(e, name, v[k]);
+      }
   }
 }
 
@@ -971,6 +1205,7 @@ static void job_clear(Job *j)
       if (l->target)
         j->be->free(l->target);
       g_free(l->metric);
+      g_strfreev(l->entries);
     }
     g_array_unref(j->losses);
   }
@@ -1012,7 +1247,7 @@ static gboolean metric_better(const char *metric, double v, double best, double 
 {
   if (isnan(best))
     return !isnan(v);
-  if (strstr(metric, "accuracy"))
+  if (ll_metric_higher_is_better(metric))
     return v > best + min_delta;
   return v < best - min_delta;
 }
@@ -1071,7 +1306,7 @@ static RunEnd job_train(Job *j, GError **error)
         return RUN_FAILED;
       }
       if (acc_loss_head)
-        ok += count_correct(j, acc_loss_head, batch, &tot);
+        ok += count_correct(j, acc_loss_head, batch, &tot, NULL);
       ll_graph_backward(j->g, &ctx);
       /* ll_optimizer_step clips the gradients itself when clip_norm > 0 */
       ll_optimizer_step(j->opt, (float)lr);
@@ -1134,7 +1369,7 @@ static RunEnd job_train(Job *j, GError **error)
         vev = NULL;
       }
     }
-    eval_result_clear(&vr);
+    eval_result_clear(&vr, nl);
     if (!ll_device_check(j->be, error)) {
       ll_event_free(e);
       return RUN_FAILED;
@@ -1243,7 +1478,7 @@ static gboolean job_finish(Job *j, GError **error)
     }
     j->pipe = keep;
   }
-  eval_result_clear(&tr);
+  eval_result_clear(&tr, j->losses->len);
   if (!tested) {
     ll_event_free(g_steal_pointer(&ev));
     if (t->opts.eval_only) {

@@ -113,6 +113,7 @@ void ll_dataset_free(LlDataset *d)
   g_free(d->f32);
   g_free(d->labels);
   g_strfreev(d->class_names);
+  g_strfreev(d->label_names);
   g_free(d);
 }
 

@@ -28,7 +28,8 @@
  *   labels are then read off the sequence itself: [q occurs, some q occurs
  *   before some q+1], so the three cases give (0,*), (1,0), (1,1) and the
  *   targets are balanced. Features are one-hot (T, V); label_dim 2,
- *   n_classes 2 (binary per entry). */
+ *   n_classes 2 (binary per entry); the entries are named "appeared" and
+ *   "then_next". */
 #include "data-private.h"
 
 #include <math.h>
@@ -222,6 +223,8 @@ LlDataset *ll_dataset_synthesize(const LlSynthConfig *c, GError **error)
   case LL_SYNTH_SEQ_MEMORY:
     gen_seq_memory(c, &r, d);
     d->n_classes = 2;
+    /* the two queries, so each one's accuracy can be reported by name */
+    d->label_names = g_strdupv((char *[]){"appeared", "then_next", NULL});
     break;
   }
   return d;

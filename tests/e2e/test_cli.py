@@ -300,13 +300,17 @@ def check_rotation(trials, fin):
     assert [t["values"]["value"] for t in trials if t["stage"] == "frozen"] == [1, 2, 3]
 
 
-def case_spec_preset(name, metrics):
+def case_spec_preset(name, metrics, errors=()):
+    """A preset trained shortened: each metric (an accuracy) in [0, 1], each
+    error (a regression head's MSE) >= 0."""
     def go():
         need_fmnist()
         evs, fin = train(os.path.join(PRESETS, name + ".json"), *SHORT)
         for m in metrics:
             assert m in fin and 0.0 <= fin[m] <= 1.0, (m, fin)
-        print(name, {m: fin[m] for m in metrics})
+        for m in errors:
+            assert m in fin and fin[m] >= 0.0, (m, fin)
+        print(name, {m: fin[m] for m in list(metrics) + list(errors)})
     return go
 
 
@@ -450,8 +454,10 @@ CASES.update({
                                                stages={"encoder": 1, "mlp": 1}),
     "preset-fmnist-search": case_study_preset("fmnist-search", "sweep", "--trials", "6",
                                               stages={"sweep": 6}),
-    "preset-seq-memory": case_spec_preset("seq-memory", ["test_accuracy"]),
-    "preset-two-input-sum": case_spec_preset("two-input-sum", ["test_accuracy", "test_sum_accuracy"]),
+    "preset-seq-memory": case_spec_preset("seq-memory", [
+        "test_accuracy", "test_answers.appeared_accuracy", "test_answers.then_next_accuracy"]),
+    "preset-two-input-sum": case_spec_preset("two-input-sum", [
+        "test_accuracy", "test_digit_accuracy", "test_sum_accuracy"], ["test_sum_mse"]),
     "preset-tiny-cnn": case_spec_preset("tiny-cnn", ["test_accuracy"]),
     "preset-fmnist-ann": case_spec_preset("fmnist-ann", ["test_accuracy"]),
     "preset-fmnist-cnn": case_spec_preset("fmnist-cnn", ["test_accuracy"]),

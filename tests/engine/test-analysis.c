@@ -46,6 +46,9 @@ static void assert_same_eval(const LlEvent *a, const LlEvent *b)
   g_assert_cmpstr(a->split, ==, b->split);
   g_assert_cmpint(a->epoch, ==, b->epoch);
   g_assert_cmpint(a->n_classes, ==, b->n_classes);
+  g_assert_cmpint(a->binary, ==, b->binary);
+  if (a->binary)
+    g_assert_cmpfloat_with_epsilon(a->roc_auc, b->roc_auc, 1e-9);
   int c = a->n_classes;
   for (int i = 0; i < c * c; i++)
     g_assert_cmpint(a->confusion[i], ==, b->confusion[i]);
@@ -71,18 +74,19 @@ static void assert_same_eval(const LlEvent *a, const LlEvent *b)
   }
 }
 
-static void test_eval_events_saved(void)
+/* Trains json recorded under root: its EVAL events (the others freed, LOG
+ * and FAILED messages logged), the FINISHED one (or NULL) and the run folder. */
+static GPtrArray *train_evals(const char *json, const char *root, LlEvent **fin, char **dir)
 {
-  g_autofree char *root = g_dir_make_tmp("ll-analysis-XXXXXX", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(LlSpec) s = ll_spec_load_data(spec_json, -1, "spec", &error);
+  g_autoptr(LlSpec) s = ll_spec_load_data(json, -1, "spec", &error);
   g_assert_no_error(error);
   LlTrainOptions o = {.seed = -1, .store_root = root};
   LlTrainer *t = ll_trainer_new(s, &o);
   g_assert_true(ll_trainer_start(t, &error));
-  g_autoptr(GPtrArray) evals = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free);
-  char *dir = NULL;
-  gboolean finished = FALSE;
+  GPtrArray *evals = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free);
+  *fin = NULL;
+  *dir = NULL;
   for (;;) {
     LlEvent *e = ll_trainer_pop(t, 100000);
     if (!e) {
@@ -91,16 +95,30 @@ static void test_eval_events_saved(void)
       if (!e)
         continue;
     }
+    if (e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_LOG)
+      g_test_message("%s", e->message);
     if (e->kind == LL_EVENT_STARTED)
-      dir = g_strdup(e->checkpoint);
-    finished |= e->kind == LL_EVENT_FINISHED;
+      *dir = g_strdup(e->checkpoint);
     if (e->kind == LL_EVENT_EVAL)
       g_ptr_array_add(evals, e);
+    else if (e->kind == LL_EVENT_FINISHED && !*fin)
+      *fin = e;
     else
       ll_event_free(e);
   }
   ll_trainer_free(t);
-  g_assert_true(finished);
+  return evals;
+}
+
+static void test_eval_events_saved(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-analysis-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  LlEvent *fin;
+  char *dir;
+  g_autoptr(GPtrArray) evals = train_evals(spec_json, root, &fin, &dir);
+  g_assert_nonnull(fin);
+  ll_event_free(fin);
   g_assert_nonnull(dir);
   /* one validation payload per epoch, then the test set */
   g_assert_cmpuint(evals->len, ==, 4);
@@ -139,6 +157,105 @@ static void test_eval_events_saved(void)
   g_assert_cmpuint(loaded->len, ==, 4);
   for (guint i = 0; i < 4; i++)
     assert_same_eval(evals->pdata[i], loaded->pdata[i]);
+  g_free(dir);
+  rm_rf(root);
+}
+
+/* ROC AUC by hand: every (positive, negative) pair, the positive above
+ * counting 1 and a tie 1/2. */
+static void test_roc_auc(void)
+{
+  /* negatives -3 -2 -1 0.5, positives -1 0.5 1 3: the positive -1 beats two
+   * negatives and ties one (2.5), 0.5 beats three and ties one (3.5), 1 and
+   * 3 beat all four: 14 of 16 pairs */
+  const float score[] = {-2, -1, -1, 0.5f, 0.5f, 1, 3, -3};
+  const float label[] = {0, 0, 1, 0, 1, 1, 1, 0};
+  g_assert_cmpfloat(ll_roc_auc(score, label, 8), ==, 14.0 / 16.0);
+  /* order does not matter; all tied is chance; a perfect ranking is 1, reversed 0 */
+  const float score2[] = {3, -3, 1, 0.5f, -1, 0.5f, -1, -2};
+  const float label2[] = {1, 0, 1, 0, 1, 1, 0, 0};
+  g_assert_cmpfloat(ll_roc_auc(score2, label2, 8), ==, 14.0 / 16.0);
+  const float same[] = {0.2f, 0.2f, 0.2f, 0.2f}, lab[] = {0, 1, 1, 0};
+  g_assert_cmpfloat(ll_roc_auc(same, lab, 4), ==, 0.5);
+  const float up[] = {1, 2, 3, 4};
+  g_assert_cmpfloat(ll_roc_auc(up, (const float[]){0, 0, 1, 1}, 4), ==, 1.0);
+  g_assert_cmpfloat(ll_roc_auc(up, (const float[]){1, 1, 0, 0}, 4), ==, 0.0);
+  /* one class only, or a NaN score: undefined */
+  g_assert_true(isnan(ll_roc_auc(up, (const float[]){1, 1, 1, 1}, 4)));
+  g_assert_true(isnan(ll_roc_auc((const float[]){1, NAN}, (const float[]){0, 1}, 2)));
+  g_assert_true(isnan(ll_roc_auc(up, lab, 0)));
+}
+
+/* A binary classifier (BCE on one logit) gets the 2 x 2 matrix, precision,
+ * recall and F1 of class 1 at threshold 0.5, and the ROC AUC. The head is a
+ * Flatten of the one feature, so the logits are the test set's values and
+ * every number is known: with the scores of test_roc_auc, logit > 0 gives
+ * tn 3, fp 1 (0.5), fn 1 (-1), tp 3. A second head (a Linear fitting x)
+ * gives the optimizer something to train and reports its MSE. */
+static void test_binary_report(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-binary-XXXXXX", NULL);
+  g_autofree char *train = g_build_filename(root, "train.csv", NULL);
+  g_autofree char *test = g_build_filename(root, "test.csv", NULL);
+  const char *rows = "x,y\n-2,0\n-1,0\n-1,1\n0.5,0\n0.5,1\n1,1\n3,1\n-3,0\n";
+  g_assert_true(g_file_set_contents(train, rows, -1, NULL));
+  g_assert_true(g_file_set_contents(test, rows, -1, NULL));
+  g_autofree char *json = g_strdup_printf(
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"binary\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
+      "  {\"name\": \"logit\", \"type\": \"Flatten\", \"inputs\": [\"x\"]},\n"
+      "  {\"name\": \"aux\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": "
+      "{\"out_features\": 1}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"csv\", \"path\": \"%s\", \"test_path\": "
+      "\"%s\", \"label_column\": \"y\"}, \"validation_split\": 0, \"normalize\": \"none\"},\n"
+      " \"losses\": [{\"output\": \"logit\", \"target\": \"label\", \"type\": "
+      "\"bce_logits\"},\n"
+      "            {\"output\": \"aux\", \"target\": \"x\", \"type\": \"mse\"}],\n"
+      " \"training\": {\"epochs\": 1, \"batch_size\": 4, \"seed\": 1,\n"
+      "   \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.01}}}\n",
+      train, test);
+  g_autoptr(GError) error = NULL;
+  LlEvent *fin;
+  char *dir;
+  g_autoptr(GPtrArray) evals = train_evals(json, root, &fin, &dir);
+  g_assert_nonnull(fin);
+  g_assert_cmpuint(evals->len, ==, 1); /* no validation split: the test set only */
+  LlEvent *te = evals->pdata[0];
+  g_assert_cmpstr(te->split, ==, "test");
+  g_assert_true(te->binary);
+  g_assert_cmpint(te->n_classes, ==, 2);
+  const int64_t want[] = {3, 1, 1, 3};
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpint(te->confusion[i], ==, want[i]);
+  g_assert_cmpfloat(te->precision[1], ==, 0.75);
+  g_assert_cmpfloat(te->recall[1], ==, 0.75);
+  g_assert_cmpfloat(te->f1[1], ==, 0.75);
+  g_assert_cmpfloat(te->roc_auc, ==, 14.0 / 16.0);
+  /* per-sample predictions: class 1 above logit 0, with the sigmoid's confidence */
+  g_assert_cmpint(te->n_pred, ==, 8);
+  g_assert_cmpint(te->pred_class[6], ==, 1);
+  g_assert_cmpfloat_with_epsilon(te->pred_conf[6], 1 / (1 + exp(-3.0)), 1e-6);
+  g_assert_cmpint(te->pred_class[0], ==, 0);
+  g_assert_cmpfloat_with_epsilon(te->pred_conf[0], 1 - 1 / (1 + exp(2.0)), 1e-6);
+  /* the run's final metrics: the report, and each head under its name */
+  g_assert_cmpfloat(ll_event_metric(fin, "test_precision"), ==, 0.75);
+  g_assert_cmpfloat(ll_event_metric(fin, "test_recall"), ==, 0.75);
+  g_assert_cmpfloat(ll_event_metric(fin, "test_f1"), ==, 0.75);
+  g_assert_cmpfloat(ll_event_metric(fin, "test_auc"), ==, 0.875);
+  g_assert_cmpfloat(ll_event_metric(fin, "test_accuracy"), ==, 0.75);
+  g_assert_cmpfloat(ll_event_metric(fin, "test_logit_accuracy"), ==, 0.75);
+  g_assert_false(isnan(ll_event_metric(fin, "test_aux_mse")));
+  /* the JSON line the CLI prints and the store keeps */
+  g_autofree char *line = ll_event_to_json(te);
+  g_test_message("%s", line);
+  g_assert_nonnull(strstr(line, "\"roc_auc\": 0.875"));
+  /* and the run folder gives the same back */
+  g_autoptr(GPtrArray) loaded = ll_analysis_load(dir, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(loaded->len, ==, 1);
+  assert_same_eval(te, loaded->pdata[0]);
+  ll_event_free(fin);
   g_free(dir);
   rm_rf(root);
 }
@@ -286,6 +403,8 @@ int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/analysis/eval-events-saved", test_eval_events_saved);
+  g_test_add_func("/engine/analysis/roc-auc", test_roc_auc);
+  g_test_add_func("/engine/analysis/binary-report", test_binary_report);
   g_test_add_func("/engine/analysis/npy-roundtrip", test_npy_roundtrip);
   g_test_add_func("/engine/analysis/default-embedding-block", test_default_embedding_block);
   g_test_add_func("/engine/analysis/empty-run-dir", test_empty_run_dir);

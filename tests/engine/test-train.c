@@ -227,6 +227,62 @@ static void test_two_inputs_two_heads(void)
   g_assert_cmpfloat(cls1, <, 0.5 * cls0);
   g_assert_cmpfloat(sum1, <, 0.5 * sum0);
   g_assert_cmpfloat(ll_event_metric(r.last, "test_accuracy"), >=, 0.9);
+  /* each head's metric under its name: the classifier's accuracy, the
+   * regression head's MSE (unweighted: its loss is 0.1 of it) and the
+   * rounded sum's accuracy; per epoch on the validation set too */
+  g_assert_cmpfloat(ll_event_metric(r.last, "test_cls_accuracy"), ==,
+                    ll_event_metric(r.last, "test_accuracy"));
+  double mse = ll_event_metric(r.last, "test_sum_mse");
+  g_test_message("sum mse %.4f, sum accuracy %.4f", mse,
+                 ll_event_metric(r.last, "test_sum_accuracy"));
+  g_assert_cmpfloat_with_epsilon(mse, sum1 / 0.1, 1e-3 * mse);
+  g_assert_cmpfloat(ll_event_metric(r.last, "test_sum_accuracy"), >=, 0.0);
+  g_assert_false(isnan(ll_event_metric(first, "val_cls_accuracy")));
+  g_assert_false(isnan(ll_event_metric(first, "val_sum_mse")));
+  g_assert_false(isnan(ll_event_metric(first, "val_sum_accuracy")));
+  char *split = NULL, *head = NULL, *kind = NULL;
+  g_assert_true(ll_metric_parse_head("test_sum_mse", &split, &head, &kind));
+  g_assert_cmpstr(split, ==, "test");
+  g_assert_cmpstr(head, ==, "sum");
+  g_assert_cmpstr(kind, ==, "mse");
+  g_free(split);
+  g_free(head);
+  g_free(kind);
+  g_assert_false(ll_metric_parse_head("test_accuracy", NULL, NULL, NULL));
+  g_assert_false(ll_metric_parse_head("test_loss_sum", NULL, NULL, NULL));
+  run_clear(&r);
+}
+
+/* E8: a multi-label BCE head reports each query's accuracy, named by the
+ * dataset; together they make up the head's accuracy. */
+static void test_query_accuracies(void)
+{
+  const char *json =
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"queries\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"seq\", \"type\": \"Input\", \"props\": {\"shape\": [6, 4]}},\n"
+      "  {\"name\": \"rnn\", \"type\": \"GRU\", \"inputs\": [\"seq\"], \"props\": "
+      "{\"hidden_size\": 8}},\n"
+      "  {\"name\": \"answers\", \"type\": \"Linear\", \"inputs\": [\"rnn\"], \"props\": "
+      "{\"out_features\": 2}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"seq-memory\", "
+      "\"n\": 300, \"test_n\": 100, \"steps\": 6, \"vocab\": 4}, \"normalize\": \"none\"},\n"
+      " \"losses\": [{\"output\": \"answers\", \"target\": \"label\", \"type\": "
+      "\"bce_logits\"}],\n"
+      " \"training\": {\"epochs\": 1, \"batch_size\": 50, \"seed\": 2,\n"
+      "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
+  Run r = train(json);
+  g_assert_cmpint(r.last->kind, ==, LL_EVENT_FINISHED);
+  double a = ll_event_metric(r.last, "test_answers.appeared_accuracy"),
+         b = ll_event_metric(r.last, "test_answers.then_next_accuracy"),
+         all = ll_event_metric(r.last, "test_accuracy");
+  g_test_message("appeared %.4f, then_next %.4f, both %.4f", a, b, all);
+  g_assert_true(a >= 0 && a <= 1 && b >= 0 && b <= 1);
+  g_assert_cmpfloat_with_epsilon((a + b) / 2, all, 1e-9);
+  g_assert_false(
+      isnan(ll_event_metric(find_event(&r, LL_EVENT_EPOCH, 0), "val_answers.then_next_accuracy")));
+  /* a two-output head is no binary classifier: no binary report */
+  g_assert_true(isnan(ll_event_metric(r.last, "test_auc")));
   run_clear(&r);
 }
 
@@ -535,6 +591,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/graph/fused-relu-dropout", test_fused_relu_dropout);
   g_test_add_func("/engine/train/cnn-learns", test_cnn_learns);
   g_test_add_func("/engine/train/two-inputs-two-heads", test_two_inputs_two_heads);
+  g_test_add_func("/engine/train/query-accuracies", test_query_accuracies);
   g_test_add_func("/engine/train/nan-stops", test_nan_stops);
   g_test_add_func("/engine/train/same-seed-same-numbers", test_same_seed_same_numbers);
   g_test_add_func("/engine/train/pause-resume-stop", test_pause_resume_stop);
