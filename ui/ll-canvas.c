@@ -29,6 +29,10 @@ struct _LlCanvas {
   double pan_x0, pan_y0; /* offset when a pan began */
   char *connect_from;
   GArray *move_start; /* double pairs: start positions of the selection */
+  /* the wire a palette drag is over (its consumer and input port), drawn
+   * highlighted: the drop splices the block into it */
+  char *drop_edge_to;
+  int drop_edge_input;
 };
 
 G_DEFINE_FINAL_TYPE(LlCanvas, ll_canvas, GTK_TYPE_WIDGET)
@@ -44,6 +48,12 @@ static void to_canvas(LlCanvas *self, double wx, double wy, double *cx, double *
 {
   *cx = (wx - self->off_x) / self->zoom;
   *cy = (wy - self->off_y) / self->zoom;
+}
+
+void ll_canvas_to_widget(LlCanvas *self, double cx, double cy, double *wx, double *wy)
+{
+  *wx = cx * self->zoom + self->off_x;
+  *wy = cy * self->zoom + self->off_y;
 }
 
 static LlGraph *graph(LlCanvas *self)
@@ -271,6 +281,83 @@ static void edge_path(cairo_t *cr, double x0, double y0, double x1, double y1)
   cairo_curve_to(cr, x0, y0 + dy, x1, y1 - dy, x1, y1);
 }
 
+/* The ends of the wire into input k of b (canvas units). */
+static gboolean edge_ends(LlCanvas *self, LlBlock *b, int k, double *x0, double *y0, double *x1,
+                          double *y1)
+{
+  LlBlock *src = ll_graph_find(graph(self), b->input_names[k]);
+  double x, y, sx, sy;
+  if (!src)
+    return FALSE;
+  block_rect(self, b, &x, &y);
+  block_rect(self, src, &sx, &sy);
+  double spread = (k - (b->n_inputs - 1) / 2.0) * 14;
+  *x0 = sx + LL_BLOCK_W / 2;
+  *y0 = sy + LL_BLOCK_H;
+  *x1 = x + LL_BLOCK_W / 2 + spread;
+  *y1 = y;
+  return TRUE;
+}
+
+/* The wire under (cx, cy), canvas units: its consumer and input port.
+ * Blocks come first: a point on a block is not on a wire. The curve is the
+ * one edge_path draws, sampled as a polyline. */
+static LlBlock *edge_at(LlCanvas *self, double cx, double cy, int *input)
+{
+  LlGraph *g = graph(self);
+  if (!g || block_at(self, cx, cy))
+    return NULL;
+  const double tol = 10.0 / self->zoom;
+  LlBlock *best = NULL;
+  double best_d = tol;
+  for (guint i = 0; i < g->blocks->len; i++) {
+    LlBlock *b = g->blocks->pdata[i];
+    for (int k = 0; k < b->n_inputs; k++) {
+      double x0, y0, x1, y1;
+      if (!edge_ends(self, b, k, &x0, &y0, &x1, &y1))
+        continue;
+      double dy = MAX(fabs(y1 - y0) * 0.5, 40);
+      double px = x0, py = y0;
+      for (int s = 1; s <= 32; s++) {
+        double t = s / 32.0, u = 1 - t;
+        /* the cubic Bezier (x0,y0) (x0,y0+dy) (x1,y1-dy) (x1,y1) */
+        double qx = u * u * u * x0 + 3 * u * u * t * x0 + 3 * u * t * t * x1 + t * t * t * x1;
+        double qy = u * u * u * y0 + 3 * u * u * t * (y0 + dy) + 3 * u * t * t * (y1 - dy) +
+                    t * t * t * y1;
+        double ex = qx - px, ey = qy - py, len2 = ex * ex + ey * ey;
+        double f = len2 > 0 ? CLAMP(((cx - px) * ex + (cy - py) * ey) / len2, 0, 1) : 0;
+        double d = hypot(cx - (px + f * ex), cy - (py + f * ey));
+        if (d < best_d) {
+          best_d = d;
+          best = b;
+          *input = k;
+        }
+        px = qx;
+        py = qy;
+      }
+    }
+  }
+  return best;
+}
+
+static void set_drop_edge(LlCanvas *self, LlBlock *to, int input)
+{
+  if (!g_strcmp0(self->drop_edge_to, to ? to->name : NULL) &&
+      (!to || self->drop_edge_input == input))
+    return;
+  g_free(self->drop_edge_to);
+  self->drop_edge_to = to ? g_strdup(to->name) : NULL;
+  self->drop_edge_input = input;
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
+
+const char *ll_canvas_get_drop_edge(LlCanvas *self, int *input)
+{
+  if (input)
+    *input = self->drop_edge_input;
+  return self->drop_edge_to;
+}
+
 static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
 {
   GtkWidget *w = GTK_WIDGET(self);
@@ -307,18 +394,25 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
   cairo_set_line_width(cr, 2.0);
   for (guint i = 0; i < g->blocks->len; i++) {
     LlBlock *b = g->blocks->pdata[i];
-    double x, y;
-    block_rect(self, b, &x, &y);
     for (int k = 0; k < b->n_inputs; k++) {
-      LlBlock *src = ll_graph_find(g, b->input_names[k]);
-      if (!src)
+      double x0, y0, x1, y1;
+      if (!edge_ends(self, b, k, &x0, &y0, &x1, &y1))
         continue;
-      double sx, sy;
-      block_rect(self, src, &sx, &sy);
-      double spread = (k - (b->n_inputs - 1) / 2.0) * 14;
-      edge_path(cr, sx + LL_BLOCK_W / 2, sy + LL_BLOCK_H, x + LL_BLOCK_W / 2 + spread, y);
-      cairo_set_source_rgba(cr, ink, ink, ink, 0.55);
-      cairo_stroke(cr);
+      edge_path(cr, x0, y0, x1, y1);
+      if (self->drop_edge_to && !strcmp(self->drop_edge_to, b->name) &&
+          self->drop_edge_input == k) {
+        /* the wire a dragged block would go into: a halo around a bold line */
+        cairo_set_source_rgba(cr, 0.2, 0.45, 0.9, 0.3);
+        cairo_set_line_width(cr, 14.0);
+        cairo_stroke_preserve(cr);
+        cairo_set_source_rgb(cr, 0.2, 0.45, 0.9);
+        cairo_set_line_width(cr, 4.0);
+        cairo_stroke(cr);
+        cairo_set_line_width(cr, 2.0);
+      } else {
+        cairo_set_source_rgba(cr, ink, ink, ink, 0.55);
+        cairo_stroke(cr);
+      }
     }
   }
   const char *err_block = ll_document_get_error_block(self->doc);
@@ -662,19 +756,42 @@ static void on_key_released(GtkEventControllerKey *c, guint keyval, guint code,
     self->space_down = FALSE;
 }
 
+/* A palette drag over the canvas: the wire under the pointer lights up. */
+static GdkDragAction on_drop_motion(GtkDropTarget *target, double x, double y, LlCanvas *self)
+{
+  double cx, cy;
+  int input = 0;
+  to_canvas(self, x, y, &cx, &cy);
+  set_drop_edge(self, self->doc ? edge_at(self, cx, cy, &input) : NULL, input);
+  return GDK_ACTION_COPY;
+}
+
+static void on_drop_leave(GtkDropTarget *target, LlCanvas *self) { set_drop_edge(self, NULL, 0); }
+
+/* A block type dropped from the palette: onto a wire it goes into that
+ * wire; elsewhere it is added where it falls (never on top of a block). */
 static gboolean on_drop(GtkDropTarget *target, const GValue *value, double x, double y,
                         LlCanvas *self)
 {
+  set_drop_edge(self, NULL, 0);
   if (!self->doc || !G_VALUE_HOLDS_STRING(value))
     return FALSE;
+  const char *type = g_value_get_string(value);
   double cx, cy;
   to_canvas(self, x, y, &cx, &cy);
-  cx -= LL_BLOCK_W / 2;
-  cy -= LL_BLOCK_H / 2;
-  ll_canvas_free_spot(self, &cx, &cy); /* never on top of another block */
+  int input = 0;
+  LlBlock *to = edge_at(self, cx, cy, &input);
   g_autoptr(GError) error = NULL;
-  g_autofree char *name =
-      ll_document_add_block(self->doc, g_value_get_string(value), cx, cy, NULL, &error);
+  g_autofree char *name = NULL;
+  if (to) {
+    g_autofree char *to_name = g_strdup(to->name);
+    name = ll_document_splice_block(self->doc, type, to_name, input, &error);
+  } else {
+    cx -= LL_BLOCK_W / 2;
+    cy -= LL_BLOCK_H / 2;
+    ll_canvas_free_spot(self, &cx, &cy);
+    name = ll_document_add_block(self->doc, type, cx, cy, NULL, &error);
+  }
   if (!name) {
     g_signal_emit(self, signals[SIGNAL_MESSAGE], 0, error->message);
     return FALSE;
@@ -727,6 +844,7 @@ static void ll_canvas_finalize(GObject *object)
   g_ptr_array_unref(self->selection);
   g_array_unref(self->move_start);
   g_free(self->connect_from);
+  g_free(self->drop_edge_to);
   G_OBJECT_CLASS(ll_canvas_parent_class)->finalize(object);
 }
 
@@ -787,5 +905,8 @@ static void ll_canvas_init(LlCanvas *self)
 
   GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_STRING, GDK_ACTION_COPY);
   g_signal_connect(drop, "drop", G_CALLBACK(on_drop), self);
+  g_signal_connect(drop, "enter", G_CALLBACK(on_drop_motion), self);
+  g_signal_connect(drop, "motion", G_CALLBACK(on_drop_motion), self);
+  g_signal_connect(drop, "leave", G_CALLBACK(on_drop_leave), self);
   gtk_widget_add_controller(w, GTK_EVENT_CONTROLLER(drop));
 }

@@ -4,7 +4,8 @@
  * move it, drag from an output port to a block to connect, drag from a
  * connected input port to pick its wire up; click or rubber-band to select;
  * Ctrl+scroll zooms, scroll, middle-drag or Space+drag pans. Block types
- * dropped from the palette (a string) are added where they fall. */
+ * dropped from the palette (a string) are added where they fall, or, dropped
+ * onto a wire (highlighted while the drag is over it), spliced into it. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -27,10 +28,15 @@ void ll_canvas_zoom_by(LlCanvas *self, double factor);
 void ll_canvas_zoom_reset(LlCanvas *self);
 void ll_canvas_zoom_to_fit(LlCanvas *self);
 double ll_canvas_get_zoom(LlCanvas *self);
+/* Canvas units to widget coordinates. */
+void ll_canvas_to_widget(LlCanvas *self, double cx, double cy, double *wx, double *wy);
 /* Where a new block goes: below the selection, or the view's centre (canvas units). */
 void ll_canvas_get_insert_point(LlCanvas *self, double *x, double *y);
 /* Moves (x, y), a new block's corner in canvas units, to the nearest spot
  * where it overlaps no block (drops and insertions use it). */
 void ll_canvas_free_spot(LlCanvas *self, double *x, double *y);
+/* The wire a palette drag is over, by its consumer and input port (NULL
+ * when none): the one drawn highlighted. */
+const char *ll_canvas_get_drop_edge(LlCanvas *self, int *input);
 
 G_END_DECLS

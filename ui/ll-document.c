@@ -510,25 +510,47 @@ static void shift_downstream(LlDocument *doc, LlBlock *from, double dy)
   }
 }
 
-char *ll_document_add_block(LlDocument *doc, const char *type, double x, double y,
-                            const char *connect_from, GError **error)
+/* Puts b into the edge that feeds input port of consumer: b reads what the
+ * consumer read there, the consumer reads b. b takes the consumer's place
+ * (x, y) when it has one; it and what follows it move down a row. */
+static void splice(LlDocument *doc, LlBlock *b, LlBlock *consumer, int port, double *x, double *y)
 {
-  LlGraph *g = doc->spec->graph;
-  const LlBlockDesc *d = ll_block_lookup(type);
-  if (!d) {
+  ll_block_connect(b, consumer->input_names[port]);
+  g_free(consumer->input_names[port]);
+  consumer->input_names[port] = g_strdup(b->name);
+  double cx, cy;
+  if (ll_document_get_position(doc, consumer->name, &cx, &cy)) {
+    shift_downstream(doc, consumer, LL_BLOCK_H + LL_BLOCK_GAP_Y);
+    *x = cx;
+    *y = cy;
+  }
+}
+
+/* A new block of type type, named after it; NULL (and no undo step) for an
+ * unknown type. The caller commits. */
+static LlBlock *new_block(LlDocument *doc, const char *type, GError **error)
+{
+  if (!ll_block_lookup(type)) {
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_UNKNOWN_BLOCK, "unknown block type \"%s\"",
                 type);
     return NULL;
   }
   push_undo(doc);
-  char *name = unique_name(g, type);
-  LlBlock *b = ll_graph_add(g, type, name, error);
-  if (!b) { /* cannot happen: the type and the name were checked */
+  g_autofree char *name = unique_name(doc->spec->graph, type);
+  LlBlock *b = ll_graph_add(doc->spec->graph, type, name, error);
+  if (!b) /* cannot happen: the type and the name were checked */
     g_free(g_ptr_array_steal_index(doc->undo, doc->undo->len - 1));
-    g_free(name);
+  return b;
+}
+
+char *ll_document_add_block(LlDocument *doc, const char *type, double x, double y,
+                            const char *connect_from, GError **error)
+{
+  LlGraph *g = doc->spec->graph;
+  LlBlock *b = new_block(doc, type, error);
+  if (!b)
     return NULL;
-  }
-  if (connect_from && d->max_inputs > 0 && ll_graph_find(g, connect_from)) {
+  if (connect_from && b->desc->max_inputs > 0 && ll_graph_find(g, connect_from)) {
     /* the block that reads connect_from, when exactly one does: the new
      * block goes into that edge (it reads connect_from, the consumer reads it) */
     LlBlock *consumer = NULL;
@@ -542,22 +564,38 @@ char *ll_document_add_block(LlDocument *doc, const char *type, double x, double 
           port = k;
         }
     }
-    ll_block_connect(b, connect_from);
-    double cx, cy;
-    if (readers == 1) {
-      g_free(consumer->input_names[port]);
-      consumer->input_names[port] = g_strdup(name);
-      /* in the consumer's place; it and what follows it move down a row */
-      if (ll_document_get_position(doc, consumer->name, &cx, &cy)) {
-        shift_downstream(doc, consumer, LL_BLOCK_H + LL_BLOCK_GAP_Y);
-        x = cx;
-        y = cy;
-      }
-    }
+    if (readers == 1)
+      splice(doc, b, consumer, port, &x, &y);
+    else
+      ll_block_connect(b, connect_from);
   }
-  set_pos(doc, name, x, y);
+  set_pos(doc, b->name, x, y);
   commit(doc);
-  return name;
+  return g_strdup(b->name);
+}
+
+char *ll_document_splice_block(LlDocument *doc, const char *type, const char *to, int input,
+                               GError **error)
+{
+  LlBlock *consumer = ll_graph_find(doc->spec->graph, to);
+  if (!consumer || input < 0 || input >= consumer->n_inputs) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CONNECTION, "no edge into \"%s\"", to);
+    return NULL;
+  }
+  const LlBlockDesc *d = ll_block_lookup(type);
+  if (d && d->max_inputs == 0) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CONNECTION,
+                "a %s block takes no inputs: it cannot go into an edge", d->type);
+    return NULL;
+  }
+  LlBlock *b = new_block(doc, type, error);
+  if (!b)
+    return NULL;
+  double x = 40, y = 40;
+  splice(doc, b, consumer, input, &x, &y);
+  set_pos(doc, b->name, x, y);
+  commit(doc);
+  return g_strdup(b->name);
 }
 
 gboolean ll_document_connect(LlDocument *doc, const char *from, const char *to, GError **error)

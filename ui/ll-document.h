@@ -57,6 +57,11 @@ gboolean ll_document_data_known(LlDocument *doc);
  * reads the new block. */
 char *ll_document_add_block(LlDocument *doc, const char *type, double x, double y,
                             const char *connect_from, GError **error);
+/* Puts a new block into the edge that feeds input port input of block to
+ * (a drop onto a wire): the new block reads what to read there, and to
+ * reads the new block. One undoable edit; returns the new name. */
+char *ll_document_splice_block(LlDocument *doc, const char *type, const char *to, int input,
+                               GError **error);
 gboolean ll_document_connect(LlDocument *doc, const char *from, const char *to, GError **error);
 void ll_document_disconnect(LlDocument *doc, const char *to, int input);
 void ll_document_delete_blocks(LlDocument *doc, const char *const *names);

@@ -206,20 +206,6 @@ static gboolean overlaps(LlGraph *g, const char *name)
   return FALSE;
 }
 
-static GtkDropTarget *drop_target(GtkWidget *w)
-{
-  GListModel *cs = gtk_widget_observe_controllers(w);
-  GtkDropTarget *t = NULL;
-  for (guint i = 0; i < g_list_model_get_n_items(cs) && !t; i++) {
-    GtkEventController *c = g_list_model_get_item(cs, i);
-    if (GTK_IS_DROP_TARGET(c))
-      t = GTK_DROP_TARGET(c);
-    g_object_unref(c);
-  }
-  g_object_unref(cs);
-  return t;
-}
-
 /* Blocks dropped three times on the same spot, or added three times with
  * nothing selected, each go to the nearest free spot. */
 static void test_free_spot(void)
@@ -229,7 +215,7 @@ static void test_free_spot(void)
   ll_ui_spin(100);
   LlCanvas *canvas = ll_window_get_canvas(win);
   LlGraph *g = ll_document_get_spec(doc())->graph;
-  GtkDropTarget *t = drop_target(GTK_WIDGET(canvas));
+  GtkDropTarget *t = ll_ui_drop_target(GTK_WIDGET(canvas));
   g_assert_nonnull(t);
   double cx = gtk_widget_get_width(GTK_WIDGET(canvas)) / 2.0;
   double cy = gtk_widget_get_height(GTK_WIDGET(canvas)) / 2.0;

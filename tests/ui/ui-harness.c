@@ -188,3 +188,17 @@ void ll_ui_open_preset(LlWindow *win, const char *name)
   }
   g_error("no preset %s", name);
 }
+
+GtkDropTarget *ll_ui_drop_target(GtkWidget *w)
+{
+  GListModel *cs = gtk_widget_observe_controllers(w);
+  GtkDropTarget *t = NULL;
+  for (guint i = 0; i < g_list_model_get_n_items(cs) && !t; i++) {
+    GtkEventController *c = g_list_model_get_item(cs, i);
+    if (GTK_IS_DROP_TARGET(c))
+      t = GTK_DROP_TARGET(c);
+    g_object_unref(c);
+  }
+  g_object_unref(cs);
+  return t;
+}

@@ -34,5 +34,8 @@ GtkWidget *ll_ui_find_button(GtkWidget *root, const char *label);
  * label is label ("_Save", "_Save As…", "_Discard", "_Cancel"); returns
  * whether the question was there. */
 gboolean ll_ui_answer_save_prompt(LlWindow *win, const char *label);
+/* The drop target of w (the canvas's takes block types from the palette):
+ * tests emit its signals ("enter", "motion", "leave", "drop") as a drag does. */
+GtkDropTarget *ll_ui_drop_target(GtkWidget *w);
 
 G_END_DECLS
