@@ -2184,12 +2184,17 @@ static LlTrial *best_of_stage(LlStudy *s, const char *stage, const char *metric,
                               int repeat)
 {
   int i = best_trial_index(s, stage, metric, max, repeat);
-  if (i < 0) { /* finished trials without the metric still hand on their weights */
-    for (guint k = 0; k < s->done->len && i < 0; k++) {
-      LlTrial *t = g_ptr_array_index(s->done, k);
-      if (!strcmp(t->stage, stage) && t->status == LL_TRIAL_FINISHED)
-        i = (int)k;
-    }
+  /* finished trials without the metric still hand on their weights: the
+   * same seed's, else the first */
+  for (guint k = 0; k < s->done->len && i < 0; k++) {
+    LlTrial *t = g_ptr_array_index(s->done, k);
+    if (!strcmp(t->stage, stage) && t->status == LL_TRIAL_FINISHED && t->repeat == repeat)
+      i = (int)k;
+  }
+  for (guint k = 0; k < s->done->len && i < 0; k++) {
+    LlTrial *t = g_ptr_array_index(s->done, k);
+    if (!strcmp(t->stage, stage) && t->status == LL_TRIAL_FINISHED)
+      i = (int)k;
   }
   return i >= 0 ? g_ptr_array_index(s->done, i) : NULL;
 }

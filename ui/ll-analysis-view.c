@@ -759,6 +759,8 @@ static void set_scrub_range(LlAnalysisView *self)
   gtk_widget_set_sensitive(GTK_WIDGET(self->scrub), n > 1);
 }
 
+const char *ll_analysis_view_get_spec_json(LlAnalysisView *self) { return self->spec_json; }
+
 void ll_analysis_view_set_run(LlAnalysisView *self, const char *run_id, const char *run_dir,
                               const char *spec_json)
 {

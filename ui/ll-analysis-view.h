@@ -24,6 +24,8 @@ GtkWidget *ll_analysis_view_new(void);
  * spec_json may be NULL (then no images, no figure export). */
 void ll_analysis_view_set_run(LlAnalysisView *self, const char *run_id, const char *run_dir,
                               const char *spec_json);
+/* The spec of the run shown, as given to ll_analysis_view_set_run (for tests). */
+const char *ll_analysis_view_get_spec_json(LlAnalysisView *self);
 /* Takes ownership of an LL_EVENT_EVAL. Follows the newest unless the user scrubbed back. */
 void ll_analysis_view_add_event(LlAnalysisView *self, LlEvent *ev);
 /* Loads a finished run's analysis/ folder. */

@@ -561,7 +561,13 @@ static GPtrArray *spec_diff(GPtrArray *items, Flat *flats)
 typedef struct {
   char **key; /* the varying settings' values (borrowed) */
   GPtrArray *items;
+  double mean; /* of the ranking metric over its runs, NAN: none */
 } Group;
+
+typedef struct {
+  int n_keys;
+  gboolean maximize;
+} GroupOrder;
 
 static int compare_values(const char *a, const char *b)
 {
@@ -574,10 +580,18 @@ static int compare_values(const char *a, const char *b)
   return g_utf8_collate(a, b);
 }
 
-static int compare_groups(gconstpointer pa, gconstpointer pb, gpointer n_keys)
+/* Best mean first (seeds of one setting are a group: their mean ranks it),
+ * then by the settings' values. */
+static int compare_groups(gconstpointer pa, gconstpointer pb, gpointer data)
 {
   const Group *a = *(Group *const *)pa, *b = *(Group *const *)pb;
-  for (int i = 0; i < GPOINTER_TO_INT(n_keys); i++) {
+  const GroupOrder *o = data;
+  gboolean fa = isfinite(a->mean), fb = isfinite(b->mean);
+  if (fa != fb)
+    return fa ? -1 : 1;
+  if (fa && a->mean != b->mean)
+    return (a->mean > b->mean) == o->maximize ? -1 : 1;
+  for (int i = 0; i < o->n_keys; i++) {
     int c = compare_values(a->key[i], b->key[i]);
     if (c)
       return c;
@@ -592,16 +606,32 @@ static void group_free(Group *g)
   g_free(g);
 }
 
+static double item_metric(const LlRunItem *it, int which)
+{
+  double v = which == 0 ? it->test_acc : which == 1 ? it->test_loss : it->best_val;
+  return which == 2 && !it->best_is_acc ? NAN : v;
+}
+
+static double group_mean(GPtrArray *items, int which)
+{
+  double sum = 0;
+  int n = 0;
+  for (guint i = 0; i < items->len; i++) {
+    double v = item_metric(items->pdata[i], which);
+    if (isfinite(v))
+      sum += v, n++;
+  }
+  return n ? sum / n : NAN;
+}
+
 /* "97.12%" or "97.12 ± 0.30%" (n > 1) of a metric over a group's runs. */
 static char *mean_text(GPtrArray *items, int which)
 {
   double sum = 0, sq = 0;
   int n = 0;
   for (guint i = 0; i < items->len; i++) {
-    LlRunItem *it = items->pdata[i];
-    double v = which == 0 ? it->test_acc : which == 1 ? it->test_loss : it->best_val;
-    if (which == 2 && !it->best_is_acc)
-      v = NAN; /* best val loss and best val accuracy do not average together */
+    /* best val loss and best val accuracy do not average together */
+    double v = item_metric(items->pdata[i], which);
     if (isfinite(v))
       sum += v, sq += v * v, n++;
   }
@@ -658,9 +688,11 @@ static const char *last_name(const char *path)
   return dot ? dot + 1 : path;
 }
 
+/* Not a setting an ablation compares: the seed makes repeats of one setting. */
 static gboolean ablation_skip(const char *path)
 {
-  return !strcmp(path, "name") || !strcmp(path, "description");
+  return !strcmp(path, "name") || !strcmp(path, "description") ||
+         !strcmp(path, "training.seed");
 }
 
 static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
@@ -736,7 +768,16 @@ static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
     }
     g_ptr_array_add(g->items, items->pdata[k]);
   }
-  g_ptr_array_sort_with_data(groups, compare_groups, GINT_TO_POINTER(nk));
+  /* ranked by the mean test accuracy, or the mean test loss where no run has one */
+  gboolean by_acc = FALSE;
+  for (guint k = 0; k < n; k++)
+    by_acc |= isfinite(((LlRunItem *)items->pdata[k])->test_acc);
+  for (guint j = 0; j < groups->len; j++) {
+    Group *g = groups->pdata[j];
+    g->mean = group_mean(g->items, by_acc ? 0 : 1);
+  }
+  GroupOrder order = {(int)nk, by_acc};
+  g_ptr_array_sort_with_data(groups, compare_groups, &order);
   const char *metric_heads[] = {"runs", "test acc", "test loss", "best val acc"};
   GString *head = g_string_new(NULL);
   for (guint i = 0; i < nk; i++) {

@@ -20,7 +20,7 @@ typedef struct {
   gint64 params;
   LlEvent *event;  /* MSG_EVENT */
   LlTrial *trial;  /* MSG_FINISHED: a copy, for the figures */
-  char *text;      /* MSG_DONE: the summary or the error */
+  char *text;      /* MSG_DONE: the summary or the error; MSG_EVENT (started): the trial's spec */
   char *best_spec; /* MSG_DONE: <study>/best-spec.json, if a trial finished */
 } Msg;
 
@@ -46,6 +46,10 @@ typedef struct {
   char *label, *status, *error;
   double metric, seconds;
   gint64 params, budget; /* budget: the parameter budget its width was solved for, 0: none */
+  gint64 seed, samples;  /* seed -1: unknown */
+  int epochs;
+  double mean, sd; /* of its configuration over the seeds that finished (n of them) */
+  int n;
 } LlTrialRow;
 
 typedef struct {
@@ -69,15 +73,34 @@ static void ll_trial_row_class_init(LlTrialRowClass *k)
 }
 static void ll_trial_row_init(LlTrialRow *r) {}
 
-enum { COL_INDEX, COL_LABEL, COL_STATUS, COL_METRIC, COL_PARAMS, COL_SECONDS, N_COLS };
+enum {
+  COL_INDEX,
+  COL_LABEL,
+  COL_SEED,
+  COL_METRIC,
+  COL_MEAN,
+  COL_STATUS,
+  COL_EPOCHS,
+  COL_SAMPLES,
+  COL_PARAMS,
+  COL_SECONDS,
+  N_COLS
+};
 
 static char *row_text(const LlTrialRow *r, int col)
 {
   switch (col) {
   case COL_INDEX: return g_strdup_printf("%d", r->index + 1);
   case COL_LABEL: return g_strdup(r->label);
+  case COL_SEED: return r->seed < 0 ? g_strdup("-") : g_strdup_printf("%" G_GINT64_FORMAT, r->seed);
   case COL_STATUS: return g_strdup(r->status);
   case COL_METRIC: return isnan(r->metric) ? g_strdup("-") : g_strdup_printf("%.4f", r->metric);
+  case COL_MEAN:
+    /* the configuration's mean over its seeds, the spread, how many */
+    return !r->n ? g_strdup("-")
+                 : g_strdup_printf("%.4f \u00b1 %.4f (%d)", r->mean, r->sd, r->n);
+  case COL_EPOCHS: return g_strdup_printf("%d", r->epochs);
+  case COL_SAMPLES: return g_strdup_printf("%" G_GINT64_FORMAT, r->samples);
   case COL_PARAMS:
     /* against the parameter budget, as the CLI's bar */
     return r->budget > 0 ? g_strdup_printf("%" G_GINT64_FORMAT " (%.1f %% of %" G_GINT64_FORMAT ")",
@@ -100,6 +123,13 @@ static int row_cmp(gconstpointer a, gconstpointer b, gpointer data)
     u = isnan(x->metric) ? -INFINITY : x->metric;
     v = isnan(y->metric) ? -INFINITY : y->metric;
     break;
+  case COL_MEAN:
+    u = x->n ? x->mean : -INFINITY;
+    v = y->n ? y->mean : -INFINITY;
+    break;
+  case COL_SEED: u = (double)x->seed, v = (double)y->seed; break;
+  case COL_EPOCHS: u = x->epochs, v = y->epochs; break;
+  case COL_SAMPLES: u = (double)x->samples, v = (double)y->samples; break;
   case COL_PARAMS: u = (double)x->params, v = (double)y->params; break;
   case COL_SECONDS: u = x->seconds, v = y->seconds; break;
   default: u = x->index, v = y->index;
@@ -139,11 +169,13 @@ static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
 struct _LlStudyView {
   GtkBox parent_instance;
   GtkLabel *title, *outline, *description, *best;
-  GtkSpinButton *epochs, *limit;
+  GtkSpinButton *epochs, *limit, *repeats;
   GtkButton *run, *stop;
   GtkProgressBar *progress;
   GtkColumnView *trials;
-  GListStore *rows; /* LlTrialRow */
+  GListStore *rows;   /* LlTrialRow */
+  GPtrArray *done;    /* LlTrial copies, in the order of rows: their groups over seeds */
+  char *trial_spec;   /* the spec the running trial trains */
   GtkNotebook *pages;
   GtkWidget *metric_area, *heat_area, *curves_area, *detection_area, *heat_axes, *heat_note;
   GtkDropDown *heat_rows, *heat_cols;
@@ -161,7 +193,7 @@ struct _LlStudyView {
   volatile int cancel;
   guint tick;
   guint n_finished;
-  int run_epochs, run_limit;
+  int run_epochs, run_limit, run_repeats;
 };
 
 enum { SIG_TRIAL_EVENT, SIG_OPEN_SPEC, N_SIGNALS };
@@ -205,6 +237,8 @@ static void cb_event(const LlTrial *t, const LlEvent *e, gpointer data)
   m->kind = MSG_EVENT;
   m->index = t->index;
   m->event = ll_event_dup(e);
+  if (e->kind == LL_EVENT_STARTED) /* the analysis view shows the trial's spec, not the base */
+    m->text = g_strdup(t->spec_json);
   push(data, m);
 }
 
@@ -216,13 +250,18 @@ static void cb_finished(const LlTrial *t, int total, gpointer data)
   push(self, m);
 }
 
-/* "Best trial: LABEL: METRIC = V\nResults: DIR/results.csv" of a study that ran. */
+/* "Best trial: LABEL: METRIC = V\nResults: DIR/results.csv" of a study that ran
+ * (with repeats: the best mean, its spread and the number of seeds). */
 static char *best_summary(const LlStudy *s)
 {
   const LlTrial *best = ll_study_best(s);
   double value = ll_study_best_metric(s);
-  char metric[64] = "";
-  if (best && !isnan(value))
+  char metric[96] = "";
+  LlTrialGroup g;
+  if (best && !isnan(value) && ll_study_best_group(s, &g) && g.n > 1)
+    g_snprintf(metric, sizeof metric, ": %s = %.4f \u00b1 %.4f (mean \u00b1 sd of %d seeds)",
+               ll_study_metric(s), value, g.sd, g.n_finished);
+  else if (best && !isnan(value))
     g_snprintf(metric, sizeof metric, ": %s = %.4f", ll_study_metric(s), value);
   return g_strdup_printf("Best trial: %s%s\nResults: %s/results.csv", best ? best->label : "none",
                          metric, ll_study_dir(s));
@@ -233,6 +272,7 @@ static gpointer worker(gpointer data)
   LlStudyView *self = data;
   LlStudyOptions o = {.epochs = self->run_epochs,
                       .limit = self->run_limit,
+                      .repeats = self->run_repeats,
                       .background = TRUE,
                       .cancel = &self->cancel};
   LlStudyCallbacks cb = {cb_started, cb_event, cb_finished};
@@ -420,6 +460,45 @@ static void set_running(LlStudyView *self, gboolean running)
   gtk_widget_set_sensitive(GTK_WIDGET(self->stop), running);
   gtk_widget_set_sensitive(GTK_WIDGET(self->epochs), !running);
   gtk_widget_set_sensitive(GTK_WIDGET(self->limit), !running);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->repeats), !running);
+}
+
+/* The seed and mean columns matter once a configuration has several seeds. */
+static void show_spread_columns(LlStudyView *self, gboolean show)
+{
+  GListModel *cols = gtk_column_view_get_columns(self->trials);
+  const int which[] = {COL_SEED, COL_MEAN};
+  for (guint i = 0; i < G_N_ELEMENTS(which); i++) {
+    g_autoptr(GtkColumnViewColumn) col = g_list_model_get_item(cols, (guint)which[i]);
+    gtk_column_view_column_set_visible(col, show);
+  }
+}
+
+/* Every row's configuration mean and spread over its seeds, again (a new
+ * seed changes its group's). */
+static void update_groups(LlStudyView *self)
+{
+  if (!self->study)
+    return;
+  g_autoptr(GArray) groups = ll_trial_groups(self->done, ll_study_metric(self->study));
+  gboolean repeats = FALSE;
+  guint n = g_list_model_get_n_items(G_LIST_MODEL(self->rows));
+  for (guint i = 0; i < n && i < self->done->len; i++) {
+    LlTrialRow *r = g_list_model_get_item(G_LIST_MODEL(self->rows), i);
+    const LlTrial *t = self->done->pdata[i];
+    g_object_unref(r); /* the store keeps it */
+    for (guint k = 0; k < groups->len; k++) {
+      const LlTrialGroup *g = &g_array_index(groups, LlTrialGroup, k);
+      if (!ll_trial_same_group(g->first, t))
+        continue;
+      r->n = g->n_finished;
+      r->mean = g->mean;
+      r->sd = g->sd;
+      repeats |= g->n > 1;
+    }
+  }
+  show_spread_columns(self, repeats || self->run_repeats > 1);
+  g_list_model_items_changed(G_LIST_MODEL(self->rows), 0, n, n); /* bound again */
 }
 
 static void add_trial_row(LlStudyView *self, const Msg *m)
@@ -433,8 +512,15 @@ static void add_trial_row(LlStudyView *self, const Msg *m)
   r->params = m->params;
   r->budget = m->trial ? m->trial->budget : 0;
   r->seconds = m->seconds;
+  r->seed = m->trial ? m->trial->seed : -1;
+  r->epochs = m->trial ? m->trial->epochs : 0;
+  r->samples = m->trial ? m->trial->samples : 0;
+  r->mean = r->sd = NAN;
   g_list_store_append(self->rows, r);
   g_object_unref(r);
+  if (m->trial)
+    g_ptr_array_add(self->done, ll_trial_copy(m->trial, 0));
+  update_groups(self);
 }
 
 static void join_worker(LlStudyView *self)
@@ -472,7 +558,13 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
       gtk_progress_bar_set_fraction(self->progress, m->total ? (double)m->index / m->total : 0);
       break;
     }
-    case MSG_EVENT: g_signal_emit(self, signals[SIG_TRIAL_EVENT], 0, m->event); break;
+    case MSG_EVENT:
+      if (m->text) {
+        g_free(self->trial_spec);
+        self->trial_spec = g_steal_pointer(&m->text);
+      }
+      g_signal_emit(self, signals[SIG_TRIAL_EVENT], 0, m->event);
+      break;
     case MSG_FINISHED:
       self->n_finished++;
       add_trial_row(self, m);
@@ -554,6 +646,9 @@ gboolean ll_study_view_load(LlStudyView *self, const char *path, GError **error)
   gtk_progress_bar_set_fraction(self->progress, 0.0);
   reset_figures(self);
   set_running(self, FALSE);
+  gtk_spin_button_set_value(self->repeats, ll_study_repeats(s));
+  self->run_repeats = 0;
+  show_spread_columns(self, ll_study_repeats(s) > 1);
   g_autofree char *dir = g_path_get_dirname(path);
   g_autofree char *trials = g_build_filename(dir, "trials.jsonl", NULL);
   g_autofree char *base = g_path_get_basename(path);
@@ -571,8 +666,8 @@ gboolean ll_study_view_has_study(LlStudyView *self) { return self->study != NULL
 gboolean ll_study_view_is_running(LlStudyView *self) { return self->worker != NULL; }
 guint ll_study_view_n_finished(LlStudyView *self) { return self->n_finished; }
 
-static const char *const column_names[N_COLS] = {"#",      "trial",  "status",
-                                                 "metric", "params", "seconds"};
+static const char *const column_names[N_COLS] = {
+    "#", "trial", "seed", "metric", "mean", "status", "epochs", "samples", "params", "seconds"};
 
 gboolean ll_study_view_sort(LlStudyView *self, const char *column, gboolean descending)
 {
@@ -610,6 +705,8 @@ void ll_study_view_clear(LlStudyView *self)
   g_clear_pointer(&self->study, ll_study_free);
   g_clear_pointer(&self->path, g_free);
   g_list_store_remove_all(self->rows);
+  g_ptr_array_set_size(self->done, 0);
+  g_clear_pointer(&self->trial_spec, g_free);
   gtk_label_set_text(self->best, "");
   set_best_spec(self, NULL);
   self->n_finished = 0;
@@ -631,12 +728,15 @@ void ll_study_view_run(LlStudyView *self, int epochs, int limit)
   ll_study_free(self->study);
   self->study = s;
   g_list_store_remove_all(self->rows);
+  g_ptr_array_set_size(self->done, 0);
   set_best_spec(self, NULL);
   self->n_finished = 0;
   reset_figures(self);
   self->cancel = 0;
   self->run_epochs = epochs;
   self->run_limit = limit;
+  self->run_repeats = gtk_spin_button_get_value_as_int(self->repeats);
+  show_spread_columns(self, self->run_repeats > 1);
   gtk_label_set_text(self->best, "");
   gtk_progress_bar_set_fraction(self->progress, 0);
   gtk_progress_bar_set_text(self->progress, "starting");
@@ -660,11 +760,49 @@ static void on_run(GtkButton *b, LlStudyView *self)
 
 static void on_stop(GtkButton *b, LlStudyView *self) { ll_study_view_stop(self); }
 
+#define AS_THE_STUDY_SAYS "as the study says"
+
+static gboolean on_shorten_output(GtkSpinButton *sb, gpointer data)
+{
+  if (gtk_spin_button_get_value_as_int(sb) != 0)
+    return FALSE; /* the number, as usual */
+  if (g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(sb)), AS_THE_STUDY_SAYS))
+    gtk_editable_set_text(GTK_EDITABLE(sb), AS_THE_STUDY_SAYS);
+  return TRUE;
+}
+
+/* Text that is not a number (the words above, or nothing) reads as 0. */
+static int on_shorten_input(GtkSpinButton *sb, double *value, gpointer data)
+{
+  const char *text = gtk_editable_get_text(GTK_EDITABLE(sb));
+  while (g_ascii_isspace(*text))
+    text++;
+  if (g_ascii_isdigit(*text))
+    return FALSE;
+  *value = 0;
+  return TRUE;
+}
+
+void ll_study_view_set_repeats(LlStudyView *self, int repeats)
+{
+  gtk_spin_button_set_value(self->repeats, repeats);
+}
+
+const char *ll_study_view_get_trial_spec(LlStudyView *self) { return self->trial_spec; }
+
+char *ll_study_view_shorten_text(LlStudyView *self, gboolean samples)
+{
+  return g_strdup(gtk_editable_get_text(GTK_EDITABLE(samples ? self->limit : self->epochs)));
+}
+
 static void ll_study_view_dispose(GObject *object)
 {
   LlStudyView *self = LL_STUDY_VIEW(object);
   ll_study_view_stop(self);
   join_worker(self);
+  /* the notebook switches pages as its children go: not to buttons gone before it */
+  if (self->pages)
+    g_signal_handlers_disconnect_by_data(self->pages, self);
   if (self->tick) {
     gtk_widget_remove_tick_callback(GTK_WIDGET(self), self->tick);
     self->tick = 0;
@@ -672,6 +810,7 @@ static void ll_study_view_dispose(GObject *object)
   g_clear_pointer(&self->study, ll_study_free);
   g_clear_pointer(&self->path, g_free);
   g_clear_pointer(&self->best_spec, g_free);
+  g_clear_pointer(&self->trial_spec, g_free);
   g_clear_pointer(&self->figs, ll_study_figures_free);
   if (self->chooser) {
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
@@ -685,6 +824,7 @@ static void ll_study_view_finalize(GObject *object)
   LlStudyView *self = LL_STUDY_VIEW(object);
   g_async_queue_unref(self->queue);
   g_clear_object(&self->rows);
+  g_ptr_array_unref(self->done);
   G_OBJECT_CLASS(ll_study_view_parent_class)->finalize(object);
 }
 
@@ -708,6 +848,7 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   gtk_widget_class_bind_template_child(wc, LlStudyView, best);
   gtk_widget_class_bind_template_child(wc, LlStudyView, epochs);
   gtk_widget_class_bind_template_child(wc, LlStudyView, limit);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, repeats);
   gtk_widget_class_bind_template_child(wc, LlStudyView, run);
   gtk_widget_class_bind_template_child(wc, LlStudyView, stop);
   gtk_widget_class_bind_template_child(wc, LlStudyView, progress);
@@ -734,8 +875,18 @@ static void ll_study_view_init(LlStudyView *self)
   gtk_widget_init_template(GTK_WIDGET(self));
   self->queue = g_async_queue_new_full(msg_free);
   /* the table: # label status metric params seconds, each column sortable */
-  static const char *const titles[N_COLS] = {"#", "Trial", "Status", "Metric", "Params", "Seconds"};
+  static const char *const titles[N_COLS] = {"#",       "Trial",  "Seed",    "Metric",
+                                             "Mean \u00b1 sd", "Status", "Epochs", "Samples",
+                                             "Params",  "Seconds"};
   self->rows = g_list_store_new(ll_trial_row_get_type());
+  self->done = g_ptr_array_new_with_free_func((GDestroyNotify)ll_trial_free);
+  /* 0 in Epochs and Samples per trial: as the study says, in words */
+  GtkSpinButton *shorten[] = {self->epochs, self->limit};
+  for (guint i = 0; i < G_N_ELEMENTS(shorten); i++) {
+    g_signal_connect(shorten[i], "output", G_CALLBACK(on_shorten_output), NULL);
+    g_signal_connect(shorten[i], "input", G_CALLBACK(on_shorten_input), NULL);
+    on_shorten_output(shorten[i], NULL);
+  }
   for (int c = 0; c < N_COLS; c++) {
     GtkListItemFactory *f = gtk_signal_list_item_factory_new();
     g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(c));

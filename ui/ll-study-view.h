@@ -24,8 +24,16 @@ char *ll_study_view_base_spec(LlStudyView *self);
 void ll_study_view_clear(LlStudyView *self);
 gboolean ll_study_view_has_study(LlStudyView *self);
 gboolean ll_study_view_is_running(LlStudyView *self);
-/* Shortened runs, as the CLI's --epochs and --limit (0: the study's own). */
+/* Shortened runs, as the CLI's --epochs and --limit (0: the study's own),
+ * each trial over as many seeds as "Seeds per trial" says (the study's
+ * "repeats" when it loads; ll_study_view_set_repeats sets it as the user would). */
 void ll_study_view_run(LlStudyView *self, int epochs, int limit);
+void ll_study_view_set_repeats(LlStudyView *self, int repeats);
+/* The text of the Epochs (or, with samples, Samples) per trial field (for tests). */
+char *ll_study_view_shorten_text(LlStudyView *self, gboolean samples);
+/* The spec the running (or last) trial trains, as JSON (NULL before one
+ * started): what the analysis view reads the trial's samples with. */
+const char *ll_study_view_get_trial_spec(LlStudyView *self);
 void ll_study_view_stop(LlStudyView *self);
 /* The best trial's spec (<study>/best-spec.json) once the study has run,
  * else NULL; the "Open best spec" button emits "open-spec" (a path) with it. */
@@ -33,7 +41,9 @@ const char *ll_study_view_best_spec(LlStudyView *self);
 /* Trials finished so far (for tests). */
 guint ll_study_view_n_finished(LlStudyView *self);
 /* The text of a cell of the Trials table as shown (sorted as the user chose;
- * column "#", "trial", "status", "metric", "params" or "seconds"), and sorting
+ * column "#", "trial", "seed", "status", "metric", "mean" (the configuration's
+ * "mean ± sd (n)" over its seeds), "epochs", "samples", "params" or
+ * "seconds"), and sorting
  * it by a column as a click on its header does (for tests). */
 char *ll_study_view_cell_text(LlStudyView *self, guint row, const char *column);
 gboolean ll_study_view_sort(LlStudyView *self, const char *column, gboolean descending);

@@ -982,10 +982,15 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
   switch (e->kind) {
   case LL_EVENT_STARTED: {
     /* the spec the run trains, not the document: it may have been edited since Start */
-    g_autofree char *spec_json =
-        self->trainer ? NULL : ll_spec_to_json(ll_document_get_spec(self->doc));
+    /* a study's trial: the spec it trains (its overrides, shortened), not the base on the canvas */
+    const char *trial_spec = self->trainer ? NULL : ll_study_view_get_trial_spec(self->study);
+    g_autofree char *spec_json = self->trainer || trial_spec
+                                     ? NULL
+                                     : ll_spec_to_json(ll_document_get_spec(self->doc));
     ll_analysis_view_set_run(self->analysis, e->run_id, e->checkpoint,
-                             self->trainer ? self->run_spec_json : spec_json);
+                             self->trainer ? self->run_spec_json
+                             : trial_spec  ? trial_spec
+                                           : spec_json);
     /* messages can be long: a fixed buffer could cut a UTF-8 sequence */
     g_autofree char *started =
         g_strdup_printf("run %s started: %s", e->run_id ? e->run_id : "(not recorded)",

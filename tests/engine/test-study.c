@@ -662,6 +662,56 @@ static void test_repeats(void)
   g_assert_cmpfloat_with_epsilon(ll_study_best_metric(made), 0.75, 1e-12);
 }
 
+/* With repeats, seed r of a stage starts from seed r of the stage it loads
+ * (init_from), and each seed's export has a name of its own. */
+static void test_repeats_init_from(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-study-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf(
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"chain\", \"spec\": %s,\n"
+      " \"repeats\": 2,\n"
+      " \"stages\": [{\"name\": \"first\", \"metric\": \"test_loss\",\n"
+      "   \"export_outputs\": {\"block\": \"out\", \"target\": \"label\", \"samples\": 2,"
+      " \"path\": \"out.csv\"}},\n"
+      "  {\"name\": \"second\", \"init_from\": [{\"stage\": \"first\", \"blocks\": [\"fc1\"]}]},\n"
+      "  {\"name\": \"widths\", \"repeat\": [8, 4],\n"
+      "   \"overrides\": {\"graph.blocks.fc1.props.out_features\": \"$value\"},\n"
+      "   \"export_outputs\": {\"block\": \"out\", \"target\": \"label\", \"samples\": 2,"
+      " \"path\": \"w.csv\"}}]}",
+      mlp_spec);
+  g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "chain.json", ".", &error);
+  g_assert_no_error(error);
+  LlStudyOptions o = {.store_root = root, .epochs = 1};
+  g_assert_true(ll_study_run(s, &o, NULL, NULL, &error));
+  g_assert_no_error(error);
+  GPtrArray *trials = ll_study_trials(s);
+  g_assert_cmpint(trials->len, ==, 8);
+  for (int r = 0; r < 2; r++) {
+    LlTrial *first = trials->pdata[r], *second = trials->pdata[2 + r];
+    g_assert_cmpint(first->status, ==, LL_TRIAL_FINISHED);
+    g_assert_cmpint(second->status, ==, LL_TRIAL_FINISHED);
+    g_assert_cmpint(second->repeat, ==, r);
+    g_autoptr(LlSpec) ran = load(second->spec_json);
+    g_assert_cmpuint(ran->init_from->len, ==, 1);
+    g_autofree char *ref = g_strdup_printf("run:%s", first->run_id);
+    g_assert_cmpstr(((LlInitFrom *)ran->init_from->pdata[0])->checkpoint, ==, ref);
+  }
+  g_autofree char *a = g_build_filename(ll_study_dir(s), "out.csv", NULL);
+  g_autofree char *b = g_build_filename(ll_study_dir(s), "out-r1.csv", NULL);
+  g_assert_true(g_file_test(a, G_FILE_TEST_IS_REGULAR));
+  g_assert_true(g_file_test(b, G_FILE_TEST_IS_REGULAR));
+  /* a repeat list without ${value} in the path: a name per value and seed */
+  const char *names[] = {"w-1.csv", "w-1-r1.csv", "w-2.csv", "w-2-r1.csv"};
+  for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+    LlTrial *t = trials->pdata[4 + i];
+    g_assert_cmpint(t->status, ==, LL_TRIAL_FINISHED);
+    g_autofree char *p = g_build_filename(ll_study_dir(s), names[i], NULL);
+    g_assert_true(g_file_test(p, G_FILE_TEST_IS_REGULAR));
+    g_assert_cmpstr(json_object_get_string_member(t->metrics, "outputs"), ==, p);
+  }
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -676,6 +726,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/study/shortening", test_shortening);
   g_test_add_func("/engine/study/trial-groups", test_trial_groups);
   g_test_add_func("/engine/study/repeats", test_repeats);
+  g_test_add_func("/engine/study/repeats-init-from", test_repeats_init_from);
   g_test_add_func("/engine/trainer/regression-accuracy", test_regression_accuracy);
   return g_test_run();
 }
