@@ -3,6 +3,7 @@
 
 Usage: test_cli.py LAYERLAB SOURCE_ROOT CASE
 Each case exits 0 on success, 1 on failure, 77 to skip."""
+import csv
 import json, os, signal, subprocess, sys, tempfile, time
 
 LAYERLAB, ROOT, CASE = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -382,6 +383,23 @@ def case_sweep_cli():
     bad = run("sweep", SMALL, "--axis", "graph.blocks.nosuch.props.out_features=3", "--out", STORE,
               *SHORT, check=False)
     assert bad.returncode == 1 and "graph.blocks.nosuch.props.out_features" in bad.stdout + bad.stderr
+    # --repeats: every trial over seeds, a results.csv row per seed, a table ranked by the mean
+    p = run("sweep", SMALL, "--axis", "training.optimizer.lr=0.01,0.001", "--repeats", "2",
+            "--jsonl", "--out", STORE, *SHORT)
+    evs = events(p.stdout)
+    done = [e for e in evs if e["event"] == "trial-finished"]
+    assert len(done) == 4 and evs[-1]["trials"] == 4, evs[-1]
+    assert [e["repeat"] for e in done] == [0, 1, 0, 1], done
+    assert done[1]["seed"] == done[0]["seed"] + 1 and done[2]["seed"] == done[0]["seed"], done
+    assert all(e["epochs"] == 1 and 0 < e["samples"] <= 600 for e in done), done
+    with open(evs[-1]["results"]) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {r["seed"] for r in rows} == {str(done[0]["seed"]), str(done[1]["seed"])}, rows
+    text = run("sweep", SMALL, "--axis", "training.optimizer.lr=0.01,0.001", "--repeats", "2",
+               "--out", STORE, *SHORT).stdout
+    assert "(over seeds)" in text and "mean \u00b1 sd over 2 seeds" in text, text
+    bad = run("study", SMALL, "--repeats", "101", "--out", STORE, check=False)
+    assert bad.returncode == 2, bad.stderr
     print("sweep CLI ok")
 
 
