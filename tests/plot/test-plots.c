@@ -440,6 +440,81 @@ static void test_run_report(void)
   rm_rf(root);
 }
 
+/* A report's first page reads as a summary: words and units, no JSON, no
+ * paths of this machine; one run's page and a comparison's. The pages go to
+ * $LL_SCREENSHOT_DIR/report-one and report-comparison to be looked at. */
+static void test_report_first_page(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-report-XXXXXX", NULL);
+  g_autofree char *d1 = g_build_filename(root, "r1", NULL);
+  g_autofree char *d2 = g_build_filename(root, "r2", NULL);
+  g_autoptr(GPtrArray) runs = g_ptr_array_new_with_free_func((GDestroyNotify)ll_run_info_free);
+  LlRunInfo *r1 = fake_run(d1, "20260101-000000-aaaa");
+  r1->status = LL_RUN_FINISHED;
+  r1->device = g_strdup("cpu");
+  r1->duration_s = 192;
+  r1->created_us = (gint64)1796472000 * 1000000; /* 2026-12-05 12:00 UTC */
+  r1->metrics_json = g_strdup("{\"test_accuracy\": 0.8125, \"test_loss\": 0.51}");
+  g_ptr_array_add(runs, r1);
+  g_autofree char *one = ll_run_report_first_page_text(runs);
+  g_test_message("%s", one);
+  const char *want[] = {"Run report: tiny",
+                        "started 2026-12-05 12:00 UTC",
+                        "finished after 3 min 12 s on cpu",
+                        "blobs (synthetic): ",
+                        "3 blocks, 27 trainable parameters, 40 FLOPs per sample",
+                        "Adam, learning rate ",
+                        "Batches of ",
+                        "Test accuracy | 81.25 % | \u2013 | \u2013",
+                        "Validation accuracy | 80.00 % | 80.00 % | 2",
+                        "Validation loss | 0.5500 | 0.5500 | 2",
+                        "Training loss | 0.5000"};
+  for (guint i = 0; i < G_N_ELEMENTS(want); i++)
+    if (!strstr(one, want[i]))
+      g_error("the first page lacks \"%s\"", want[i]);
+  /* no JSON, no folder of this machine */
+  g_assert_null(strpbrk(one, "{}\""));
+  g_assert_null(strstr(one, root));
+
+  LlRunInfo *r2 = fake_run(d2, "20260101-000001-bbbb");
+  g_free(r2->name);
+  r2->name = g_strdup("tiny, lr 0.01");
+  g_ptr_array_add(runs, r2);
+  g_autofree char *cmp = ll_run_report_first_page_text(runs);
+  g_test_message("%s", cmp);
+  const char *cwant[] = {"Comparison of 2 runs",
+                         "Run | tiny | tiny, lr 0.01",
+                         "Result | finished after 3 min 12 s on cpu | ",
+                         "Test accuracy | 81.25 % | \u2013",
+                         "Validation accuracy | 80.00 % (best 80.00 % at epoch 2) | 80.00 %",
+                         "Training | Adam, learning rate "};
+  for (guint i = 0; i < G_N_ELEMENTS(cwant); i++)
+    if (!strstr(cmp, cwant[i]))
+      g_error("the comparison's first page lacks \"%s\"", cwant[i]);
+  g_assert_null(strpbrk(cmp, "{}\""));
+  g_assert_null(strstr(cmp, root));
+
+  /* both rendered, to look at */
+  const char *dir = g_getenv("LL_SCREENSHOT_DIR");
+  g_autoptr(GError) error = NULL;
+  for (int k = 0; k < 2; k++) {
+    g_autofree char *out =
+        g_build_filename(dir ? dir : root, k ? "report-comparison" : "report-one", NULL);
+    g_mkdir_with_parents(out, 0755);
+    g_autoptr(GPtrArray) pick = g_ptr_array_new();
+    for (guint i = 0; i <= (guint)k; i++)
+      g_ptr_array_add(pick, runs->pdata[i]);
+    g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
+    g_assert_true(ll_run_report_png(pick, out, 110, written, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(written->len, >=, 1);
+    cairo_surface_t *png = cairo_image_surface_create_from_png(written->pdata[0]);
+    g_assert_cmpint(cairo_image_surface_get_width(png), ==, (int)ceil(842 * 110 / 72.0));
+    cairo_surface_destroy(png);
+  }
+  rm_rf(root);
+}
+
 /* ---- study figures -------------------------------------------------------------- */
 
 /* A sweep over lr (log-uniform) and width; the spec is never trained here. */
@@ -770,6 +845,7 @@ int main(int argc, char **argv)
   g_test_add_func("/plot/curve/ticks-legend", test_curve_ticks_and_legend);
   g_test_add_func("/plot/export/formats", test_export_formats);
   g_test_add_func("/plot/report/pages", test_run_report);
+  g_test_add_func("/plot/report/first-page", test_report_first_page);
   g_test_add_func("/plot/study/heatmap", test_study_heatmap);
   g_test_add_func("/plot/study/metric-points", test_study_metric_points);
   g_test_add_func("/plot/study/export", test_study_export);

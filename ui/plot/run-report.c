@@ -67,9 +67,13 @@ void ll_run_curves(const LlRunInfo *run, LlCurvePlot **loss, LlCurvePlot **accur
   ll_curve_plot_set_stamp(*accuracy, run->id);
 }
 
+static void metric_words(const char *key, double v, char **name, char **value);
+
 LlCurvePlot *ll_runs_overlay(GPtrArray *runs, const char *metric)
 {
-  LlCurvePlot *p = ll_curve_plot_new(metric, "epoch");
+  g_autofree char *title = NULL, *unused = NULL;
+  metric_words(metric, 0, &title, &unused);
+  LlCurvePlot *p = ll_curve_plot_new(title, "epoch");
   GString *ids = g_string_new(NULL);
   for (guint r = 0; r < runs->len; r++) {
     LlRunInfo *run = runs->pdata[r];
@@ -434,8 +438,9 @@ static char *optimizer_words(const LlOptimConfig *o)
   return g_string_free(w, FALSE);
 }
 
-/* "one-cycle up to 0.1 (30 % of the steps rising)", "constant" */
-static char *schedule_words(const LlScheduleConfig *c, double lr)
+/* "one-cycle schedule up to 0.1 over 3 epochs (30 % of the steps rising)",
+ * "constant learning rate" */
+static char *schedule_words(const LlScheduleConfig *c, double lr, int epochs)
 {
   GString *w = g_string_new(NULL);
   switch (c->kind) {
@@ -451,10 +456,16 @@ static char *schedule_words(const LlScheduleConfig *c, double lr)
   case LL_SCHED_EXPONENTIAL:
     g_string_append_printf(w, "learning rate \u00d7 %g each epoch", c->gamma);
     break;
-  case LL_SCHED_COSINE: g_string_append_printf(w, "cosine annealing down to %g", c->min_lr); break;
+  case LL_SCHED_COSINE:
+    g_string_append_printf(w, "cosine schedule down to %g over %d epoch%s", c->min_lr, epochs,
+                           epochs == 1 ? "" : "s");
+    break;
   case LL_SCHED_ONE_CYCLE:
-    g_string_append_printf(w, "one-cycle up to %g (%.0f %% of the steps rising)",
-                           c->max_lr > 0 ? c->max_lr : lr, c->pct_start * 100);
+    g_string_append_printf(w,
+                           "one-cycle schedule up to %g over %d epoch%s (%.0f %% of the steps "
+                           "rising)",
+                           c->max_lr > 0 ? c->max_lr : lr, epochs, epochs == 1 ? "" : "s",
+                           c->pct_start * 100);
     break;
   }
   if (c->warmup_steps > 0)
@@ -491,7 +502,11 @@ static char *thousands(gint64 v)
 /* The dataset by name and its splits as the trainer makes them, or a note. */
 static char *data_words(const LlSpec *s)
 {
-  const char *path = s->dataset.path ? s->dataset.path : s->dataset.train_images;
+  static const char *const synth[] = {"blobs", "spirals", "change points", "sequence memory"};
+  gboolean synthetic = s->dataset.kind == LL_DATASET_SYNTHETIC;
+  const char *path = synthetic         ? synth[CLAMP(s->dataset.synth.kind, 0, 3)]
+                     : s->dataset.path ? s->dataset.path
+                                       : s->dataset.train_images;
   g_autofree char *base = path ? g_path_get_basename(path) : NULL;
   static const char *const kinds[] = {"IDX folder", "IDX files", "CIFAR binary", "image folder",
                                       "NPY files",  "CSV",       "synthetic"};
@@ -537,95 +552,40 @@ static void metric_words(const char *key, double v, char **name, char **value)
                         : g_strdup_printf("%.4f", v);
 }
 
-/* The first page of a one-run report: what ran on what, and how it did. */
-static void run_summary_page(cairo_t *cr, LlRunInfo *run)
+/* One row of a run's metrics table, in words with units. */
+typedef struct {
+  char *key;        /* "test_accuracy" */
+  char *name;       /* "Test accuracy" */
+  char *final;      /* "88.84 %" */
+  char *best;       /* "89.10 %", or a dash */
+  char *best_epoch; /* "3", or a dash */
+} MetricRow;
+
+static void metric_row_free(MetricRow *r)
 {
-  ll_plot_ink(cr, LL_INK_BG, 1);
-  cairo_paint(cr);
-  g_autoptr(LlSpec) s = run->spec_json ? ll_spec_load_data(run->spec_json, -1, "spec", NULL) : NULL;
-  PangoLayout *big = ll_plot_layout(cr, 15), *l = ll_plot_layout(cr, 9),
-              *head = ll_plot_layout(cr, 10);
-  g_autofree char *title = g_strdup_printf("Run report: %s", run->name && *run->name ? run->name
-                                                             : s && s->name          ? s->name
-                                                                                     : run->id);
-  ll_plot_title(cr, big, 40, 28, title);
-  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(run->created_us / 1000000);
-  g_autofree char *when = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("");
-  g_autofree char *dur = duration_words(run->duration_s);
-  g_autofree char *sub = g_strdup_printf(
-      "Run %s, started %s, %s after %s on %s", run->id, when, ll_run_status_to_string(run->status),
-      dur, run->device && *run->device ? run->device : "an unrecorded device");
-  ll_plot_ink(cr, LL_INK_MUTED, 1);
-  ll_plot_text(cr, l, 40, 56, sub, 0, 0);
+  g_free(r->key);
+  g_free(r->name);
+  g_free(r->final);
+  g_free(r->best);
+  g_free(r->best_epoch);
+  g_free(r);
+}
 
-  /* left: data, model, training, as sentences */
-  PangoLayout *para = ll_plot_layout(cr, 9);
-  pango_layout_set_wrap(para, PANGO_WRAP_WORD_CHAR);
-  pango_layout_set_width(para, (int)(330 * PANGO_SCALE));
-  double y = 90;
-  const char *heads[] = {"Data", "Model", "Training"};
-  for (int k = 0; k < 3; k++) {
-    g_autofree char *text = NULL;
-    if (!s)
-      text = g_strdup("The run's spec is not recorded.");
-    else if (k == 0)
-      text = data_words(s);
-    else if (k == 1) {
-      gboolean ok = s->graph->inferred || ll_graph_infer(s->graph, NULL);
-      g_autofree char *params =
-          thousands(ok ? (gint64)ll_graph_param_count(s->graph) : run->params_count);
-      double flops = ok ? (double)ll_graph_flops(s->graph) : 0;
-      static const char *const loss_words[] = {"cross-entropy", "binary cross-entropy",
-                                               "mean squared error", "mean absolute error"};
-      GString *lw = g_string_new(NULL);
-      for (guint i = 0; i < s->losses->len; i++) {
-        const LlLossSpec *ls = g_ptr_array_index(s->losses, i);
-        g_string_append_printf(lw, "%s%s of %s against %s", i ? "; " : "",
-                               loss_words[CLAMP(ls->kind, 0, 3)], ls->output, ls->target);
-      }
-      g_autofree char *losses = g_string_free(lw, FALSE);
-      g_autofree char *fl =
-          flops > 0 ? g_strdup_printf(", %.3g MFLOPs per sample", flops / 1e6) : g_strdup("");
-      text =
-          g_strdup_printf("%u blocks, %s trainable parameters%s. Loss: %s.", s->graph->blocks->len,
-                          params, fl, *losses ? losses : "chosen when training starts");
-    } else {
-      g_autofree char *opt = optimizer_words(&s->optim);
-      g_autofree char *sched = schedule_words(&s->schedule, s->optim.lr);
-      text =
-          g_strdup_printf("%s; %s. Batches of %d, %d epoch%s, seed %" G_GUINT64_FORMAT "%s.", opt,
-                          sched, s->batch_size, s->epochs, s->epochs == 1 ? "" : "s", s->seed,
-                          s->early_stopping ? ", stopping early when the validation stalls" : "");
-    }
-    ll_plot_ink(cr, LL_INK_TEXT, 1);
-    ll_plot_title(cr, head, 40, y, heads[k]);
-    y += 18;
-    pango_layout_set_text(para, text, -1);
-    int tw, th;
-    pango_layout_get_pixel_size(para, &tw, &th);
-    ll_plot_ink(cr, LL_INK_TEXT, 1);
-    cairo_move_to(cr, 40, y);
-    pango_cairo_show_layout(cr, para);
-    y += th + 16;
-  }
-
-  /* right: the metrics, final and best with its epoch */
+/* The metrics table of a run: each metric's final value (the run's final
+ * metrics, else its last epoch) and its best epoch in metrics.jsonl (the
+ * highest accuracy, the lowest loss). Every report's metrics come from here:
+ * a metric added to the order below shows on every first page. */
+static GPtrArray *metric_rows(const LlRunInfo *run)
+{
+  static const char *const order[] = {"test_accuracy", "test_loss",      "val_accuracy",
+                                      "val_loss",      "train_accuracy", "train_loss"};
+  GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)metric_row_free);
   g_autoptr(GPtrArray) ep = read_epochs(run->dir);
-  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
-  const char *order[] = {"test_accuracy", "test_loss",      "val_accuracy",
-                         "val_loss",      "train_accuracy", "train_loss"};
   g_autoptr(JsonParser) mp = json_parser_new();
   JsonObject *fin = NULL;
   if (run->metrics_json && ll_json_parser_load(mp, run->metrics_json, -1, "metrics", NULL) &&
       JSON_NODE_HOLDS_OBJECT(json_parser_get_root(mp)))
     fin = json_node_get_object(json_parser_get_root(mp));
-  double x0 = 420, cols[] = {0, 170, 250, 330};
-  ll_plot_title(cr, head, x0, 90, "Results");
-  const char *th_[] = {"metric", "final", "best", "best epoch"};
-  ll_plot_ink(cr, LL_INK_MUTED, 1);
-  for (int c = 0; c < 4; c++)
-    ll_plot_text(cr, l, x0 + cols[c] + (c ? 60 : 0), 110, th_[c], c ? 1.0 : 0.0, 0.0);
-  double ty = 128;
   for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
     const char *key = order[i];
     gboolean acc = g_str_has_suffix(key, "accuracy");
@@ -646,11 +606,245 @@ static void run_summary_page(cairo_t *cr, LlRunInfo *run)
       last = json_object_get_double_member(fin, key);
     if (isnan(last))
       continue;
-    g_autofree char *name = NULL, *fv = NULL, *bname = NULL, *bv = NULL;
-    metric_words(key, last, &name, &fv);
-    metric_words(key, best, &bname, &bv);
-    g_autofree char *be = best_epoch ? g_strdup_printf("%d", best_epoch) : g_strdup("\u2013");
-    const char *cells[] = {name, fv, isnan(best) ? "\u2013" : bv, be};
+    MetricRow *r = g_new0(MetricRow, 1);
+    g_autofree char *bname = NULL;
+    r->key = g_strdup(key);
+    metric_words(key, last, &r->name, &r->final);
+    metric_words(key, best, &bname, &r->best);
+    r->best_epoch = best_epoch ? g_strdup_printf("%d", best_epoch) : g_strdup("\u2013");
+    g_ptr_array_add(rows, r);
+  }
+  return rows;
+}
+
+/* "8 blocks, 5,530 trainable parameters, 0.121 MFLOPs per sample. Loss:
+ * cross-entropy of logits against label." */
+static char *model_words(LlSpec *s, const LlRunInfo *run)
+{
+  gboolean ok = s->graph->inferred || ll_graph_infer(s->graph, NULL);
+  g_autofree char *params =
+      thousands(ok ? (gint64)ll_graph_param_count(s->graph) : run->params_count);
+  double flops = ok ? (double)ll_graph_flops(s->graph) : 0;
+  static const char *const loss_words[] = {"cross-entropy", "binary cross-entropy",
+                                           "mean squared error", "mean absolute error"};
+  GString *lw = g_string_new(NULL);
+  for (guint i = 0; i < s->losses->len; i++) {
+    const LlLossSpec *ls = g_ptr_array_index(s->losses, i);
+    g_string_append_printf(lw, "%s%s of %s against %s", i ? "; " : "",
+                           loss_words[CLAMP(ls->kind, 0, 3)], ls->output, ls->target);
+  }
+  g_autofree char *losses = g_string_free(lw, FALSE);
+  /* in the unit that keeps 1 to 3 digits before the point */
+  const char *unit = flops >= 1e9   ? "GFLOPs"
+                     : flops >= 1e6 ? "MFLOPs"
+                     : flops >= 1e3 ? "kFLOPs"
+                                    : "FLOPs";
+  double scale = flops >= 1e9 ? 1e9 : flops >= 1e6 ? 1e6 : flops >= 1e3 ? 1e3 : 1;
+  g_autofree char *fl =
+      flops > 0 ? g_strdup_printf(", %.3g %s per sample", flops / scale, unit) : g_strdup("");
+  return g_strdup_printf("%u blocks, %s trainable parameters%s. Loss: %s.", s->graph->blocks->len,
+                         params, fl, *losses ? losses : "chosen when training starts");
+}
+
+/* "Adam, learning rate 0.001; cosine schedule down to 0 over 10 epochs.
+ * Batches of 128, 10 epochs, seed 1." */
+static char *training_words(const LlSpec *s)
+{
+  g_autofree char *opt = optimizer_words(&s->optim);
+  g_autofree char *sched = schedule_words(&s->schedule, s->optim.lr, s->epochs);
+  return g_strdup_printf("%s; %s. Batches of %d, %d epoch%s, seed %" G_GUINT64_FORMAT "%s.", opt,
+                         sched, s->batch_size, s->epochs, s->epochs == 1 ? "" : "s", s->seed,
+                         s->early_stopping ? ", stopping early when the validation stalls" : "");
+}
+
+/* "finished after 3 min 12 s on cpu" */
+static char *result_words(const LlRunInfo *run)
+{
+  g_autofree char *d = duration_words(run->duration_s);
+  g_autofree char *dur = run->duration_s > 0 ? g_strdup_printf(" after %s", d) : NULL;
+  g_autofree char *dev =
+      run->device && *run->device ? g_strdup_printf(" on %s", run->device) : NULL;
+  return g_strdup_printf("%s%s%s", ll_run_status_to_string(run->status), dur ? dur : "",
+                         dev ? dev : "");
+}
+
+static char *started_words(const LlRunInfo *run)
+{
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(run->created_us / 1000000);
+  return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("");
+}
+
+static const char *run_title(const LlRunInfo *run, const LlSpec *s)
+{
+  return run->name && *run->name ? run->name : s && s->name ? s->name : run->id;
+}
+
+/* The words of a report's first page, as drawn: for one run, the title, the
+ * line under it, the Data, Model and Training paragraphs and the metrics
+ * table (a row "name | final | best | best epoch" each); for several, the
+ * comparison table (a row "label | run 1 | run 2 ..." each). */
+static GPtrArray *first_page_lines(GPtrArray *runs, GPtrArray **table)
+{
+  GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+  *table = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+  if (runs->len == 1) {
+    LlRunInfo *run = runs->pdata[0];
+    g_autoptr(LlSpec) s =
+        run->spec_json ? ll_spec_load_data(run->spec_json, -1, "spec", NULL) : NULL;
+    g_autofree char *when = started_words(run), *res = result_words(run);
+    g_ptr_array_add(lines, g_strdup_printf("Run report: %s", run_title(run, s)));
+    g_ptr_array_add(lines, g_strdup_printf("Run %s, started %s, %s", run->id, when, res));
+    for (int k = 0; k < 3; k++)
+      g_ptr_array_add(lines, !s       ? g_strdup("The run's spec is not recorded.")
+                             : k == 0 ? data_words(s)
+                             : k == 1 ? model_words(s, run)
+                                      : training_words(s));
+    g_autoptr(GPtrArray) rows = metric_rows(run);
+    for (guint i = 0; i < rows->len; i++) {
+      MetricRow *r = rows->pdata[i];
+      char *cells[] = {g_strdup(r->name), g_strdup(r->final), g_strdup(r->best),
+                       g_strdup(r->best_epoch), NULL};
+      g_ptr_array_add(*table, g_memdup2(cells, sizeof cells));
+    }
+    return lines;
+  }
+  g_ptr_array_add(lines, g_strdup_printf("Comparison of %u runs", runs->len));
+  guint n = runs->len;
+  /* the facts of each run, then one row per metric any of them has */
+  enum { R_RUN, R_ID, R_STARTED, R_RESULT, R_DATA, R_MODEL, R_TRAINING, R_FIXED };
+  static const char *const labels[] = {"Run",  "Id",    "Started", "Result",
+                                       "Data", "Model", "Training"};
+  g_autoptr(GPtrArray) metrics = g_ptr_array_new_with_free_func((GDestroyNotify)g_ptr_array_unref);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new(); /* borrowed from metrics */
+  for (int r = 0; r < R_FIXED; r++) {
+    char **row = g_new0(char *, n + 2);
+    row[0] = g_strdup(labels[r]);
+    g_ptr_array_add(*table, row);
+  }
+  for (guint k = 0; k < n; k++) {
+    LlRunInfo *run = runs->pdata[k];
+    g_autoptr(LlSpec) s =
+        run->spec_json ? ll_spec_load_data(run->spec_json, -1, "spec", NULL) : NULL;
+    char **cell[R_FIXED];
+    for (int r = 0; r < R_FIXED; r++)
+      cell[r] = &((char **)(*table)->pdata[r])[k + 1];
+    *cell[R_RUN] = g_strdup(run_title(run, s));
+    *cell[R_ID] = g_strdup(run->id);
+    *cell[R_STARTED] = started_words(run);
+    *cell[R_RESULT] = result_words(run);
+    *cell[R_DATA] = s ? data_words(s) : g_strdup("not recorded");
+    *cell[R_MODEL] = s ? model_words(s, run) : g_strdup("not recorded");
+    *cell[R_TRAINING] = s ? training_words(s) : g_strdup("not recorded");
+    GPtrArray *rows = metric_rows(run);
+    g_ptr_array_add(metrics, rows);
+    for (guint i = 0; i < rows->len; i++) {
+      const char *key = ((MetricRow *)rows->pdata[i])->key;
+      gboolean seen = FALSE;
+      for (guint j = 0; j < keys->len && !seen; j++)
+        seen = !strcmp(keys->pdata[j], key);
+      if (!seen)
+        g_ptr_array_add(keys, (gpointer)key);
+    }
+  }
+  for (guint j = 0; j < keys->len; j++) {
+    char **row = g_new0(char *, n + 2);
+    for (guint k = 0; k < n; k++) {
+      GPtrArray *rows = metrics->pdata[k];
+      const MetricRow *m = NULL;
+      for (guint i = 0; i < rows->len && !m; i++)
+        if (!strcmp(((MetricRow *)rows->pdata[i])->key, keys->pdata[j]))
+          m = rows->pdata[i];
+      if (m && !row[0])
+        row[0] = g_strdup(m->name);
+      row[k + 1] =
+          !m ? g_strdup("\u2013")
+          : strcmp(m->best_epoch, "\u2013")
+              ? g_strdup_printf("%s (best %s at epoch %s)", m->final, m->best, m->best_epoch)
+              : g_strdup(m->final);
+    }
+    g_ptr_array_add(*table, row);
+  }
+  char **tags = g_new0(char *, n + 2), **notes = g_new0(char *, n + 2);
+  tags[0] = g_strdup("Tags");
+  notes[0] = g_strdup("Notes");
+  for (guint k = 0; k < n; k++) {
+    LlRunInfo *run = runs->pdata[k];
+    tags[k + 1] = ll_run_tags_to_string((const char *const *)run->tags);
+    /* long notes are cut, so that the table stays on its page */
+    const char *nt = run->notes ? run->notes : "";
+    g_autofree char *head = g_utf8_substring(nt, 0, 300);
+    notes[k + 1] = g_utf8_strlen(nt, -1) > 300 ? g_strconcat(head, "\u2026", NULL) : g_strdup(nt);
+  }
+  /* rows that say something only */
+  char **extra[] = {tags, notes};
+  for (int e = 0; e < 2; e++) {
+    gboolean any = FALSE;
+    for (guint k = 0; k < n; k++)
+      any |= *extra[e][k + 1] != 0;
+    if (any)
+      g_ptr_array_add(*table, extra[e]);
+    else
+      g_strfreev(extra[e]);
+  }
+  return lines;
+}
+
+char *ll_run_report_first_page_text(GPtrArray *runs)
+{
+  g_autoptr(GPtrArray) table = NULL;
+  g_autoptr(GPtrArray) lines = first_page_lines(runs, &table);
+  GString *t = g_string_new(NULL);
+  for (guint i = 0; i < lines->len; i++)
+    g_string_append_printf(t, "%s\n", (char *)lines->pdata[i]);
+  for (guint i = 0; i < table->len; i++) {
+    g_autofree char *row = g_strjoinv(" | ", table->pdata[i]);
+    g_string_append_printf(t, "%s\n", row);
+  }
+  return g_string_free(t, FALSE);
+}
+
+/* The first page of a one-run report: what ran on what, and how it did. */
+static void run_summary_page(cairo_t *cr, GPtrArray *runs)
+{
+  ll_plot_ink(cr, LL_INK_BG, 1);
+  cairo_paint(cr);
+  g_autoptr(GPtrArray) table = NULL;
+  g_autoptr(GPtrArray) lines = first_page_lines(runs, &table);
+  PangoLayout *big = ll_plot_layout(cr, 15), *l = ll_plot_layout(cr, 9),
+              *head = ll_plot_layout(cr, 10);
+  ll_plot_title(cr, big, 40, 28, lines->pdata[0]);
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
+  ll_plot_text(cr, l, 40, 56, lines->pdata[1], 0, 0);
+
+  /* left: data, model, training, as sentences */
+  PangoLayout *para = ll_plot_layout(cr, 9);
+  pango_layout_set_wrap(para, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_width(para, (int)(330 * PANGO_SCALE));
+  double y = 90;
+  const char *heads[] = {"Data", "Model", "Training"};
+  for (int k = 0; k < 3; k++) {
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
+    ll_plot_title(cr, head, 40, y, heads[k]);
+    y += 18;
+    pango_layout_set_text(para, lines->pdata[2 + k], -1);
+    int tw, th;
+    pango_layout_get_pixel_size(para, &tw, &th);
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
+    cairo_move_to(cr, 40, y);
+    pango_cairo_show_layout(cr, para);
+    y += th + 16;
+  }
+
+  /* right: the metrics, final and best with its epoch */
+  double x0 = 420, cols[] = {0, 170, 250, 330};
+  ll_plot_title(cr, head, x0, 90, "Results");
+  const char *th_[] = {"metric", "final", "best", "best epoch"};
+  ll_plot_ink(cr, LL_INK_MUTED, 1);
+  for (int c = 0; c < 4; c++)
+    ll_plot_text(cr, l, x0 + cols[c] + (c ? 60 : 0), 110, th_[c], c ? 1.0 : 0.0, 0.0);
+  double ty = 128;
+  for (guint i = 0; i < table->len; i++) {
+    char **cells = table->pdata[i];
     ll_plot_ink(cr, LL_INK_TEXT, 1);
     for (int c = 0; c < 4; c++)
       ll_plot_text(cr, l, x0 + cols[c] + (c ? 60 : 0), ty, cells[c], c ? 1.0 : 0.0, 0.0);
@@ -679,76 +873,40 @@ static void run_summary_page(cairo_t *cr, LlRunInfo *run)
   g_object_unref(l);
 }
 
-static void summary_page(cairo_t *cr, GPtrArray *runs)
+/* The first page of a comparison: a column per run, a row per fact and
+ * per metric, in words with units. */
+static void comparison_page(cairo_t *cr, GPtrArray *runs)
 {
   ll_plot_ink(cr, LL_INK_BG, 1);
   cairo_paint(cr);
-  PangoLayout *l = ll_plot_layout(cr, 9);
-  ll_plot_title(cr, l, 40, 30,
-                runs->len == 1 ? "LayerLab run report" : "LayerLab comparison report");
-  const char *rows[] = {"id",
-                        "name",
-                        "created",
-                        "status",
-                        "device",
-                        "parameters",
-                        "seed",
-                        "hyperparameters",
-                        "final metrics",
-                        "best",
-                        "duration",
-                        "tags",
-                        "notes"};
-  int nr = G_N_ELEMENTS(rows);
-  double colw = MIN(320, (PAGE_W - 200) / MAX(runs->len, 1));
-  PangoLayout *cell = ll_plot_layout(cr, 8);
+  g_autoptr(GPtrArray) table = NULL;
+  g_autoptr(GPtrArray) lines = first_page_lines(runs, &table);
+  PangoLayout *big = ll_plot_layout(cr, 15), *l = ll_plot_layout(cr, 8.5);
+  ll_plot_ink(cr, LL_INK_TEXT, 1);
+  ll_plot_title(cr, big, 40, 28, lines->pdata[0]);
+  double x0 = 150, colw = (PAGE_W - 40 - x0) / MAX(runs->len, 1);
+  pango_layout_set_wrap(l, PANGO_WRAP_WORD);
+  pango_layout_set_width(l, (int)((x0 - 48) * PANGO_SCALE));
+  /* small print when many runs share the page */
+  PangoLayout *cell = ll_plot_layout(cr, runs->len > 4 ? 6.5 : 7.5);
   pango_layout_set_wrap(cell, PANGO_WRAP_WORD_CHAR);
-  double y = 70;
-  for (int r = 0; r < nr; r++) {
-    double hmax = 14;
+  pango_layout_set_width(cell, (int)((colw - 10) * PANGO_SCALE));
+  double y = 64;
+  for (guint r = 0; r < table->len; r++) {
+    char **row = table->pdata[r];
+    double hmax = 12;
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
     for (guint k = 0; k < runs->len; k++) {
-      LlRunInfo *run = runs->pdata[k];
-      g_autofree char *v = NULL;
-      switch (r) {
-      case 0: v = g_strdup(run->id); break;
-      case 1: v = g_strdup(run->name ? run->name : ""); break;
-      case 2: {
-        g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(run->created_us / 1000000);
-        v = dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M UTC") : g_strdup("");
-        break;
-      }
-      case 3: v = g_strdup(ll_run_status_to_string(run->status)); break;
-      case 4: v = g_strdup(run->device ? run->device : ""); break;
-      case 5: v = g_strdup_printf("%" G_GINT64_FORMAT, run->params_count); break;
-      case 6: v = g_strdup_printf("%" G_GUINT64_FORMAT, run->seed); break;
-      case 7: v = g_strdup(run->hyperparams_json ? run->hyperparams_json : ""); break;
-      case 8: v = g_strdup(run->metrics_json ? run->metrics_json : ""); break;
-      case 9:
-        v = run->best_metric_name
-                ? g_strdup_printf("%s %.5g", run->best_metric_name, run->best_metric)
-                : g_strdup("");
-        break;
-      case 10: v = g_strdup_printf("%.1f s", run->duration_s); break;
-      case 11: v = ll_run_tags_to_string((const char *const *)run->tags); break;
-      default: { /* long notes are cut, so that the table stays on its page */
-        const char *notes = run->notes ? run->notes : "";
-        g_autofree char *head = g_utf8_substring(notes, 0, 400);
-        v = g_utf8_strlen(notes, -1) > 400 ? g_strconcat(head, "\u2026", NULL) : g_strdup(notes);
-        break;
-      }
-      }
-      pango_layout_set_width(cell, (int)((colw - 10) * PANGO_SCALE));
-      pango_layout_set_text(cell, v, -1);
+      pango_layout_set_text(cell, row[k + 1] ? row[k + 1] : "", -1);
       int tw, th;
       pango_layout_get_pixel_size(cell, &tw, &th);
-      ll_plot_ink(cr, LL_INK_TEXT, 1);
-      cairo_move_to(cr, 170 + k * colw, y);
+      cairo_move_to(cr, x0 + k * colw, y);
       pango_cairo_show_layout(cr, cell);
       hmax = MAX(hmax, th);
     }
     ll_plot_ink(cr, LL_INK_MUTED, 1);
-    ll_plot_text(cr, l, 40, y, rows[r], 0, 0);
-    y += hmax + 8;
+    ll_plot_text(cr, l, 40, y, row[0] ? row[0] : "", 0, 0);
+    y += hmax + 7;
     ll_plot_ink(cr, LL_INK_GRID, 1);
     cairo_set_line_width(cr, 0.5);
     cairo_move_to(cr, 40, y - 4);
@@ -756,6 +914,7 @@ static void summary_page(cairo_t *cr, GPtrArray *runs)
     cairo_stroke(cr);
   }
   g_object_unref(cell);
+  g_object_unref(big);
   g_object_unref(l);
 }
 
@@ -832,9 +991,9 @@ static gboolean report(GPtrArray *runs, const char *path, const char *png_dir, d
   }
   pg.cr = cr;
   if (runs->len == 1)
-    run_summary_page(cr, runs->pdata[0]);
+    run_summary_page(cr, runs);
   else
-    summary_page(cr, runs);
+    comparison_page(cr, runs);
   page_stamp(cr, runs);
   if (runs->len > 1) {
     const char *metrics[] = {"val_loss", "val_accuracy", "train_loss"};

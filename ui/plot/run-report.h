@@ -45,6 +45,9 @@ gboolean ll_run_export_figures_full(const LlRunInfo *run, const char *dir, const
                                     gboolean overwrite, GPtrArray *written, GError **error);
 /* A multi-page PDF report of one run (runs->len == 1) or a comparison. */
 gboolean ll_run_report_pdf(GPtrArray *runs, const char *path, GError **error);
+/* The words of the report's first page, a line each (the cells of a table
+ * row joined by " | "): what a reader sees, for tests and text output. */
+char *ll_run_report_first_page_text(GPtrArray *runs);
 /* The same pages as PNGs, dir/report-pageN.png at dpi (paths appended to
  * written, may be NULL): to look at a report without a PDF viewer. */
 gboolean ll_run_report_png(GPtrArray *runs, const char *dir, double dpi, GPtrArray *written,
