@@ -119,6 +119,17 @@ const char *ll_analysis_embedding_block(const LlSpec *s)
   return first ? first->name : NULL;
 }
 
+const char *ll_analysis_default_embedding_block(LlSpec *s)
+{
+  char *named = g_steal_pointer(&s->embedding_block);
+  guint n_losses = s->losses->len;
+  g_autofree char *chosen = n_losses ? NULL : ll_spec_add_default_loss(s, NULL);
+  const char *b = ll_analysis_embedding_block(s);
+  g_ptr_array_set_size(s->losses, n_losses);
+  s->embedding_block = named;
+  return b;
+}
+
 /* ---- NPY ------------------------------------------------------------------------------- */
 
 gboolean ll_npy_write_f32(const char *path, const float *data, int shape0, int shape1,
@@ -434,7 +445,8 @@ static gboolean get_numbers(JsonObject *o, const char *path, const char *key, si
     if (v)
       (*v)[i] = d;
     else
-      (*f)[i] = isfinite(d) && fabs(d) <= FLT_MAX ? (float)d : (float)(d > 0 ? INFINITY : -INFINITY);
+      (*f)[i] =
+          isfinite(d) && fabs(d) <= FLT_MAX ? (float)d : (float)(d > 0 ? INFINITY : -INFINITY);
   }
   return TRUE;
 }

@@ -25,6 +25,10 @@ G_BEGIN_DECLS
  * loss on the input "x"; needs inferred shapes), else the input of the first
  * loss's head. NULL when record.embedding_samples is 0 or nothing fits. */
 const char *ll_analysis_embedding_block(const LlSpec *s);
+/* The block ll_analysis_embedding_block picks when the spec names none, as
+ * a run of s would pick it: with the loss the trainer adds where the spec
+ * has none. s is left as it was. */
+const char *ll_analysis_default_embedding_block(LlSpec *s);
 
 /* Writes ev (an LL_EVENT_EVAL) into run_dir/analysis/. */
 gboolean ll_analysis_save(const char *run_dir, const LlEvent *ev, GError **error);

@@ -111,19 +111,25 @@ void ll_block_rf_merge(LlBlock *b)
   }
 }
 
+char *ll_block_format_zero(const LlBlock *b, int index, char *buf, size_t len)
+{
+  const LlPropDesc *d = &b->desc->props[index];
+  int other;
+  if (d->type != LL_PROP_INT || !d->zero_is || !ll_block_desc_prop(b->desc, d->zero_is, &other))
+    return NULL;
+  g_snprintf(buf, len, "%" G_GINT64_FORMAT " (= %s)", b->props[other].i, d->zero_is);
+  return buf;
+}
+
 char *ll_block_format_prop(const LlBlock *b, int index, char *buf, size_t len)
 {
   const LlPropDesc *d = &b->desc->props[index];
   const LlPropValue *v = &b->props[index];
   switch (d->type) {
-  case LL_PROP_INT: {
-    int other;
-    if (v->i == 0 && d->zero_is && ll_block_desc_prop(b->desc, d->zero_is, &other))
-      g_snprintf(buf, len, "%" G_GINT64_FORMAT " (= %s)", b->props[other].i, d->zero_is);
-    else
+  case LL_PROP_INT:
+    if (v->i != 0 || !ll_block_format_zero(b, index, buf, len))
       g_snprintf(buf, len, "%" G_GINT64_FORMAT, v->i);
     break;
-  }
   case LL_PROP_FLOAT: g_snprintf(buf, len, "%g", v->f); break;
   case LL_PROP_BOOL: g_snprintf(buf, len, "%s", v->b ? "yes" : "no"); break;
   case LL_PROP_CHOICE: g_snprintf(buf, len, "%s", d->choices[v->choice]); break;

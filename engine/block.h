@@ -212,6 +212,9 @@ struct LlBlock {
 /* A property's value as a reader takes it: "3", "relu", "(1, 28, 28)",
  * and for a 0 that stands for another property "2 (= kernel)". */
 char *ll_block_format_prop(const LlBlock *b, int index, char *buf, size_t len);
+/* For an INT property whose 0 stands for another property (zero_is): what
+ * 0 means here, "2 (= kernel)"; NULL for any other property. */
+char *ll_block_format_zero(const LlBlock *b, int index, char *buf, size_t len);
 
 /* Declares a parameter; returns its index. */
 int ll_block_add_param(LlBlock *b, const char *name, LlShape shape, LlInit init, int fan_in,

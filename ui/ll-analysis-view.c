@@ -674,6 +674,8 @@ void ll_analysis_view_set_embed_block(LlAnalysisView *self, const char *block)
       gtk_drop_down_set_selected(self->embed_block, i);
 }
 
+const char *ll_analysis_view_get_embed_block(LlAnalysisView *self) { return chosen_block(self); }
+
 GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self) { return self->embed_button; }
 
 GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self)

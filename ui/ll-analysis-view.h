@@ -64,6 +64,8 @@ void ll_analysis_view_embed_block(LlAnalysisView *self, const char *block);
 gboolean ll_analysis_view_embedding_busy(LlAnalysisView *self);
 /* Chooses the block the Embed button embeds (the picker's entry). */
 void ll_analysis_view_set_embed_block(LlAnalysisView *self, const char *block);
+/* The block the picker shows (NULL: none). */
+const char *ll_analysis_view_get_embed_block(LlAnalysisView *self);
 GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self);
 /* The drawing area of the current page (the matrix on the confusion page). */
 GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self);

@@ -28,7 +28,7 @@ struct _LlDocument {
   GStrv dangling; /* blocks whose output is unused */
   /* the data's batch fields, for the loss check: read on a worker when the
    * data settings change (NULL until then; the check then guesses) */
-  GArray *fields; /* LlFieldInfo */
+  GArray *fields;                   /* LlFieldInfo */
   char *fields_key, *fields_wanted; /* the data settings they are for / being read */
 };
 
@@ -315,7 +315,8 @@ static void commit(LlDocument *doc)
   notify_all(doc);
 }
 
-/* An undo snapshot: {"graph": the graph with positions, "init_from": [...]}
+/* An undo snapshot: {"graph": the graph with positions, "init_from": [...],
+ * "embedding_block": record.embedding_block or null}
  * (the blocks carry their "frozen" flag, so a transfer set up in one edit
  * is undone in one step). */
 static char *snapshot(LlDocument *doc)
@@ -324,7 +325,13 @@ static char *snapshot(LlDocument *doc)
   g_autofree char *graph = json_to_string(node, FALSE);
   json_node_unref(node);
   g_autofree char *init_from = ll_spec_init_from_to_json(doc->spec);
-  return g_strdup_printf("{\"graph\":%s,\"init_from\":%s}", graph, init_from);
+  JsonNode *eb = json_node_new(JSON_NODE_NULL);
+  if (doc->spec->embedding_block)
+    json_node_init_string(eb, doc->spec->embedding_block);
+  g_autofree char *embedding = json_to_string(eb, FALSE);
+  json_node_unref(eb);
+  return g_strdup_printf("{\"graph\":%s,\"init_from\":%s,\"embedding_block\":%s}", graph, init_from,
+                         embedding);
 }
 
 static void push_undo_text(LlDocument *doc, char *text)
@@ -378,6 +385,9 @@ static gboolean restore(LlDocument *doc, const char *text, GError **error)
   }
   ll_graph_free(old_graph);
   g_ptr_array_unref(old_init);
+  g_free(doc->spec->embedding_block);
+  doc->spec->embedding_block =
+      g_strdup(json_object_get_string_member_with_default(top, "embedding_block", NULL));
   g_hash_table_unref(doc->spec->positions);
   doc->spec->positions = pos;
   return TRUE;
@@ -737,6 +747,17 @@ void ll_document_set_frozen(LlDocument *doc, const char *block, gboolean frozen)
     return;
   push_undo(doc);
   b->frozen = frozen;
+  commit(doc);
+}
+
+void ll_document_set_embedding_block(LlDocument *doc, const char *block)
+{
+  if (!g_strcmp0(doc->spec->embedding_block, block) ||
+      (block && !ll_graph_find(doc->spec->graph, block)))
+    return;
+  push_undo(doc);
+  g_free(doc->spec->embedding_block);
+  doc->spec->embedding_block = g_strdup(block);
   commit(doc);
 }
 

@@ -68,6 +68,9 @@ void ll_document_delete_blocks(LlDocument *doc, const char *const *names);
 gboolean ll_document_set_prop(LlDocument *doc, const char *block, const char *prop,
                               const char *value, GError **error);
 void ll_document_set_frozen(LlDocument *doc, const char *block, gboolean frozen);
+/* record.embedding_block, the block whose outputs a run records for the
+ * t-SNE view (NULL: the engine's choice), as one undoable edit. */
+void ll_document_set_embedding_block(LlDocument *doc, const char *block);
 /* One edit: entry (taken; may be NULL) replaces the spec's init_from entries
  * with the same checkpoint, or is appended; the blocks in freeze are frozen,
  * those in thaw not (both NULL-terminated, may be NULL). */

@@ -44,10 +44,68 @@ static void apply(LlInspector *self, GtkWidget *editor, const char *prop, const 
   }
 }
 
+/* An INT property whose 0 stands for another one (a pooling stride of 0 is
+ * the kernel size) reads as what the 0 means, "2 (= kernel)", never as 0;
+ * that text, or "auto", is entered as 0. */
+static gboolean is_zero_text(const char *text)
+{
+  g_autofree char *t = g_strstrip(g_strdup(text));
+  return strstr(t, "(=") || !g_ascii_strcasecmp(t, "auto");
+}
+
+static gboolean zero_text(LlInspector *self, GtkWidget *editor, char *buf, size_t len)
+{
+  LlBlock *b = current(self);
+  return b && g_object_get_data(G_OBJECT(editor), "ll-zero-is") &&
+         ll_block_format_zero(b, GPOINTER_TO_INT(g_object_get_data(G_OBJECT(editor), "ll-index")),
+                              buf, len);
+}
+
+static gboolean on_zero_output(GtkSpinButton *spin, LlInspector *self)
+{
+  char buf[64];
+  if (gtk_spin_button_get_value_as_int(spin) != 0 ||
+      !zero_text(self, GTK_WIDGET(spin), buf, sizeof buf))
+    return FALSE;
+  gtk_editable_set_text(GTK_EDITABLE(spin), buf);
+  return TRUE;
+}
+
+static int on_zero_input(GtkSpinButton *spin, double *value, LlInspector *self)
+{
+  if (!is_zero_text(gtk_editable_get_text(GTK_EDITABLE(spin))))
+    return FALSE;
+  *value = 0;
+  return TRUE;
+}
+
+static void on_text_changed(GtkEditable *editable, LlInspector *self);
+
+/* After an edit of the property a 0 stands for, the editors showing that 0
+ * say the new value (except the one under the user's fingers). */
+static void refresh_zero_editors(LlInspector *self, GtkWidget *edited)
+{
+  GHashTableIter it;
+  gpointer editor;
+  char buf[64];
+  g_hash_table_iter_init(&it, self->editors);
+  while (g_hash_table_iter_next(&it, NULL, &editor)) {
+    if (editor == edited || !GTK_IS_SPIN_BUTTON(editor) ||
+        gtk_spin_button_get_value_as_int(editor) != 0 || !zero_text(self, editor, buf, sizeof buf))
+      continue;
+    g_signal_handlers_block_by_func(editor, on_text_changed, self);
+    gtk_editable_set_text(GTK_EDITABLE(editor), buf);
+    g_signal_handlers_unblock_by_func(editor, on_text_changed, self);
+  }
+}
+
 static void on_text_changed(GtkEditable *editable, LlInspector *self)
 {
-  apply(self, GTK_WIDGET(editable), g_object_get_data(G_OBJECT(editable), "ll-prop"),
-        gtk_editable_get_text(editable));
+  const char *text = gtk_editable_get_text(editable);
+  if (g_object_get_data(G_OBJECT(editable), "ll-zero-is") && is_zero_text(text))
+    text = "0";
+  apply(self, GTK_WIDGET(editable), g_object_get_data(G_OBJECT(editable), "ll-prop"), text);
+  refresh_zero_editors(self, GTK_WIDGET(editable));
 }
 
 static void on_switch(GtkSwitch *sw, GParamSpec *pspec, LlInspector *self)
@@ -74,7 +132,8 @@ static void on_frozen_toggled(GtkCheckButton *check, LlInspector *self)
   self->applying = FALSE;
 }
 
-static GtkWidget *make_editor(LlInspector *self, const LlPropDesc *d, const LlPropValue *v)
+static GtkWidget *make_editor(LlInspector *self, int index, const LlPropDesc *d,
+                              const LlPropValue *v)
 {
   GtkWidget *w = NULL;
   char buf[64];
@@ -89,6 +148,13 @@ static GtkWidget *make_editor(LlInspector *self, const LlPropDesc *d, const LlPr
     w = gtk_spin_button_new_with_range(lo, hi, step);
     gtk_spin_button_set_digits(GTK_SPIN_BUTTON(w), is_int ? 0 : 4);
     gtk_spin_button_set_numeric(GTK_SPIN_BUTTON(w), FALSE);
+    if (is_int && d->zero_is) {
+      g_object_set_data(G_OBJECT(w), "ll-zero-is", (gpointer)d->zero_is);
+      g_object_set_data(G_OBJECT(w), "ll-index", GINT_TO_POINTER(index));
+      gtk_editable_set_width_chars(GTK_EDITABLE(w), 14);
+      g_signal_connect(w, "output", G_CALLBACK(on_zero_output), self);
+      g_signal_connect(w, "input", G_CALLBACK(on_zero_input), self);
+    }
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(w), is_int ? (double)v->i : v->f);
     gtk_widget_set_tooltip_text(w, d->help);
     g_signal_connect(w, "changed", G_CALLBACK(on_text_changed), self);
@@ -146,7 +212,7 @@ static void rebuild(LlInspector *self)
     GtkWidget *label = gtk_label_new(d->name);
     gtk_label_set_xalign(GTK_LABEL(label), 1);
     gtk_widget_set_tooltip_text(label, d->help);
-    GtkWidget *editor = make_editor(self, d, &b->props[i]);
+    GtkWidget *editor = make_editor(self, i, d, &b->props[i]);
     gtk_grid_attach(self->grid, label, 0, i, 1, 1);
     gtk_grid_attach(self->grid, editor, 1, i, 1, 1);
     g_hash_table_insert(self->editors, g_strdup(d->name), editor);

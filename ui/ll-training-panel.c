@@ -3,13 +3,15 @@
 
 #include <string.h>
 
+#include "analysis.h"
 #include "trainer.h"
 
 enum { DS_FMNIST, DS_IDX, DS_CIFAR, DS_IMAGES, DS_NPY, DS_CSV, DS_SYNTH };
 
 struct _LlTrainingPanel {
   GtkBox parent_instance;
-  GtkDropDown *dataset, *optimizer, *device, *loss;
+  GtkDropDown *dataset, *optimizer, *device, *loss, *embedding;
+  GtkStringList *embed_items; /* "automatic (gap)", then every block that computes */
   GtkLabel *loss_note;
   GtkButton *choose, *pause, *start;
   GtkLabel *dataset_path, *status;
@@ -105,6 +107,40 @@ static void on_loss(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
   ll_document_settings_changed(self->doc);
 }
 
+/* The Embedding block row: first the engine's own choice, named, then every
+ * block but the inputs; the spec's record.embedding_block selected. */
+static void show_embedding(LlTrainingPanel *self)
+{
+  LlSpec *s = spec(self);
+  const char *auto_block = ll_analysis_default_embedding_block(s);
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_free);
+  g_ptr_array_add(items, auto_block ? g_strdup_printf("automatic (%s)", auto_block)
+                                    : g_strdup("automatic"));
+  guint selected = 0;
+  for (guint i = 0; i < s->graph->blocks->len; i++) {
+    const LlBlock *b = g_ptr_array_index(s->graph->blocks, i);
+    if (b->desc->max_inputs == 0)
+      continue;
+    if (!g_strcmp0(b->name, s->embedding_block))
+      selected = items->len;
+    g_ptr_array_add(items, g_strdup(b->name));
+  }
+  g_ptr_array_add(items, NULL);
+  guint n = g_list_model_get_n_items(G_LIST_MODEL(self->embed_items));
+  gtk_string_list_splice(self->embed_items, 0, n, (const char *const *)items->pdata);
+  gtk_drop_down_set_selected(self->embedding, selected);
+}
+
+static void on_embedding(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
+{
+  LlSpec *s = spec(self);
+  guint k = gtk_drop_down_get_selected(dd);
+  if (!s || self->loading || k == GTK_INVALID_LIST_POSITION)
+    return;
+  ll_document_set_embedding_block(self->doc,
+                                  k ? gtk_string_list_get_string(self->embed_items, k) : NULL);
+}
+
 /* The schedule row and the parameters its kind has (only those shown). */
 static void show_schedule(LlTrainingPanel *self)
 {
@@ -127,7 +163,8 @@ static void on_schedule(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
 {
   LlSpec *s = spec(self);
   guint k = gtk_drop_down_get_selected(dd);
-  if (!s || self->loading || k == GTK_INVALID_LIST_POSITION || (LlScheduleKind)k == s->schedule.kind)
+  if (!s || self->loading || k == GTK_INVALID_LIST_POSITION ||
+      (LlScheduleKind)k == s->schedule.kind)
     return;
   /* the new kind's defaults (PyTorch's), keeping the warm-up */
   int warmup = s->schedule.warmup_steps;
@@ -157,6 +194,24 @@ static int on_limit_input(GtkSpinButton *spin, double *value, LlTrainingPanel *s
   return TRUE;
 }
 
+/* The one-cycle peak: 0 is the learning rate, and shows its value. */
+static gboolean on_peak_output(GtkSpinButton *spin, LlTrainingPanel *self)
+{
+  if (gtk_spin_button_get_value(spin) != 0)
+    return FALSE;
+  g_autofree char *t = g_strdup_printf("%g (= learning rate)", gtk_spin_button_get_value(self->lr));
+  gtk_editable_set_text(GTK_EDITABLE(spin), t);
+  return TRUE;
+}
+
+static int on_peak_input(GtkSpinButton *spin, double *value, LlTrainingPanel *self)
+{
+  if (!strstr(gtk_editable_get_text(GTK_EDITABLE(spin)), "(="))
+    return FALSE;
+  *value = 0;
+  return TRUE;
+}
+
 static void load_from_spec(LlTrainingPanel *self)
 {
   LlSpec *s = spec(self);
@@ -174,6 +229,7 @@ static void load_from_spec(LlTrainingPanel *self)
   gtk_spin_button_set_value(self->weight_decay, s->optim.weight_decay);
   show_schedule(self);
   show_loss(self);
+  show_embedding(self);
   self->loading = FALSE;
 }
 
@@ -196,6 +252,7 @@ static void store(LlTrainingPanel *self)
   if (s->schedule.kind == LL_SCHED_ONE_CYCLE)
     s->schedule.max_lr = gtk_spin_button_get_value(self->max_lr);
   s->schedule.warmup_steps = gtk_spin_button_get_value_as_int(self->warmup);
+  on_peak_output(self->max_lr, self); /* the peak that is the learning rate says its value */
   ll_document_settings_changed(self->doc);
 }
 
@@ -429,6 +486,7 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
   CHILD(progress);
   CHILD(loss);
   CHILD(loss_note);
+  CHILD(embedding);
   CHILD(weight_decay);
   CHILD(schedule);
   CHILD(step_size);
@@ -442,9 +500,12 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
   CHILD(max_lr_row);
 #undef CHILD
   gtk_widget_class_bind_template_callback(wc, on_loss);
+  gtk_widget_class_bind_template_callback(wc, on_embedding);
   gtk_widget_class_bind_template_callback(wc, on_schedule);
   gtk_widget_class_bind_template_callback(wc, on_limit_output);
   gtk_widget_class_bind_template_callback(wc, on_limit_input);
+  gtk_widget_class_bind_template_callback(wc, on_peak_output);
+  gtk_widget_class_bind_template_callback(wc, on_peak_input);
   gtk_widget_class_bind_template_callback(wc, on_setting);
   gtk_widget_class_bind_template_callback(wc, on_setting_notify);
   gtk_widget_class_bind_template_callback(wc, on_optimizer);
@@ -461,6 +522,9 @@ static void ll_training_panel_init(LlTrainingPanel *self)
   GtkStringList *scheds = gtk_string_list_new(ll_schedule_kind_names);
   gtk_drop_down_set_model(self->schedule, G_LIST_MODEL(scheds));
   g_object_unref(scheds);
+  self->embed_items = gtk_string_list_new(NULL); /* the drop-down keeps it */
+  gtk_drop_down_set_model(self->embedding, G_LIST_MODEL(self->embed_items));
+  g_object_unref(self->embed_items);
   /* "cpu: 2 threads", "cuda:0: NVIDIA H100": the id is what precedes ": " */
   self->device_ids = g_ptr_array_new_with_free_func(g_free);
   self->devices = gtk_string_list_new(NULL);

@@ -34,9 +34,9 @@ static char *out_path(const char *name)
   return g_build_filename(dir ? dir : ".", name, NULL);
 }
 
-static void train_short(const char *preset, int epochs)
+/* Trains the spec in the window briefly, as it is. */
+static void train_current(int epochs)
 {
-  open_preset(preset);
   LlSpec *s = ll_document_get_spec(doc());
   s->dataset.limit_train = 1000;
   s->dataset.limit_test = 300;
@@ -52,6 +52,12 @@ static void train_short(const char *preset, int epochs)
   ll_ui_spin(100);
 }
 
+static void train_short(const char *preset, int epochs)
+{
+  open_preset(preset);
+  train_current(epochs);
+}
+
 /* The scrubber names the epoch of what it shows, not a count of payloads
  * (a 2-epoch run has 3: two validations and the test set). */
 static void test_scrubber(void)
@@ -64,8 +70,7 @@ static void test_scrubber(void)
   g_assert_cmpstr(ll_analysis_view_get_epoch_text(analysis()), ==, "test set, epoch 2 of 2");
   ll_analysis_view_select_payload(analysis(), 0);
   ll_ui_spin(50);
-  g_assert_cmpstr(ll_analysis_view_get_epoch_text(analysis()), ==,
-                  "validation set, epoch 1 of 2");
+  g_assert_cmpstr(ll_analysis_view_get_epoch_text(analysis()), ==, "validation set, epoch 1 of 2");
 
   /* a PNG is written at the pixel size entered, whatever the DPI */
   ll_analysis_view_show_page(analysis(), "confusion");
@@ -175,6 +180,33 @@ static void test_no_flatten(void)
   int si;
   g_assert_nonnull(ll_block_desc_prop(block(pool)->desc, "stride", &si));
   g_assert_cmpstr(ll_block_format_prop(block(pool), si, val, sizeof val), ==, "2 (= kernel)");
+  /* and so does the inspector: no field shows a 0 that means something else */
+  select_block(pool);
+  LlInspector *insp = ll_window_get_inspector(win);
+  GtkWidget *stride = ll_inspector_get_editor(insp, "stride");
+  GtkWidget *kernel = ll_inspector_get_editor(insp, "kernel");
+  g_assert_true(GTK_IS_SPIN_BUTTON(stride));
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(stride)), ==, "2 (= kernel)");
+  ll_ui_spin(100);
+  ll_ui_screenshot(GTK_WIDGET(insp), "graph-check-inspector-stride.png");
+  /* a new kernel: the stride follows it, and says so */
+  gtk_editable_set_text(GTK_EDITABLE(kernel), "3");
+  g_assert_cmpint(LL_PROP_I(block(pool), 0), ==, 3);
+  g_assert_cmpint(block(pool)->props[si].i, ==, 0);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(stride)), ==, "3 (= kernel)");
+  /* an explicit stride is a number; spinning down to 0 is the kernel again */
+  gtk_editable_set_text(GTK_EDITABLE(stride), "1");
+  gtk_spin_button_update(GTK_SPIN_BUTTON(stride));
+  g_assert_cmpint(block(pool)->props[si].i, ==, 1);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(stride)), ==, "1");
+  gtk_spin_button_spin(GTK_SPIN_BUTTON(stride), GTK_SPIN_STEP_BACKWARD, 1);
+  g_assert_cmpint(block(pool)->props[si].i, ==, 0);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(stride)), ==, "3 (= kernel)");
+  g_assert_cmpstr(ll_inspector_get_message(insp), ==, "");
+  /* an edit from elsewhere (here the document) rebuilds the editors the same way */
+  set_prop(pool, "kernel", "2");
+  stride = ll_inspector_get_editor(insp, "stride");
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(stride)), ==, "2 (= kernel)");
   ll_window_show_page(win, "summary");
   ll_ui_spin(200);
   ll_ui_screenshot(GTK_WIDGET(win), "graph-check-no-flatten.png");
@@ -187,8 +219,7 @@ static void test_no_flatten(void)
   g_assert_cmpint(block(conv2)->status, ==, LL_BLOCK_FAILED);
   g_assert_cmpint(block(relu2)->status, ==, LL_BLOCK_DOWNSTREAM);
   g_assert_cmpint(block(linear)->status, ==, LL_BLOCK_DOWNSTREAM);
-  g_assert_cmpuint(g_list_model_get_n_items(
-                       ll_summary_view_get_model(ll_window_get_summary(win))),
+  g_assert_cmpuint(g_list_model_get_n_items(ll_summary_view_get_model(ll_window_get_summary(win))),
                    ==, 7);
   g_assert_cmpstr(ll_summary_item_get(summary_row(pool), "shape"), ==, "(16, 13, 13)");
   g_assert_cmpstr(ll_summary_item_get(summary_row(conv1), "params"), ==, "160");
@@ -209,8 +240,8 @@ static void test_no_flatten(void)
   g_assert_nonnull(strstr(ll_window_get_status(win), "the graph is valid"));
   /* the wrong class count names the width */
   set_prop(linear, "out_features", "7");
-  g_assert_nonnull(strstr(ll_document_get_error(doc())->message,
-                          "out_features must be 10 for 10 classes"));
+  g_assert_nonnull(
+      strstr(ll_document_get_error(doc())->message, "out_features must be 10 for 10 classes"));
   g_assert_false(action_enabled("train-start"));
   set_prop(linear, "out_features", "10");
   g_assert_true(action_enabled("train-start"));
@@ -266,6 +297,18 @@ static void test_training_panel(void)
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(panel_child("gamma")), 0.5);
   g_assert_cmpint(s->schedule.step_size, ==, 3);
   g_assert_cmpfloat(s->schedule.gamma, ==, 0.5);
+  /* the one-cycle peak that is the learning rate says so, with its value */
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(panel_child("schedule")), LL_SCHED_ONE_CYCLE);
+  g_assert_true(gtk_widget_get_visible(panel_child("max_lr_row")));
+  g_assert_cmpfloat(s->schedule.max_lr, <=, 0);
+  g_autofree char *peak = g_strdup_printf("%g (= learning rate)", s->optim.lr);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(panel_child("max_lr"))), ==, peak);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(panel_child("lr")), 0.02);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(panel_child("max_lr"))), ==,
+                  "0.02 (= learning rate)");
+  g_assert_cmpfloat(s->schedule.max_lr, <=, 0);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(panel_child("max_lr")), 0.05);
+  g_assert_cmpfloat(fabs(s->schedule.max_lr - 0.05), <, 1e-9);
   gtk_drop_down_set_selected(GTK_DROP_DOWN(panel_child("schedule")), LL_SCHED_COSINE);
   g_assert_cmpint(s->schedule.kind, ==, LL_SCHED_COSINE);
   g_assert_true(gtk_widget_get_visible(panel_child("min_lr_row")));
@@ -289,6 +332,65 @@ static void test_training_panel(void)
   ll_ui_spin(500);
 }
 
+static guint list_find(GListModel *m, const char *s)
+{
+  for (guint i = 0; i < g_list_model_get_n_items(m); i++)
+    if (!g_strcmp0(gtk_string_list_get_string(GTK_STRING_LIST(m), i), s))
+      return i;
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static const char *dd_text(GtkDropDown *dd)
+{
+  return gtk_string_list_get_string(GTK_STRING_LIST(gtk_drop_down_get_model(dd)),
+                                    gtk_drop_down_get_selected(dd));
+}
+
+/* t-SNE out of the box: the training panel's Embedding block edits
+ * record.embedding_block (undoably); "automatic" names the engine's choice;
+ * a run records the chosen block and the t-SNE view picks that one. */
+static void test_embedding_block(void)
+{
+  open_preset("tiny-cnn");
+  ll_window_show_page(win, "training");
+  LlSpec *s = ll_document_get_spec(doc());
+  GtkDropDown *dd = GTK_DROP_DOWN(panel_child("embedding"));
+  GListModel *m = gtk_drop_down_get_model(dd);
+  g_assert_cmpstr(s->embedding_block, ==, "gap");
+  g_assert_cmpstr(dd_text(dd), ==, "gap");
+  /* the block before the classifier, as the engine picks it */
+  g_assert_cmpstr(gtk_string_list_get_string(GTK_STRING_LIST(m), 0), ==, "automatic (gap)");
+  g_assert_cmpuint(list_find(m, "image"), ==, GTK_INVALID_LIST_POSITION); /* inputs are not */
+  gtk_drop_down_set_selected(dd, 0);
+  g_assert_null(ll_document_get_spec(doc())->embedding_block);
+  gtk_drop_down_set_selected(dd, list_find(m, "relu5"));
+  s = ll_document_get_spec(doc());
+  g_assert_cmpstr(s->embedding_block, ==, "relu5");
+  g_assert_true(ll_document_get_modified(doc()));
+  activate("undo", NULL);
+  g_assert_null(ll_document_get_spec(doc())->embedding_block);
+  g_assert_cmpuint(gtk_drop_down_get_selected(dd), ==, 0);
+  activate("undo", NULL);
+  g_assert_cmpstr(ll_document_get_spec(doc())->embedding_block, ==, "gap");
+  g_assert_cmpstr(dd_text(dd), ==, "gap");
+  activate("redo", NULL);
+  activate("redo", NULL);
+  g_assert_cmpstr(ll_document_get_spec(doc())->embedding_block, ==, "relu5");
+  g_assert_cmpstr(dd_text(dd), ==, "relu5");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(ll_window_get_training_panel(win)),
+                   "graph-check-embedding-block.png");
+  /* the run records relu5, and the t-SNE view shows that block, ready */
+  train_current(1);
+  g_assert_cmpstr(ll_analysis_view_get_embed_block(analysis()), ==, "relu5");
+  /* a new spec has nothing to embed yet: automatic */
+  activate("new", NULL);
+  ll_ui_answer_save_prompt(win, "_Discard");
+  ll_ui_spin(50);
+  g_assert_cmpuint(gtk_drop_down_get_selected(dd), ==, 0);
+  g_assert_null(ll_document_get_spec(doc())->embedding_block);
+}
+
 /* Xvfb has no session bus; GTK says so once. That is the environment, not a bug. */
 int main(int argc, char **argv)
 {
@@ -298,6 +400,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/graph-check/training-panel", test_training_panel);
   g_test_add_func("/ui/graph-check/scrubber-export", test_scrubber);
   g_test_add_func("/ui/graph-check/autoencoder-status", test_autoencoder_status);
+  g_test_add_func("/ui/graph-check/embedding-block", test_embedding_block);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;
