@@ -83,6 +83,15 @@ LlSpec *ll_spec_new(void)
   return s;
 }
 
+void ll_spec_set_new_training(LlSpec *s)
+{
+  optim_defaults(&s->optim, LL_OPT_ADAM);
+  s->optim.lr = 0.01;
+  s->schedule = ll_schedule_config_default(LL_SCHED_ONE_CYCLE); /* max_lr 0: the peak is lr */
+  s->epochs = 3;
+  s->batch_size = 128;
+}
+
 static void dataset_spec_clear(LlDatasetSpec *d)
 {
   g_free(d->path);

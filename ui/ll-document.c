@@ -424,6 +424,7 @@ static void take_spec(LlDocument *doc, LlSpec *spec, const char *path)
 void ll_document_reset(LlDocument *doc)
 {
   LlSpec *s = ll_spec_new();
+  ll_spec_set_new_training(s);
   LlBlock *b = ll_graph_add(s->graph, "Input", "image", NULL);
   ll_block_set_prop_string(b, "shape", "1,28,28", NULL);
   g_hash_table_insert(s->positions, g_strdup("image"), g_strdup("40,40"));

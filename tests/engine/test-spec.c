@@ -278,6 +278,50 @@ static void test_default_loss(void)
   g_assert_cmpuint(t->losses->len, ==, 0);
 }
 
+/* A new spec's training settings are those README.md reports measuring with
+ * tests/e2e/tiny-cnn-new-settings.json, which holds them; a spec file that
+ * leaves them out keeps the file format's. */
+static void test_new_training(void)
+{
+  g_autoptr(LlSpec) s = ll_spec_new();
+  ll_spec_set_new_training(s);
+  g_assert_cmpint(s->optim.kind, ==, LL_OPT_ADAM);
+  g_assert_cmpint(s->schedule.kind, ==, LL_SCHED_ONE_CYCLE);
+  g_assert_cmpfloat(s->schedule.max_lr, <=, 0); /* the peak is the learning rate */
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path =
+      g_test_build_filename(G_TEST_DIST, "e2e", "tiny-cnn-new-settings.json", NULL);
+  g_autoptr(LlSpec) measured = ll_spec_load_file(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(measured->optim.kind, ==, s->optim.kind);
+  g_assert_cmpfloat(measured->optim.lr, ==, s->optim.lr);
+  g_assert_cmpfloat(measured->optim.weight_decay, ==, s->optim.weight_decay);
+  g_assert_cmpint(measured->schedule.kind, ==, s->schedule.kind);
+  g_assert_cmpfloat(measured->schedule.max_lr, ==, s->schedule.max_lr);
+  g_assert_cmpfloat(measured->schedule.pct_start, ==, s->schedule.pct_start);
+  g_assert_cmpint(measured->epochs, ==, s->epochs);
+  g_assert_cmpint(measured->batch_size, ==, s->batch_size);
+  g_assert_cmpuint(measured->seed, ==, s->seed);
+  g_assert_cmpuint(measured->losses->len, ==, s->losses->len);
+  g_assert_cmpint(measured->early_stopping, ==, s->early_stopping);
+  /* README says the same, in words (line breaks as spaces) */
+  g_autofree char *readme_path = g_test_build_filename(G_TEST_DIST, "..", "README.md", NULL);
+  g_autofree char *readme = NULL;
+  g_assert_true(g_file_get_contents(readme_path, &readme, NULL, NULL));
+  g_strdelimit(readme, "\n", ' ');
+  g_autofree char *words = g_strdup_printf(
+      "Adam at a learning rate of %g on a one-cycle schedule peaking at that rate, for %d epochs "
+      "in batches of %d",
+      s->optim.lr, s->epochs, s->batch_size);
+  if (!strstr(readme, words))
+    g_error("README.md does not say \"%s\"", words);
+  /* a spec file without training settings keeps the file format's */
+  g_autoptr(LlSpec) plain = ll_spec_new();
+  g_assert_cmpfloat(plain->optim.lr, ==, 1e-3);
+  g_assert_cmpint(plain->schedule.kind, ==, LL_SCHED_CONSTANT);
+  g_assert_cmpint(plain->epochs, ==, 10);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -286,6 +330,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/spec/summary-tiny-cnn", test_summary_tiny_cnn);
   g_test_add_func("/engine/spec/truncations", test_truncations);
   g_test_add_func("/engine/spec/default-loss", test_default_loss);
+  g_test_add_func("/engine/spec/new-training", test_new_training);
   for (guint i = 0; i < G_N_ELEMENTS(bad_specs); i++) {
     g_autofree char *p = g_strdup_printf("/engine/spec/malformed/%s", bad_specs[i].name);
     g_test_add_data_func(p, &bad_specs[i], check_bad_spec);

@@ -274,8 +274,8 @@ static GtkWidget *panel_child(const char *id)
                                                   LL_TYPE_TRAINING_PANEL, id));
 }
 
-/* The training panel: defaults that train (Adam 1e-3), the schedule with
- * its parameters and weight decay, "all" for 0 training samples. */
+/* The training panel: defaults that train (a new spec's: Adam at 0.01, one-cycle), the schedule
+ * with its parameters and weight decay, "all" for 0 training samples. */
 static void test_training_panel(void)
 {
   activate("new", NULL);
@@ -284,7 +284,14 @@ static void test_training_panel(void)
   ll_window_show_page(win, "training");
   LlSpec *s = ll_document_get_spec(doc());
   g_assert_cmpint(s->optim.kind, ==, LL_OPT_ADAM);
-  g_assert_cmpfloat(s->optim.lr, ==, 1e-3);
+  g_assert_cmpfloat(s->optim.lr, ==, 0.01);
+  g_assert_cmpint(s->schedule.kind, ==, LL_SCHED_ONE_CYCLE);
+  g_assert_cmpint(s->epochs, ==, 3);
+  g_assert_cmpfloat(gtk_spin_button_get_value(GTK_SPIN_BUTTON(panel_child("lr"))), ==, 0.01);
+  g_assert_cmpuint(gtk_drop_down_get_selected(GTK_DROP_DOWN(panel_child("schedule"))), ==,
+                   LL_SCHED_ONE_CYCLE);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(panel_child("max_lr"))), ==,
+                  "0.01 (= learning rate)");
   g_assert_cmpuint(s->dataset.limit_train, ==, 0);
   g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(panel_child("limit_train"))), ==, "all");
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(panel_child("weight_decay")), 5e-4);
