@@ -884,7 +884,7 @@ static void comparison_page(cairo_t *cr, GPtrArray *runs)
   PangoLayout *big = ll_plot_layout(cr, 15), *l = ll_plot_layout(cr, 8.5);
   ll_plot_ink(cr, LL_INK_TEXT, 1);
   ll_plot_title(cr, big, 40, 28, lines->pdata[0]);
-  double x0 = 150, colw = (PAGE_W - 40 - x0) / MAX(runs->len, 1);
+  double x0 = 175, colw = (PAGE_W - 40 - x0) / MAX(runs->len, 1);
   pango_layout_set_wrap(l, PANGO_WRAP_WORD);
   pango_layout_set_width(l, (int)((x0 - 48) * PANGO_SCALE));
   /* small print when many runs share the page */
@@ -894,7 +894,9 @@ static void comparison_page(cairo_t *cr, GPtrArray *runs)
   double y = 64;
   for (guint r = 0; r < table->len; r++) {
     char **row = table->pdata[r];
-    double hmax = 12;
+    int lw, lh; /* a label may wrap too */
+    ll_plot_text_size(l, row[0] ? row[0] : "", &lw, &lh);
+    double hmax = MAX(12, lh);
     ll_plot_ink(cr, LL_INK_TEXT, 1);
     for (guint k = 0; k < runs->len; k++) {
       pango_layout_set_text(cell, row[k + 1] ? row[k + 1] : "", -1);
