@@ -281,9 +281,11 @@ static void update_views(LlAnalysisView *self)
   else
     g_snprintf(buf, sizeof buf, "no evaluation yet");
   gtk_label_set_text(self->epoch_label, buf);
-  if (e && e->confusion)
+  if (e && e->confusion) {
     ll_confusion_plot_set_data(self->conf, e->n_classes, e->confusion, e->class_names);
-  else
+    if (e->binary)
+      ll_confusion_plot_set_binary(self->conf, e->roc_auc);
+  } else
     ll_confusion_plot_set_data(self->conf, 0, NULL, NULL);
   set_title(self, PAGE_CONFUSION, "Confusion matrix", e);
   ll_confusion_plot_set_title(self->conf, self->titles[PAGE_CONFUSION]);
@@ -677,6 +679,8 @@ void ll_analysis_view_set_embed_block(LlAnalysisView *self, const char *block)
 const char *ll_analysis_view_get_embed_block(LlAnalysisView *self) { return chosen_block(self); }
 
 GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self) { return self->embed_button; }
+
+struct LlConfusionPlot *ll_analysis_view_get_confusion(LlAnalysisView *self) { return self->conf; }
 
 GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self)
 {

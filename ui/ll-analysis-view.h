@@ -69,6 +69,8 @@ const char *ll_analysis_view_get_embed_block(LlAnalysisView *self);
 GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self);
 /* The drawing area of the current page (the matrix on the confusion page). */
 GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self);
+/* The confusion page's figure (for tests: its report and binary lines). */
+struct LlConfusionPlot *ll_analysis_view_get_confusion(LlAnalysisView *self);
 /* The title of a page's figure ("confusion", "reconstructions", "tsne"). */
 const char *ll_analysis_view_get_title(LlAnalysisView *self, const char *page);
 /* The t-SNE page's status line. */

@@ -6,6 +6,7 @@
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <math.h>
+#include <string.h>
 
 #include "curve-plot.h"
 
@@ -20,6 +21,7 @@ struct _LlCurveView {
   guint n_points;
   double pan_x0[2], pan_x1[2];
   double hover_x[2]; /* pointer x over each area, -1 outside */
+  GHashTable *head_series; /* "val_sum_mse" -> series index + 1 in its plot */
 };
 
 G_DEFINE_FINAL_TYPE(LlCurveView, ll_curve_view, GTK_TYPE_BOX)
@@ -59,6 +61,36 @@ void ll_curve_view_add_epoch(LlCurveView *self, double epoch, double train_loss,
       self->n_points++;
     }
   redraw(self);
+}
+
+void ll_curve_view_add_epoch_event(LlCurveView *self, const LlEvent *e)
+{
+  gboolean head_acc = FALSE;
+  for (guint i = 0; e->metrics && i < e->metrics->len; i++) {
+    const LlMetric *m = &g_array_index(e->metrics, LlMetric, i);
+    g_autofree char *split = NULL, *head = NULL, *kind = NULL;
+    if (!ll_metric_parse_head(m->name, &split, &head, &kind) || strcmp(split, "val") ||
+        !isfinite(m->value))
+      continue;
+    gboolean acc = !strcmp(kind, "accuracy");
+    head_acc |= acc;
+    LlCurvePlot *p = self->plot[acc ? 1 : 0];
+    int series = GPOINTER_TO_INT(g_hash_table_lookup(self->head_series, m->name)) - 1;
+    if (series < 0) {
+      double rgb[3];
+      /* past the three base series' blue and orange */
+      ll_plot_class_color(2 + (int)g_hash_table_size(self->head_series), rgb);
+      g_autofree char *name = g_strdup_printf(acc ? "%s (val)" : "%s MSE (val)", head);
+      series = ll_curve_plot_add_series(p, name, rgb[0], rgb[1], rgb[2], TRUE, FALSE);
+      g_hash_table_insert(self->head_series, g_strdup(m->name), GINT_TO_POINTER(series + 1));
+    }
+    ll_curve_plot_append(p, series, e->epoch, m->value);
+    self->n_points++;
+  }
+  /* with heads of their own, the plain validation accuracy is the first head's again */
+  ll_curve_view_add_epoch(self, e->epoch, ll_event_metric(e, "train_loss"),
+                          ll_event_metric(e, "val_loss"), ll_event_metric(e, "train_accuracy"),
+                          head_acc ? NAN : ll_event_metric(e, "val_accuracy"));
 }
 
 guint ll_curve_view_get_n_points(LlCurveView *self) { return self->n_points; }
@@ -191,6 +223,7 @@ static void ll_curve_view_finalize(GObject *object)
   LlCurveView *self = LL_CURVE_VIEW(object);
   ll_curve_plot_free(self->plot[0]);
   ll_curve_plot_free(self->plot[1]);
+  g_hash_table_unref(self->head_series);
   G_OBJECT_CLASS(ll_curve_view_parent_class)->finalize(object);
 }
 
@@ -205,6 +238,7 @@ static void ll_curve_view_init(LlCurveView *self)
   gtk_orientable_set_orientation(GTK_ORIENTABLE(self), GTK_ORIENTATION_VERTICAL);
   gtk_box_set_spacing(GTK_BOX(self), 4);
   self->hover_x[0] = self->hover_x[1] = -1;
+  self->head_series = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   self->plot[0] = ll_curve_plot_new("Loss", "epoch");
   ll_curve_plot_add_series(self->plot[0], "train (step)", 0.55, 0.7, 0.95, FALSE, TRUE);
   ll_curve_plot_add_series(self->plot[0], "train", 0.1, 0.35, 0.8, TRUE, FALSE);

@@ -7,6 +7,8 @@
 
 #include <gtk/gtk.h>
 
+#include "trainer.h"
+
 G_BEGIN_DECLS
 
 #define LL_TYPE_CURVE_VIEW (ll_curve_view_get_type())
@@ -19,6 +21,11 @@ void ll_curve_view_new_run(LlCurveView *self);
 void ll_curve_view_add_step(LlCurveView *self, double x, double loss);
 void ll_curve_view_add_epoch(LlCurveView *self, double epoch, double train_loss, double val_loss,
                              double train_acc, double val_acc);
+/* An LL_EVENT_EPOCH: its losses and accuracies, and each head's validation
+ * metric (ll_metric_parse_head) as a series of its own: accuracies beside
+ * the others (then no separate "validation" series: it is the first head's),
+ * MSEs in the loss plot. */
+void ll_curve_view_add_epoch_event(LlCurveView *self, const LlEvent *e);
 /* Points received since the run started (all series). */
 guint ll_curve_view_get_n_points(LlCurveView *self);
 void ll_curve_view_set_log_y(LlCurveView *self, gboolean log_y);

@@ -330,8 +330,18 @@ static char *snapshot(LlDocument *doc)
     json_node_init_string(eb, doc->spec->embedding_block);
   g_autofree char *embedding = json_to_string(eb, FALSE);
   json_node_unref(eb);
-  return g_strdup_printf("{\"graph\":%s,\"init_from\":%s,\"embedding_block\":%s}", graph, init_from,
-                         embedding);
+  /* each loss's weight, in the order of the losses (the panel edits them) */
+  g_autoptr(GString) weights = g_string_new("[");
+  for (guint i = 0; i < doc->spec->losses->len; i++) {
+    char num[G_ASCII_DTOSTR_BUF_SIZE];
+    const LlLossSpec *l = g_ptr_array_index(doc->spec->losses, i);
+    g_string_append_printf(weights, "%s%s", i ? "," : "",
+                           g_ascii_dtostr(num, sizeof num, l->weight));
+  }
+  g_string_append_c(weights, ']');
+  return g_strdup_printf("{\"graph\":%s,\"init_from\":%s,\"embedding_block\":%s,"
+                         "\"loss_weights\":%s}",
+                         graph, init_from, embedding, weights->str);
 }
 
 static void push_undo_text(LlDocument *doc, char *text)
@@ -390,6 +400,11 @@ static gboolean restore(LlDocument *doc, const char *text, GError **error)
       g_strdup(json_object_get_string_member_with_default(top, "embedding_block", NULL));
   g_hash_table_unref(doc->spec->positions);
   doc->spec->positions = pos;
+  JsonArray *weights = json_object_get_array_member(top, "loss_weights");
+  if (weights && json_array_get_length(weights) == doc->spec->losses->len)
+    for (guint i = 0; i < doc->spec->losses->len; i++)
+      ((LlLossSpec *)g_ptr_array_index(doc->spec->losses, i))->weight =
+          json_array_get_double_element(weights, i);
   return TRUE;
 }
 
@@ -737,6 +752,34 @@ gboolean ll_document_set_prop(LlDocument *doc, const char *block, const char *pr
     g_free(doc->coalesce_key);
     doc->coalesce_key = g_steal_pointer(&key);
   }
+  commit(doc);
+  return TRUE;
+}
+
+gboolean ll_document_set_loss_weight(LlDocument *doc, guint index, double weight, GError **error)
+{
+  LlSpec *s = doc->spec;
+  if (index >= s->losses->len) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE, "losses[%u]: the spec has %u losses",
+                index, s->losses->len);
+    return FALSE;
+  }
+  if (!isfinite(weight) || weight < 0 || weight > 1e6) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                "losses[%u].weight: %g is not a number in [0, 1e6]", index, weight);
+    return FALSE;
+  }
+  LlLossSpec *l = g_ptr_array_index(s->losses, index);
+  if (l->weight == weight)
+    return TRUE;
+  /* spinning the weight is one edit, like typing a property */
+  g_autofree char *key = g_strdup_printf("\nloss %u weight", index);
+  if (!doc->coalesce_key || strcmp(key, doc->coalesce_key) || !doc->undo->len) {
+    push_undo_text(doc, snapshot(doc));
+    g_free(doc->coalesce_key);
+    doc->coalesce_key = g_steal_pointer(&key);
+  }
+  l->weight = weight;
   commit(doc);
   return TRUE;
 }

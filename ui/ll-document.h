@@ -71,6 +71,9 @@ void ll_document_set_frozen(LlDocument *doc, const char *block, gboolean frozen)
 /* record.embedding_block, the block whose outputs a run records for the
  * t-SNE view (NULL: the engine's choice), as one undoable edit. */
 void ll_document_set_embedding_block(LlDocument *doc, const char *block);
+/* The weight (>= 0) of losses[index] in the summed loss, one undoable edit
+ * (a run of changes to the same weight is one). */
+gboolean ll_document_set_loss_weight(LlDocument *doc, guint index, double weight, GError **error);
 /* One edit: entry (taken; may be NULL) replaces the spec's init_from entries
  * with the same checkpoint, or is appended; the blocks in freeze are frozen,
  * those in thaw not (both NULL-terminated, may be NULL). */

@@ -12,11 +12,12 @@
 #include "plot-common.h"
 #include "run-report.h"
 #include "summary.h"
+#include "trainer.h"
 
 /* ---- LlRunItem: one run, its display strings and its per-epoch validation curve ---- */
 
-static const char *const fields[] = {"name", "date", "params", "hyper", "final",
-                                     "best", "time", "status", "id",    "tags"};
+static const char *const fields[] = {"name", "date",   "params", "hyper", "final", "best",
+                                     "time", "status", "id",     "tags",  "heads"};
 enum {
   F_NAME,
   F_DATE,
@@ -28,6 +29,7 @@ enum {
   F_STATUS,
   F_ID,
   F_TAGS,
+  F_HEADS, /* each head's test metric, a binary head's report */
   N_FIELDS
 };
 
@@ -43,6 +45,8 @@ struct _LlRunItem {
   double best_val;            /* best val_accuracy, else lowest val_loss; NAN when none */
   gboolean best_is_acc;
   GArray *epochs; /* EpochPoint, from metrics.jsonl */
+  GPtrArray *head_names; /* char*: the test metrics of F_HEADS (ll_metric_is_head_report) */
+  GArray *head_values;   /* double, beside them */
 };
 
 G_DEFINE_FINAL_TYPE(LlRunItem, ll_run_item, G_TYPE_OBJECT)
@@ -63,6 +67,8 @@ static void ll_run_item_finalize(GObject *object)
     g_free(self->text[i]);
   ll_run_info_free(self->info);
   g_array_unref(self->epochs);
+  g_ptr_array_unref(self->head_names);
+  g_array_unref(self->head_values);
   G_OBJECT_CLASS(ll_run_item_parent_class)->finalize(object);
 }
 
@@ -80,6 +86,8 @@ static void ll_run_item_class_init(LlRunItemClass *klass)
 static void ll_run_item_init(LlRunItem *self)
 {
   self->epochs = g_array_new(FALSE, FALSE, sizeof(EpochPoint));
+  self->head_names = g_ptr_array_new_with_free_func(g_free);
+  self->head_values = g_array_new(FALSE, FALSE, sizeof(double));
   self->test_acc = self->test_loss = self->best_val = NAN;
 }
 
@@ -193,6 +201,19 @@ static LlRunItem *run_item_new(LlRunInfo *info)
   JsonObject *m = parse_object(p, info->metrics_json);
   it->test_acc = member_double(m, "test_accuracy");
   it->test_loss = member_double(m, "test_loss");
+  GString *heads = g_string_new(NULL);
+  g_autoptr(GList) members = m ? json_object_get_members(m) : NULL;
+  for (GList *l = members; l; l = l->next) {
+    double v = member_double(m, l->data);
+    if (!ll_metric_is_head_report(l->data, "test") || !isfinite(v))
+      continue;
+    g_ptr_array_add(it->head_names, g_strdup(l->data));
+    g_array_append_val(it->head_values, v);
+    g_autofree char *label = ll_metric_label(l->data), *text = ll_metric_format(l->data, v);
+    g_string_append_printf(heads, "%s%s %s", heads->len ? " \u00b7 " : "", label, text);
+  }
+  it->text[F_HEADS] =
+      heads->len ? g_string_free(heads, FALSE) : (g_string_free(heads, TRUE), g_strdup("\u2014"));
 
   double best_acc = -INFINITY, best_loss = INFINITY;
   int acc_ep = 0, loss_ep = 0;
@@ -646,6 +667,29 @@ static char *mean_text(GPtrArray *items, int which)
   return g_strdup_printf(which == 1 ? "%.4g%s" : "%.2f%s", scale * mean, unit);
 }
 
+/* "88.00%" or "88.00 ± 1.20%" (n > 1) of a head's test metric over a group's runs. */
+static char *head_mean_text(GPtrArray *items, const char *name)
+{
+  double sum = 0, sq = 0;
+  int n = 0;
+  for (guint i = 0; i < items->len; i++) {
+    LlRunItem *it = items->pdata[i];
+    for (guint k = 0; k < it->head_names->len; k++)
+      if (!strcmp(it->head_names->pdata[k], name)) {
+        double v = g_array_index(it->head_values, double, k);
+        sum += v, sq += v * v, n++;
+      }
+  }
+  if (!n)
+    return g_strdup("\u2014");
+  double mean = sum / n, sd = n > 1 ? sqrt(MAX(0, (sq - n * mean * mean) / (n - 1))) : 0;
+  g_autofree char *m = ll_metric_format(name, mean);
+  if (n == 1)
+    return g_steal_pointer(&m);
+  g_autofree char *d = ll_metric_format(name, sd);
+  return g_strdup_printf("%s \u00b1 %s", m, d);
+}
+
 /* ---- filling the comparison ---- */
 
 static void grid_clear(GtkGrid *g)
@@ -779,6 +823,16 @@ static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
   GroupOrder order = {(int)nk, by_acc};
   g_ptr_array_sort_with_data(groups, compare_groups, &order);
   const char *metric_heads[] = {"runs", "test acc", "test loss", "best val acc"};
+  /* and each head's test metric that any of the runs has */
+  g_autoptr(GPtrArray) head_metrics = g_ptr_array_new();
+  for (guint k = 0; k < n; k++) {
+    LlRunItem *it = items->pdata[k];
+    for (guint i = 0; i < it->head_names->len; i++)
+      if (!g_ptr_array_find_with_equal_func(head_metrics, it->head_names->pdata[i], g_str_equal,
+                                            NULL))
+        g_ptr_array_add(head_metrics, it->head_names->pdata[i]);
+  }
+  int nm = 4 + (int)head_metrics->len;
   GString *head = g_string_new(NULL);
   for (guint i = 0; i < nk; i++) {
     /* the setting's last name ("lr"), or its whole path where that is ambiguous */
@@ -790,9 +844,11 @@ static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
     gtk_widget_set_tooltip_text(l, path);
     g_string_append_printf(head, "%s\t", path);
   }
-  for (int m = 0; m < 4; m++) {
-    cell(self->ablation_grid, (int)nk + m, 0, metric_heads[m], TRUE, NULL);
-    g_string_append_printf(head, "%s%s", metric_heads[m], m < 3 ? "\t" : "");
+  for (int m = 0; m < nm; m++) {
+    g_autofree char *hl = m < 4 ? NULL : ll_metric_label(head_metrics->pdata[m - 4]);
+    g_autofree char *label = m < 4 ? g_strdup(metric_heads[m]) : g_strdup_printf("test %s", hl);
+    cell(self->ablation_grid, (int)nk + m, 0, label, TRUE, NULL);
+    g_string_append_printf(head, "%s%s", label, m < nm - 1 ? "\t" : "");
   }
   g_ptr_array_add(self->ablation_lines, g_string_free(head, FALSE));
   for (guint j = 0; j < groups->len; j++) {
@@ -803,11 +859,12 @@ static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
       cell(self->ablation_grid, (int)i, (int)j + 1, v, FALSE, NULL);
       g_string_append_printf(line, "%s\t", v);
     }
-    for (int m = 0; m < 4; m++) {
-      g_autofree char *v =
-          m == 0 ? g_strdup_printf("%u", g->items->len) : mean_text(g->items, m - 1);
+    for (int m = 0; m < nm; m++) {
+      g_autofree char *v = m == 0  ? g_strdup_printf("%u", g->items->len)
+                           : m < 4 ? mean_text(g->items, m - 1)
+                                   : head_mean_text(g->items, head_metrics->pdata[m - 4]);
       cell(self->ablation_grid, (int)nk + m, (int)j + 1, v, FALSE, NULL);
-      g_string_append_printf(line, "%s%s", v, m < 3 ? "\t" : "");
+      g_string_append_printf(line, "%s%s", v, m < nm - 1 ? "\t" : "");
     }
     g_ptr_array_add(self->ablation_lines, g_string_free(line, FALSE));
   }
@@ -818,7 +875,7 @@ static void fill_diff_and_ablation(LlRunsView *self, GPtrArray *items)
     /* the grid held the only reference: kept across the move to a wider cell */
     g_object_ref(l);
     gtk_grid_remove(self->ablation_grid, l);
-    gtk_grid_attach(self->ablation_grid, l, 0, (int)groups->len + 1, (int)nk + 4, 1);
+    gtk_grid_attach(self->ablation_grid, l, 0, (int)groups->len + 1, (int)nk + nm, 1);
     g_object_unref(l);
   }
   g_clear_pointer(&rows, g_ptr_array_unref); /* before the Flats it borrows from */
@@ -1045,7 +1102,8 @@ static void setup_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer da
   gboolean numeric = field == F_PARAMS || field == F_TIME;
   gtk_label_set_xalign(GTK_LABEL(l), numeric ? 1 : 0);
   /* the short fields keep their width; the long ones give way */
-  if (field == F_NAME || field == F_HYPER || field == F_FINAL || field == F_BEST || field == F_TAGS)
+  if (field == F_NAME || field == F_HYPER || field == F_FINAL || field == F_BEST ||
+      field == F_TAGS || field == F_HEADS)
     gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
   if (field == F_DATE || numeric)
     gtk_widget_add_css_class(l, "numeric");
@@ -1064,6 +1122,7 @@ static void bind_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer dat
   const char *tip = field == F_NAME     ? name_tip ? name_tip : it->info->id
                     : field == F_HYPER  ? it->info->hyperparams_json
                     : field == F_FINAL  ? it->info->metrics_json
+                    : field == F_HEADS  ? it->text[F_HEADS]
                     : field == F_STATUS ? it->info->error
                                         : NULL;
   gtk_widget_set_tooltip_text(l, tip);
@@ -1418,6 +1477,7 @@ static void ll_runs_view_init(LlRunsView *self)
   add_column(self, "Hyperparameters", F_HYPER, 220, FALSE);
   add_column(self, "Test (final)", F_FINAL, 0, FALSE);
   add_column(self, "Best validation", F_BEST, 0, FALSE);
+  add_column(self, "Heads (test)", F_HEADS, 200, FALSE);
   add_column(self, "Time", F_TIME, 0, FALSE);
   add_column(self, "Status", F_STATUS, 0, FALSE);
   add_column(self, "Tags", F_TAGS, 0, FALSE);

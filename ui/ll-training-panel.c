@@ -12,7 +12,8 @@ struct _LlTrainingPanel {
   GtkBox parent_instance;
   GtkDropDown *dataset, *optimizer, *device, *loss, *embedding;
   GtkStringList *embed_items; /* "automatic (gap)", then every block that computes */
-  GtkLabel *loss_note;
+  GtkLabel *loss_note, *weights_label, *metrics;
+  GtkGrid *loss_weights; /* one spin button per loss when there are several */
   GtkButton *choose, *pause, *start;
   GtkLabel *dataset_path, *status;
   GtkSpinButton *limit_train, *lr, *epochs, *batch, *seed, *patience;
@@ -66,6 +67,93 @@ static void show_dataset_path(LlTrainingPanel *self)
   gtk_widget_set_sensitive(GTK_WIDGET(self->choose), row != DS_FMNIST && row != DS_SYNTH);
 }
 
+static void on_loss_weight(GtkSpinButton *spin, LlTrainingPanel *self)
+{
+  LlSpec *s = spec(self);
+  if (!s || self->loading)
+    return;
+  guint i = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(spin), "loss-index"));
+  g_autoptr(GError) error = NULL;
+  /* an undoable spec edit: the document emits "changed", which rebuilds these rows */
+  if (!ll_document_set_loss_weight(self->doc, i, gtk_spin_button_get_value(spin), &error))
+    gtk_label_set_text(self->loss_note, error->message);
+}
+
+/* One row per loss when there are several: its head, kind and weight. The
+ * rows are rebuilt only when the losses change, so a spin button being
+ * edited keeps its focus. */
+static void show_loss_weights(LlTrainingPanel *self)
+{
+  LlSpec *s = spec(self);
+  guint n = s->losses->len;
+  GString *key = g_string_new(NULL);
+  for (guint i = 0; n > 1 && i < n; i++) {
+    const LlLossSpec *l = g_ptr_array_index(s->losses, i);
+    g_string_append_printf(key, "%s\n%d\n", l->output, (int)l->kind);
+  }
+  const char *old = g_object_get_data(G_OBJECT(self->loss_weights), "losses");
+  gboolean same = !g_strcmp0(old, key->str);
+  if (!same) {
+    GtkWidget *c;
+    while ((c = gtk_widget_get_first_child(GTK_WIDGET(self->loss_weights))))
+      gtk_grid_remove(self->loss_weights, c);
+    for (guint i = 0; n > 1 && i < n; i++) {
+      const LlLossSpec *l = g_ptr_array_index(s->losses, i);
+      static const char *const short_kind[] = {"CE", "BCE", "MSE", "L1"};
+      g_autofree char *text =
+          g_strdup_printf("%s (%s)", l->output, short_kind[CLAMP((int)l->kind, 0, 3)]);
+      GtkWidget *label = gtk_label_new(text);
+      gtk_label_set_xalign(GTK_LABEL(label), 0);
+      gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+      gtk_widget_set_hexpand(label, TRUE);
+      gtk_widget_set_tooltip_text(label, text);
+      gtk_grid_attach(self->loss_weights, label, 0, (int)i, 1, 1);
+      GtkWidget *spin = gtk_spin_button_new_with_range(0, 1e6, 0.05);
+      gtk_spin_button_set_digits(GTK_SPIN_BUTTON(spin), 3);
+      gtk_editable_set_width_chars(GTK_EDITABLE(spin), 6);
+      g_autofree char *name = g_strdup_printf("loss-weight-%u", i);
+      gtk_widget_set_name(spin, name);
+      g_autofree char *tip = g_strdup_printf("Weight of the %s loss on \"%s\"",
+                                             ll_loss_kind_names[l->kind], l->output);
+      gtk_widget_set_tooltip_text(spin, tip);
+      g_object_set_data(G_OBJECT(spin), "loss-index", GUINT_TO_POINTER(i));
+      g_signal_connect(spin, "value-changed", G_CALLBACK(on_loss_weight), self);
+      gtk_grid_attach(self->loss_weights, spin, 1, (int)i, 1, 1);
+    }
+    g_object_set_data_full(G_OBJECT(self->loss_weights), "losses", g_strdup(key->str), g_free);
+  }
+  g_string_free(key, TRUE);
+  /* the values (undo and redo change them) */
+  gboolean loading = self->loading;
+  self->loading = TRUE;
+  for (guint i = 0; n > 1 && i < n; i++) {
+    GtkWidget *spin = gtk_grid_get_child_at(self->loss_weights, 1, (int)i);
+    const LlLossSpec *l = g_ptr_array_index(s->losses, i);
+    if (spin && gtk_spin_button_get_value(GTK_SPIN_BUTTON(spin)) != l->weight)
+      gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), l->weight);
+  }
+  self->loading = loading;
+  gtk_widget_set_visible(GTK_WIDGET(self->loss_weights), n > 1);
+  gtk_widget_set_visible(GTK_WIDGET(self->weights_label), n > 1);
+}
+
+GtkSpinButton *ll_training_panel_get_loss_weight(LlTrainingPanel *self, guint index)
+{
+  GtkWidget *w = gtk_grid_get_child_at(self->loss_weights, 1, (int)index);
+  return w && gtk_widget_get_visible(GTK_WIDGET(self->loss_weights)) ? GTK_SPIN_BUTTON(w) : NULL;
+}
+
+void ll_training_panel_set_metrics(LlTrainingPanel *self, const char *text)
+{
+  gtk_label_set_text(self->metrics, text ? text : "");
+  gtk_widget_set_visible(GTK_WIDGET(self->metrics), text && *text);
+}
+
+const char *ll_training_panel_get_metrics(LlTrainingPanel *self)
+{
+  return gtk_widget_get_visible(GTK_WIDGET(self->metrics)) ? gtk_label_get_text(self->metrics) : "";
+}
+
 /* The loss row: "automatic" while the spec names none (the trainer picks at
  * start), the kind of a single loss, or a note when there are several. */
 static void show_loss(LlTrainingPanel *self)
@@ -79,8 +167,9 @@ static void show_loss(LlTrainingPanel *self)
   g_autofree char *note =
       n == 0   ? g_strdup("chosen from the graph's output when training starts")
       : n == 1 ? g_strdup(d)
-               : g_strdup_printf("%s (several heads: edit them in the spec file)", d);
+               : g_strdup_printf("%s (several heads: set each one's weight below)", d);
   gtk_label_set_text(self->loss_note, note);
+  show_loss_weights(self);
 }
 
 static void on_loss(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
@@ -487,6 +576,9 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
   CHILD(loss);
   CHILD(loss_note);
   CHILD(embedding);
+  CHILD(weights_label);
+  CHILD(loss_weights);
+  CHILD(metrics);
   CHILD(weight_decay);
   CHILD(schedule);
   CHILD(step_size);

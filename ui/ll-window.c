@@ -997,6 +997,7 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
                         e->message ? e->message : "");
     log_line(self, started);
     ll_training_panel_set_status(self->training, started);
+    ll_training_panel_set_metrics(self->training, NULL);
     break;
   }
   case LL_EVENT_BATCH: {
@@ -1013,9 +1014,13 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
     break;
   }
   case LL_EVENT_EPOCH: {
-    ll_curve_view_add_epoch(self->curves, e->epoch, ll_event_metric(e, "train_loss"),
-                            ll_event_metric(e, "val_loss"), ll_event_metric(e, "train_accuracy"),
-                            ll_event_metric(e, "val_accuracy"));
+    ll_curve_view_add_epoch_event(self->curves, e);
+    /* each head's validation metric (several heads, or a binary one's report) */
+    g_autofree char *heads = ll_event_heads_text(e, "val");
+    if (heads) {
+      g_autofree char *text = g_strdup_printf("Validation, epoch %d: %s", e->epoch, heads);
+      ll_training_panel_set_metrics(self->training, text);
+    }
     g_autofree char *line = ll_event_to_json(e);
     log_line(self, line);
     break;
@@ -1042,6 +1047,12 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
       g_snprintf(buf, sizeof buf, "Training %s.", what);
     log_line(self, buf);
     ll_training_panel_set_status(self->training, buf);
+    g_autofree char *heads = ll_event_heads_text(e, "test");
+    if (heads) {
+      g_autofree char *text = g_strdup_printf("Test: %s", heads);
+      ll_training_panel_set_metrics(self->training, text);
+      log_line(self, text);
+    }
     ll_training_panel_set_progress(self->training, e->kind == LL_EVENT_FINISHED ? 1.0 : 0.0, buf);
     if (e->kind == LL_EVENT_FAILED)
       show_notice(self, buf);

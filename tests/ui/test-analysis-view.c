@@ -3,10 +3,13 @@
  * confusion-cell gallery, the predictions, the t-SNE hover of the recorded
  * embeddings and of any block's, the reconstructions) shows that very
  * sample: the pixels it draws are the dataset's at the index it recorded. */
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <math.h>
 #include <string.h>
 
+#include "confusion-plot.h"
+#include "curve-plot.h"
 #include "run-report.h"
 #include "ui-harness.h"
 
@@ -35,9 +38,8 @@ static void screenshot(const char *name)
 /* Trains preset for one epoch on a small part of Fashion-MNIST and opens the
  * same datasets here, independently of the view. The spec names no block to
  * record (the run records the default one); embedding_samples 0: none. */
-static void train(const char *preset, int embedding_samples)
+static void train_open(int embedding_samples)
 {
-  ll_ui_open_preset(win, preset);
   LlSpec *s = ll_document_get_spec(doc());
   g_clear_pointer(&s->embedding_block, g_free);
   s->embedding_samples = embedding_samples;
@@ -58,6 +60,12 @@ static void train(const char *preset, int embedding_samples)
   want_payloads = 2; /* epoch 1's validation, then the test set */
   g_assert_true(ll_ui_wait_for(has_payloads, 120000));
   ll_window_show_page(win, "analysis");
+}
+
+static void train(const char *preset, int embedding_samples)
+{
+  ll_ui_open_preset(win, preset);
+  train_open(embedding_samples);
 }
 
 /* The dataset an event's indices refer to, as the trainer recorded them. */
@@ -292,6 +300,21 @@ static void test_dark_style(void)
   g_assert_cmpfloat(widget_lightness(ll_analysis_view_get_plot_area(analysis()), 3, 3), >, 230);
 }
 
+/* The newest run of the store the window records into, in a one-run list. */
+static GPtrArray *newest_run(void)
+{
+  g_autofree char *root = g_build_filename(g_get_user_data_dir(), "runs", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlRunStore) store = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  GPtrArray *runs = NULL;
+  g_assert_true(ll_run_store_list(store, &runs, &error));
+  g_assert_cmpuint(runs->len, >, 0);
+  /* the list is newest first */
+  g_ptr_array_set_size(runs, 1);
+  return runs;
+}
+
 /* The run report of the newest run, every page as PNG (report-pageN.png
  * in the screenshot folder) besides the PDF: looked at, and the first page
  * goes to the README. */
@@ -299,16 +322,8 @@ static void test_report_pages(void)
 {
   if (ll_analysis_view_get_n_payloads(analysis()) == 0)
     train("fmnist-cnn", 2000);
-  g_autofree char *root = g_build_filename(g_get_user_data_dir(), "runs", NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(LlRunStore) store = ll_run_store_open(root, &error);
-  g_assert_no_error(error);
-  g_autoptr(GPtrArray) runs = NULL;
-  g_assert_true(ll_run_store_list(store, &runs, &error));
-  g_assert_cmpuint(runs->len, >, 0);
-  LlRunInfo *newest = runs->pdata[0]; /* the list is newest first */
-  g_autoptr(GPtrArray) one = g_ptr_array_new();
-  g_ptr_array_add(one, newest);
+  g_autoptr(GPtrArray) one = newest_run();
   const char *dir = g_getenv("LL_SCREENSHOT_DIR");
   g_autoptr(GPtrArray) pages = g_ptr_array_new_with_free_func(g_free);
   g_assert_true(ll_run_report_png(one, dir ? dir : ".", 110, pages, &error));
@@ -324,6 +339,170 @@ static void test_report_pages(void)
   }
   g_autofree char *pdf = g_build_filename(dir ? dir : ".", "report.pdf", NULL);
   g_assert_true(ll_run_report_pdf(one, pdf, &error));
+}
+
+/* The newest run's report as PNG pages in <screenshots>/<folder>/, to be
+ * looked at. */
+static void report_pages(const char *folder)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) one = newest_run();
+  const char *shots = g_getenv("LL_SCREENSHOT_DIR");
+  g_autofree char *dir = g_build_filename(shots ? shots : ".", folder, NULL);
+  g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+  g_autoptr(GPtrArray) pages = g_ptr_array_new_with_free_func(g_free);
+  g_assert_true(ll_run_report_png(one, dir, 80, pages, &error));
+  g_assert_no_error(error);
+  g_assert_cmpuint(pages->len, >=, 3);
+}
+
+/* A binary classifier (Fashion-MNIST even / odd, BCE on one logit) gets its
+ * 2 x 2 matrix with precision, recall, F1 and the ROC AUC, in the analysis
+ * view, the training panel and the report. */
+static void test_binary_matrix(void)
+{
+  g_autofree char *json = g_strdup_printf(
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"even-odd-binary\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1, 28, 28]}},\n"
+      "  {\"name\": \"flat\", \"type\": \"Flatten\", \"inputs\": [\"x\"]},\n"
+      "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"flat\"], \"props\": "
+      "{\"out_features\": 32}},\n"
+      "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+      "  {\"name\": \"odd\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": "
+      "{\"out_features\": 1}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"idx-dir\", \"path\": \"%s\"},\n"
+      "   \"validation_split\": 0.1, \"normalize\": \"zero-one\", \"label_map\": "
+      "\"even-odd\"},\n"
+      " \"losses\": [{\"output\": \"odd\", \"target\": \"mapped\", \"type\": "
+      "\"bce_logits\"}],\n"
+      " \"training\": {\"epochs\": 1, \"batch_size\": 64, \"seed\": 1,\n"
+      "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.003}}}\n",
+      LL_FASHION_MNIST_DIR);
+  g_autofree char *dir = g_dir_make_tmp("ll-binary-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "even-odd-binary.json", NULL);
+  g_assert_true(g_file_set_contents(path, json, -1, NULL));
+  g_action_group_activate_action(G_ACTION_GROUP(win), "open-path", g_variant_new_string(path));
+  ll_ui_answer_save_prompt(win, "_Discard");
+  ll_ui_spin(50);
+  g_assert_cmpstr(ll_document_get_spec(doc())->name, ==, "even-odd-binary");
+  train_open(0);
+  guint n = ll_analysis_view_get_n_payloads(analysis());
+  const LlEvent *te = ll_analysis_view_get_payload(analysis(), n - 1);
+  g_assert_cmpstr(te->split, ==, "test");
+  g_assert_true(te->binary);
+  g_assert_cmpint(te->n_classes, ==, 2);
+  int64_t total = 0;
+  for (int i = 0; i < 4; i++)
+    total += te->confusion[i];
+  g_assert_cmpint(total, ==, 400); /* limit_test */
+  g_test_message("binary: tn %" G_GINT64_FORMAT " fp %" G_GINT64_FORMAT " fn %" G_GINT64_FORMAT
+                 " tp %" G_GINT64_FORMAT ", AUC %.4f",
+                 te->confusion[0], te->confusion[1], te->confusion[2], te->confusion[3],
+                 te->roc_auc);
+  /* one epoch on 1,350 images separates even from odd classes far above chance */
+  g_assert_cmpfloat(te->roc_auc, >, 0.8);
+  g_assert_cmpfloat(te->roc_auc, <=, 1.0);
+  ll_analysis_view_select_payload(analysis(), n - 1);
+  ll_analysis_view_show_page(analysis(), "confusion");
+  const char *text = ll_confusion_plot_get_binary_text(ll_analysis_view_get_confusion(analysis()));
+  g_test_message("%s", text);
+  g_assert_nonnull(strstr(text, "ROC AUC"));
+  g_assert_nonnull(strstr(text, "precision"));
+  const char *metrics = ll_training_panel_get_metrics(ll_window_get_training_panel(win));
+  g_test_message("panel: %s", metrics);
+  g_assert_nonnull(strstr(metrics, "Test: "));
+  g_assert_nonnull(strstr(metrics, "ROC AUC"));
+  g_assert_nonnull(strstr(metrics, "F1"));
+  screenshot("analysis-binary-confusion.png");
+  /* the report's confusion page carries the same lines */
+  report_pages("binary-report");
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
+static int series_named(LlCurvePlot *p, const char *name)
+{
+  for (int i = 0; i < ll_curve_plot_n_series(p); i++)
+    if (!g_strcmp0(ll_curve_plot_series_name(p, i), name))
+      return i;
+  return -1;
+}
+
+static gboolean runs_idle(void) { return !ll_runs_view_is_busy(ll_window_get_runs(win)); }
+
+/* E15: the digit head and the sum head each report under their names, in
+ * the training panel, the curves and the Runs table; each loss's weight is
+ * set in the panel, an edit that undoes. */
+static void test_two_heads(void)
+{
+  train("two-input-sum", 0);
+  LlTrainingPanel *panel = ll_window_get_training_panel(win);
+  const char *metrics = ll_training_panel_get_metrics(panel);
+  g_test_message("panel: %s", metrics);
+  g_assert_nonnull(strstr(metrics, "digit accuracy"));
+  g_assert_nonnull(strstr(metrics, "sum accuracy"));
+  g_assert_nonnull(strstr(metrics, "sum MSE"));
+  /* the curves: a validation series per head */
+  LlCurveView *cv = ll_window_get_curves(win);
+  LlCurvePlot *acc = ll_curve_view_get_plot(cv, 1), *loss = ll_curve_view_get_plot(cv, 0);
+  int digit = series_named(acc, "digit (val)"), sum = series_named(acc, "sum (val)");
+  int mse = series_named(loss, "sum MSE (val)");
+  g_assert_cmpint(digit, >=, 0);
+  g_assert_cmpint(sum, >=, 0);
+  g_assert_cmpint(mse, >=, 0);
+  g_assert_cmpuint(ll_curve_plot_series_len(acc, digit), ==, 1);
+  g_assert_cmpuint(ll_curve_plot_series_len(acc, sum), ==, 1);
+  g_assert_cmpuint(ll_curve_plot_series_len(loss, mse), ==, 1);
+  ll_window_show_page(win, "curves");
+  ll_window_show_page(win, "training");
+  screenshot("two-heads-curves.png");
+  /* the Runs table: both heads of the newest run */
+  LlRunsView *rv = ll_window_get_runs(win);
+  ll_runs_view_refresh(rv);
+  g_assert_true(ll_ui_wait_for(runs_idle, 20000));
+  GListModel *model = ll_runs_view_get_model(rv);
+  g_assert_cmpuint(g_list_model_get_n_items(model), >, 0);
+  const char *heads = NULL;
+  for (guint i = 0; i < g_list_model_get_n_items(model) && !heads; i++) {
+    g_autoptr(LlRunItem) it = g_list_model_get_item(model, i);
+    const char *name = ll_run_item_get_text(it, "name");
+    if (!g_strcmp0(name, "two-input-sum"))
+      heads = ll_run_item_get_text(it, "heads");
+  }
+  g_test_message("runs table: %s", heads);
+  g_assert_nonnull(heads);
+  g_assert_nonnull(strstr(heads, "digit accuracy"));
+  g_assert_nonnull(strstr(heads, "sum accuracy"));
+  ll_window_show_page(win, "runs");
+  screenshot("two-heads-runs.png");
+  report_pages("two-heads-report");
+  /* the loss weights: one row per loss, an undoable edit */
+  LlSpec *s = ll_document_get_spec(doc());
+  GtkSpinButton *w1 = ll_training_panel_get_loss_weight(panel, 1);
+  g_assert_nonnull(w1);
+  g_assert_nonnull(ll_training_panel_get_loss_weight(panel, 0));
+  g_assert_null(ll_training_panel_get_loss_weight(panel, 2));
+  g_assert_cmpfloat(gtk_spin_button_get_value(w1), ==, 0.1);
+  gtk_spin_button_set_value(w1, 0.5);
+  g_assert_cmpfloat(((LlLossSpec *)g_ptr_array_index(s->losses, 1))->weight, ==, 0.5);
+  g_assert_true(ll_document_get_modified(doc()));
+  g_assert_true(ll_document_can_undo(doc()));
+  ll_document_undo(doc());
+  s = ll_document_get_spec(doc());
+  g_assert_cmpfloat(((LlLossSpec *)g_ptr_array_index(s->losses, 1))->weight, ==, 0.1);
+  w1 = ll_training_panel_get_loss_weight(panel, 1);
+  g_assert_cmpfloat(gtk_spin_button_get_value(w1), ==, 0.1);
+  ll_document_redo(doc());
+  s = ll_document_get_spec(doc());
+  g_assert_cmpfloat(((LlLossSpec *)g_ptr_array_index(s->losses, 1))->weight, ==, 0.5);
+  g_assert_cmpfloat(gtk_spin_button_get_value(ll_training_panel_get_loss_weight(panel, 1)), ==,
+                    0.5);
+  /* the spec the next run trains (and Save writes) has it */
+  g_autofree char *json = ll_spec_to_json(s);
+  g_assert_nonnull(strstr(json, "\"weight\": 0.5"));
+  ll_window_show_page(win, "training");
+  screenshot("two-heads-panel.png");
 }
 
 /* Pearson correlation of a tile's grey levels with sample index of d. */
@@ -381,6 +560,8 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/analysis/tsne-default", test_tsne_default);
   g_test_add_func("/ui/analysis/dark-style", test_dark_style);
   g_test_add_func("/ui/analysis/report-pages", test_report_pages);
+  g_test_add_func("/ui/analysis/binary-matrix", test_binary_matrix);
+  g_test_add_func("/ui/analysis/two-heads", test_two_heads);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   ll_dataset_free(train_ds);

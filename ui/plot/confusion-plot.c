@@ -13,6 +13,9 @@ struct LlConfusionPlot {
   char *title, *stamp;
   gboolean rates, report;
   int sel_row, sel_col;
+  gboolean binary;
+  double auc;
+  char *binary_text; /* "positive class ...: precision ..." and "ROC AUC ..." lines */
 };
 
 typedef struct {
@@ -39,6 +42,8 @@ static void clear_data(LlConfusionPlot *p)
   g_clear_pointer(&p->recall, g_free);
   g_clear_pointer(&p->f1, g_free);
   g_clear_pointer(&p->support, g_free);
+  g_clear_pointer(&p->binary_text, g_free);
+  p->binary = FALSE;
   p->n = 0;
 }
 
@@ -95,6 +100,25 @@ void ll_confusion_plot_set_data(LlConfusionPlot *p, int n, const int64_t *counts
   p->support[n] = p->support[n + 1] = total;
   if (p->sel_row >= n || p->sel_col >= n)
     p->sel_row = -1;
+}
+
+void ll_confusion_plot_set_binary(LlConfusionPlot *p, double roc_auc)
+{
+  if (p->n != 2)
+    return;
+  p->binary = TRUE;
+  p->auc = roc_auc;
+  g_free(p->binary_text);
+  g_autofree char *auc =
+      isfinite(roc_auc) ? g_strdup_printf("%.4f", roc_auc) : g_strdup("undefined (one class only)");
+  p->binary_text = g_strdup_printf("positive class %s (logit > 0, p > 0.5):\n"
+                                   "precision %.4f  recall %.4f  F1 %.4f\nROC AUC %s",
+                                   p->names[1], p->precision[1], p->recall[1], p->f1[1], auc);
+}
+
+const char *ll_confusion_plot_get_binary_text(LlConfusionPlot *p)
+{
+  return p->binary_text ? p->binary_text : "";
 }
 
 void ll_confusion_plot_set_title(LlConfusionPlot *p, const char *title)
@@ -244,6 +268,11 @@ static void draw_report(LlConfusionPlot *p, cairo_t *cr, PangoLayout *l, double 
   g_snprintf(buf, sizeof buf, "accuracy %.4f  (%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT ")",
              p->support[p->n] ? (double)diag / p->support[p->n] : 0.0, diag, p->support[p->n]);
   ll_plot_text(cr, l, x, yy + 6, buf, 0.0, 0.0);
+  if (p->binary_text) {
+    g_auto(GStrv) lines = g_strsplit(p->binary_text, "\n", -1);
+    for (int i = 0; lines[i]; i++)
+      ll_plot_text(cr, l, x, yy + 6 + (i + 1.4) * row, lines[i], 0.0, 0.0);
+  }
 }
 
 void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, double height)

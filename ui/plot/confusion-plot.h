@@ -20,6 +20,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlConfusionPlot, ll_confusion_plot_free)
  * NULL: recomputed from the matrix). names: n strings or NULL (numbers). */
 void ll_confusion_plot_set_data(LlConfusionPlot *p, int n, const int64_t *counts,
                                 char *const *names);
+/* A binary classifier's matrix (n 2, class 1 positive at threshold 0.5):
+ * the report adds the positive class's precision, recall and F1 and the
+ * ROC AUC (NAN: not known). Cleared by set_data. */
+void ll_confusion_plot_set_binary(LlConfusionPlot *p, double roc_auc);
+/* The text of the binary lines ("" when not binary), for tests. */
+const char *ll_confusion_plot_get_binary_text(LlConfusionPlot *p);
 void ll_confusion_plot_set_title(LlConfusionPlot *p, const char *title);
 void ll_confusion_plot_set_stamp(LlConfusionPlot *p, const char *run_id);
 void ll_confusion_plot_set_normalized(LlConfusionPlot *p, gboolean rates);

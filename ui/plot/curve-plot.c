@@ -104,6 +104,12 @@ guint ll_curve_plot_series_len(const LlCurvePlot *p, int series)
 
 int ll_curve_plot_n_series(const LlCurvePlot *p) { return (int)p->series->len; }
 
+const char *ll_curve_plot_series_name(const LlCurvePlot *p, int series)
+{
+  g_return_val_if_fail(series >= 0 && (guint)series < p->series->len, NULL);
+  return ((Series *)g_ptr_array_index(p->series, series))->name;
+}
+
 void ll_curve_plot_clear(LlCurvePlot *p, int series)
 {
   Series *s = g_ptr_array_index(p->series, series);

@@ -25,6 +25,7 @@ void ll_curve_plot_append(LlCurvePlot *p, int series, double x, double y);
 guint ll_curve_plot_series_len(const LlCurvePlot *p, int series);
 void ll_curve_plot_clear(LlCurvePlot *p, int series);
 int ll_curve_plot_n_series(const LlCurvePlot *p);
+const char *ll_curve_plot_series_name(const LlCurvePlot *p, int series);
 /* Moves every series' points into its faded "previous run" copy (dropping the
  * one before), leaving the series empty for the next run. */
 void ll_curve_plot_start_new_run(LlCurvePlot *p);

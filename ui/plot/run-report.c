@@ -54,6 +54,23 @@ static void add_metric(LlCurvePlot *p, GPtrArray *epochs, const char *key, const
   }
 }
 
+/* The validation metrics of each head (ll_metric_parse_head) that the
+ * epochs hold, in their order of first appearance (g_free each). */
+static GPtrArray *val_head_metrics(GPtrArray *epochs)
+{
+  GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < epochs->len; i++) {
+    g_autoptr(GList) members = json_object_get_members(epochs->pdata[i]);
+    for (GList *l = members; l; l = l->next) {
+      g_autofree char *split = NULL;
+      if (ll_metric_parse_head(l->data, &split, NULL, NULL) && !strcmp(split, "val") &&
+          !g_ptr_array_find_with_equal_func(keys, l->data, g_str_equal, NULL))
+        g_ptr_array_add(keys, g_strdup(l->data));
+    }
+  }
+  return keys;
+}
+
 void ll_run_curves(const LlRunInfo *run, LlCurvePlot **loss, LlCurvePlot **accuracy)
 {
   g_autoptr(GPtrArray) ep = read_epochs(run->dir);
@@ -62,7 +79,21 @@ void ll_run_curves(const LlRunInfo *run, LlCurvePlot **loss, LlCurvePlot **accur
   add_metric(*loss, ep, "train_loss", "train", 0);
   add_metric(*loss, ep, "val_loss", "validation", 1);
   add_metric(*accuracy, ep, "train_accuracy", "train", 0);
-  add_metric(*accuracy, ep, "val_accuracy", "validation", 1);
+  /* each head as a series of its own (as the window draws them): accuracies
+   * beside the first head's training accuracy, MSEs beside the losses */
+  g_autoptr(GPtrArray) heads = val_head_metrics(ep);
+  gboolean head_acc = FALSE;
+  for (guint i = 0; i < heads->len; i++) {
+    const char *key = heads->pdata[i];
+    g_autofree char *head = NULL, *kind = NULL;
+    ll_metric_parse_head(key, NULL, &head, &kind);
+    gboolean acc = !strcmp(kind, "accuracy");
+    head_acc |= acc;
+    g_autofree char *name = g_strdup_printf(acc ? "%s (val)" : "%s MSE (val)", head);
+    add_metric(acc ? *accuracy : *loss, ep, key, name, 2 + (int)i);
+  }
+  if (!head_acc)
+    add_metric(*accuracy, ep, "val_accuracy", "validation", 1);
   ll_curve_plot_set_stamp(*loss, run->id);
   ll_curve_plot_set_stamp(*accuracy, run->id);
 }
@@ -377,6 +408,8 @@ gboolean ll_run_export_figures_full(const LlRunInfo *run, const char *dir, const
   if (ok && fin && fin->confusion) {
     g_autoptr(LlConfusionPlot) cp = ll_confusion_plot_new();
     ll_confusion_plot_set_data(cp, fin->n_classes, fin->confusion, fin->class_names);
+    if (fin->binary)
+      ll_confusion_plot_set_binary(cp, fin->roc_auc);
     g_autofree char *t = g_strdup_printf("Confusion matrix, %s set", fin->split);
     ll_confusion_plot_set_title(cp, t);
     ll_confusion_plot_set_stamp(cp, run->id);
@@ -543,9 +576,8 @@ static void metric_words(const char *key, double v, char **name, char **value)
                       : g_str_has_prefix(key, "val_")   ? "Validation"
                       : g_str_has_prefix(key, "train_") ? "Training"
                                                         : "";
-  const char *what = strchr(key, '_') ? strchr(key, '_') + 1 : key;
   gboolean acc = g_str_has_suffix(key, "accuracy");
-  g_autofree char *w = g_strdelimit(g_strdup(what), "_", ' ');
+  g_autofree char *w = g_strdelimit(ll_metric_label(key), "_", ' ');
   *name = g_strdup_printf("%s%s%s", split, *split ? " " : "", w);
   *value = !isfinite(v) ? g_strdup("\u2013")
            : acc        ? g_strdup_printf("%.2f %%", v * 100)
@@ -581,14 +613,26 @@ static GPtrArray *metric_rows(const LlRunInfo *run)
                                       "val_loss",      "train_accuracy", "train_loss"};
   GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)metric_row_free);
   g_autoptr(GPtrArray) ep = read_epochs(run->dir);
+  g_autoptr(GPtrArray) keys = g_ptr_array_new_with_free_func(g_free);
+  for (guint i = 0; i < G_N_ELEMENTS(order); i++)
+    g_ptr_array_add(keys, g_strdup(order[i]));
   g_autoptr(JsonParser) mp = json_parser_new();
   JsonObject *fin = NULL;
   if (run->metrics_json && ll_json_parser_load(mp, run->metrics_json, -1, "metrics", NULL) &&
       JSON_NODE_HOLDS_OBJECT(json_parser_get_root(mp)))
     fin = json_node_get_object(json_parser_get_root(mp));
-  for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
-    const char *key = order[i];
-    gboolean acc = g_str_has_suffix(key, "accuracy");
+  /* then each head's test metric and a binary head's report, and each
+   * head's validation metric with its best epoch */
+  g_autoptr(GList) fin_keys = fin ? json_object_get_members(fin) : NULL;
+  for (GList *k = fin_keys; k; k = k->next)
+    if (ll_metric_is_head_report(k->data, "test"))
+      g_ptr_array_add(keys, g_strdup(k->data));
+  g_autoptr(GPtrArray) val_heads = val_head_metrics(ep);
+  for (guint i = 0; i < val_heads->len; i++)
+    g_ptr_array_add(keys, g_strdup(val_heads->pdata[i]));
+  for (guint i = 0; i < keys->len; i++) {
+    const char *key = keys->pdata[i];
+    gboolean acc = ll_metric_higher_is_better(key);
     double last = NAN, best = NAN;
     int best_epoch = 0;
     for (guint e = 0; e < ep->len; e++) {
@@ -861,8 +905,11 @@ static void run_summary_page(cairo_t *cr, GPtrArray *runs)
   pango_layout_set_width(note, (int)((cols[3] + 60) * PANGO_SCALE));
   pango_layout_set_text(note,
                         "Accuracy in per cent of the samples; losses as the run's loss "
-                        "functions compute them (mean per sample). Best: the epoch with the "
-                        "lowest loss or the highest accuracy on that split.",
+                        "functions compute them (mean per sample). With several heads, each "
+                        "head's accuracy (classification) or mean squared error (regression) "
+                        "under its name; a binary head's precision, recall and F1 are of class 1 "
+                        "at threshold 0.5. Best: the epoch with the lowest loss or error, or the "
+                        "highest accuracy, on that split.",
                         -1);
   cairo_move_to(cr, x0, ty + 6);
   pango_cairo_show_layout(cr, note);
@@ -998,9 +1045,20 @@ static gboolean report(GPtrArray *runs, const char *path, const char *png_dir, d
     comparison_page(cr, runs);
   page_stamp(cr, runs);
   if (runs->len > 1) {
-    const char *metrics[] = {"val_loss", "val_accuracy", "train_loss"};
-    for (guint m = 0; m < G_N_ELEMENTS(metrics); m++) {
-      g_autoptr(LlCurvePlot) p = ll_runs_overlay(runs, metrics[m]);
+    g_autoptr(GPtrArray) metrics = g_ptr_array_new_with_free_func(g_free);
+    const char *base[] = {"val_loss", "val_accuracy", "train_loss"};
+    for (guint m = 0; m < G_N_ELEMENTS(base); m++)
+      g_ptr_array_add(metrics, g_strdup(base[m]));
+    /* and each head's validation metric that any of the runs has */
+    for (guint k = 0; k < runs->len; k++) {
+      g_autoptr(GPtrArray) ep = read_epochs(((LlRunInfo *)runs->pdata[k])->dir);
+      g_autoptr(GPtrArray) heads = val_head_metrics(ep);
+      for (guint i = 0; i < heads->len; i++)
+        if (!g_ptr_array_find_with_equal_func(metrics, heads->pdata[i], g_str_equal, NULL))
+          g_ptr_array_add(metrics, g_strdup(heads->pdata[i]));
+    }
+    for (guint m = 0; m < metrics->len; m++) {
+      g_autoptr(LlCurvePlot) p = ll_runs_overlay(runs, metrics->pdata[m]);
       next_page(&pg);
       ll_curve_plot_draw(p, cr, PAGE_W, PAGE_H);
     }
@@ -1021,6 +1079,8 @@ static gboolean report(GPtrArray *runs, const char *path, const char *png_dir, d
     if (fin && fin->confusion) {
       g_autoptr(LlConfusionPlot) cp = ll_confusion_plot_new();
       ll_confusion_plot_set_data(cp, fin->n_classes, fin->confusion, fin->class_names);
+      if (fin->binary)
+        ll_confusion_plot_set_binary(cp, fin->roc_auc);
       g_autofree char *t = g_strdup_printf("Confusion matrix, %s set", fin->split);
       ll_confusion_plot_set_title(cp, t);
       ll_confusion_plot_set_stamp(cp, run->id);
