@@ -501,6 +501,7 @@ static void test_two_heads(void)
   /* the spec the next run trains (and Save writes) has it */
   g_autofree char *json = ll_spec_to_json(s);
   g_assert_nonnull(strstr(json, "\"weight\": 0.5"));
+  ll_window_show_page(win, "curves");
   ll_window_show_page(win, "training");
   screenshot("two-heads-panel.png");
 }
