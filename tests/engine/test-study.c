@@ -335,35 +335,38 @@ static void test_resume(void)
   g_assert_nonnull(strstr(error->message, "19700101-000000-dead"));
 }
 
+/* Two heads on blobs: a classifier (cls) and the class plus a random
+ * number 0-3 (sum, MSE). */
+static const char *sum_spec =
+    "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"sum\",\n"
+    " \"graph\": {\"blocks\": [\n"
+    "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
+    "  {\"name\": \"r\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
+    "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": "
+    "{\"out_features\": 16}},\n"
+    "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
+    "  {\"name\": \"cls\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": "
+    "{\"out_features\": 3}},\n"
+    "  {\"name\": \"j\", \"type\": \"Concat\", \"inputs\": [\"a\", \"r\"]},\n"
+    "  {\"name\": \"h2\", \"type\": \"Linear\", \"inputs\": [\"j\"], \"props\": "
+    "{\"out_features\": 32}},\n"
+    "  {\"name\": \"a2\", \"type\": \"ReLU\", \"inputs\": [\"h2\"]},\n"
+    "  {\"name\": \"sum\", \"type\": \"Linear\", \"inputs\": [\"a2\"], \"props\": "
+    "{\"out_features\": 1}}]},\n"
+    " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500, "
+    "\"test_n\": 400, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": "
+    "\"none\",\n"
+    "  \"random_field\": {\"min\": 0, \"max\": 3}},\n"
+    " \"inputs\": {\"x\": \"x\", \"r\": \"random\"},\n"
+    " \"losses\": [{\"output\": \"cls\", \"target\": \"label\", \"type\": \"cross_entropy\"},\n"
+    "  {\"output\": \"sum\", \"target\": \"label_plus_random\", \"type\": \"mse\"}],\n"
+    " \"training\": {\"epochs\": 25, \"batch_size\": 50, \"seed\": 2, \"threads\": 1,\n"
+    "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
+
 /* E15's second head: MSE on label + random, scored by its rounded prediction. */
 static void test_regression_accuracy(void)
 {
-  const char *spec =
-      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"sum\",\n"
-      " \"graph\": {\"blocks\": [\n"
-      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [2]}},\n"
-      "  {\"name\": \"r\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
-      "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": "
-      "{\"out_features\": 16}},\n"
-      "  {\"name\": \"a\", \"type\": \"ReLU\", \"inputs\": [\"h\"]},\n"
-      "  {\"name\": \"cls\", \"type\": \"Linear\", \"inputs\": [\"a\"], \"props\": "
-      "{\"out_features\": 3}},\n"
-      "  {\"name\": \"j\", \"type\": \"Concat\", \"inputs\": [\"a\", \"r\"]},\n"
-      "  {\"name\": \"h2\", \"type\": \"Linear\", \"inputs\": [\"j\"], \"props\": "
-      "{\"out_features\": 32}},\n"
-      "  {\"name\": \"a2\", \"type\": \"ReLU\", \"inputs\": [\"h2\"]},\n"
-      "  {\"name\": \"sum\", \"type\": \"Linear\", \"inputs\": [\"a2\"], \"props\": "
-      "{\"out_features\": 1}}]},\n"
-      " \"data\": {\"dataset\": {\"kind\": \"synthetic\", \"generator\": \"blobs\", \"n\": 1500, "
-      "\"test_n\": 400, \"classes\": 3, \"features\": 2, \"noise\": 0.3}, \"normalize\": "
-      "\"none\",\n"
-      "  \"random_field\": {\"min\": 0, \"max\": 3}},\n"
-      " \"inputs\": {\"x\": \"x\", \"r\": \"random\"},\n"
-      " \"losses\": [{\"output\": \"cls\", \"target\": \"label\", \"type\": \"cross_entropy\"},\n"
-      "  {\"output\": \"sum\", \"target\": \"label_plus_random\", \"type\": \"mse\"}],\n"
-      " \"training\": {\"epochs\": 25, \"batch_size\": 50, \"seed\": 2, \"threads\": 1,\n"
-      "   \"optimizer\": {\"type\": \"adam\", \"lr\": 0.01}}}\n";
-  g_autoptr(LlSpec) s = load(spec);
+  g_autoptr(LlSpec) s = load(sum_spec);
   LlTrainOptions o = {.no_store = TRUE, .seed = -1};
   LlTrainer *t = ll_trainer_new(s, &o);
   g_autoptr(GError) error = NULL;
@@ -403,6 +406,46 @@ static void test_regression_accuracy(void)
  * trial is chosen by the study's metric: an untrained stage whose loss
  * (about ln 3) is larger than any accuracy must not win a test_accuracy
  * study. */
+/* A study's metric can name a head: a regression head's MSE is minimised
+ * (an accuracy, AUC or F1 would be maximised), and each trial's metric is
+ * that head's test metric. */
+static void test_head_metric(void)
+{
+  g_autofree char *root = g_dir_make_tmp("ll-study-XXXXXX", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf(
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"name\": \"heads\", \"spec\": %s,\n"
+      " \"metric\": \"test_sum_mse\",\n"
+      " \"sweep\": {\"mode\": \"grid\", \"axes\": [{\"path\": \"training.optimizer.lr\", "
+      "\"values\": [1e-9, 0.01]}]}}",
+      sum_spec);
+  g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "heads.json", ".", &error);
+  g_assert_no_error(error);
+  g_assert_false(ll_study_maximize(s));
+  LlStudyOptions o = {.store_root = root, .epochs = 4};
+  g_assert_true(ll_study_run(s, &o, NULL, NULL, &error));
+  g_assert_no_error(error);
+  GPtrArray *trials = ll_study_trials(s);
+  g_assert_cmpint(trials->len, ==, 2);
+  LlTrial *frozen = trials->pdata[0], *trained = trials->pdata[1];
+  for (guint i = 0; i < 2; i++) {
+    LlTrial *t = trials->pdata[i];
+    g_assert_cmpint(t->status, ==, LL_TRIAL_FINISHED);
+    g_assert_cmpfloat(t->metric, ==, json_object_get_double_member(t->metrics, "test_sum_mse"));
+    g_assert_true(json_object_has_member(t->metrics, "test_cls_accuracy"));
+    g_assert_true(json_object_has_member(t->metrics, "test_sum_accuracy"));
+  }
+  g_test_message("sum MSE: lr 1e-9 %.4f, lr 0.01 %.4f", frozen->metric, trained->metric);
+  g_assert_cmpfloat(trained->metric, <, frozen->metric);
+  g_assert_true(ll_study_best(s) == trained);
+  /* the direction of the other metrics a head reports */
+  const char *up[] = {"test_cls_accuracy", "test_auc", "val_f1", "test_precision", "test_recall"};
+  for (guint i = 0; i < G_N_ELEMENTS(up); i++)
+    g_assert_true(ll_metric_higher_is_better(up[i]));
+  g_assert_false(ll_metric_higher_is_better("test_sum_mse"));
+  g_assert_false(ll_metric_higher_is_better("val_loss_sum"));
+}
+
 static void test_stage_metric(void)
 {
   g_autofree char *root = g_dir_make_tmp("ll-study-XXXXXX", NULL);
@@ -722,6 +765,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/study/tpe", test_tpe);
   g_test_add_func("/engine/study/resume", test_resume);
   g_test_add_func("/engine/study/stage-metric", test_stage_metric);
+  g_test_add_func("/engine/study/head-metric", test_head_metric);
   g_test_add_func("/engine/study/labels-in-words", test_labels_in_words);
   g_test_add_func("/engine/study/shortening", test_shortening);
   g_test_add_func("/engine/study/trial-groups", test_trial_groups);
