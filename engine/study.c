@@ -1682,6 +1682,8 @@ gboolean ll_trial_same_group(const LlTrial *a, const LlTrial *b)
 {
   if (!a->key || !b->key)
     return a == b;
+  if (g_strcmp0(a->stage, b->stage)) /* a stage named "x/r1" is no repeat of "x" */
+    return FALSE;
   gsize n = group_key_len(a->key);
   return n == group_key_len(b->key) && !strncmp(a->key, b->key, n);
 }
