@@ -2,7 +2,9 @@
  * under Xvfb: every view that maps a point, cell or tile to a sample (the
  * confusion-cell gallery, the predictions, the t-SNE hover of the recorded
  * embeddings and of any block's, the reconstructions) shows that very
- * sample: the pixels it draws are the dataset's at the index it recorded. */
+ * sample: the pixels it draws are the dataset's at the index it recorded.
+ * Also every head's result: a binary classifier's matrix and ROC AUC, E15's
+ * two heads and their loss weights, E8's two queries. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <math.h>
@@ -506,6 +508,23 @@ static void test_two_heads(void)
   screenshot("two-heads-panel.png");
 }
 
+/* E8: one BCE head answering two queries shows each query's accuracy. */
+static void test_query_heads(void)
+{
+  train("seq-memory", 0);
+  const char *metrics = ll_training_panel_get_metrics(ll_window_get_training_panel(win));
+  g_test_message("panel: %s", metrics);
+  g_assert_nonnull(strstr(metrics, "answers.appeared accuracy"));
+  g_assert_nonnull(strstr(metrics, "answers.then_next accuracy"));
+  LlCurvePlot *acc = ll_curve_view_get_plot(ll_window_get_curves(win), 1);
+  int a = series_named(acc, "answers.appeared (val)"),
+      b = series_named(acc, "answers.then_next (val)");
+  g_assert_cmpint(a, >=, 0);
+  g_assert_cmpint(b, >=, 0);
+  g_assert_cmpuint(ll_curve_plot_series_len(acc, a), ==, 1);
+  g_assert_cmpuint(ll_curve_plot_series_len(acc, b), ==, 1);
+}
+
 /* Pearson correlation of a tile's grey levels with sample index of d. */
 static double tile_correlation(LlImageGrid *grid, int tile, const LlDataset *d, int index)
 {
@@ -563,6 +582,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/analysis/report-pages", test_report_pages);
   g_test_add_func("/ui/analysis/binary-matrix", test_binary_matrix);
   g_test_add_func("/ui/analysis/two-heads", test_two_heads);
+  g_test_add_func("/ui/analysis/query-heads", test_query_heads);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   ll_dataset_free(train_ds);
