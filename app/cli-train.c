@@ -63,8 +63,18 @@ static void print_report(const LlEvent *e)
   }
   printf("%-16s %9.4f %9.4f %9.4f %8" G_GINT64_FORMAT "\n", "macro avg", mp / e->n_classes,
          mr / e->n_classes, mf / e->n_classes, total);
-  printf("%-16s %9s %9s %9.4f %8" G_GINT64_FORMAT "\n\n", "weighted avg", "", "",
+  printf("%-16s %9s %9s %9.4f %8" G_GINT64_FORMAT "\n", "weighted avg", "", "",
          total ? wf / total : 0.0, total);
+  if (e->binary) {
+    /* a binary head: its 2 x 2 matrix is short enough to print, and its AUC */
+    const int64_t *m = e->confusion;
+    printf("confusion (row = true class): 0: %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+           "  1: %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
+           m[0], m[1], m[2], m[3]);
+    if (isfinite(e->roc_auc))
+      printf("ROC AUC %.4f (class 1 positive; the report at threshold 0.5)\n", e->roc_auc);
+  }
+  printf("\n");
 }
 
 /* Drains the trainer until it ends; returns the exit status. */

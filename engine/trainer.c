@@ -730,8 +730,10 @@ static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
       ev->embed_labels = g_new0(int, ev->n_embed);
       ev->embed_index = g_new0(int, ev->n_embed);
       ev->embed_block = g_strdup(emb->name);
-      /* the points are coloured by class even when no head classifies (autoencoders) */
-      if (!ev->class_names && j->train->class_names)
+      /* the points are coloured by class even when no head classifies
+       * (autoencoders); where one does, class_names name its matrix's
+       * classes (a binary or mapped target's are not the dataset's) */
+      if (!ev->class_names && !ev->confusion && j->train->class_names)
         ev->class_names = g_strdupv(j->train->class_names);
     }
   }

@@ -315,6 +315,32 @@ def case_spec_preset(name, metrics, errors=()):
     return go
 
 
+def case_binary_report():
+    """A binary classifier (fmnist-ann made even / odd with one logit): the
+    final metrics carry precision, recall, F1 and the ROC AUC, the text
+    output prints the 2 x 2 matrix and the AUC, and `report` draws it."""
+    need_fmnist()
+    spec = json.load(open(os.path.join(PRESETS, "fmnist-ann.json")))
+    head = spec["losses"][0]["output"]
+    for b in spec["graph"]["blocks"]:
+        if b["name"] == head:
+            b["props"]["out_features"] = 1
+    spec["losses"] = [{"output": head, "target": "mapped", "type": "bce_logits"}]
+    spec["data"]["label_map"] = "even-odd"
+    path = os.path.join(STORE, "even-odd-binary.json")
+    json.dump(spec, open(path, "w"))
+    _, fin = train(path, *SHORT)
+    for m in ("test_precision", "test_recall", "test_f1", "test_auc", "test_accuracy"):
+        assert m in fin and 0.0 <= fin[m] <= 1.0, (m, fin)
+    assert fin["test_auc"] > 0.6, fin
+    text = run("train", path, "--out", STORE, *SHORT).stdout
+    assert "confusion (row = true class)" in text and "ROC AUC" in text, text
+    pdf = os.path.join(STORE, "binary.pdf")
+    run("report", fin["run_id"], "--out", pdf, "--store", STORE)
+    assert os.path.getsize(pdf) > 1000
+    print("binary", {m: fin[m] for m in ("test_accuracy", "test_f1", "test_auc")})
+
+
 def case_transfer():
     """`layerlab transfer`: a run's checkpoint against its own spec (all
     match), against a renamed and narrower copy (map, mismatch, missing),
@@ -472,6 +498,7 @@ CASES.update({
                                                stages={"encoder": 1, "mlp": 1}),
     "preset-fmnist-search": case_study_preset("fmnist-search", "sweep", "--trials", "6",
                                               stages={"sweep": 6}),
+    "binary-report": case_binary_report,
     "preset-seq-memory": case_spec_preset("seq-memory", [
         "test_accuracy", "test_answers.appeared_accuracy", "test_answers.then_next_accuracy"]),
     "preset-two-input-sum": case_spec_preset("two-input-sum", [

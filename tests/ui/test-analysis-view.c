@@ -388,12 +388,16 @@ static void test_binary_matrix(void)
   ll_ui_answer_save_prompt(win, "_Discard");
   ll_ui_spin(50);
   g_assert_cmpstr(ll_document_get_spec(doc())->name, ==, "even-odd-binary");
-  train_open(0);
+  train_open(200);
   guint n = ll_analysis_view_get_n_payloads(analysis());
   const LlEvent *te = ll_analysis_view_get_payload(analysis(), n - 1);
   g_assert_cmpstr(te->split, ==, "test");
   g_assert_true(te->binary);
   g_assert_cmpint(te->n_classes, ==, 2);
+  /* the matrix's classes are even and odd, not the dataset's first two
+   * (the recorded embeddings' labels are the dataset's classes) */
+  g_assert_null(te->class_names);
+  g_assert_cmpint(te->n_embed, ==, 200);
   int64_t total = 0;
   for (int i = 0; i < 4; i++)
     total += te->confusion[i];
