@@ -19,6 +19,14 @@ char *ll_json_writer_finish(LlJsonWriter *w)
   return g_string_free(w->out, FALSE);
 }
 
+/* The inline flag of the current depth; past the last slot everything is on
+ * one line (files may nest deeper than 32: json-doc allows 128). */
+static gboolean *inline_at(LlJsonWriter *w, int depth)
+{
+  int last = (int)G_N_ELEMENTS(w->inline_depth) - 1;
+  return &w->inline_depth[CLAMP(depth, 0, last)];
+}
+
 static void newline(LlJsonWriter *w)
 {
   g_string_append_c(w->out, '\n');
@@ -33,7 +41,7 @@ static void separate(LlJsonWriter *w)
     return;
   if (!w->first)
     g_string_append_c(w->out, ',');
-  if (w->inline_depth[w->depth])
+  if (*inline_at(w, w->depth))
     g_string_append(w->out, w->first ? "" : " ");
   else
     newline(w);
@@ -58,13 +66,14 @@ static void open(LlJsonWriter *w, char c, gboolean inline_)
   before_value(w);
   g_string_append_c(w->out, c);
   w->depth++;
-  w->inline_depth[w->depth] = inline_ || (w->depth > 0 && w->inline_depth[w->depth - 1]);
+  gboolean deep = w->depth >= (int)G_N_ELEMENTS(w->inline_depth) - 1;
+  *inline_at(w, w->depth) = deep || inline_ || *inline_at(w, w->depth - 1);
   w->first = TRUE;
 }
 
 static void close_(LlJsonWriter *w, char c)
 {
-  gboolean was_empty = w->first, was_inline = w->inline_depth[w->depth];
+  gboolean was_empty = w->first, was_inline = *inline_at(w, w->depth);
   w->depth--;
   if (!was_empty && !was_inline)
     newline(w);
@@ -174,4 +183,49 @@ void ll_json_null(LlJsonWriter *w)
 {
   before_value(w);
   g_string_append(w->out, "null");
+}
+
+void ll_json_write_node(LlJsonWriter *w, JsonNode *n)
+{
+  if (!n || JSON_NODE_HOLDS_NULL(n)) {
+    ll_json_null(w);
+  } else if (JSON_NODE_HOLDS_OBJECT(n)) {
+    JsonObject *o = json_node_get_object(n);
+    ll_json_begin_object(w);
+    g_autoptr(GList) members = json_object_get_members(o);
+    for (GList *l = members; l; l = l->next) {
+      ll_json_key(w, l->data);
+      ll_json_write_node(w, json_object_get_member(o, l->data));
+    }
+    ll_json_end_object(w);
+  } else if (JSON_NODE_HOLDS_ARRAY(n)) {
+    JsonArray *a = json_node_get_array(n);
+    gboolean scalars = TRUE;
+    for (guint i = 0; i < json_array_get_length(a); i++)
+      scalars &= JSON_NODE_HOLDS_VALUE(json_array_get_element(a, i));
+    ll_json_begin_array(w, scalars);
+    for (guint i = 0; i < json_array_get_length(a); i++)
+      ll_json_write_node(w, json_array_get_element(a, i));
+    ll_json_end_array(w);
+  } else {
+    GType t = json_node_get_value_type(n);
+    if (t == G_TYPE_STRING)
+      ll_json_string(w, json_node_get_string(n));
+    else if (t == G_TYPE_INT64)
+      ll_json_int(w, json_node_get_int(n));
+    else if (t == G_TYPE_BOOLEAN)
+      ll_json_bool(w, json_node_get_boolean(n));
+    else
+      ll_json_double(w, json_node_get_double(n));
+  }
+}
+
+char *ll_json_node_to_text(JsonNode *n, gboolean one_line)
+{
+  LlJsonWriter w;
+  ll_json_writer_init(&w);
+  for (guint i = 0; one_line && i < G_N_ELEMENTS(w.inline_depth); i++)
+    w.inline_depth[i] = TRUE;
+  ll_json_write_node(&w, n);
+  return ll_json_writer_finish(&w);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdint.h>
 
 G_BEGIN_DECLS
@@ -33,6 +34,12 @@ void ll_json_double(LlJsonWriter *w, double v);
 void ll_json_float(LlJsonWriter *w, double v);
 void ll_json_bool(LlJsonWriter *w, gboolean v);
 void ll_json_null(LlJsonWriter *w);
+
+/* A JSON tree, written as above. Use it (not json_to_string) for text that
+ * is parsed again: json-glib 1.6's generator writes 1e-08 as "1e-08.0",
+ * which no parser reads. one_line: no line breaks. */
+void ll_json_write_node(LlJsonWriter *w, JsonNode *n);
+char *ll_json_node_to_text(JsonNode *n, gboolean one_line);
 
 /* The shortest "%.Ng" form that reads back to v, into buf (at least 32 bytes). */
 char *ll_format_double(double v, char *buf, size_t len);

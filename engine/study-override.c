@@ -4,6 +4,8 @@
 
 #include "study.h"
 
+#include "json-writer.h"
+
 /* json_node_copy shares objects and arrays; variants need their own trees. */
 JsonNode *ll_json_node_dup(JsonNode *n)
 {
@@ -138,5 +140,5 @@ char *ll_spec_json_override(const char *spec_json, const char *path, JsonNode *v
   JsonNode *root = json_parser_get_root(p);
   if (!ll_spec_json_set(root, path, value, error))
     return NULL;
-  return json_to_string(root, TRUE);
+  return ll_json_node_to_text(root, FALSE);
 }

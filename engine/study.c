@@ -662,12 +662,12 @@ gboolean ll_study_is_sweep(const LlStudy *s) { return s->stages == NULL; }
 char *ll_study_base_spec_json(const LlStudy *s)
 {
   if (s->spec)
-    return json_to_string(s->spec, TRUE);
+    return ll_json_node_to_text(s->spec, FALSE);
   /* stages that each bring their own spec: show the first one */
   for (guint i = 0; s->stages && i < s->stages->len; i++) {
     JsonNode *n = json_object_get_member(g_ptr_array_index(s->stages, i), "spec");
     if (n && JSON_NODE_HOLDS_OBJECT(n))
-      return json_to_string(n, TRUE);
+      return ll_json_node_to_text(n, FALSE);
   }
   return NULL;
 }
@@ -798,46 +798,12 @@ gboolean ll_study_add_axis_range(LlStudy *s, const char *path, const char *range
 
 /* ---- writing JSON ---------------------------------------------------------------------- */
 
-static void write_node(LlJsonWriter *w, JsonNode *n);
+#define write_node ll_json_write_node
 
 static void write_object(LlJsonWriter *w, JsonObject *o)
 {
-  ll_json_begin_object(w);
-  GList *members = json_object_get_members(o);
-  for (GList *l = members; l; l = l->next) {
-    ll_json_key(w, l->data);
-    write_node(w, json_object_get_member(o, l->data));
-  }
-  g_list_free(members);
-  ll_json_end_object(w);
-}
-
-static void write_node(LlJsonWriter *w, JsonNode *n)
-{
-  if (!n || JSON_NODE_HOLDS_NULL(n)) {
-    ll_json_null(w);
-  } else if (JSON_NODE_HOLDS_OBJECT(n)) {
-    write_object(w, json_node_get_object(n));
-  } else if (JSON_NODE_HOLDS_ARRAY(n)) {
-    JsonArray *a = json_node_get_array(n);
-    gboolean scalars = TRUE;
-    for (guint i = 0; i < json_array_get_length(a); i++)
-      scalars &= JSON_NODE_HOLDS_VALUE(json_array_get_element(a, i));
-    ll_json_begin_array(w, scalars);
-    for (guint i = 0; i < json_array_get_length(a); i++)
-      write_node(w, json_array_get_element(a, i));
-    ll_json_end_array(w);
-  } else {
-    GType t = json_node_get_value_type(n);
-    if (t == G_TYPE_STRING)
-      ll_json_string(w, json_node_get_string(n));
-    else if (t == G_TYPE_INT64)
-      ll_json_int(w, json_node_get_int(n));
-    else if (t == G_TYPE_BOOLEAN)
-      ll_json_bool(w, json_node_get_boolean(n));
-    else
-      ll_json_double(w, json_node_get_double(n));
-  }
+  g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
+  ll_json_write_node(w, n);
 }
 
 /* One line, no newline. */
@@ -1266,7 +1232,7 @@ static char *materialize(LlStudy *s, JsonNode *spec, GPtrArray *ovs, const char 
   g_list_free(names);
   if (study_dir)
     substitute_strings(root, "${study_dir}", study_dir);
-  return json_to_string(root, TRUE);
+  return ll_json_node_to_text(root, FALSE);
 }
 
 static LlSpec *load_variant(const char *text, const char *label, GError **error)
