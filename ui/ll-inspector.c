@@ -14,7 +14,11 @@ struct _LlInspector {
   char *block;
   gboolean applying;   /* our own edit: do not rebuild the editors under the user's fingers */
   GHashTable *editors; /* prop name -> GtkWidget* (borrowed: the grid owns them) */
+  GHashTable *vary;    /* prop name (or "type") -> its Vary button (borrowed) */
 };
+
+enum { SIG_VARY, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE(LlInspector, ll_inspector, GTK_TYPE_BOX)
 
@@ -190,12 +194,102 @@ static GtkWidget *make_editor(LlInspector *self, int index, const LlPropDesc *d,
   return w;
 }
 
+/* A property's value as JSON (what a study's axis holds). */
+static char *prop_json(const LlPropDesc *d, const LlPropValue *v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  switch (d->type) {
+  case LL_PROP_INT: return g_strdup_printf("%" G_GINT64_FORMAT, (gint64)v->i);
+  case LL_PROP_FLOAT: return g_strdup(g_ascii_dtostr(buf, sizeof buf, v->f));
+  case LL_PROP_BOOL: return g_strdup(v->b ? "true" : "false");
+  case LL_PROP_CHOICE: return g_strdup_printf("\"%s\"", d->choices[v->choice]);
+  case LL_PROP_SHAPE: {
+    GString *s = g_string_new("[");
+    for (int i = 0; i < v->shape.rank; i++)
+      g_string_append_printf(s, "%s%d", i ? ", " : "", v->shape.d[i]);
+    g_string_append(s, "]");
+    return g_string_free(s, FALSE);
+  }
+  }
+  return g_strdup("null");
+}
+
+/* "Vary this...": an axis of the study for the property (or the block's type). */
+static void vary(LlInspector *self, const char *prop)
+{
+  LlBlock *b = current(self);
+  if (!b)
+    return;
+  if (!strcmp(prop, "type")) {
+    g_autofree char *path = g_strdup_printf("graph.blocks.%s.type", b->name);
+    g_autofree char *cur = g_strdup_printf("\"%s\"", b->desc->type);
+    g_signal_emit(self, signals[SIG_VARY], 0, path, cur);
+    return;
+  }
+  for (int i = 0; i < b->desc->n_props; i++)
+    if (!strcmp(b->desc->props[i].name, prop)) {
+      g_autofree char *path = g_strdup_printf("graph.blocks.%s.props.%s", b->name, prop);
+      g_autofree char *cur = prop_json(&b->desc->props[i], &b->props[i]);
+      g_signal_emit(self, signals[SIG_VARY], 0, path, cur);
+    }
+}
+
+static void on_vary_clicked(GtkButton *button, LlInspector *self)
+{
+  g_autofree char *prop = g_strdup(g_object_get_data(G_OBJECT(button), "ll-prop"));
+  GtkWidget *pop = gtk_widget_get_ancestor(GTK_WIDGET(button), GTK_TYPE_POPOVER);
+  if (pop)
+    gtk_popover_popdown(GTK_POPOVER(pop));
+  vary(self, prop);
+}
+
+/* Right-click on a property's label or editor: a menu with "Vary this...". */
+static void on_right_click(GtkGestureClick *g, int n, double x, double y, LlInspector *self)
+{
+  GtkWidget *w = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g));
+  GtkWidget *pop = g_object_get_data(G_OBJECT(w), "ll-menu");
+  if (!pop) {
+    pop = gtk_popover_new();
+    GtkWidget *item = gtk_button_new_with_mnemonic("_Vary this\u2026");
+    gtk_widget_add_css_class(item, "flat");
+    g_object_set_data_full(G_OBJECT(item), "ll-prop",
+                           g_strdup(g_object_get_data(G_OBJECT(w), "ll-prop")), g_free);
+    g_signal_connect(item, "clicked", G_CALLBACK(on_vary_clicked), self);
+    gtk_popover_set_child(GTK_POPOVER(pop), item);
+    gtk_widget_set_parent(pop, w);
+    g_object_set_data_full(G_OBJECT(w), "ll-menu", pop, (GDestroyNotify)gtk_widget_unparent);
+  }
+  gtk_popover_set_pointing_to(GTK_POPOVER(pop), &(GdkRectangle){(int)x, (int)y, 1, 1});
+  gtk_popover_popup(GTK_POPOVER(pop));
+}
+
+static void add_right_click(LlInspector *self, GtkWidget *w, const char *prop)
+{
+  g_object_set_data_full(G_OBJECT(w), "ll-prop", g_strdup(prop), g_free);
+  GtkGesture *g = gtk_gesture_click_new();
+  gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(g), GDK_BUTTON_SECONDARY);
+  g_signal_connect(g, "pressed", G_CALLBACK(on_right_click), self);
+  gtk_widget_add_controller(w, GTK_EVENT_CONTROLLER(g));
+}
+
+static GtkWidget *vary_button(LlInspector *self, const char *prop, const char *tip)
+{
+  GtkWidget *b = gtk_button_new_with_label("Vary\u2026");
+  gtk_widget_add_css_class(b, "flat");
+  gtk_widget_set_tooltip_text(b, tip);
+  g_object_set_data_full(G_OBJECT(b), "ll-prop", g_strdup(prop), g_free);
+  g_signal_connect(b, "clicked", G_CALLBACK(on_vary_clicked), self);
+  g_hash_table_insert(self->vary, g_strdup(prop), b);
+  return b;
+}
+
 static void rebuild(LlInspector *self)
 {
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->grid))))
     gtk_grid_remove(self->grid, child);
   g_hash_table_remove_all(self->editors);
+  g_hash_table_remove_all(self->vary);
   gtk_label_set_text(self->message, "");
   LlBlock *b = current(self);
   gtk_widget_set_sensitive(GTK_WIDGET(self->frozen), b != NULL);
@@ -215,9 +309,27 @@ static void rebuild(LlInspector *self)
     GtkWidget *editor = make_editor(self, i, d, &b->props[i]);
     gtk_grid_attach(self->grid, label, 0, i, 1, 1);
     gtk_grid_attach(self->grid, editor, 1, i, 1, 1);
+    g_autofree char *tip = g_strdup_printf(
+        "Vary this: add an axis for %s.%s to the study, with values to try", b->name, d->name);
+    gtk_grid_attach(self->grid, vary_button(self, d->name, tip), 2, i, 1, 1);
+    add_right_click(self, label, d->name);
     g_hash_table_insert(self->editors, g_strdup(d->name), editor);
   }
-  if (!b->desc->n_props) {
+  if (!strcmp(b->desc->category, "Activation")) {
+    /* the activation itself: a list of types */
+    int row = b->desc->n_props;
+    GtkWidget *label = gtk_label_new("type");
+    gtk_label_set_xalign(GTK_LABEL(label), 1);
+    GtkWidget *t = gtk_label_new(b->desc->type);
+    gtk_label_set_xalign(GTK_LABEL(t), 0);
+    gtk_grid_attach(self->grid, label, 0, row, 1, 1);
+    gtk_grid_attach(self->grid, t, 1, row, 1, 1);
+    g_autofree char *tip = g_strdup_printf(
+        "Vary this: add an axis over activation types for %s to the study", b->name);
+    gtk_grid_attach(self->grid, vary_button(self, "type", tip), 2, row, 1, 1);
+    add_right_click(self, label, "type");
+  }
+  if (!b->desc->n_props && strcmp(b->desc->category, "Activation")) {
     GtkWidget *none = gtk_label_new("This block has no properties.");
     gtk_widget_add_css_class(none, "dim-label");
     gtk_grid_attach(self->grid, none, 0, 0, 2, 1);
@@ -225,6 +337,11 @@ static void rebuild(LlInspector *self)
   g_signal_handlers_block_by_func(self->frozen, on_frozen_toggled, self);
   gtk_check_button_set_active(self->frozen, b->frozen);
   g_signal_handlers_unblock_by_func(self->frozen, on_frozen_toggled, self);
+}
+
+GtkWidget *ll_inspector_get_vary_button(LlInspector *self, const char *prop)
+{
+  return g_hash_table_lookup(self->vary, prop);
 }
 
 GtkWidget *ll_inspector_get_editor(LlInspector *self, const char *prop)
@@ -280,6 +397,7 @@ static void ll_inspector_finalize(GObject *object)
   LlInspector *self = LL_INSPECTOR(object);
   g_free(self->block);
   g_hash_table_unref(self->editors);
+  g_hash_table_unref(self->vary);
   G_OBJECT_CLASS(ll_inspector_parent_class)->finalize(object);
 }
 
@@ -289,6 +407,9 @@ static void ll_inspector_class_init(LlInspectorClass *klass)
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
   oc->dispose = ll_inspector_dispose;
   oc->finalize = ll_inspector_finalize;
+  /* "Vary this...": the spec path of a property and its value now (JSON) */
+  signals[SIG_VARY] = g_signal_new("vary", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                   NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-inspector.ui");
   gtk_widget_class_bind_template_child(wc, LlInspector, title);
   gtk_widget_class_bind_template_child(wc, LlInspector, help);
@@ -301,5 +422,6 @@ static void ll_inspector_class_init(LlInspectorClass *klass)
 static void ll_inspector_init(LlInspector *self)
 {
   self->editors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  self->vary = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   gtk_widget_init_template(GTK_WIDGET(self));
 }

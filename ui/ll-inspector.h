@@ -20,6 +20,10 @@ void ll_inspector_set_document(LlInspector *self, LlDocument *doc);
 void ll_inspector_set_block(LlInspector *self, const char *name);
 /* The editor widget of a property (tests drive it), or NULL. */
 GtkWidget *ll_inspector_get_editor(LlInspector *self, const char *prop);
+/* The "Vary this..." button of a property ("type": an activation's type), or
+ * NULL. It (and a right-click on the property) emits "vary" with the spec
+ * path and the value now as JSON: the window adds a study axis for it. */
+GtkWidget *ll_inspector_get_vary_button(LlInspector *self, const char *prop);
 /* The message under the properties ("" when the last value was valid). */
 const char *ll_inspector_get_message(LlInspector *self);
 

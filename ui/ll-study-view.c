@@ -2,11 +2,14 @@
  * figures (ui/plot/study-figures) as they finish. */
 #include "ll-study-view.h"
 #include "ll-plot-style.h"
+#include "ll-study-editor.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "study-figures.h"
+#include "json-doc.h"
+#include "study-edit.h"
 #include "study.h"
 
 /* What the worker sends to the main thread. */
@@ -180,6 +183,7 @@ struct _LlStudyView {
   GtkWidget *metric_area, *heat_area, *curves_area, *detection_area, *heat_axes, *heat_note;
   GtkDropDown *heat_rows, *heat_cols;
   GtkButton *export, *open_best;
+  LlStudyEditor *editor; /* the design; what Run runs */
   GtkFileChooserNative *chooser;
   char *best_spec; /* what Open best spec opens */
 
@@ -544,6 +548,22 @@ static void finish_figures(LlStudyView *self, const LlStudy *s)
   redraw_figures(self);
 }
 
+/* The seconds per trial of the run that ended, for the design's time estimate. */
+static void measure_throughput(LlStudyView *self)
+{
+  guint n = g_list_model_get_n_items(G_LIST_MODEL(self->rows));
+  double sum = 0;
+  guint k = 0;
+  for (guint i = 0; i < n; i++) {
+    LlTrialRow *r = g_list_model_get_item(G_LIST_MODEL(self->rows), i);
+    if (r->seconds > 0)
+      sum += r->seconds, k++;
+    g_object_unref(r);
+  }
+  if (k)
+    ll_study_editor_set_throughput(self->editor, sum / k, self->run_epochs, self->run_limit);
+}
+
 /* Drains the worker's messages, at most ~1 ms of work per frame. */
 static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
@@ -577,6 +597,7 @@ static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
       break;
     case MSG_DONE:
       join_worker(self);
+      measure_throughput(self);
       finish_figures(self, self->study);
       gtk_label_set_text(self->best, m->text);
       set_best_spec(self, m->best_spec);
@@ -626,30 +647,68 @@ static void show_earlier_results(LlStudyView *self, const char *dir)
   gtk_progress_bar_set_fraction(self->progress, 1.0);
 }
 
+/* The design changed: the study the tab shows (and runs) is the editor's. */
+static void show_design(LlStudyView *self)
+{
+  LlStudyEdit *e = ll_study_editor_get_edit(self->editor);
+  LlStudy *s = e ? ll_study_edit_load(e, NULL) : NULL;
+  if (!s)
+    return;
+  g_clear_pointer(&self->study, ll_study_free);
+  self->study = s;
+  gtk_label_set_text(self->title, ll_study_name(s));
+  g_autofree char *outline = ll_study_outline(s);
+  gtk_label_set_text(self->outline, outline);
+  gtk_label_set_text(self->description, ll_study_description(s));
+  reset_figures(self);
+  set_running(self, FALSE);
+}
+
+static void on_design_changed(LlStudyEditor *editor, LlStudyView *self)
+{
+  if (!self->worker)
+    show_design(self);
+}
+
+gboolean ll_study_view_load_edit(LlStudyView *self, LlStudyEdit *e, const char *path,
+                                 GError **error)
+{
+  if (self->worker) {
+    ll_study_edit_free(e);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "a study is running: stop it first");
+    return FALSE;
+  }
+  ll_study_view_clear(self);
+  self->path = g_strdup(path);
+  ll_study_editor_set_edit(self->editor, e, path);
+  show_design(self);
+  int repeats = self->study ? ll_study_repeats(self->study) : 1;
+  gtk_spin_button_set_value(self->repeats, repeats);
+  self->run_repeats = 0;
+  show_spread_columns(self, repeats > 1);
+  gtk_progress_bar_set_text(self->progress, "not started");
+  gtk_progress_bar_set_fraction(self->progress, 0.0);
+  return TRUE;
+}
+
+LlStudyEditor *ll_study_view_get_editor(LlStudyView *self) { return self->editor; }
+
 gboolean ll_study_view_load(LlStudyView *self, const char *path, GError **error)
 {
   if (self->worker) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, "a study is running: stop it first");
     return FALSE;
   }
-  LlStudy *s = ll_study_load_file(path, error);
-  if (!s)
+  g_autofree char *text = NULL;
+  gsize len;
+  if (!ll_json_read_file(path, &text, &len, error))
     return FALSE;
-  ll_study_view_clear(self);
-  self->study = s;
-  self->path = g_strdup(path);
-  gtk_label_set_text(self->title, ll_study_name(s));
-  g_autofree char *outline = ll_study_outline(s);
-  gtk_label_set_text(self->outline, outline);
-  gtk_label_set_text(self->description, ll_study_description(s));
-  gtk_progress_bar_set_text(self->progress, "not started");
-  gtk_progress_bar_set_fraction(self->progress, 0.0);
-  reset_figures(self);
-  set_running(self, FALSE);
-  gtk_spin_button_set_value(self->repeats, ll_study_repeats(s));
-  self->run_repeats = 0;
-  show_spread_columns(self, ll_study_repeats(s) > 1);
   g_autofree char *dir = g_path_get_dirname(path);
+  LlStudyEdit *e = ll_study_edit_new(text, path, dir, error);
+  if (!e)
+    return FALSE;
+  if (!ll_study_view_load_edit(self, e, path, error))
+    return FALSE;
   g_autofree char *trials = g_build_filename(dir, "trials.jsonl", NULL);
   g_autofree char *base = g_path_get_basename(path);
   if (!strcmp(base, "study.json") && g_file_test(trials, G_FILE_TEST_IS_REGULAR))
@@ -704,6 +763,7 @@ void ll_study_view_clear(LlStudyView *self)
     msg_free(m);
   g_clear_pointer(&self->study, ll_study_free);
   g_clear_pointer(&self->path, g_free);
+  ll_study_editor_set_edit(self->editor, NULL, NULL);
   g_list_store_remove_all(self->rows);
   g_ptr_array_set_size(self->done, 0);
   g_clear_pointer(&self->trial_spec, g_free);
@@ -718,9 +778,18 @@ void ll_study_view_run(LlStudyView *self, int epochs, int limit)
 {
   if (!self->study || self->worker)
     return;
-  /* a fresh copy of the study, so a second run starts from scratch */
+  /* a fresh copy of the design as shown, so a second run starts from scratch */
+  const char *why = ll_study_editor_get_spec_error(self->editor);
+  if (why) {
+    g_autofree char *t = g_strdup_printf(
+        "Not run: the spec on the canvas does not load (%s). Fix it or undo the edit, so the "
+        "study runs what the canvas shows.",
+        why);
+    gtk_label_set_text(self->best, t);
+    return;
+  }
   g_autoptr(GError) error = NULL;
-  LlStudy *s = ll_study_load_file(self->path, &error);
+  LlStudy *s = ll_study_edit_load(ll_study_editor_get_edit(self->editor), &error);
   if (!s) {
     gtk_label_set_text(self->best, error->message);
     return;
@@ -841,6 +910,7 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   /* "Open best spec": the path of the best trial's spec */
   signals[SIG_OPEN_SPEC] = g_signal_new("open-spec", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  g_type_ensure(LL_TYPE_STUDY_EDITOR);
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-study-view.ui");
   gtk_widget_class_bind_template_child(wc, LlStudyView, title);
   gtk_widget_class_bind_template_child(wc, LlStudyView, outline);
@@ -864,6 +934,7 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   gtk_widget_class_bind_template_child(wc, LlStudyView, heat_cols);
   gtk_widget_class_bind_template_child(wc, LlStudyView, export);
   gtk_widget_class_bind_template_child(wc, LlStudyView, open_best);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, editor);
   gtk_widget_class_bind_template_callback(wc, on_export);
   gtk_widget_class_bind_template_callback(wc, on_open_best);
   gtk_widget_class_bind_template_callback(wc, on_run);
@@ -914,6 +985,7 @@ static void ll_study_view_init(LlStudyView *self)
   g_signal_connect(self->heat_rows, "notify::selected", G_CALLBACK(on_heat_axis), self);
   g_signal_connect(self->heat_cols, "notify::selected", G_CALLBACK(on_heat_axis), self);
   g_signal_connect(self->pages, "switch-page", G_CALLBACK(on_page), self);
+  g_signal_connect(self->editor, "changed", G_CALLBACK(on_design_changed), self);
   set_running(self, FALSE);
 }
 

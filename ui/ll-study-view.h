@@ -19,6 +19,13 @@ G_DECLARE_FINAL_TYPE(LlStudyView, ll_study_view, LL, STUDY_VIEW, GtkBox)
 GtkWidget *ll_study_view_new(void);
 /* Loads a study file; on success the view shows it (and forgets the previous one). */
 gboolean ll_study_view_load(LlStudyView *self, const char *path, GError **error);
+/* Shows the study e holds (taken) in the editor; path: its file, or NULL. */
+typedef struct LlStudyEdit LlStudyEdit;
+gboolean ll_study_view_load_edit(LlStudyView *self, LlStudyEdit *e, const char *path,
+                                 GError **error);
+/* The design editor above Run (the study's axes or stages). */
+typedef struct _LlStudyEditor LlStudyEditor;
+LlStudyEditor *ll_study_view_get_editor(LlStudyView *self);
 /* The base spec of the loaded study, as JSON text (NULL when none is loaded). */
 char *ll_study_view_base_spec(LlStudyView *self);
 void ll_study_view_clear(LlStudyView *self);

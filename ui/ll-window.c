@@ -11,6 +11,8 @@
 #include "ll-resources.h"
 #include "ll-shortcuts.h"
 #include "ll-transfer-dialog.h"
+#include "ll-study-editor.h"
+#include "study-edit.h"
 #include "study.h"
 #include "trainer.h"
 
@@ -245,6 +247,8 @@ static void update_actions(LlWindow *self)
   ll_training_panel_set_running(self->training, training, self->paused);
 }
 
+static void sync_study_spec(LlWindow *self);
+
 static void on_doc_changed(LlDocument *doc, LlWindow *self)
 {
   const GError *e = ll_document_get_error(doc);
@@ -273,6 +277,7 @@ static void on_doc_changed(LlDocument *doc, LlWindow *self)
   }
   update_title(self);
   update_actions(self);
+  sync_study_spec(self);
 }
 
 static void on_doc_notify(LlDocument *doc, GParamSpec *p, LlWindow *self)
@@ -382,6 +387,8 @@ gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
       ll_study_view_clear(self->study);
       return FALSE;
     }
+    /* the canvas's form of the spec is the study's now; that is no edit */
+    ll_study_edit_mark_saved(ll_study_editor_get_edit(ll_study_view_get_editor(self->study)));
     gtk_widget_set_visible(
         gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), TRUE);
     gtk_notebook_set_current_page(self->side, 2);
@@ -732,14 +739,106 @@ static void act_export_curves(GSimpleAction *a, GVariant *p, gpointer data)
 
 /* ---- edit actions ---- */
 
+/* The study editor when it holds the keyboard focus: Ctrl+Z there undoes study edits. */
+static LlStudyEditor *focused_study_editor(LlWindow *self)
+{
+  GtkWidget *editor = GTK_WIDGET(ll_study_view_get_editor(self->study));
+  GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(self));
+  return focus && (focus == editor || gtk_widget_is_ancestor(focus, editor))
+             ? LL_STUDY_EDITOR(editor)
+             : NULL;
+}
+
 static void act_undo(GSimpleAction *a, GVariant *p, gpointer data)
 {
-  ll_document_undo(LL_WINDOW(data)->doc);
+  LlStudyEditor *editor = focused_study_editor(data);
+  if (editor)
+    ll_study_editor_undo(editor);
+  else
+    ll_document_undo(LL_WINDOW(data)->doc);
 }
 
 static void act_redo(GSimpleAction *a, GVariant *p, gpointer data)
 {
-  ll_document_redo(LL_WINDOW(data)->doc);
+  LlStudyEditor *editor = focused_study_editor(data);
+  if (editor)
+    ll_study_editor_redo(editor);
+  else
+    ll_document_redo(LL_WINDOW(data)->doc);
+}
+
+/* ---- the study as the canvas shows it ---- */
+
+/* With a study open, the canvas shows its base spec (or the stage chosen in
+ * the editor): every canvas edit is the study's, so Run runs what is shown. */
+static void sync_study_spec(LlWindow *self)
+{
+  if (!ll_study_view_has_study(self->study) || ll_study_view_is_running(self->study))
+    return;
+  g_autofree char *json = ll_spec_to_json(ll_document_get_spec(self->doc));
+  ll_study_editor_set_canvas_spec(ll_study_view_get_editor(self->study), json);
+}
+
+static void on_show_study_spec(LlStudyEditor *editor, const char *json, LlWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  if (self->trainer) {
+    show_notice(self, "Stop the training run before showing another spec on the canvas.");
+    return;
+  }
+  if (!ll_document_load_data(self->doc, json, "study stage", &error)) {
+    show_notice(self, error->message);
+    return;
+  }
+  ll_canvas_select(self->canvas, NULL);
+  ll_canvas_zoom_to_fit(self->canvas);
+}
+
+/* Makes the spec on the canvas the base of a new sweep (no axes yet) and shows its Study tab. */
+static gboolean new_study_from_spec(LlWindow *self)
+{
+  if (ll_study_view_has_study(self->study))
+    return TRUE;
+  g_autoptr(GError) error = NULL;
+  if (!can_replace(self, &error)) {
+    show_notice(self, error->message);
+    return FALSE;
+  }
+  g_autofree char *json = ll_spec_to_json(ll_document_get_spec(self->doc));
+  LlStudyEdit *e = ll_study_edit_new_for_spec(json, &error);
+  if (!e || !ll_study_view_load_edit(self->study, e, NULL, &error)) {
+    g_autofree char *t = g_strdup_printf("No study from this spec: %s", error->message);
+    show_notice(self, t);
+    return FALSE;
+  }
+  gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW),
+                         TRUE);
+  gtk_notebook_set_current_page(self->side, 2);
+  show_notice(self, "A new study of the spec on the canvas: add axes in its Design (or Vary "
+                    "this\u2026 on a block's property); canvas edits are edits of its base spec.");
+  return TRUE;
+}
+
+static void act_new_study(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  if (ll_study_view_has_study(self->study)) {
+    gtk_notebook_set_current_page(self->side, 2);
+    return;
+  }
+  new_study_from_spec(self);
+}
+
+/* "Vary this..." on a block's property: an axis for it in the open study
+ * (a new sweep of the canvas's spec when none is open). */
+static void on_vary(LlInspector *inspector, const char *path, const char *current, LlWindow *self)
+{
+  if (!new_study_from_spec(self))
+    return;
+  LlStudyEditor *editor = ll_study_view_get_editor(self->study);
+  gtk_notebook_set_current_page(self->side, 2);
+  if (ll_study_editor_vary(editor, path, current) < 0)
+    show_notice(self, ll_study_editor_get_message(editor));
 }
 
 static void act_delete(GSimpleAction *a, GVariant *p, gpointer data)
@@ -1210,6 +1309,7 @@ G_GNUC_END_IGNORE_DEPRECATIONS
 
 static const GActionEntry win_actions[] = {
     {"new", act_new},
+    {"new-study", act_new_study},
     {"open", act_open},
     {"open-path", act_open_path, "s"},
     {"save", act_save},
@@ -1391,6 +1491,9 @@ static void ll_window_init(LlWindow *self)
   g_signal_connect(self->palette, "block-activated", G_CALLBACK(on_block_activated), self);
   g_signal_connect(self->study, "trial-event", G_CALLBACK(on_trial_event), self);
   g_signal_connect(self->study, "open-spec", G_CALLBACK(on_open_best_spec), self);
+  g_signal_connect(ll_study_view_get_editor(self->study), "show-spec",
+                   G_CALLBACK(on_show_study_spec), self);
+  g_signal_connect(self->inspector, "vary", G_CALLBACK(on_vary), self);
   gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW),
                          FALSE);
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);
