@@ -867,6 +867,9 @@ char *ll_study_view_shorten_text(LlStudyView *self, gboolean samples)
 static void ll_study_view_dispose(GObject *object)
 {
   LlStudyView *self = LL_STUDY_VIEW(object);
+  /* the notebook's pages go with the template, after the children bound to self */
+  if (self->pages)
+    g_signal_handlers_disconnect_by_data(self->pages, self);
   ll_study_view_stop(self);
   join_worker(self);
   /* the notebook switches pages as its children go: not to buttons gone before it */
