@@ -457,7 +457,8 @@ static void on_stage_init(GtkWidget *w, LlStudyEditor *self)
   }
   guint how = gtk_drop_down_get_selected(GTK_DROP_DOWN(stage_control(self, i, "how")));
   const char *blocks = gtk_editable_get_text(GTK_EDITABLE(stage_control(self, i, "blocks")));
-  EDIT(ll_study_edit_set_stage_init(self->edit, i, stage, blocks, how == 1, how == 2, &error_));
+  EDIT(ll_study_edit_set_stage_init(self->edit, i, stage, blocks, how == 1 || how == 3, how >= 2,
+                                    &error_));
 }
 
 static void on_stage_dataset(GtkWidget *w, LlStudyEditor *self)
@@ -556,9 +557,10 @@ static void add_stage_frame(LlStudyEditor *self, GtkWidget *box, int i)
                                   "earlier stage");
   GtkWidget *bl = entry(blocks, "enc1, enc2", "The blocks whose weights are taken (empty: every "
                                               "block whose name matches); press Enter to apply");
-  static const char *const hows[] = {"fine-tuned", "frozen", "re-initialised (control)", NULL};
+  static const char *const hows[] = {"fine-tuned", "frozen", "re-initialised, trained (control)",
+                                     "re-initialised, frozen (control)", NULL};
   GtkWidget *how = gtk_drop_down_new_from_strings(hows);
-  gtk_drop_down_set_selected(GTK_DROP_DOWN(how), reinit ? 2 : frozen ? 1 : 0);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(how), reinit ? (frozen ? 3 : 2) : frozen ? 1 : 0);
   gtk_widget_set_tooltip_text(how, "Train the taken blocks on, keep them frozen, or draw them "
                                    "at random again (the control)");
   gtk_widget_set_sensitive(bl, sel > 0);

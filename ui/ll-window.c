@@ -218,16 +218,21 @@ static void update_title(LlWindow *self)
   gtk_window_set_title(GTK_WINDOW(self), title);
 }
 
+static LlStudyEditor *focused_study_editor(LlWindow *self);
+
 static void update_actions(LlWindow *self)
 {
   GActionMap *map = G_ACTION_MAP(self);
   gboolean training = self->trainer != NULL;
   /* Editing goes on while a run trains: the trainer works on its own copy
-   * of the spec (ll_trainer_new), so every edit stays undoable. */
+   * of the spec (ll_trainer_new), so every edit stays undoable. With the
+   * focus in the study's Design, undo and redo are the study's. */
+  LlStudyEditor *editor = focused_study_editor(self);
+  LlStudyEdit *se = editor ? ll_study_editor_get_edit(editor) : NULL;
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "undo")),
-                              ll_document_can_undo(self->doc));
+                              se ? ll_study_edit_can_undo(se) : ll_document_can_undo(self->doc));
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "redo")),
-                              ll_document_can_redo(self->doc));
+                              se ? ll_study_edit_can_redo(se) : ll_document_can_redo(self->doc));
   const GError *graph_error = ll_document_get_error(self->doc);
   g_simple_action_set_enabled(G_SIMPLE_ACTION(g_action_map_lookup_action(map, "train-start")),
                               !training && !graph_error);
@@ -742,9 +747,11 @@ static void act_export_curves(GSimpleAction *a, GVariant *p, gpointer data)
 /* The study editor when it holds the keyboard focus: Ctrl+Z there undoes study edits. */
 static LlStudyEditor *focused_study_editor(LlWindow *self)
 {
+  if (!self->study)
+    return NULL;
   GtkWidget *editor = GTK_WIDGET(ll_study_view_get_editor(self->study));
   GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(self));
-  return focus && (focus == editor || gtk_widget_is_ancestor(focus, editor))
+  return focus && editor && (focus == editor || gtk_widget_is_ancestor(focus, editor))
              ? LL_STUDY_EDITOR(editor)
              : NULL;
 }
@@ -1494,6 +1501,9 @@ static void ll_window_init(LlWindow *self)
   g_signal_connect(ll_study_view_get_editor(self->study), "show-spec",
                    G_CALLBACK(on_show_study_spec), self);
   g_signal_connect(self->inspector, "vary", G_CALLBACK(on_vary), self);
+  g_signal_connect_swapped(ll_study_view_get_editor(self->study), "changed",
+                           G_CALLBACK(update_actions), self);
+  g_signal_connect_swapped(self, "notify::focus-widget", G_CALLBACK(update_actions), self);
   gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW),
                          FALSE);
   g_signal_connect(self, "close-request", G_CALLBACK(on_close_request), NULL);

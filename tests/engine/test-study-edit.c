@@ -208,6 +208,12 @@ static void test_stages(void)
   g_assert_cmpint(json_node_get_int(ll_study_edit_stage_value(e, n, "training.epochs")), ==, 7);
   g_assert_cmpint(json_node_get_int(ll_study_edit_stage_value(e, 0, "training.epochs")), ==, 4);
   g_assert_cmpint(ll_study_edit_count_trials(e, NULL), ==, 5);
+  /* E5's random-frozen control: re-initialised and frozen at once */
+  g_assert_true(ll_study_edit_set_stage_init(e, 3, "pretrain", "enc1, enc2, code", TRUE, TRUE,
+                                             &error));
+  g_autofree char *f3 = NULL, *b3 = NULL;
+  ll_study_edit_get_stage_init(e, 3, &f3, &b3, &frozen, &reinit);
+  g_assert_true(frozen && reinit);
   /* the pretrain stage cannot go while others load from it */
   g_assert_false(ll_study_edit_remove_stage(e, 0, &error));
   g_assert_nonnull(error);

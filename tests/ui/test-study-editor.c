@@ -146,7 +146,14 @@ static void test_e3_width_ablation(void)
   /* a second axis makes a grid, undo takes it away again */
   vary("drop1", "p");
   assert_summary("The design makes 16 trials.");
-  click(control("undo"));
+  /* Ctrl+Z (win.undo) with the focus in the Design undoes the study edit, not the canvas */
+  gtk_widget_grab_focus(control("axis-1-values"));
+  ll_ui_spin(20);
+  guint blocks = ll_document_get_spec(ll_window_get_document(win))->graph->blocks->len;
+  g_action_group_activate_action(G_ACTION_GROUP(win), "undo", NULL);
+  ll_ui_spin(50);
+  g_assert_cmpuint(ll_document_get_spec(ll_window_get_document(win))->graph->blocks->len, ==,
+                   blocks);
   g_assert_cmpint(ll_study_edit_n_axes(ll_study_editor_get_edit(editor())), ==, 1);
   assert_summary("The design makes 4 trials.");
   click(control("redo"));
