@@ -68,16 +68,20 @@ static void vary(const char *block, const char *prop)
   click(b);
 }
 
-/* The first spin button under root whose tooltip starts with tip. */
-static GtkWidget *find_spin(GtkWidget *root, const char *tip)
+/* The control in the grid cell right of the label whose text is label. */
+static GtkWidget *beside(GtkWidget *root, const char *label)
 {
-  const char *t = gtk_widget_get_tooltip_text(root);
-  if (GTK_IS_SPIN_BUTTON(root) && t && g_str_has_prefix(t, tip))
-    return root;
+  if (GTK_IS_LABEL(root) && !g_strcmp0(gtk_label_get_text(GTK_LABEL(root)), label) &&
+      GTK_IS_GRID(gtk_widget_get_parent(root))) {
+    GtkGrid *grid = GTK_GRID(gtk_widget_get_parent(root));
+    int col, row;
+    gtk_grid_query_child(grid, root, &col, &row, NULL, NULL);
+    return gtk_grid_get_child_at(grid, col + 1, row);
+  }
   for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-    GtkWidget *s = find_spin(c, tip);
-    if (s)
-      return s;
+    GtkWidget *w = beside(c, label);
+    if (w)
+      return w;
   }
   return NULL;
 }
@@ -86,8 +90,8 @@ static GtkWidget *find_spin(GtkWidget *root, const char *tip)
 static void run_shortened(int epochs, int samples, guint trials)
 {
   GtkWidget *sv = GTK_WIDGET(study());
-  gtk_spin_button_set_value(GTK_SPIN_BUTTON(find_spin(sv, "0: the study's own epochs")), epochs);
-  gtk_spin_button_set_value(GTK_SPIN_BUTTON(find_spin(sv, "0: all; otherwise")), samples);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(beside(sv, "Epochs per trial")), epochs);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(beside(sv, "Samples per trial")), samples);
   click(ll_ui_find_button(sv, "Run study"));
   g_assert_true(ll_study_view_is_running(study()));
   gint64 deadline = g_get_monotonic_time() + 240 * G_USEC_PER_SEC;
