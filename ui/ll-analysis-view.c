@@ -807,9 +807,28 @@ static void select_payload(LlAnalysisView *self, int index)
     ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
 }
 
+void ll_analysis_view_clear(LlAnalysisView *self)
+{
+  ll_analysis_view_set_run(self, NULL, NULL, NULL);
+  gtk_label_set_text(self->title, "No run yet: train this spec (F5), or open a run from the Runs tab");
+  gtk_label_set_ellipsize(self->title, PANGO_ELLIPSIZE_END);
+}
+
+/* A run's analysis opens on what it has: the confusion matrix of a
+ * classifier, the reconstructions of an autoencoder. */
+static void open_on(LlAnalysisView *self, const LlEvent *e)
+{
+  if (e && e->confusion)
+    gtk_notebook_set_current_page(self->pages, PAGE_CONFUSION);
+  else if (e && e->n_recon > 0)
+    gtk_notebook_set_current_page(self->pages, PAGE_RECON);
+}
+
 void ll_analysis_view_add_event(LlAnalysisView *self, LlEvent *ev)
 {
   g_ptr_array_add(self->payloads, ev);
+  if (self->payloads->len == 1)
+    open_on(self, ev);
   if (ev->n_pred > 0)
     ensure_datasets(self);
   if (self->follow) {
@@ -838,6 +857,7 @@ gboolean ll_analysis_view_load_run(LlAnalysisView *self, const LlRunInfo *run, G
   g_ptr_array_set_free_func(a, NULL);
   self->current = (int)self->payloads->len - 1;
   self->follow = TRUE;
+  open_on(self, current(self));
   ensure_datasets(self);
   set_scrub_range(self);
   update_views(self);
@@ -869,6 +889,13 @@ void ll_analysis_view_show_page(LlAnalysisView *self, const char *page)
   for (int i = 0; i < 4; i++)
     if (!strcmp(page, names[i]))
       gtk_notebook_set_current_page(self->pages, i);
+}
+
+const char *ll_analysis_view_get_page(LlAnalysisView *self)
+{
+  static const char *const names[] = {"confusion", "reconstructions", "predictions", "tsne"};
+  int i = gtk_notebook_get_current_page(self->pages);
+  return i >= 0 && i < (int)G_N_ELEMENTS(names) ? names[i] : NULL;
 }
 
 int ll_analysis_view_open_cell(LlAnalysisView *self, int row, int col)

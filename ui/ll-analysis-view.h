@@ -26,7 +26,11 @@ void ll_analysis_view_set_run(LlAnalysisView *self, const char *run_id, const ch
                               const char *spec_json);
 /* The spec of the run shown, as given to ll_analysis_view_set_run (for tests). */
 const char *ll_analysis_view_get_spec_json(LlAnalysisView *self);
-/* Takes ownership of an LL_EVENT_EVAL. Follows the newest unless the user scrubbed back. */
+/* No run: another document is open. */
+void ll_analysis_view_clear(LlAnalysisView *self);
+/* Takes ownership of an LL_EVENT_EVAL. Follows the newest unless the user
+ * scrubbed back. The first payload picks the page: the confusion matrix
+ * when it has one, else the reconstructions (an autoencoder's). */
 void ll_analysis_view_add_event(LlAnalysisView *self, LlEvent *ev);
 /* Loads a finished run's analysis/ folder. */
 gboolean ll_analysis_view_load_run(LlAnalysisView *self, const LlRunInfo *run, GError **error);
@@ -35,6 +39,7 @@ void ll_analysis_view_set_store_root(LlAnalysisView *self, const char *root);
 
 /* For tests: the pages are "confusion", "reconstructions", "predictions", "tsne". */
 void ll_analysis_view_show_page(LlAnalysisView *self, const char *page);
+const char *ll_analysis_view_get_page(LlAnalysisView *self);
 guint ll_analysis_view_get_n_payloads(LlAnalysisView *self);
 void ll_analysis_view_select_payload(LlAnalysisView *self, guint index);
 /* Opens the gallery of cell (row, col) of the current payload; returns its images. */

@@ -42,6 +42,14 @@ void ll_curve_view_new_run(LlCurveView *self)
   redraw(self);
 }
 
+void ll_curve_view_clear(LlCurveView *self)
+{
+  ll_curve_plot_clear_all(self->plot[0]);
+  ll_curve_plot_clear_all(self->plot[1]);
+  self->n_points = 0;
+  redraw(self);
+}
+
 void ll_curve_view_add_step(LlCurveView *self, double x, double loss)
 {
   if (isfinite(loss)) {

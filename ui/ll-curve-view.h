@@ -17,6 +17,8 @@ G_DECLARE_FINAL_TYPE(LlCurveView, ll_curve_view, LL, CURVE_VIEW, GtkBox)
 GtkWidget *ll_curve_view_new(void);
 /* A run starts: the current curves become the faded previous run. */
 void ll_curve_view_new_run(LlCurveView *self);
+/* Another document: no curves at all, the previous run's neither. */
+void ll_curve_view_clear(LlCurveView *self);
 /* x is in epochs (fractional for steps). NAN values are skipped. */
 void ll_curve_view_add_step(LlCurveView *self, double x, double loss);
 void ll_curve_view_add_epoch(LlCurveView *self, double epoch, double train_loss, double val_loss,

@@ -36,7 +36,7 @@ G_DEFINE_FINAL_TYPE(LlDocument, ll_document, G_TYPE_OBJECT)
 
 enum { PROP_0, PROP_CAN_UNDO, PROP_CAN_REDO, PROP_MODIFIED, PROP_AUTOSAVE, N_PROPS };
 static GParamSpec *props[N_PROPS];
-enum { SIGNAL_CHANGED, N_SIGNALS };
+enum { SIGNAL_CHANGED, SIGNAL_REPLACED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static void ll_document_finalize(GObject *object)
@@ -99,6 +99,8 @@ static void ll_document_class_init(LlDocumentClass *klass)
   g_object_class_install_properties(oc, N_PROPS, props);
   signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                          NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_REPLACED] = g_signal_new("replaced", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void ll_document_init(LlDocument *doc)
@@ -434,6 +436,7 @@ static void take_spec(LlDocument *doc, LlSpec *spec, const char *path)
   doc->modified = FALSE;
   ll_document_forget_autosave(doc);
   notify_all(doc);
+  g_signal_emit(doc, signals[SIGNAL_REPLACED], 0);
 }
 
 void ll_document_reset(LlDocument *doc)
@@ -611,7 +614,7 @@ char *ll_document_splice_block(LlDocument *doc, const char *type, const char *to
   const LlBlockDesc *d = ll_block_lookup(type);
   if (d && d->max_inputs == 0) {
     g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_CONNECTION,
-                "a %s block takes no inputs: it cannot go into an edge", d->type);
+                "%s blocks take no input: one cannot go into a wire", d->type);
     return NULL;
   }
   LlBlock *b = new_block(doc, type, error);

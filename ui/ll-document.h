@@ -6,7 +6,8 @@
  * summary see shapes, or the block in error and its message, and checks
  * the losses against the graph and the data (ll_spec_check_losses). An edit that
  * leaves the graph invalid is still an edit (the user fixes it next, or
- * undoes it). Views listen to "changed". */
+ * undoes it). Views listen to "changed"; "replaced" follows it when another
+ * spec took the document's place (New, Open, a restored autosave). */
 #pragma once
 
 #include <gio/gio.h>

@@ -6,6 +6,7 @@
 #include "ll-curve-view.h"
 #include "ll-document.h"
 #include "ll-inspector.h"
+#include "ll-log-view.h"
 #include "ll-palette.h"
 #include "ll-runs-view.h"
 #include "ll-summary-view.h"
@@ -25,6 +26,7 @@ LlStudyView *ll_window_get_study(LlWindow *self);
 LlPalette *ll_window_get_palette(LlWindow *self);
 LlAnalysisView *ll_window_get_analysis(LlWindow *self);
 LlRunsView *ll_window_get_runs(LlWindow *self);
+LlLogView *ll_window_get_log(LlWindow *self);
 /* Shows a page of the bottom notebook ("summary", "curves", "log", "analysis", "runs") or the side
  * one ("block", "training", "study": shown while a study is open). */
 void ll_window_show_page(LlWindow *self, const char *page);

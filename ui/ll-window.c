@@ -24,7 +24,7 @@ struct _LlWindow {
   GtkLabel *notice, *statusbar;
   GtkButton *start_button;
   GtkNotebook *bottom, *side;
-  GtkTextView *log;
+  LlLogView *log;
   LlPalette *palette;
   LlCanvas *canvas;
   LlInspector *inspector;
@@ -66,6 +66,7 @@ LlPalette *ll_window_get_palette(LlWindow *self) { return self->palette; }
 LlAnalysisView *ll_window_get_analysis(LlWindow *self) { return self->analysis; }
 LlStudyView *ll_window_get_study(LlWindow *self) { return self->study; }
 LlRunsView *ll_window_get_runs(LlWindow *self) { return self->runs; }
+LlLogView *ll_window_get_log(LlWindow *self) { return self->log; }
 gboolean ll_window_is_training(LlWindow *self) { return self->trainer != NULL; }
 gboolean ll_window_is_paused(LlWindow *self) { return self->paused; }
 guint ll_window_get_events(LlWindow *self) { return self->events; }
@@ -106,15 +107,6 @@ static void show_notice(LlWindow *self, const char *text)
 static void on_notice_close(GtkButton *b, LlWindow *self)
 {
   gtk_revealer_set_reveal_child(self->notice_revealer, FALSE);
-}
-
-static void log_line(LlWindow *self, const char *text)
-{
-  GtkTextBuffer *buf = gtk_text_view_get_buffer(self->log);
-  GtkTextIter end;
-  gtk_text_buffer_get_end_iter(buf, &end);
-  gtk_text_buffer_insert(buf, &end, text, -1);
-  gtk_text_buffer_insert(buf, &end, "\n", 1);
 }
 
 /* ---- presets and recent files ---- */
@@ -283,6 +275,28 @@ static void on_doc_changed(LlDocument *doc, LlWindow *self)
   update_title(self);
   update_actions(self);
   sync_study_spec(self);
+}
+
+/* Another spec took the document's place: the run views (status, progress,
+ * curves, analysis) start over for it, so nothing of the spec before is
+ * shown as this one's; its runs stay in the Runs tab, and the log keeps its
+ * lines with a line saying what was opened. */
+static void on_doc_replaced(LlDocument *doc, LlWindow *self)
+{
+  if (self->trainer || ll_study_view_is_running(self->study))
+    return; /* the run in progress keeps its views (the document is only a view of it) */
+  ll_training_panel_set_status(self->training, "");
+  ll_training_panel_set_metrics(self->training, NULL);
+  ll_training_panel_set_progress(self->training, 0, "Not running");
+  ll_curve_view_clear(self->curves);
+  ll_analysis_view_clear(self->analysis);
+  g_clear_pointer(&self->run_spec_json, g_free);
+  self->events = 0;
+  /* a notice about the spec before is not about this one (what opened it
+   * says its own afterwards) */
+  gtk_revealer_set_reveal_child(self->notice_revealer, FALSE);
+  const LlSpec *s = ll_document_get_spec(doc);
+  ll_log_view_add(self->log, "opened", s->name ? s->name : "a new spec");
 }
 
 static void on_doc_notify(LlDocument *doc, GParamSpec *p, LlWindow *self)
@@ -1101,7 +1115,7 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
     g_autofree char *started =
         g_strdup_printf("run %s started: %s", e->run_id ? e->run_id : "(not recorded)",
                         e->message ? e->message : "");
-    log_line(self, started);
+    ll_log_view_add_event(self->log, e);
     ll_training_panel_set_status(self->training, started);
     ll_training_panel_set_metrics(self->training, NULL);
     break;
@@ -1127,11 +1141,10 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
       g_autofree char *text = g_strdup_printf("Validation, epoch %d: %s", e->epoch, heads);
       ll_training_panel_set_metrics(self->training, text);
     }
-    g_autofree char *line = ll_event_to_json(e);
-    log_line(self, line);
+    ll_log_view_add_event(self->log, e);
     break;
   }
-  case LL_EVENT_LOG: log_line(self, e->message ? e->message : ""); break;
+  case LL_EVENT_LOG: ll_log_view_add_event(self->log, e); break;
   case LL_EVENT_FINISHED:
   case LL_EVENT_FAILED:
   case LL_EVENT_STOPPED: {
@@ -1151,13 +1164,12 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
                  test_loss_name(ll_document_get_spec(self->doc)), ll_event_metric(e, "test_loss"));
     else
       g_snprintf(buf, sizeof buf, "Training %s.", what);
-    log_line(self, buf);
+    ll_log_view_add_event(self->log, e);
     ll_training_panel_set_status(self->training, buf);
     g_autofree char *heads = ll_event_heads_text(e, "test");
     if (heads) {
       g_autofree char *text = g_strdup_printf("Test: %s", heads);
-      ll_training_panel_set_metrics(self->training, text);
-      log_line(self, text);
+      ll_training_panel_set_metrics(self->training, text); /* the log line has them too */
     }
     ll_training_panel_set_progress(self->training, e->kind == LL_EVENT_FINISHED ? 1.0 : 0.0, buf);
     if (e->kind == LL_EVENT_FAILED)
@@ -1387,6 +1399,7 @@ static void ll_window_class_init(LlWindowClass *klass)
   g_type_ensure(LL_TYPE_INSPECTOR);
   g_type_ensure(LL_TYPE_SUMMARY_VIEW);
   g_type_ensure(LL_TYPE_CURVE_VIEW);
+  g_type_ensure(LL_TYPE_LOG_VIEW);
   g_type_ensure(LL_TYPE_TRAINING_PANEL);
   g_type_ensure(LL_TYPE_STUDY_VIEW);
   gtk_widget_class_set_template_from_resource(wc, "/org/layerlab/LayerLab/ui/ll-window.ui");
@@ -1487,6 +1500,7 @@ static void ll_window_init(LlWindow *self)
   self->doc = ll_document_new();
   g_object_set(self->doc, "autosave", TRUE, NULL);
   g_signal_connect(self->doc, "changed", G_CALLBACK(on_doc_changed), self);
+  g_signal_connect(self->doc, "replaced", G_CALLBACK(on_doc_replaced), self);
   g_signal_connect(self->doc, "notify::modified", G_CALLBACK(on_doc_notify), self);
   g_signal_connect(self->doc, "notify::can-undo", G_CALLBACK(on_doc_notify), self);
   ll_canvas_set_document(self->canvas, self->doc);

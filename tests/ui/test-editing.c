@@ -1,9 +1,15 @@
 /* test-editing.c: editing that does what it says: a block dropped from the
  * palette onto a wire is spliced into it (the wire lights up while the drag
- * is over it), undone in one step. */
+ * is over it), undone in one step; opening another spec (or New) starts the
+ * run views over for it while the Runs tab keeps every run, and an
+ * autoencoder's analysis opens on its reconstructions; the Log tab's lines
+ * are readable, follow the newest line unless the user scrolled up, and
+ * copy. */
 #include <gtk/gtk.h>
+#include <math.h>
 #include <string.h>
 
+#include "curve-plot.h"
 #include "ll-canvas-geometry.h"
 #include "ui-harness.h"
 
@@ -92,7 +98,269 @@ static void test_drop_on_edge(void)
   g_assert_false(drop(t, "Input", x, y));
   g_assert_cmpuint(graph()->blocks->len, ==, n0);
   g_assert_cmpstr(ll_graph_find(graph(), "conv2")->input_names[0], ==, "drop1");
-  g_assert_nonnull(strstr(ll_window_get_notice(win), "cannot go into"));
+  g_assert_nonnull(strstr(ll_window_get_notice(win), "cannot go into a wire"));
+}
+
+/* ---- switching documents ---- */
+
+static gboolean stopped(void) { return !ll_window_is_training(win); }
+static gboolean runs_idle(void) { return !ll_runs_view_is_busy(ll_window_get_runs(win)); }
+
+/* Trains the open spec for one short epoch, to the end. */
+static void train_briefly(void)
+{
+  ll_ui_shorten(win, 600, 200);
+  g_action_group_activate_action(G_ACTION_GROUP(win), "train-start", NULL);
+  g_assert_true(ll_window_is_training(win));
+  g_assert_true(ll_ui_wait_for(stopped, 240000));
+  g_assert_true(ll_ui_wait_for(runs_idle, 30000));
+}
+
+static const char *progress_text(void)
+{
+  return ll_training_panel_get_progress_text(ll_window_get_training_panel(win));
+}
+
+static guint n_runs(void)
+{
+  return g_list_model_get_n_items(ll_runs_view_get_model(ll_window_get_runs(win)));
+}
+
+static gboolean runs_list(const char *name)
+{
+  GListModel *m = ll_runs_view_get_model(ll_window_get_runs(win));
+  for (guint i = 0; i < g_list_model_get_n_items(m); i++) {
+    g_autoptr(LlRunItem) item = g_list_model_get_item(m, i);
+    if (!g_strcmp0(ll_run_item_get_info(item)->name, name))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* The curves, the progress and the analysis show no run at all: the x
+ * range of the loss plot is that of a plot that never had a point (a
+ * previous run's faded curve would widen it). */
+static void assert_no_run_shown(void)
+{
+  LlCurveView *cv = ll_window_get_curves(win);
+  g_assert_cmpuint(ll_curve_view_get_n_points(cv), ==, 0);
+  g_autoptr(LlCurvePlot) fresh = ll_curve_plot_new("loss", "epoch");
+  double fx0, fx1, x0, x1;
+  ll_curve_plot_get_x_range(fresh, &fx0, &fx1);
+  ll_curve_plot_get_x_range(ll_curve_view_get_plot(cv, 0), &x0, &x1);
+  g_assert_cmpfloat(x0, ==, fx0);
+  g_assert_cmpfloat(x1, ==, fx1);
+  ll_curve_plot_get_x_range(ll_curve_view_get_plot(cv, 1), &x0, &x1);
+  g_assert_cmpfloat(x0, ==, fx0);
+  g_assert_cmpfloat(x1, ==, fx1);
+  g_assert_cmpstr(progress_text(), ==, "Not running");
+  LlAnalysisView *av = ll_window_get_analysis(win);
+  g_assert_cmpuint(ll_analysis_view_get_n_payloads(av), ==, 0);
+  g_assert_cmpstr(ll_analysis_view_get_epoch_text(av), ==, "no evaluation yet");
+}
+
+static void test_switch_resets(void)
+{
+  /* A: a classifier, trained */
+  ll_ui_open_preset(win, "tiny-cnn");
+  train_briefly();
+  LlAnalysisView *av = ll_window_get_analysis(win);
+  g_assert_cmpuint(ll_curve_view_get_n_points(ll_window_get_curves(win)), >, 0);
+  g_assert_true(g_str_has_prefix(progress_text(), "Training finished"));
+  g_assert_cmpuint(ll_analysis_view_get_n_payloads(av), >, 0);
+  g_assert_cmpstr(ll_analysis_view_get_page(av), ==, "confusion");
+  guint runs = n_runs();
+  g_assert_cmpuint(runs, >=, 1);
+  g_assert_true(runs_list("tiny-cnn"));
+
+  /* B: an autoencoder; nothing of A is shown as B's, A's run stays listed */
+  ll_ui_open_preset(win, "ae-pretrain");
+  g_assert_cmpstr(ll_document_get_spec(doc())->name, ==, "ae-pretrain");
+  assert_no_run_shown();
+  g_assert_cmpstr(ll_window_get_notice(win), ==, "");
+  ll_ui_spin(100);
+  g_assert_cmpuint(n_runs(), ==, runs);
+  g_assert_true(runs_list("tiny-cnn"));
+  g_autofree char *log = ll_log_view_get_text(ll_window_get_log(win));
+  g_assert_nonnull(strstr(log, "opened    ae-pretrain"));
+
+  /* B trained: its analysis opens on the reconstructions */
+  train_briefly();
+  g_assert_cmpstr(ll_analysis_view_get_page(av), ==, "reconstructions");
+  g_assert_cmpuint(n_runs(), ==, runs + 1);
+  ll_window_show_page(win, "analysis");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "editing-autoencoder-analysis.png");
+
+  /* New starts over too */
+  g_action_group_activate_action(G_ACTION_GROUP(win), "new", NULL);
+  ll_ui_answer_save_prompt(win, "_Discard");
+  ll_ui_spin(50);
+  g_assert_cmpuint(ll_document_get_spec(doc())->graph->blocks->len, ==, 1);
+  assert_no_run_shown();
+  g_assert_cmpuint(n_runs(), ==, runs + 1);
+  ll_window_show_page(win, "runs");
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "editing-new-runs.png");
+
+  /* the log: one readable line per event, no JSON */
+  g_free(log);
+  log = ll_log_view_get_text(ll_window_get_log(win));
+  g_assert_null(strchr(log, '{'));
+  g_assert_nonnull(strstr(log, "epoch     1/1  "));
+  g_assert_nonnull(strstr(log, "finished  "));
+  g_assert_nonnull(strstr(log, "started   run "));
+  ll_window_show_page(win, "log");
+  ll_ui_spin(300);
+  ll_ui_screenshot(GTK_WIDGET(win), "editing-log-run.png");
+}
+
+/* ---- the log ---- */
+
+static LlEvent *event(LlEventKind kind)
+{
+  LlEvent *e = g_new0(LlEvent, 1);
+  e->kind = kind;
+  e->metrics = g_array_new(FALSE, FALSE, sizeof(LlMetric));
+  return e;
+}
+
+static void add_metric(LlEvent *e, const char *name, double value)
+{
+  LlMetric m = {g_strdup(name), value};
+  g_array_append_val(e->metrics, m);
+}
+
+static void test_log_format(void)
+{
+  g_autoptr(GDateTime) t = g_date_time_new_local(2026, 12, 7, 17, 20, 31);
+  g_autoptr(LlEvent) ep = event(LL_EVENT_EPOCH);
+  ep->epoch = 3;
+  ep->epochs = 10;
+  add_metric(ep, "train_loss", 0.412345);
+  add_metric(ep, "val_loss", NAN); /* not measured: left out */
+  add_metric(ep, "val_accuracy", 0.912);
+  ep->images_per_second = 1234.4;
+  ep->elapsed = 12.34;
+  g_autofree char *a = ll_log_format_event(ep, t);
+  g_assert_cmpstr(a, ==,
+                  "17:20:31  epoch     3/10  train loss 0.4123 \u00b7 val accuracy 91.20% \u00b7 "
+                  "1234 images/s \u00b7 12.3 s");
+
+  g_autoptr(LlEvent) st = event(LL_EVENT_STARTED);
+  st->run_id = g_strdup("20261207-172031-ab12");
+  st->message = g_strdup("tiny-cnn on cpu");
+  g_autofree char *b = ll_log_format_event(st, t);
+  g_assert_cmpstr(b, ==, "17:20:31  started   run 20261207-172031-ab12: tiny-cnn on cpu");
+
+  g_autoptr(LlEvent) note = event(LL_EVENT_LOG);
+  note->message = g_strdup("early stopping\nafter epoch 4");
+  g_autofree char *c = ll_log_format_event(note, t);
+  g_assert_cmpstr(c, ==, "17:20:31  note      early stopping after epoch 4");
+
+  g_autoptr(LlEvent) fin = event(LL_EVENT_FINISHED);
+  add_metric(fin, "test_loss", 0.35);
+  add_metric(fin, "test_digit_accuracy", 0.5);
+  add_metric(fin, "test_images_per_second", 10654.2);
+  fin->elapsed = 60;
+  g_autofree char *d = ll_log_format_event(fin, t);
+  g_assert_cmpstr(d, ==,
+                  "17:20:31  finished  test loss 0.35 \u00b7 test digit accuracy 50.00% \u00b7 "
+                  "test images per second 10654 \u00b7 60.0 s");
+
+  g_autoptr(LlEvent) fail = event(LL_EVENT_FAILED);
+  fail->message = g_strdup("out of memory");
+  g_autofree char *f = ll_log_format_event(fail, t);
+  g_assert_cmpstr(f, ==, "17:20:31  failed    out of memory");
+
+  /* batches and payloads are the curves' and the analysis' */
+  g_autoptr(LlEvent) batch = event(LL_EVENT_BATCH);
+  g_assert_null(ll_log_format_event(batch, t));
+  g_autoptr(LlEvent) eval = event(LL_EVENT_EVAL);
+  g_assert_null(ll_log_format_event(eval, t));
+}
+
+static GtkAdjustment *log_adjustment(void)
+{
+  GtkWidget *sw = gtk_widget_get_ancestor(
+      GTK_WIDGET(ll_log_view_get_text_view(ll_window_get_log(win))), GTK_TYPE_SCROLLED_WINDOW);
+  return gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(sw));
+}
+
+static gboolean at_bottom(void)
+{
+  GtkAdjustment *a = log_adjustment();
+  /* within the text's bottom margin */
+  return gtk_adjustment_get_value(a) + gtk_adjustment_get_page_size(a) >=
+         gtk_adjustment_get_upper(a) - 8;
+}
+
+/* the 200 lines are laid out (taller than the view) and shown at the bottom */
+static gboolean long_at_bottom(void)
+{
+  GtkAdjustment *a = log_adjustment();
+  return gtk_adjustment_get_upper(a) > gtk_adjustment_get_page_size(a) * 4 && at_bottom();
+}
+
+static char *copied;
+
+static void on_read(GObject *src, GAsyncResult *res, gpointer data)
+{
+  copied = gdk_clipboard_read_text_finish(GDK_CLIPBOARD(src), res, NULL);
+  if (!copied)
+    copied = g_strdup("");
+}
+
+static gboolean have_copied(void) { return copied != NULL; }
+
+static void test_log_follow(void)
+{
+  LlLogView *lv = ll_window_get_log(win);
+  ll_window_show_page(win, "log");
+  ll_ui_spin(100);
+  for (int i = 0; i < 200; i++) {
+    g_autofree char *d = g_strdup_printf("line %d", i);
+    ll_log_view_add(lv, "note", d);
+  }
+  /* (the view may glide down: GTK animates scrolling) */
+  g_assert_true(ll_ui_wait_for(long_at_bottom, 5000));
+  ll_ui_spin(200);
+  g_assert_true(at_bottom());
+  GtkAdjustment *adj = log_adjustment();
+  g_assert_true(ll_log_view_get_following(lv));
+
+  /* scrolled up to read: new lines do not pull the view down */
+  gtk_adjustment_set_value(adj, 0);
+  g_assert_false(ll_log_view_get_following(lv));
+  for (int i = 0; i < 50; i++)
+    ll_log_view_add(lv, "note", "more");
+  ll_ui_spin(300);
+  g_assert_cmpfloat(gtk_adjustment_get_value(adj), ==, 0);
+  g_assert_false(ll_log_view_get_following(lv));
+
+  /* back at the bottom: it follows again */
+  gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj));
+  g_assert_true(ll_log_view_get_following(lv));
+  for (int i = 0; i < 50; i++)
+    ll_log_view_add(lv, "note", "newest");
+  g_assert_true(ll_ui_wait_for(at_bottom, 5000));
+  ll_ui_screenshot(GTK_WIDGET(win), "editing-log.png");
+
+  /* selectable and copyable */
+  GtkTextView *tv = ll_log_view_get_text_view(lv);
+  g_assert_false(gtk_text_view_get_editable(tv));
+  GtkTextBuffer *buf = gtk_text_view_get_buffer(tv);
+  GtkTextIter a, b;
+  gtk_text_buffer_get_end_iter(buf, &b);
+  a = b;
+  gtk_text_iter_set_line_offset(&a, 0);
+  gtk_text_buffer_select_range(buf, &a, &b);
+  g_signal_emit_by_name(tv, "copy-clipboard");
+  gdk_clipboard_read_text_async(gtk_widget_get_clipboard(GTK_WIDGET(tv)), NULL, on_read, NULL);
+  g_assert_true(ll_ui_wait_for(have_copied, 5000));
+  g_assert_true(g_str_has_suffix(copied, "note      newest"));
+  g_clear_pointer(&copied, g_free);
+  gtk_text_buffer_place_cursor(buf, &b);
 }
 
 int main(int argc, char **argv)
@@ -100,6 +368,9 @@ int main(int argc, char **argv)
   if (!(win = ll_ui_start(&argc, &argv, "editing")))
     return 77;
   g_test_add_func("/ui/editing/drop-on-edge", test_drop_on_edge);
+  g_test_add_func("/ui/editing/log-format", test_log_format);
+  g_test_add_func("/ui/editing/log-follow", test_log_follow);
+  g_test_add_func("/ui/editing/switch-resets", test_switch_resets);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;

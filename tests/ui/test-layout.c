@@ -125,14 +125,7 @@ static void test_sizes(void)
 {
   /* a finished run */
   ll_ui_open_preset(win, "tiny-cnn");
-  LlSpec *s = ll_document_get_spec(doc());
-  s->dataset.limit_train = 600;
-  s->dataset.limit_test = 200;
-  s->epochs = 1;
-  s->batch_size = 64;
-  s->threads = 1;
-  s->early_stopping = FALSE;
-  ll_document_settings_changed(doc());
+  ll_ui_shorten(win, 600, 200);
   g_action_group_activate_action(G_ACTION_GROUP(win), "train-start", NULL);
   g_assert_true(ll_window_is_training(win));
   g_assert_true(ll_ui_wait_for(has_test_payload, 180000));

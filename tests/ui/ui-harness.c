@@ -202,3 +202,15 @@ GtkDropTarget *ll_ui_drop_target(GtkWidget *w)
   g_object_unref(cs);
   return t;
 }
+
+void ll_ui_shorten(LlWindow *win, int limit_train, int limit_test)
+{
+  LlSpec *s = ll_document_get_spec(ll_window_get_document(win));
+  s->dataset.limit_train = limit_train;
+  s->dataset.limit_test = limit_test;
+  s->epochs = 1;
+  s->batch_size = 64;
+  s->threads = 1;
+  s->early_stopping = FALSE;
+  ll_document_settings_changed(ll_window_get_document(win));
+}

@@ -37,5 +37,8 @@ gboolean ll_ui_answer_save_prompt(LlWindow *win, const char *label);
 /* The drop target of w (the canvas's takes block types from the palette):
  * tests emit its signals ("enter", "motion", "leave", "drop") as a drag does. */
 GtkDropTarget *ll_ui_drop_target(GtkWidget *w);
+/* Makes the open spec's run short: one epoch of batches of 64 over
+ * limit_train samples (limit_test to test), one thread, no early stop. */
+void ll_ui_shorten(LlWindow *win, int limit_train, int limit_test);
 
 G_END_DECLS

@@ -119,6 +119,17 @@ void ll_curve_plot_clear(LlCurvePlot *p, int series)
     g_array_set_size(s->sm, 0); /* the smoothed cache starts over */
 }
 
+void ll_curve_plot_clear_all(LlCurvePlot *p)
+{
+  for (guint i = 0; i < p->series->len; i++) {
+    Series *s = g_ptr_array_index(p->series, i);
+    ll_curve_plot_clear(p, (int)i);
+    g_array_set_size(s->prev_x, 0);
+    g_array_set_size(s->prev_y, 0);
+  }
+  p->view_x0 = p->view_x1 = 0;
+}
+
 void ll_curve_plot_start_new_run(LlCurvePlot *p)
 {
   for (guint i = 0; i < p->series->len; i++) {

@@ -29,6 +29,8 @@ const char *ll_curve_plot_series_name(const LlCurvePlot *p, int series);
 /* Moves every series' points into its faded "previous run" copy (dropping the
  * one before), leaving the series empty for the next run. */
 void ll_curve_plot_start_new_run(LlCurvePlot *p);
+/* Empties every series and its previous run, and fits the view again. */
+void ll_curve_plot_clear_all(LlCurvePlot *p);
 
 void ll_curve_plot_set_log_y(LlCurvePlot *p, gboolean log_y);
 gboolean ll_curve_plot_get_log_y(const LlCurvePlot *p);
