@@ -311,6 +311,11 @@ static void notify_all(LlDocument *doc)
 /* After an edit: the graph is checked again, written out, and shown. */
 static void commit(LlDocument *doc)
 {
+  /* a block deleted is no longer the one to embed (a saved spec naming it
+   * would not load); undo brings both back */
+  LlSpec *s = doc->spec;
+  if (s->embedding_block && !ll_graph_find(s->graph, s->embedding_block))
+    g_clear_pointer(&s->embedding_block, g_free);
   doc->modified = TRUE;
   revalidate(doc);
   autosave(doc);

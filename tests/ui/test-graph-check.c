@@ -390,6 +390,21 @@ static void test_embedding_block(void)
   /* the run records relu5, and the t-SNE view shows that block, ready */
   train_current(1);
   g_assert_cmpstr(ll_analysis_view_get_embed_block(analysis()), ==, "relu5");
+  /* deleting the block makes it automatic again (a spec naming a missing
+   * block would not load); undo brings both back */
+  const char *relu5[] = {"relu5", NULL};
+  ll_canvas_select(ll_window_get_canvas(win), relu5);
+  activate("delete", NULL);
+  g_assert_null(ll_graph_find(graph(), "relu5"));
+  g_assert_null(ll_document_get_spec(doc())->embedding_block);
+  g_assert_cmpuint(gtk_drop_down_get_selected(dd), ==, 0);
+  g_autofree char *json = ll_spec_to_json(ll_document_get_spec(doc()));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlSpec) back = ll_spec_load_data(json, -1, "saved", &error);
+  g_assert_no_error(error);
+  activate("undo", NULL);
+  g_assert_cmpstr(ll_document_get_spec(doc())->embedding_block, ==, "relu5");
+  g_assert_cmpstr(dd_text(dd), ==, "relu5");
   /* a new spec has nothing to embed yet: automatic */
   activate("new", NULL);
   ll_ui_answer_save_prompt(win, "_Discard");
