@@ -235,7 +235,8 @@ static void print_table(const LlStudy *s)
   }
 }
 
-/* Two axes: rows = first axis, columns = second, cells = the best metric. */
+/* Two axes: rows = first axis, columns = second, cells = the mean metric of
+ * the cell's trials (its seeds, with repeats). */
 static void print_heatmap(const LlStudy *s)
 {
   if (!ll_study_is_sweep(s) || ll_study_n_axes(s) != 2)
@@ -261,10 +262,8 @@ static void print_heatmap(const LlStudy *s)
   }
   if (rows->len * cols->len > 400 || rows->len < 1)
     return; /* random search over continuous axes: no grid to show */
-  g_autofree double *cell = g_new(double, rows->len * cols->len);
-  for (guint i = 0; i < rows->len * cols->len; i++)
-    cell[i] = NAN;
-  double lo = INFINITY, hi = -INFINITY;
+  g_autofree double *cell = g_new0(double, rows->len * cols->len);
+  g_autofree int *count = g_new0(int, rows->len * cols->len);
   for (guint i = 0; i < trials->len; i++) {
     const LlTrial *t = g_ptr_array_index(trials, i);
     JsonNode *a = json_object_get_member(t->values, pa), *b = json_object_get_member(t->values, pb);
@@ -275,11 +274,16 @@ static void print_heatmap(const LlStudy *s)
     guint r, c;
     g_ptr_array_find_with_equal_func(rows, ta, g_str_equal, &r);
     g_ptr_array_find_with_equal_func(cols, tb, g_str_equal, &c);
-    double *v = &cell[r * cols->len + c];
-    if (isnan(*v) || (ll_study_maximize(s) ? t->metric > *v : t->metric < *v))
-      *v = t->metric;
-    lo = MIN(lo, t->metric);
-    hi = MAX(hi, t->metric);
+    cell[r * cols->len + c] += t->metric;
+    count[r * cols->len + c]++;
+  }
+  double lo = INFINITY, hi = -INFINITY;
+  for (guint i = 0; i < rows->len * cols->len; i++) {
+    cell[i] = count[i] ? cell[i] / count[i] : NAN;
+    if (count[i]) {
+      lo = MIN(lo, cell[i]);
+      hi = MAX(hi, cell[i]);
+    }
   }
   static const char *shades[] = {" ", "\u2591", "\u2592", "\u2593", "\u2588"};
   printf("\n%s (rows: %s, columns: %s; darker is better)\n", ll_study_metric(s), pa, pb);

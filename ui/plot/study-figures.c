@@ -593,6 +593,20 @@ static void metric_axes(const LlStudyFigures *f, int axis, const Levels *L, LlPl
   }
   *ax = (LlPlotAxes){0};
   metric_range(v, n, ax, FALSE);
+  /* the trials choose the scale; the range also holds each mean +- sd over seeds */
+  g_autoptr(GArray) groups = trial_groups(f);
+  double ypad = (ax->y1 - ax->y0) * 0.04;
+  for (guint g = 0; g < groups->len; g++) {
+    const LlTrialGroup *G = &g_array_index(groups, LlTrialGroup, g);
+    double ends[2] = {G->mean - G->sd, G->mean + G->sd};
+    for (int k = 0; G->n_finished > 1 && k < 2; k++) {
+      if (ax->log_y && ends[k] <= 0)
+        continue;
+      double e = ax->log_y ? log10(ends[k]) : ends[k];
+      ax->y0 = MIN(ax->y0, e - ypad);
+      ax->y1 = MAX(ax->y1, e + ypad);
+    }
+  }
   ax->y_label = f->metric;
   ax->x_label = f->names[axis];
   int nl = (int)L->levels->len;
@@ -680,6 +694,7 @@ static void draw_metric_panel(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, do
   int n_series = other >= 0 ? (int)O.levels->len : 1;
   gboolean lines = f->n_axes <= 2;
   g_autoptr(GArray) groups = trial_groups(f);
+  gboolean spread = has_repeats(groups);
   cairo_save(cr);
   cairo_rectangle(cr, a.x, a.y, a.w, a.h);
   cairo_clip(cr);
@@ -687,6 +702,8 @@ static void draw_metric_panel(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, do
   for (int s = 0; s < n_series; s++) {
     double rgb[3];
     ll_plot_class_color(s, rgb);
+    /* seeds of several series at one x: each series a little to its side */
+    double dodge = spread && n_series > 1 ? (s - (n_series - 1) / 2.0) * MIN(10, a.w / 40) : 0;
     /* the series' points in x order (trials are few: insertion into a sorted array) */
     g_autoptr(GArray) pts = g_array_new(FALSE, FALSE, sizeof(double) * 3);
     for (guint i = 0; i < f->trials->len; i++) {
@@ -711,7 +728,8 @@ static void draw_metric_panel(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, do
         guint j = i;
         for (; j < pts->len && P[j * 3] == P[i * 3]; j++)
           sum += P[j * 3 + 1];
-        double x = ll_plot_map_x(&ax, &a, P[i * 3]), y = ll_plot_map_y(&ax, &a, sum / (j - i));
+        double x = ll_plot_map_x(&ax, &a, P[i * 3]) + dodge,
+               y = ll_plot_map_y(&ax, &a, sum / (j - i));
         if (i == 0)
           cairo_move_to(cr, x, y);
         else
@@ -728,7 +746,7 @@ static void draw_metric_panel(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, do
       double gx = level_x(&L, f, G->first, axis);
       if (isnan(gx))
         continue;
-      double x = ll_plot_map_x(&ax, &a, gx);
+      double x = ll_plot_map_x(&ax, &a, gx) + dodge;
       error_bar(cr, x, ll_plot_map_y(&ax, &a, G->mean - G->sd),
                 ll_plot_map_y(&ax, &a, G->mean + G->sd), 5);
       cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);
@@ -737,7 +755,8 @@ static void draw_metric_panel(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, do
     }
     for (guint i = 0; i < pts->len; i++) {
       const LlTrial *t = f->trials->pdata[(guint)P[i * 3 + 2]];
-      double x = ll_plot_map_x(&ax, &a, P[i * 3]), y = ll_plot_map_y(&ax, &a, P[i * 3 + 1]);
+      double x = ll_plot_map_x(&ax, &a, P[i * 3]) + dodge,
+             y = ll_plot_map_y(&ax, &a, P[i * 3 + 1]);
       marker(cr, x, y, 3.5, rgb, t->status == LL_TRIAL_PRUNED);
       if ((int)P[i * 3 + 2] == best) {
         cairo_set_source_rgb(cr, BEST_RGB[0], BEST_RGB[1], BEST_RGB[2]);
