@@ -399,9 +399,7 @@ static void test_embedding_block(void)
   g_assert_null(ll_document_get_spec(doc())->embedding_block);
   g_assert_cmpuint(gtk_drop_down_get_selected(dd), ==, 0);
   g_autofree char *json = ll_spec_to_json(ll_document_get_spec(doc()));
-  g_autoptr(GError) error = NULL;
-  g_autoptr(LlSpec) back = ll_spec_load_data(json, -1, "saved", &error);
-  g_assert_no_error(error);
+  g_assert_null(strstr(json, "\"relu5\"")); /* named nowhere in the saved spec */
   activate("undo", NULL);
   g_assert_cmpstr(ll_document_get_spec(doc())->embedding_block, ==, "relu5");
   g_assert_cmpstr(dd_text(dd), ==, "relu5");
