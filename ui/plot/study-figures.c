@@ -1309,7 +1309,13 @@ static void draw_curves(LlStudyFigures *f, cairo_t *cr, PangoLayout *l, double w
     int bw = 0, bh;
     if (badge)
       ll_plot_text_size(sl, badge, &bw, &bh);
-    g_autofree char *name = g_strdup_printf("#%d %s", t->index + 1, t->label ? t->label : "");
+    /* repeats of a configuration share its label: the seed tells them apart */
+    char seed[32] = "";
+    for (guint j = 0; j < f->trials->len && t->seed >= 0 && !*seed; j++)
+      if (f->trials->pdata[j] != t && ll_trial_same_group(t, f->trials->pdata[j]))
+        g_snprintf(seed, sizeof seed, ", seed %" G_GINT64_FORMAT, t->seed);
+    g_autofree char *name =
+        g_strdup_printf("#%d %s%s", t->index + 1, t->label ? t->label : "", seed);
     pango_layout_set_width(sl, (int)(MAX(a.w - bw - 6, 10) * PANGO_SCALE));
     pango_layout_set_ellipsize(sl, PANGO_ELLIPSIZE_END);
     ll_plot_ink(cr, LL_INK_TEXT, 1);
