@@ -48,8 +48,10 @@ void ll_cli_usage(FILE *out)
       "values) or a sweep (axes = paths into the spec; grid, random or tpe; pruning; a\n"
       "parameter budget). Every trial is a run in the store; the study folder\n"
       "<store>/studies/<id>/ holds study.json, trials.jsonl, results.csv and figures/. --epochs N\n"
-      "and --limit N shorten every trial; --resume ID skips the finished ones. Trials run one\n"
-      "after another (running several at once on a GPU is not implemented yet).\n");
+      "shortens every trial in proportion (the longest trains N epochs, a longer stage stays\n"
+      "longer), --limit N uses at most N samples; --repeats K runs every trial over K seeds\n"
+      "(tables and figures show the mean and sd); --resume ID skips the finished ones. Trials\n"
+      "run one after another (running several at once on a GPU is not implemented yet).\n");
 }
 
 gboolean ll_cli_parse(const char *verb, const char *params, GOptionEntry *entries, int *argc,
