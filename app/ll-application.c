@@ -5,6 +5,7 @@
 #include <gtk/gtk.h>
 
 #include "ll-shortcuts.h"
+#include "ll-document.h"
 #include "ll-window.h"
 
 static GtkCssProvider *dark_css;
@@ -81,6 +82,16 @@ static void activate(GApplication *app)
   LlWindow *win = ll_window_new(GTK_APPLICATION(app));
   ll_window_restore_autosave(win);
   gtk_window_present(GTK_WINDOW(win));
+  /* each other window's unsaved work comes back in a window of its own */
+  g_autoptr(GPtrArray) left = ll_document_list_autosaves();
+  for (guint i = 0; i < left->len; i++) {
+    LlWindow *w = ll_window_new(GTK_APPLICATION(app));
+    if (!ll_window_restore_autosave(w)) {
+      gtk_window_destroy(GTK_WINDOW(w));
+      break;
+    }
+    gtk_window_present(GTK_WINDOW(w));
+  }
 }
 
 static void open_files(GApplication *app, GFile **files, int n, const char *hint)

@@ -261,12 +261,15 @@ static void ll_curve_view_init(LlCurveView *self)
   gtk_widget_set_margin_top(bar, 4);
   self->log_y = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label("Log loss axis"));
   g_signal_connect(self->log_y, "toggled", G_CALLBACK(on_log_toggled), self);
+  /* a button's own height, not the row's (the scale and its value are taller) */
+  gtk_widget_set_valign(GTK_WIDGET(self->log_y), GTK_ALIGN_CENTER);
   gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->log_y));
   gtk_box_append(GTK_BOX(bar), gtk_label_new("Smoothing"));
   self->smooth = GTK_SCALE(gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 0.99, 0.01));
   gtk_widget_set_size_request(GTK_WIDGET(self->smooth), 160, -1);
   gtk_scale_set_draw_value(self->smooth, TRUE);
   gtk_scale_set_digits(self->smooth, 2);
+  gtk_scale_set_value_pos(self->smooth, GTK_POS_RIGHT); /* beside, so the row stays low */
   gtk_range_set_value(GTK_RANGE(self->smooth), 0.6);
   ll_curve_plot_set_smoothing(self->plot[0], 0.6);
   ll_curve_plot_set_smoothing(self->plot[1], 0.6);

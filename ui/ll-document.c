@@ -2,9 +2,12 @@
  * autosave. */
 #include "ll-document.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json-doc.h"
 #include "json-writer.h"
@@ -18,6 +21,7 @@ struct _LlDocument {
   char *path;
   gboolean modified;
   gboolean autosave;
+  char *autosave_file; /* this document's own: <pid>-<uuid>.json in the autosave folder */
   GPtrArray *undo, *redo; /* char*: graph JSON before each edit */
   char *coalesce_key;     /* "block\nprop" of the last property edit */
   char *move_snapshot;    /* graph JSON when the current move began */
@@ -39,11 +43,20 @@ static GParamSpec *props[N_PROPS];
 enum { SIGNAL_CHANGED, SIGNAL_REPLACED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+/* The autosave files of this process's documents: not to be restored by
+ * another of its windows. */
+G_LOCK_DEFINE_STATIC(live);
+static GHashTable *live_files;
+
 static void ll_document_finalize(GObject *object)
 {
   LlDocument *doc = LL_DOCUMENT(object);
   ll_spec_free(doc->spec);
   g_free(doc->path);
+  G_LOCK(live);
+  g_hash_table_remove(live_files, doc->autosave_file);
+  G_UNLOCK(live);
+  g_free(doc->autosave_file);
   g_ptr_array_unref(doc->undo);
   g_ptr_array_unref(doc->redo);
   g_free(doc->coalesce_key);
@@ -103,8 +116,24 @@ static void ll_document_class_init(LlDocumentClass *klass)
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
+static void claim_autosave(LlDocument *doc, const char *file)
+{
+  G_LOCK(live);
+  if (!live_files)
+    live_files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  if (doc->autosave_file)
+    g_hash_table_remove(live_files, doc->autosave_file);
+  g_free(doc->autosave_file);
+  doc->autosave_file = g_strdup(file);
+  g_hash_table_add(live_files, g_strdup(file));
+  G_UNLOCK(live);
+}
+
 static void ll_document_init(LlDocument *doc)
 {
+  g_autofree char *uuid = g_uuid_string_random();
+  g_autofree char *file = g_strdup_printf("%d-%s.json", (int)getpid(), uuid);
+  claim_autosave(doc, file);
   doc->undo = g_ptr_array_new_with_free_func(g_free);
   doc->redo = g_ptr_array_new_with_free_func(g_free);
   doc->spec = ll_spec_new();
@@ -126,9 +155,71 @@ gboolean ll_document_get_modified(LlDocument *doc) { return doc->modified; }
 gboolean ll_document_can_undo(LlDocument *doc) { return doc->undo->len > 0; }
 gboolean ll_document_can_redo(LlDocument *doc) { return doc->redo->len > 0; }
 
-char *ll_document_autosave_path(void)
+char *ll_document_autosave_dir(void)
 {
-  return g_build_filename(g_get_user_state_dir(), "layerlab", "autosave.json", NULL);
+  return g_build_filename(g_get_user_state_dir(), "layerlab", "autosave", NULL);
+}
+
+char *ll_document_autosave_path(LlDocument *doc)
+{
+  g_autofree char *dir = ll_document_autosave_dir();
+  return g_build_filename(dir, doc->autosave_file, NULL);
+}
+
+/* Whether the process that wrote an autosave named "<pid>-..." still runs
+ * (then it is that process's live document, not a crashed one). */
+static gboolean writer_alive(const char *name)
+{
+  char *end;
+  gint64 pid = g_ascii_strtoll(name, &end, 10);
+  if (end == name || *end != '-' || pid <= 0 || pid > G_MAXINT)
+    return FALSE;
+  if (pid == getpid())
+    return FALSE; /* this process: its live documents are in live_files */
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+static int by_mtime_desc(gconstpointer a, gconstpointer b)
+{
+  GStatBuf sa, sb;
+  const char *pa = *(const char *const *)a, *pb = *(const char *const *)b;
+  if (g_stat(pa, &sa) || g_stat(pb, &sb))
+    return 0;
+  return sa.st_mtime < sb.st_mtime ? 1 : sa.st_mtime > sb.st_mtime ? -1 : 0;
+}
+
+GPtrArray *ll_document_list_autosaves(void)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  g_autofree char *dir = ll_document_autosave_dir();
+  g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name(d))) {
+    if (!g_str_has_suffix(name, ".json") || writer_alive(name))
+      continue;
+    G_LOCK(live);
+    gboolean live = live_files && g_hash_table_contains(live_files, name);
+    G_UNLOCK(live);
+    if (!live)
+      g_ptr_array_add(out, g_build_filename(dir, name, NULL));
+  }
+  g_ptr_array_sort(out, by_mtime_desc);
+  return out;
+}
+
+gboolean ll_document_restore_autosave(LlDocument *doc, const char *path, GError **error)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents(path, &text, NULL, error))
+    return FALSE;
+  if (!ll_document_load_data(doc, text, "autosave", error))
+    return FALSE;
+  /* the restored edits are this document's now: its next edits overwrite
+   * that file, and saving or discarding them removes it */
+  g_autofree char *name = g_path_get_basename(path);
+  claim_autosave(doc, name);
+  ll_document_mark_modified(doc);
+  return TRUE;
 }
 
 const char *const *ll_document_get_dangling(LlDocument *doc)
@@ -283,7 +374,7 @@ static void autosave(LlDocument *doc)
   g_autoptr(LlSpec) check = ll_spec_load_data(json, -1, "autosave", &error);
   if (!check)
     return;
-  g_autofree char *path = ll_document_autosave_path();
+  g_autofree char *path = ll_document_autosave_path(doc);
   g_autofree char *dir = g_path_get_dirname(path);
   g_mkdir_with_parents(dir, 0700);
   if (!g_file_set_contents(path, json, -1, &error))
@@ -296,7 +387,7 @@ void ll_document_forget_autosave(LlDocument *doc)
 {
   if (!doc->autosave)
     return;
-  g_autofree char *path = ll_document_autosave_path();
+  g_autofree char *path = ll_document_autosave_path(doc);
   g_remove(path);
 }
 

@@ -100,7 +100,16 @@ gboolean ll_document_can_redo(LlDocument *doc);
 void ll_document_undo(LlDocument *doc);
 void ll_document_redo(LlDocument *doc);
 
-/* Where autosave writes: $XDG_STATE_HOME/layerlab/autosave.json */
-char *ll_document_autosave_path(void);
+/* Where autosave writes: each document its own file, so that several
+ * windows never overwrite each other's work:
+ * $XDG_STATE_HOME/layerlab/autosave/<pid>-<uuid>.json */
+char *ll_document_autosave_dir(void);
+char *ll_document_autosave_path(LlDocument *doc);
+/* The autosaves left by documents that are gone (a crash, a window closed
+ * without the question): not this process's open documents, nor those of
+ * another LayerLab that still runs. Newest first. */
+GPtrArray *ll_document_list_autosaves(void);
+/* Loads an autosave and takes its file over (marked modified). */
+gboolean ll_document_restore_autosave(LlDocument *doc, const char *path, GError **error);
 
 G_END_DECLS

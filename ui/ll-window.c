@@ -4,6 +4,7 @@
  * frame clock. */
 #include "ll-window-private.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
 
@@ -427,19 +428,20 @@ gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
 
 gboolean ll_window_restore_autosave(LlWindow *self)
 {
-  g_autofree char *path = ll_document_autosave_path();
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents(path, &text, NULL, NULL))
+  g_autoptr(GPtrArray) left = ll_document_list_autosaves();
+  if (!left->len)
     return FALSE;
   g_autoptr(GError) error = NULL;
-  if (!ll_document_load_data(self->doc, text, "autosave", &error)) {
-    g_autofree char *m =
-        g_strdup_printf("The autosaved spec could not be restored: %s", error->message);
+  if (!ll_document_restore_autosave(self->doc, left->pdata[0], &error)) {
+    /* kept for the user, out of the way of the next start */
+    g_autofree char *aside = g_strconcat(left->pdata[0], ".broken", NULL);
+    g_rename(left->pdata[0], aside);
+    g_autofree char *m = g_strdup_printf(
+        "The autosaved spec could not be restored: %s (kept as %s)", error->message, aside);
     show_notice(self, m);
     return FALSE;
   }
   /* edits no file has: closing or replacing them asks first */
-  ll_document_mark_modified(self->doc);
   g_autofree char *m =
       g_strdup_printf("Restored the spec you were editing (\u201c%s\u201d) from the autosave.",
                       ll_document_get_spec(self->doc)->name);

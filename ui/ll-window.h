@@ -14,7 +14,8 @@ LlWindow *ll_window_new(GtkApplication *app);
  * training run first, and stays open when the user cancels. */
 void ll_window_close_all(GtkApplication *app);
 gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error);
-/* Restores the autosaved spec if there is one; returns whether it did. */
+/* Restores the newest autosave that no open window and no running LayerLab
+ * owns (ll_document_list_autosaves), if any; returns whether it did. */
 gboolean ll_window_restore_autosave(LlWindow *self);
 /* The presets folder in use (installed, or the source tree's when run uninstalled). */
 GPtrArray *ll_presets_list(void); /* char*: full paths, sorted by name */

@@ -64,7 +64,7 @@ static char *edit(void)
 
 static gboolean autosave_exists(void)
 {
-  g_autofree char *path = ll_document_autosave_path();
+  g_autofree char *path = ll_document_autosave_path(doc());
   return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
@@ -262,6 +262,8 @@ static void test_close_and_quit(void)
     g_autofree char *path = preset("tiny-cnn");
     g_assert_true(ll_window_open_file(win, path, &error));
     g_free(edit());
+    g_autofree char *auto_path = ll_document_autosave_path(doc()); /* the window goes */
+    g_assert_true(g_file_test(auto_path, G_FILE_TEST_EXISTS));
     for (int answer = 0; answer < 2; answer++) {
       if (quit)
         ll_window_close_all(app);
@@ -272,7 +274,7 @@ static void test_close_and_quit(void)
       g_assert_true(ll_ui_answer_save_prompt(win, answer ? "_Discard" : "_Cancel"));
       g_assert_cmpint(destroyed, ==, answer);
     }
-    g_assert_false(autosave_exists());
+    g_assert_false(g_file_test(auto_path, G_FILE_TEST_EXISTS));
   }
   /* an unmodified window closes without a question */
   win = ll_window_new(app);
@@ -287,18 +289,38 @@ static void test_close_and_quit(void)
   win = main_win;
 }
 
-/* A spec restored from the autosave is unsaved work: closing it asks. */
+static gpointer gone_doc;
+static gboolean doc_gone(void) { return gone_doc == NULL; }
+
+/* A spec restored from the autosave is unsaved work: closing it asks. The
+ * window whose edits it holds went without asking (as in a crash); the
+ * main window's own autosave is not another window's to restore. */
 static void test_restored_is_modified(void)
 {
   open_clean("tiny-cnn");
-  g_autofree char *added = edit();
+  g_autofree char *mine = edit();
   g_assert_true(autosave_exists());
   LlWindow *main_win = win;
+  win = ll_window_new(NULL);
+  open_clean("tiny-cnn");
+  g_autofree char *added = edit();
+  g_autofree char *lost = ll_document_autosave_path(doc());
+  gone_doc = doc();
+  g_object_add_weak_pointer(gone_doc, &gone_doc);
+  gtk_window_destroy(GTK_WINDOW(win));
+  g_assert_true(ll_ui_wait_for(doc_gone, 10000)); /* its data reader ends first */
+  g_assert_true(g_file_test(lost, G_FILE_TEST_EXISTS));
   win = ll_window_new(NULL);
   g_assert_true(ll_window_restore_autosave(win));
   g_assert_true(ll_document_get_modified(doc()));
   g_assert_nonnull(ll_graph_find(graph(), added));
+  g_autofree char *now = ll_document_autosave_path(doc());
+  g_assert_cmpstr(now, ==, lost); /* it took that file over */
   g_assert_true(autosave_exists());
+  /* nothing else is left to restore */
+  LlWindow *third = ll_window_new(NULL);
+  g_assert_false(ll_window_restore_autosave(third));
+  gtk_window_destroy(GTK_WINDOW(third));
   gtk_window_destroy(GTK_WINDOW(win));
   win = main_win;
 }

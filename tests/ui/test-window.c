@@ -369,7 +369,7 @@ static void test_edit(void)
   g_assert_null(ll_document_get_error(doc()));
 
   /* every edit was autosaved */
-  g_autofree char *auto_path = ll_document_autosave_path();
+  g_autofree char *auto_path = ll_document_autosave_path(doc());
   g_assert_true(g_file_test(auto_path, G_FILE_TEST_EXISTS));
 }
 
