@@ -680,6 +680,8 @@ const char *ll_analysis_view_get_embed_block(LlAnalysisView *self) { return chos
 
 GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self) { return self->embed_button; }
 
+GtkSpinButton *ll_analysis_view_get_every(LlAnalysisView *self) { return self->every; }
+
 struct LlConfusionPlot *ll_analysis_view_get_confusion(LlAnalysisView *self) { return self->conf; }
 
 GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self)
@@ -810,7 +812,8 @@ static void select_payload(LlAnalysisView *self, int index)
 void ll_analysis_view_clear(LlAnalysisView *self)
 {
   ll_analysis_view_set_run(self, NULL, NULL, NULL);
-  gtk_label_set_text(self->title, "No run yet: train this spec (F5), or open a run from the Runs tab");
+  gtk_label_set_text(self->title,
+                     "No run yet: train this spec (F5), or open a run from the Runs tab");
   gtk_label_set_ellipsize(self->title, PANGO_ELLIPSIZE_END);
 }
 
@@ -1201,6 +1204,23 @@ static GtkWidget *area_for(GtkDrawingAreaDrawFunc fn, gpointer data)
   return a;
 }
 
+/* Recompute every 0 epochs is never, and says so. */
+static gboolean on_every_output(GtkSpinButton *spin, gpointer unused)
+{
+  if (gtk_spin_button_get_value_as_int(spin) != 0)
+    return FALSE;
+  gtk_editable_set_text(GTK_EDITABLE(spin), "never");
+  return TRUE;
+}
+
+static int on_every_input(GtkSpinButton *spin, double *value, gpointer unused)
+{
+  if (g_ascii_strcasecmp(gtk_editable_get_text(GTK_EDITABLE(spin)), "never"))
+    return FALSE;
+  *value = 0;
+  return TRUE;
+}
+
 static GtkSpinButton *spin(GtkWidget *box, const char *label, double lo, double hi, double v,
                            const char *tip)
 {
@@ -1375,8 +1395,12 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->pca_only),
                               "The first two principal components: instant");
   gtk_box_append(GTK_BOX(tctl), GTK_WIDGET(self->pca_only));
-  self->every =
-      spin(tctl, "every", 0, 100, 1, "While training, recompute every N epochs (0: never)");
+  self->every = spin(tctl, "every", 0, 100, 1,
+                     "While training, recompute every N epochs (0 shows as “never”)");
+  g_signal_connect(self->every, "output", G_CALLBACK(on_every_output), NULL);
+  g_signal_connect(self->every, "input", G_CALLBACK(on_every_input), NULL);
+  gtk_spin_button_set_numeric(self->every, FALSE); /* numeric would refuse the word */
+  gtk_editable_set_width_chars(GTK_EDITABLE(self->every), 5);
   gtk_box_append(GTK_BOX(tctl), gtk_label_new("epochs"));
   /* the picker last, so a long block name moves nothing */
   self->embed_button =

@@ -72,6 +72,8 @@ void ll_analysis_view_set_embed_block(LlAnalysisView *self, const char *block);
 /* The block the picker shows (NULL: none). */
 const char *ll_analysis_view_get_embed_block(LlAnalysisView *self);
 GtkWidget *ll_analysis_view_get_embed_button(LlAnalysisView *self);
+/* The t-SNE page's "every N epochs" (0 reads "never"). */
+GtkSpinButton *ll_analysis_view_get_every(LlAnalysisView *self);
 /* The drawing area of the current page (the matrix on the confusion page). */
 GtkWidget *ll_analysis_view_get_plot_area(LlAnalysisView *self);
 /* The confusion page's figure (for tests: its report and binary lines). */

@@ -390,6 +390,17 @@ static void test_embedding_block(void)
   /* the run records relu5, and the t-SNE view shows that block, ready */
   train_current(1);
   g_assert_cmpstr(ll_analysis_view_get_embed_block(analysis()), ==, "relu5");
+  /* its "recompute every N epochs" reads "never" for 0, not 0 */
+  GtkSpinButton *every = ll_analysis_view_get_every(analysis());
+  double every0 = gtk_spin_button_get_value(every);
+  gtk_spin_button_set_value(every, 0);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(every)), ==, "never");
+  gtk_editable_set_text(GTK_EDITABLE(every), "never");
+  gtk_spin_button_update(every);
+  g_assert_cmpint(gtk_spin_button_get_value_as_int(every), ==, 0);
+  gtk_spin_button_set_value(every, 2);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(every)), ==, "2");
+  gtk_spin_button_set_value(every, every0);
   /* deleting the block makes it automatic again (a spec naming a missing
    * block would not load); undo brings both back */
   const char *relu5[] = {"relu5", NULL};
