@@ -812,8 +812,7 @@ static void select_payload(LlAnalysisView *self, int index)
 void ll_analysis_view_clear(LlAnalysisView *self)
 {
   ll_analysis_view_set_run(self, NULL, NULL, NULL);
-  gtk_label_set_text(self->title,
-                     "No run yet: train this spec (F5), or open a run from the Runs tab");
+  gtk_label_set_text(self->title, "No run yet");
   gtk_label_set_ellipsize(self->title, PANGO_ELLIPSIZE_END);
 }
 
@@ -1306,6 +1305,11 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   gtk_widget_set_margin_top(bar, 4);
   self->title = GTK_LABEL(gtk_label_new("No run"));
   gtk_widget_add_css_class(GTK_WIDGET(self->title), "heading");
+  /* the title and the epoch keep their widths whatever they say, so the
+   * scrubber between them never moves (ellipsized when longer) */
+  gtk_label_set_width_chars(self->title, 24);
+  gtk_label_set_max_width_chars(self->title, 24);
+  gtk_label_set_xalign(self->title, 0);
   gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->title));
   self->scrub_adj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
   self->scrub = GTK_SCALE(gtk_scale_new(GTK_ORIENTATION_HORIZONTAL, self->scrub_adj));
@@ -1319,6 +1323,8 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   self->epoch_label = GTK_LABEL(gtk_label_new(""));
   gtk_label_set_ellipsize(self->epoch_label, PANGO_ELLIPSIZE_END);
   gtk_label_set_width_chars(self->epoch_label, 28);
+  gtk_label_set_max_width_chars(self->epoch_label, 28);
+  gtk_label_set_xalign(self->epoch_label, 1);
   gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->epoch_label));
   gtk_box_append(GTK_BOX(self), bar);
   /* second row: export (kept apart so the first row fits a narrow pane) */

@@ -1,7 +1,8 @@
 /* ll-log-view.c: see ll-log-view.h. A scrolled text view; whether it follows
- * the newest line is decided by how the scroll position moves, not by where
- * it is when text arrives: the text view lays new lines out in idle time, so
- * on its way down to the newest line the view is often short of the bottom. */
+ * the newest line is decided by what the user does (moving up stops it,
+ * reaching the bottom resumes it), not by where the view is when text
+ * arrives: the text view lays new lines out in idle time, so on its way down
+ * to the newest line the view is often short of the bottom. */
 #include "ll-log-view.h"
 
 #include <math.h>
@@ -17,7 +18,6 @@ struct _LlLogView {
   GtkTextView *text;
   GtkTextMark *end;
   gboolean following;
-  double last_value; /* the scroll position before the last move */
 };
 
 G_DEFINE_FINAL_TYPE(LlLogView, ll_log_view, GTK_TYPE_WIDGET)
@@ -114,8 +114,17 @@ char *ll_log_view_get_text(LlLogView *self)
   return gtk_text_buffer_get_text(buf, &a, &b, FALSE);
 }
 
+static gboolean at_bottom(GtkAdjustment *adj)
+{
+  double bottom = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
+  return gtk_adjustment_get_value(adj) >= bottom - AT_BOTTOM_SLACK;
+}
+
 static void append(LlLogView *self, const char *line)
 {
+  GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(self->scroller));
+  if (at_bottom(adj)) /* back at the bottom without a move that said so */
+    self->following = TRUE;
   GtkTextBuffer *buf = gtk_text_view_get_buffer(self->text);
   GtkTextIter end;
   gtk_text_buffer_get_end_iter(buf, &end);
@@ -146,26 +155,49 @@ void ll_log_view_add_event(LlLogView *self, const LlEvent *e)
     append(self, line);
 }
 
-/* Only the user moves the view up (following moves it down, text arriving
- * grows the range): moving up stops following, reaching the bottom again
- * (or a taller view that shows it) starts it. */
+/* Back at the bottom (by any way): follow again. */
 static void on_scrolled(GtkAdjustment *adj, LlLogView *self)
 {
-  double value = gtk_adjustment_get_value(adj);
-  double bottom = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
-  if (value >= bottom - AT_BOTTOM_SLACK)
+  if (at_bottom(adj))
     self->following = TRUE;
-  else if (value < self->last_value)
+}
+
+/* Only the user stops the following, by moving up: the wheel or touchpad,
+ * the keys, or the scroll bar. (The text view moves the view up now and
+ * then on its own while it lays lines out, so a smaller value alone says
+ * nothing.) */
+static gboolean on_wheel(GtkEventControllerScroll *c, double dx, double dy, LlLogView *self)
+{
+  if (dy < 0)
     self->following = FALSE;
-  self->last_value = value;
+  return FALSE; /* the scrolled window scrolls */
+}
+
+static gboolean on_key(GtkEventControllerKey *c, guint keyval, guint code, GdkModifierType state,
+                       LlLogView *self)
+{
+  switch (keyval) {
+  case GDK_KEY_Up:
+  case GDK_KEY_KP_Up:
+  case GDK_KEY_Page_Up:
+  case GDK_KEY_KP_Page_Up:
+  case GDK_KEY_Home:
+  case GDK_KEY_KP_Home: self->following = FALSE; break;
+  default: break;
+  }
+  return FALSE;
+}
+
+static void on_bar_pressed(GtkGestureClick *g, int n, double x, double y, LlLogView *self)
+{
+  self->following = FALSE; /* until the drag ends at the bottom */
 }
 
 /* The text grew (its lines are laid out in idle time, a few at once) or the
- * view was resized: a following view stays at the bottom. */
+ * view was resized: a following view goes (back) to the bottom. */
 static void on_range_changed(GtkAdjustment *adj, LlLogView *self)
 {
-  double bottom = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
-  if (self->following && gtk_adjustment_get_value(adj) < bottom - AT_BOTTOM_SLACK)
+  if (self->following && !at_bottom(adj))
     gtk_text_view_scroll_to_mark(self->text, self->end, 0, TRUE, 0, 1);
 }
 
@@ -206,6 +238,21 @@ static void ll_log_view_init(LlLogView *self)
   GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(self->scroller));
   g_signal_connect(adj, "value-changed", G_CALLBACK(on_scrolled), self);
   g_signal_connect(adj, "changed", G_CALLBACK(on_range_changed), self);
+  GtkEventController *wheel =
+      gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  gtk_event_controller_set_name(wheel, "ll-log-wheel");
+  gtk_event_controller_set_propagation_phase(wheel, GTK_PHASE_CAPTURE);
+  g_signal_connect(wheel, "scroll", G_CALLBACK(on_wheel), self);
+  gtk_widget_add_controller(self->scroller, wheel);
+  GtkEventController *key = gtk_event_controller_key_new();
+  gtk_event_controller_set_propagation_phase(key, GTK_PHASE_CAPTURE);
+  g_signal_connect(key, "key-pressed", G_CALLBACK(on_key), self);
+  gtk_widget_add_controller(self->scroller, key);
+  GtkGesture *press = gtk_gesture_click_new();
+  gtk_event_controller_set_propagation_phase(GTK_EVENT_CONTROLLER(press), GTK_PHASE_CAPTURE);
+  g_signal_connect(press, "pressed", G_CALLBACK(on_bar_pressed), self);
+  gtk_widget_add_controller(gtk_scrolled_window_get_vscrollbar(GTK_SCROLLED_WINDOW(self->scroller)),
+                            GTK_EVENT_CONTROLLER(press));
   gtk_widget_set_hexpand(GTK_WIDGET(self), TRUE);
   gtk_widget_set_vexpand(GTK_WIDGET(self), TRUE);
 }

@@ -327,7 +327,21 @@ static void test_log_follow(void)
   GtkAdjustment *adj = log_adjustment();
   g_assert_true(ll_log_view_get_following(lv));
 
-  /* scrolled up to read: new lines do not pull the view down */
+  /* scrolled up to read (the wheel, as the scrolled window gets it): new
+   * lines do not pull the view down */
+  GtkEventController *wheel = NULL;
+  GtkWidget *sw = gtk_widget_get_ancestor(GTK_WIDGET(ll_log_view_get_text_view(lv)),
+                                          GTK_TYPE_SCROLLED_WINDOW);
+  GListModel *cs = gtk_widget_observe_controllers(sw);
+  for (guint i = 0; i < g_list_model_get_n_items(cs) && !wheel; i++) {
+    g_autoptr(GtkEventController) c = g_list_model_get_item(cs, i);
+    if (!g_strcmp0(gtk_event_controller_get_name(c), "ll-log-wheel"))
+      wheel = c;
+  }
+  g_object_unref(cs);
+  g_assert_nonnull(wheel);
+  gboolean handled;
+  g_signal_emit_by_name(wheel, "scroll", 0.0, -3.0, &handled);
   gtk_adjustment_set_value(adj, 0);
   g_assert_false(ll_log_view_get_following(lv));
   for (int i = 0; i < 50; i++)
@@ -340,9 +354,9 @@ static void test_log_follow(void)
 
   /* back at the bottom: it follows again */
   gtk_adjustment_set_value(adj, gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj));
-  g_assert_true(ll_log_view_get_following(lv));
   for (int i = 0; i < 50; i++)
     ll_log_view_add(lv, "note", "newest");
+  g_assert_true(ll_log_view_get_following(lv));
   g_assert_true(ll_ui_wait_for(at_bottom, 5000));
   ll_ui_screenshot(GTK_WIDGET(win), "editing-log.png");
 
@@ -378,6 +392,73 @@ static void test_button_heights(void)
   g_assert_cmpint(gtk_widget_get_height(log_y), <=, nat);
   g_assert_cmpint(gtk_widget_get_height(log_y), <=, 40);
   ll_ui_screenshot(GTK_WIDGET(ll_window_get_curves(win)), "editing-curves-bar.png");
+}
+
+static GtkWidget *find_type(GtkWidget *root, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *w = find_type(c, type);
+    if (w)
+      return w;
+  }
+  return NULL;
+}
+
+/* Where the controls are: Start, Stop, the analysis scrubber, and the
+ * window's width. */
+static void control_bounds(graphene_rect_t r[4])
+{
+  GtkWidget *panel = GTK_WIDGET(ll_window_get_training_panel(win));
+  GtkWidget *w[3] = {ll_ui_find_button(panel, "Start"), ll_ui_find_button(panel, "Stop"),
+                     find_type(GTK_WIDGET(ll_window_get_analysis(win)), GTK_TYPE_SCALE)};
+  for (int i = 0; i < 3; i++) {
+    g_assert_nonnull(w[i]);
+    g_assert_true(gtk_widget_compute_bounds(w[i], GTK_WIDGET(win), &r[i]));
+  }
+  graphene_rect_init(&r[3], 0, 0, gtk_widget_get_width(GTK_WIDGET(win)),
+                     gtk_widget_get_height(GTK_WIDGET(win)));
+}
+
+/* Texts that change length (status, progress, head metrics, the analysis
+ * title and epoch, the status bar) move no control, at the smallest size. */
+static void test_steady_controls(void)
+{
+  gtk_window_set_default_size(GTK_WINDOW(win), 1024, 640);
+  ll_ui_open_preset(win, "tiny-cnn");
+  ll_window_show_page(win, "training");
+  ll_window_show_page(win, "analysis");
+  LlTrainingPanel *tp = ll_window_get_training_panel(win);
+  LlAnalysisView *av = ll_window_get_analysis(win);
+  ll_training_panel_set_status(tp, "Paused.");
+  ll_training_panel_set_progress(tp, 0.1, "epoch 1/2");
+  ll_analysis_view_set_run(av, "r1", NULL, NULL);
+  ll_ui_spin(400);
+  graphene_rect_t before[4], after[4];
+  control_bounds(before);
+  ll_ui_screenshot(GTK_WIDGET(win), "editing-1024x640-short.png");
+
+  const char *long_text =
+      "run 20261207-172031-ab12 started: tiny-cnn on CPU: 54000 train, 6000 validation, 10000 "
+      "test samples of /usr/share/datasets/a-rather-long-folder-name/fashion-mnist-without-spaces";
+  ll_training_panel_set_status(tp, long_text);
+  ll_training_panel_set_metrics(tp, long_text);
+  ll_training_panel_set_progress(tp, 0.6, long_text);
+  ll_analysis_view_set_run(av, "20261207-172031-ab12-and-a-very-long-suffix", NULL, NULL);
+  ll_document_add_block(doc(), "ReLU", 40, 40, "gap", NULL); /* a new status bar text */
+  ll_ui_spin(400);
+  control_bounds(after);
+  ll_ui_screenshot(GTK_WIDGET(win), "editing-1024x640-long.png");
+  for (int i = 0; i < 4; i++)
+    if (!graphene_rect_equal(&before[i], &after[i]))
+      g_error("control %d moved: %.0f,%.0f %.0fx%.0f -> %.0f,%.0f %.0fx%.0f", i,
+              before[i].origin.x, before[i].origin.y, before[i].size.width,
+              before[i].size.height, after[i].origin.x, after[i].origin.y, after[i].size.width,
+              after[i].size.height);
+  ll_training_panel_set_metrics(tp, NULL);
+  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
+  ll_ui_spin(300);
 }
 
 /* ---- autosave: one file per window ---- */
@@ -421,6 +502,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/editing/switch-resets", test_switch_resets);
   g_test_add_func("/ui/editing/autosave-per-window", test_autosave_per_window);
   g_test_add_func("/ui/editing/button-heights", test_button_heights);
+  g_test_add_func("/ui/editing/steady-controls", test_steady_controls);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;
