@@ -132,10 +132,27 @@ gboolean ll_json_check_bounds(const char *data, gssize len, const char *display_
   }
   int depth = 0, line = 1, col = 0;
   gboolean in_string = FALSE, escaped = FALSE;
+  /* json-glib reads "[1] [2]" as [2] and leaks [1]: one value per text */
+  gboolean in_scalar = FALSE, ended = FALSE;
   for (size_t i = 0; i < n; i++) {
     guchar c = (guchar)data[i];
     if ((c & 0xc0) != 0x80) /* columns count characters, as json-glib's do */
       col++;
+    gboolean space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (depth == 0 && !in_string) {
+      if (space && in_scalar) {
+        in_scalar = FALSE;
+        ended = TRUE;
+      } else if (!space && !in_scalar && c != ']' && c != '}') {
+        if (ended) {
+          g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX,
+                      "%s:%d:%d: more text after the JSON value (one value per file)",
+                      display_name, line, col);
+          return FALSE;
+        }
+        in_scalar = c != '"' && c != '[' && c != '{';
+      }
+    }
     if (c == '\n') {
       line++;
       col = 0;
@@ -156,6 +173,7 @@ gboolean ll_json_check_bounds(const char *data, gssize len, const char *display_
         escaped = TRUE;
       } else if (c == '"') {
         in_string = FALSE;
+        ended = ended || depth == 0;
       }
     } else if (c == '"') {
       in_string = TRUE;
@@ -166,7 +184,7 @@ gboolean ll_json_check_bounds(const char *data, gssize len, const char *display_
         return FALSE;
       }
     } else if ((c == ']' || c == '}') && depth > 0) {
-      depth--;
+      ended = --depth == 0;
     }
   }
   return TRUE;

@@ -195,6 +195,28 @@ static void test_json_bounds(void)
   g_assert_true(ll_json_check_bounds("{\"a\": \"\\\\u0000\"}", -1, "text", &error));
   g_assert_no_error(error);
 
+  /* one value per text: json-glib would keep the last and leak the others */
+  const char *two[] = {"[\"a\"]\n\n[\"b\"]", "{} {}", "\"a\" \"b\"", "1 2", "[1]2", "{}\"x\""};
+  const int two_col[] = {1, 4, 5, 3, 4, 3};
+  const int two_line[] = {3, 1, 1, 1, 1, 1};
+  for (size_t i = 0; i < G_N_ELEMENTS(two); i++) {
+    g_assert_false(ll_json_check_bounds(two[i], -1, "two", &error));
+    g_autofree char *want = g_strdup_printf(
+        "two:%d:%d: more text after the JSON value (one value per file)", two_line[i], two_col[i]);
+    g_assert_cmpstr(error->message, ==, want);
+    g_clear_error(&error);
+  }
+  const char *one[] = {"[\"a\"]\n", " {\"a\": [1, 2]} ", "\"a b\"", "12", "true\n", "\"[\" "};
+  for (size_t i = 0; i < G_N_ELEMENTS(one); i++) {
+    g_assert_true(ll_json_check_bounds(one[i], -1, "one", &error));
+    g_assert_no_error(error);
+  }
+  g_autoptr(LlSpec) s4 = ll_spec_load_data("{\"format\": \"layerlab-spec\"} {}", -1, "two.json", &error);
+  g_assert_null(s4);
+  g_assert_cmpstr(error->message, ==,
+                  "two.json:1:29: more text after the JSON value (one value per file)");
+  g_clear_error(&error);
+
   /* size: refused before reading */
   g_autofree char *tmp = g_dir_make_tmp("ll-json-XXXXXX", NULL);
   g_autofree char *big = join(tmp, "big.json");
