@@ -2,8 +2,14 @@
 #include "device.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "block.h"
 #include "cuda/cuda-module.h"
@@ -216,4 +222,15 @@ gboolean ll_device_check(const LlBackend *be, GError **error)
   g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_UNSUPPORTED, "%s backend (%s) failed: %s",
               be->name, be->device_name, msg);
   return FALSE;
+}
+
+void ll_thread_yield_to_ui(void)
+{
+#ifdef __linux__
+  id_t tid = (id_t)syscall(SYS_gettid);
+  errno = 0;
+  int now = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && now < LL_BACKGROUND_NICE)
+    setpriority(PRIO_PROCESS, tid, LL_BACKGROUND_NICE);
+#endif
 }

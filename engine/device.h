@@ -40,4 +40,16 @@ gboolean ll_device_check(const LlBackend *be, GError **error);
  * build has none and $LAYERLAB_CUDA_MODULE is unset. */
 const char *ll_device_cuda_module_path(void);
 
+/* The nice value of a thread whose work the window waits for least: a
+ * window's training run, t-SNE, dataset loading, exports. */
+#define LL_BACKGROUND_NICE 10
+
+/* Lowers the calling thread's CPU priority to LL_BACKGROUND_NICE (Linux: per
+ * thread; threads it starts later inherit it), so the window's main loop
+ * gets a core first when both want one. Lasting: an unprivileged process
+ * cannot raise it again, so call it only on threads that do background work
+ * for the rest of their life (GLib's worker pool, which in LayerLab serves
+ * only such work). Does nothing elsewhere or when already that low. */
+void ll_thread_yield_to_ui(void);
+
 G_END_DECLS

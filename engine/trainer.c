@@ -4,11 +4,6 @@
 
 #include <math.h>
 #include <string.h>
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "analysis.h"
 #include "checkpoint.h"
@@ -1518,10 +1513,8 @@ static gpointer trainer_thread(gpointer data)
 {
   LlTrainer *t = data;
   Job j = {.t = t, .s = t->spec};
-#ifdef __linux__
-  if (t->opts.background) /* per thread on Linux: only this run yields to the UI */
-    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 5);
-#endif
+  if (t->opts.background) /* this thread and its loader and kernel workers */
+    ll_thread_yield_to_ui();
   GError *error = NULL;
   RunEnd end = RUN_FAILED;
   if (job_setup(&j, &error))

@@ -16,6 +16,7 @@
 #include "study.h"
 
 #include <glib/gstdio.h>
+#include "device.h"
 #include "spec.h"
 #include "tsne.h"
 
@@ -329,6 +330,7 @@ static void datasets_free(gpointer p)
 
 static void open_datasets_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
 {
+  ll_thread_yield_to_ui();
   const char *json = data;
   GError *error = NULL;
   g_autoptr(LlSpec) s = ll_spec_load_data(json, -1, "spec", &error);
@@ -373,6 +375,7 @@ static void ensure_datasets(LlAnalysisView *self)
 
 static void tsne_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
 {
+  ll_thread_yield_to_ui();
   TsneJob *j = data;
   GError *error = NULL;
   if (j->pca_only || j->d <= 2) {
@@ -517,6 +520,7 @@ static void block_job_free(gpointer p)
 
 static void block_embed_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
 {
+  ll_thread_yield_to_ui();
   BlockJob *j = data;
   GError *error = NULL;
   g_autoptr(LlSpec) spec = ll_spec_load_data(j->spec_json, -1, "the run's spec", &error);

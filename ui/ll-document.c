@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "json-doc.h"
 #include "json-writer.h"
 #include "ll-canvas-geometry.h"
@@ -286,6 +287,7 @@ static void fields_job_free(gpointer p)
 
 static void read_fields_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
 {
+  ll_thread_yield_to_ui();
   FieldsJob *j = data;
   GError *error = NULL;
   g_autoptr(LlSpec) s = ll_spec_load_data(j->spec_json, -1, "the data settings", &error);

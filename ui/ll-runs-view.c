@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "curve-plot.h"
+#include "device.h"
 #include "json-doc.h"
 #include "plot-common.h"
 #include "run-report.h"
@@ -946,6 +947,7 @@ void ll_runs_view_select(LlRunsView *self, const char *const *ids)
 
 static void load_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
 {
+  ll_thread_yield_to_ui();
   GError *error = NULL;
   g_autoptr(LlRunStore) store = ll_run_store_open(data, &error);
   GPtrArray *runs = NULL;
@@ -1265,6 +1267,7 @@ static void draw_overlay_pair(gpointer data, cairo_t *cr, double w, double h)
 
 static void export_thread(GTask *task, gpointer src, gpointer data, GCancellable *c)
 {
+  ll_thread_yield_to_ui();
   ExportJob *j = data;
   GError *error = NULL;
   gboolean ok;

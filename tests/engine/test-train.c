@@ -2,8 +2,15 @@
  * determinism, pause / resume / stop, and the two-input two-head graph. */
 #include <math.h>
 #include <string.h>
+#ifdef __linux__
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "checkpoint.h"
+#include "device.h"
 #include "trainer.h"
 
 typedef struct {
@@ -583,10 +590,61 @@ static void test_fused_relu_dropout(void)
   }
 }
 
+#ifdef __linux__
+static int thread_nice(void)
+{
+  errno = 0;
+  int n = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+  g_assert_cmpint(errno, ==, 0);
+  return n;
+}
+
+static gpointer child_nice(gpointer data)
+{
+  return GINT_TO_POINTER(thread_nice());
+}
+
+static gpointer yield_thread(gpointer data)
+{
+  int *out = data;
+  out[0] = thread_nice();
+  ll_thread_yield_to_ui();
+  out[1] = thread_nice();
+  ll_thread_yield_to_ui(); /* twice: still the same, no error */
+  out[2] = thread_nice();
+  /* a thread started afterwards (t-SNE helpers, kernel workers) inherits it */
+  out[3] = GPOINTER_TO_INT(g_thread_join(g_thread_new("child", child_nice, NULL)));
+  return NULL;
+}
+#endif
+
+/* Background work yields the CPU to the window's main loop, on its own
+ * thread and the threads it starts, and leaves the caller's thread alone. */
+static void test_yield_to_ui(void)
+{
+#ifdef __linux__
+  int before = thread_nice();
+  if (before >= LL_BACKGROUND_NICE) {
+    g_test_skip("this test already runs at the background nice value");
+    return;
+  }
+  int seen[4];
+  g_thread_join(g_thread_new("yield", yield_thread, seen));
+  g_assert_cmpint(seen[0], ==, before);
+  g_assert_cmpint(seen[1], ==, LL_BACKGROUND_NICE);
+  g_assert_cmpint(seen[2], ==, LL_BACKGROUND_NICE);
+  g_assert_cmpint(seen[3], ==, LL_BACKGROUND_NICE);
+  g_assert_cmpint(thread_nice(), ==, before);
+#else
+  g_test_skip("thread priorities are per process here");
+#endif
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/train/mlp-learns", test_mlp_learns);
+  g_test_add_func("/engine/thread/yield-to-ui", test_yield_to_ui);
   g_test_add_func("/engine/graph/eval-batch", test_eval_batch);
   g_test_add_func("/engine/graph/fused-relu-dropout", test_fused_relu_dropout);
   g_test_add_func("/engine/train/cnn-learns", test_cnn_learns);
