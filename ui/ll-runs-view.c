@@ -267,6 +267,7 @@ struct _LlRunsView {
   GtkBox parent_instance;
   GtkSearchEntry *search;
   GtkColumnView *view;
+  GtkColumnViewColumn *heads_column; /* shown when a run has several heads */
   GtkButton *refresh_button, *analysis_button, *spec_button, *report_button, *plot_button;
   GtkMenuButton *edit_button;
   GtkPopover *edit_popover;
@@ -984,6 +985,12 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data)
     g_list_store_splice(self->store, 0, g_list_model_get_n_items(G_LIST_MODEL(self->store)),
                         items->pdata, items->len);
     g_signal_handlers_unblock_by_func(self->selection, on_selection_changed, self);
+    gboolean heads = FALSE;
+    for (guint i = 0; i < items->len && !heads; i++) {
+      const char *t = ((LlRunItem *)items->pdata[i])->text[F_HEADS];
+      heads = t && *t && strcmp(t, "\u2014"); /* the dash of a one-head run */
+    }
+    gtk_column_view_column_set_visible(self->heads_column, heads);
     ll_runs_view_select(self, (const char *const *)ids);
     g_autofree char *m = g_strdup_printf("%u runs in the store", items->len);
     set_message(self, m, FALSE);
@@ -1124,7 +1131,7 @@ static void bind_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer dat
   const char *tip = field == F_NAME     ? name_tip ? name_tip : it->info->id
                     : field == F_HYPER  ? it->info->hyperparams_json
                     : field == F_FINAL  ? it->info->metrics_json
-                    : field == F_HEADS  ? it->text[F_HEADS]
+                    : field == F_HEADS || field == F_BEST || field == F_TAGS ? it->text[field]
                     : field == F_STATUS ? it->info->error
                                         : NULL;
   gtk_widget_set_tooltip_text(l, tip);
@@ -1474,16 +1481,21 @@ static void ll_runs_view_init(LlRunsView *self)
   self->ablation_lines = g_ptr_array_new_with_free_func(g_free);
 
   /* sized by their contents, but the hyperparameters (long) */
-  add_column(self, "Name", F_NAME, 0, TRUE);
+  /* The long fields get a width of their own (ellipsized, the whole text
+   * in the tooltip; every column resizes), so the name is readable and the
+   * whole row fits the Runs tab at 1400 px and up; the heads' column only
+   * shows when a run has several heads. */
+  add_column(self, "Name", F_NAME, 140, TRUE);
   GtkColumnViewColumn *date = add_column(self, "Date", F_DATE, 0, FALSE);
   add_column(self, "Params", F_PARAMS, 0, FALSE);
-  add_column(self, "Hyperparameters", F_HYPER, 220, FALSE);
-  add_column(self, "Test (final)", F_FINAL, 0, FALSE);
-  add_column(self, "Best validation", F_BEST, 0, FALSE);
-  add_column(self, "Heads (test)", F_HEADS, 200, FALSE);
+  add_column(self, "Hyperparameters", F_HYPER, 150, FALSE);
+  add_column(self, "Test (final)", F_FINAL, 130, FALSE);
+  add_column(self, "Best validation", F_BEST, 130, FALSE);
+  self->heads_column = add_column(self, "Heads (test)", F_HEADS, 200, FALSE);
+  gtk_column_view_column_set_visible(self->heads_column, FALSE);
   add_column(self, "Time", F_TIME, 0, FALSE);
   add_column(self, "Status", F_STATUS, 0, FALSE);
-  add_column(self, "Tags", F_TAGS, 0, FALSE);
+  add_column(self, "Tags", F_TAGS, 90, FALSE);
 
   /* store -> filter (search) -> sort (column headers) -> multi-selection */
   self->store = g_list_store_new(LL_TYPE_RUN_ITEM);

@@ -461,6 +461,41 @@ static void test_steady_controls(void)
   ll_ui_spin(300);
 }
 
+static GtkWidget *find_label(GtkWidget *root, const char *text)
+{
+  if (GTK_IS_LABEL(root) && !g_strcmp0(gtk_label_get_text(GTK_LABEL(root)), text))
+    return root;
+  for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+    GtkWidget *w = find_label(c, text);
+    if (w)
+      return w;
+  }
+  return NULL;
+}
+
+/* The Runs table at 1600 px: every column in view (Tags not cut off), the
+ * names readable. Runs by switch-resets. */
+static void test_runs_columns(void)
+{
+  ll_window_show_page(win, "runs");
+  ll_ui_spin(400);
+  GtkWidget *view = find_type(GTK_WIDGET(ll_window_get_runs(win)), GTK_TYPE_COLUMN_VIEW);
+  g_assert_nonnull(view);
+  GtkWidget *sw = gtk_widget_get_ancestor(view, GTK_TYPE_SCROLLED_WINDOW);
+  ll_ui_screenshot(GTK_WIDGET(win), "editing-runs-1600.png");
+  /* the last column's header ends inside the visible part of the table */
+  GtkWidget *tags = find_label(view, "Tags");
+  g_assert_nonnull(tags);
+  graphene_rect_t r;
+  g_assert_true(gtk_widget_compute_bounds(tags, sw, &r));
+  g_test_message("runs table: Tags header ends at %.0f of %d", r.origin.x + r.size.width,
+                 gtk_widget_get_width(sw));
+  g_assert_cmpfloat(r.origin.x + r.size.width, <=, gtk_widget_get_width(sw));
+  GtkWidget *name = find_label(view, "ae-pretrain");
+  g_assert_nonnull(name);
+  g_assert_cmpint(gtk_widget_get_width(name), >=, 120);
+}
+
 /* ---- autosave: one file per window ---- */
 
 static void test_autosave_per_window(void)
@@ -500,6 +535,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/editing/log-format", test_log_format);
   g_test_add_func("/ui/editing/log-follow", test_log_follow);
   g_test_add_func("/ui/editing/switch-resets", test_switch_resets);
+  g_test_add_func("/ui/editing/runs-columns", test_runs_columns);
   g_test_add_func("/ui/editing/autosave-per-window", test_autosave_per_window);
   g_test_add_func("/ui/editing/button-heights", test_button_heights);
   g_test_add_func("/ui/editing/steady-controls", test_steady_controls);
