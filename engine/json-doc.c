@@ -143,14 +143,15 @@ gboolean ll_json_check_bounds(const char *data, gssize len, const char *display_
       if (space && in_scalar) {
         in_scalar = FALSE;
         ended = TRUE;
-      } else if (!space && !in_scalar && c != ']' && c != '}') {
-        if (ended) {
+      } else if (!space && c != ']' && c != '}') {
+        gboolean opens = c == '"' || c == '[' || c == '{';
+        if (ended || (in_scalar && opens)) {
           g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_SYNTAX,
                       "%s:%d:%d: more text after the JSON value (one value per file)",
                       display_name, line, col);
           return FALSE;
         }
-        in_scalar = c != '"' && c != '[' && c != '{';
+        in_scalar = !opens;
       }
     }
     if (c == '\n') {

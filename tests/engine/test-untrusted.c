@@ -196,9 +196,9 @@ static void test_json_bounds(void)
   g_assert_no_error(error);
 
   /* one value per text: json-glib would keep the last and leak the others */
-  const char *two[] = {"[\"a\"]\n\n[\"b\"]", "{} {}", "\"a\" \"b\"", "1 2", "[1]2", "{}\"x\""};
-  const int two_col[] = {1, 4, 5, 3, 4, 3};
-  const int two_line[] = {3, 1, 1, 1, 1, 1};
+  const char *two[] = {"[\"a\"]\n\n[\"b\"]", "{} {}", "\"a\" \"b\"", "1 2", "[1]2", "{}\"x\"", "0{}"};
+  const int two_col[] = {1, 4, 5, 3, 4, 3, 2};
+  const int two_line[] = {3, 1, 1, 1, 1, 1, 1};
   for (size_t i = 0; i < G_N_ELEMENTS(two); i++) {
     g_assert_false(ll_json_check_bounds(two[i], -1, "two", &error));
     g_autofree char *want = g_strdup_printf(
