@@ -184,6 +184,7 @@ struct _LlStudyView {
   GtkDropDown *heat_rows, *heat_cols;
   GtkButton *export, *open_best;
   LlStudyEditor *editor; /* the design; what Run runs */
+  GtkExpander *design;   /* holds the editor */
   GtkFileChooserNative *chooser;
   char *best_spec; /* what Open best spec opens */
 
@@ -465,6 +466,8 @@ static void set_running(LlStudyView *self, gboolean running)
   gtk_widget_set_sensitive(GTK_WIDGET(self->epochs), !running);
   gtk_widget_set_sensitive(GTK_WIDGET(self->limit), !running);
   gtk_widget_set_sensitive(GTK_WIDGET(self->repeats), !running);
+  /* the design runs as it was when Run was pressed */
+  gtk_widget_set_sensitive(GTK_WIDGET(self->editor), !running);
 }
 
 /* The seed and mean columns matter once a configuration has several seeds. */
@@ -642,6 +645,7 @@ static void show_earlier_results(LlStudyView *self, const char *dir)
   gtk_label_set_text(self->best, text);
   g_autofree char *best_spec = ll_study_best_spec_path(done);
   set_best_spec(self, best_spec);
+  gtk_expander_set_expanded(self->design, FALSE); /* the results are what was opened */
   g_autofree char *progress = g_strdup_printf("finished earlier: %u trials", trials->len);
   gtk_progress_bar_set_text(self->progress, progress);
   gtk_progress_bar_set_fraction(self->progress, 1.0);
@@ -681,6 +685,7 @@ gboolean ll_study_view_load_edit(LlStudyView *self, LlStudyEdit *e, const char *
   ll_study_view_clear(self);
   self->path = g_strdup(path);
   ll_study_editor_set_edit(self->editor, e, path);
+  gtk_expander_set_expanded(self->design, TRUE);
   show_design(self);
   int repeats = self->study ? ll_study_repeats(self->study) : 1;
   gtk_spin_button_set_value(self->repeats, repeats);
@@ -811,6 +816,8 @@ void ll_study_view_run(LlStudyView *self, int epochs, int limit)
   gtk_progress_bar_set_text(self->progress, "starting");
   self->worker = g_thread_new("ll-study", worker, self);
   set_running(self, TRUE);
+  /* the Design folds away so the progress, the table and the figures show */
+  gtk_expander_set_expanded(self->design, FALSE);
   if (!self->tick)
     self->tick = gtk_widget_add_tick_callback(GTK_WIDGET(self), drain, NULL, NULL);
 }
@@ -938,6 +945,7 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   gtk_widget_class_bind_template_child(wc, LlStudyView, export);
   gtk_widget_class_bind_template_child(wc, LlStudyView, open_best);
   gtk_widget_class_bind_template_child(wc, LlStudyView, editor);
+  gtk_widget_class_bind_template_child(wc, LlStudyView, design);
   gtk_widget_class_bind_template_callback(wc, on_export);
   gtk_widget_class_bind_template_callback(wc, on_open_best);
   gtk_widget_class_bind_template_callback(wc, on_run);
