@@ -1483,7 +1483,7 @@ static void ll_runs_view_init(LlRunsView *self)
   /* sized by their contents, but the hyperparameters (long) */
   /* The long fields get a width of their own (ellipsized, the whole text
    * in the tooltip; every column resizes), so the name is readable and the
-   * whole row fits the Runs tab at 1400 px and up; the heads' column only
+   * whole row fits the Runs tab at 1600 px (it scrolls below); the heads' column only
    * shows when a run has several heads. */
   add_column(self, "Name", F_NAME, 140, TRUE);
   GtkColumnViewColumn *date = add_column(self, "Date", F_DATE, 0, FALSE);

@@ -496,6 +496,41 @@ static void test_runs_columns(void)
   g_assert_cmpint(gtk_widget_get_width(name), >=, 120);
 }
 
+/* What this file changes, at the smallest and a common size, light and
+ * dark: a wire lit under a drag, the Log, the Runs table. */
+static void test_screens(void)
+{
+  static const int sizes[][2] = {{1024, 640}, {1400, 900}};
+  ll_ui_open_preset(win, "tiny-cnn");
+  LlCanvas *canvas = ll_window_get_canvas(win);
+  GtkDropTarget *t = ll_ui_drop_target(GTK_WIDGET(canvas));
+  for (guint k = 0; k < G_N_ELEMENTS(sizes); k++) {
+    gtk_window_set_default_size(GTK_WINDOW(win), sizes[k][0], sizes[k][1]);
+    ll_ui_spin(400);
+    ll_canvas_zoom_to_fit(canvas);
+    for (int dark = 0; dark < 2; dark++) {
+      ll_ui_set_dark(dark);
+      double x, y;
+      wire_middle("drop1", "conv2", &x, &y);
+      GdkDragAction action = 0;
+      g_signal_emit_by_name(t, "motion", x, y, &action);
+      g_assert_cmpstr(ll_canvas_get_drop_edge(canvas, NULL), ==, "conv2");
+      const char *pages[] = {"log", "runs"};
+      for (int p = 0; p < 2; p++) {
+        ll_window_show_page(win, pages[p]);
+        ll_ui_spin(300);
+        g_autofree char *png = g_strdup_printf("editing-%dx%d-%s-%s.png", sizes[k][0],
+                                               sizes[k][1], pages[p], dark ? "dark" : "light");
+        ll_ui_screenshot(GTK_WIDGET(win), png);
+      }
+      g_signal_emit_by_name(t, "leave");
+    }
+    ll_ui_set_dark(FALSE);
+  }
+  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
+  ll_ui_spin(300);
+}
+
 /* ---- autosave: one file per window ---- */
 
 static void test_autosave_per_window(void)
@@ -536,6 +571,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/editing/log-follow", test_log_follow);
   g_test_add_func("/ui/editing/switch-resets", test_switch_resets);
   g_test_add_func("/ui/editing/runs-columns", test_runs_columns);
+  g_test_add_func("/ui/editing/screens", test_screens);
   g_test_add_func("/ui/editing/autosave-per-window", test_autosave_per_window);
   g_test_add_func("/ui/editing/button-heights", test_button_heights);
   g_test_add_func("/ui/editing/steady-controls", test_steady_controls);
