@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json-writer.h"
 #include "study.h"
 #ifdef LL_HAVE_PLOT
 #include "study-figures.h"
@@ -36,13 +37,13 @@ static char *node_text(JsonNode *n)
     return g_strdup(json_node_get_string(n));
   if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_DOUBLE)
     return g_strdup_printf("%.4g", json_node_get_double(n));
-  return json_to_string(n, FALSE);
+  return ll_json_node_to_line(n);
 }
 
 static void json_line(JsonBuilder *b)
 {
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autofree char *s = json_to_string(root, FALSE);
+  g_autofree char *s = ll_json_node_to_line(root);
   printf("%s\n", s);
   fflush(stdout);
 }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void ll_json_writer_init(LlJsonWriter *w)
 {
@@ -134,15 +135,15 @@ char *ll_format_double(double v, char *buf, size_t len)
     g_strlcpy(buf, "null", len);
     return buf;
   }
+  /* g_ascii_formatd: '.' whatever the locale's decimal point (with ',' the
+   * shortest form was never found, and 0.001 came out with 17 digits) */
   for (int p = 1; p <= 17; p++) {
-    g_snprintf(buf, len, "%.*g", p, v);
+    char fmt[8];
+    g_snprintf(fmt, sizeof fmt, "%%.%dg", p);
+    g_ascii_formatd(buf, (int)len, fmt, v);
     if (g_ascii_strtod(buf, NULL) == v)
       break;
   }
-  /* %g uses the locale's decimal point; JSON needs '.' */
-  for (char *c = buf; *c; c++)
-    if (*c == ',')
-      *c = '.';
   return buf;
 }
 
@@ -228,4 +229,13 @@ char *ll_json_node_to_text(JsonNode *n, gboolean one_line)
     w.inline_depth[i] = TRUE;
   ll_json_write_node(&w, n);
   return ll_json_writer_finish(&w);
+}
+
+char *ll_json_node_to_line(JsonNode *n)
+{
+  char *text = ll_json_node_to_text(n, TRUE);
+  size_t len = strlen(text);
+  if (len && text[len - 1] == '\n')
+    text[len - 1] = '\0';
+  return text;
 }

@@ -40,6 +40,10 @@ void ll_json_null(LlJsonWriter *w);
  * which no parser reads. one_line: no line breaks. */
 void ll_json_write_node(LlJsonWriter *w, JsonNode *n);
 char *ll_json_node_to_text(JsonNode *n, gboolean one_line);
+/* The same on one line with no final newline: for snapshots, labels and
+ * embedded JSON (checkpoint headers). Use it wherever json_to_string would
+ * go. */
+char *ll_json_node_to_line(JsonNode *n);
 
 /* The shortest "%.Ng" form that reads back to v, into buf (at least 32 bytes). */
 char *ll_format_double(double v, char *buf, size_t len);

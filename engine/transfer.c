@@ -2,6 +2,7 @@
 #include "transfer.h"
 
 #include <json-glib/json-glib.h>
+#include "json-writer.h"
 
 LlLoadOptions ll_init_from_load_options(const LlInitFrom *f, GHashTable **only_blocks)
 {
@@ -58,5 +59,5 @@ char *ll_transfer_row_to_json(const LlTransferRow *row)
   member(b, "status", ll_transfer_status_to_string(row->status));
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
-  return json_to_string(root, FALSE);
+  return ll_json_node_to_line(root);
 }

@@ -270,7 +270,7 @@ static char *data_key(const LlSpec *s)
   g_autoptr(JsonNode) root = json_from_string(json, NULL);
   JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
   JsonNode *data = o ? json_object_get_member(o, "data") : NULL;
-  return data ? json_to_string(data, FALSE) : g_strdup("");
+  return data ? ll_json_node_to_line(data) : g_strdup("");
 }
 
 typedef struct {
@@ -422,13 +422,13 @@ static void commit(LlDocument *doc)
 static char *snapshot(LlDocument *doc)
 {
   JsonNode *node = ll_spec_graph_to_json(doc->spec->graph, doc->spec->positions);
-  g_autofree char *graph = json_to_string(node, FALSE);
+  g_autofree char *graph = ll_json_node_to_line(node);
   json_node_unref(node);
   g_autofree char *init_from = ll_spec_init_from_to_json(doc->spec);
   JsonNode *eb = json_node_new(JSON_NODE_NULL);
   if (doc->spec->embedding_block)
     json_node_init_string(eb, doc->spec->embedding_block);
-  g_autofree char *embedding = json_to_string(eb, FALSE);
+  g_autofree char *embedding = ll_json_node_to_line(eb);
   json_node_unref(eb);
   /* each loss's weight, in the order of the losses (the panel edits them) */
   g_autoptr(GString) weights = g_string_new("[");
@@ -1032,7 +1032,7 @@ char *ll_document_copy_blocks(LlDocument *doc, const char *const *names)
   JsonObject *top = json_object_new();
   json_object_set_array_member(top, "blocks", out);
   JsonNode *node = json_node_init_object(json_node_alloc(), top);
-  char *text = json_to_string(node, FALSE);
+  char *text = ll_json_node_to_line(node);
   json_node_unref(node);
   json_object_unref(top);
   json_node_unref(root);
@@ -1106,7 +1106,7 @@ GStrv ll_document_paste_blocks(LlDocument *doc, const char *json, double dx, dou
     }
     json_array_add_object_element(blocks, bo);
   }
-  g_autofree char *after = json_to_string(root, FALSE);
+  g_autofree char *after = ll_json_node_to_line(root);
   if (!restore(doc, after, error)) {
     restore(doc, before, NULL);
     g_ptr_array_free(names, TRUE);

@@ -10,6 +10,7 @@
 #include "curve-plot.h"
 #include "device.h"
 #include "json-doc.h"
+#include "json-writer.h"
 #include "plot-common.h"
 #include "run-report.h"
 #include "summary.h"
@@ -411,7 +412,7 @@ static char *value_text(JsonNode *n)
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
     return g_strdup(g_ascii_formatd(buf, sizeof buf, "%.6g", json_node_get_double(n)));
   }
-  return json_to_string(n, FALSE);
+  return ll_json_node_to_line(n);
 }
 
 typedef struct {

@@ -2,6 +2,7 @@
  * errors with a location and the block or field at fault. */
 #include <string.h>
 
+#include "json-writer.h"
 #include "spec.h"
 #include "summary.h"
 
@@ -322,6 +323,31 @@ static void test_new_training(void)
   g_assert_cmpint(plain->epochs, ==, 10);
 }
 
+/* Text written from a JSON tree reads back: json-glib 1.6's generator
+ * writes 1e-08 as "1e-08.0", which broke undo snapshots of a spec holding
+ * such a number (BatchNorm's eps, a weight decay). */
+static void test_json_line(void)
+{
+  const char *text = "{\"eps\": 1e-08, \"big\": 1e+20, \"lr\": 0.05, \"n\": [1, -2, 3e-300],"
+                     " \"s\": \"a \\\"quoted\\\"\\nline\", \"t\": true, \"z\": null}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) n = json_from_string(text, &error);
+  g_assert_no_error(error);
+  g_autofree char *line = ll_json_node_to_line(n);
+  g_assert_null(strchr(line, '\n'));
+  g_assert_null(strstr(line, "e-08.0"));
+  g_autoptr(JsonNode) back = json_from_string(line, &error);
+  g_assert_no_error(error);
+  JsonObject *o = json_node_get_object(back);
+  g_assert_cmpfloat(json_object_get_double_member(o, "eps"), ==, 1e-08);
+  g_assert_cmpfloat(json_object_get_double_member(o, "big"), ==, 1e+20);
+  g_assert_cmpfloat(json_object_get_double_member(o, "lr"), ==, 0.05);
+  g_assert_cmpfloat(json_array_get_double_element(json_object_get_array_member(o, "n"), 2), ==,
+                    3e-300);
+  g_assert_cmpstr(json_object_get_string_member(o, "s"), ==, "a \"quoted\"\nline");
+  g_assert_true(json_node_equal(n, back));
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -331,6 +357,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/spec/truncations", test_truncations);
   g_test_add_func("/engine/spec/default-loss", test_default_loss);
   g_test_add_func("/engine/spec/new-training", test_new_training);
+  g_test_add_func("/engine/spec/json-line", test_json_line);
   for (guint i = 0; i < G_N_ELEMENTS(bad_specs); i++) {
     g_autofree char *p = g_strdup_printf("/engine/spec/malformed/%s", bad_specs[i].name);
     g_test_add_data_func(p, &bad_specs[i], check_bad_spec);

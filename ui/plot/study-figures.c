@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include "json-writer.h"
 
 const char *const ll_study_figure_names[] = {"metric", "heatmap", "curves", "detection", NULL};
 
@@ -361,7 +362,7 @@ static gboolean axis_value(const LlStudyFigures *f, const LlTrial *t, int axis, 
       return TRUE;
     }
   }
-  *text = json_to_string(n, FALSE);
+  *text = ll_json_node_to_line(n);
   return TRUE;
 }
 
