@@ -910,7 +910,9 @@ static gboolean parse_inputs(const LlJsonDoc *doc, JsonObject *root, LlSpec *s, 
   return TRUE;
 }
 
-static LlSpec *spec_from_doc(const LlJsonDoc *doc, GError **error)
+/* graph_error: NULL for a spec that must train; otherwise a graph that
+ * fails only its checks loads, and the check's error goes there. */
+static LlSpec *spec_from_doc(const LlJsonDoc *doc, GError **graph_error, GError **error)
 {
   static const char *const known[] = {"format",   "version", "name",   "description",
                                       "graph",    "data",    "inputs", "losses",
@@ -953,8 +955,15 @@ static LlSpec *spec_from_doc(const LlJsonDoc *doc, GError **error)
     ll_json_doc_error(doc, error, LL_SPEC_ERROR_MISSING, root, NULL, "the spec has no \"graph\"");
     return NULL;
   }
-  if (!ll_spec_parse_graph(doc, graph, s->graph, s->positions, error) ||
-      !ll_json_get_object(doc, root, "", "data", &data, error) ||
+  GError *gerr = NULL;
+  if (!ll_spec_parse_graph(doc, graph, s->graph, s->positions, &gerr)) {
+    if (!graph_error || !g_error_matches(gerr, LL_SPEC_ERROR, LL_SPEC_ERROR_GRAPH)) {
+      g_propagate_error(error, gerr);
+      return NULL;
+    }
+    g_propagate_error(graph_error, gerr);
+  }
+  if (!ll_json_get_object(doc, root, "", "data", &data, error) ||
       (data && !parse_data(doc, data, s, error)) || !parse_inputs(doc, root, s, error) ||
       !parse_losses(doc, root, s, error) ||
       !ll_json_get_object(doc, root, "", "training", &training, error) ||
@@ -968,13 +977,28 @@ static LlSpec *spec_from_doc(const LlJsonDoc *doc, GError **error)
 LlSpec *ll_spec_load_data(const char *data, gssize len, const char *display_name, GError **error)
 {
   g_autoptr(LlJsonDoc) doc = ll_json_doc_load_data(data, len, display_name, error);
-  return doc ? spec_from_doc(doc, error) : NULL;
+  return doc ? spec_from_doc(doc, NULL, error) : NULL;
 }
 
 LlSpec *ll_spec_load_file(const char *path, GError **error)
 {
   g_autoptr(LlJsonDoc) doc = ll_json_doc_load_file(path, error);
-  return doc ? spec_from_doc(doc, error) : NULL;
+  return doc ? spec_from_doc(doc, NULL, error) : NULL;
+}
+
+LlSpec *ll_spec_load_draft_data(const char *data, gssize len, const char *display_name,
+                                GError **graph_error, GError **error)
+{
+  g_autoptr(GError) ignored = NULL;
+  g_autoptr(LlJsonDoc) doc = ll_json_doc_load_data(data, len, display_name, error);
+  return doc ? spec_from_doc(doc, graph_error ? graph_error : &ignored, error) : NULL;
+}
+
+LlSpec *ll_spec_load_draft_file(const char *path, GError **graph_error, GError **error)
+{
+  g_autoptr(GError) ignored = NULL;
+  g_autoptr(LlJsonDoc) doc = ll_json_doc_load_file(path, error);
+  return doc ? spec_from_doc(doc, graph_error ? graph_error : &ignored, error) : NULL;
 }
 
 /* ---- saving ------------------------------------------------------------------ */

@@ -110,6 +110,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(LlSpec, ll_spec_free)
 
 LlSpec *ll_spec_load_file(const char *path, GError **error);
 LlSpec *ll_spec_load_data(const char *data, gssize len, const char *display_name, GError **error);
+/* For the window, which shows a graph with its mistakes marked: the same,
+ * but a graph whose blocks all parse and which fails only its checks (an
+ * unconnected port after a block was deleted, shapes that do not fit) still
+ * loads as written, so a saved or autosaved draft always opens again. Such
+ * an error goes to *graph_error (may be NULL). What is trained must load
+ * with ll_spec_load_*. */
+LlSpec *ll_spec_load_draft_file(const char *path, GError **graph_error, GError **error);
+LlSpec *ll_spec_load_draft_data(const char *data, gssize len, const char *display_name,
+                                GError **graph_error, GError **error);
 /* Canonical JSON text (two-space indent, every field). */
 char *ll_spec_to_json(const LlSpec *s);
 gboolean ll_spec_save_file(const LlSpec *s, const char *path, GError **error);

@@ -290,7 +290,8 @@ static void read_fields_thread(GTask *task, gpointer src, gpointer data, GCancel
   ll_thread_yield_to_ui();
   FieldsJob *j = data;
   GError *error = NULL;
-  g_autoptr(LlSpec) s = ll_spec_load_data(j->spec_json, -1, "the data settings", &error);
+  g_autoptr(LlSpec) s =
+      ll_spec_load_draft_data(j->spec_json, -1, "the data settings", NULL, &error);
   LlDataset *train = NULL, *test = NULL;
   if (!s || !ll_dataset_spec_open(&s->dataset, s->seed, &train, &test, &error)) {
     g_task_return_error(task, error);
@@ -366,14 +367,13 @@ static void ensure_fields(LlDocument *doc)
 
 static void autosave(LlDocument *doc)
 {
-  /* a loss that does not fit is still a spec that loads */
-  if (!doc->autosave ||
-      (doc->error && !g_error_matches(doc->error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISMATCH)))
+  if (!doc->autosave)
     return;
   g_autofree char *json = ll_spec_to_json(doc->spec);
-  /* only what loads again is worth restoring */
+  /* only what opens again is worth restoring; a graph with a mistake in it
+   * (a block deleted mid-chain) does, and is the work most worth keeping */
   g_autoptr(GError) error = NULL;
-  g_autoptr(LlSpec) check = ll_spec_load_data(json, -1, "autosave", &error);
+  g_autoptr(LlSpec) check = ll_spec_load_draft_data(json, -1, "autosave", NULL, &error);
   if (!check)
     return;
   g_autofree char *path = ll_document_autosave_path(doc);
@@ -549,7 +549,8 @@ void ll_document_reset(LlDocument *doc)
 
 gboolean ll_document_load_file(LlDocument *doc, const char *path, GError **error)
 {
-  LlSpec *s = ll_spec_load_file(path, error);
+  /* a graph error is shown on its block, as after an edit */
+  LlSpec *s = ll_spec_load_draft_file(path, NULL, error);
   if (!s)
     return FALSE;
   take_spec(doc, s, path);
@@ -559,7 +560,7 @@ gboolean ll_document_load_file(LlDocument *doc, const char *path, GError **error
 gboolean ll_document_load_data(LlDocument *doc, const char *json, const char *display_name,
                                GError **error)
 {
-  LlSpec *s = ll_spec_load_data(json, -1, display_name, error);
+  LlSpec *s = ll_spec_load_draft_data(json, -1, display_name, NULL, error);
   if (!s)
     return FALSE;
   take_spec(doc, s, NULL);

@@ -408,12 +408,61 @@ static void test_screenshots(void)
   gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
 }
 
+/* A block deleted mid-chain leaves its reader unconnected: the spec is
+ * saved as drawn, and that file (and the autosave) opens again in the
+ * window with the mistake marked, while the command line still refuses to
+ * train it. */
+static void test_draft_reopens(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("layerlab-draft-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename(dir, "draft.json", NULL);
+  open_clean("tiny-cnn");
+  const char *gone[] = {"drop2", NULL};
+  ll_document_delete_blocks(doc(), gone);
+  g_assert_nonnull(ll_document_get_error(doc()));
+  g_assert_cmpstr(ll_document_get_error_block(doc()), ==, "pool");
+  g_autoptr(GError) error = NULL;
+  g_assert_true(ll_document_save_file(doc(), file, &error));
+  g_autoptr(LlSpec) strict = ll_spec_load_file(file, &error);
+  g_assert_null(strict);
+  g_assert_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_GRAPH);
+  g_assert_nonnull(strstr(error->message, "not connected"));
+  g_clear_error(&error);
+
+  open_clean("fmnist-ann");
+  g_assert_true(ll_document_load_file(doc(), file, &error));
+  g_assert_no_error(error);
+  g_assert_null(ll_graph_find(graph(), "drop2"));
+  g_assert_nonnull(ll_graph_find(graph(), "pool"));
+  g_assert_nonnull(ll_graph_find(graph(), "logits"));
+  g_assert_nonnull(ll_document_get_error(doc()));
+  g_assert_cmpstr(ll_document_get_error_block(doc()), ==, "pool");
+  g_assert_false(action_enabled("train-start"));
+
+  /* a further edit of the draft is autosaved, and the autosave restores */
+  const char *more[] = {"drop3", NULL};
+  ll_document_delete_blocks(doc(), more);
+  ll_ui_spin(50);
+  g_autofree char *draft_auto = ll_document_autosave_path(doc());
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(draft_auto, &text, NULL, &error));
+  g_assert_null(strstr(text, "\"drop3\""));
+  g_autoptr(LlSpec) back = ll_spec_load_draft_data(text, -1, "autosave", NULL, &error);
+  g_assert_no_error(error);
+  g_assert_nonnull(ll_graph_find(back->graph, "conv4"));
+  g_assert_null(ll_graph_find(back->graph, "drop3"));
+  ll_document_forget_autosave(doc());
+  g_remove(file);
+  g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
   if (!(win = ll_ui_start(&argc, &argv, "document")))
     return 77;
   g_test_add_func("/ui/document/ask-before-replacing", test_paths);
   g_test_add_func("/ui/document/save-then-open", test_save_then_open);
+  g_test_add_func("/ui/document/draft-reopens", test_draft_reopens);
   g_test_add_func("/ui/document/save-as-then-new", test_save_as_then_new);
   g_test_add_func("/ui/document/close-and-quit", test_close_and_quit);
   g_test_add_func("/ui/document/restored-is-modified", test_restored_is_modified);
