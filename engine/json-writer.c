@@ -135,6 +135,8 @@ char *ll_format_double(double v, char *buf, size_t len)
     g_strlcpy(buf, "null", len);
     return buf;
   }
+  if (v == 0) /* -0 reads back as the integer 0: write it so, for a stable text */
+    v = 0;
   /* g_ascii_formatd: '.' whatever the locale's decimal point (with ',' the
    * shortest form was never found, and 0.001 came out with 17 digits) */
   for (int p = 1; p <= 17; p++) {
