@@ -842,16 +842,36 @@ gboolean ll_study_edit_set_stage_init(LlStudyEdit *e, int i, const char *from_st
                 "name the blocks to take from \"%s\" to freeze or re-initialise them", from_stage);
     return FALSE;
   }
-  JsonObject *f = json_object_new();
+  /* The editor shows the first entry's stage, blocks and reinit; what it
+   * does not show stays as written: its other members ("first": "$value",
+   * a "map"), further entries, and the frozen object's "first". */
+  JsonArray *old = json_object_has_member(st, "init_from") &&
+                           JSON_NODE_HOLDS_ARRAY(json_object_get_member(st, "init_from"))
+                       ? json_object_get_array_member(st, "init_from")
+                       : NULL;
+  JsonNode *first = old && json_array_get_length(old) ? json_array_get_element(old, 0) : NULL;
+  JsonNode *fn = first && JSON_NODE_HOLDS_OBJECT(first)
+                     ? ll_json_node_dup(first)
+                     : json_node_init_object(json_node_alloc(), json_object_new());
+  JsonObject *f = json_node_get_object(fn);
   json_object_set_string_member(f, "stage", from_stage);
   if (json_array_get_length(names))
     json_object_set_array_member(f, "blocks", json_array_ref(names));
+  else
+    json_object_remove_member(f, "blocks");
   if (reinit)
     json_object_set_boolean_member(f, "reinit", TRUE);
+  else
+    json_object_remove_member(f, "reinit");
   JsonArray *inits = json_array_new();
-  json_array_add_object_element(inits, f);
+  json_array_add_element(inits, fn);
+  for (guint k = 1; old && k < json_array_get_length(old); k++)
+    json_array_add_element(inits, ll_json_node_dup(json_array_get_element(old, k)));
   json_object_set_array_member(st, "init_from", inits);
-  if (frozen)
+  JsonNode *fz = json_object_get_member(st, "frozen");
+  if (frozen && fz && JSON_NODE_HOLDS_OBJECT(fz))
+    json_object_set_array_member(json_node_get_object(fz), "blocks", json_array_ref(names));
+  else if (frozen)
     json_object_set_array_member(st, "frozen", json_array_ref(names));
   else
     json_object_remove_member(st, "frozen");

@@ -350,12 +350,39 @@ static void test_vary_values(void)
   g_assert_cmpstr(n, ==, "2, 4, 8");
 }
 
+/* Editing a stage's start keeps what the editor does not show: E6's
+ * transfer depth ("first": "$value" in init_from and in frozen). */
+static void test_stage_keeps_first(void)
+{
+  g_autoptr(LlStudyEdit) e = open_preset("rotation-transfer.json");
+  g_autoptr(GError) error = NULL;
+  int before = ll_study_edit_count_trials(e, NULL);
+  g_assert_true(ll_study_edit_set_stage_init(e, 1, "proxy", "conv1, conv2", TRUE, FALSE, &error));
+  g_assert_no_error(error);
+  JsonNode *f = ll_study_edit_get(e, "stages.1.init_from.0.first");
+  g_assert_nonnull(f);
+  g_assert_cmpstr(json_node_get_string(f), ==, "$value");
+  JsonNode *fz = ll_study_edit_get(e, "stages.1.frozen.first");
+  g_assert_nonnull(fz);
+  g_assert_cmpstr(json_node_get_string(fz), ==, "$value");
+  JsonNode *fb = ll_study_edit_get(e, "stages.1.frozen.blocks");
+  g_assert_cmpint(json_array_get_length(json_node_get_array(fb)), ==, 2);
+  g_assert_cmpint(ll_study_edit_count_trials(e, NULL), ==, before);
+  /* fine-tuned: "frozen" goes, the transfer depth stays */
+  g_assert_true(ll_study_edit_set_stage_init(e, 1, "proxy", "conv1, conv2, conv3", FALSE, FALSE,
+                                             &error));
+  g_assert_null(ll_study_edit_get(e, "stages.1.frozen"));
+  g_assert_nonnull(ll_study_edit_get(e, "stages.1.init_from.0.first"));
+  assert_round_trip(e);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/engine/study-edit/every-preset-opens", test_every_preset_opens);
   g_test_add_func("/engine/study-edit/axes-and-grid", test_axes_and_grid);
   g_test_add_func("/engine/study-edit/stages", test_stages);
+  g_test_add_func("/engine/study-edit/stage-keeps-first", test_stage_keeps_first);
   g_test_add_func("/engine/study-edit/canvas-spec", test_canvas_spec);
   g_test_add_func("/engine/study-edit/budget", test_budget);
   g_test_add_func("/engine/study-edit/small-numbers", test_small_numbers);
