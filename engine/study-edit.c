@@ -850,9 +850,13 @@ gboolean ll_study_edit_set_stage_init(LlStudyEdit *e, int i, const char *from_st
                        ? json_object_get_array_member(st, "init_from")
                        : NULL;
   JsonNode *first = old && json_array_get_length(old) ? json_array_get_element(old, 0) : NULL;
-  JsonNode *fn = first && JSON_NODE_HOLDS_OBJECT(first)
-                     ? ll_json_node_dup(first)
-                     : json_node_init_object(json_node_alloc(), json_object_new());
+  JsonNode *fn;
+  if (first && JSON_NODE_HOLDS_OBJECT(first)) {
+    fn = ll_json_node_dup(first);
+  } else {
+    g_autoptr(JsonObject) empty = json_object_new();
+    fn = json_node_init_object(json_node_alloc(), empty);
+  }
   JsonObject *f = json_node_get_object(fn);
   json_object_set_string_member(f, "stage", from_stage);
   if (json_array_get_length(names))
