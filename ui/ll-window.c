@@ -520,31 +520,91 @@ static GtkFileChooserNative *make_chooser(LlWindow *self, const char *title,
  * recent file, a study, a run's spec, the best spec of a study, closing the
  * window, Quit) goes through ask_to_save: with unsaved edits it asks first,
  * and the replacement runs after Save (once the file is written; an untitled
- * spec or a preset asks where) or Discard, never after Cancel. */
+ * spec or a preset asks where) or Discard, never after Cancel. With a study
+ * open, the unsaved edits may be the study's design (the canvas's edits of
+ * its base spec are the study's too): then the question is about the study
+ * and Save writes the study. */
+
+static LlStudyEdit *open_study_edit(LlWindow *self)
+{
+  return ll_study_view_has_study(self->study)
+             ? ll_study_editor_get_edit(ll_study_view_get_editor(self->study))
+             : NULL;
+}
+
+/* The open study's design has edits no file has. */
+static gboolean study_unsaved(LlWindow *self)
+{
+  LlStudyEdit *e = open_study_edit(self);
+  return e && ll_study_edit_modified(e);
+}
+
+static gboolean unsaved(LlWindow *self)
+{
+  return ll_document_get_modified(self->doc) || study_unsaved(self);
+}
+
+/* Where Save writes the open study without asking: its file, unless that is
+ * a preset or the record of a study that ran (study.json beside its trials). */
+static const char *study_save_path(LlWindow *self)
+{
+  const char *path = ll_study_editor_get_path(ll_study_view_get_editor(self->study));
+  if (!path || is_preset(path))
+    return NULL;
+  g_autofree char *base = g_path_get_basename(path);
+  g_autofree char *dir = g_path_get_dirname(path);
+  g_autofree char *trials = g_build_filename(dir, "trials.jsonl", NULL);
+  if (!strcmp(base, "study.json") && g_file_test(trials, G_FILE_TEST_EXISTS))
+    return NULL;
+  return path;
+}
+
+/* The name of the study (study) or the spec, for the question and the file chooser. */
+static const char *unsaved_name(LlWindow *self, gboolean study)
+{
+  JsonNode *n = study ? ll_study_edit_get(open_study_edit(self), "name") : NULL;
+  return n && JSON_NODE_HOLDS_VALUE(n) ? json_node_get_string(n)
+                                       : ll_document_get_spec(self->doc)->name;
+}
+
+static gboolean save_study_to(LlWindow *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  if (!ll_study_editor_save_to(ll_study_view_get_editor(self->study), path, &error)) {
+    show_notice(self, error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
 
 static void on_save_response(GtkNativeDialog *dialog, int response, LlWindow *self)
 {
   gboolean saved = FALSE;
+  gboolean study = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(dialog), "ll-study"));
   if (response == GTK_RESPONSE_ACCEPT) {
     g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
     g_autofree char *path = file ? g_file_get_path(file) : NULL;
-    saved = path && save_to(self, path);
+    saved = path && (study ? save_study_to(self, path) : save_to(self, path));
   }
   g_clear_object(&self->chooser);
-  /* a replacement waiting on this save goes on only once the spec is written */
+  /* a replacement waiting on this save goes on only once the file is written */
   if (saved)
     run_pending(self);
   else
     drop_pending(self);
 }
 
-static void save_as(LlWindow *self)
+/* Asks where to save the spec (study: the open study) and saves it there. */
+static void save_as(LlWindow *self, gboolean study)
 {
   LlPending *waiting = g_steal_pointer(&self->pending); /* make_chooser drops a chooser's own */
-  GtkFileChooserNative *c = make_chooser(self, "Save the spec", GTK_FILE_CHOOSER_ACTION_SAVE);
+  GtkFileChooserNative *c = make_chooser(self, study ? "Save the study" : "Save the spec",
+                                         GTK_FILE_CHOOSER_ACTION_SAVE);
   self->pending = waiting;
-  g_autofree char *name = g_strdup_printf("%s.json", ll_document_get_spec(self->doc)->name);
-  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(c), name);
+  g_object_set_data(G_OBJECT(c), "ll-study", GINT_TO_POINTER(study));
+  const char *name = unsaved_name(self, study);
+  g_autofree char *file = g_strdup_printf("%s.json", name ? name : "untitled");
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(c), file);
   g_signal_connect(c, "response", G_CALLBACK(on_save_response), self);
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(c));
 }
@@ -555,11 +615,26 @@ static void save(LlWindow *self)
 {
   const char *path = ll_document_get_path(self->doc);
   if (!path || is_preset(path)) {
-    save_as(self);
+    save_as(self, FALSE);
     return;
   }
   g_autofree char *p = g_strdup(path);
   if (save_to(self, p))
+    run_pending(self);
+  else
+    drop_pending(self);
+}
+
+/* The same for the open study's design. */
+static void save_study(LlWindow *self)
+{
+  const char *path = study_save_path(self);
+  if (!path) {
+    save_as(self, TRUE);
+    return;
+  }
+  g_autofree char *p = g_strdup(path);
+  if (save_study_to(self, p))
     run_pending(self);
   else
     drop_pending(self);
@@ -577,7 +652,10 @@ static void on_save_prompt_response(GtkDialog *dialog, int response, LlWindow *s
   gtk_window_set_transient_for(GTK_WINDOW(dialog), NULL);
   gtk_window_destroy(GTK_WINDOW(dialog)); /* clears save_prompt, a weak pointer */
   if (response == GTK_RESPONSE_ACCEPT) {
-    save(self);
+    if (study_unsaved(self))
+      save_study(self);
+    else
+      save(self);
   } else if (response == LL_RESPONSE_DISCARD) {
     /* discarded edits do not come back next time (a spec that replaces
      * them forgets the autosave itself, once it has loaded) */
@@ -594,7 +672,7 @@ static void on_save_prompt_response(GtkDialog *dialog, int response, LlWindow *s
 static void ask_to_save(LlWindow *self, const char *before, LlThen then, gpointer data,
                         GDestroyNotify destroy)
 {
-  if (!ll_document_get_modified(self->doc)) {
+  if (!unsaved(self)) {
     then(self, data);
     if (destroy)
       destroy(data);
@@ -609,22 +687,23 @@ static void ask_to_save(LlWindow *self, const char *before, LlThen then, gpointe
   }
   self->pending = g_new(LlPending, 1);
   *self->pending = (LlPending){then, data, destroy};
-  const char *name = ll_document_get_spec(self->doc)->name;
-  const char *path = ll_document_get_path(self->doc);
+  gboolean study = study_unsaved(self);
+  const char *name = unsaved_name(self, study);
+  const char *path = study ? study_save_path(self) : ll_document_get_path(self->doc);
+  gboolean has_file = path && !is_preset(path);
   GtkWidget *d = gtk_message_dialog_new(
       GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
-      GTK_BUTTONS_NONE, "Save changes to \u201c%s\u201d before %s?", name ? name : "untitled",
-      before);
+      GTK_BUTTONS_NONE, "Save changes to %s\u201c%s\u201d before %s?", study ? "the study " : "",
+      name ? name : "untitled", before);
   gtk_message_dialog_format_secondary_text(
-      GTK_MESSAGE_DIALOG(d), "%s",
-      path && !is_preset(path)
-          ? "The spec has edits that are not saved. If you don\u2019t save, they are lost."
-          : "The spec has edits that are not in any file. If you don\u2019t save, they are lost.");
+      GTK_MESSAGE_DIALOG(d), "The %s has edits that are not %s. If you don\u2019t save, they are "
+                             "lost.",
+      study ? "study\u2019s design" : "spec", has_file ? "saved" : "in any file");
   gtk_dialog_add_button(GTK_DIALOG(d), "_Cancel", GTK_RESPONSE_CANCEL);
   GtkWidget *discard = gtk_dialog_add_button(GTK_DIALOG(d), "_Discard", LL_RESPONSE_DISCARD);
   gtk_widget_add_css_class(discard, "destructive-action");
   GtkWidget *save_b = gtk_dialog_add_button(
-      GTK_DIALOG(d), path && !is_preset(path) ? "_Save" : "_Save As\u2026", GTK_RESPONSE_ACCEPT);
+      GTK_DIALOG(d), has_file ? "_Save" : "_Save As\u2026", GTK_RESPONSE_ACCEPT);
   gtk_widget_add_css_class(save_b, "suggested-action");
   gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT);
   g_signal_connect(d, "response", G_CALLBACK(on_save_prompt_response), self);
@@ -730,7 +809,7 @@ static void act_open_path(GSimpleAction *a, GVariant *p, gpointer data)
   open_asking(data, g_variant_get_string(p, NULL), NULL);
 }
 
-static void act_save_as(GSimpleAction *a, GVariant *p, gpointer data) { save_as(data); }
+static void act_save_as(GSimpleAction *a, GVariant *p, gpointer data) { save_as(data, FALSE); }
 
 static void act_save(GSimpleAction *a, GVariant *p, gpointer data) { save(data); }
 
@@ -1305,7 +1384,7 @@ static gboolean on_close_request(GtkWindow *window, gpointer data)
   LlWindow *self = LL_WINDOW(window);
   if (self->close_after_stop)
     return TRUE; /* already stopping; the window closes when the run has ended */
-  if (!self->close_confirmed && ll_document_get_modified(self->doc)) {
+  if (!self->close_confirmed && unsaved(self)) {
     ask_to_save(self, "closing", close_now, NULL, NULL);
     return TRUE;
   }

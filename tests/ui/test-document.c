@@ -1,13 +1,15 @@
 /* test-document.c: unsaved edits are never lost without a question. Every
  * path that replaces or closes a modified spec (New, Open, a preset, a
  * study, the best spec of a study, a run's spec, closing the window, Quit)
- * asks Save / Discard / Cancel, and goes on only after Save or Discard; and
- * the spec can be edited and undone while a run trains its own copy.
+ * asks Save / Discard / Cancel, and goes on only after Save or Discard; so
+ * does an open study whose design has unsaved edits (Save writes the study);
+ * and the spec can be edited and undone while a run trains its own copy.
  * Screenshots of the question, light and dark, go to $LL_SCREENSHOT_DIR. */
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 #include <string.h>
 
+#include "ll-study-editor.h"
 #include "ui-harness.h"
 
 static LlWindow *win;
@@ -246,6 +248,27 @@ static void test_save_as_then_new(void)
 static gboolean destroyed;
 static void on_destroy(GtkWidget *w, gpointer data) { destroyed = TRUE; }
 
+/* A window of app in win, shown, watched for its end (destroyed). */
+static void new_app_window(GtkApplication *app)
+{
+  win = ll_window_new(app);
+  gtk_window_present(GTK_WINDOW(win));
+  ll_ui_spin(100);
+  destroyed = FALSE;
+  g_signal_connect(win, "destroy", G_CALLBACK(on_destroy), NULL);
+}
+
+/* Closes win (quit: Quit, every window of app), which asks first. */
+static void close_asked(GtkApplication *app, gboolean quit)
+{
+  if (quit)
+    ll_window_close_all(app);
+  else
+    gtk_window_close(GTK_WINDOW(win));
+  ll_ui_spin(20);
+  g_assert_false(destroyed);
+}
+
 /* Closing a window and Quit (every window of the application). */
 static void test_close_and_quit(void)
 {
@@ -254,34 +277,21 @@ static void test_close_and_quit(void)
   g_autoptr(GError) error = NULL;
   g_assert_true(g_application_register(G_APPLICATION(app), NULL, &error));
   for (int quit = 0; quit < 2; quit++) {
-    win = ll_window_new(app);
-    gtk_window_present(GTK_WINDOW(win));
-    ll_ui_spin(100);
-    destroyed = FALSE;
-    g_signal_connect(win, "destroy", G_CALLBACK(on_destroy), NULL);
+    new_app_window(app);
     g_autofree char *path = preset("tiny-cnn");
     g_assert_true(ll_window_open_file(win, path, &error));
     g_free(edit());
     g_autofree char *auto_path = ll_document_autosave_path(doc()); /* the window goes */
     g_assert_true(g_file_test(auto_path, G_FILE_TEST_EXISTS));
     for (int answer = 0; answer < 2; answer++) {
-      if (quit)
-        ll_window_close_all(app);
-      else
-        gtk_window_close(GTK_WINDOW(win));
-      ll_ui_spin(20);
-      g_assert_false(destroyed);
+      close_asked(app, quit);
       g_assert_true(ll_ui_answer_save_prompt(win, answer ? "_Discard" : "_Cancel"));
       g_assert_cmpint(destroyed, ==, answer);
     }
     g_assert_false(g_file_test(auto_path, G_FILE_TEST_EXISTS));
   }
   /* an unmodified window closes without a question */
-  win = ll_window_new(app);
-  gtk_window_present(GTK_WINDOW(win));
-  ll_ui_spin(100);
-  destroyed = FALSE;
-  g_signal_connect(win, "destroy", G_CALLBACK(on_destroy), NULL);
+  new_app_window(app);
   ll_window_close_all(app);
   ll_ui_spin(20);
   g_assert_true(destroyed);
@@ -323,6 +333,192 @@ static void test_restored_is_modified(void)
   gtk_window_destroy(GTK_WINDOW(third));
   gtk_window_destroy(GTK_WINDOW(win));
   win = main_win;
+}
+
+/* ---- a study's design with unsaved edits ---- */
+
+static LlStudyEditor *study_editor(void)
+{
+  return ll_study_view_get_editor(ll_window_get_study(win));
+}
+
+static LlStudyEdit *study_edit(void)
+{
+  return is_study() ? ll_study_editor_get_edit(study_editor()) : NULL;
+}
+
+/* Stage 2 of even-odd-transfer takes (and freezes) n blocks. */
+static gboolean study_takes(guint n)
+{
+  JsonNode *fz = study_edit() ? ll_study_edit_get(study_edit(), "stages.1.frozen") : NULL;
+  return fz && JSON_NODE_HOLDS_ARRAY(fz) && json_array_get_length(json_node_get_array(fz)) == n;
+}
+
+/* An edit in the Design, typed as a user would: stage 2 takes these blocks. */
+static void edit_study(const char *blocks, guint n)
+{
+  GtkWidget *bl = ll_study_editor_get_control(study_editor(), "stage-1-blocks");
+  g_assert_nonnull(bl);
+  gtk_editable_set_text(GTK_EDITABLE(bl), blocks);
+  g_signal_emit_by_name(bl, "activate");
+  ll_ui_spin(50);
+  g_assert_true(study_takes(n));
+  g_assert_true(ll_study_edit_modified(study_edit()));
+  g_assert_false(ll_document_get_modified(doc())); /* the spec itself is as opened */
+}
+
+/* The question over the window is about the study, by its name. */
+static void assert_asks_about_study(const char *name)
+{
+  GtkWindow *prompt = ll_window_get_save_prompt(win);
+  g_assert_nonnull(prompt);
+  g_autofree char *text = NULL;
+  g_object_get(prompt, "text", &text, NULL);
+  g_autofree char *want = g_strdup_printf("the study \u201c%s\u201d", name);
+  if (!strstr(text, want))
+    g_error("the question \"%s\" does not name %s", text, want);
+}
+
+static void trigger_other_study(void)
+{
+  g_autofree char *path = preset("encoder-reuse");
+  activate("open-path", g_variant_new_string(path));
+}
+static gboolean is_other_study(void)
+{
+  JsonNode *n = study_edit() ? ll_study_edit_get(study_edit(), "name") : NULL;
+  return n && !g_strcmp0(json_node_get_string(n), "encoder-reuse");
+}
+
+/* Cancel keeps the study and its edit; Discard goes on. */
+static void check_study_path(const char *what, void (*trigger)(void), gboolean (*replaced)(void))
+{
+  g_test_message("study path: %s", what);
+  open_clean("even-odd-transfer");
+  g_assert_true(is_study());
+  g_assert_false(ll_study_edit_modified(study_edit()));
+  edit_study("enc1", 1);
+  trigger();
+  assert_asks_about_study("even-odd-transfer");
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Cancel"));
+  g_assert_null(ll_window_get_save_prompt(win));
+  g_assert_false(replaced());
+  g_assert_true(study_takes(1));
+  g_assert_true(ll_study_edit_modified(study_edit()));
+  trigger();
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Discard"));
+  g_assert_true(replaced());
+  g_assert_false(study_takes(1));
+}
+
+static void test_study_paths(void)
+{
+  check_study_path("new", trigger_new, is_new);
+  check_study_path("open a spec preset", trigger_preset, is_mlp);
+  check_study_path("open another study", trigger_other_study, is_other_study);
+  check_study_path("open the best spec of a study", trigger_best_spec, is_mlp);
+  check_study_path("open a run's spec", trigger_run_spec, is_run_spec);
+  /* an unedited study goes without a question */
+  open_clean("even-odd-transfer");
+  trigger_new();
+  g_assert_null(ll_window_get_save_prompt(win));
+  g_assert_true(is_new());
+}
+
+/* Save writes the study: a preset asks where (and a cancelled chooser
+ * replaces nothing), a study with a file of its own is written there; the
+ * file holds the design as edited and opens again as it was. */
+static void test_study_save(void)
+{
+  g_autofree char *dir = g_dir_make_tmp("layerlab-study-save-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename(dir, "my-study.json", NULL);
+  open_clean("even-odd-transfer");
+  edit_study("enc1", 1);
+  g_autofree char *edited = g_strdup(ll_study_edit_text(study_edit()));
+  trigger_new();
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Save As\u2026"));
+  GtkFileChooser *c = GTK_FILE_CHOOSER(ll_window_get_chooser(win));
+  g_assert_nonnull(c);
+  g_autofree char *offered = gtk_file_chooser_get_current_name(c);
+  g_assert_cmpstr(offered, ==, "even-odd-transfer.json");
+  gtk_native_dialog_hide(GTK_NATIVE_DIALOG(c));
+  g_signal_emit_by_name(c, "response", GTK_RESPONSE_CANCEL);
+  ll_ui_spin(20);
+  g_assert_false(is_new());
+  g_assert_true(study_takes(1));
+  g_assert_true(ll_study_edit_modified(study_edit()));
+
+  trigger_new();
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Save As\u2026"));
+  g_autoptr(GFile) gfile = g_file_new_for_path(file);
+  answer_chooser(gfile);
+  g_assert_true(is_new());
+  g_autofree char *written = NULL;
+  g_assert_true(g_file_get_contents(file, &written, NULL, NULL));
+  g_assert_cmpstr(written, ==, edited);
+
+  /* opened again, the design is the one saved; Save now writes its file */
+  activate("open-path", g_variant_new_string(file));
+  ll_ui_spin(20);
+  g_assert_null(ll_window_get_save_prompt(win));
+  g_assert_true(study_takes(1));
+  g_assert_false(ll_study_edit_modified(study_edit()));
+  g_assert_cmpstr(ll_study_edit_text(study_edit()), ==, edited);
+  edit_study("enc1, enc2", 2);
+  g_autofree char *again = g_strdup(ll_study_edit_text(study_edit()));
+  trigger_new();
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Save"));
+  g_assert_true(is_new());
+  g_autofree char *rewritten = NULL;
+  g_assert_true(g_file_get_contents(file, &rewritten, NULL, NULL));
+  g_assert_cmpstr(rewritten, ==, again);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlStudy) loaded = ll_study_load_file(file, &error);
+  g_assert_no_error(error);
+  g_remove(file);
+  g_rmdir(dir);
+}
+
+/* Closing the window and Quit (Ctrl+Q: every window) ask about the study too. */
+static void test_study_close_and_quit(void)
+{
+  LlWindow *main_win = win;
+  GtkApplication *app =
+      gtk_application_new("org.layerlab.LayerLab.StudyTest", G_APPLICATION_NON_UNIQUE);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_application_register(G_APPLICATION(app), NULL, &error));
+  for (int quit = 0; quit < 2; quit++) {
+    new_app_window(app);
+    g_autofree char *path = preset("even-odd-transfer");
+    g_assert_true(ll_window_open_file(win, path, &error));
+    edit_study("enc1", 1);
+    for (int answer = 0; answer < 2; answer++) {
+      close_asked(app, quit);
+      assert_asks_about_study("even-odd-transfer");
+      g_assert_true(ll_ui_answer_save_prompt(win, answer ? "_Discard" : "_Cancel"));
+      g_assert_cmpint(destroyed, ==, answer);
+      if (!answer)
+        g_assert_true(study_takes(1));
+    }
+  }
+  g_object_unref(app);
+  win = main_win;
+}
+
+/* The question about a study, for the reader to look at. */
+static void test_study_prompt_screenshot(void)
+{
+  open_clean("even-odd-transfer");
+  edit_study("enc1", 1);
+  gtk_window_set_default_size(GTK_WINDOW(win), 1400, 900);
+  ll_ui_spin(300);
+  trigger_new();
+  GtkWindow *prompt = ll_window_get_save_prompt(win);
+  g_assert_nonnull(prompt);
+  ll_ui_spin(300);
+  ll_ui_screenshot_over(GTK_WIDGET(win), GTK_WIDGET(prompt), "save-prompt-study.png");
+  g_assert_true(ll_ui_answer_save_prompt(win, "_Discard"));
+  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
 }
 
 static gboolean stopped(void) { return !ll_window_is_training(win); }
@@ -468,6 +664,10 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/document/restored-is-modified", test_restored_is_modified);
   g_test_add_func("/ui/document/edit-while-training", test_edit_while_training);
   g_test_add_func("/ui/document/screenshots", test_screenshots);
+  g_test_add_func("/ui/document/study-ask-before-replacing", test_study_paths);
+  g_test_add_func("/ui/document/study-save", test_study_save);
+  g_test_add_func("/ui/document/study-close-and-quit", test_study_close_and_quit);
+  g_test_add_func("/ui/document/study-prompt-screenshot", test_study_prompt_screenshot);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;
