@@ -13,11 +13,18 @@ esac
 
 packages="gcc meson ninja-build pkg-config libglib2.0-dev libjson-glib-dev libopenblas-dev
   libsqlite3-dev zlib1g-dev libpng-dev libjpeg-dev libgtk-4-dev libepoxy-dev libcairo2-dev
-  dataset-fashion-mnist desktop-file-utils appstream"
+  dataset-fashion-mnist desktop-file-utils appstream
+  libprotobuf-c-dev protobuf-c-compiler libonnx-dev"
 # tests: a virtual display for the window; clang and its libFuzzer runtime
 # for .ci/run's fuzz targets; g++ and TBB (C++17 parallel algorithms) build
-# the CUDA kernels for the CPU through HIP-CPU (the cuda-on-cpu suite)
-[ "$mode" = test ] && packages="$packages xvfb xauth clang libclang-rt-dev g++ libtbb-dev"
+# the CUDA kernels for the CPU through HIP-CPU (the cuda-on-cpu suite);
+# python3-onnx, python3-torch and node check and run exported models (the
+# interop suite)
+[ "$mode" = test ] && packages="$packages xvfb xauth clang libclang-rt-dev g++ libtbb-dev
+  python3-numpy python3-onnx python3-torch"
+# node and npm may come from elsewhere than Debian (NodeSource bundles npm)
+[ "$mode" = test ] && ! command -v node >/dev/null && packages="$packages nodejs"
+[ "$mode" = test ] && ! command -v npm >/dev/null && packages="$packages npm"
 
 missing=""
 for p in $packages; do
@@ -48,6 +55,15 @@ elif [ -n "$coc" ]; then
   [ "$current" = "$coc" ] || meson configure build -Dcuda-on-cpu="$coc"
 fi
 ninja -C build
+
+# ONNX Runtime for the interop tests, from npm into the build folder. Its
+# install script would fetch GPU add-ons from outside the registry; the CPU
+# runtime is in the package itself.
+if [ "$mode" = test ] && [ ! -d build/interop-node/node_modules/onnxruntime-node ]; then
+  mkdir -p build/interop-node
+  npm install --prefix build/interop-node --ignore-scripts --no-audit --no-fund \
+    onnxruntime-node@1.31.1 || echo "setup: npm could not install onnxruntime-node; the interop tests will skip"
+fi
 
 if [ "$mode" = test ]; then
   exec meson test -C build --print-errorlogs --num-processes 2

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "onnx.h"
 #include "run-report.h"
 #include "study-figures.h"
 
@@ -105,24 +106,53 @@ int ll_cli_report(int argc, char **argv)
   return 0;
 }
 
+/* `export RUN_OR_CHECKPOINT --onnx FILE`: a run's best (else last)
+ * checkpoint, or a checkpoint file, as an ONNX model. */
+static int export_onnx(const char *ref, const char *path, gboolean force, const char *store_root)
+{
+  if (!force && g_file_test(path, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK)) {
+    fprintf(stderr, "layerlab export: %s already exists; --force replaces it\n", path);
+    return 1;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlRunStore) store = NULL;
+  if (!g_str_has_suffix(ref, ".safetensors") && !(store = ll_run_store_open(store_root, &error))) {
+    fprintf(stderr, "layerlab export: %s\n", error->message);
+    return 1;
+  }
+  g_autofree char *checkpoint = ll_run_store_resolve_checkpoint(store, ref, &error);
+  if (!checkpoint || !ll_onnx_export_checkpoint(checkpoint, path, &error)) {
+    fprintf(stderr, "layerlab export: %s\n", error->message);
+    return 1;
+  }
+  printf("%s\n", path);
+  return 0;
+}
+
 int ll_cli_export(int argc, char **argv)
 {
-  g_autofree char *dir = NULL, *format = NULL, *store_root = NULL;
+  g_autofree char *dir = NULL, *format = NULL, *store_root = NULL, *onnx = NULL;
   gboolean force = FALSE;
   GOptionEntry entries[] = {
-      {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "Folder for the figures (required)", "DIR"},
-      {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace figures that exist in DIR", NULL},
+      {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "Folder for the figures", "DIR"},
+      {"onnx", 0, 0, G_OPTION_ARG_FILENAME, &onnx,
+       "The model as ONNX (RUN_OR_CHECKPOINT: a run id or a .safetensors file)", "FILE"},
+      {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace files that exist", NULL},
       {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "png (default), svg or pdf", "FMT"},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root,
        "Run store folder (default: XDG data dir)", "DIR"},
       {NULL},
   };
-  if (!ll_cli_parse("export", "RUN_ID --dir DIR", entries, &argc, &argv))
+  if (!ll_cli_parse("export", "RUN_ID --dir DIR | RUN_OR_CHECKPOINT --onnx FILE", entries, &argc,
+                    &argv))
     return 2;
+  if (onnx && argc == 2 && !dir)
+    return export_onnx(argv[1], onnx, force, store_root);
   if (argc != 2 || !dir) {
     fprintf(stderr,
             "layerlab export: usage: layerlab export RUN_ID --dir DIR [--format png|svg|pdf] "
-            "[--force]\n");
+            "[--force]\n"
+            "       layerlab export RUN_OR_CHECKPOINT --onnx FILE [--force]\n");
     return 2;
   }
   const char *fmt = format ? format : "png";
