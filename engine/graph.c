@@ -595,7 +595,7 @@ static void chain_batchnorms(LlGraph *g, const LlBackend *be)
     b->chained = FALSE;
     b->dout_written = FALSE;
   }
-  if (!g->fuse || !be->batchnorm_relu_forward || !be->batchnorm_relu_backward)
+  if (!g->fuse || !ll_backend_supports(be, LL_OP_BATCHNORM_RELU))
     return;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
@@ -624,7 +624,7 @@ static void fuse_linear_relus(LlGraph *g, const LlBackend *be)
     b->applies_relu = FALSE;
     b->relu_by_input = FALSE;
   }
-  if (!g->fuse || !be->linear_forward)
+  if (!g->fuse || !ll_backend_supports(be, LL_OP_LINEAR_RELU))
     return;
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
@@ -669,7 +669,7 @@ gboolean ll_graph_compile(LlGraph *g, const LlBackend *be, int batch, GError **e
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *d = g_ptr_array_index(g->order, i);
     d->absorbed = FALSE;
-    if (!g->fuse || !be->relu_dropout_forward || !be->relu_mul_backward ||
+    if (!g->fuse || !ll_backend_supports(be, LL_OP_RELU_DROPOUT) ||
         strcmp(d->desc->type, "Dropout"))
       continue;
     LlBlock *r = d->inputs[0];

@@ -7,8 +7,9 @@
  * Conventions every slot follows:
  * - "backward" slots ACCUMULATE into their gradient outputs (dx += ...), so a
  *   tensor read by several blocks collects the sum of its consumers' gradients.
- * - A slot marked OPTIONAL may be NULL; ll_backend_supports() tells the engine
- *   and the UI, and the engine reports a missing op as an error.
+ * - A slot marked OPTIONAL may be NULL. For the optional ops that compute
+ *   (the fused ones), ll_backend_supports() tells the engine, which runs
+ *   the ops apart where a backend lacks the fused one.
  * - Scalars the host needs (losses, norms) are written to a device float and
  *   read back with download().
  *
@@ -294,6 +295,19 @@ static inline float ll_loss_scale(float weight, size_t rows)
 {
   return rows ? weight / (float)rows : 0.0f;
 }
+
+/* The optional ops a backend may implement (each one or two OPTIONAL slots
+ * of LlBackend above). */
+typedef enum {
+  LL_OP_LINEAR_RELU,    /* linear_forward: a dense layer with its bias and ReLU fused */
+  LL_OP_BATCHNORM_RELU, /* batchnorm_relu_forward and batchnorm_relu_backward */
+  LL_OP_RELU_DROPOUT,   /* relu_dropout_forward and relu_mul_backward */
+  LL_N_OPTIONAL_OPS
+} LlOptionalOp;
+
+/* Whether be runs op: every slot the op needs is filled. The answer for a
+ * backend is its table's, so no backend can claim an op it lacks. */
+bool ll_backend_supports(const LlBackend *be, LlOptionalOp op);
 
 /* The CPU backend: always present. */
 const LlBackend *ll_cpu_backend(void);

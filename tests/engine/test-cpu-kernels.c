@@ -338,10 +338,30 @@ static void test_scratch_out_of_memory(void)
   g_assert_false(be->take_error(msg, sizeof msg));
 }
 
+/* ll_backend_supports answers from the table: the reference has no fused
+ * slot, the CPU all three, and a table with half of a pair says no. */
+static void test_backend_supports(void)
+{
+  const LlBackend *ref = ll_ref_backend(), *cpu = ll_cpu_backend();
+  for (int op = 0; op < LL_N_OPTIONAL_OPS; op++) {
+    g_assert_false(ll_backend_supports(ref, (LlOptionalOp)op));
+    g_assert_true(ll_backend_supports(cpu, (LlOptionalOp)op));
+  }
+  LlBackend half = *cpu;
+  half.batchnorm_relu_backward = NULL;
+  half.relu_mul_backward = NULL;
+  half.linear_forward = NULL;
+  g_assert_false(ll_backend_supports(&half, LL_OP_BATCHNORM_RELU));
+  g_assert_false(ll_backend_supports(&half, LL_OP_RELU_DROPOUT));
+  g_assert_false(ll_backend_supports(&half, LL_OP_LINEAR_RELU));
+  g_assert_false(ll_backend_supports(cpu, LL_N_OPTIONAL_OPS));
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   ll_rng_seed(&rng, 2024);
+  g_test_add_func("/kernels/backend/supports", test_backend_supports);
   g_test_add_func("/kernels/cpu/conv", test_conv);
   g_test_add_func("/kernels/cpu/linear-forward", test_linear_forward);
   g_test_add_func("/kernels/cpu/cross-entropy", test_cross_entropy);

@@ -269,7 +269,7 @@ static void op_bias(Run *r)
 
 /* a = {rows, in, out, bias, relu}: the fused dense layer; the reference runs
  * gemm, bias_add and the ReLU apart */
-static bool has_linear(const LlBackend *be) { return be->linear_forward != NULL; }
+static bool has_linear(const LlBackend *be) { return ll_backend_supports(be, LL_OP_LINEAR_RELU); }
 static void op_linear_relu(Run *r)
 {
   int rows = r->a[0], in = r->a[1], out = r->a[2];
@@ -439,7 +439,10 @@ static void op_batchnorm(Run *r)
 /* a = {n, c, inner, affine, dx, p in percent, assign_dx}: the fused
  * BatchNorm -> ReLU [-> Dropout]; the reference runs batchnorm, the ReLU
  * and dropout apart, and their backwards in reverse */
-static bool has_bn_relu(const LlBackend *be) { return be->batchnorm_relu_forward != NULL; }
+static bool has_bn_relu(const LlBackend *be)
+{
+  return ll_backend_supports(be, LL_OP_BATCHNORM_RELU);
+}
 static void op_bn_relu_dropout(Run *r)
 {
   Bn b = bn_tensors(r);
@@ -526,7 +529,10 @@ static void op_dropout(Run *r)
 
 /* a = {n, p in percent}: the fused ReLU -> Dropout; the reference runs the
  * ReLU and dropout apart */
-static bool has_relu_dropout(const LlBackend *be) { return be->relu_dropout_forward != NULL; }
+static bool has_relu_dropout(const LlBackend *be)
+{
+  return ll_backend_supports(be, LL_OP_RELU_DROPOUT);
+}
 static void op_relu_dropout(Run *r)
 {
   size_t n = r->a[0];
