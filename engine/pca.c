@@ -1,21 +1,12 @@
 /* pca.c: exact PCA through a symmetric eigensolver (see pca.h). */
 #include "pca.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
-G_DEFINE_QUARK(ll - pca - error - quark, ll_pca_error)
+#include "host-linalg.h"
 
-/* LAPACK's symmetric eigensolver as OpenBLAS exports it (Fortran ABI: every
- * argument by reference, then the hidden lengths of the character
- * arguments). Debian ships no lapack.h beside OpenBLAS's cblas.h. */
-extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
-                    const int *lda, const double *vl, const double *vu, const int *il,
-                    const int *iu, const double *abstol, int *m, double *w, double *z,
-                    const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork,
-                    const int *liwork, int *info, size_t jobz_len, size_t range_len,
-                    size_t uplo_len);
+G_DEFINE_QUARK(ll - pca - error - quark, ll_pca_error)
 
 /* Rows of centred data formed at a time (keeps the double copy small). */
 #define PCA_BLOCK 1024
@@ -26,24 +17,10 @@ extern void dsyevr_(const char *jobz, const char *range, const char *uplo, const
  * belonging to values[c]. */
 static gboolean top_eigen(double *s, int m, int k, double *values, double *vectors, GError **error)
 {
-  int il = m - k + 1, iu = m, found = 0, info = 0, lwork = -1, liwork = -1, iwq = 0;
-  double vl = 0, vu = 0, abstol = 0, wq = 0;
+  int found = 0;
   double *w = g_new(double, m);
   double *z = g_new(double, (size_t)m *k);
-  int *isuppz = g_new(int, 2 * (size_t)k);
-  /* workspace query, then the solve */
-  dsyevr_("V", "I", "L", &m, s, &m, &vl, &vu, &il, &iu, &abstol, &found, w, z, &m, isuppz, &wq,
-          &lwork, &iwq, &liwork, &info, 1, 1, 1);
-  if (info == 0) {
-    lwork = (int)wq + 1;
-    liwork = iwq + 1;
-    double *work = g_new(double, lwork);
-    int *iwork = g_new(int, liwork);
-    dsyevr_("V", "I", "L", &m, s, &m, &vl, &vu, &il, &iu, &abstol, &found, w, z, &m, isuppz, work,
-            &lwork, iwork, &liwork, &info, 1, 1, 1);
-    g_free(work);
-    g_free(iwork);
-  }
+  int info = ll_host_dsyevr_range(s, m, m - k + 1, m, &found, w, z);
   gboolean ok = info == 0 && found == k;
   if (!ok) {
     g_set_error(error, LL_PCA_ERROR, LL_PCA_ERROR_LAPACK,
@@ -59,7 +36,6 @@ static gboolean top_eigen(double *s, int m, int k, double *values, double *vecto
   }
   g_free(w);
   g_free(z);
-  g_free(isuppz);
   return ok;
 }
 
@@ -101,7 +77,7 @@ gboolean ll_pca(const float *x, int n, int d, int k, float *out, float *explaine
       for (int i = 0; i < rows; i++)
         for (int f = 0; f < d; f++)
           buf[(size_t)i * d + f] = x[(size_t)(r0 + i) * d + f] - mean[f];
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, rows, 1.0, buf, d, 1.0, cov, d);
+      ll_host_dsyrk_upper(true, d, rows, 1.0, buf, d, 1.0, cov, d);
     }
     for (int f = 0; f < d; f++)
       total += cov[(size_t)f * d + f];
@@ -115,8 +91,7 @@ gboolean ll_pca(const float *x, int n, int d, int k, float *out, float *explaine
         for (int i = 0; i < rows; i++)
           for (int f = 0; f < d; f++)
             buf[(size_t)i * d + f] = x[(size_t)(r0 + i) * d + f] - mean[f];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, k, d, 1.0, buf, d, v, k, 0.0,
-                    s, k);
+        ll_host_dgemm(false, false, rows, k, d, 1.0, buf, d, v, k, 0.0, s, k);
         for (size_t i = 0; i < (size_t)rows * k; i++)
           out[(size_t)r0 * k + i] = (float)s[i];
       }
@@ -136,7 +111,7 @@ gboolean ll_pca(const float *x, int n, int d, int k, float *out, float *explaine
       for (int i = 0; i < n; i++)
         for (int f = 0; f < cols; f++)
           buf[(size_t)i * cols + f] = x[(size_t)i * d + f0 + f] - mean[f0 + f];
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, cols, 1.0, buf, cols, 1.0, gram, n);
+      ll_host_dsyrk_upper(false, n, cols, 1.0, buf, cols, 1.0, gram, n);
     }
     g_free(buf);
     for (int i = 0; i < n; i++)

@@ -11,10 +11,10 @@
  */
 #include "tsne.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
+#include "host-linalg.h"
 #include "pca.h"
 #include "rng.h"
 
@@ -327,8 +327,7 @@ static void knn(Pool *pool, const float *x, int n, int d, int k, int *nbr, float
       .x = x, .norms = norms, .block = block, .n = n, .d = d, .k = k, .nbr = nbr, .dist = dist};
   for (int r0 = 0; r0 < n; r0 += rows) {
     int m = MIN(rows, n - r0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, d, -2.0f, x + (size_t)r0 * d, d, x,
-                d, 0.0f, block, n);
+    ll_host_sgemm(false, true, m, n, d, -2.0f, x + (size_t)r0 * d, d, x, d, 0.0f, block, n);
     j.r0 = r0;
     parallel_for(pool, m, 16, knn_rows, &j);
   }
