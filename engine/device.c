@@ -11,16 +11,16 @@
 #include <unistd.h>
 #endif
 
+#include "backend-module.h"
 #include "block.h"
-#include "cuda/cuda-module.h"
 #include "device-config.h"
 
 typedef struct {
   char *path; /* NULL: this build has no module */
   void *handle;
   char *error; /* why it could not be loaded */
-  LlCudaBackendOpenFn open;
-  LlCudaDeviceCountFn count;
+  LlBackendModuleOpenFn open;
+  LlBackendModuleDeviceCountFn count;
 } Module;
 
 #ifdef LL_CUDA_MODULE_BUILT
@@ -78,9 +78,9 @@ static Module *module_get(void)
     const char *why = dlerror();
     m.error = g_strdup_printf("cannot load the CUDA backend module: %s", why ? why : m.path);
   } else {
-    LlCudaBackendAbiFn abi = (LlCudaBackendAbiFn)dlsym(m.handle, LL_CUDA_BACKEND_ABI_SYMBOL);
-    m.open = (LlCudaBackendOpenFn)dlsym(m.handle, LL_CUDA_BACKEND_OPEN_SYMBOL);
-    m.count = (LlCudaDeviceCountFn)dlsym(m.handle, LL_CUDA_DEVICE_COUNT_SYMBOL);
+    LlBackendModuleAbiFn abi = (LlBackendModuleAbiFn)dlsym(m.handle, LL_BACKEND_MODULE_ABI_SYMBOL);
+    m.open = (LlBackendModuleOpenFn)dlsym(m.handle, LL_BACKEND_MODULE_OPEN_SYMBOL);
+    m.count = (LlBackendModuleDeviceCountFn)dlsym(m.handle, LL_BACKEND_MODULE_DEVICE_COUNT_SYMBOL);
     if (!abi || !m.open || !m.count) {
       m.error = g_strdup_printf("%s is not a LayerLab CUDA backend module", m.path);
     } else if (abi() != sizeof(LlBackend)) {

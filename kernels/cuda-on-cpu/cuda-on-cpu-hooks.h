@@ -1,6 +1,6 @@
 /* cuda-on-cpu-hooks.h: what libll-cuda-on-cpu.so (the CUDA kernels run on the
  * CPU through HIP-CPU) exports for tests, beside the entry points of
- * cuda/cuda-module.h. A test dlopen()s the module the engine loaded
+ * backend-module.h. A test dlopen()s the module the engine loaded
  * ($LAYERLAB_CUDA_MODULE) and looks these up. Plain C. */
 #pragma once
 

@@ -1,5 +1,5 @@
 /* cuda-backend.c: the CUDA backend's table and the module's entry points
- * (cuda-module.h). Plain C, compiled by the host compiler: it sees only the
+ * (backend-module.h). Plain C, compiled by the host compiler: it sees only the
  * launchers' C headers. */
 #include <stdio.h>
 
@@ -8,7 +8,7 @@
 #include "cuda-dropout.h"
 #include "cuda-gemm.h"
 #include "cuda-loss.h"
-#include "cuda-module.h"
+#include "backend-module.h"
 #include "cuda-norm.h"
 #include "cuda-optim.h"
 #include "cuda-pool.h"
@@ -90,9 +90,9 @@ static const LlBackend cuda_backend = {
     .adagrad_update = ll_cuda_adagrad_update,
 };
 
-LL_EXPORT size_t ll_cuda_backend_abi(void) { return sizeof(LlBackend); }
+LL_EXPORT size_t ll_backend_module_abi(void) { return sizeof(LlBackend); }
 
-LL_EXPORT const LlBackend *ll_cuda_backend_open(int device, char *err, size_t errlen)
+LL_EXPORT const LlBackend *ll_backend_module_open(int device, char *err, size_t errlen)
 {
   char name[sizeof device_name];
   if (!ll_cuda_runtime_open(device, name, sizeof name, err, errlen))
@@ -103,7 +103,7 @@ LL_EXPORT const LlBackend *ll_cuda_backend_open(int device, char *err, size_t er
   return &cuda_backend;
 }
 
-LL_EXPORT int ll_cuda_device_count(char *names, size_t len)
+LL_EXPORT int ll_backend_module_device_count(char *names, size_t len)
 {
   return ll_cuda_runtime_devices(names, len);
 }
