@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "block-output-export.h"
 #include "json-writer.h"
 #include "untrusted.h"
 

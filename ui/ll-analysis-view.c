@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "block-output-export.h"
 #include "confusion-plot.h"
 #include "data.h"
 #include "image-grid.h"

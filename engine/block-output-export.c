@@ -1,6 +1,8 @@
-/* export.c: a trained model's block outputs written out for other tools and
- * later stages: embeddings as NPY (E10 trains an MLP on them), per-step
- * outputs as CSV (E7's detection probability over time). */
+/* block-output-export.c: a trained model's block outputs written out for
+ * other tools and later stages: embeddings as NPY (E10 trains an MLP on
+ * them), per-step outputs as CSV (E7's detection probability over time). */
+#include "block-output-export.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
