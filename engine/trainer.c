@@ -1,5 +1,6 @@
 /* trainer.c: the training thread: data, graph, optimizer, epochs, early
- * stopping, checkpoints, evaluation, and the events that report them. */
+ * stopping, checkpoints, and the events that report them. The evaluation
+ * is evaluate.c's; what runs on each batch, heads.c's. */
 #include "trainer.h"
 
 #include <math.h>
@@ -8,274 +9,10 @@
 #include "analysis.h"
 #include "checkpoint.h"
 #include "device.h"
-#include "json-writer.h"
+#include "evaluate.h"
 #include "transfer.h"
 
 static double now(void) { return g_get_monotonic_time() / 1e6; }
-
-/* ---- events ------------------------------------------------------------------ */
-
-void ll_event_free(LlEvent *e)
-{
-  if (!e)
-    return;
-  g_free(e->run_id);
-  if (e->metrics) {
-    for (guint i = 0; i < e->metrics->len; i++)
-      g_free(g_array_index(e->metrics, LlMetric, i).name);
-    g_array_unref(e->metrics);
-  }
-  g_free(e->message);
-  g_free(e->checkpoint);
-  g_strfreev(e->class_names);
-  g_free(e->confusion);
-  g_free(e->precision);
-  g_free(e->recall);
-  g_free(e->f1);
-  g_free(e->support);
-  g_free(e->recon_input);
-  g_free(e->recon_output);
-  g_free(e->recon_index);
-  g_free(e->embed_block);
-  g_free(e->embeddings);
-  g_free(e->embed_labels);
-  g_free(e->embed_index);
-  g_free(e->split);
-  g_free(e->pred_index);
-  g_free(e->pred_true);
-  g_free(e->pred_class);
-  g_free(e->pred_conf);
-  g_free(e);
-}
-
-static gpointer dup_n(const void *p, size_t bytes) { return p ? g_memdup2(p, bytes) : NULL; }
-
-LlEvent *ll_event_dup(const LlEvent *e)
-{
-  LlEvent *d = g_new(LlEvent, 1);
-  *d = *e;
-  d->run_id = g_strdup(e->run_id);
-  d->message = g_strdup(e->message);
-  d->checkpoint = g_strdup(e->checkpoint);
-  d->metrics = g_array_new(FALSE, TRUE, sizeof(LlMetric));
-  for (guint i = 0; e->metrics && i < e->metrics->len; i++) {
-    LlMetric m = g_array_index(e->metrics, LlMetric, i);
-    m.name = g_strdup(m.name);
-    g_array_append_val(d->metrics, m);
-  }
-  size_t c = (size_t)MAX(e->n_classes, 0);
-  d->class_names = g_strdupv(e->class_names);
-  d->confusion = dup_n(e->confusion, c * c * sizeof(int64_t));
-  d->precision = dup_n(e->precision, c * sizeof(double));
-  d->recall = dup_n(e->recall, c * sizeof(double));
-  d->f1 = dup_n(e->f1, c * sizeof(double));
-  d->support = dup_n(e->support, c * sizeof(int64_t));
-  d->roc_auc = e->roc_auc;
-  size_t recon = (size_t)MAX(e->n_recon, 0) * ll_shape_size(&e->recon_shape) * sizeof(float);
-  d->recon_input = dup_n(e->recon_input, recon);
-  d->recon_output = dup_n(e->recon_output, recon);
-  d->recon_index = dup_n(e->recon_index, (size_t)MAX(e->n_recon, 0) * sizeof(int));
-  d->embed_block = g_strdup(e->embed_block);
-  size_t emb = (size_t)MAX(e->n_embed, 0);
-  d->embeddings = dup_n(e->embeddings, emb * (size_t)MAX(e->embed_dim, 0) * sizeof(float));
-  d->embed_labels = dup_n(e->embed_labels, emb * sizeof(int));
-  d->embed_index = dup_n(e->embed_index, emb * sizeof(int));
-  d->split = g_strdup(e->split);
-  size_t np = (size_t)MAX(e->n_pred, 0);
-  d->pred_index = dup_n(e->pred_index, np * sizeof(int));
-  d->pred_true = dup_n(e->pred_true, np * sizeof(int));
-  d->pred_class = dup_n(e->pred_class, np * sizeof(int));
-  d->pred_conf = dup_n(e->pred_conf, np * sizeof(float));
-  return d;
-}
-
-static LlEvent *event_new(LlEventKind kind)
-{
-  LlEvent *e = g_new0(LlEvent, 1);
-  e->kind = kind;
-  e->roc_auc = NAN;
-  e->metrics = g_array_new(FALSE, TRUE, sizeof(LlMetric));
-  return e;
-}
-
-static void event_metric(LlEvent *e, const char *name, double v)
-{
-  LlMetric m = {g_strdup(name), v};
-  g_array_append_val(e->metrics, m);
-}
-
-double ll_event_metric(const LlEvent *e, const char *name)
-{
-  for (guint i = 0; e->metrics && i < e->metrics->len; i++)
-    if (!strcmp(g_array_index(e->metrics, LlMetric, i).name, name))
-      return g_array_index(e->metrics, LlMetric, i).value;
-  return NAN;
-}
-
-gboolean ll_metric_higher_is_better(const char *name)
-{
-  static const char *const up[] = {"accuracy", "auc", "f1", "precision", "recall"};
-  for (size_t i = 0; i < G_N_ELEMENTS(up); i++)
-    if (g_str_has_suffix(name, up[i]))
-      return TRUE;
-  return FALSE;
-}
-
-gboolean ll_metric_parse_head(const char *name, char **split, char **head, char **kind)
-{
-  static const char *const splits[] = {"train_", "val_", "test_"};
-  static const char *const kinds[] = {"_accuracy", "_mse"};
-  for (size_t i = 0; i < G_N_ELEMENTS(splits); i++) {
-    if (!g_str_has_prefix(name, splits[i]))
-      continue;
-    const char *rest = name + strlen(splits[i]);
-    for (size_t k = 0; k < G_N_ELEMENTS(kinds); k++) {
-      size_t lr = strlen(rest), lk = strlen(kinds[k]);
-      if (lr <= lk || !g_str_has_suffix(rest, kinds[k]))
-        continue;
-      if (split)
-        *split = g_strndup(splits[i], strlen(splits[i]) - 1);
-      if (head)
-        *head = g_strndup(rest, lr - lk);
-      if (kind)
-        *kind = g_strdup(kinds[k] + 1);
-      return TRUE;
-    }
-  }
-  return FALSE;
-}
-
-static const char *const binary_metrics[] = {"precision", "recall", "f1", "auc"};
-
-gboolean ll_metric_is_head_report(const char *name, const char *split)
-{
-  size_t n = strlen(split);
-  if (strncmp(name, split, n) || name[n] != '_')
-    return FALSE;
-  for (size_t i = 0; i < G_N_ELEMENTS(binary_metrics); i++)
-    if (!strcmp(name + n + 1, binary_metrics[i]))
-      return TRUE;
-  g_autofree char *sp = NULL;
-  return ll_metric_parse_head(name, &sp, NULL, NULL) && !strcmp(sp, split);
-}
-
-char *ll_metric_label(const char *name)
-{
-  g_autofree char *head = NULL, *kind = NULL;
-  if (ll_metric_parse_head(name, NULL, &head, &kind))
-    return g_strdup_printf("%s %s", head, !strcmp(kind, "mse") ? "MSE" : kind);
-  const char *u = strchr(name, '_');
-  const char *what = u ? u + 1 : name;
-  if (!strcmp(what, "auc"))
-    return g_strdup("ROC AUC");
-  if (!strcmp(what, "f1"))
-    return g_strdup("F1");
-  return g_strdup(what);
-}
-
-char *ll_metric_format(const char *name, double value)
-{
-  if (!isfinite(value))
-    return g_strdup("\u2014");
-  if (g_str_has_suffix(name, "accuracy"))
-    return g_strdup_printf("%.2f%%", 100 * value);
-  return g_strdup_printf("%.4g", value);
-}
-
-char *ll_event_heads_text(const LlEvent *e, const char *split)
-{
-  GString *s = g_string_new(NULL);
-  for (guint i = 0; e->metrics && i < e->metrics->len; i++) {
-    const LlMetric *m = &g_array_index(e->metrics, LlMetric, i);
-    if (!ll_metric_is_head_report(m->name, split))
-      continue;
-    g_autofree char *label = ll_metric_label(m->name), *v = ll_metric_format(m->name, m->value);
-    g_string_append_printf(s, "%s%s %s", s->len ? " \u00b7 " : "", label, v);
-  }
-  return s->len ? g_string_free(s, FALSE) : (g_string_free(s, TRUE), NULL);
-}
-
-static const char *const event_names[] = {"started", "batch",    "epoch",  "eval",
-                                          "log",     "finished", "failed", "stopped"};
-
-char *ll_event_to_json(const LlEvent *e)
-{
-  LlJsonWriter w;
-  ll_json_writer_init(&w);
-  w.inline_depth[0] = TRUE; /* everything on one line (JSONL) */
-  ll_json_begin_object(&w);
-  ll_json_key(&w, "event");
-  ll_json_string(&w, event_names[e->kind]);
-  if (e->run_id) {
-    ll_json_key(&w, "run_id");
-    ll_json_string(&w, e->run_id);
-  }
-  if (e->kind == LL_EVENT_BATCH || e->kind == LL_EVENT_EPOCH) {
-    ll_json_key(&w, "epoch");
-    ll_json_int(&w, e->epoch);
-    ll_json_key(&w, "step");
-    ll_json_int(&w, e->step);
-  }
-  if (e->kind == LL_EVENT_BATCH) {
-    ll_json_key(&w, "loss");
-    ll_json_float(&w, e->loss);
-    ll_json_key(&w, "lr");
-    ll_json_float(&w, e->lr);
-  }
-  for (guint i = 0; e->metrics && i < e->metrics->len; i++) {
-    LlMetric *m = &g_array_index(e->metrics, LlMetric, i);
-    ll_json_key(&w, m->name);
-    ll_json_float(&w, m->value);
-  }
-  if (e->kind == LL_EVENT_EPOCH || e->kind == LL_EVENT_FINISHED) {
-    ll_json_key(&w, "images_per_second");
-    ll_json_double(&w, round(e->images_per_second * 10) / 10);
-    ll_json_key(&w, "elapsed");
-    ll_json_double(&w, round(e->elapsed * 1000) / 1000);
-  }
-  if (e->kind == LL_EVENT_EVAL && e->split) {
-    ll_json_key(&w, "split");
-    ll_json_string(&w, e->split);
-    ll_json_key(&w, "epoch");
-    ll_json_int(&w, e->epoch);
-  }
-  if (e->kind == LL_EVENT_EVAL && e->confusion && e->precision && e->recall && e->f1) {
-    ll_json_key(&w, "confusion_matrix");
-    ll_json_begin_array(&w, TRUE);
-    for (int r = 0; r < e->n_classes; r++) {
-      ll_json_begin_array(&w, TRUE);
-      for (int c = 0; c < e->n_classes; c++)
-        ll_json_int(&w, e->confusion[r * e->n_classes + c]);
-      ll_json_end_array(&w);
-    }
-    ll_json_end_array(&w);
-    const char *keys[] = {"precision", "recall", "f1"};
-    double *vals[] = {e->precision, e->recall, e->f1};
-    for (int k = 0; k < 3; k++) {
-      ll_json_key(&w, keys[k]);
-      ll_json_begin_array(&w, TRUE);
-      for (int c = 0; c < e->n_classes; c++)
-        ll_json_double(&w, round(vals[k][c] * 10000) / 10000);
-      ll_json_end_array(&w);
-    }
-    if (e->binary && isfinite(e->roc_auc)) {
-      ll_json_key(&w, "roc_auc");
-      ll_json_double(&w, round(e->roc_auc * 10000) / 10000);
-    }
-  }
-  if (e->message) {
-    ll_json_key(&w, e->kind == LL_EVENT_FAILED ? "error" : "message");
-    ll_json_string(&w, e->message);
-  }
-  if (e->checkpoint) {
-    ll_json_key(&w, "checkpoint");
-    ll_json_string(&w, e->checkpoint);
-  }
-  ll_json_end_object(&w);
-  char *s = ll_json_writer_finish(&w);
-  s[strlen(s) - 1] = '\0';
-  return s;
-}
 
 /* ---- the job -------------------------------------------------------------------------- */
 
@@ -291,36 +28,14 @@ struct LlTrainer {
 };
 
 typedef struct {
-  const LlLossSpec *spec;
-  LlBlock *head;
-  float *target; /* device, batch x target size */
-  LlShape tshape;
-  size_t tsize; /* per sample */
-  int classes;  /* cross-entropy: head width */
-  char *metric; /* "accuracy" or "<head>_accuracy", NULL if none */
-  gboolean binary; /* BCE on one logit per sample: a binary classifier */
-  char **entries;  /* a BCE head of 2..LL_NAMED_ENTRIES outputs: each output's name */
-} Loss;
-
-/* A multi-label BCE head up to this wide reports each output's accuracy. */
-#define LL_NAMED_ENTRIES 8
-
-typedef struct {
   LlTrainer *t;
   LlSpec *s;
-  const LlBackend *be;
+  LlHeads h; /* the graph, its losses and their buffers */
   LlDataset *train, *test;
   GArray *train_idx, *val_idx, *test_idx;
   LlPipeline *pipe;
   LlLoader *train_loader;
-  LlGraph *g;
-  GPtrArray *inputs; /* the graph's Input blocks, looked up once */
-  LlBlock *embed;    /* whose outputs the evaluations record, or NULL */
   LlOptimizer *opt;
-  GArray *losses;  /* Loss */
-  float *loss_dev; /* one float per loss */
-  float *argmax_dev;
-  float *host_out; /* batch x max head size */
   LlRunStore *store;
   char *run_id, *run_dir;
   gboolean last_recorded; /* the store's checkpoint field names last.safetensors */
@@ -358,7 +73,7 @@ static void log_line(Job *j, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  LlEvent *e = event_new(LL_EVENT_LOG);
+  LlEvent *e = ll_event_new(LL_EVENT_LOG);
   e->message = g_strdup_vprintf(fmt, ap);
   va_end(ap);
   publish(j, e);
@@ -366,7 +81,7 @@ static void log_line(Job *j, const char *fmt, ...)
 
 static gboolean check_bindings(Job *j, GError **error)
 {
-  g_autoptr(GPtrArray) ins = ll_graph_inputs(j->g);
+  g_autoptr(GPtrArray) ins = ll_graph_inputs(j->h.g);
   for (guint i = 0; i < ins->len; i++) {
     LlBlock *b = g_ptr_array_index(ins, i);
     const char *field = g_hash_table_lookup(j->s->bindings, b->name);
@@ -404,7 +119,7 @@ static gboolean check_bindings(Job *j, GError **error)
   int n_ce = 0;
   for (guint i = 0; i < j->s->losses->len; i++) {
     const LlLossSpec *ls = g_ptr_array_index(j->s->losses, i);
-    Loss l = {.spec = ls, .head = ll_graph_find(j->g, ls->output)};
+    LlLoss l = {.spec = ls, .head = ll_graph_find(j->h.g, ls->output)};
     ll_pipeline_field_shape(j->pipe, ls->target, &l.tshape);
     l.tsize = ll_shape_size(&l.tshape);
     if (ls->kind == LL_LOSS_CROSS_ENTROPY) {
@@ -430,459 +145,10 @@ static gboolean check_bindings(Job *j, GError **error)
           l.entries[k] = named ? g_strdup(names[k]) : g_strdup_printf("%zu", k);
       }
     }
-    g_array_append_val(j->losses, l);
+    g_array_append_val(j->h.losses, l);
   }
   return TRUE;
 }
-
-/* Copies a batch into the graph's inputs and the loss targets (device). */
-static void load_batch(Job *j, const LlBatch *batch)
-{
-  for (guint i = 0; i < j->inputs->len; i++) {
-    LlBlock *b = g_ptr_array_index(j->inputs, i);
-    const char *field = g_hash_table_lookup(j->s->bindings, b->name);
-    ll_graph_feed(j->g, b, ll_batch_field(batch, field, NULL), batch->n);
-  }
-  for (guint i = 0; i < j->losses->len; i++) {
-    Loss *l = &g_array_index(j->losses, Loss, i);
-    float *src = ll_batch_field(batch, l->spec->target, NULL);
-    j->be->upload(l->target, src, (size_t)batch->n * l->tsize);
-  }
-}
-
-/* Runs the losses on the current forward pass; with grad, seeds the heads'
- * douts. Returns the weighted sum; per-loss values in out (may be NULL). */
-static double run_losses(Job *j, int n, gboolean grad, double *out)
-{
-  for (guint i = 0; i < j->losses->len; i++) {
-    Loss *l = &g_array_index(j->losses, Loss, i);
-    float w = (float)l->spec->weight;
-    float *d = grad ? l->head->dout : NULL;
-    size_t elems = (size_t)n * l->tsize;
-    switch (l->spec->kind) {
-    case LL_LOSS_CROSS_ENTROPY:
-      j->be->cross_entropy(l->head->out, l->target, n, l->classes, (float)l->spec->label_smoothing,
-                           w, &j->loss_dev[i], d);
-      break;
-    case LL_LOSS_BCE_LOGITS:
-      j->be->bce_logits(l->head->out, l->target, elems, w, &j->loss_dev[i], d);
-      break;
-    case LL_LOSS_MSE: j->be->mse(l->head->out, l->target, elems, w, &j->loss_dev[i], d); break;
-    case LL_LOSS_L1: j->be->l1(l->head->out, l->target, elems, w, &j->loss_dev[i], d); break;
-    }
-  }
-  float host[64];
-  guint nl = MIN(j->losses->len, G_N_ELEMENTS(host));
-  j->be->download(host, j->loss_dev, nl);
-  double total = 0.0;
-  for (guint i = 0; i < nl; i++) {
-    total += host[i];
-    if (out)
-      out[i] = host[i];
-  }
-  return total;
-}
-
-/* Counts correct predictions of loss l in this batch; entry_ok (may be
- * NULL) adds each output's count of a multi-label BCE head. */
-static int64_t count_correct(Job *j, Loss *l, const LlBatch *batch, int64_t *total,
-                             int64_t *entry_ok)
-{
-  const float *target = ll_batch_field(batch, l->spec->target, NULL);
-  int n = batch->n;
-  int64_t ok = 0;
-  if (l->spec->kind == LL_LOSS_CROSS_ENTROPY) {
-    j->be->argmax_rows(l->head->out, n, l->classes, j->argmax_dev);
-    j->be->download(j->host_out, j->argmax_dev, (size_t)n);
-    for (int i = 0; i < n; i++)
-      ok += j->host_out[i] == target[i];
-    *total += n;
-  } else if (l->spec->kind == LL_LOSS_BCE_LOGITS) {
-    size_t elems = (size_t)n * l->tsize;
-    j->be->download(j->host_out, l->head->out, elems);
-    for (size_t i = 0; i < elems; i++) {
-      gboolean hit = (j->host_out[i] > 0.0f) == (target[i] > 0.5f);
-      ok += hit;
-      if (entry_ok)
-        entry_ok[i % l->tsize] += hit;
-    }
-    *total += (int64_t)elems;
-  } else {
-    /* regression on an integer target: the rounded prediction must hit it */
-    j->be->download(j->host_out, l->head->out, (size_t)n);
-    for (int i = 0; i < n; i++)
-      ok += lrintf(j->host_out[i]) == lrintf(target[i]);
-    *total += n;
-  }
-  return ok;
-}
-
-typedef struct {
-  double loss;
-  double *per_loss;
-  double *accuracy; /* per loss, NAN when it has none */
-  double *mse;      /* per loss: a regression head's mean squared error, else NAN */
-  double **entry;   /* per loss: each output's accuracy (Loss.entries), or NULL */
-  gboolean binary;  /* the analysis head is binary: */
-  double precision, recall, f1, auc; /* of class 1 at threshold 0.5; auc NAN when undefined */
-} EvalResult;
-
-/* Evaluation runs forward only, so it can take bigger batches than training:
- * fewer, larger GEMMs and fewer per-batch costs. Up to 1024 samples while
- * the activations fit in LL_EVAL_BUDGET (a small model's are a few KiB a
- * sample); a model that cannot go past its training batch within that stays
- * there, so peak memory grows by at most the budget. Returns the eval batch
- * (the training batch when no eval arena was made). */
-#define LL_EVAL_BUDGET (16u << 20)
-static int choose_eval_batch(Job *j)
-{
-  int b = 1024, train = j->g->batch;
-  guint n = MAX(j->val_idx ? j->val_idx->len : 0, j->test_idx ? j->test_idx->len : 0);
-  n = MAX(n, j->test ? j->test->n : 0);
-  while (b > train &&
-         (b / 2 >= (int)n || ll_graph_activation_floats(j->g, b) * sizeof(float) > LL_EVAL_BUDGET))
-    b /= 2;
-  if (b <= train)
-    return train;
-  g_autoptr(GError) error = NULL;
-  if (!ll_graph_compile_eval(j->g, b, &error)) {
-    log_line(j, "evaluating in training batches: %s", error->message);
-    return train;
-  }
-  return b;
-}
-
-/* Adds classification head l's predictions on this batch to ev's confusion
- * matrix and, while ev->n_pred wants more (the test split), to its
- * per-sample predictions with the predicted class's softmax probability.
- * host_out already holds the head's argmax when have_argmax (count_correct
- * just computed it). seen: samples of the evaluation before this batch. */
-static void record_predictions(Job *j, LlEvent *ev, Loss *l, const LlBatch *batch,
-                               const GArray *idx, int64_t seen, gboolean have_argmax)
-{
-  int n = batch->n, c = l->classes;
-  if (!have_argmax) {
-    j->be->argmax_rows(l->head->out, n, c, j->argmax_dev);
-    j->be->download(j->host_out, j->argmax_dev, (size_t)n);
-  }
-  const float *t = ll_batch_field(batch, l->spec->target, NULL);
-  int keep = (int)CLAMP(ev->n_pred - seen, 0, (int64_t)n);
-  for (int i = 0; i < n; i++) {
-    int tr = (int)t[i], pr = (int)j->host_out[i];
-    if (tr >= 0 && tr < ev->n_classes && pr >= 0 && pr < ev->n_classes)
-      ev->confusion[tr * ev->n_classes + pr]++;
-    if (i < keep) {
-      int at = (int)seen + i;
-      ev->pred_index[at] = (int)g_array_index(idx, guint32, at);
-      ev->pred_true[at] = tr;
-      ev->pred_class[at] = pr;
-    }
-  }
-  if (keep == 0)
-    return;
-  /* the logits to host (over the argmax): 1 / sum_k exp(z_k - z_best) */
-  j->be->download(j->host_out, l->head->out, (size_t)keep * c);
-  for (int i = 0; i < keep; i++) {
-    const float *z = j->host_out + (size_t)i * c;
-    int at = (int)seen + i, pr = ev->pred_class[at];
-    if (pr < 0 || pr >= c) {
-      ev->pred_conf[at] = 0.0f;
-      continue;
-    }
-    float sum = 0.0f;
-    for (int k = 0; k < c; k++)
-      sum += expf(z[k] - z[pr]);
-    ev->pred_conf[at] = sum > 0.0f ? 1.0f / sum : 0.0f; /* 0 for NaN logits */
-  }
-}
-
-/* Appends a binary head's logits and targets on this batch. */
-static void collect_binary(Job *j, Loss *l, const LlBatch *batch, GArray *score, GArray *label)
-{
-  const float *t = ll_batch_field(batch, l->spec->target, NULL);
-  guint at = score->len;
-  g_array_set_size(score, at + (guint)batch->n);
-  j->be->download(&g_array_index(score, float, at), l->head->out, (size_t)batch->n);
-  g_array_append_vals(label, t, (guint)batch->n);
-}
-
-/* A binary head's report over the split (class 1 positive, logit > 0 at
- * threshold 0.5) into r, and with ev its 2 x 2 matrix and, while ev->n_pred
- * wants them, the per-sample predictions in the order of idx. */
-static void binary_report(const GArray *score, const GArray *label, const GArray *idx,
-                          EvalResult *r, LlEvent *ev)
-{
-  int64_t cm[4] = {0}; /* row = true class: tn, fp, fn, tp */
-  const float *s = (const float *)score->data, *y = (const float *)label->data;
-  for (guint i = 0; i < score->len; i++) {
-    int tr = y[i] > 0.5f, pr = s[i] > 0.0f;
-    cm[tr * 2 + pr]++;
-    if (ev && (int)i < ev->n_pred) {
-      double p = 1.0 / (1.0 + exp(-(double)s[i]));
-      ev->pred_index[i] = (int)g_array_index(idx, guint32, i);
-      ev->pred_true[i] = tr;
-      ev->pred_class[i] = pr;
-      ev->pred_conf[i] = isnan(p) ? 0.0f : (float)(pr ? p : 1.0 - p);
-    }
-  }
-  int64_t tp = cm[3], fp = cm[1], fn = cm[2];
-  r->binary = TRUE;
-  r->precision = tp + fp ? (double)tp / (double)(tp + fp) : 0.0;
-  r->recall = tp + fn ? (double)tp / (double)(tp + fn) : 0.0;
-  r->f1 = r->precision + r->recall > 0 ? 2 * r->precision * r->recall / (r->precision + r->recall)
-                                       : 0.0;
-  r->auc = ll_roc_auc(s, y, score->len);
-  if (ev && ev->confusion) {
-    memcpy(ev->confusion, cm, sizeof cm);
-    ev->roc_auc = r->auc;
-  }
-}
-
-/* The summed squared error of a regression head on this batch. */
-static double squared_error(Job *j, Loss *l, const LlBatch *batch)
-{
-  const float *t = ll_batch_field(batch, l->spec->target, NULL);
-  size_t elems = (size_t)batch->n * l->tsize;
-  j->be->download(j->host_out, l->head->out, elems);
-  double sum = 0.0;
-  for (size_t i = 0; i < elems; i++) {
-    double d = (double)j->host_out[i] - (double)t[i];
-    sum += d * d;
-  }
-  return sum;
-}
-
-/* Loss and accuracy over an index list, in eval mode. With ev, also the
- * analysis payload (confusion matrix, reconstructions, embeddings). */
-static gboolean evaluate(Job *j, const GArray *idx, EvalResult *r, LlEvent *ev)
-{
-  guint nl = j->losses->len;
-  r->per_loss = g_new0(double, nl);
-  r->accuracy = g_new0(double, nl);
-  r->mse = g_new0(double, nl);
-  r->entry = g_new0(double *, nl);
-  r->auc = NAN;
-  r->loss = 0.0;
-  g_autofree int64_t *ok = g_new0(int64_t, nl);
-  g_autofree int64_t *tot = g_new0(int64_t, nl);
-  g_autofree double *sq = g_new0(double, nl);
-  g_autofree int64_t **entry_ok = g_new0(int64_t *, nl);
-  for (guint i = 0; i < nl; i++)
-    if (g_array_index(j->losses, Loss, i).entries)
-      entry_ok[i] = g_new0(int64_t, g_array_index(j->losses, Loss, i).tsize);
-  int64_t seen = 0;
-  /* the head the analysis shows: the first cross-entropy head, else the
-   * first binary one */
-  Loss *first_ce = NULL;
-  for (guint i = 0; i < nl; i++)
-    if (g_array_index(j->losses, Loss, i).spec->kind == LL_LOSS_CROSS_ENTROPY) {
-      first_ce = &g_array_index(j->losses, Loss, i);
-      break;
-    }
-  for (guint i = 0; !first_ce && i < nl; i++)
-    if (g_array_index(j->losses, Loss, i).binary)
-      first_ce = &g_array_index(j->losses, Loss, i);
-  g_autoptr(GArray) bscore = NULL, blabel = NULL;
-  if (first_ce && first_ce->binary) {
-    bscore = g_array_sized_new(FALSE, FALSE, sizeof(float), idx->len);
-    blabel = g_array_sized_new(FALSE, FALSE, sizeof(float), idx->len);
-  }
-  Loss *recon = NULL;
-  for (guint i = 0; i < nl; i++) {
-    Loss *l = &g_array_index(j->losses, Loss, i);
-    if (!strcmp(l->spec->target, "x") && l->spec->kind != LL_LOSS_CROSS_ENTROPY)
-      recon = l;
-  }
-  LlBlock *emb = j->embed;
-  if (ev) {
-    if (first_ce) {
-      ev->binary = first_ce->binary;
-      ev->n_classes = first_ce->binary ? 2 : first_ce->classes;
-      ev->confusion = g_new0(int64_t, (size_t)ev->n_classes * ev->n_classes);
-      if (j->train->class_names && !strcmp(first_ce->spec->target, "label") &&
-          (!ev->binary || g_strv_length(j->train->class_names) == 2))
-        ev->class_names = g_strdupv(j->train->class_names);
-      if (ev->split && !strcmp(ev->split, "test")) {
-        /* per-sample predictions, so the views can show the test images behind a cell */
-        ev->n_pred = (int)idx->len;
-        ev->pred_index = g_new(int, ev->n_pred);
-        ev->pred_true = g_new(int, ev->n_pred);
-        ev->pred_class = g_new(int, ev->n_pred);
-        ev->pred_conf = g_new(float, ev->n_pred);
-      }
-    }
-    if (recon && j->s->reconstruction_samples > 0) {
-      ev->n_recon = MIN(j->s->reconstruction_samples, (int)idx->len);
-      ev->recon_shape = recon->tshape;
-      ev->recon_input = g_new(float, (size_t)ev->n_recon * recon->tsize);
-      ev->recon_output = g_new(float, (size_t)ev->n_recon * recon->tsize);
-      ev->recon_index = g_new(int, ev->n_recon);
-    }
-    if (emb && j->s->embedding_samples > 0) {
-      ev->n_embed = MIN(j->s->embedding_samples, (int)idx->len);
-      ev->embed_dim = (int)ll_block_out_size(emb);
-      ev->embeddings = g_new(float, (size_t)ev->n_embed * ev->embed_dim);
-      ev->embed_labels = g_new0(int, ev->n_embed);
-      ev->embed_index = g_new0(int, ev->n_embed);
-      ev->embed_block = g_strdup(emb->name);
-      /* the points are coloured by class even when no head classifies
-       * (autoencoders); where one does, class_names name its matrix's
-       * classes (a binary or mapped target's are not the dataset's) */
-      if (!ev->class_names && !ev->confusion && j->train->class_names)
-        ev->class_names = g_strdupv(j->train->class_names);
-    }
-  }
-  /* inference in larger batches where ll_graph_compile_eval made room */
-  int eval_batch = j->g->eval_arena ? j->g->eval_batch : j->g->batch;
-  g_autoptr(LlLoader) loader =
-      ll_loader_new(j->pipe, idx, eval_batch, FALSE, FALSE, FALSE, j->s->seed);
-  /* on the CPU the forward pass keeps every core busy: a loader thread
-   * converting the next batch meanwhile only preempts one of its threads
-   * (MLP test evaluation: median 197k -> 225k img/s filled inline) */
-  if (j->be->host_memory)
-    ll_loader_set_inline(loader, TRUE, j->be->host_parallel_for);
-  if (j->g->eval_arena)
-    ll_graph_use_eval(j->g, TRUE);
-  ll_loader_start_epoch(loader, 0);
-  const LlBatch *batch;
-  LlRunCtx ctx = {.be = j->be, .training = FALSE, .seed = j->s->seed};
-  g_autofree double *pl = g_new0(double, nl);
-  while ((batch = ll_loader_next(loader))) {
-    ctx.batch = batch->n;
-    load_batch(j, batch);
-    ll_graph_forward(j->g, &ctx);
-    run_losses(j, batch->n, FALSE, pl);
-    for (guint i = 0; i < nl; i++) {
-      r->per_loss[i] += pl[i] * batch->n;
-      r->loss += pl[i] * batch->n;
-      Loss *l = &g_array_index(j->losses, Loss, i);
-      gboolean have_argmax = FALSE;
-      if (l->metric) {
-        ok[i] += count_correct(j, l, batch, &tot[i], entry_ok[i]);
-        have_argmax = l->spec->kind == LL_LOSS_CROSS_ENTROPY;
-      }
-      if (l == first_ce && l->binary)
-        collect_binary(j, l, batch, bscore, blabel);
-      else if (ev && l == first_ce)
-        record_predictions(j, ev, l, batch, idx, seen, have_argmax);
-      if (l->spec->kind == LL_LOSS_MSE || l->spec->kind == LL_LOSS_L1)
-        sq[i] += squared_error(j, l, batch);
-    }
-    if (ev && ev->n_recon && seen < ev->n_recon) {
-      int take = (int)MIN((int64_t)batch->n, ev->n_recon - seen);
-      const float *x = ll_batch_field(batch, recon->spec->target, NULL);
-      memcpy(ev->recon_input + seen * recon->tsize, x, (size_t)take * recon->tsize * 4);
-      j->be->download(ev->recon_output + seen * recon->tsize, recon->head->out,
-                      (size_t)take * recon->tsize);
-      for (int i = 0; i < take; i++)
-        ev->recon_index[seen + i] = (int)g_array_index(idx, guint32, seen + i);
-    }
-    if (ev && ev->n_embed && seen < ev->n_embed) {
-      int take = (int)MIN((int64_t)batch->n, ev->n_embed - seen);
-      j->be->download(ev->embeddings + seen * ev->embed_dim, emb->out,
-                      (size_t)take * ev->embed_dim);
-      const float *lab = ll_batch_field(batch, "label", NULL);
-      for (int i = 0; i < take; i++) {
-        ev->embed_labels[seen + i] = lab ? (int)lab[i] : 0;
-        ev->embed_index[seen + i] = (int)g_array_index(idx, guint32, seen + i);
-      }
-    }
-    seen += batch->n;
-  }
-  /* back to the training arena, and off the loader's buffers, freed next */
-  ll_graph_use_eval(j->g, FALSE);
-  if (seen == 0) {
-    for (guint i = 0; i < nl; i++)
-      g_free(entry_ok[i]);
-    return FALSE;
-  }
-  r->loss /= (double)seen;
-  for (guint i = 0; i < nl; i++) {
-    Loss *l = &g_array_index(j->losses, Loss, i);
-    r->per_loss[i] /= (double)seen;
-    r->accuracy[i] = tot[i] ? (double)ok[i] / (double)tot[i] : NAN;
-    gboolean regression = l->spec->kind == LL_LOSS_MSE || l->spec->kind == LL_LOSS_L1;
-    r->mse[i] = regression ? sq[i] / ((double)seen * (double)l->tsize) : NAN;
-    if (entry_ok[i]) {
-      r->entry[i] = g_new(double, l->tsize);
-      for (size_t k = 0; k < l->tsize; k++)
-        r->entry[i][k] = (double)entry_ok[i][k] / (double)seen;
-      g_free(entry_ok[i]);
-    }
-  }
-  if (bscore)
-    binary_report(bscore, blabel, idx, r, ev);
-  if (ev && ev->confusion) {
-    int c = ev->n_classes;
-    ev->precision = g_new0(double, c);
-    ev->recall = g_new0(double, c);
-    ev->f1 = g_new0(double, c);
-    ev->support = g_new0(int64_t, c);
-    for (int k = 0; k < c; k++) {
-      int64_t tp = ev->confusion[k * c + k], col = 0, row = 0;
-      for (int m = 0; m < c; m++) {
-        col += ev->confusion[m * c + k];
-        row += ev->confusion[k * c + m];
-      }
-      ev->support[k] = row;
-      ev->precision[k] = col ? (double)tp / col : 0.0;
-      ev->recall[k] = row ? (double)tp / row : 0.0;
-      double pr = ev->precision[k] + ev->recall[k];
-      ev->f1[k] = pr > 0 ? 2 * ev->precision[k] * ev->recall[k] / pr : 0.0;
-    }
-  }
-  return TRUE;
-}
-
-static void eval_result_clear(EvalResult *r, guint n_losses)
-{
-  g_free(r->per_loss);
-  g_free(r->accuracy);
-  g_free(r->mse);
-  for (guint i = 0; r->entry && i < n_losses; i++)
-    g_free(r->entry[i]);
-  g_free(r->entry);
-}
-
-static void add_eval_metrics(Job *j, LlEvent *e, const char *prefix, const EvalResult *r)
-{
-  char name[160];
-  g_snprintf(name, sizeof name, "%s_loss", prefix);
-  event_metric(e, name, r->loss);
-  for (guint i = 0; i < j->losses->len; i++) {
-    Loss *l = &g_array_index(j->losses, Loss, i);
-    if (j->losses->len > 1) {
-      g_snprintf(name, sizeof name, "%s_loss_%s", prefix, l->head->name);
-      event_metric(e, name, r->per_loss[i]);
-    }
-    if (l->metric && !isnan(r->accuracy[i])) {
-      g_snprintf(name, sizeof name, "%s_%s", prefix, l->metric);
-      event_metric(e, name, r->accuracy[i]);
-      /* with several heads, the first classifier's accuracy under its name too */
-      if (j->losses->len > 1 && !strcmp(l->metric, "accuracy")) {
-        g_snprintf(name, sizeof name, "%s_%s_accuracy", prefix, l->head->name);
-        event_metric(e, name, r->accuracy[i]);
-      }
-    }
-    if (j->losses->len > 1 && !isnan(r->mse[i])) {
-      g_snprintf(name, sizeof name, "%s_%s_mse", prefix, l->head->name);
-      event_metric(e, name, r->mse[i]);
-    }
-    for (size_t k = 0; r->entry[i] && k < l->tsize; k++) {
-      g_snprintf(name, sizeof name, "%s_%s.%s_accuracy", prefix, l->head->name, l->entries[k]);
-      event_metric(e, name, r->entry[i][k]);
-    }
-  }
-  if (r->binary) {
-    double v[] = {r->precision, r->recall, r->f1, r->auc};
-    for (size_t k = 0; k < G_N_ELEMENTS(v); k++)
-      if (isfinite(v[k])) {
-        g_snprintf(name, sizeof name, "%s_%s", prefix, binary_metrics[k]);
-        event_metric(e, name, v[k]);
-      }
-  }
-}
-
 /* ---- checkpoints --------------------------------------------------------------------- */
 
 static gboolean save_checkpoint(Job *j, const char *file, int epoch, gboolean with_optimizer,
@@ -905,13 +171,13 @@ static gboolean save_checkpoint(Job *j, const char *file, int epoch, gboolean wi
     for (int i = 0; i < ll_optimizer_n_state(j->opt); i++) {
       LlNamedTensor *nt = g_new0(LlNamedTensor, 1);
       nt->name = g_strdup_printf("optimizer.%s", ll_optimizer_state_name(j->opt, i));
-      nt->shape = ll_shape_make(1, (int[]){(int)j->g->n_params});
-      nt->data = g_new(float, j->g->n_params);
+      nt->shape = ll_shape_make(1, (int[]){(int)j->h.g->n_params});
+      nt->data = g_new(float, j->h.g->n_params);
       ll_optimizer_state_download(j->opt, i, nt->data);
       g_ptr_array_add(extra, nt);
     }
   }
-  if (!ll_checkpoint_save(path, j->g, meta, extra, error))
+  if (!ll_checkpoint_save(path, j->h.g, meta, extra, error))
     return FALSE;
   if (path_out)
     *path_out = g_steal_pointer(&path);
@@ -948,7 +214,7 @@ static gboolean apply_init_from(Job *j, GError **error)
     g_autoptr(GHashTable) only = NULL;
     LlLoadOptions lo = ll_init_from_load_options(f, &only);
     LlLoadReport rep;
-      if (!ll_checkpoint_load(path, j->g, &lo, &rep, error)) {
+    if (!ll_checkpoint_load(path, j->h.g, &lo, &rep, error)) {
       ll_load_report_clear(&rep);
       return FALSE;
     }
@@ -975,7 +241,7 @@ static gboolean apply_resume(Job *j, GError **error)
     return FALSE;
   LlLoadOptions lo = {.partial = FALSE};
   LlLoadReport rep;
-  gboolean ok = ll_checkpoint_load(path, j->g, &lo, &rep, error);
+  gboolean ok = ll_checkpoint_load(path, j->h.g, &lo, &rep, error);
   ll_load_report_clear(&rep);
   if (!ok)
     return FALSE;
@@ -1000,13 +266,13 @@ static gboolean apply_resume(Job *j, GError **error)
       g_error_free(terr);
       continue;
     }
-    if (ll_shape_size(&shape) != j->g->n_params) {
+    if (ll_shape_size(&shape) != j->h.g->n_params) {
       g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
                   "%s: optimizer state \"%s\" does not fit this graph", path, name);
       return FALSE;
     }
     size_t bad = 0;
-    for (size_t k = 0; k < j->g->n_params; k++)
+    for (size_t k = 0; k < j->h.g->n_params; k++)
       bad += !isfinite(data[k]);
     if (bad) {
       g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
@@ -1045,13 +311,14 @@ static gboolean job_setup(Job *j, GError **error)
 {
   LlSpec *s = j->s;
   j->t0 = now();
-  j->losses = g_array_new(FALSE, TRUE, sizeof(Loss));
+  j->h.s = s;
+  j->h.losses = g_array_new(FALSE, TRUE, sizeof(LlLoss));
   g_autofree char *device_note = NULL;
-  if (!(j->be = ll_device_backend_full(s->device, &device_note, error)))
+  if (!(j->h.be = ll_device_backend_full(s->device, &device_note, error)))
     return FALSE;
   if (device_note)
     log_line(j, "%s", device_note);
-  if (j->be == ll_cpu_backend())
+  if (j->h.be == ll_cpu_backend())
     ll_cpu_set_threads(s->threads > 0 ? s->threads : (int)g_get_num_processors());
 
   if (!j->t->opts.no_store) {
@@ -1060,6 +327,7 @@ static gboolean job_setup(Job *j, GError **error)
   }
   if (!ll_dataset_spec_open(&s->dataset, s->seed, &j->train, &j->test, error))
     return FALSE;
+  j->h.class_names = j->train->class_names;
   ll_split_indices(j->train->n, s->validation_split, s->seed, &j->train_idx, &j->val_idx);
   if (!j->test) {
     /* no separate test set: hold out 10% of what is left for training */
@@ -1090,9 +358,9 @@ static gboolean job_setup(Job *j, GError **error)
   }
   if (!(j->pipe = ll_pipeline_new(j->train, &s->pipeline, j->train_idx, error)))
     return FALSE;
-  j->g = s->graph;
-  j->inputs = ll_graph_inputs(j->g);
-  if (!ll_graph_infer(j->g, error))
+  j->h.g = s->graph;
+  j->h.inputs = ll_graph_inputs(j->h.g);
+  if (!ll_graph_infer(j->h.g, error))
     return FALSE;
   if (s->losses->len == 0) {
     g_autofree char *chosen = ll_spec_add_default_loss(s, error);
@@ -1105,39 +373,45 @@ static gboolean job_setup(Job *j, GError **error)
   /* fused passes (a ReLU inside its Dropout, a BatchNorm running the ReLU
    * after it) skip writing some outputs: not those the losses and the
    * analysis read */
-  for (guint i = 0; i < j->losses->len; i++)
-    g_array_index(j->losses, Loss, i).head->keep_output = TRUE;
+  for (guint i = 0; i < j->h.losses->len; i++)
+    g_array_index(j->h.losses, LlLoss, i).head->keep_output = TRUE;
   /* record.embedding_block, or the block before the classifier (or an
    * autoencoder's bottleneck), so the t-SNE view works out of the box */
   const char *recorded = ll_analysis_embedding_block(s);
-  j->embed = recorded ? ll_graph_find(j->g, recorded) : NULL;
-  if (j->embed)
-    j->embed->keep_output = TRUE;
-  j->g->fuse = TRUE;
-  if (!ll_graph_compile(j->g, j->be, s->batch_size, error))
+  j->h.embed = recorded ? ll_graph_find(j->h.g, recorded) : NULL;
+  if (j->h.embed)
+    j->h.embed->keep_output = TRUE;
+  j->h.g->fuse = TRUE;
+  if (!ll_graph_compile(j->h.g, j->h.be, s->batch_size, error))
     return FALSE;
   LlRng rng;
   ll_rng_seed(&rng, s->seed);
-  ll_graph_init_params(j->g, &rng);
-  if (!ll_device_check(j->be, error))
+  ll_graph_init_params(j->h.g, &rng);
+  if (!ll_device_check(j->h.be, error))
     return FALSE;
   gboolean eval_only = j->t->opts.eval_only;
-  if (!eval_only && !(j->opt = ll_optimizer_new(j->g, &s->optim, error)))
+  if (!eval_only && !(j->opt = ll_optimizer_new(j->h.g, &s->optim, error)))
     return FALSE;
-  int max_batch = MAX(s->batch_size, choose_eval_batch(j));
+  guint largest = MAX(j->val_idx->len, j->test_idx ? j->test_idx->len : 0);
+  largest = MAX(largest, j->test ? j->test->n : 0);
+  g_autoptr(GError) eval_note = NULL;
+  int eval_batch = ll_evaluate_batch_size(&j->h, largest, &eval_note);
+  if (eval_note)
+    log_line(j, "evaluating in training batches: %s", eval_note->message);
+  int max_batch = MAX(s->batch_size, eval_batch);
   size_t max_out = (size_t)max_batch;
-  for (guint i = 0; i < j->losses->len; i++) {
-    Loss *l = &g_array_index(j->losses, Loss, i);
-    l->target = j->be->alloc((size_t)max_batch * l->tsize * sizeof(float));
+  for (guint i = 0; i < j->h.losses->len; i++) {
+    LlLoss *l = &g_array_index(j->h.losses, LlLoss, i);
+    l->target = j->h.be->alloc((size_t)max_batch * l->tsize * sizeof(float));
     max_out = MAX(max_out, (size_t)max_batch * ll_block_out_size(l->head));
     if (!l->target) {
       g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY, "out of device memory for targets");
       return FALSE;
     }
   }
-  j->loss_dev = j->be->alloc(64 * sizeof(float));
-  j->argmax_dev = j->be->alloc((size_t)max_batch * sizeof(float));
-  j->host_out = g_new(float, max_out);
+  j->h.loss_dev = j->h.be->alloc(64 * sizeof(float));
+  j->h.argmax_dev = j->h.be->alloc((size_t)max_batch * sizeof(float));
+  j->h.host_out = g_new(float, max_out);
 
   /* the weights to start from are loaded (and checked) before the run is
    * recorded: a checkpoint that cannot be used adds no failed run */
@@ -1156,9 +430,9 @@ static gboolean job_setup(Job *j, GError **error)
     info.spec_json = spec_json;
     info.seed = s->seed;
     info.dataset_fingerprint = fp;
-    info.device = (char *)j->be->device_name;
+    info.device = (char *)j->h.be->device_name;
     info.status = LL_RUN_RUNNING;
-    info.params_count = (gint64)ll_graph_param_count(j->g);
+    info.params_count = (gint64)ll_graph_param_count(j->h.g);
     g_autofree char *hp =
         g_strdup_printf("{\"epochs\": %d, \"batch_size\": %d, \"optimizer\": \"%s\", \"lr\": %g, "
                         "\"weight_decay\": %g}",
@@ -1173,19 +447,19 @@ static gboolean job_setup(Job *j, GError **error)
       return FALSE;
   }
   j->train_loader = ll_loader_new(j->pipe, j->train_idx, s->batch_size, TRUE, TRUE, TRUE, s->seed);
-  LlEvent *e = event_new(LL_EVENT_STARTED);
+  LlEvent *e = ll_event_new(LL_EVENT_STARTED);
   e->epochs = s->epochs;
   e->steps_per_epoch = ll_loader_batches_per_epoch(j->train_loader);
   g_autofree char *fields = ll_pipeline_field_list(j->pipe);
   e->message = g_strdup_printf("%s on %s: %u train, %u validation, %u test samples of %s; %zu "
                                "parameters",
-                               s->name, j->be->device_name, j->train_idx->len, j->val_idx->len,
+                               s->name, j->h.be->device_name, j->train_idx->len, j->val_idx->len,
                                j->test ? j->test->n : j->test_idx->len, j->train->name,
-                               ll_graph_param_count(j->g));
+                               ll_graph_param_count(j->h.g));
   e->checkpoint = g_strdup(j->run_dir);
   /* what a shortened run used (a study records it per trial) */
-  event_metric(e, "train_samples", j->train_idx->len);
-  event_metric(e, "val_samples", j->val_idx->len);
+  ll_event_add_metric(e, "train_samples", j->train_idx->len);
+  ll_event_add_metric(e, "val_samples", j->val_idx->len);
   publish(j, e);
   return TRUE;
 }
@@ -1196,25 +470,25 @@ static void job_clear(Job *j)
     ll_loader_free(j->train_loader);
   if (j->opt)
     ll_optimizer_free(j->opt);
-  if (j->losses) {
-    for (guint i = 0; i < j->losses->len; i++) {
-      Loss *l = &g_array_index(j->losses, Loss, i);
+  if (j->h.losses) {
+    for (guint i = 0; i < j->h.losses->len; i++) {
+      LlLoss *l = &g_array_index(j->h.losses, LlLoss, i);
       if (l->target)
-        j->be->free(l->target);
+        j->h.be->free(l->target);
       g_free(l->metric);
       g_strfreev(l->entries);
     }
-    g_array_unref(j->losses);
+    g_array_unref(j->h.losses);
   }
-  if (j->loss_dev)
-    j->be->free(j->loss_dev);
-  if (j->argmax_dev)
-    j->be->free(j->argmax_dev);
-  g_free(j->host_out);
+  if (j->h.loss_dev)
+    j->h.be->free(j->h.loss_dev);
+  if (j->h.argmax_dev)
+    j->h.be->free(j->h.argmax_dev);
+  g_free(j->h.host_out);
   if (j->pipe)
     ll_pipeline_free(j->pipe);
-  if (j->inputs)
-    g_ptr_array_unref(j->inputs);
+  if (j->h.inputs)
+    g_ptr_array_unref(j->h.inputs);
   if (j->train_idx)
     g_array_unref(j->train_idx);
   if (j->val_idx)
@@ -1259,9 +533,9 @@ static RunEnd job_train(Job *j, GError **error)
   int64_t total_steps = (int64_t)spe * s->epochs;
   double best = NAN;
   int bad_epochs = 0;
-  size_t state_floats = j->g->n_params + j->g->n_buffers;
+  size_t state_floats = j->h.g->n_params + j->h.g->n_buffers;
   g_autofree float *best_state = NULL;
-  guint nl = j->losses->len;
+  guint nl = j->h.losses->len;
   g_autofree double *pl = g_new0(double, nl);
   j->t0 = now();
   j->epochs_done = j->start_epoch;
@@ -1270,11 +544,11 @@ static RunEnd job_train(Job *j, GError **error)
     double ep_t0 = now(), ep_loss = 0.0, acc_loss = 0.0, last_pub = 0.0;
     int64_t ep_n = 0, acc_steps = 0, ok = 0, tot = 0;
     const LlBatch *batch;
-    Loss *acc_loss_head = NULL;
+    LlLoss *acc_loss_head = NULL;
     for (guint i = 0; i < nl; i++)
-      if (g_array_index(j->losses, Loss, i).metric &&
-          g_array_index(j->losses, Loss, i).spec->kind <= LL_LOSS_BCE_LOGITS) {
-        acc_loss_head = &g_array_index(j->losses, Loss, i);
+      if (g_array_index(j->h.losses, LlLoss, i).metric &&
+          g_array_index(j->h.losses, LlLoss, i).spec->kind <= LL_LOSS_BCE_LOGITS) {
+        acc_loss_head = &g_array_index(j->h.losses, LlLoss, i);
         break;
       }
     while ((batch = ll_loader_next(j->train_loader))) {
@@ -1282,17 +556,17 @@ static RunEnd job_train(Job *j, GError **error)
         return RUN_STOPPED;
       j->step++;
       double lr = ll_schedule_lr(&s->schedule, s->optim.lr, j->step - 1, spe, total_steps);
-      LlRunCtx ctx = {.be = j->be,
+      LlRunCtx ctx = {.be = j->h.be,
                       .batch = batch->n,
                       .training = TRUE,
                       .seed = s->seed,
                       .step = (uint64_t)j->step};
-      load_batch(j, batch);
-      ll_graph_forward(j->g, &ctx);
-      ll_graph_zero_grads(j->g, &ctx);
-      double loss = run_losses(j, batch->n, TRUE, NULL);
+      ll_heads_load_batch(&j->h, batch);
+      ll_graph_forward(j->h.g, &ctx);
+      ll_graph_zero_grads(j->h.g, &ctx);
+      double loss = ll_heads_run_losses(&j->h, batch->n, TRUE, NULL);
       /* run_losses downloaded: a failure of this step or the last one shows now */
-      if (!ll_device_check(j->be, error))
+      if (!ll_device_check(j->h.be, error))
         return RUN_FAILED;
       if (!isfinite(loss)) {
         g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
@@ -1303,8 +577,8 @@ static RunEnd job_train(Job *j, GError **error)
         return RUN_FAILED;
       }
       if (acc_loss_head)
-        ok += count_correct(j, acc_loss_head, batch, &tot, NULL);
-      ll_graph_backward(j->g, &ctx);
+        ok += ll_heads_count_correct(&j->h, acc_loss_head, batch, &tot, NULL);
+      ll_graph_backward(j->h.g, &ctx);
       /* ll_optimizer_step clips the gradients itself when clip_norm > 0 */
       ll_optimizer_step(j->opt, (float)lr);
       ep_loss += loss * batch->n;
@@ -1314,7 +588,7 @@ static RunEnd job_train(Job *j, GError **error)
       j->images += batch->n;
       double tnow = now();
       if (tnow - last_pub > 0.05 || ep_n >= (int64_t)spe * s->batch_size) {
-        LlEvent *e = event_new(LL_EVENT_BATCH);
+        LlEvent *e = ll_event_new(LL_EVENT_BATCH);
         e->epoch = epoch;
         e->epochs = s->epochs;
         e->step = j->step;
@@ -1344,30 +618,30 @@ static RunEnd job_train(Job *j, GError **error)
     double ep_time = now() - ep_t0;
     j->train_seconds += ep_time;
     j->epochs_done = epoch;
-    LlEvent *e = event_new(LL_EVENT_EPOCH);
+    LlEvent *e = ll_event_new(LL_EVENT_EPOCH);
     e->epoch = epoch;
     e->epochs = s->epochs;
     e->step = j->step;
     e->steps_per_epoch = spe;
-    event_metric(e, "train_loss", ep_loss / (double)MAX(ep_n, 1));
+    ll_event_add_metric(e, "train_loss", ep_loss / (double)MAX(ep_n, 1));
     if (tot)
-      event_metric(e, "train_accuracy", (double)ok / (double)tot);
-    EvalResult vr = {0};
+      ll_event_add_metric(e, "train_accuracy", (double)ok / (double)tot);
+    LlEvalResult vr = {0};
     LlEvent *vev = NULL;
     if (j->val_idx->len) {
-      vev = event_new(LL_EVENT_EVAL);
+      vev = ll_event_new(LL_EVENT_EVAL);
       vev->split = g_strdup("val");
       vev->epoch = epoch;
       vev->epochs = s->epochs;
-      if (evaluate(j, j->val_idx, &vr, vev)) {
-        add_eval_metrics(j, e, "val", &vr);
+      if (ll_evaluate(&j->h, j->pipe, j->val_idx, &vr, vev)) {
+        ll_eval_add_metrics(&j->h, e, "val", &vr);
       } else {
         ll_event_free(vev);
         vev = NULL;
       }
     }
-    eval_result_clear(&vr, nl);
-    if (!ll_device_check(j->be, error)) {
+    ll_eval_result_clear(&vr, nl);
+    if (!ll_device_check(j->h.be, error)) {
       ll_event_free(e);
       return RUN_FAILED;
     }
@@ -1383,7 +657,7 @@ static RunEnd job_train(Job *j, GError **error)
       bad_epochs = 0;
       if (!best_state)
         best_state = g_new(float, state_floats);
-      j->be->download(best_state, j->g->params, state_floats);
+      j->h.be->download(best_state, j->h.g->params, state_floats);
     } else {
       bad_epochs++;
     }
@@ -1414,7 +688,7 @@ static RunEnd job_train(Job *j, GError **error)
       return RUN_STOPPED;
   }
   if (best_state && s->early_stopping && s->es_restore_best) {
-    j->be->upload(j->g->params, best_state, state_floats);
+    j->h.be->upload(j->h.g->params, best_state, state_floats);
     log_line(j, "restored the weights of the best epoch (%s %.5g)", s->es_metric, best);
   }
   return RUN_FINISHED;
@@ -1424,7 +698,7 @@ static RunEnd job_train(Job *j, GError **error)
 static gboolean device_ok(Job *j, const char *what)
 {
   GError *derr = NULL;
-  if (ll_device_check(j->be, &derr))
+  if (ll_device_check(j->h.be, &derr))
     return TRUE;
   log_line(j, "%s failed: %s", what, derr->message);
   g_error_free(derr);
@@ -1438,7 +712,7 @@ static gboolean device_ok(Job *j, const char *what)
 static gboolean job_finish(Job *j, GError **error)
 {
   LlTrainer *t = j->t;
-  LlEvent *ev = event_new(LL_EVENT_EVAL);
+  LlEvent *ev = ll_event_new(LL_EVENT_EVAL);
   ev->split = g_strdup("test");
   ev->epoch = j->epochs_done;
   ev->epochs = j->s->epochs;
@@ -1459,23 +733,20 @@ static gboolean job_finish(Job *j, GError **error)
       g_array_append_val(all, i);
     test_idx = all;
   }
-  EvalResult tr = {0};
-  g_autoptr(LlEvent) fin = event_new(LL_EVENT_FINISHED);
+  LlEvalResult tr = {0};
+  g_autoptr(LlEvent) fin = ll_event_new(LL_EVENT_FINISHED);
   gboolean tested = FALSE;
   if (test_idx->len > 0) {
-    LlPipeline *keep = j->pipe;
-    j->pipe = test_pipe;
     double te0 = now();
-    if (evaluate(j, test_idx, &tr, ev) && device_ok(j, "the test evaluation")) {
+    if (ll_evaluate(&j->h, test_pipe, test_idx, &tr, ev) && device_ok(j, "the test evaluation")) {
       tested = TRUE;
-      add_eval_metrics(j, fin, "test", &tr);
+      ll_eval_add_metrics(&j->h, fin, "test", &tr);
       /* inference throughput over the test set (loading included), for benchmarks */
-      event_metric(fin, "test_images_per_second",
-                   round(test_idx->len / MAX(now() - te0, 1e-9) * 10) / 10);
+      ll_event_add_metric(fin, "test_images_per_second",
+                          round(test_idx->len / MAX(now() - te0, 1e-9) * 10) / 10);
     }
-    j->pipe = keep;
   }
-  eval_result_clear(&tr, j->losses->len);
+  ll_eval_result_clear(&tr, j->h.losses->len);
   if (!tested) {
     ll_event_free(g_steal_pointer(&ev));
     if (t->opts.eval_only) {
@@ -1522,10 +793,10 @@ static gpointer trainer_thread(gpointer data)
   if (end == RUN_FINISHED && !job_finish(&j, &error))
     end = RUN_FAILED;
   if (end == RUN_STOPPED) {
-    LlEvent *e = event_new(LL_EVENT_STOPPED);
+    LlEvent *e = ll_event_new(LL_EVENT_STOPPED);
     GError *serr = NULL;
     char *p = NULL;
-    if (j.g && j.opt && save_checkpoint(&j, "last.safetensors", j.epochs_done, TRUE, &p, &serr)) {
+    if (j.h.g && j.opt && save_checkpoint(&j, "last.safetensors", j.epochs_done, TRUE, &p, &serr)) {
       e->checkpoint = p;
       e->message = g_strdup("stopped by the user");
     } else {
@@ -1540,7 +811,7 @@ static gpointer trainer_thread(gpointer data)
     }
     publish(&j, e);
   } else if (end == RUN_FAILED) {
-    LlEvent *e = event_new(LL_EVENT_FAILED);
+    LlEvent *e = ll_event_new(LL_EVENT_FAILED);
     e->message = g_strdup(error ? error->message : "unknown error");
     e->spec_mismatch = error && g_error_matches(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISMATCH);
     if (j.store && j.run_id)
@@ -1548,7 +819,7 @@ static gpointer trainer_thread(gpointer data)
     publish(&j, e);
   }
   g_clear_error(&error);
-  j.g = NULL; /* owned by the spec */
+  j.h.g = NULL; /* owned by the spec */
   job_clear(&j);
   g_atomic_int_set(&t->running, 0);
   return NULL;
