@@ -29,20 +29,25 @@ static JsonNode *parse(const char *text, GError **error)
   return ll_json_node_dup(json_parser_get_root(p));
 }
 
-/* Takes root as the study when it loads; else leaves e as it was. */
+/* Takes root as the study when it loads; else leaves e as it was. The
+ * study is kept as the loader writes it back (members in its order), so
+ * the text Save writes is the text the saved file opens as. */
 static gboolean adopt(LlStudyEdit *e, JsonNode *root, GError **error)
 {
   g_autofree char *text = render(root);
+  json_node_unref(root);
   g_autoptr(LlStudy) s = ll_study_load_data(text, -1, "study", ".", error);
-  if (!s) {
-    json_node_unref(root);
+  if (!s)
     return FALSE;
-  }
+  g_autofree char *canon = ll_study_to_json(s);
+  JsonNode *c = parse(canon, error);
+  if (!c)
+    return FALSE;
   if (e->root)
     json_node_unref(e->root);
-  e->root = root;
+  e->root = c;
   g_free(e->text);
-  e->text = g_steal_pointer(&text);
+  e->text = render(c);
   return TRUE;
 }
 
@@ -324,6 +329,27 @@ gboolean ll_study_edit_set_budget(LlStudyEdit *e, gint64 budget, const char *sol
   return commit(e, r, error);
 }
 
+int ll_study_edit_repeats(const LlStudyEdit *e)
+{
+  return (int)json_object_get_int_member_with_default(root_obj(e), "repeats", 1);
+}
+
+gboolean ll_study_edit_set_repeats(LlStudyEdit *e, int repeats, GError **error)
+{
+  if (repeats < 1 || repeats > LL_STUDY_MAX_REPEATS) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE, "seeds per trial: 1 to %d",
+                LL_STUDY_MAX_REPEATS);
+    return FALSE;
+  }
+  JsonNode *r = begin(e);
+  JsonObject *o = json_node_get_object(r);
+  if (repeats == 1)
+    json_object_remove_member(o, "repeats"); /* as ll_study_to_json writes it */
+  else
+    json_object_set_int_member(o, "repeats", repeats);
+  return commit(e, r, error);
+}
+
 /* ---- the base spec ------------------------------------------------------------------- */
 
 char *ll_study_edit_spec_json(const LlStudyEdit *e, int stage)
@@ -407,21 +433,25 @@ static char *value_text(JsonNode *n)
   return g_strstrip(ll_json_node_to_text(n, TRUE));
 }
 
+/* "v1, v2, ..." of a list of values (what parse_values reads back). */
+static char *values_text(JsonArray *arr)
+{
+  GString *s = g_string_new(NULL);
+  for (guint k = 0; k < json_array_get_length(arr); k++) {
+    g_autofree char *t = value_text(json_array_get_element(arr, k));
+    g_string_append_printf(s, "%s%s", k ? ", " : "", t);
+  }
+  return g_string_free(s, FALSE);
+}
+
 char *ll_study_edit_axis_values(const LlStudyEdit *e, int i)
 {
   JsonObject *a = axis_obj(root_obj(e), i);
   if (!a)
     return NULL;
   JsonNode *v = json_object_get_member(a, "values");
-  if (v && JSON_NODE_HOLDS_ARRAY(v)) {
-    GString *s = g_string_new(NULL);
-    JsonArray *arr = json_node_get_array(v);
-    for (guint k = 0; k < json_array_get_length(arr); k++) {
-      g_autofree char *t = value_text(json_array_get_element(arr, k));
-      g_string_append_printf(s, "%s%s", k ? ", " : "", t);
-    }
-    return g_string_free(s, FALSE);
-  }
+  if (v && JSON_NODE_HOLDS_ARRAY(v))
+    return values_text(json_node_get_array(v));
   return g_strdup_printf("%.6g..%.6g (%s)", json_object_get_double_member_with_default(a, "min", 0),
                          json_object_get_double_member_with_default(a, "max", 0),
                          json_object_get_string_member_with_default(a, "type", "uniform"));
@@ -1004,4 +1034,193 @@ JsonNode *ll_study_edit_stage_value(const LlStudyEdit *e, int i, const char *spe
     return json_object_get_member(json_node_get_object(ov), spec_path);
   JsonNode *spec = stage_spec(root_obj(e), i);
   return spec ? node_at(spec, spec_path) : NULL;
+}
+
+/* ---- a stage's repeat, best_of and metric ---------------------------------------------- */
+
+static gboolean is_value_placeholder(JsonNode *n)
+{
+  return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING &&
+         !strcmp(json_node_get_string(n), "$value");
+}
+
+/* The first override of a stage whose value is "$value" (borrowed), or NULL. */
+static const char *value_override(JsonObject *st)
+{
+  JsonNode *ov = json_object_get_member(st, "overrides");
+  if (!ov || !JSON_NODE_HOLDS_OBJECT(ov))
+    return NULL;
+  const char *found = NULL;
+  g_autoptr(GList) names = json_object_get_members(json_node_get_object(ov));
+  for (GList *l = names; l && !found; l = l->next)
+    if (is_value_placeholder(json_object_get_member(json_node_get_object(ov), l->data)))
+      found = l->data;
+  return found;
+}
+
+void ll_study_edit_get_stage_repeat(const LlStudyEdit *e, int i, char **values, char **path)
+{
+  JsonObject *st = stage_obj(root_obj(e), i);
+  JsonNode *rep = st ? json_object_get_member(st, "repeat") : NULL;
+  *values = rep && JSON_NODE_HOLDS_ARRAY(rep) ? values_text(json_node_get_array(rep)) : g_strdup("");
+  const char *p = st ? value_override(st) : NULL;
+  *path = g_strdup(p ? p : "");
+}
+
+gboolean ll_study_edit_set_stage_repeat(LlStudyEdit *e, int i, const char *values,
+                                        const char *path, GError **error)
+{
+  if (!stage_obj(root_obj(e), i))
+    return no_stage(i, error);
+  g_autofree char *trimmed = g_strstrip(g_strdup(values ? values : ""));
+  gboolean none = !*trimmed;
+  if (!none && path && *path && !check_path(path, error))
+    return FALSE;
+  JsonArray *vals = none ? NULL : parse_values(values, error);
+  if (!none && !vals)
+    return FALSE;
+  JsonNode *r = begin(e);
+  JsonObject *st = stage_obj(json_node_get_object(r), i);
+  /* the override the value set before goes (the new path, if any, takes its place) */
+  const char *old = value_override(st);
+  if (old && (none || g_strcmp0(old, path))) {
+    JsonObject *ov = json_object_get_object_member(st, "overrides");
+    json_object_remove_member(ov, old);
+    if (json_object_get_size(ov) == 0)
+      json_object_remove_member(st, "overrides");
+  }
+  if (none) {
+    json_object_remove_member(st, "repeat");
+    return commit(e, r, error);
+  }
+  json_object_set_array_member(st, "repeat", vals);
+  if (path && *path) {
+    if (!json_object_has_member(st, "overrides"))
+      json_object_set_object_member(st, "overrides", json_object_new());
+    json_object_set_string_member(json_object_get_object_member(st, "overrides"), path, "$value");
+    /* the path must name something the stage's spec takes: try the first value */
+    JsonNode *spec = stage_spec(json_node_get_object(r), i);
+    g_autofree char *spec_text = spec ? render(spec) : NULL;
+    g_autofree char *tried =
+        spec_text ? ll_spec_json_override(spec_text, path, json_array_get_element(vals, 0), error)
+                  : NULL;
+    g_autoptr(LlSpec) loaded = tried ? ll_spec_load_data(tried, -1, path, error) : NULL;
+    if (spec_text && !loaded) {
+      json_node_unref(r);
+      return FALSE;
+    }
+  }
+  return commit(e, r, error);
+}
+
+gboolean ll_study_edit_set_stage_best_of(LlStudyEdit *e, int i, const char *stage, GError **error)
+{
+  if (!stage_obj(root_obj(e), i))
+    return no_stage(i, error);
+  gboolean earlier = FALSE;
+  for (int k = 0; k < i && stage && *stage; k++) {
+    g_autofree char *n = ll_study_edit_stage_name(e, k);
+    earlier |= !g_strcmp0(n, stage);
+  }
+  if (stage && *stage && !earlier) {
+    g_set_error(error, LL_SPEC_ERROR, LL_SPEC_ERROR_VALUE,
+                "best_of: \"%s\" is not an earlier stage of this one", stage);
+    return FALSE;
+  }
+  JsonNode *r = begin(e);
+  JsonObject *st = stage_obj(json_node_get_object(r), i);
+  if (stage && *stage)
+    json_object_set_string_member(st, "best_of", stage);
+  else
+    json_object_remove_member(st, "best_of");
+  return commit(e, r, error);
+}
+
+gboolean ll_study_edit_set_stage_metric(LlStudyEdit *e, int i, const char *metric,
+                                        GError **error)
+{
+  if (!stage_obj(root_obj(e), i))
+    return no_stage(i, error);
+  JsonNode *r = begin(e);
+  JsonObject *st = stage_obj(json_node_get_object(r), i);
+  g_autofree char *m = g_strstrip(g_strdup(metric ? metric : ""));
+  if (*m)
+    json_object_set_string_member(st, "metric", m);
+  else
+    json_object_remove_member(st, "metric");
+  return commit(e, r, error);
+}
+
+/* ---- what the editor has no control for ------------------------------------------------ */
+
+static void add_field(GPtrArray *out, const char *name)
+{
+  if (!g_ptr_array_find_with_equal_func(out, name, g_str_equal, NULL))
+    g_ptr_array_add(out, g_strdup(name));
+}
+
+char **ll_study_edit_fixed_fields(const LlStudyEdit *e, int i)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
+  JsonObject *root = root_obj(e);
+  if (i < 0) {
+    static const char *const top[] = {"overrides", "groups", NULL};
+    for (int k = 0; top[k]; k++) {
+      JsonNode *n = json_object_get_member(root, top[k]);
+      gboolean empty = !n || JSON_NODE_HOLDS_NULL(n) ||
+                       (JSON_NODE_HOLDS_OBJECT(n) && !json_object_get_size(json_node_get_object(n)));
+      if (!empty)
+        add_field(out, top[k]);
+    }
+    if (!json_object_has_member(root, "sweep") && json_object_has_member(root, "param_budget"))
+      add_field(out, "param_budget");
+  } else {
+    JsonObject *st = stage_obj(root, i);
+    if (!st)
+      return NULL;
+    static const char *const fixed[] = {"param_budget", "solve_width", "export_embeddings",
+                                        "export_outputs", NULL};
+    for (int k = 0; fixed[k]; k++)
+      if (json_object_has_member(st, fixed[k]))
+        add_field(out, fixed[k]);
+    /* overrides: the editor sets epochs, the dataset, the loss and the repeat's path */
+    JsonNode *ov = json_object_get_member(st, "overrides");
+    const char *vpath = value_override(st);
+    if (ov && JSON_NODE_HOLDS_OBJECT(ov)) {
+      static const char *const shown[] = {"training.epochs", "data.dataset.path", "losses", NULL};
+      g_autoptr(GList) names = json_object_get_members(json_node_get_object(ov));
+      for (GList *l = names; l; l = l->next) {
+        if (g_strv_contains(shown, l->data) || !g_strcmp0(l->data, vpath))
+          continue;
+        g_autofree char *f = g_strdup_printf("overrides.%s", (char *)l->data);
+        add_field(out, f);
+      }
+    }
+    /* init_from: the first entry's stage, blocks and reinit */
+    JsonNode *in = json_object_get_member(st, "init_from");
+    JsonArray *ins = in && JSON_NODE_HOLDS_ARRAY(in) ? json_node_get_array(in) : NULL;
+    for (guint k = 0; ins && k < json_array_get_length(ins); k++) {
+      JsonObject *f = json_array_get_object_element(ins, k);
+      if (k > 0) {
+        g_autofree char *name = g_strdup_printf("init_from[%u]", k);
+        add_field(out, name);
+        continue;
+      }
+      g_autoptr(GList) names = f ? json_object_get_members(f) : NULL;
+      for (GList *l = names; l; l = l->next) {
+        static const char *const shown[] = {"stage", "blocks", "reinit", NULL};
+        if (g_strv_contains(shown, l->data))
+          continue;
+        g_autofree char *name = g_strdup_printf("init_from.%s", (char *)l->data);
+        add_field(out, name);
+      }
+    }
+    JsonNode *fz = json_object_get_member(st, "frozen");
+    if (fz && JSON_NODE_HOLDS_OBJECT(fz) && json_object_has_member(json_node_get_object(fz), "first"))
+      add_field(out, "frozen.first");
+  }
+  if (!out->len)
+    return NULL;
+  g_ptr_array_add(out, NULL);
+  return (char **)g_ptr_array_steal(out, NULL);
 }

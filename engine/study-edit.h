@@ -54,6 +54,10 @@ gboolean ll_study_edit_set_metric(LlStudyEdit *e, const char *metric, gboolean m
 gboolean ll_study_edit_set_budget(LlStudyEdit *e, gint64 budget, const char *solve_width,
                                   GError **error);
 
+/* The seeds every trial runs over (the study's "repeats", 1..100; 1: no repeats). */
+int ll_study_edit_repeats(const LlStudyEdit *e);
+gboolean ll_study_edit_set_repeats(LlStudyEdit *e, int repeats, GError **error);
+
 /* ---- the base spec (what the canvas shows) ------------------------------------------- */
 
 /* The spec the canvas shows: the study's base spec, or stage `stage`'s own
@@ -122,6 +126,28 @@ gboolean ll_study_edit_set_stage_dataset(LlStudyEdit *e, int i, const char *path
 gboolean ll_study_edit_set_stage_epochs(LlStudyEdit *e, int i, int epochs, GError **error);
 gboolean ll_study_edit_set_stage_loss(LlStudyEdit *e, int i, const char *loss_type,
                                       GError **error);
+/* Stage i's "repeat": one trial per value of "v1, v2, ..." (read as axis
+ * values are); path: the spec path each trial sets to its value (an
+ * override "$value"), NULL or "" where the stage uses "$value" elsewhere
+ * (init_from's "first"). values NULL or "": one trial, and the override
+ * the value set goes too. The path is tried with the first value. */
+gboolean ll_study_edit_set_stage_repeat(LlStudyEdit *e, int i, const char *values,
+                                        const char *path, GError **error);
+/* As set_stage_repeat takes them ("" for none). */
+void ll_study_edit_get_stage_repeat(const LlStudyEdit *e, int i, char **values, char **path);
+/* "best_of": the overrides of that earlier stage's best trial apply first
+ * (NULL or "": none). */
+gboolean ll_study_edit_set_stage_best_of(LlStudyEdit *e, int i, const char *stage,
+                                         GError **error);
+/* The metric that ranks stage i's trials (NULL or "": the study's). */
+gboolean ll_study_edit_set_stage_metric(LlStudyEdit *e, int i, const char *metric,
+                                        GError **error);
+/* The fields of stage i (i -1: of the study) that the editor has no
+ * control for, as the file names them ("export_outputs",
+ * "overrides.training.schedule", "init_from.first", "groups"; names and
+ * descriptions, never editable here, are left out); Save keeps them as
+ * they are. NULL when there are none, else free with g_strfreev. */
+char **ll_study_edit_fixed_fields(const LlStudyEdit *e, int i);
 /* The value stage i trains with at a spec path (its override, else its spec's). */
 JsonNode *ll_study_edit_stage_value(const LlStudyEdit *e, int i, const char *spec_path);
 

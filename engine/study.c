@@ -452,6 +452,14 @@ static gboolean parse_stages(LlStudy *s, const LlJsonDoc *doc, JsonArray *arr, G
         return FALSE;
       }
     }
+    /* best_of names an earlier stage, whose best trial it waits for */
+    const char *best_of = str_member(o, "best_of");
+    if (best_of && (!g_hash_table_contains(names, best_of) || !strcmp(best_of, name))) {
+      g_autofree char *shown = ll_excerpt(best_of, -1);
+      ll_json_doc_error(doc, error, LL_SPEC_ERROR_VALUE, o, "best_of",
+                        "%s.best_of: \"%s\" is not an earlier stage", w, shown);
+      return FALSE;
+    }
     JsonNode *dup = node_dup(json_array_get_element(arr, i));
     JsonObject *copy = json_object_ref(json_node_get_object(dup));
     json_node_unref(dup);

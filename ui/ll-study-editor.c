@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "ll-spin-words.h"
+
 struct _LlStudyEditor {
   GtkBox parent_instance;
   GtkWidget *body; /* rebuilt */
@@ -184,6 +186,12 @@ static void on_budget(GtkWidget *w, LlStudyEditor *self)
                                 gtk_editable_get_text(GTK_EDITABLE(p)), &error_));
 }
 
+static void on_repeats(GtkWidget *w, LlStudyEditor *self)
+{
+  EDIT(ll_study_edit_set_repeats(self->edit, gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(w)),
+                                 &error_));
+}
+
 static void add_common(LlStudyEditor *self, GtkWidget *grid, int *row)
 {
   GtkWidget *m = entry(str_at(self, "metric", "test_accuracy"), "test_accuracy",
@@ -199,6 +207,13 @@ static void add_common(LlStudyEditor *self, GtkWidget *grid, int *row)
   remember(self, "direction", d);
   connect_selected(d, on_metric, self);
   labelled(grid, (*row)++, "_Direction", d);
+  GtkWidget *r = spin(1, LL_STUDY_MAX_REPEATS, ll_study_edit_repeats(self->edit),
+                      "Run every trial this many times, with the spec's seed, the next one, ...: "
+                      "the table and figures show each configuration's mean and spread, and the "
+                      "best is the best mean (the study's \"repeats\")");
+  remember(self, "repeats", r);
+  g_signal_connect(r, "value-changed", G_CALLBACK(on_repeats), self);
+  labelled(grid, (*row)++, "Seeds per tria_l", r);
 }
 
 /* ---- axes -------------------------------------------------------------------------- */
@@ -283,6 +298,16 @@ static void range_defaults(LlStudyEditor *self, int i, char **lo, char **hi, gbo
                (a > 0 && b > 0 && b / a >= 10 && *count != 0);
 }
 
+/* A dim, wrapping line of explanation. */
+static GtkWidget *note(const char *text)
+{
+  GtkWidget *l = gtk_label_new(text);
+  gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(l), 0);
+  gtk_widget_add_css_class(l, "dim-label");
+  return l;
+}
+
 static GtkWidget *button(const char *label, const char *tip)
 {
   GtkWidget *b = gtk_button_new_with_mnemonic(label);
@@ -336,6 +361,7 @@ static void add_axis_frame(LlStudyEditor *self, GtkWidget *box, int i)
   GtkWidget *cnt = spin(0, 1000, count,
                         "How many values the range makes (0: a continuous range, for random "
                         "and TPE search)");
+  ll_spin_button_name_zero(GTK_SPIN_BUTTON(cnt), "continuous");
   GtkWidget *make = button("Make", "Make the values from the range");
   const char *names[] = {"from", "to", "scale", "count", "make"};
   GtkWidget *ws[] = {from, to, scale, cnt, make};
@@ -362,6 +388,30 @@ static void add_axis_frame(LlStudyEditor *self, GtkWidget *box, int i)
   g_object_set_data(G_OBJECT(rm), "ll-i", GINT_TO_POINTER(i));
 }
 
+/* What the Design has no control for yet, named as the file names it: the
+ * study's own fields that this study sets, and for stages the fields no
+ * stage can edit here (a stage's own line names those it sets). */
+static void add_fixed_note(LlStudyEditor *self, GtkWidget *box, gboolean stages)
+{
+  g_auto(GStrv) top = ll_study_edit_fixed_fields(self->edit, -1);
+  g_autofree char *list = top ? g_strjoinv(", ", top) : NULL;
+  GString *t = g_string_new("Not editable in the window yet (Save keeps them as written): ");
+  if (stages)
+    g_string_append(t, "the study's and the stages' names and descriptions; a stage's "
+                       "param_budget, solve_width, export_embeddings, export_outputs, init_from "
+                       "beyond the first entry's stage and blocks, and overrides other than "
+                       "epochs, dataset, loss and the repeat's path");
+  else
+    g_string_append(t, "the study's name and description");
+  if (list)
+    g_string_append_printf(t, "; this study sets %s", list);
+  g_string_append(t, ".");
+  GtkWidget *l = note(t->str);
+  g_string_free(t, TRUE);
+  remember(self, "fixed", l);
+  gtk_box_append(GTK_BOX(box), l);
+}
+
 static void build_sweep(LlStudyEditor *self, GtkWidget *box)
 {
   GtkWidget *grid = gtk_grid_new();
@@ -378,6 +428,8 @@ static void build_sweep(LlStudyEditor *self, GtkWidget *box)
   labelled(grid, row++, "_Search", m);
   GtkWidget *t = spin(0, 100000, (double)int_at(self, "sweep.trials", 0),
                       "The trial budget (0: every grid point; 20 for random and TPE); caps a grid");
+  ll_spin_button_name_zero(GTK_SPIN_BUTTON(t),
+                           !strcmp(mode, "grid") ? "every grid point" : "the default, 20");
   remember(self, "trials", t);
   g_signal_connect(t, "value-changed", G_CALLBACK(on_search), self);
   labelled(grid, row++, "_Trial budget", t);
@@ -387,6 +439,7 @@ static void build_sweep(LlStudyEditor *self, GtkWidget *box)
   GtkWidget *after = spin(0, 100000, (double)int_at(self, "sweep.pruning.after_epochs", 0),
                           "From this epoch on, stop a trial worse than the median of the "
                           "finished ones (0: no pruning)");
+  ll_spin_button_name_zero(GTK_SPIN_BUTTON(after), "off");
   GtkWidget *pm = entry(str_at(self, "sweep.pruning.metric", "val_loss"), "val_loss",
                         "The metric pruning compares (press Enter to apply)");
   GtkWidget *pn = spin(1, 100000, (double)int_at(self, "sweep.pruning.min_trials", 3),
@@ -406,6 +459,7 @@ static void build_sweep(LlStudyEditor *self, GtkWidget *box)
   GtkWidget *bud = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
   GtkWidget *b = spin(0, 1e12, (double)int_at(self, "param_budget", 0),
                       "Match about this many parameters in every trial (0: off)");
+  ll_spin_button_name_zero(GTK_SPIN_BUTTON(b), "off");
   gtk_spin_button_set_increments(GTK_SPIN_BUTTON(b), 1000, 10000);
   GtkWidget *bw = entry(str_at(self, "solve_width", ""), "graph.blocks.fc1.props.out_features",
                         "The width solved for the budget");
@@ -435,6 +489,7 @@ static void build_sweep(LlStudyEditor *self, GtkWidget *box)
   g_signal_connect(ab, "clicked", G_CALLBACK(on_add_axis), self);
   g_signal_connect(np, "activate", G_CALLBACK(on_add_axis), self);
   gtk_box_append(GTK_BOX(box), add);
+  add_fixed_note(self, box, FALSE);
 }
 
 /* ---- stages ------------------------------------------------------------------------ */
@@ -482,6 +537,30 @@ static void on_stage_loss(GtkWidget *w, LlStudyEditor *self)
   if (sel >= G_N_ELEMENTS(loss_types) - 1)
     return;
   EDIT(ll_study_edit_set_stage_loss(self->edit, index_of(w), loss_types[sel], &error_));
+}
+
+static void on_stage_repeat(GtkWidget *w, LlStudyEditor *self)
+{
+  int i = index_of(w);
+  EDIT(ll_study_edit_set_stage_repeat(
+      self->edit, i, gtk_editable_get_text(GTK_EDITABLE(stage_control(self, i, "repeat"))),
+      gtk_editable_get_text(GTK_EDITABLE(stage_control(self, i, "repeat-path"))), &error_));
+}
+
+static void on_stage_best_of(GtkWidget *w, LlStudyEditor *self)
+{
+  guint sel = gtk_drop_down_get_selected(GTK_DROP_DOWN(w));
+  GtkStringObject *o = sel > 0 && sel != GTK_INVALID_LIST_POSITION
+                           ? gtk_drop_down_get_selected_item(GTK_DROP_DOWN(w))
+                           : NULL;
+  EDIT(ll_study_edit_set_stage_best_of(self->edit, index_of(w),
+                                       o ? gtk_string_object_get_string(o) : NULL, &error_));
+}
+
+static void on_stage_metric(GtkWidget *w, LlStudyEditor *self)
+{
+  EDIT(ll_study_edit_set_stage_metric(self->edit, index_of(w),
+                                      gtk_editable_get_text(GTK_EDITABLE(w)), &error_));
 }
 
 static void on_stage_show(GtkWidget *w, LlStudyEditor *self)
@@ -571,7 +650,8 @@ static void add_stage_frame(LlStudyEditor *self, GtkWidget *box, int i)
                          "The dataset folder or file this stage trains on; press Enter to apply");
   JsonNode *ep = ll_study_edit_stage_value(self->edit, i, "training.epochs");
   GtkWidget *epw = spin(0, 100000, ep && JSON_NODE_HOLDS_VALUE(ep) ? json_node_get_int(ep) : 0,
-                        "Epochs this stage trains");
+                        "Epochs this stage trains (0: as its spec says)");
+  ll_spin_button_name_zero(GTK_SPIN_BUTTON(epw), "as its spec says");
   JsonNode *losses = ll_study_edit_stage_value(self->edit, i, "losses");
   const char *lt = NULL;
   if (losses && JSON_NODE_HOLDS_ARRAY(losses) &&
@@ -592,9 +672,43 @@ static void add_stage_frame(LlStudyEditor *self, GtkWidget *box, int i)
   gtk_widget_set_tooltip_text(lw, "The type of the stage's (first) loss");
   GtkWidget *show = button("Show on canvas", "Edit this stage's spec on the canvas");
   GtkWidget *rm = button("Remove stage", "Remove this stage (not while a later stage loads from it)");
-  const char *names[] = {"from", "blocks", "how", "dataset", "epochs", "loss", "show", "remove"};
-  GtkWidget *ws[] = {fd, bl, how, dsw, epw, lw, show, rm};
-  for (int k = 0; k < 8; k++) {
+  /* repeat: a trial per value, each setting a path of the spec to it */
+  g_autofree char *rvals = NULL, *rpath = NULL;
+  ll_study_edit_get_stage_repeat(self->edit, i, &rvals, &rpath);
+  GtkWidget *rv = entry(rvals, "one trial",
+                        "Values, separated by commas: the stage runs a trial for each (empty: "
+                        "one trial); press Enter to apply");
+  GtkWidget *rp = entry(rpath, "a spec path, e.g. training.optimizer.lr",
+                        "The spec path each trial sets to its value; empty where the stage uses "
+                        "\"$value\" elsewhere (init_from's \"first\"); press Enter to apply");
+  /* best_of: an earlier stage's best trial picks this one's settings */
+  const char *bo = NULL;
+  g_autofree char *bpath = g_strdup_printf("stages.%d.best_of", i);
+  JsonNode *bn = ll_study_edit_get(self->edit, bpath);
+  if (bn && JSON_NODE_HOLDS_VALUE(bn))
+    bo = json_node_get_string(bn);
+  g_autoptr(GtkStringList) bchoices = gtk_string_list_new(NULL);
+  gtk_string_list_append(bchoices, "none");
+  guint bsel = 0;
+  for (int k = 0; k < i; k++) {
+    g_autofree char *n = ll_study_edit_stage_name(self->edit, k);
+    gtk_string_list_append(bchoices, n);
+    if (!g_strcmp0(n, bo))
+      bsel = (guint)k + 1;
+  }
+  GtkWidget *bw = gtk_drop_down_new(G_LIST_MODEL(g_object_ref(bchoices)), NULL);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(bw), bsel);
+  gtk_widget_set_tooltip_text(bw, "Take the settings (overrides) of an earlier stage's best "
+                                  "trial first: short runs pick, this stage trains the winner");
+  gtk_widget_set_sensitive(bw, i > 0);
+  g_autofree char *mpath = g_strdup_printf("stages.%d.metric", i);
+  GtkWidget *mw = entry(str_at(self, mpath, ""), "the study's metric",
+                        "What ranks this stage's trials (for a later stage's start and best "
+                        "of), e.g. test_loss for an autoencoder; press Enter to apply");
+  const char *names[] = {"from",   "blocks", "how",     "dataset", "epochs", "loss",
+                         "repeat", "repeat-path", "best-of", "metric", "show", "remove"};
+  GtkWidget *ws[] = {fd, bl, how, dsw, epw, lw, rv, rp, bw, mw, show, rm};
+  for (int k = 0; k < (int)G_N_ELEMENTS(ws); k++) {
     g_snprintf(name, sizeof name, "stage-%d-%s", i, names[k]);
     remember(self, name, ws[k]);
     g_object_set_data(G_OBJECT(ws[k]), "ll-i", GINT_TO_POINTER(i));
@@ -605,11 +719,30 @@ static void add_stage_frame(LlStudyEditor *self, GtkWidget *box, int i)
   labelled(grid, 3, "Dataset", dsw);
   labelled(grid, 4, "Epochs", epw);
   labelled(grid, 5, "Loss", lw);
+  labelled(grid, 6, "Repeat over", rv);
+  labelled(grid, 7, "Each sets", rp);
+  labelled(grid, 8, "Best of", bw);
+  labelled(grid, 9, "Ranked by", mw);
+  int row = 10;
+  g_auto(GStrv) fixed = ll_study_edit_fixed_fields(self->edit, i);
+  if (fixed) {
+    g_autofree char *list = g_strjoinv(", ", fixed);
+    g_autofree char *t = g_strdup_printf("Not editable here yet (Save keeps them as written): %s",
+                                         list);
+    GtkWidget *fl = note(t);
+    g_snprintf(name, sizeof name, "stage-%d-fixed", i);
+    remember(self, name, fl);
+    gtk_grid_attach(GTK_GRID(grid), fl, 0, row++, 2, 1);
+  }
   GtkWidget *btns = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 4);
   gtk_widget_set_halign(btns, GTK_ALIGN_END);
   gtk_box_append(GTK_BOX(btns), show);
   gtk_box_append(GTK_BOX(btns), rm);
-  gtk_grid_attach(GTK_GRID(grid), btns, 1, 6, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), btns, 1, row, 1, 1);
+  g_signal_connect(rv, "activate", G_CALLBACK(on_stage_repeat), self);
+  g_signal_connect(rp, "activate", G_CALLBACK(on_stage_repeat), self);
+  connect_selected(bw, on_stage_best_of, self);
+  g_signal_connect(mw, "activate", G_CALLBACK(on_stage_metric), self);
   connect_selected(fd, on_stage_init, self);
   connect_selected(how, on_stage_init, self);
   g_signal_connect(bl, "activate", G_CALLBACK(on_stage_init), self);
@@ -636,6 +769,7 @@ static void build_stages(LlStudyEditor *self, GtkWidget *box)
   remember(self, "add-stage", add);
   g_signal_connect(add, "clicked", G_CALLBACK(on_add_stage), self);
   gtk_box_append(GTK_BOX(box), add);
+  add_fixed_note(self, box, TRUE);
 }
 
 /* ---- the summary: trials and time ----------------------------------------------------- */
@@ -655,8 +789,12 @@ static void update_summary(LlStudyEditor *self)
   else
     g_string_append_printf(s, "The design makes %" G_GINT64_FORMAT " trial%s.", n,
                            n == 1 ? "" : "s");
+  int seeds = self->edit ? ll_study_edit_repeats(self->edit) : 1;
+  if (n > 0 && seeds > 1)
+    g_string_append_printf(s, " Each runs over %d seeds: %" G_GINT64_FORMAT " runs.", seeds,
+                           n * seeds);
   if (n > 0 && self->seconds_per_trial > 0) {
-    double t = self->seconds_per_trial * (double)n;
+    double t = self->seconds_per_trial * (double)(n * MAX(seeds, 1));
     g_autofree char *when =
         t < 90 ? g_strdup_printf("%.0f s", t)
                : t < 5400 ? g_strdup_printf("%.0f min", t / 60) : g_strdup_printf("%.1f h", t / 3600);

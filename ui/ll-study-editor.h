@@ -49,8 +49,10 @@ gboolean ll_study_editor_save_to(LlStudyEditor *self, const char *path, GError *
  * "new-axis-path", "add-axis", "axis-N-path", "axis-N-values", "axis-N-from",
  * "axis-N-to", "axis-N-scale", "axis-N-count", "axis-N-make", "axis-N-remove",
  * "add-stage", "stage-N-from", "stage-N-blocks", "stage-N-how",
- * "stage-N-dataset", "stage-N-epochs", "stage-N-loss", "stage-N-show",
- * "stage-N-remove". */
+ * "stage-N-dataset", "stage-N-epochs", "stage-N-loss", "stage-N-repeat",
+ * "stage-N-repeat-path", "stage-N-best-of", "stage-N-metric", "stage-N-show",
+ * "stage-N-remove", "repeats" (seeds per trial); and the labels that name
+ * what cannot be edited here yet: "fixed" (the study), "stage-N-fixed". */
 GtkWidget *ll_study_editor_get_control(LlStudyEditor *self, const char *name);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
  * figures (ui/plot/study-figures) as they finish. */
 #include "ll-study-view.h"
 #include "ll-plot-style.h"
+#include "ll-spin-words.h"
 #include "ll-study-editor.h"
 
 #include <math.h>
@@ -172,7 +173,7 @@ static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
 struct _LlStudyView {
   GtkBox parent_instance;
   GtkLabel *title, *outline, *description, *best;
-  GtkSpinButton *epochs, *limit, *repeats;
+  GtkSpinButton *epochs, *limit;
   GtkButton *run, *stop;
   GtkProgressBar *progress;
   GtkColumnView *trials;
@@ -465,7 +466,6 @@ static void set_running(LlStudyView *self, gboolean running)
   gtk_widget_set_sensitive(GTK_WIDGET(self->stop), running);
   gtk_widget_set_sensitive(GTK_WIDGET(self->epochs), !running);
   gtk_widget_set_sensitive(GTK_WIDGET(self->limit), !running);
-  gtk_widget_set_sensitive(GTK_WIDGET(self->repeats), !running);
   /* the design runs as it was when Run was pressed */
   gtk_widget_set_sensitive(GTK_WIDGET(self->editor), !running);
 }
@@ -688,7 +688,6 @@ gboolean ll_study_view_load_edit(LlStudyView *self, LlStudyEdit *e, const char *
   gtk_expander_set_expanded(self->design, TRUE);
   show_design(self);
   int repeats = self->study ? ll_study_repeats(self->study) : 1;
-  gtk_spin_button_set_value(self->repeats, repeats);
   self->run_repeats = 0;
   show_spread_columns(self, repeats > 1);
   gtk_progress_bar_set_text(self->progress, "not started");
@@ -809,7 +808,7 @@ void ll_study_view_run(LlStudyView *self, int epochs, int limit)
   self->cancel = 0;
   self->run_epochs = epochs;
   self->run_limit = limit;
-  self->run_repeats = gtk_spin_button_get_value_as_int(self->repeats);
+  self->run_repeats = ll_study_repeats(s); /* the design's seeds per trial */
   show_spread_columns(self, self->run_repeats > 1);
   gtk_label_set_text(self->best, "");
   gtk_progress_bar_set_fraction(self->progress, 0);
@@ -836,32 +835,11 @@ static void on_run(GtkButton *b, LlStudyView *self)
 
 static void on_stop(GtkButton *b, LlStudyView *self) { ll_study_view_stop(self); }
 
-#define AS_THE_STUDY_SAYS "as the study says"
-
-static gboolean on_shorten_output(GtkSpinButton *sb, gpointer data)
-{
-  if (gtk_spin_button_get_value_as_int(sb) != 0)
-    return FALSE; /* the number, as usual */
-  if (g_strcmp0(gtk_editable_get_text(GTK_EDITABLE(sb)), AS_THE_STUDY_SAYS))
-    gtk_editable_set_text(GTK_EDITABLE(sb), AS_THE_STUDY_SAYS);
-  return TRUE;
-}
-
-/* Text that is not a number (the words above, or nothing) reads as 0. */
-static int on_shorten_input(GtkSpinButton *sb, double *value, gpointer data)
-{
-  const char *text = gtk_editable_get_text(GTK_EDITABLE(sb));
-  while (g_ascii_isspace(*text))
-    text++;
-  if (g_ascii_isdigit(*text))
-    return FALSE;
-  *value = 0;
-  return TRUE;
-}
-
 void ll_study_view_set_repeats(LlStudyView *self, int repeats)
 {
-  gtk_spin_button_set_value(self->repeats, repeats);
+  GtkWidget *w = ll_study_editor_get_control(self->editor, "repeats");
+  if (w)
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(w), repeats);
 }
 
 const char *ll_study_view_get_trial_spec(LlStudyView *self) { return self->trial_spec; }
@@ -928,7 +906,6 @@ static void ll_study_view_class_init(LlStudyViewClass *klass)
   gtk_widget_class_bind_template_child(wc, LlStudyView, best);
   gtk_widget_class_bind_template_child(wc, LlStudyView, epochs);
   gtk_widget_class_bind_template_child(wc, LlStudyView, limit);
-  gtk_widget_class_bind_template_child(wc, LlStudyView, repeats);
   gtk_widget_class_bind_template_child(wc, LlStudyView, run);
   gtk_widget_class_bind_template_child(wc, LlStudyView, stop);
   gtk_widget_class_bind_template_child(wc, LlStudyView, progress);
@@ -963,12 +940,8 @@ static void ll_study_view_init(LlStudyView *self)
   self->rows = g_list_store_new(ll_trial_row_get_type());
   self->done = g_ptr_array_new_with_free_func((GDestroyNotify)ll_trial_free);
   /* 0 in Epochs and Samples per trial: as the study says, in words */
-  GtkSpinButton *shorten[] = {self->epochs, self->limit};
-  for (guint i = 0; i < G_N_ELEMENTS(shorten); i++) {
-    g_signal_connect(shorten[i], "output", G_CALLBACK(on_shorten_output), NULL);
-    g_signal_connect(shorten[i], "input", G_CALLBACK(on_shorten_input), NULL);
-    on_shorten_output(shorten[i], NULL);
-  }
+  ll_spin_button_name_zero(self->epochs, "as the study says");
+  ll_spin_button_name_zero(self->limit, "as the study says");
   for (int c = 0; c < N_COLS; c++) {
     GtkListItemFactory *f = gtk_signal_list_item_factory_new();
     g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(c));

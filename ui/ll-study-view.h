@@ -32,8 +32,9 @@ void ll_study_view_clear(LlStudyView *self);
 gboolean ll_study_view_has_study(LlStudyView *self);
 gboolean ll_study_view_is_running(LlStudyView *self);
 /* Shortened runs, as the CLI's --epochs and --limit (0: the study's own),
- * each trial over as many seeds as "Seeds per trial" says (the study's
- * "repeats" when it loads; ll_study_view_set_repeats sets it as the user would). */
+ * each trial over as many seeds as the design's "Seeds per trial" says (the
+ * study's "repeats", an undoable edit; ll_study_view_set_repeats sets it as
+ * the user would). */
 void ll_study_view_run(LlStudyView *self, int epochs, int limit);
 void ll_study_view_set_repeats(LlStudyView *self, int repeats);
 /* The text of the Epochs (or, with samples, Samples) per trial field (for tests). */

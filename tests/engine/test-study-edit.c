@@ -376,6 +376,121 @@ static void test_stage_keeps_first(void)
   assert_round_trip(e);
 }
 
+/* A stage's repeat list (with the path it sets), best_of and metric, the
+ * study's seeds, each undoable; the fields without a control are named;
+ * saved and opened again, the text is the same. */
+static void test_stage_repeat_best_of(void)
+{
+  g_autoptr(LlStudyEdit) e = open_preset("cifar-best.json");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *vals = NULL, *path = NULL;
+  ll_study_edit_get_stage_repeat(e, 0, &vals, &path);
+  g_assert_cmpstr(path, ==, "training.schedule");
+  g_assert_nonnull(strstr(vals, "\"cosine\""));
+  g_assert_cmpint(ll_study_edit_count_trials(e, NULL), ==, 4);
+  /* the long stage: over two learning rates */
+  g_assert_true(ll_study_edit_set_stage_repeat(e, 1, "0.1, 0.01", "training.optimizer.lr", &error));
+  g_assert_no_error(error);
+  /* override paths are member names with dots: read them from the object */
+  JsonNode *ov = ll_study_edit_get(e, "stages.1.overrides");
+  g_assert_cmpstr(json_object_get_string_member(json_node_get_object(ov), "training.optimizer.lr"),
+                  ==, "$value");
+  g_assert_cmpint(ll_study_edit_count_trials(e, NULL), ==, 5);
+  g_autofree char *v1 = NULL, *p1 = NULL;
+  ll_study_edit_get_stage_repeat(e, 1, &v1, &p1);
+  g_assert_cmpstr(v1, ==, "0.1, 0.01");
+  g_assert_cmpstr(p1, ==, "training.optimizer.lr");
+  /* another path replaces the one before */
+  g_assert_true(ll_study_edit_set_stage_repeat(e, 1, "32, 64", "training.batch_size", &error));
+  ov = ll_study_edit_get(e, "stages.1.overrides");
+  g_assert_false(json_object_has_member(json_node_get_object(ov), "training.optimizer.lr"));
+  /* a path the spec has no place for is refused, and nothing changes */
+  g_autofree char *before = g_strdup(ll_study_edit_text(e));
+  g_assert_false(ll_study_edit_set_stage_repeat(e, 1, "4, 8",
+                                                "graph.blocks.nosuch.props.out_features", &error));
+  g_assert_nonnull(error);
+  g_test_message("refused: %s", error->message);
+  g_clear_error(&error);
+  g_assert_cmpstr(ll_study_edit_text(e), ==, before);
+  /* no values: one trial, and the override of the value goes */
+  g_assert_true(ll_study_edit_set_stage_repeat(e, 1, "", NULL, &error));
+  g_assert_null(ll_study_edit_get(e, "stages.1.repeat"));
+  ov = ll_study_edit_get(e, "stages.1.overrides");
+  g_assert_false(json_object_has_member(json_node_get_object(ov), "training.batch_size"));
+  g_assert_cmpint(ll_study_edit_count_trials(e, NULL), ==, 4);
+  ll_study_edit_undo(e);
+  g_assert_cmpint(ll_study_edit_count_trials(e, NULL), ==, 5);
+
+  /* best_of: none, back by undo; only an earlier stage */
+  g_assert_true(ll_study_edit_set_stage_best_of(e, 1, NULL, &error));
+  g_assert_null(ll_study_edit_get(e, "stages.1.best_of"));
+  ll_study_edit_undo(e);
+  g_assert_cmpstr(json_node_get_string(ll_study_edit_get(e, "stages.1.best_of")), ==, "short");
+  g_assert_false(ll_study_edit_set_stage_best_of(e, 0, "long", &error));
+  g_assert_nonnull(strstr(error->message, "not an earlier stage"));
+  g_clear_error(&error);
+
+  /* the stage's metric, and the study's seeds */
+  g_assert_true(ll_study_edit_set_stage_metric(e, 0, "val_accuracy", &error));
+  g_assert_cmpstr(json_node_get_string(ll_study_edit_get(e, "stages.0.metric")), ==,
+                  "val_accuracy");
+  g_assert_true(ll_study_edit_set_repeats(e, 3, &error));
+  g_assert_cmpint(ll_study_edit_repeats(e), ==, 3);
+  g_assert_false(ll_study_edit_set_repeats(e, 0, &error));
+  g_clear_error(&error);
+  g_autoptr(LlStudy) s = ll_study_edit_load(e, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(ll_study_repeats(s), ==, 3);
+
+  /* saved and opened again: the same text */
+  g_autofree char *dir = g_dir_make_tmp("ll-study-edit-XXXXXX", &error);
+  g_autofree char *file = g_build_filename(dir, "edited.json", NULL);
+  g_assert_true(ll_study_edit_save(e, file, &error));
+  g_assert_no_error(error);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+  g_autoptr(LlStudyEdit) back = ll_study_edit_new(text, file, dir, &error);
+  g_assert_no_error(error);
+  g_assert_cmpstr(ll_study_edit_text(back), ==, ll_study_edit_text(e));
+  assert_round_trip(e);
+  g_unlink(file);
+  g_rmdir(dir);
+
+  /* a best_of that looks forward does not load */
+  g_autofree char *spec = ll_study_edit_spec_json(e, -1);
+  g_autofree char *fwd = g_strdup_printf(
+      "{\"format\": \"layerlab-study\", \"version\": 1, \"spec\": %s, \"stages\": "
+      "[{\"name\": \"a\", \"best_of\": \"b\"}, {\"name\": \"b\"}]}",
+      spec);
+  g_autoptr(LlStudy) bad = ll_study_load_data(fwd, -1, "fwd.json", ".", &error);
+  g_assert_null(bad);
+  g_assert_nonnull(error);
+  g_assert_nonnull(strstr(error->message, "stages[0].best_of"));
+}
+
+/* What the editor cannot edit yet is named, as the file names it. */
+static void test_fixed_fields(void)
+{
+  g_autoptr(LlStudyEdit) cp = open_preset("changepoint.json");
+  g_auto(GStrv) f0 = ll_study_edit_fixed_fields(cp, 0);
+  g_assert_nonnull(f0);
+  g_assert_true(g_strv_contains((const char *const *)f0, "export_outputs"));
+  g_autoptr(LlStudyEdit) rt = open_preset("rotation-transfer.json");
+  g_auto(GStrv) f1 = ll_study_edit_fixed_fields(rt, 1);
+  g_assert_nonnull(f1);
+  g_assert_true(g_strv_contains((const char *const *)f1, "init_from.first"));
+  g_assert_true(g_strv_contains((const char *const *)f1, "frozen.first"));
+  g_auto(GStrv) none = ll_study_edit_fixed_fields(rt, 0);
+  g_assert_null(none);
+  g_autoptr(LlStudyEdit) cb = open_preset("cifar-best.json");
+  g_auto(GStrv) shown = ll_study_edit_fixed_fields(cb, 0); /* epochs and the repeat's path */
+  g_assert_null(shown);
+  g_autoptr(LlStudyEdit) ma = open_preset("mnist-arch-search.json");
+  g_auto(GStrv) top = ll_study_edit_fixed_fields(ma, -1);
+  g_assert_nonnull(top);
+  g_assert_true(g_strv_contains((const char *const *)top, "groups"));
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -388,5 +503,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/study-edit/small-numbers", test_small_numbers);
   g_test_add_func("/engine/study-edit/deep-nesting", test_deep_nesting);
   g_test_add_func("/engine/study-edit/vary-values", test_vary_values);
+  g_test_add_func("/engine/study-edit/stage-repeat-best-of", test_stage_repeat_best_of);
+  g_test_add_func("/engine/study-edit/fixed-fields", test_fixed_fields);
   return g_test_run();
 }

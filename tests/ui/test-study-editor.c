@@ -326,6 +326,133 @@ static void test_broken_canvas_not_run(void)
   g_assert_null(ll_study_editor_get_spec_error(editor()));
 }
 
+static const char *text_of(const char *name)
+{
+  return gtk_editable_get_text(GTK_EDITABLE(control(name)));
+}
+
+/* The Study tab at a window size, for the reader to look at. */
+static void shot_at(int w, int h, const char *name)
+{
+  gtk_window_set_default_size(GTK_WINDOW(win), w, h);
+  ll_ui_spin(400);
+  ll_ui_screenshot(GTK_WIDGET(win), name);
+}
+
+/* Fields where 0 means a default say it in words, not a bare 0. */
+static void test_zero_in_words(void)
+{
+  ll_ui_open_preset(win, "ae-bottleneck-sweep");
+  ll_window_show_page(win, "study");
+  g_assert_cmpstr(text_of("trials"), ==, "every grid point");
+  g_assert_cmpstr(text_of("prune-after"), ==, "off");
+  g_assert_cmpstr(text_of("budget"), ==, "off");
+  g_assert_cmpstr(text_of("repeats"), ==, "1");
+  shot_at(1024, 640, "study-editor-words-1024.png");
+  shot_at(1400, 900, "study-editor-words-1400.png");
+  /* random search: 0 trials is the default budget of 20 */
+  choose("mode", 1);
+  g_assert_cmpstr(text_of("trials"), ==, "the default, 20");
+  /* a range of 0 values is a continuous one */
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(control("axis-0-count")), 0);
+  ll_ui_spin(20);
+  g_assert_cmpstr(text_of("axis-0-count"), ==, "continuous");
+  /* the words read back as 0, and a number typed over them is taken */
+  const char *typed[] = {"7", "the default, 20"};
+  for (int k = 0; k < 2; k++) {
+    GtkSpinButton *t = GTK_SPIN_BUTTON(control("trials"));
+    gtk_editable_set_text(GTK_EDITABLE(t), typed[k]);
+    gtk_spin_button_update(t);
+    ll_ui_spin(50);
+    JsonNode *n = ll_study_edit_get(ll_study_editor_get_edit(editor()), "sweep.trials");
+    g_assert_cmpint(json_node_get_int(n), ==, k ? 0 : 7);
+    g_assert_cmpstr(text_of("trials"), ==, typed[k]);
+  }
+  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
+  ll_ui_spin(100);
+}
+
+/* A stage's repeat list and the path it sets, best_of, its metric and
+ * the study's seeds are edited in the Design (each undoable); what has no
+ * control yet is named; Save writes what opens again as the same JSON. */
+static void test_stage_fields(void)
+{
+  ll_ui_open_preset(win, "cifar-best");
+  ll_window_show_page(win, "study");
+  g_assert_nonnull(strstr(text_of("stage-0-repeat"), "\"cosine\""));
+  g_assert_cmpstr(text_of("stage-0-repeat-path"), ==, "training.schedule");
+  g_assert_cmpuint(gtk_drop_down_get_selected(GTK_DROP_DOWN(control("stage-1-best-of"))), ==, 1);
+  assert_summary("The design makes 4 trials.");
+  /* best_of: none, and back */
+  choose("stage-1-best-of", 0);
+  g_assert_null(ll_study_edit_get(ll_study_editor_get_edit(editor()), "stages.1.best_of"));
+  click(control("undo"));
+  g_assert_cmpstr(
+      json_node_get_string(ll_study_edit_get(ll_study_editor_get_edit(editor()), "stages.1.best_of")),
+      ==, "short");
+  g_assert_cmpuint(gtk_drop_down_get_selected(GTK_DROP_DOWN(control("stage-1-best-of"))), ==, 1);
+  /* the long stage over two learning rates: two trials */
+  gtk_editable_set_text(GTK_EDITABLE(control("stage-1-repeat-path")), "training.optimizer.lr");
+  type_in("stage-1-repeat", "0.05, 0.01");
+  assert_summary("The design makes 5 trials.");
+  g_assert_cmpstr(text_of("stage-1-repeat"), ==, "0.05, 0.01");
+  g_assert_cmpstr(text_of("stage-1-repeat-path"), ==, "training.optimizer.lr");
+  /* a path the spec has no place for is refused and said */
+  type_in("stage-1-repeat-path", "graph.blocks.nosuch.props.p");
+  g_assert_cmpstr(ll_study_editor_get_message(editor()), !=, "");
+  g_test_message("refused: %s", ll_study_editor_get_message(editor()));
+  assert_summary("The design makes 5 trials.");
+  /* the stage's own metric, and three seeds per trial */
+  type_in("stage-0-metric", "val_loss");
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(control("repeats")), 3);
+  ll_ui_spin(50);
+  LlStudyEdit *e = ll_study_editor_get_edit(editor());
+  g_assert_cmpint(ll_study_edit_repeats(e), ==, 3);
+  assert_summary("The design makes 5 trials. Each runs over 3 seeds: 15 runs.");
+  g_assert_cmpstr(json_node_get_string(ll_study_edit_get(e, "stages.0.metric")), ==, "val_loss");
+  click(control("undo"));
+  g_assert_cmpint(ll_study_edit_repeats(ll_study_editor_get_edit(editor())), ==, 1);
+  click(control("redo"));
+  g_assert_cmpint(ll_study_edit_repeats(ll_study_editor_get_edit(editor())), ==, 3);
+  g_assert_cmpstr(text_of("repeats"), ==, "3");
+  /* what cannot be edited here is named */
+  GtkWidget *fixed = control("fixed");
+  g_assert_nonnull(strstr(gtk_label_get_text(GTK_LABEL(fixed)), "export_outputs"));
+  shot_at(1400, 900, "study-editor-stage-fields-1400.png");
+  ll_ui_screenshot(GTK_WIDGET(editor()), "study-editor-stage-fields-design.png");
+  shot_at(1024, 640, "study-editor-stage-fields-1024.png");
+  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
+  ll_ui_spin(100);
+
+  /* saved, and opened again: the same JSON, the same controls */
+  g_autofree char *dir = g_dir_make_tmp("ll-study-fields-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename(dir, "fields.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *edited = g_strdup(ll_study_edit_text(ll_study_editor_get_edit(editor())));
+  g_assert_true(ll_study_editor_save_to(editor(), path, &error));
+  g_assert_no_error(error);
+  g_assert_true(ll_window_open_file(win, path, &error));
+  g_assert_no_error(error);
+  g_assert_cmpstr(ll_study_edit_text(ll_study_editor_get_edit(editor())), ==, edited);
+  g_assert_cmpstr(text_of("stage-1-repeat"), ==, "0.05, 0.01");
+  g_assert_cmpstr(text_of("repeats"), ==, "3");
+  g_assert_cmpuint(gtk_drop_down_get_selected(GTK_DROP_DOWN(control("stage-1-best-of"))), ==, 1);
+  g_assert_cmpstr(text_of("stage-0-metric"), ==, "val_loss");
+
+  /* a stage that exports says so beside its controls */
+  ll_ui_open_preset(win, "changepoint");
+  GtkWidget *f0 = ll_study_editor_get_control(editor(), "stage-0-fixed");
+  g_assert_nonnull(f0);
+  g_assert_nonnull(strstr(gtk_label_get_text(GTK_LABEL(f0)), "export_outputs"));
+  ll_window_show_page(win, "study");
+  shot_at(1400, 900, "study-editor-fixed-fields.png");
+  ll_ui_screenshot(GTK_WIDGET(editor()), "study-editor-fixed-fields-design.png");
+  gtk_window_set_default_size(GTK_WINDOW(win), 1600, 1000);
+  ll_ui_spin(100);
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
   win = ll_ui_start(&argc, &argv, "study-editor");
@@ -336,5 +463,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/study-editor/even-odd-transfer", test_edit_even_odd_transfer);
   g_test_add_func("/ui/study-editor/canvas-edit-reaches-study", test_canvas_edit_reaches_study);
   g_test_add_func("/ui/study-editor/broken-canvas-not-run", test_broken_canvas_not_run);
+  g_test_add_func("/ui/study-editor/zero-in-words", test_zero_in_words);
+  g_test_add_func("/ui/study-editor/stage-fields", test_stage_fields);
   return g_test_run();
 }
