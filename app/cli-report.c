@@ -1,10 +1,12 @@
 /* cli-report.c: `layerlab report` and `layerlab export`: a run's figures
- * and PDF report, or a study's figures, headless (ui/plot is cairo only). */
+ * and PDF report, or a study's figures, headless (ui/plot is cairo only);
+ * and a trained model as ONNX or PyTorch code. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "onnx.h"
+#include "pytorch-export.h"
 #include "run-report.h"
 #include "study-figures.h"
 
@@ -106,6 +108,23 @@ int ll_cli_report(int argc, char **argv)
   return 0;
 }
 
+/* The checkpoint a model export reads: RUN_OR_CHECKPOINT as `eval` and
+ * `transfer` take it (a run's best checkpoint, else its last; or a
+ * .safetensors file). NULL after saying why. */
+static char *model_checkpoint(const char *ref, const char *store_root)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlRunStore) store = NULL;
+  if (!g_str_has_suffix(ref, ".safetensors") && !(store = ll_run_store_open(store_root, &error))) {
+    fprintf(stderr, "layerlab export: %s\n", error->message);
+    return NULL;
+  }
+  char *checkpoint = ll_run_store_resolve_checkpoint(store, ref, &error);
+  if (!checkpoint)
+    fprintf(stderr, "layerlab export: %s\n", error->message);
+  return checkpoint;
+}
+
 /* `export RUN_OR_CHECKPOINT --onnx FILE`: a run's best (else last)
  * checkpoint, or a checkpoint file, as an ONNX model. */
 static int export_onnx(const char *ref, const char *path, gboolean force, const char *store_root)
@@ -115,13 +134,10 @@ static int export_onnx(const char *ref, const char *path, gboolean force, const 
     return 1;
   }
   g_autoptr(GError) error = NULL;
-  g_autoptr(LlRunStore) store = NULL;
-  if (!g_str_has_suffix(ref, ".safetensors") && !(store = ll_run_store_open(store_root, &error))) {
-    fprintf(stderr, "layerlab export: %s\n", error->message);
+  g_autofree char *checkpoint = model_checkpoint(ref, store_root);
+  if (!checkpoint)
     return 1;
-  }
-  g_autofree char *checkpoint = ll_run_store_resolve_checkpoint(store, ref, &error);
-  if (!checkpoint || !ll_onnx_export_checkpoint(checkpoint, path, &error)) {
+  if (!ll_onnx_export_checkpoint(checkpoint, path, &error)) {
     fprintf(stderr, "layerlab export: %s\n", error->message);
     return 1;
   }
@@ -129,30 +145,55 @@ static int export_onnx(const char *ref, const char *path, gboolean force, const 
   return 0;
 }
 
+/* `export RUN_OR_CHECKPOINT --pytorch DIR`: DIR/model.py and DIR/weights.bin. */
+static int export_pytorch(const char *ref, const char *dir, gboolean force, const char *store_root)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *checkpoint = model_checkpoint(ref, store_root);
+  if (!checkpoint)
+    return 1;
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
+  if (!ll_pytorch_export(checkpoint, dir, force, written, &error)) {
+    fprintf(stderr, "layerlab export: %s%s\n", error->message,
+            g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_EXIST) ? "; --force replaces it"
+                                                                     : "");
+    return 1;
+  }
+  for (guint i = 0; i < written->len; i++)
+    printf("%s\n", (char *)written->pdata[i]);
+  return 0;
+}
+
 int ll_cli_export(int argc, char **argv)
 {
-  g_autofree char *dir = NULL, *format = NULL, *store_root = NULL, *onnx = NULL;
+  g_autofree char *dir = NULL, *format = NULL, *store_root = NULL, *onnx = NULL, *pytorch = NULL;
   gboolean force = FALSE;
   GOptionEntry entries[] = {
       {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "Folder for the figures", "DIR"},
       {"onnx", 0, 0, G_OPTION_ARG_FILENAME, &onnx,
        "The model as ONNX (RUN_OR_CHECKPOINT: a run id or a .safetensors file)", "FILE"},
+      {"pytorch", 0, 0, G_OPTION_ARG_FILENAME, &pytorch,
+       "The model as PyTorch code and weights: DIR/model.py, DIR/weights.bin", "DIR"},
       {"force", 0, 0, G_OPTION_ARG_NONE, &force, "Replace files that exist", NULL},
       {"format", 'f', 0, G_OPTION_ARG_STRING, &format, "png (default), svg or pdf", "FMT"},
       {"store", 0, 0, G_OPTION_ARG_FILENAME, &store_root,
        "Run store folder (default: XDG data dir)", "DIR"},
       {NULL},
   };
-  if (!ll_cli_parse("export", "RUN_ID --dir DIR | RUN_OR_CHECKPOINT --onnx FILE", entries, &argc,
-                    &argv))
+  if (!ll_cli_parse("export",
+                    "RUN_ID --dir DIR | RUN_OR_CHECKPOINT --onnx FILE | RUN_OR_CHECKPOINT "
+                    "--pytorch DIR",
+                    entries, &argc, &argv))
     return 2;
-  if (onnx && argc == 2 && !dir)
-    return export_onnx(argv[1], onnx, force, store_root);
-  if (argc != 2 || !dir) {
+  if (argc == 2 && !dir && !!onnx != !!pytorch)
+    return onnx ? export_onnx(argv[1], onnx, force, store_root)
+                : export_pytorch(argv[1], pytorch, force, store_root);
+  if (argc != 2 || !dir || onnx || pytorch) {
     fprintf(stderr,
             "layerlab export: usage: layerlab export RUN_ID --dir DIR [--format png|svg|pdf] "
             "[--force]\n"
-            "       layerlab export RUN_OR_CHECKPOINT --onnx FILE [--force]\n");
+            "       layerlab export RUN_OR_CHECKPOINT --onnx FILE [--force]\n"
+            "       layerlab export RUN_OR_CHECKPOINT --pytorch DIR [--force]\n");
     return 2;
   }
   const char *fmt = format ? format : "png";

@@ -36,6 +36,8 @@ void ll_cli_usage(FILE *out)
       "  report RUN_ID... [--out F]   multi-page PDF report of a run, or a comparison\n"
       "  export RUN_ID --dir DIR      every figure of a run [--format png|svg|pdf]\n"
       "  export RUN_OR_CHECKPOINT --onnx FILE  the trained model as ONNX (opset 17)\n"
+      "  export RUN_OR_CHECKPOINT --pytorch DIR  the trained model as PyTorch code:\n"
+      "                               DIR/model.py (load() gives the module), DIR/weights.bin\n"
       "                               (report and export replace no existing file\n"
       "                               unless given --force)\n"
       "  report --study ID_OR_DIR     a study's figures drawn again into <study>/figures/\n"

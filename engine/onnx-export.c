@@ -444,25 +444,6 @@ static gboolean export_block(Builder *o, const LlBlock *b, GError **error)
   return TRUE;
 }
 
-/* The output blocks: the losses' outputs in order, or every head when the
- * spec names no loss. */
-static GPtrArray *output_blocks(const LlSpec *spec, LlGraph *g)
-{
-  GPtrArray *outs = g_ptr_array_new();
-  for (guint i = 0; i < spec->losses->len; i++) {
-    const LlLossSpec *l = spec->losses->pdata[i];
-    LlBlock *b = ll_graph_find(g, l->output);
-    if (b && !g_ptr_array_find(outs, b, NULL))
-      g_ptr_array_add(outs, b);
-  }
-  for (guint i = 0; !spec->losses->len && i < g->order->len; i++) {
-    LlBlock *b = g->order->pdata[i];
-    if (!b->n_consumers && strcmp(b->desc->type, "Input"))
-      g_ptr_array_add(outs, b);
-  }
-  return outs;
-}
-
 gboolean ll_onnx_export_graph(const LlSpec *spec, LlGraph *g, GHashTable *metadata,
                               const char *path, GError **error)
 {
@@ -477,7 +458,7 @@ gboolean ll_onnx_export_graph(const LlSpec *spec, LlGraph *g, GHashTable *metada
   gboolean ok = TRUE;
   for (guint i = 0; ok && i < g->order->len; i++)
     ok = export_block(&o, g->order->pdata[i], error);
-  g_autoptr(GPtrArray) outs = output_blocks(spec, g);
+  g_autoptr(GPtrArray) outs = ll_spec_output_blocks(spec);
   for (guint i = 0; i < outs->len; i++) {
     const LlBlock *b = outs->pdata[i];
     g_ptr_array_add(o.outputs, value_info(&o, b->name, &b->out_shape));

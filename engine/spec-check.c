@@ -227,6 +227,23 @@ gboolean ll_spec_check_losses(const LlSpec *s, const LlFieldInfo *fields, int n_
   return TRUE;
 }
 
+GPtrArray *ll_spec_output_blocks(const LlSpec *s)
+{
+  GPtrArray *out = g_ptr_array_new();
+  LlGraph *g = s->graph;
+  for (guint k = 0; k < s->losses->len; k++) {
+    LlBlock *b = ll_graph_find(g, ((const LlLossSpec *)g_ptr_array_index(s->losses, k))->output);
+    if (b && !g_ptr_array_find(out, b, NULL))
+      g_ptr_array_add(out, b);
+  }
+  for (guint i = 0; !s->losses->len && i < g->order->len; i++) {
+    LlBlock *b = g_ptr_array_index(g->order, i);
+    if (b->desc->max_inputs > 0 && b->n_consumers == 0)
+      g_ptr_array_add(out, b);
+  }
+  return out;
+}
+
 GPtrArray *ll_spec_dangling_blocks(const LlSpec *s)
 {
   GPtrArray *out = g_ptr_array_new();

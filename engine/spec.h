@@ -169,6 +169,11 @@ gboolean ll_spec_check_losses(const LlSpec *s, const LlFieldInfo *fields, int n_
  * head is the output). Input blocks are not counted. Needs resolve. The
  * array does not own the blocks. */
 GPtrArray *ll_spec_dangling_blocks(const LlSpec *s);
+/* The graph's outputs, as an exported model (ONNX, PyTorch) returns them:
+ * the blocks the losses read, in the spec's order and each once; with no
+ * loss named, every head (a block that feeds nothing, Inputs aside) in
+ * topological order. Needs resolve. The array does not own the blocks. */
+GPtrArray *ll_spec_output_blocks(const LlSpec *s);
 
 /* "cross_entropy: logits vs label" for each loss, joined by "; " */
 char *ll_spec_describe_losses(const LlSpec *s);

@@ -1,4 +1,5 @@
-/* ll-forward: LayerLab's side of the interop tests (tests/interop/test_onnx.py).
+/* ll-forward: LayerLab's side of the interop tests (tests/interop/test_onnx.py,
+ * test_pytorch.py).
  *
  *   ll-forward init SPEC CHECKPOINT SEED
  *     a checkpoint of SPEC's graph with random weights, and random BatchNorm
@@ -8,10 +9,15 @@
  *     the checkpoint's graph in evaluation mode on N samples: reads
  *     DIR/<input>.bin (float32, N x the Input's shape) for every Input block
  *     and writes DIR/<output>.ll.bin for every OUTPUT block named.
+ *   ll-forward samples CHECKPOINT N DIR
+ *     the first N test samples of the checkpoint's spec (its training set's
+ *     where it has no test set), as its data pipeline feeds them to each
+ *     Input block: DIR/<input>.bin, in the layout `run` reads.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "block-output-export.h"
 #include "checkpoint.h"
 #include "spec.h"
 
@@ -51,16 +57,24 @@ static int init(const char *spec_path, const char *checkpoint, guint64 seed)
   return 0;
 }
 
+/* The spec in the checkpoint's metadata, as `layerlab eval` reads it. */
+static LlSpec *checkpoint_spec(const char *checkpoint, GError **error)
+{
+  g_autoptr(GHashTable) meta = NULL;
+  if (!ll_checkpoint_read_metadata(checkpoint, &meta, error))
+    return NULL;
+  const char *json = g_hash_table_lookup(meta, "spec");
+  if (!json) {
+    g_set_error(error, LL_CHECKPOINT_ERROR, LL_CHECKPOINT_ERROR_FORMAT, "no spec in the metadata");
+    return NULL;
+  }
+  return ll_spec_load_data(json, -1, checkpoint, error);
+}
+
 static int run(const char *checkpoint, int n, const char *dir, int n_out, char **outs)
 {
   GError *error = NULL;
-  g_autoptr(GHashTable) meta = NULL;
-  if (!ll_checkpoint_read_metadata(checkpoint, &meta, &error))
-    return fail(checkpoint, error);
-  const char *json = g_hash_table_lookup(meta, "spec");
-  if (!json)
-    return fail(checkpoint, NULL);
-  g_autoptr(LlSpec) spec = ll_spec_load_data(json, -1, checkpoint, &error);
+  g_autoptr(LlSpec) spec = checkpoint_spec(checkpoint, &error);
   if (!spec)
     return fail(checkpoint, error);
   LlGraph *g = spec->graph;
@@ -108,13 +122,45 @@ static int run(const char *checkpoint, int n, const char *dir, int n_out, char *
   return 0;
 }
 
+static int samples(const char *checkpoint, int n, const char *dir)
+{
+  GError *error = NULL;
+  g_autoptr(LlSpec) spec = checkpoint_spec(checkpoint, &error);
+  if (!spec)
+    return fail(checkpoint, error);
+  g_autoptr(GPtrArray) inputs = ll_graph_inputs(spec->graph);
+  for (guint i = 0; i < inputs->len; i++) {
+    const LlBlock *in = inputs->pdata[i];
+    float *x = NULL;
+    int *labels = NULL, got = 0, dim = 0;
+    gboolean from_test = FALSE;
+    if (!ll_embed_block_test(spec, checkpoint, in->name, n, &x, &labels, &got, &dim, &from_test,
+                             &error))
+      return fail(in->name, error);
+    g_free(labels);
+    g_autofree char *path = g_strdup_printf("%s/%s.bin", dir, in->name);
+    gboolean ok = got == n && g_file_set_contents(path, (const char *)x,
+                                                  (gssize)((size_t)n * dim * sizeof *x), &error);
+    g_free(x);
+    if (!ok) {
+      fprintf(stderr, "ll-forward: %s: %s\n", path,
+              error ? error->message : "the data has fewer samples than asked for");
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   if (argc == 5 && !strcmp(argv[1], "init"))
     return init(argv[2], argv[3], g_ascii_strtoull(argv[4], NULL, 10));
   if (argc >= 6 && !strcmp(argv[1], "run"))
     return run(argv[2], atoi(argv[3]), argv[4], argc - 5, argv + 5);
+  if (argc == 5 && !strcmp(argv[1], "samples"))
+    return samples(argv[2], atoi(argv[3]), argv[4]);
   fprintf(stderr, "usage: ll-forward init SPEC CHECKPOINT SEED\n"
-                  "       ll-forward run CHECKPOINT N DIR OUTPUT...\n");
+                  "       ll-forward run CHECKPOINT N DIR OUTPUT...\n"
+                  "       ll-forward samples CHECKPOINT N DIR\n");
   return 2;
 }
