@@ -9,7 +9,8 @@ the module must give LayerLab's outputs (ll-forward run, on the CPU) on 64
 samples within TOLERANCE; its state_dict must hold the checkpoint's tensors
 under their names (LAYERLAB_NAMES lists the recurrent ones PyTorch numbers),
 in standard torch.nn modules, and a training step must reach every
-parameter. Cases:
+parameter; the module so trained, saved under layerlab_state_dict()'s names,
+must give the same outputs in LayerLab again. Cases:
   blocks   the small graphs of graphs.py, which hold every exportable block
            type (random weights and BatchNorm statistics), on random inputs;
            and what the command refuses
@@ -83,7 +84,37 @@ def check_module(mod, net, checkpoint, name):
     for pname, p in net.named_parameters():
         if p.requires_grad:
             assert p.grad is not None, (name, pname)
+    torch.optim.SGD(net.parameters(), lr=0.1).step()
     net.eval()
+
+
+def write_checkpoint(path, tensors, meta):
+    """A safetensors file written by hand (no safetensors package needed)."""
+    header, data = {"__metadata__": meta}, bytearray()
+    for key, t in tensors.items():
+        a = t.detach().numpy().astype("<f4")
+        header[key] = {"dtype": "F32", "shape": list(a.shape),
+                       "data_offsets": [len(data), len(data) + a.nbytes]}
+        data += a.tobytes()
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+
+
+def bring_back(mod, net, checkpoint, dir_, name, before):
+    """The module trained one step in PyTorch goes back into LayerLab under
+    layerlab_state_dict()'s names and gives PyTorch's outputs there."""
+    _, meta = checkpoint_tensors(checkpoint)
+    meta = {k: v for k, v in meta.items() if k != "layerlab.extra"}
+    back = os.path.join(dir_, "trained-in-pytorch.safetensors")
+    write_checkpoint(back, mod.layerlab_state_dict(net), meta)
+    with torch.no_grad():
+        outs = net(*inputs_as_tensors(mod))
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    assert any(not torch.equal(a, b) for a, b in zip(before, outs)), f"{name}: the step changed nothing"
+    run(LL_FORWARD, "run", back, str(SAMPLES), dir_, *mod.OUTPUTS)
+    return compare(name + " back in LayerLab", dir_, mod, outs)
 
 
 INPUTS = {}
@@ -116,6 +147,14 @@ def prove(name, ref, checkpoint, make_inputs):
     outs = outs if isinstance(outs, tuple) else (outs,)
     assert len(outs) == len(mod.OUTPUTS), (name, len(outs), mod.OUTPUTS)
     run(LL_FORWARD, "run", checkpoint, str(SAMPLES), dir_, *mod.OUTPUTS)
+    worst = compare(name, dir_, mod, outs)
+    check_module(mod, net, checkpoint, name)
+    return max(worst, bring_back(mod, net, checkpoint, dir_, name, outs))
+
+
+def compare(name, dir_, mod, outs):
+    """PyTorch's outputs against LayerLab's (DIR/<output>.ll.bin); returns
+    the largest difference relative to the scale."""
     worst = 0.0
     for (n, shape), t in zip(mod.OUTPUTS.items(), outs):
         assert tuple(t.shape) == (SAMPLES, *shape), (name, n, tuple(t.shape), shape)
@@ -128,7 +167,6 @@ def prove(name, ref, checkpoint, make_inputs):
         print(f"  {name} {n} {tuple(got.shape)}: max |diff| {err:.3g} (scale {scale:.3g})")
         assert err <= TOLERANCE * scale, f"{name}: output {n} differs by {err} (scale {scale})"
         worst = max(worst, err / scale)
-    check_module(mod, net, checkpoint, name)
     return worst
 
 
@@ -174,11 +212,21 @@ def case_blocks():
     worst = 0.0
     for name, blocks in (("vision", VISION), ("sequence", SEQUENCE), ("names", NAMES)):
         ckpt = os.path.join(TMP, name + ".safetensors")
-        run(LL_FORWARD, "init", write_spec(TMP, name, blocks), ckpt, "3")
+        path = write_spec(TMP, name, blocks)
+        with open(path) as f:
+            doc = json.load(f)
+        for b in doc["graph"]["blocks"]:
+            b["frozen"] = b["name"] == "train"  # a frozen block stays frozen in PyTorch
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        run(LL_FORWARD, "init", path, ckpt, "3")
         worst = max(worst, prove(name, ckpt, ckpt, random_inputs(blocks)))
     mod = import_model(os.path.join(TMP, "names", "model"), "names_again")
     assert mod.LAYERLAB_NAMES == RENAMED, mod.LAYERLAB_NAMES
     assert list(mod.INPUTS) == ["in"] and list(mod.OUTPUTS) == ["_x"]
+    net = mod.Model()
+    assert [n for n, p in net.named_parameters() if not p.requires_grad] == [
+        "train_.weight", "train_.bias"]
     types = {t for _, t, _, _ in VISION + SEQUENCE}
     p = run(LAYERLAB, "blocks", "--json")
     registered = {b["type"] for b in json.loads(p.stdout)}
