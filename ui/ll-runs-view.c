@@ -39,6 +39,20 @@ typedef struct {
   double epoch, val_loss, val_acc; /* NAN where the line has none */
 } EpochPoint;
 
+/* One head's validation metric per epoch ("val_digit_accuracy", "val_sum_mse"). */
+typedef struct {
+  char *name;
+  GArray *xy; /* double pairs: epoch, value */
+} HeadCurve;
+
+static void head_curve_free(gpointer data)
+{
+  HeadCurve *c = data;
+  g_free(c->name);
+  g_array_unref(c->xy);
+  g_free(c);
+}
+
 struct _LlRunItem {
   GObject parent_instance;
   LlRunInfo *info;
@@ -47,6 +61,7 @@ struct _LlRunItem {
   double best_val;            /* best val_accuracy, else lowest val_loss; NAN when none */
   gboolean best_is_acc;
   GArray *epochs; /* EpochPoint, from metrics.jsonl */
+  GPtrArray *head_curves; /* HeadCurve*, from metrics.jsonl: several heads, in file order */
   GPtrArray *head_names; /* char*: the test metrics of F_HEADS (ll_metric_is_head_report) */
   GArray *head_values;   /* double, beside them */
 };
@@ -69,6 +84,7 @@ static void ll_run_item_finalize(GObject *object)
     g_free(self->text[i]);
   ll_run_info_free(self->info);
   g_array_unref(self->epochs);
+  g_ptr_array_unref(self->head_curves);
   g_ptr_array_unref(self->head_names);
   g_array_unref(self->head_values);
   G_OBJECT_CLASS(ll_run_item_parent_class)->finalize(object);
@@ -88,6 +104,7 @@ static void ll_run_item_class_init(LlRunItemClass *klass)
 static void ll_run_item_init(LlRunItem *self)
 {
   self->epochs = g_array_new(FALSE, FALSE, sizeof(EpochPoint));
+  self->head_curves = g_ptr_array_new_with_free_func(head_curve_free);
   self->head_names = g_ptr_array_new_with_free_func(g_free);
   self->head_values = g_array_new(FALSE, FALSE, sizeof(double));
   self->test_acc = self->test_loss = self->best_val = NAN;
@@ -171,6 +188,31 @@ static char *short_hyper(JsonObject *o)
   return g_string_free(s, FALSE);
 }
 
+/* Each head's validation metric of a metrics.jsonl line (several heads:
+ * ll_metric_parse_head) goes to that head's curve. */
+static void add_head_points(LlRunItem *it, JsonObject *o, double epoch)
+{
+  g_autoptr(GList) members = json_object_get_members(o);
+  for (GList *l = members; l; l = l->next) {
+    g_autofree char *split = NULL;
+    double v = member_double(o, l->data);
+    if (!isfinite(v) || !ll_metric_parse_head(l->data, &split, NULL, NULL) || strcmp(split, "val"))
+      continue;
+    HeadCurve *c = NULL;
+    for (guint k = 0; k < it->head_curves->len && !c; k++)
+      if (!strcmp(((HeadCurve *)it->head_curves->pdata[k])->name, l->data))
+        c = it->head_curves->pdata[k];
+    if (!c) {
+      c = g_new0(HeadCurve, 1);
+      c->name = g_strdup(l->data);
+      c->xy = g_array_new(FALSE, FALSE, sizeof(double));
+      g_ptr_array_add(it->head_curves, c);
+    }
+    double xy[2] = {epoch, v};
+    g_array_append_vals(c->xy, xy, 2);
+  }
+}
+
 /* Reads the run's metrics.jsonl (a worker calls this). */
 static void read_epochs(LlRunItem *it)
 {
@@ -187,8 +229,10 @@ static void read_epochs(LlRunItem *it)
       continue;
     EpochPoint e = {member_double(o, "epoch"), member_double(o, "val_loss"),
                     member_double(o, "val_accuracy")};
-    if (isfinite(e.epoch))
-      g_array_append_val(it->epochs, e);
+    if (!isfinite(e.epoch))
+      continue;
+    g_array_append_val(it->epochs, e);
+    add_head_points(it, o, e.epoch);
   }
 }
 
@@ -351,15 +395,41 @@ static char *series_name(GPtrArray *items, guint k)
 
 /* One plot of metric (0: val_loss, 1: val_accuracy) over items; any thread, the items are
  * immutable. No run-id stamp: the table says which runs on screen, the export stamps the
- * figure once. */
+ * figure once. A run with several heads shows each head's validation metric as a series
+ * of its own, "<run>: digit accuracy" with the accuracies, "<run>: sum MSE" with the
+ * losses; its first accuracy keeps the run's colour (its plain accuracy is not drawn), the
+ * others take colours after the runs'. */
 static LlCurvePlot *build_overlay(GPtrArray *items, int metric)
 {
   LlCurvePlot *p = ll_curve_plot_new(metric ? "Validation accuracy" : "Validation loss", "epoch");
+  int extra = (int)items->len; /* the next colour for a head series */
   for (guint k = 0; k < items->len; k++) {
     LlRunItem *it = items->pdata[k];
     double rgb[3];
     ll_plot_class_color((int)k, rgb);
     g_autofree char *name = series_name(items, k);
+    gboolean head_acc = FALSE, first = TRUE;
+    for (guint h = 0; h < it->head_curves->len; h++) {
+      HeadCurve *c = it->head_curves->pdata[h];
+      g_autofree char *kind = NULL;
+      ll_metric_parse_head(c->name, NULL, NULL, &kind);
+      gboolean acc = !strcmp(kind, "accuracy");
+      head_acc |= acc;
+      if (acc != (metric == 1))
+        continue;
+      double hc[3];
+      ll_plot_class_color(first && metric == 1 ? (int)k : extra++, hc);
+      first = FALSE;
+      g_autofree char *label = ll_metric_label(c->name);
+      g_autofree char *hname = g_strdup_printf("%s: %s", name, label);
+      int s = ll_curve_plot_add_series(p, hname, hc[0], hc[1], hc[2], TRUE, FALSE);
+      for (guint i = 0; i + 1 < c->xy->len; i += 2)
+        ll_curve_plot_append(p, s, g_array_index(c->xy, double, i),
+                             g_array_index(c->xy, double, i + 1));
+    }
+    /* with heads of their own, the plain validation accuracy is the first head's again */
+    if (metric == 1 && head_acc)
+      continue;
     int s = ll_curve_plot_add_series(p, name, rgb[0], rgb[1], rgb[2], TRUE, FALSE);
     for (guint i = 0; i < it->epochs->len; i++) {
       EpochPoint *e = &g_array_index(it->epochs, EpochPoint, i);
@@ -369,6 +439,11 @@ static LlCurvePlot *build_overlay(GPtrArray *items, int metric)
     }
   }
   return p;
+}
+
+LlCurvePlot *ll_runs_view_get_plot(LlRunsView *self, int i)
+{
+  return i >= 0 && i < 2 ? self->plot[i] : NULL;
 }
 
 int ll_runs_view_get_n_series(LlRunsView *self)

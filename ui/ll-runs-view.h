@@ -1,6 +1,7 @@
 /* ll-runs-view.h: the run history and comparison: every run of the store in
  * a sortable, filterable table (read on a worker), and for the selected runs
- * their val_loss / val_accuracy curves overlaid on shared axes, a diff of
+ * their val_loss / val_accuracy curves (each head's, for a run with several
+ * heads) overlaid on shared axes, a diff of
  * their specs (path by path, only where they differ) and an ablation table
  * of the final metrics against the settings that vary. Buttons open a run's
  * analysis or its spec (signals the window answers), and export the
@@ -44,8 +45,13 @@ void ll_runs_view_set_search(LlRunsView *self, const char *text);
 void ll_runs_view_sort_by(LlRunsView *self, const char *field, gboolean descending);
 /* Selects the runs with these ids (NULL-terminated; NULL clears). */
 void ll_runs_view_select(LlRunsView *self, const char *const *ids);
-/* Series in the val_loss overlay (one per selected run). */
+/* Series in the val_loss overlay (one per selected run, and one per
+ * regression head of a run with several heads). */
 int ll_runs_view_get_n_series(LlRunsView *self);
+/* The overlay plots: 0 validation loss (and each regression head's MSE), 1
+ * validation accuracy (each classification head's, for a run with several
+ * heads), or NULL while nothing is selected. */
+struct LlCurvePlot *ll_runs_view_get_plot(LlRunsView *self, int i);
 /* The spec diff, one "path: value A | value B | ..." line per differing setting. */
 char *ll_runs_view_get_diff_text(LlRunsView *self);
 /* The ablation table as tab-separated lines, the header first. */

@@ -1223,6 +1223,10 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
       ll_training_panel_set_metrics(self->training, text);
     }
     ll_log_view_add_event(self->log, e);
+    /* the Runs tab, when shown, follows the run: its row and its curves grow each epoch
+     * (the trainer wrote the epoch's line before saying so) */
+    if (gtk_widget_get_mapped(GTK_WIDGET(self->runs)))
+      ll_runs_view_refresh(self->runs);
     break;
   }
   case LL_EVENT_LOG: ll_log_view_add_event(self->log, e); break;

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "curve-plot.h"
 #include "ui-harness.h"
 
 static LlWindow *win;
@@ -424,6 +425,91 @@ static void test_rename(void)
   g_assert_nonnull(still);
 }
 
+/* ---- a run with several heads ---- */
+
+static int series_named(LlCurvePlot *p, const char *name)
+{
+  for (int i = 0; p && i < ll_curve_plot_n_series(p); i++)
+    if (!g_strcmp0(ll_curve_plot_series_name(p, i), name))
+      return i;
+  return -1;
+}
+
+/* Points of the overlay's series name (plot i), -1 without it. */
+static int overlay_points(int i, const char *name)
+{
+  LlCurvePlot *p = ll_runs_view_get_plot(runs(), i);
+  int s = series_named(p, name);
+  return s < 0 ? -1 : (int)ll_curve_plot_series_len(p, s);
+}
+
+/* The window has handled an epoch of the run (the Curves tab has a point per head). */
+static gboolean first_epoch(void)
+{
+  LlCurvePlot *acc = ll_curve_view_get_plot(ll_window_get_curves(win), 1);
+  int s = series_named(acc, "digit (val)");
+  return s >= 0 && ll_curve_plot_series_len(acc, s) >= 1;
+}
+
+static gboolean heads_running(void)
+{
+  if (!idle())
+    return FALSE;
+  g_autoptr(LlRunItem) it = find("two-input-sum");
+  return it && !strcmp(ll_run_item_get_text(it, "status"), "running");
+}
+
+static gboolean heads_shown(void)
+{
+  return idle() && overlay_points(1, "two-input-sum: digit accuracy") >= 1;
+}
+
+static gboolean heads_done(void)
+{
+  return idle() && overlay_points(1, "two-input-sum: digit accuracy") == 3;
+}
+
+/* E15 in the Runs tab: each head's validation metric is a series of its own
+ * in the overlay (the digit and the sum head's accuracies, the sum head's
+ * MSE beside the losses), while the run trains (the tab follows it, epoch
+ * by epoch) and once it has finished. */
+static void test_heads_overlay(void)
+{
+  open_preset("two-input-sum");
+  ll_ui_shorten(win, 1500, 400);
+  ll_document_get_spec(doc())->epochs = 3;
+  ll_document_settings_changed(doc());
+  activate("train-start", NULL);
+  g_assert_true(ll_window_is_training(win));
+  /* Start shows the curves; the user looks at the Runs tab instead */
+  ll_window_show_page(win, "runs");
+  /* held after its first epoch: the tab has its row, running */
+  g_assert_true(ll_ui_wait_for(first_epoch, 120000));
+  activate("train-pause", NULL);
+  g_assert_true(ll_ui_wait_for(heads_running, 20000));
+  g_autoptr(LlRunItem) it = find("two-input-sum");
+  const char *ids[] = {ll_run_item_get_info(it)->id, NULL};
+  ll_runs_view_select(runs(), ids);
+  g_assert_true(ll_ui_wait_for(heads_shown, 20000));
+  g_assert_true(ll_window_is_training(win));
+  int live = overlay_points(1, "two-input-sum: digit accuracy");
+  g_test_message("while training: %d epochs in the overlay", live);
+  g_assert_cmpint(overlay_points(1, "two-input-sum: sum accuracy"), ==, live);
+  g_assert_cmpint(overlay_points(0, "two-input-sum: sum MSE"), ==, live);
+  g_assert_cmpint(overlay_points(0, "two-input-sum"), ==, live); /* the loss, as for any run */
+  /* no plain accuracy beside the heads': it is the first head's */
+  g_assert_cmpint(overlay_points(1, "two-input-sum"), ==, -1);
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "runs-heads-live.png");
+  activate("train-pause", NULL); /* resume */
+  g_assert_true(ll_ui_wait_for(stopped, 120000));
+  g_assert_true(ll_ui_wait_for(heads_done, 20000));
+  g_assert_cmpint(overlay_points(1, "two-input-sum: sum accuracy"), ==, 3);
+  g_assert_cmpint(overlay_points(0, "two-input-sum: sum MSE"), ==, 3);
+  ll_ui_spin(200);
+  ll_ui_screenshot(GTK_WIDGET(win), "runs-heads-finished.png");
+}
+
 int main(int argc, char **argv)
 {
   if (!(win = ll_ui_start(&argc, &argv, "runs")))
@@ -434,6 +520,7 @@ int main(int argc, char **argv)
   g_test_add_func("/ui/runs/graph-diff", test_graph_diff);
   g_test_add_func("/ui/runs/multi-select", test_multi_select);
   g_test_add_func("/ui/runs/rename", test_rename);
+  g_test_add_func("/ui/runs/heads-overlay", test_heads_overlay);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;
