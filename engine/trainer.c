@@ -1,6 +1,7 @@
 /* trainer.c: the training thread: data, graph, optimizer, epochs, early
- * stopping, checkpoints, and the events that report them. The evaluation
- * is evaluate.c's; what runs on each batch, heads.c's. */
+ * stopping, checkpoints, and the events that report them to the listeners
+ * and the queue. The evaluation is evaluate.c's; what runs on each batch,
+ * heads.c's; the run's record in the store, run-recorder.c's. */
 #include "trainer.h"
 
 #include <math.h>
@@ -10,6 +11,7 @@
 #include "checkpoint.h"
 #include "device.h"
 #include "evaluate.h"
+#include "run-recorder.h"
 #include "transfer.h"
 
 static double now(void) { return g_get_monotonic_time() / 1e6; }
@@ -25,7 +27,13 @@ struct LlTrainer {
   gint stop, pause, snapshot, running;
   GMutex lock;
   GCond cond;
+  GArray *listeners; /* Listener, added before the start */
 };
+
+typedef struct {
+  const LlTrainerListener *l;
+  gpointer data;
+} Listener;
 
 typedef struct {
   LlTrainer *t;
@@ -36,9 +44,11 @@ typedef struct {
   LlPipeline *pipe;
   LlLoader *train_loader;
   LlOptimizer *opt;
-  LlRunStore *store;
+  LlRunStore *store;       /* resolves init_from and resume; NULL with no_store */
+  LlRunRecorder *recorder; /* when the run is recorded in the store */
   char *run_id, *run_dir;
-  gboolean last_recorded; /* the store's checkpoint field names last.safetensors */
+  GArray *listeners; /* Listener: the recorder first, then the trainer's */
+  GError *failure;   /* a listener's, until the run fails with it (job_ok) */
   int start_epoch;
   int epochs_done; /* completed epochs, for the checkpoint a stop writes */
   int64_t step;
@@ -47,25 +57,40 @@ typedef struct {
   double train_seconds;
 } Job;
 
-static void publish(Job *j, LlEvent *e)
+/* Hands e to the listeners, then to the queue. When a listener fails, e
+ * is freed unpublished and FALSE returned with its error; with error NULL
+ * (a log line) the error is kept, and the run fails with it at the next
+ * check (job_ok). The run's last event (failed, stopped) is published
+ * whatever the listeners say. */
+static gboolean publish(Job *j, LlEvent *e, GError **error)
 {
   e->run_id = g_strdup(j->run_id);
+  gboolean ending = e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_STOPPED;
+  for (guint i = 0; i < j->listeners->len; i++) {
+    const Listener *li = &g_array_index(j->listeners, Listener, i);
+    GError *err = NULL;
+    if (!li->l->event(li->data, e, ending ? NULL : &err) && !ending) {
+      ll_event_free(e);
+      if (error)
+        g_propagate_error(error, err);
+      else if (!j->failure)
+        j->failure = err;
+      else
+        g_clear_error(&err);
+      return FALSE;
+    }
+  }
   g_async_queue_push(j->t->events, e);
+  return TRUE;
 }
 
-/* Writes an EVAL event into the run folder (analysis/, see analysis.h) and
- * publishes it. A failed write fails the run (the event is freed): a run
- * never reports what its folder does not hold. */
-static gboolean publish_eval(Job *j, LlEvent *ev, GError **error)
+/* FALSE, with the error, once a listener has failed. */
+static gboolean job_ok(Job *j, GError **error)
 {
-  if (j->store && j->run_dir && !ll_analysis_save(j->run_dir, ev, error)) {
-    g_prefix_error(error, "could not save the analysis of the %s set: ",
-                   ev->split && !strcmp(ev->split, "test") ? "test" : "validation");
-    ll_event_free(ev);
-    return FALSE;
-  }
-  publish(j, ev);
-  return TRUE;
+  if (!j->failure)
+    return TRUE;
+  g_propagate_error(error, g_steal_pointer(&j->failure));
+  return FALSE;
 }
 
 static void log_line(Job *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -76,7 +101,7 @@ static void log_line(Job *j, const char *fmt, ...)
   LlEvent *e = ll_event_new(LL_EVENT_LOG);
   e->message = g_strdup_vprintf(fmt, ap);
   va_end(ap);
-  publish(j, e);
+  publish(j, e, NULL);
 }
 
 static gboolean check_bindings(Job *j, GError **error)
@@ -184,18 +209,17 @@ static gboolean save_checkpoint(Job *j, const char *file, int epoch, gboolean wi
   return TRUE;
 }
 
-/* last.safetensors, where --resume continues; the store names it as the
- * run's checkpoint from the first one on, so that a run that crashes later
- * still points at its weights. */
+/* last.safetensors, where --resume continues; the listeners hear of it
+ * (the recorder names it as the run's checkpoint). */
 static gboolean save_last(Job *j, int epoch, GError **error)
 {
   g_autofree char *path = NULL;
   if (!save_checkpoint(j, "last.safetensors", epoch, TRUE, &path, error))
     return FALSE;
-  if (j->store && j->run_id && !j->last_recorded) {
-    if (!ll_run_store_set_checkpoint(j->store, j->run_id, path, error))
+  for (guint i = 0; i < j->listeners->len; i++) {
+    const Listener *li = &g_array_index(j->listeners, Listener, i);
+    if (li->l->checkpoint && !li->l->checkpoint(li->data, path, error))
       return FALSE;
-    j->last_recorded = TRUE;
   }
   return TRUE;
 }
@@ -420,33 +444,22 @@ static gboolean job_setup(Job *j, GError **error)
   if (j->t->resume && !apply_resume(j, error))
     return FALSE;
   if (j->store && !eval_only) {
-    LlRunInfo info = {0};
-    g_autofree char *spec_json = ll_spec_to_json(s);
-    g_autofree char *hash = ll_spec_hash(s);
-    g_autofree char *fp = ll_dataset_fingerprint(j->train);
     g_autofree char *name = run_name(j->t, s);
-    info.name = name;
-    info.spec_hash = hash;
-    info.spec_json = spec_json;
-    info.seed = s->seed;
-    info.dataset_fingerprint = fp;
-    info.device = (char *)j->h.be->device_name;
-    info.status = LL_RUN_RUNNING;
-    info.params_count = (gint64)ll_graph_param_count(j->h.g);
-    g_autofree char *hp =
-        g_strdup_printf("{\"epochs\": %d, \"batch_size\": %d, \"optimizer\": \"%s\", \"lr\": %g, "
-                        "\"weight_decay\": %g}",
-                        s->epochs, s->batch_size, ll_optim_kind_name(s->optim.kind), s->optim.lr,
-                        s->optim.weight_decay);
-    info.hyperparams_json = hp;
-    if (!ll_run_store_create_run(j->store, &info, &j->run_id, &j->run_dir, error))
+    j->recorder = ll_run_recorder_new(j->store, name, s, j->train, j->h.be->device_name, error);
+    if (!j->recorder)
       return FALSE;
+    j->run_id = g_strdup(ll_run_recorder_get_id(j->recorder));
+    j->run_dir = g_strdup(ll_run_recorder_get_dir(j->recorder));
+    Listener rec = {ll_run_recorder_listener(), j->recorder};
+    g_array_prepend_val(j->listeners, rec);
   } else if (!eval_only) {
     j->run_dir = g_dir_make_tmp("layerlab-run-XXXXXX", error);
     if (!j->run_dir)
       return FALSE;
   }
   j->train_loader = ll_loader_new(j->pipe, j->train_idx, s->batch_size, TRUE, TRUE, TRUE, s->seed);
+  if (!job_ok(j, error))
+    return FALSE;
   LlEvent *e = ll_event_new(LL_EVENT_STARTED);
   e->epochs = s->epochs;
   e->steps_per_epoch = ll_loader_batches_per_epoch(j->train_loader);
@@ -460,8 +473,7 @@ static gboolean job_setup(Job *j, GError **error)
   /* what a shortened run used (a study records it per trial) */
   ll_event_add_metric(e, "train_samples", j->train_idx->len);
   ll_event_add_metric(e, "val_samples", j->val_idx->len);
-  publish(j, e);
-  return TRUE;
+  return publish(j, e, error);
 }
 
 static void job_clear(Job *j)
@@ -497,8 +509,11 @@ static void job_clear(Job *j)
     g_array_unref(j->test_idx);
   ll_dataset_free(j->train);
   ll_dataset_free(j->test);
+  ll_run_recorder_free(j->recorder);
   if (j->store)
     ll_run_store_close(j->store);
+  g_array_unref(j->listeners);
+  g_clear_error(&j->failure);
   g_free(j->run_id);
   g_free(j->run_dir);
 }
@@ -554,6 +569,8 @@ static RunEnd job_train(Job *j, GError **error)
     while ((batch = ll_loader_next(j->train_loader))) {
       if (!wait_if_paused(t))
         return RUN_STOPPED;
+      if (!job_ok(j, error))
+        return RUN_FAILED;
       j->step++;
       double lr = ll_schedule_lr(&s->schedule, s->optim.lr, j->step - 1, spe, total_steps);
       LlRunCtx ctx = {.be = j->h.be,
@@ -599,7 +616,8 @@ static RunEnd job_train(Job *j, GError **error)
         double per_step = (tnow - ep_t0) / (double)(ep_n / batch->capacity + 1);
         e->images_per_second = ep_n / MAX(tnow - ep_t0, 1e-9);
         e->eta = per_step * (double)(total_steps - j->step);
-        publish(j, e);
+        if (!publish(j, e, error))
+          return RUN_FAILED;
         acc_loss = 0.0;
         acc_steps = 0;
         last_pub = tnow;
@@ -667,17 +685,17 @@ static RunEnd job_train(Job *j, GError **error)
         (!improved || save_checkpoint(j, "best.safetensors", epoch, FALSE, NULL, error)) &&
         (!(s->checkpoint_every > 0 && (epoch % s->checkpoint_every == 0 || epoch == s->epochs)) ||
          save_last(j, epoch, error));
-    if (saved && j->store) {
-      g_autofree char *line = ll_event_to_json(e);
-      saved = ll_run_store_append_metrics_line(j->run_dir, line, error);
-    }
     if (!saved) {
       ll_event_free(e);
       ll_event_free(vev);
       return RUN_FAILED;
     }
-    publish(j, e);
-    if (vev && !publish_eval(j, g_steal_pointer(&vev), error))
+    /* the recorder writes metrics.jsonl and the analysis as they pass */
+    if (!publish(j, e, error)) {
+      ll_event_free(vev);
+      return RUN_FAILED;
+    }
+    if (vev && !publish(j, g_steal_pointer(&vev), error))
       return RUN_FAILED;
     if (s->early_stopping && bad_epochs >= s->es_patience) {
       log_line(j, "early stopping after epoch %d: %s has not improved for %d epochs (best %.5g)",
@@ -766,24 +784,20 @@ static gboolean job_finish(Job *j, GError **error)
     ll_event_free(ev);
     return FALSE;
   }
-  if (ev && !publish_eval(j, g_steal_pointer(&ev), error))
+  if (ev && !publish(j, g_steal_pointer(&ev), error))
     return FALSE;
   fin->checkpoint = g_strdup(ckpt);
   fin->images_per_second = j->images / MAX(j->train_seconds, 1e-9);
   fin->elapsed = now() - j->t0;
-  if (j->store && j->run_id) {
-    g_autofree char *line = ll_event_to_json(fin);
-    if (!ll_run_store_finish_run(j->store, j->run_id, line, ckpt, error))
-      return FALSE;
-  }
-  publish(j, g_steal_pointer(&fin));
-  return TRUE;
+  /* the recorder stores the result as it passes */
+  return job_ok(j, error) && publish(j, g_steal_pointer(&fin), error);
 }
 
 static gpointer trainer_thread(gpointer data)
 {
   LlTrainer *t = data;
   Job j = {.t = t, .s = t->spec};
+  j.listeners = g_array_copy(t->listeners);
   if (t->opts.background) /* this thread and its loader and kernel workers */
     ll_thread_yield_to_ui();
   GError *error = NULL;
@@ -804,19 +818,12 @@ static gpointer trainer_thread(gpointer data)
                                    serr ? serr->message : "no graph");
       g_clear_error(&serr);
     }
-    if (j.store && j.run_id) {
-      if (p)
-        ll_run_store_set_checkpoint(j.store, j.run_id, p, NULL);
-      ll_run_store_update_status(j.store, j.run_id, LL_RUN_STOPPED, p ? NULL : e->message, NULL);
-    }
-    publish(&j, e);
+    publish(&j, e, NULL);
   } else if (end == RUN_FAILED) {
     LlEvent *e = ll_event_new(LL_EVENT_FAILED);
     e->message = g_strdup(error ? error->message : "unknown error");
     e->spec_mismatch = error && g_error_matches(error, LL_SPEC_ERROR, LL_SPEC_ERROR_MISMATCH);
-    if (j.store && j.run_id)
-      ll_run_store_update_status(j.store, j.run_id, LL_RUN_FAILED, e->message, NULL);
-    publish(&j, e);
+    publish(&j, e, NULL);
   }
   g_clear_error(&error);
   j.h.g = NULL; /* owned by the spec */
@@ -856,9 +863,17 @@ LlTrainer *ll_trainer_new(const LlSpec *spec, const LlTrainOptions *opts)
     t->spec->device = g_strdup(t->device);
   }
   t->events = g_async_queue_new_full((GDestroyNotify)ll_event_free);
+  t->listeners = g_array_new(FALSE, FALSE, sizeof(Listener));
   g_mutex_init(&t->lock);
   g_cond_init(&t->cond);
   return t;
+}
+
+void ll_trainer_add_listener(LlTrainer *t, const LlTrainerListener *l, gpointer data)
+{
+  g_return_if_fail(!t->thread);
+  Listener li = {l, data};
+  g_array_append_val(t->listeners, li);
 }
 
 gboolean ll_trainer_start(LlTrainer *t, GError **error)
@@ -913,6 +928,7 @@ void ll_trainer_free(LlTrainer *t)
   ll_trainer_stop(t);
   ll_trainer_join(t);
   g_async_queue_unref(t->events);
+  g_array_unref(t->listeners);
   g_mutex_clear(&t->lock);
   g_cond_clear(&t->cond);
   ll_spec_free(t->spec);

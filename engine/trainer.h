@@ -1,9 +1,11 @@
 /* trainer.h: one training job on its own thread.
  *
  * The trainer owns its graph, data and optimizer; nobody else touches them
- * while it runs. It publishes LlEvents into a queue that the window drains
- * on its frame clock and the CLI drains by printing. Control (pause, resume,
- * stop, snapshot) is by atomics, safe from any thread. */
+ * while it runs. It publishes LlEvents (event.h) to its listeners: the run
+ * recorder (run-recorder.h) on the training thread, and through a queue to
+ * the window, which drains it on its frame clock, and the CLI, which
+ * drains it by printing. Control (pause, resume, stop, snapshot) is by
+ * atomics, safe from any thread. */
 #pragma once
 
 #include "device.h" /* ll_devices_list, ll_device_backend */
@@ -14,6 +16,23 @@
 G_BEGIN_DECLS
 
 typedef struct LlTrainer LlTrainer;
+
+/* A consumer of a trainer's events. Every one (the window, the command
+ * line, a study, the run recorder) takes them through this table. A
+ * listener added with ll_trainer_add_listener runs on the training thread
+ * as each event is published, before it is queued: the run recorder sits
+ * there, so that nothing is reported that was not recorded. */
+typedef struct {
+  /* One event, in the order published; e is lent for the call. FALSE, with
+   * error set, when the consumer could not take it: on the training thread
+   * the run then fails with that error, and the event (unless it is the
+   * run's last) is not published. */
+  gboolean (*event)(gpointer data, const LlEvent *e, GError **error);
+  /* Optional, training thread only: after an epoch, the checkpoint a
+   * resume continues from (last.safetensors) was written at path. FALSE
+   * fails the run. */
+  gboolean (*checkpoint)(gpointer data, const char *path, GError **error);
+} LlTrainerListener;
 
 typedef struct {
   const char *spec_path;  /* for the run record (may be NULL) */
@@ -34,6 +53,10 @@ typedef struct {
 /* Takes a copy of the spec. Nothing runs until ll_trainer_start. */
 LlTrainer *ll_trainer_new(const LlSpec *spec, const LlTrainOptions *opts);
 void ll_trainer_free(LlTrainer *t); /* stops and joins the thread */
+/* Calls l with data on the training thread for every event the run
+ * publishes, after the listeners added before it. Only before
+ * ll_trainer_start; l and data must outlive the run. */
+void ll_trainer_add_listener(LlTrainer *t, const LlTrainerListener *l, gpointer data);
 gboolean ll_trainer_start(LlTrainer *t, GError **error);
 /* The next event, waiting up to timeout_us (0: do not wait); NULL if none. */
 LlEvent *ll_trainer_pop(LlTrainer *t, guint64 timeout_us);

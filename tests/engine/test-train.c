@@ -11,6 +11,7 @@
 
 #include "checkpoint.h"
 #include "device.h"
+#include "run-recorder.h"
 #include "trainer.h"
 
 typedef struct {
@@ -591,6 +592,133 @@ static void test_fused_relu_dropout(void)
 }
 
 #ifdef __linux__
+/* A listener on the training thread: sees every event before the queue,
+ * and a FALSE fails the run with its error, the event unpublished. */
+typedef struct {
+  GThread *main;
+  GPtrArray *seen; /* LlEvent copies, in order */
+  GPtrArray *checkpoints;
+  gboolean off_main; /* every call came from another thread */
+  int refuse_epoch;  /* fail on this epoch's event (0: never) */
+} Probe;
+
+static gboolean probe_event(gpointer data, const LlEvent *e, GError **error)
+{
+  Probe *p = data;
+  p->off_main &= g_thread_self() != p->main;
+  g_ptr_array_add(p->seen, ll_event_dup(e));
+  if (e->kind == LL_EVENT_EPOCH && e->epoch == p->refuse_epoch) {
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "probe refused epoch %d", e->epoch);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean probe_checkpoint(gpointer data, const char *path, GError **error)
+{
+  Probe *p = data;
+  p->off_main &= g_thread_self() != p->main;
+  g_ptr_array_add(p->checkpoints, g_strdup(path));
+  return TRUE;
+}
+
+static const LlTrainerListener probe_listener = {.event = probe_event,
+                                                 .checkpoint = probe_checkpoint};
+
+static void test_listener(void)
+{
+  g_autofree char *json = g_strdup(mlp_spec);
+  memcpy(strstr(json, "\"epochs\": 15"), "\"epochs\": 04", 12);
+  g_autoptr(LlSpec) s = spec_from(json);
+  Probe p = {.main = g_thread_self(),
+             .seen = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free),
+             .checkpoints = g_ptr_array_new_with_free_func(g_free),
+             .off_main = TRUE,
+             .refuse_epoch = 2};
+  LlTrainOptions o = {.no_store = TRUE, .seed = -1};
+  LlTrainer *t = ll_trainer_new(s, &o);
+  ll_trainer_add_listener(t, &probe_listener, &p);
+  g_assert_true(ll_trainer_start(t, NULL));
+  g_autoptr(GPtrArray) queued = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free);
+  LlEvent *e;
+  while ((e = ll_trainer_pop(t, 10 * G_USEC_PER_SEC))) {
+    g_ptr_array_add(queued, e);
+    if (e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_FINISHED)
+      break;
+  }
+  ll_trainer_free(t);
+  g_assert_true(p.off_main);
+  /* the run failed with the listener's error; epoch 2 never reached the queue */
+  LlEvent *last = queued->pdata[queued->len - 1];
+  g_assert_cmpint(last->kind, ==, LL_EVENT_FAILED);
+  g_assert_cmpstr(last->message, ==, "probe refused epoch 2");
+  int epochs = 0;
+  for (guint i = 0; i < queued->len; i++)
+    epochs += ((LlEvent *)queued->pdata[i])->kind == LL_EVENT_EPOCH;
+  g_assert_cmpint(epochs, ==, 1);
+  /* the listener saw what was queued, in the same order, plus the refused epoch */
+  g_assert_cmpuint(p.seen->len, ==, queued->len + 1);
+  for (guint i = 0, k = 0; i < p.seen->len; i++) {
+    LlEvent *a = p.seen->pdata[i];
+    if (a->kind == LL_EVENT_EPOCH && a->epoch == 2)
+      continue;
+    LlEvent *b = queued->pdata[k++];
+    g_assert_cmpint(a->kind, ==, b->kind);
+    g_assert_cmpint(a->step, ==, b->step);
+  }
+  /* checkpoint_every 1: last.safetensors after each epoch that got that far */
+  g_assert_cmpuint(p.checkpoints->len, ==, 2);
+  g_assert_true(g_str_has_suffix(p.checkpoints->pdata[0], "last.safetensors"));
+  g_ptr_array_unref(p.seen);
+  g_ptr_array_unref(p.checkpoints);
+}
+
+/* The run recorder writes metrics.jsonl (lines without the run id), the
+ * analysis, and the result with the final checkpoint in the store. */
+static void test_run_recorder(void)
+{
+  g_autofree char *json = g_strdup(mlp_spec);
+  memcpy(strstr(json, "\"epochs\": 15"), "\"epochs\": 03", 12);
+  g_autoptr(LlSpec) s = spec_from(json);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *root = g_dir_make_tmp("ll-recorder-XXXXXX", &error);
+  g_assert_no_error(error);
+  LlTrainOptions o = {.seed = -1, .store_root = root};
+  LlTrainer *t = ll_trainer_new(s, &o);
+  g_assert_true(ll_trainer_start(t, NULL));
+  g_autofree char *run_id = NULL;
+  LlEvent *e;
+  while ((e = ll_trainer_pop(t, 10 * G_USEC_PER_SEC))) {
+    gboolean end = e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_FINISHED;
+    g_assert_cmpint(e->kind, !=, LL_EVENT_FAILED);
+    if (!run_id && e->run_id)
+      run_id = g_strdup(e->run_id);
+    ll_event_free(e);
+    if (end)
+      break;
+  }
+  ll_trainer_free(t);
+  g_assert_nonnull(run_id);
+  g_autoptr(LlRunStore) store = ll_run_store_open(root, &error);
+  g_assert_no_error(error);
+  LlRunInfo *info = NULL;
+  g_assert_true(ll_run_store_get(store, run_id, &info, &error));
+  g_assert_cmpint(info->status, ==, LL_RUN_FINISHED);
+  g_assert_true(g_str_has_suffix(info->checkpoint, "final.safetensors"));
+  g_autofree char *metrics = g_build_filename(info->dir, "metrics.jsonl", NULL);
+  g_autofree char *text = NULL;
+  g_assert_true(g_file_get_contents(metrics, &text, NULL, &error));
+  g_auto(GStrv) lines = g_strsplit(g_strchomp(text), "\n", -1);
+  g_assert_cmpuint(g_strv_length(lines), ==, 3);
+  for (int i = 0; i < 3; i++) {
+    g_assert_true(g_str_has_prefix(lines[i], "{\"event\": \"epoch\""));
+    g_assert_null(strstr(lines[i], "run_id"));
+  }
+  g_autofree char *analysis = g_build_filename(info->dir, "analysis", "test.json", NULL);
+  g_assert_true(g_file_test(analysis, G_FILE_TEST_IS_REGULAR));
+  ll_run_info_free(info);
+}
+
 static int thread_nice(void)
 {
   errno = 0;
@@ -653,5 +781,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/train/nan-stops", test_nan_stops);
   g_test_add_func("/engine/train/same-seed-same-numbers", test_same_seed_same_numbers);
   g_test_add_func("/engine/train/pause-resume-stop", test_pause_resume_stop);
+  g_test_add_func("/engine/train/listener", test_listener);
+  g_test_add_func("/engine/train/run-recorder", test_run_recorder);
   return g_test_run();
 }
