@@ -185,7 +185,7 @@ int ll_cli_export(int argc, char **argv)
                     "--pytorch DIR",
                     entries, &argc, &argv))
     return 2;
-  if (argc == 2 && !dir && !!onnx != !!pytorch)
+  if (argc == 2 && !dir && !format && !!onnx != !!pytorch)
     return onnx ? export_onnx(argv[1], onnx, force, store_root)
                 : export_pytorch(argv[1], pytorch, force, store_root);
   if (argc != 2 || !dir || onnx || pytorch) {

@@ -436,15 +436,19 @@ static void add_weights(Writer *w, LlBlock *b, const BlockWriter *bw)
   }
 }
 
-static const char *normalize_text(LlNormalize n)
+/* The inputs' paragraph of the docstring: what the data pipeline made of them. */
+static const char *inputs_text(LlNormalize n)
 {
   switch (n) {
-  case LL_NORM_ZERO_ONE: return "bytes scaled to 0..1 (normalize: zero-one)";
+  case LL_NORM_ZERO_ONE:
+    return "Inputs, as LayerLab's data pipeline feeds them (normalize: zero-one, each\n"
+           "channel scaled to 0..1: bytes by 1/255, other values by the training split's\n"
+           "min and max):\n";
   case LL_NORM_STANDARDIZE:
-    return "standardised per channel with the training split's mean and standard deviation "
-           "(normalize: standardize)";
+    return "Inputs, as LayerLab's data pipeline feeds them (normalize: standardize, each\n"
+           "channel by the training split's mean and standard deviation):\n";
   case LL_NORM_NONE:
-  default: return "raw values (normalize: none)";
+  default: return "Inputs, as LayerLab's data pipeline feeds them (normalize: none, raw values):\n";
   }
 }
 
@@ -504,8 +508,7 @@ static char *model_py(Writer *w, GHashTable *meta, const char *checkpoint, GPtrA
   g_string_append(o, " = net(");
   append_names(o, inputs, w, ", ");
   g_string_append(o, ")\n\n");
-  g_string_append_printf(o, "Inputs, as LayerLab feeds them: %s.\n",
-                         normalize_text(s->pipeline.normalize));
+  g_string_append(o, inputs_text(s->pipeline.normalize));
   append_io(o, inputs, w);
   g_string_append(o, "Outputs:\n");
   append_io(o, outputs, w);
@@ -637,6 +640,13 @@ gboolean ll_pytorch_export(const char *checkpoint, const char *dir, gboolean for
   if (!spec)
     return FALSE;
   LlGraph *g = spec->graph;
+  /* weights.bin is built in memory, its length a guint */
+  if ((g->n_params + g->n_buffers) > G_MAXUINT / sizeof(float)) {
+    g_set_error(error, LL_GRAPH_ERROR, LL_GRAPH_ERROR_MEMORY,
+                "the model's %zu weights are more than the PyTorch export writes (4 GiB)",
+                g->n_params + g->n_buffers);
+    return FALSE;
+  }
   for (guint i = 0; i < g->order->len; i++) {
     LlBlock *b = g_ptr_array_index(g->order, i);
     if (strcmp(b->desc->type, "Input") && !writer_for(b)) {
