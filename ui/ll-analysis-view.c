@@ -46,13 +46,14 @@ struct _LlAnalysisView {
   GtkLabel *title, *epoch_label, *tsne_status, *gallery_note;
   GtkScale *scrub;
   GtkAdjustment *scrub_adj;
-  GtkToggleButton *rates, *pca_only;
+  GtkToggleButton *rates;
+  GtkCheckButton *pca_only;
   GtkDropDown *embed_block; /* a block of the run's graph */
   GtkStringList *embed_blocks;
   GtkWidget *embed_button;
   gboolean embedding; /* a block's embeddings are being computed */
   GtkSpinButton *every, *exp_w, *exp_h, *exp_dpi;
-  GtkToggleButton *exp_screen; /* export in the window's colours, not the light ones */
+  GtkCheckButton *exp_screen; /* export in the window's colours, not the light ones */
   GtkNotebook *pages;
   GtkWidget *conf_area, *gallery_area, *recon_area, *pred_area, *tsne_area;
 
@@ -599,7 +600,7 @@ static void block_embed_done(GObject *src, GAsyncResult *res, gpointer data)
   self->follow = FALSE;
   set_scrub_range(self);
   update_views(self);
-  ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+  ll_analysis_view_run_tsne(self, gtk_check_button_get_active(self->pca_only));
 }
 
 /* Computes the embeddings of `block` (a forward pass over the test set with
@@ -641,7 +642,7 @@ static void on_embed_block(GtkButton *b, LlAnalysisView *self)
   const char *block = chosen_block(self);
   LlEvent *e = current(self);
   if (!block || (e && e->n_embed >= 5 && !g_strcmp0(e->embed_block, block))) {
-    ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+    ll_analysis_view_run_tsne(self, gtk_check_button_get_active(self->pca_only));
     return;
   }
   ll_analysis_view_embed_block(self, block);
@@ -811,7 +812,7 @@ static void select_payload(LlAnalysisView *self, int index)
   LlEvent *e = current(self);
   if (e && gtk_notebook_get_current_page(self->pages) == PAGE_TSNE && e->n_embed >= 5 &&
       self->tsne_index != self->current)
-    ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+    ll_analysis_view_run_tsne(self, gtk_check_button_get_active(self->pca_only));
 }
 
 void ll_analysis_view_clear(LlAnalysisView *self)
@@ -846,7 +847,7 @@ void ll_analysis_view_add_event(LlAnalysisView *self, LlEvent *ev)
     int every = gtk_spin_button_get_value_as_int(self->every);
     if (ev->n_embed >= 5 && gtk_notebook_get_current_page(self->pages) == PAGE_TSNE && every > 0 &&
         (ev->epoch % every == 0 || !g_strcmp0(ev->split, "test")))
-      ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+      ll_analysis_view_run_tsne(self, gtk_check_button_get_active(self->pca_only));
   } else {
     set_scrub_range(self);
   }
@@ -1087,7 +1088,7 @@ static void on_rates(GtkToggleButton *b, gpointer data)
 static void on_recompute(GtkButton *b, gpointer data)
 {
   LlAnalysisView *self = data;
-  ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+  ll_analysis_view_run_tsne(self, gtk_check_button_get_active(self->pca_only));
 }
 
 static void on_page(GtkNotebook *nb, GtkWidget *page, guint n, gpointer data)
@@ -1097,7 +1098,7 @@ static void on_page(GtkNotebook *nb, GtkWidget *page, guint n, gpointer data)
     ensure_datasets(self);
   LlEvent *e = current(self);
   if (n == PAGE_TSNE && e && e->n_embed >= 5 && !self->tsne && self->tsne_index != self->current)
-    ll_analysis_view_run_tsne(self, gtk_toggle_button_get_active(self->pca_only));
+    ll_analysis_view_run_tsne(self, gtk_check_button_get_active(self->pca_only));
 }
 
 /* ---- export ------------------------------------------------------------------------------------
@@ -1146,7 +1147,7 @@ static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer 
     /* figures for a report are light unless the user asks for the window's colours */
     LlPlotScheme screen;
     ll_plot_style_of(GTK_WIDGET(self), &screen);
-    ll_plot_set_export_scheme(gtk_toggle_button_get_active(self->exp_screen) ? &screen : NULL);
+    ll_plot_set_export_scheme(gtk_check_button_get_active(self->exp_screen) ? &screen : NULL);
     if (kind == EXPORT_VIEW) {
       ok = ll_analysis_view_export_current(self, path, gtk_spin_button_get_value(self->exp_w),
                                            gtk_spin_button_get_value(self->exp_h),
@@ -1247,6 +1248,111 @@ static GtkWidget *button(GtkWidget *box, const char *label, const char *tip, GCa
   return b;
 }
 
+/* A menu button whose popover holds box (vertical), closed by any button
+ * in it that starts something. */
+static GtkWidget *menu_button(const char *label, const char *icon, const char *tip, GtkWidget *box)
+{
+  GtkWidget *mb = gtk_menu_button_new();
+  if (icon)
+    gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(mb), icon);
+  else
+    gtk_menu_button_set_label(GTK_MENU_BUTTON(mb), label);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(mb), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  gtk_widget_set_tooltip_text(mb, tip);
+  GtkWidget *pop = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(pop), box);
+  gtk_menu_button_set_popover(GTK_MENU_BUTTON(mb), pop);
+  return mb;
+}
+
+static void popdown_from(GtkButton *b, gpointer unused)
+{
+  GtkWidget *pop = gtk_widget_get_ancestor(GTK_WIDGET(b), GTK_TYPE_POPOVER);
+  if (pop)
+    gtk_popover_popdown(GTK_POPOVER(pop));
+}
+
+/* A labelled row of the export menu's grid. */
+static GtkSpinButton *grid_spin(GtkGrid *grid, int row, const char *label, const char *unit,
+                                double lo, double hi, double v, const char *tip)
+{
+  GtkWidget *l = gtk_label_new(label);
+  gtk_label_set_xalign(GTK_LABEL(l), 1);
+  gtk_grid_attach(grid, l, 0, row, 1, 1);
+  GtkWidget *s = gtk_spin_button_new_with_range(lo, hi, 1);
+  gtk_spin_button_set_value(GTK_SPIN_BUTTON(s), v);
+  gtk_widget_set_tooltip_text(s, tip);
+  gtk_grid_attach(grid, s, 1, row, 1, 1);
+  if (unit) {
+    l = gtk_label_new(unit);
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_grid_attach(grid, l, 2, row, 1, 1);
+  }
+  return GTK_SPIN_BUTTON(s);
+}
+
+/* Export, folded into a menu so the header fits a narrow pane: the
+ * figure's size, its colours, and the three exports. */
+static GtkWidget *export_menu(LlAnalysisView *self)
+{
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+  GtkGrid *grid = GTK_GRID(gtk_grid_new());
+  gtk_grid_set_row_spacing(grid, 6);
+  gtk_grid_set_column_spacing(grid, 6);
+  self->exp_w = grid_spin(grid, 0, "Width", "px", 200, 8000, 1200,
+                          "Figure width in pixels: a PNG is written this wide; SVG and PDF get "
+                          "the same layout, width \u00d7 96 / DPI points");
+  self->exp_h = grid_spin(grid, 1, "Height", "px", 150, 8000, 800, "Figure height in pixels");
+  self->exp_dpi = grid_spin(grid, 2, "Resolution", "DPI", 48, 600, 144,
+                            "Text and lines are sized for this DPI (the figure is width / DPI "
+                            "inches wide); the pixel size stays as entered");
+  gtk_box_append(GTK_BOX(box), GTK_WIDGET(grid));
+  self->exp_screen = GTK_CHECK_BUTTON(gtk_check_button_new_with_label("In the window's colours"));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->exp_screen),
+                              "Export in the window's colours (dark figures in the dark style) "
+                              "instead of the light ones a printed report wants");
+  gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->exp_screen));
+  static const struct {
+    const char *label, *tip;
+    void (*cb)(GtkButton *, gpointer);
+  } exports[] = {
+      {"Export View\u2026", "This view as PNG, SVG or PDF (by the file name)", on_export_view},
+      {"Export All Figures\u2026", "Every figure of the run, as PNG, into a folder", on_export_all},
+      {"Report PDF\u2026", "A multi-page PDF report of the run", on_export_report},
+  };
+  for (guint i = 0; i < G_N_ELEMENTS(exports); i++) {
+    GtkWidget *b = gtk_button_new_with_label(exports[i].label);
+    gtk_widget_set_tooltip_text(b, exports[i].tip);
+    g_signal_connect(b, "clicked", G_CALLBACK(popdown_from), NULL);
+    g_signal_connect(b, "clicked", G_CALLBACK(exports[i].cb), self);
+    gtk_box_append(GTK_BOX(box), b);
+  }
+  return menu_button("Export", NULL, "Export this view, every figure or a PDF report", box);
+}
+
+/* The t-SNE's settings, in a menu so its row fits a narrow pane: PCA
+ * instead of t-SNE, and how often it recomputes while training. */
+static GtkWidget *tsne_menu(LlAnalysisView *self)
+{
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+  self->pca_only =
+      GTK_CHECK_BUTTON(gtk_check_button_new_with_label("PCA only (the first two components)"));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->pca_only),
+                              "The first two principal components: instant");
+  gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->pca_only));
+  GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  self->every = spin(row, "While training, recompute every", 0, 100, 1,
+                     "While training, recompute every N epochs (0 shows as \u201cnever\u201d)");
+  g_signal_connect(self->every, "output", G_CALLBACK(on_every_output), NULL);
+  g_signal_connect(self->every, "input", G_CALLBACK(on_every_input), NULL);
+  gtk_spin_button_set_numeric(self->every, FALSE); /* numeric would refuse the word */
+  gtk_editable_set_width_chars(GTK_EDITABLE(self->every), 5);
+  gtk_box_append(GTK_BOX(row), gtk_label_new("epochs"));
+  gtk_box_append(GTK_BOX(box), row);
+  return menu_button("t-SNE options", "emblem-system-symbolic",
+                     "Options: PCA instead of t-SNE; how often to recompute while training", box);
+}
+
 static void ll_analysis_view_dispose(GObject *o)
 {
   LlAnalysisView *self = LL_ANALYSIS_VIEW(o);
@@ -1303,63 +1409,44 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   self->hover_grid = ll_image_grid_new("");
   ll_scatter_plot_set_raster(self->scatter, TRUE); /* 70k points in ~3 ms; bench-scatter */
 
-  /* the bar: run, epoch scrubber, export */
+  /* the header, two rows that fit the narrowest pane (about 400 px): the
+   * run and the export menu, then the epoch scrubber with its label; the
+   * label keeps its width whatever it says, so the scrubber never moves */
   GtkWidget *bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_widget_set_margin_start(bar, 6);
   gtk_widget_set_margin_end(bar, 6);
   gtk_widget_set_margin_top(bar, 4);
   self->title = GTK_LABEL(gtk_label_new("No run"));
   gtk_widget_add_css_class(GTK_WIDGET(self->title), "heading");
-  /* the title and the epoch keep their widths whatever they say, so the
-   * scrubber between them never moves (ellipsized when longer) */
-  gtk_label_set_width_chars(self->title, 24);
-  gtk_label_set_max_width_chars(self->title, 24);
+  gtk_label_set_ellipsize(self->title, PANGO_ELLIPSIZE_END);
   gtk_label_set_xalign(self->title, 0);
+  gtk_widget_set_hexpand(GTK_WIDGET(self->title), TRUE);
   gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->title));
+  gtk_box_append(GTK_BOX(bar), export_menu(self));
+  gtk_box_append(GTK_BOX(self), bar);
+  bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_margin_start(bar, 6);
+  gtk_widget_set_margin_end(bar, 6);
   self->scrub_adj = gtk_adjustment_new(0, 0, 1, 1, 1, 1);
   self->scrub = GTK_SCALE(gtk_scale_new(GTK_ORIENTATION_HORIZONTAL, self->scrub_adj));
   gtk_scale_set_digits(self->scrub, 0);
   gtk_scale_set_draw_value(self->scrub, FALSE);
   gtk_widget_set_hexpand(GTK_WIDGET(self->scrub), TRUE);
+  gtk_widget_add_css_class(GTK_WIDGET(self->scrub), "ll-compact"); /* the row stays low */
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->scrub),
                               "Move through the evaluations of every epoch");
   g_signal_connect(self->scrub_adj, "value-changed", G_CALLBACK(on_scrub), self);
   gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->scrub));
   self->epoch_label = GTK_LABEL(gtk_label_new(""));
   gtk_label_set_ellipsize(self->epoch_label, PANGO_ELLIPSIZE_END);
-  gtk_label_set_width_chars(self->epoch_label, 28);
-  gtk_label_set_max_width_chars(self->epoch_label, 28);
+  gtk_label_set_width_chars(self->epoch_label, 26);
+  gtk_label_set_max_width_chars(self->epoch_label, 26);
   gtk_label_set_xalign(self->epoch_label, 1);
   gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->epoch_label));
   gtk_box_append(GTK_BOX(self), bar);
-  /* second row: export (kept apart so the first row fits a narrow pane) */
-  bar = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_margin_start(bar, 6);
-  gtk_widget_set_margin_end(bar, 6);
-  gtk_widget_set_halign(bar, GTK_ALIGN_END);
-  self->exp_w = spin(bar, "Figure", 200, 8000, 1200,
-                     "Figure width in pixels: a PNG is written this wide; SVG and PDF get the "
-                     "same layout, width \u00d7 96 / DPI points");
-  self->exp_h = spin(bar, "\u00d7", 150, 8000, 800, "Figure height in pixels");
-  gtk_box_append(GTK_BOX(bar), gtk_label_new("px at"));
-  self->exp_dpi = spin(bar, NULL, 48, 600, 144,
-                       "Resolution: text and lines are sized for this DPI (the figure is "
-                       "width / DPI inches wide); the pixel size stays as entered");
-  gtk_box_append(GTK_BOX(bar), gtk_label_new("DPI"));
-  self->exp_screen = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label("Screen colours"));
-  gtk_widget_set_tooltip_text(GTK_WIDGET(self->exp_screen),
-                              "Export in the window's colours (dark figures in the dark style) "
-                              "instead of the light ones a printed report wants");
-  gtk_box_append(GTK_BOX(bar), GTK_WIDGET(self->exp_screen));
-  button(bar, "Export view\u2026", "This view as PNG, SVG or PDF (by the file name)",
-         G_CALLBACK(on_export_view), self);
-  button(bar, "Export all\u2026", "Every figure of the run, as PNG, into a folder",
-         G_CALLBACK(on_export_all), self);
-  button(bar, "Report PDF\u2026", "A multi-page PDF report of the run",
-         G_CALLBACK(on_export_report), self);
-  gtk_box_append(GTK_BOX(self), bar);
 
   self->pages = GTK_NOTEBOOK(gtk_notebook_new());
+  gtk_notebook_set_scrollable(self->pages, TRUE); /* the tabs never widen the pane */
   gtk_widget_set_vexpand(GTK_WIDGET(self->pages), TRUE);
   gtk_box_append(GTK_BOX(self), GTK_WIDGET(self->pages));
 
@@ -1388,7 +1475,7 @@ static void ll_analysis_view_init(LlAnalysisView *self)
   gtk_paned_set_position(GTK_PANED(paned), 700);
   gtk_widget_set_vexpand(paned, TRUE);
   gtk_box_append(GTK_BOX(cbox), paned);
-  gtk_notebook_append_page(self->pages, cbox, gtk_label_new("Confusion matrix"));
+  gtk_notebook_append_page(self->pages, cbox, gtk_label_new("Confusion"));
 
   self->recon_area = area_for(draw_grid, self->recon);
   gtk_notebook_append_page(self->pages, self->recon_area, gtk_label_new("Reconstructions"));
@@ -1402,23 +1489,12 @@ static void ll_analysis_view_init(LlAnalysisView *self)
          "t-SNE of the current epoch's embeddings (warm-started from the "
          "last layout)",
          G_CALLBACK(on_recompute), self);
-  self->pca_only = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label("PCA only"));
-  gtk_widget_set_tooltip_text(GTK_WIDGET(self->pca_only),
-                              "The first two principal components: instant");
-  gtk_box_append(GTK_BOX(tctl), GTK_WIDGET(self->pca_only));
-  self->every = spin(tctl, "every", 0, 100, 1,
-                     "While training, recompute every N epochs (0 shows as “never”)");
-  g_signal_connect(self->every, "output", G_CALLBACK(on_every_output), NULL);
-  g_signal_connect(self->every, "input", G_CALLBACK(on_every_input), NULL);
-  gtk_spin_button_set_numeric(self->every, FALSE); /* numeric would refuse the word */
-  gtk_editable_set_width_chars(GTK_EDITABLE(self->every), 5);
-  gtk_box_append(GTK_BOX(tctl), gtk_label_new("epochs"));
+  gtk_box_append(GTK_BOX(tctl), tsne_menu(self));
   /* the picker last, so a long block name moves nothing */
   self->embed_button =
       button(tctl, "Embed", "Compute the chosen block's outputs on the test set, then their t-SNE",
              G_CALLBACK(on_embed_block), self);
   gtk_widget_set_margin_start(self->embed_button, 12);
-  gtk_box_append(GTK_BOX(tctl), gtk_label_new("the outputs of"));
   self->embed_blocks = gtk_string_list_new(NULL);
   self->embed_block = GTK_DROP_DOWN(gtk_drop_down_new(G_LIST_MODEL(self->embed_blocks), NULL));
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->embed_block),

@@ -301,6 +301,52 @@ static void parse_svg(const char *path)
   g_markup_parse_context_free(ctx);
 }
 
+/* The confusion plot fits any size it is given: the report goes beside
+ * the matrix, under it, or is cut to the accuracy line, and nothing is drawn
+ * outside the figure (a binary run's report is the tallest). */
+static void test_confusion_fits(void)
+{
+  int64_t m[4] = {156, 2, 69, 73};
+  const char *names[] = {"even", "odd", NULL};
+  g_autoptr(LlConfusionPlot) p = ll_confusion_plot_new();
+  ll_confusion_plot_set_data(p, 2, m, (char **)names);
+  ll_confusion_plot_set_binary(p, 0.93);
+  ll_confusion_plot_set_stamp(p, "20261207-120000-abcd");
+  static const int sizes[][2] = {{420, 178}, {300, 520}, {700, 300}, {1200, 800}, {240, 160}};
+  for (guint i = 0; i < G_N_ELEMENTS(sizes); i++) {
+    int w = sizes[i][0], h = sizes[i][1];
+    cairo_surface_t *rec = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, NULL);
+    cairo_t *cr = cairo_create(rec);
+    ll_confusion_plot_draw(p, cr, w, h);
+    cairo_destroy(cr);
+    double x, y, iw, ih;
+    cairo_recording_surface_ink_extents(rec, &x, &y, &iw, &ih);
+    cairo_surface_destroy(rec);
+    if (x < -1 || y < -1 || x + iw > w + 1 || y + ih > h + 1)
+      g_error("confusion plot at %dx%d draws %.0f,%.0f %.0fx%.0f", w, h, x, y, iw, ih);
+    /* the matrix takes what the report leaves it, never less than 3/4 of
+     * what it would get alone (up to 160 px) */
+    LlPlotRect c0, c1;
+    ll_confusion_plot_cell_rect(p, w, h, 0, 0, &c0);
+    ll_confusion_plot_cell_rect(p, w, h, 1, 1, &c1);
+    g_assert_cmpfloat(c1.x + c1.w, <=, w);
+    g_assert_cmpfloat(c1.y + c1.h, <=, h);
+    g_test_message("%dx%d: matrix %.0f px", w, h, 2 * c0.w);
+  }
+  /* wide enough: the report beside; narrow and tall: the report under the
+   * matrix, whose cells are then as wide as the figure allows */
+  cairo_surface_t *wide = render(confusion_draw, p, 1200, 500);
+  LlPlotRect c;
+  ll_confusion_plot_cell_rect(p, 1200, 500, 1, 1, &c);
+  g_assert_cmpint(ink(wide, (int)(c.x + c.w + 80), 40, 1200, 200), >, 500);
+  cairo_surface_destroy(wide);
+  cairo_surface_t *tall = render(confusion_draw, p, 320, 640);
+  ll_confusion_plot_cell_rect(p, 320, 640, 1, 1, &c);
+  g_assert_cmpint(ink(tall, 10, (int)(c.y + c.h + 60), 310, 620), >, 500);
+  g_assert_cmpfloat(2 * c.w, >=, 0.75 * 160);
+  cairo_surface_destroy(tall);
+}
+
 static void test_export_formats(void)
 {
   g_autofree char *dir = g_dir_make_tmp("ll-plot-XXXXXX", NULL);
@@ -843,6 +889,7 @@ int main(int argc, char **argv)
   g_test_add_func("/plot/confusion/colors-report-hit", test_confusion_colors);
   g_test_add_func("/plot/scatter/legend-ticks-zoom", test_scatter_legend_and_ticks);
   g_test_add_func("/plot/curve/ticks-legend", test_curve_ticks_and_legend);
+  g_test_add_func("/plot/confusion/fits", test_confusion_fits);
   g_test_add_func("/plot/export/formats", test_export_formats);
   g_test_add_func("/plot/report/pages", test_run_report);
   g_test_add_func("/plot/report/first-page", test_report_first_page);

@@ -97,6 +97,50 @@ static void assert_curves(void)
   }
 }
 
+/* Every page of the Analysis tab fits the pane it is in: its controls
+ * wrap or fold into a menu instead of widening the view, so the scrolled
+ * page never scrolls sideways, and its plot is shown whole. A screenshot of
+ * each page goes to $LL_SCREENSHOT_DIR. */
+static void check_analysis_pages(int width, int height)
+{
+  static const char *pages[] = {"confusion", "reconstructions", "predictions", "tsne"};
+  LlAnalysisView *av = ll_window_get_analysis(win);
+  GtkWidget *sw = gtk_widget_get_ancestor(GTK_WIDGET(av), GTK_TYPE_SCROLLED_WINDOW);
+  g_assert_nonnull(sw);
+  GtkAdjustment *h = gtk_scrolled_window_get_hadjustment(GTK_SCROLLED_WINDOW(sw));
+  GtkAdjustment *v = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(sw));
+  for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
+    ll_analysis_view_show_page(av, pages[i]);
+    ll_ui_spin(150);
+    g_autofree char *png = g_strdup_printf("layout-%dx%d-analysis-%s.png", width, height, pages[i]);
+    ll_ui_screenshot(GTK_WIDGET(win), png);
+    int min_w;
+    gtk_widget_measure(GTK_WIDGET(av), GTK_ORIENTATION_HORIZONTAL, -1, &min_w, NULL, NULL, NULL);
+    g_test_message("%s: analysis %s needs %d px of %d x %d", where, pages[i], min_w,
+                   gtk_widget_get_width(sw), gtk_widget_get_height(sw));
+    if (min_w > gtk_widget_get_width(sw) ||
+        gtk_adjustment_get_upper(h) > gtk_adjustment_get_page_size(h) + 1)
+      g_error("%s: the analysis page %s needs %d px (scrolls to %.0f) in a pane %d px wide", where,
+              pages[i], min_w, gtk_adjustment_get_upper(h), gtk_widget_get_width(sw));
+    if (gtk_adjustment_get_upper(v) > gtk_adjustment_get_page_size(v) + 1)
+      g_error("%s: the analysis page %s is %.0f px high in a pane %.0f px high", where, pages[i],
+              gtk_adjustment_get_upper(v), gtk_adjustment_get_page_size(v));
+    assert_shown(ll_analysis_view_get_plot_area(av), pages[i], 200, 160);
+  }
+  /* and in the dark style */
+  ll_ui_set_dark(TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS(pages); i += 3) {
+    ll_analysis_view_show_page(av, pages[i]);
+    ll_ui_spin(150);
+    g_autofree char *png =
+        g_strdup_printf("layout-%dx%d-analysis-%s-dark.png", width, height, pages[i]);
+    ll_ui_screenshot(GTK_WIDGET(win), png);
+  }
+  ll_ui_set_dark(FALSE);
+  ll_analysis_view_show_page(av, "confusion");
+  ll_ui_spin(100);
+}
+
 static void check_bottom(const char *page)
 {
   if (!strcmp(page, "summary"))
@@ -168,6 +212,8 @@ static void test_sizes(void)
       assert_shown(GTK_WIDGET(ll_window_get_canvas(win)), "the canvas", 300, 150);
       check_bottom(bp);
       check_side(sp);
+      if (!strcmp(bp, "analysis"))
+        check_analysis_pages(sizes[k][0], sizes[k][1]);
     }
     /* the README's pictures: the curves beside the training panel (light
      * and dark), and the smallest size with the study open */

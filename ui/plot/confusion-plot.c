@@ -18,12 +18,20 @@ struct LlConfusionPlot {
   char *binary_text; /* "positive class ...: precision ..." and "ROC AUC ..." lines */
 };
 
+/* Where the report goes: beside the matrix, under it, or (no room for
+ * either without shrinking the matrix below three quarters of what it gets
+ * alone) only its accuracy line beside the colour bar, or nothing. */
+typedef enum { REPORT_NONE, REPORT_RIGHT, REPORT_BELOW, REPORT_ACCURACY } ReportAt;
+
 typedef struct {
   LlPlotRect grid; /* the cells */
   double cell;
-  LlPlotRect bar;  /* colour bar */
-  double report_x; /* left of the report table (report on) */
+  LlPlotRect bar; /* colour bar */
+  ReportAt report;
+  double report_x, report_y; /* top left of the report table or accuracy line */
 } Layout;
+
+enum { REPORT_W = 292, STAMP_H = 14 };
 
 LlConfusionPlot *ll_confusion_plot_new(void)
 {
@@ -164,18 +172,47 @@ static int names_width(LlConfusionPlot *p, PangoLayout *l)
   return wmax;
 }
 
+/* The height draw_report takes (rows of th + 4 px). */
+static double report_height(LlConfusionPlot *p, double row)
+{
+  return row + 3 + (p->n + 2) * row + 4 + 6 + (p->binary_text ? 4.4 : 1.0) * row;
+}
+
 static void make_layout(LlConfusionPlot *p, PangoLayout *l, double width, double height, Layout *o)
 {
-  int nw = names_width(p, l);
-  double report_w = p->report ? 292 : 0;
-  double left = nw + 30, top = 34, bottom = nw + 30, bar_w = 56;
-  double avail_w = width - left - bar_w - report_w - 10, avail_h = height - top - bottom;
-  double side = MAX(MIN(avail_w, avail_h), 20);
+  int nw = names_width(p, l), tw, th;
+  ll_plot_text_size(l, "Ag", &tw, &th);
+  double row = th + 4, rh = report_height(p, row);
+  double left = nw + 30, top = 34, bottom = nw + 30, bar_w = 56, gap = 10;
+  double avail_h = height - top - bottom;
+  /* the matrix alone, with the report beside it, with the report under it */
+  double alone = MIN(width - left - bar_w - gap, avail_h);
+  double beside = MIN(alone, width - left - bar_w - REPORT_W - gap);
+  double below = MIN(alone, avail_h - rh - STAMP_H);
+  double enough = 0.75 * MIN(alone, 160);
+  double side = alone;
+  o->report = REPORT_NONE;
+  if (p->report && p->n > 0) {
+    if (beside >= enough && top + rh + STAMP_H <= height) {
+      o->report = REPORT_RIGHT;
+      side = beside;
+    } else if (below >= enough && width >= gap + REPORT_W) {
+      o->report = REPORT_BELOW;
+      side = below;
+    } else {
+      g_autofree char *acc = g_strdup_printf("accuracy %.4f", 1.0);
+      ll_plot_text_size(l, acc, &tw, &th);
+      if (left + alone + 12 + bar_w + tw + gap <= width)
+        o->report = REPORT_ACCURACY;
+    }
+  }
+  side = MAX(side, 20);
   int n = MAX(p->n, 1);
   o->cell = side / n;
   o->grid = (LlPlotRect){left, top, o->cell * n, o->cell * n};
   o->bar = (LlPlotRect){left + o->grid.w + 12, top, 12, o->grid.h};
-  o->report_x = o->bar.x + bar_w;
+  o->report_x = o->report == REPORT_BELOW ? gap : o->bar.x + bar_w;
+  o->report_y = o->report == REPORT_BELOW ? top + o->grid.h + bottom : top;
 }
 
 static double cell_value(LlConfusionPlot *p, int r, int c, double *max_out)
@@ -224,6 +261,14 @@ gboolean ll_confusion_plot_cell_at(LlConfusionPlot *p, double width, double heig
   return TRUE;
 }
 
+static double accuracy(LlConfusionPlot *p)
+{
+  int64_t diag = 0;
+  for (int k = 0; k < p->n; k++)
+    diag += p->counts[k * p->n + k];
+  return p->support[p->n] ? (double)diag / p->support[p->n] : 0.0;
+}
+
 static void draw_report(LlConfusionPlot *p, cairo_t *cr, PangoLayout *l, double x, double y)
 {
   const char *heads[] = {"class", "precision", "recall", "F1", "support"};
@@ -266,7 +311,7 @@ static void draw_report(LlConfusionPlot *p, cairo_t *cr, PangoLayout *l, double 
   for (int k = 0; k < p->n; k++)
     diag += p->counts[k * p->n + k];
   g_snprintf(buf, sizeof buf, "accuracy %.4f  (%" G_GINT64_FORMAT " / %" G_GINT64_FORMAT ")",
-             p->support[p->n] ? (double)diag / p->support[p->n] : 0.0, diag, p->support[p->n]);
+             accuracy(p), diag, p->support[p->n]);
   ll_plot_text(cr, l, x, yy + 6, buf, 0.0, 0.0);
   if (p->binary_text) {
     g_auto(GStrv) lines = g_strsplit(p->binary_text, "\n", -1);
@@ -287,9 +332,16 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
   ll_plot_title(cr, l, 10, 8, title);
   if (p->n <= 0) {
     ll_plot_ink(cr, LL_INK_MUTED, 1);
-    ll_plot_text(cr, l, width / 2, height / 2,
-                 "No confusion matrix: the run has no classification loss, or no evaluation yet",
-                 0.5, 0.5);
+    /* wrapped to the width, centred */
+    pango_layout_set_width(l, (int)MAX(width - 20, 40) * PANGO_SCALE);
+    pango_layout_set_wrap(l, PANGO_WRAP_WORD);
+    pango_layout_set_alignment(l, PANGO_ALIGN_CENTER);
+    pango_layout_set_text(
+        l, "No confusion matrix: the run has no classification loss, or no evaluation yet", -1);
+    int tw, th;
+    pango_layout_get_pixel_size(l, &tw, &th);
+    cairo_move_to(cr, 10, height / 2 - th / 2.0);
+    pango_cairo_show_layout(cr, l);
     g_object_unref(l);
     ll_plot_stamp(cr, width, height, p->stamp);
     cairo_restore(cr);
@@ -354,8 +406,13 @@ void ll_confusion_plot_draw(LlConfusionPlot *p, cairo_t *cr, double width, doubl
   double mx;
   cell_value(p, 0, 0, &mx);
   ll_plot_colorbar(cr, l, &o.bar, 0, mx, FALSE);
-  if (p->report)
-    draw_report(p, cr, l, o.report_x, o.grid.y);
+  if (o.report == REPORT_RIGHT || o.report == REPORT_BELOW)
+    draw_report(p, cr, l, o.report_x, o.report_y);
+  else if (o.report == REPORT_ACCURACY) {
+    g_snprintf(buf, sizeof buf, "accuracy %.4f", accuracy(p));
+    ll_plot_ink(cr, LL_INK_TEXT, 1);
+    ll_plot_text(cr, l, o.report_x, o.report_y, buf, 0.0, 0.0);
+  }
   g_object_unref(l);
   ll_plot_stamp(cr, width, height, p->stamp);
   cairo_restore(cr);
