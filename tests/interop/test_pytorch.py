@@ -18,7 +18,7 @@ must give the same outputs in LayerLab again. Cases:
            spec and its stages' specs, as written), each trained for a few
            steps, on the first 64 test samples
 Exits 0 on success, 1 on failure, 77 (saying what is missing) to skip."""
-import importlib.util, json, os, struct, sys, time
+import importlib.util, json, os, shutil, struct, sys, time
 
 START = time.time()
 LAYERLAB, LL_FORWARD, ROOT, CASE = sys.argv[1:5]
@@ -331,4 +331,5 @@ CASES = {"blocks": case_blocks, "presets": case_presets}
 
 if __name__ == "__main__":
     CASES[CASE]()
+    shutil.rmtree(TMP)  # kept when the test fails, for a look at what it wrote
     print(f"{CASE} ok in {time.time() - START:.1f} s")
