@@ -12,6 +12,7 @@ extern const LlBlockDesc ll_block_sigmoid;
 extern const LlBlockDesc ll_block_tanh;
 extern const LlBlockDesc ll_block_batchnorm1d;
 extern const LlBlockDesc ll_block_batchnorm2d;
+extern const LlBlockDesc ll_block_layernorm;
 extern const LlBlockDesc ll_block_dropout;
 extern const LlBlockDesc ll_block_softmax;
 extern const LlBlockDesc ll_block_flatten;
@@ -40,6 +41,7 @@ static const LlBlockDesc *const registry[] = {
     &ll_block_tanh,
     &ll_block_batchnorm1d,
     &ll_block_batchnorm2d,
+    &ll_block_layernorm,
     &ll_block_dropout,
     &ll_block_softmax,
     &ll_block_flatten,

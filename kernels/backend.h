@@ -185,6 +185,16 @@ struct LlBackend {
   void (*batchnorm_backward_eval)(const float *x, const float *dy, const float *gamma,
                                   const float *running_mean, const float *running_var, float *dx,
                                   float *dgamma, float *dbeta, int n, int c, int inner, float eps);
+  /* Layer normalisation of each row of x(rows, cols) over its cols values
+   * (PyTorch's LayerNorm: biased variance): y = (x - mean) invstd gamma +
+   * beta, gamma and beta (cols) or NULL (elementwise_affine = false). Saves
+   * the mean and 1 / sqrt(var + eps) per row (rows). */
+  void (*layernorm_forward)(const float *x, float *y, const float *gamma, const float *beta,
+                            float *save_mean, float *save_invstd, int rows, int cols, float eps);
+  /* dx (may be NULL), dgamma and dbeta (NULL when gamma is) accumulate */
+  void (*layernorm_backward)(const float *x, const float *dy, const float *gamma,
+                             const float *save_mean, const float *save_invstd, float *dx,
+                             float *dgamma, float *dbeta, int rows, int cols);
 
   /* OPTIONAL, both or neither (NULL: the blocks run apart). A BatchNorm whose
    * only consumer is a ReLU runs that ReLU, and the Dropout the ReLU runs

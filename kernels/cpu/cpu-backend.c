@@ -37,6 +37,8 @@ static const LlBackend cpu_backend = {
     .batchnorm_forward_eval = ll_cpu_batchnorm_forward_eval,
     .batchnorm_backward = ll_cpu_batchnorm_backward,
     .batchnorm_backward_eval = ll_cpu_batchnorm_backward_eval,
+    .layernorm_forward = ll_cpu_layernorm_forward,
+    .layernorm_backward = ll_cpu_layernorm_backward,
     .batchnorm_relu_forward = ll_cpu_batchnorm_relu_forward,
     .batchnorm_relu_backward = ll_cpu_batchnorm_relu_backward,
 

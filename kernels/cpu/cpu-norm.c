@@ -1,4 +1,5 @@
-/* cpu-norm.c: batch normalisation over x(n, c, inner), per channel c.
+/* cpu-norm.c: batch normalisation over x(n, c, inner), per channel c, and
+ * layer normalisation over each row of x(rows, cols) (at the end).
  *
  * Statistics take two passes (mean, then squared deviations) and are summed
  * in double over float-vector partial sums (channel_sum) so they do not drift
@@ -574,4 +575,111 @@ void ll_cpu_batchnorm_relu_backward(const LlBnRelu *r, const float *x, const flo
                    r->assign_dx ? bn_backward_dx_chain_assign : bn_backward_dx_chain);
   else
     backward_eval(&a, true, r->assign_dx);
+}
+
+/* ---- layer normalisation over each row of x(rows, cols) ---- */
+
+typedef struct {
+  const float *x, *dy, *gamma, *beta;
+  float *y, *mean, *invstd, *dx, *dgamma, *dbeta;
+  int rows, cols;
+  float eps;
+} LayerNorm;
+
+/* Rows [begin, end): the statistics as batch norm takes them (row_sum:
+ * mean, then squared deviations, summed in double), then the output. */
+static void layernorm_forward_rows(void *arg, int chunk, int begin, int end)
+{
+  const LayerNorm *a = arg;
+  int cols = a->cols;
+  for (int r = begin; r < end; r++) {
+    const float *x = a->x + (size_t)r * cols;
+    float *y = a->y + (size_t)r * cols;
+    float mean = (float)(row_sum(x, cols, 0.0f, false) / cols);
+    double var = row_sum(x, cols, mean, true) / cols;
+    float invstd = (float)(1.0 / sqrt(var + a->eps));
+    a->mean[r] = mean;
+    a->invstd[r] = invstd;
+    for (int k = 0; k < cols; k++) {
+      float xhat = (x[k] - mean) * invstd;
+      y[k] = a->gamma ? xhat * a->gamma[k] + a->beta[k] : xhat;
+    }
+  }
+}
+
+void ll_cpu_layernorm_forward(const float *x, float *y, const float *gamma, const float *beta,
+                              float *save_mean, float *save_invstd, int rows, int cols, float eps)
+{
+  LayerNorm a = {.x = x,
+                 .y = y,
+                 .gamma = gamma,
+                 .beta = beta,
+                 .mean = save_mean,
+                 .invstd = save_invstd,
+                 .rows = rows,
+                 .cols = cols,
+                 .eps = eps};
+  ll_cpu_parallel_for(rows, ll_cpu_grain(rows, 4), layernorm_forward_rows, &a);
+}
+
+/* dx of rows [begin, end): invstd (g - mean(g) - xhat mean(g xhat)), g = dy gamma. */
+static void layernorm_dx_rows(void *arg, int chunk, int begin, int end)
+{
+  const LayerNorm *a = arg;
+  int cols = a->cols;
+  for (int r = begin; r < end; r++) {
+    const float *x = a->x + (size_t)r * cols, *dy = a->dy + (size_t)r * cols;
+    float *dx = a->dx + (size_t)r * cols;
+    float mean = a->mean[r], invstd = a->invstd[r];
+    double sum_g = 0.0, sum_g_xhat = 0.0;
+    for (int k = 0; k < cols; k++) {
+      float g = a->gamma ? dy[k] * a->gamma[k] : dy[k];
+      sum_g += g;
+      sum_g_xhat += (double)g * ((x[k] - mean) * invstd);
+    }
+    float mg = (float)(sum_g / cols), mgx = (float)(sum_g_xhat / cols);
+    for (int k = 0; k < cols; k++) {
+      float g = a->gamma ? dy[k] * a->gamma[k] : dy[k];
+      float xhat = (x[k] - mean) * invstd;
+      dx[k] += invstd * (g - mg - xhat * mgx);
+    }
+  }
+}
+
+/* dgamma, dbeta of columns [begin, end), summed over every row in order:
+ * split by columns, so no two threads add into one element. */
+static void layernorm_affine_cols(void *arg, int chunk, int begin, int end)
+{
+  const LayerNorm *a = arg;
+  int cols = a->cols;
+  for (int k = begin; k < end; k++) {
+    double sg = 0.0, sb = 0.0;
+    for (int r = 0; r < a->rows; r++) {
+      size_t at = (size_t)r * cols + k;
+      sg += (double)a->dy[at] * ((a->x[at] - a->mean[r]) * a->invstd[r]);
+      sb += a->dy[at];
+    }
+    a->dgamma[k] += (float)sg;
+    a->dbeta[k] += (float)sb;
+  }
+}
+
+void ll_cpu_layernorm_backward(const float *x, const float *dy, const float *gamma,
+                               const float *save_mean, const float *save_invstd, float *dx,
+                               float *dgamma, float *dbeta, int rows, int cols)
+{
+  LayerNorm a = {.x = x,
+                 .dy = dy,
+                 .gamma = gamma,
+                 .mean = (float *)save_mean,
+                 .invstd = (float *)save_invstd,
+                 .dx = dx,
+                 .dgamma = dgamma,
+                 .dbeta = dbeta,
+                 .rows = rows,
+                 .cols = cols};
+  if (dx)
+    ll_cpu_parallel_for(rows, ll_cpu_grain(rows, 4), layernorm_dx_rows, &a);
+  if (dgamma)
+    ll_cpu_parallel_for(cols, ll_cpu_grain(cols, 4), layernorm_affine_cols, &a);
 }

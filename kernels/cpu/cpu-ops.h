@@ -61,6 +61,11 @@ void ll_cpu_batchnorm_backward_eval(const float *x, const float *dy, const float
                                     const float *running_mean, const float *running_var, float *dx,
                                     float *dgamma, float *dbeta, int n, int c, int inner,
                                     float eps);
+void ll_cpu_layernorm_forward(const float *x, float *y, const float *gamma, const float *beta,
+                              float *save_mean, float *save_invstd, int rows, int cols, float eps);
+void ll_cpu_layernorm_backward(const float *x, const float *dy, const float *gamma,
+                               const float *save_mean, const float *save_invstd, float *dx,
+                               float *dgamma, float *dbeta, int rows, int cols);
 void ll_cpu_batchnorm_relu_forward(const LlBnRelu *r, const float *x, float *z);
 void ll_cpu_batchnorm_relu_backward(const LlBnRelu *r, const float *x, const float *z,
                                     const float *dz, float *dx, float *dgamma, float *dbeta);

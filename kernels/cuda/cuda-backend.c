@@ -65,6 +65,8 @@ static const LlBackend cuda_backend = {
     .batchnorm_forward_eval = ll_cuda_batchnorm_forward_eval,
     .batchnorm_backward = ll_cuda_batchnorm_backward,
     .batchnorm_backward_eval = ll_cuda_batchnorm_backward_eval,
+    .layernorm_forward = ll_cuda_layernorm_forward,
+    .layernorm_backward = ll_cuda_layernorm_backward,
 
     .dropout_forward = ll_cuda_dropout_forward,
     .mul_backward = ll_cuda_mul_backward,

@@ -4,7 +4,11 @@
  * then the squared deviations from it), with ll_channel_sums: per-block
  * partial sums added in a fixed order, no atomics. Small per-channel kernels
  * turn the sums into (scale, shift) pairs, which an element-wise kernel
- * applies. The STATS scratch holds, per channel, the sums and those pairs. */
+ * applies. The STATS scratch holds, per channel, the sums and those pairs.
+ *
+ * Layer normalisation (at the end) normalises each row of x(rows, cols): a
+ * block per row sums in double by a fixed tree; dgamma and dbeta take a
+ * thread per column summing over the rows in order. */
 #include "cuda-norm.h"
 
 #include "cuda-channel.cuh"
@@ -271,4 +275,114 @@ void ll_cuda_batchnorm_backward_eval(const float *x, const float *dy, const floa
   scale_add_kernel<<<ll_blocks(total), LL_THREADS, 0, s.stream>>>(dy, st.coef, dx, c, inner,
                                                                   total);
   LL_CUDA_LAUNCHED("scale_add_kernel");
+}
+
+/* ---- layer normalisation over each row of x(rows, cols) ---- */
+
+/* A block per row: the mean, then the squared deviations, each summed in
+ * double by a fixed tree (ll_block_sum), then the output. */
+static __global__ void layernorm_forward_kernel(const float *__restrict__ x, float *__restrict__ y,
+                                                const float *gamma, const float *beta,
+                                                float *save_mean, float *save_invstd, int rows,
+                                                int cols, float eps)
+{
+  __shared__ double sh[LL_THREADS];
+  for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+    const float *xr = x + (size_t)r * cols;
+    double acc = 0.0;
+    for (int k = threadIdx.x; k < cols; k += blockDim.x)
+      acc += xr[k];
+    float mean = (float)(ll_block_sum(acc, sh) / cols);
+    acc = 0.0;
+    for (int k = threadIdx.x; k < cols; k += blockDim.x) {
+      float d = xr[k] - mean;
+      acc += (double)d * d;
+    }
+    double var = ll_block_sum(acc, sh) / cols;
+    float invstd = (float)(1.0 / sqrt(var + eps));
+    if (threadIdx.x == 0) {
+      save_mean[r] = mean;
+      save_invstd[r] = invstd;
+    }
+    for (int k = threadIdx.x; k < cols; k += blockDim.x) {
+      float xhat = (xr[k] - mean) * invstd;
+      y[(size_t)r * cols + k] = gamma ? xhat * gamma[k] + beta[k] : xhat;
+    }
+  }
+}
+
+void ll_cuda_layernorm_forward(const float *x, float *y, const float *gamma, const float *beta,
+                               float *save_mean, float *save_invstd, int rows, int cols, float eps)
+{
+  if (rows <= 0 || cols <= 0)
+    return;
+  LlCudaScope s;
+  unsigned blocks = rows < 65535 ? (unsigned)rows : 65535u;
+  layernorm_forward_kernel<<<blocks, LL_THREADS, 0, s.stream>>>(x, y, gamma, beta, save_mean,
+                                                                save_invstd, rows, cols, eps);
+  LL_CUDA_LAUNCHED("layernorm_forward_kernel");
+}
+
+/* A block per row: dx += invstd (g - mean(g) - xhat mean(g xhat)), g = dy gamma. */
+static __global__ void layernorm_dx_kernel(const float *__restrict__ x,
+                                           const float *__restrict__ dy, const float *gamma,
+                                           const float *save_mean, const float *save_invstd,
+                                           float *__restrict__ dx, int rows, int cols)
+{
+  __shared__ double sh[LL_THREADS];
+  for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+    const float *xr = x + (size_t)r * cols, *dyr = dy + (size_t)r * cols;
+    float mean = save_mean[r], invstd = save_invstd[r];
+    double sg = 0.0, sgx = 0.0;
+    for (int k = threadIdx.x; k < cols; k += blockDim.x) {
+      float g = gamma ? dyr[k] * gamma[k] : dyr[k];
+      sg += g;
+      sgx += (double)g * ((xr[k] - mean) * invstd);
+    }
+    float mg = (float)(ll_block_sum(sg, sh) / cols), mgx = (float)(ll_block_sum(sgx, sh) / cols);
+    for (int k = threadIdx.x; k < cols; k += blockDim.x) {
+      float g = gamma ? dyr[k] * gamma[k] : dyr[k];
+      float xhat = (xr[k] - mean) * invstd;
+      dx[(size_t)r * cols + k] += invstd * (g - mg - xhat * mgx);
+    }
+  }
+}
+
+/* A thread per column sums over the rows in order: dgamma += dy xhat, dbeta += dy. */
+static __global__ void layernorm_affine_kernel(const float *__restrict__ x,
+                                               const float *__restrict__ dy, const float *save_mean,
+                                               const float *save_invstd, float *dgamma,
+                                               float *dbeta, int rows, int cols)
+{
+  LL_GRID_STRIDE(k, (size_t)cols)
+  {
+    double sg = 0.0, sb = 0.0;
+    for (int r = 0; r < rows; r++) {
+      size_t at = (size_t)r * cols + k;
+      sg += (double)dy[at] * ((x[at] - save_mean[r]) * save_invstd[r]);
+      sb += dy[at];
+    }
+    dgamma[k] += (float)sg;
+    dbeta[k] += (float)sb;
+  }
+}
+
+void ll_cuda_layernorm_backward(const float *x, const float *dy, const float *gamma,
+                                const float *save_mean, const float *save_invstd, float *dx,
+                                float *dgamma, float *dbeta, int rows, int cols)
+{
+  if (rows <= 0 || cols <= 0)
+    return;
+  LlCudaScope s;
+  if (dx) {
+    unsigned blocks = rows < 65535 ? (unsigned)rows : 65535u;
+    layernorm_dx_kernel<<<blocks, LL_THREADS, 0, s.stream>>>(x, dy, gamma, save_mean, save_invstd,
+                                                             dx, rows, cols);
+    LL_CUDA_LAUNCHED("layernorm_dx_kernel");
+  }
+  if (dgamma) {
+    layernorm_affine_kernel<<<ll_blocks(cols), LL_THREADS, 0, s.stream>>>(
+        x, dy, save_mean, save_invstd, dgamma, dbeta, rows, cols);
+    LL_CUDA_LAUNCHED("layernorm_affine_kernel");
+  }
 }

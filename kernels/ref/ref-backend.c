@@ -338,6 +338,45 @@ static void ref_batchnorm_backward_eval(const float *x, const float *dy, const f
   free(RV);
 }
 
+/* ---- layer normalisation ------------------------------------------------------------------------
+ */
+
+static void ref_layernorm_forward(const float *x, float *y, const float *gamma, const float *beta,
+                                  float *save_mean, float *save_invstd, int rows, int cols,
+                                  float eps)
+{
+  size_t total = (size_t)rows * cols;
+  double *X = dup_in(x, total), *Y = scratch(total);
+  double *G = dup_in(gamma, cols), *B = dup_in(beta, cols);
+  double *M = scratch(rows), *S = scratch(rows);
+  ll_ref_layernorm_forward(X, Y, G, B, M, S, rows, cols, eps);
+  put_out(y, Y, total);
+  put_out(save_mean, M, rows);
+  put_out(save_invstd, S, rows);
+  free(X);
+  free(G);
+  free(B);
+}
+
+static void ref_layernorm_backward(const float *x, const float *dy, const float *gamma,
+                                   const float *save_mean, const float *save_invstd, float *dx,
+                                   float *dgamma, float *dbeta, int rows, int cols)
+{
+  size_t total = (size_t)rows * cols;
+  double *X = dup_in(x, total), *DY = dup_in(dy, total), *G = dup_in(gamma, cols);
+  double *M = dup_in(save_mean, rows), *S = dup_in(save_invstd, rows);
+  double *DX = dup_in(dx, total), *DG = dup_in(dgamma, cols), *DB = dup_in(dbeta, cols);
+  ll_ref_layernorm_backward(X, DY, G, M, S, DX, DG, DB, rows, cols);
+  put_out(dx, DX, total);
+  put_out(dgamma, DG, cols);
+  put_out(dbeta, DB, cols);
+  free(X);
+  free(DY);
+  free(G);
+  free(M);
+  free(S);
+}
+
 /* ---- dropout ---------------------------------------------------------------------------------- */
 
 static void ref_dropout_forward(const float *x, float *y, float *mask, size_t n, float p,
@@ -596,6 +635,8 @@ static const LlBackend ref_backend = {
     .batchnorm_forward_eval = ref_batchnorm_forward_eval,
     .batchnorm_backward = ref_batchnorm_backward,
     .batchnorm_backward_eval = ref_batchnorm_backward_eval,
+    .layernorm_forward = ref_layernorm_forward,
+    .layernorm_backward = ref_layernorm_backward,
 
     .dropout_forward = ref_dropout_forward,
     .mul_backward = ref_mul_backward,

@@ -416,6 +416,67 @@ void ll_ref_batchnorm_backward_eval(const double *x, const double *dy, const dou
 
 #undef BN_AT
 
+/* ---- layer normalisation -----------------------------------------------------------------------
+ */
+
+void ll_ref_layernorm_forward(const double *x,                         // (rows, cols)
+                              double *y,                               // (rows, cols)
+                              const double *gamma, const double *beta, // (cols) or NULL
+                              double *save_mean, double *save_invstd,  // (rows)
+                              int rows, int cols, double eps)
+{
+  for (int r = 0; r < rows; r++) {
+    const double *xr = x + (size_t)r * cols;
+    double mean = 0.0, var = 0.0;
+    for (int k = 0; k < cols; k++)
+      mean += xr[k];
+    mean /= cols;
+    for (int k = 0; k < cols; k++)
+      var += (xr[k] - mean) * (xr[k] - mean);
+    var /= cols;
+    double invstd = 1.0 / sqrt(var + eps);
+    save_mean[r] = mean;
+    save_invstd[r] = invstd;
+    for (int k = 0; k < cols; k++) {
+      double xhat = (xr[k] - mean) * invstd;
+      y[(size_t)r * cols + k] = gamma ? xhat * gamma[k] + beta[k] : xhat;
+    }
+  }
+}
+
+void ll_ref_layernorm_backward(const double *x,                                    // (rows, cols)
+                               const double *dy,                                   // (rows, cols)
+                               const double *gamma,                                // (cols) or NULL
+                               const double *save_mean, const double *save_invstd, // (rows)
+                               double *dx,                                         // or NULL
+                               double *dgamma, double *dbeta,                      // (cols) or NULL
+                               int rows, int cols)
+{
+  for (int r = 0; r < rows; r++) {
+    const double *xr = x + (size_t)r * cols, *dyr = dy + (size_t)r * cols;
+    double mean = save_mean[r], invstd = save_invstd[r];
+    /* with g = dy gamma, the gradient of xhat: dx = invstd (g - mean(g) - xhat mean(g xhat)) */
+    double sum_g = 0.0, sum_g_xhat = 0.0;
+    for (int k = 0; k < cols; k++) {
+      double xhat = (xr[k] - mean) * invstd;
+      double g = dyr[k] * (gamma ? gamma[k] : 1.0);
+      sum_g += g;
+      sum_g_xhat += g * xhat;
+      if (dgamma) {
+        dgamma[k] += dyr[k] * xhat;
+        dbeta[k] += dyr[k];
+      }
+    }
+    if (!dx)
+      continue;
+    for (int k = 0; k < cols; k++) {
+      double xhat = (xr[k] - mean) * invstd;
+      double g = dyr[k] * (gamma ? gamma[k] : 1.0);
+      dx[(size_t)r * cols + k] += invstd * (g - sum_g / cols - xhat * sum_g_xhat / cols);
+    }
+  }
+}
+
 /* ---- dropout ----------------------------------------------------------------------------------- */
 
 /* Element i is kept when u_i = bits24(key, offset... i) / 2^24 >= p, and

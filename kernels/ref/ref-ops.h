@@ -63,6 +63,14 @@ void ll_ref_batchnorm_backward_eval(const double *x, const double *dy, const dou
                                     double *dx, double *dgamma, double *dbeta, int n, int c,
                                     int inner, double eps);
 
+/* layer normalisation */
+void ll_ref_layernorm_forward(const double *x, double *y, const double *gamma, const double *beta,
+                              double *save_mean, double *save_invstd, int rows, int cols,
+                              double eps);
+void ll_ref_layernorm_backward(const double *x, const double *dy, const double *gamma,
+                               const double *save_mean, const double *save_invstd, double *dx,
+                               double *dgamma, double *dbeta, int rows, int cols);
+
 /* dropout: the mask is the one backend.h defines (counter-rng.h) */
 void ll_ref_dropout_forward(const double *x, double *y, double *mask, size_t n, float p,
                             uint64_t seed, uint64_t offset);

@@ -368,6 +368,33 @@ static void op_mean_inner(Run *r)
   }
 }
 
+/* a = {rows, cols, affine, dx} */
+static void op_layernorm(Run *r)
+{
+  int rows = r->a[0], cols = r->a[1];
+  bool affine = r->a[2];
+  size_t n = (size_t)rows * cols;
+  float *x = rnd(r, n, -2, 3), *y = zeros(r, n), *mean = zeros(r, rows), *invstd = zeros(r, rows);
+  float *gamma = affine ? rnd(r, cols, 0.5, 1.5) : NULL,
+        *beta = affine ? rnd(r, cols, -0.5, 0.5) : NULL;
+  r->be->layernorm_forward(x, y, gamma, beta, mean, invstd, rows, cols, 1e-5f);
+  if (r->mode == FORWARD) {
+    OUT(r, "y", y, n);
+    OUT(r, "save_mean", mean, rows);
+    OUT(r, "save_invstd", invstd, rows);
+    return;
+  }
+  float *dy = rnd(r, n, -1, 1), *dx = r->a[3] ? rnd(r, n, -1, 1) : NULL;
+  float *dgamma = affine ? rnd(r, cols, -1, 1) : NULL, *dbeta = affine ? rnd(r, cols, -1, 1) : NULL;
+  r->be->layernorm_backward(x, dy, gamma, mean, invstd, dx, dgamma, dbeta, rows, cols);
+  if (dx)
+    OUT(r, "dx", dx, n);
+  if (affine) {
+    OUT(r, "dgamma", dgamma, cols);
+    OUT(r, "dbeta", dbeta, cols);
+  }
+}
+
 /* The tensors of a batchnorm case, a = {n, c, inner, affine, dx} (dx = 0:
  * the input needs no gradient, dx is NULL). */
 typedef struct {
@@ -742,8 +769,8 @@ static void op_optimizer(Run *r)
  *   float), embedding gradients (repeated rows summed in float) and the
  *   optimizers (a few roundings per step, three steps; Adam and RMSprop
  *   divide by sqrt of the second moment, which no case makes tiny);
- * - 1e-10 for sums of k float terms (gemm, conv, bias, pooling, softmax,
- *   losses): sqrt(k) 6e-8 relative for k up to 4,000 is 4e-6, nmse 1.6e-11;
+ * - 1e-10 for sums of k float terms (gemm, conv, bias, pooling, layer
+ *   norm, softmax, losses): sqrt(k) 6e-8 relative for k up to 4,000 is 4e-6, nmse 1.6e-11;
  *   the CPU's largest is 1.1e-12 (gemm, k = 196);
  * - 1e-8 for batchnorm: the CPU folds it into y = x scale + shift, whose
  *   rounding is relative to |x| invstd, not to |y|; with one value per
@@ -773,6 +800,7 @@ static const Op OP_maxpool2d = {"maxpool2d", op_maxpool2d, FB, 1e-12};
 static const Op OP_avgpool2d = {"avgpool2d", op_avgpool2d, FB, 1e-10};
 static const Op OP_mean_inner = {"mean-inner", op_mean_inner, FB, 1e-10};
 static const Op OP_batchnorm = {"batchnorm", op_batchnorm, FB | EVAL, 1e-8};
+static const Op OP_layernorm = {"layernorm", op_layernorm, FB, 1e-10};
 static const Op OP_bn_relu_dropout = {"batchnorm-relu-dropout (fused)", op_bn_relu_dropout,
                                       FB | EVAL, 1e-8, has_bn_relu};
 static const Op OP_dropout = {"dropout", op_dropout, FB, 1e-12};
@@ -876,6 +904,10 @@ static const Case cases[] = {
     C(optimizer, 0, 1001), C(optimizer, 1, 1001), C(optimizer, 2, 1001), C(optimizer, 3, 1001),
     C(optimizer, 4, 1001), C(optimizer, 5, 1001), C(optimizer, 6, 1001), C(optimizer, 7, 1001),
     C(optimizer, 8, 1001), C(optimizer, 4, 1), C(optimizer, 1, 7),
+    /* ops added later go last, so that every earlier case keeps its inputs (seeded by index) */
+    /* rows, cols, affine, dx */
+    C(layernorm, 6, 10, 1, 1), C(layernorm, 1, 1, 1, 1), C(layernorm, 7, 33, 0, 1),
+    C(layernorm, 5, 17, 1, 0), C(layernorm, 300, 64, 1, 1), C(layernorm, 3, 4099, 1, 1),
 };
 
 /* ---- running and comparing -------------------------------------------------------------------- */
