@@ -29,6 +29,7 @@ extern const LlBlockDesc ll_block_conv_transpose2d;
 extern const LlBlockDesc ll_block_maxpool2d;
 extern const LlBlockDesc ll_block_avgpool2d;
 extern const LlBlockDesc ll_block_global_avg_pool;
+extern const LlBlockDesc ll_block_upsample;
 
 static const LlBlockDesc *const registry[] = {
     &ll_block_input,
@@ -58,6 +59,7 @@ static const LlBlockDesc *const registry[] = {
     &ll_block_maxpool2d,
     &ll_block_avgpool2d,
     &ll_block_global_avg_pool,
+    &ll_block_upsample,
 };
 
 const LlBlockDesc *const *ll_block_registry(int *n)

@@ -162,6 +162,17 @@ struct LlBackend {
   /* y(outer) = mean over inner of x(outer, inner) */
   void (*mean_inner_forward)(const float *x, float *y, int outer, int inner);
   void (*mean_inner_backward)(const float *dy, float *dx, int outer, int inner);
+  /* y(planes, oh, ow) = x(planes, h, w) resampled to a larger grid, as
+   * PyTorch's Upsample / interpolate: nearest (not bilinear) reads
+   * x[floor(oy h / oh)][floor(ox w / ow)]; bilinear (align_corners = False)
+   * reads around the source point (o + 0.5) in / out - 0.5, clamped at 0,
+   * its two neighbours per axis weighted linearly, the upper one clamped to
+   * the last row or column. */
+  void (*upsample2d_forward)(bool bilinear, const float *x, float *y, int planes, int h, int w,
+                             int oh, int ow);
+  /* dx(planes, h, w) += the transpose of forward applied to dy(planes, oh, ow) */
+  void (*upsample2d_backward)(bool bilinear, const float *dy, float *dx, int planes, int h, int w,
+                              int oh, int ow);
 
   /* --- normalisation ---------------------------------------------------------- */
   /* x(n, c, inner). Training: batch statistics, saves mean and 1/std per

@@ -64,3 +64,48 @@ static inline LL_HOST_DEVICE int ll_conv_tap_output(int i, int t, int s, int p, 
   q /= s;
   return q < on ? q : -1;
 }
+
+/* Where output position o of an upsampled axis (length out) reads from the
+ * input axis (length in), as PyTorch's interpolate: the lower source *i0 and
+ * the upper *i1, weighted 1 - *t and *t. Nearest: floor(o in / out), one
+ * source. Bilinear with align_corners = False: s = (o + 0.5) in / out - 0.5
+ * in float, clamped at 0; i0 = floor(s), i1 = min(i0 + 1, in - 1). */
+static inline LL_HOST_DEVICE void ll_upsample_source(int bilinear, int o, int in, int out, int *i0,
+                                                     int *i1, float *t)
+{
+  if (!bilinear) {
+    *i0 = *i1 = (int)(((long long)o * in) / out);
+    *t = 0.0f;
+    return;
+  }
+  float s = ((float)o + 0.5f) * ((float)in / (float)out) - 0.5f;
+  if (s < 0.0f)
+    s = 0.0f;
+  *i0 = (int)s;
+  *i1 = *i0 + (*i0 < in - 1 ? 1 : 0);
+  *t = s - (float)*i0;
+}
+
+/* The weight of input position i in output position o (ll_upsample_source's
+ * taps added: at the last position both taps are the same one). */
+static inline LL_HOST_DEVICE float ll_upsample_weight(int bilinear, int o, int i, int in, int out)
+{
+  int i0, i1;
+  float t;
+  ll_upsample_source(bilinear, o, in, out, &i0, &i1, &t);
+  return (i0 == i ? 1.0f - t : 0.0f) + (i1 == i ? t : 0.0f);
+}
+
+/* The range [*lo, *hi) of output positions that may read input position i
+ * (a superset: ll_upsample_weight is 0 for the others), the inverse of
+ * ll_upsample_source for a gathering backward. */
+static inline LL_HOST_DEVICE void ll_upsample_covering(int i, int in, int out, int *lo, int *hi)
+{
+  /* bilinear reads i from the outputs whose s lies in (i - 1, i + 1), that
+   * is o in ((i - 0.5) out / in - 0.5, (i + 1.5) out / in - 0.5); nearest
+   * from [i out / in, (i + 1) out / in); one more on each side for rounding */
+  int a = (int)(((long long)(2 * i - 1) * out) / (2LL * in)) - 2;
+  int b = (int)(((long long)(2 * i + 3) * out) / (2LL * in)) + 2;
+  *lo = a < 0 ? 0 : a;
+  *hi = b > out ? out : b;
+}

@@ -75,6 +75,8 @@ static const LlBackend cpu_backend = {
     .avgpool2d_backward = ll_cpu_avgpool2d_backward,
     .mean_inner_forward = ll_cpu_mean_inner_forward,
     .mean_inner_backward = ll_cpu_mean_inner_backward,
+    .upsample2d_forward = ll_cpu_upsample2d_forward,
+    .upsample2d_backward = ll_cpu_upsample2d_backward,
 };
 
 const LlBackend *ll_cpu_backend(void) { return &cpu_backend; }

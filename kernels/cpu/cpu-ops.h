@@ -110,3 +110,7 @@ void ll_cpu_avgpool2d_forward(const LlPoolGeom *g, const float *x, float *y);
 void ll_cpu_avgpool2d_backward(const LlPoolGeom *g, const float *dy, float *dx);
 void ll_cpu_mean_inner_forward(const float *x, float *y, int outer, int inner);
 void ll_cpu_mean_inner_backward(const float *dy, float *dx, int outer, int inner);
+void ll_cpu_upsample2d_forward(bool bilinear, const float *x, float *y, int planes, int h, int w,
+                               int oh, int ow);
+void ll_cpu_upsample2d_backward(bool bilinear, const float *dy, float *dx, int planes, int h, int w,
+                                int oh, int ow);

@@ -1,5 +1,5 @@
-/* cpu-pool.c: max and average pooling over 2-D windows, and the mean over
- * the inner dimension (global average pooling).
+/* cpu-pool.c: max and average pooling over 2-D windows, the mean over the
+ * inner dimension (global average pooling), and upsampling.
  *
  * Windows are floor-mode, as PyTorch's default (ceil_mode=False): every
  * window starts inside the padded input and ends inside it, so the average's
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "../index-math.h"
 #include "cpu-simd.h"
 #include "cpu-threads.h"
 
@@ -232,4 +233,81 @@ void ll_cpu_mean_inner_backward(const float *dy, float *dx, int outer, int inner
     for (int i = 0; i < inner; i++)
       dxp[i] += d;
   }
+}
+
+/* ---- upsampling: nearest and bilinear (align_corners = False) ---- */
+
+typedef struct {
+  bool bilinear;
+  const float *x;
+  float *y;
+  int h, w, oh, ow;
+} Upsample;
+
+/* Output rows [begin, end) of the (planes * oh) rows. */
+static void upsample_forward_rows(void *arg, int chunk, int begin, int end)
+{
+  const Upsample *u = arg;
+  for (int r = begin; r < end; r++) {
+    int p = r / u->oh, oy = r % u->oh, y0, y1;
+    float ty;
+    ll_upsample_source(u->bilinear, oy, u->h, u->oh, &y0, &y1, &ty);
+    const float *r0 = u->x + ((size_t)p * u->h + y0) * u->w;
+    const float *r1 = u->x + ((size_t)p * u->h + y1) * u->w;
+    float *out = u->y + (size_t)r * u->ow;
+    for (int ox = 0; ox < u->ow; ox++) {
+      int x0, x1;
+      float tx;
+      ll_upsample_source(u->bilinear, ox, u->w, u->ow, &x0, &x1, &tx);
+      out[ox] = (1.0f - ty) * ((1.0f - tx) * r0[x0] + tx * r0[x1]) +
+                ty * ((1.0f - tx) * r1[x0] + tx * r1[x1]);
+    }
+  }
+}
+
+void ll_cpu_upsample2d_forward(bool bilinear, const float *x, float *y, int planes, int h, int w,
+                               int oh, int ow)
+{
+  Upsample u = {.bilinear = bilinear, .x = x, .y = y, .h = h, .w = w, .oh = oh, .ow = ow};
+  int rows = planes * oh;
+  ll_cpu_parallel_for(rows, ll_cpu_grain(rows, 4), upsample_forward_rows, &u);
+}
+
+/* Input rows [begin, end) of the (planes * h) rows of dx: each element
+ * gathers the outputs that read it (ll_upsample_covering), so rows are
+ * independent and the sums run in one order whatever the threads. */
+static void upsample_backward_rows(void *arg, int chunk, int begin, int end)
+{
+  const Upsample *u = arg; /* x: dy, y: dx */
+  for (int r = begin; r < end; r++) {
+    int p = r / u->h, iy = r % u->h, oy0, oy1;
+    ll_upsample_covering(iy, u->h, u->oh, &oy0, &oy1);
+    float *dxr = u->y + (size_t)r * u->w;
+    for (int ix = 0; ix < u->w; ix++) {
+      int ox0, ox1;
+      ll_upsample_covering(ix, u->w, u->ow, &ox0, &ox1);
+      float acc = 0.0f;
+      for (int oy = oy0; oy < oy1; oy++) {
+        float wy = ll_upsample_weight(u->bilinear, oy, iy, u->h, u->oh);
+        if (wy == 0.0f)
+          continue;
+        const float *dyr = u->x + ((size_t)p * u->oh + oy) * u->ow;
+        float row = 0.0f;
+        for (int ox = ox0; ox < ox1; ox++) {
+          float wx = ll_upsample_weight(u->bilinear, ox, ix, u->w, u->ow);
+          row += wx * dyr[ox];
+        }
+        acc += wy * row;
+      }
+      dxr[ix] += acc;
+    }
+  }
+}
+
+void ll_cpu_upsample2d_backward(bool bilinear, const float *dy, float *dx, int planes, int h, int w,
+                                int oh, int ow)
+{
+  Upsample u = {.bilinear = bilinear, .x = dy, .y = dx, .h = h, .w = w, .oh = oh, .ow = ow};
+  int rows = planes * h;
+  ll_cpu_parallel_for(rows, ll_cpu_grain(rows, 4), upsample_backward_rows, &u);
 }

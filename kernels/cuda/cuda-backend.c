@@ -60,6 +60,8 @@ static const LlBackend cuda_backend = {
     .avgpool2d_backward = ll_cuda_avgpool2d_backward,
     .mean_inner_forward = ll_cuda_mean_inner_forward,
     .mean_inner_backward = ll_cuda_mean_inner_backward,
+    .upsample2d_forward = ll_cuda_upsample2d_forward,
+    .upsample2d_backward = ll_cuda_upsample2d_backward,
 
     .batchnorm_forward_train = ll_cuda_batchnorm_forward_train,
     .batchnorm_forward_eval = ll_cuda_batchnorm_forward_eval,

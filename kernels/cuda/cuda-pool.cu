@@ -1,5 +1,5 @@
-/* cuda-pool.cu: max and average pooling, and the mean over the inner
- * dimension (global average pooling). Forward: a thread per output. Backward:
+/* cuda-pool.cu: max and average pooling, the mean over the inner dimension
+ * (global average pooling), and upsampling. Forward: a thread per output. Backward:
  * a thread per input element gathers from the windows that cover it
  * (ll_pool_covering), so overlapping windows need no atomics and add in
  * the CPU's order. */
@@ -192,4 +192,74 @@ void ll_cuda_mean_inner_backward(const float *dy, float *dx, int outer, int inne
   mean_inner_backward_kernel<<<ll_blocks(total), LL_THREADS, 0, s.stream>>>(dy, dx, inner,
                                                                             total);
   LL_CUDA_LAUNCHED("mean_inner_backward_kernel");
+}
+
+/* ---- upsampling: nearest and bilinear (align_corners = False) ---- */
+
+static __global__ void upsample_forward_kernel(bool bilinear, const float *__restrict__ x,
+                                               float *__restrict__ y, int h, int w, int oh, int ow,
+                                               size_t total)
+{
+  LL_GRID_STRIDE(i, total)
+  {
+    size_t plane = i / ((size_t)oh * ow);
+    int o = (int)(i % ((size_t)oh * ow)), oy = o / ow, ox = o % ow, y0, y1, x0, x1;
+    float ty, tx;
+    ll_upsample_source(bilinear, oy, h, oh, &y0, &y1, &ty);
+    ll_upsample_source(bilinear, ox, w, ow, &x0, &x1, &tx);
+    const float *r0 = x + (plane * h + y0) * w, *r1 = x + (plane * h + y1) * w;
+    y[i] = (1.0f - ty) * ((1.0f - tx) * r0[x0] + tx * r0[x1]) +
+           ty * ((1.0f - tx) * r1[x0] + tx * r1[x1]);
+  }
+}
+
+void ll_cuda_upsample2d_forward(bool bilinear, const float *x, float *y, int planes, int h, int w,
+                                int oh, int ow)
+{
+  size_t total = (size_t)planes * oh * ow;
+  if (!total)
+    return;
+  LlCudaScope s;
+  upsample_forward_kernel<<<ll_blocks(total), LL_THREADS, 0, s.stream>>>(bilinear, x, y, h, w, oh,
+                                                                         ow, total);
+  LL_CUDA_LAUNCHED("upsample_forward_kernel");
+}
+
+/* A thread per input element gathers the outputs that read it, in the
+ * CPU's order (rows of dy, then columns). */
+static __global__ void upsample_backward_kernel(bool bilinear, const float *__restrict__ dy,
+                                                float *__restrict__ dx, int h, int w, int oh,
+                                                int ow, size_t total)
+{
+  LL_GRID_STRIDE(i, total)
+  {
+    size_t plane = i / ((size_t)h * w);
+    int at = (int)(i % ((size_t)h * w)), iy = at / w, ix = at % w, oy0, oy1, ox0, ox1;
+    ll_upsample_covering(iy, h, oh, &oy0, &oy1);
+    ll_upsample_covering(ix, w, ow, &ox0, &ox1);
+    float acc = 0.0f;
+    for (int oy = oy0; oy < oy1; oy++) {
+      float wy = ll_upsample_weight(bilinear, oy, iy, h, oh);
+      if (wy == 0.0f)
+        continue;
+      const float *dyr = dy + (plane * oh + oy) * ow;
+      float row = 0.0f;
+      for (int ox = ox0; ox < ox1; ox++)
+        row += ll_upsample_weight(bilinear, ox, ix, w, ow) * dyr[ox];
+      acc += wy * row;
+    }
+    dx[i] += acc;
+  }
+}
+
+void ll_cuda_upsample2d_backward(bool bilinear, const float *dy, float *dx, int planes, int h,
+                                 int w, int oh, int ow)
+{
+  size_t total = (size_t)planes * h * w;
+  if (!total)
+    return;
+  LlCudaScope s;
+  upsample_backward_kernel<<<ll_blocks(total), LL_THREADS, 0, s.stream>>>(bilinear, dy, dx, h, w,
+                                                                          oh, ow, total);
+  LL_CUDA_LAUNCHED("upsample_backward_kernel");
 }

@@ -260,6 +260,26 @@ static void ref_mean_inner_backward(const float *dy, float *dx, int outer, int i
   free(DY);
 }
 
+static void ref_upsample2d_forward(bool bilinear, const float *x, float *y, int planes, int h,
+                                   int w, int oh, int ow)
+{
+  size_t nx = (size_t)planes * h * w, ny = (size_t)planes * oh * ow;
+  double *X = dup_in(x, nx), *Y = scratch(ny);
+  ll_ref_upsample2d_forward(bilinear, X, Y, planes, h, w, oh, ow);
+  put_out(y, Y, ny);
+  free(X);
+}
+
+static void ref_upsample2d_backward(bool bilinear, const float *dy, float *dx, int planes, int h,
+                                    int w, int oh, int ow)
+{
+  size_t nx = (size_t)planes * h * w, ny = (size_t)planes * oh * ow;
+  double *DY = dup_in(dy, ny), *DX = dup_in(dx, nx);
+  ll_ref_upsample2d_backward(bilinear, DY, DX, planes, h, w, oh, ow);
+  put_out(dx, DX, nx);
+  free(DY);
+}
+
 /* ---- batch normalisation ---------------------------------------------------------------------- */
 
 static void ref_batchnorm_forward_train(const float *x, float *y, const float *gamma,
@@ -630,6 +650,8 @@ static const LlBackend ref_backend = {
     .avgpool2d_backward = ref_avgpool2d_backward,
     .mean_inner_forward = ref_mean_inner_forward,
     .mean_inner_backward = ref_mean_inner_backward,
+    .upsample2d_forward = ref_upsample2d_forward,
+    .upsample2d_backward = ref_upsample2d_backward,
 
     .batchnorm_forward_train = ref_batchnorm_forward_train,
     .batchnorm_forward_eval = ref_batchnorm_forward_eval,

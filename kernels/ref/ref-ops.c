@@ -301,6 +301,66 @@ void ll_ref_mean_inner_backward(const double *dy, // (outer)
       dx[(size_t)o * inner + i] += dy[o] / inner;
 }
 
+/* ---- upsampling ----------------------------------------------------------------------------- */
+
+/* Where output index o of an axis of `out` reads from the axis of `in`: the
+ * lower source index *i0 and the upper *i1, weighted 1 - *t and *t. Nearest:
+ * floor(o in / out), one source. Bilinear, align_corners = False (PyTorch's
+ * area_pixel_compute_source_index): s = (o + 0.5) in / out - 0.5, at least
+ * 0; i0 = floor(s), i1 = min(i0 + 1, in - 1), t = s - i0. */
+static void upsample_source(bool bilinear, int o, int in, int out, int *i0, int *i1, double *t)
+{
+  if (!bilinear) {
+    *i0 = *i1 = (int)(((int64_t)o * in) / out);
+    *t = 0.0;
+    return;
+  }
+  double s = ((double)o + 0.5) * in / out - 0.5;
+  if (s < 0.0)
+    s = 0.0;
+  *i0 = (int)floor(s);
+  *i1 = *i0 + 1 < in ? *i0 + 1 : in - 1;
+  *t = s - *i0;
+}
+
+void ll_ref_upsample2d_forward(bool bilinear, const double *x, // (planes, h, w)
+                               double *y,                      // (planes, oh, ow)
+                               int planes, int h, int w, int oh, int ow)
+{
+  for (int p = 0; p < planes; p++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        int y0, y1, x0, x1;
+        double ty, tx;
+        upsample_source(bilinear, oy, h, oh, &y0, &y1, &ty);
+        upsample_source(bilinear, ox, w, ow, &x0, &x1, &tx);
+        const double *xp = x + (size_t)p * h * w;
+        y[((size_t)p * oh + oy) * ow + ox] =
+            (1 - ty) * ((1 - tx) * xp[y0 * w + x0] + tx * xp[y0 * w + x1]) +
+            ty * ((1 - tx) * xp[y1 * w + x0] + tx * xp[y1 * w + x1]);
+      }
+}
+
+void ll_ref_upsample2d_backward(bool bilinear, const double *dy, // (planes, oh, ow)
+                                double *dx,                      // (planes, h, w)
+                                int planes, int h, int w, int oh, int ow)
+{
+  for (int p = 0; p < planes; p++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++) {
+        int y0, y1, x0, x1;
+        double ty, tx;
+        upsample_source(bilinear, oy, h, oh, &y0, &y1, &ty);
+        upsample_source(bilinear, ox, w, ow, &x0, &x1, &tx);
+        double g = dy[((size_t)p * oh + oy) * ow + ox];
+        double *dp = dx + (size_t)p * h * w;
+        dp[y0 * w + x0] += (1 - ty) * (1 - tx) * g;
+        dp[y0 * w + x1] += (1 - ty) * tx * g;
+        dp[y1 * w + x0] += ty * (1 - tx) * g;
+        dp[y1 * w + x1] += ty * tx * g;
+      }
+}
+
 /* ---- batch normalisation ---------------------------------------------------------------------- */
 
 #define BN_AT(b, j, k) (((size_t)(b) * c + (j)) * inner + (k))

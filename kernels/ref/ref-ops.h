@@ -46,6 +46,10 @@ void ll_ref_avgpool2d_forward(const LlPoolGeom *g, const double *x, double *y);
 void ll_ref_avgpool2d_backward(const LlPoolGeom *g, const double *dy, double *dx);
 void ll_ref_mean_inner_forward(const double *x, double *y, int outer, int inner);
 void ll_ref_mean_inner_backward(const double *dy, double *dx, int outer, int inner);
+void ll_ref_upsample2d_forward(bool bilinear, const double *x, double *y, int planes, int h, int w,
+                               int oh, int ow);
+void ll_ref_upsample2d_backward(bool bilinear, const double *dy, double *dx, int planes, int h,
+                                int w, int oh, int ow);
 
 /* batch normalisation */
 void ll_ref_batchnorm_forward_train(const double *x, double *y, const double *gamma,

@@ -1,5 +1,5 @@
 /* Gradient checks and behaviour of the normalisation, regularisation and
- * shape blocks: BatchNorm1d/2d, LayerNorm, Dropout, Softmax, Flatten, Reshape, Concat
+ * shape blocks: BatchNorm1d/2d, LayerNorm, Upsample, Dropout, Softmax, Flatten, Reshape, Concat
  * and Add, plus a graph where tensors fan out and fan in. */
 #include "gradcheck.h"
 
@@ -35,6 +35,15 @@ static void test_layernorm_grad(void)
   ll_gradcheck_block("LayerNorm", "elementwise_affine=false", 1, (LlShape[]){SHAPE(2, 5)}, &o);
   o.training = FALSE; /* the same computation: no running statistics */
   ll_gradcheck_block("LayerNorm", "dims=3", 1, (LlShape[]){SHAPE(2, 2, 3)}, &o);
+}
+
+static void test_upsample_grad(void)
+{
+  LlGradOpts o = LL_GRAD_OPTS_DEFAULT;
+  ll_gradcheck_block("Upsample", "", 1, (LlShape[]){SHAPE(2, 3, 4)}, &o);
+  ll_gradcheck_block("Upsample", "mode=bilinear", 1, (LlShape[]){SHAPE(2, 3, 4)}, &o);
+  ll_gradcheck_block("Upsample", "mode=bilinear;scale_factor=3", 1, (LlShape[]){SHAPE(1, 2, 3)},
+                     &o);
 }
 
 /* Builds Input "x" (shape) -> block "bn" of type, compiled on the CPU. */
@@ -449,6 +458,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/blocks/batchnorm2d/grad", test_batchnorm2d_grad);
   g_test_add_func("/engine/blocks/batchnorm1d/running-stats", test_batchnorm_running_stats);
   g_test_add_func("/engine/blocks/layernorm/grad", test_layernorm_grad);
+  g_test_add_func("/engine/blocks/upsample/grad", test_upsample_grad);
   g_test_add_func("/engine/blocks/dropout/grad", test_dropout_grad);
   g_test_add_func("/engine/blocks/dropout/mask", test_dropout_mask);
   g_test_add_func("/engine/blocks/softmax/grad", test_softmax_grad);

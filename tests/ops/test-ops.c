@@ -368,6 +368,23 @@ static void op_mean_inner(Run *r)
   }
 }
 
+/* a = {planes, h, w, scale, bilinear} */
+static void op_upsample2d(Run *r)
+{
+  int planes = r->a[0], h = r->a[1], w = r->a[2], s = r->a[3];
+  bool bilinear = r->a[4];
+  size_t nx = (size_t)planes * h * w, ny = nx * s * s;
+  if (r->mode == FORWARD) {
+    float *x = rnd(r, nx, -1, 1), *y = zeros(r, ny);
+    r->be->upsample2d_forward(bilinear, x, y, planes, h, w, h * s, w * s);
+    OUT(r, "y", y, ny);
+  } else {
+    float *dy = rnd(r, ny, -1, 1), *dx = rnd(r, nx, -1, 1);
+    r->be->upsample2d_backward(bilinear, dy, dx, planes, h, w, h * s, w * s);
+    OUT(r, "dx", dx, nx);
+  }
+}
+
 /* a = {rows, cols, affine, dx} */
 static void op_layernorm(Run *r)
 {
@@ -769,8 +786,8 @@ static void op_optimizer(Run *r)
  *   float), embedding gradients (repeated rows summed in float) and the
  *   optimizers (a few roundings per step, three steps; Adam and RMSprop
  *   divide by sqrt of the second moment, which no case makes tiny);
- * - 1e-10 for sums of k float terms (gemm, conv, bias, pooling, layer
- *   norm, softmax, losses): sqrt(k) 6e-8 relative for k up to 4,000 is 4e-6, nmse 1.6e-11;
+ * - 1e-10 for sums of k float terms (gemm, conv, bias, pooling, upsampling,
+ *   layer norm, softmax, losses): sqrt(k) 6e-8 relative for k up to 4,000 is 4e-6, nmse 1.6e-11;
  *   the CPU's largest is 1.1e-12 (gemm, k = 196);
  * - 1e-8 for batchnorm: the CPU folds it into y = x scale + shift, whose
  *   rounding is relative to |x| invstd, not to |y|; with one value per
@@ -799,6 +816,7 @@ static const Op OP_conv2d = {"conv2d", op_conv2d, FB, 1e-10};
 static const Op OP_maxpool2d = {"maxpool2d", op_maxpool2d, FB, 1e-12};
 static const Op OP_avgpool2d = {"avgpool2d", op_avgpool2d, FB, 1e-10};
 static const Op OP_mean_inner = {"mean-inner", op_mean_inner, FB, 1e-10};
+static const Op OP_upsample2d = {"upsample2d", op_upsample2d, FB, 1e-10};
 static const Op OP_batchnorm = {"batchnorm", op_batchnorm, FB | EVAL, 1e-8};
 static const Op OP_layernorm = {"layernorm", op_layernorm, FB, 1e-10};
 static const Op OP_bn_relu_dropout = {"batchnorm-relu-dropout (fused)", op_bn_relu_dropout,
@@ -905,6 +923,10 @@ static const Case cases[] = {
     C(optimizer, 4, 1001), C(optimizer, 5, 1001), C(optimizer, 6, 1001), C(optimizer, 7, 1001),
     C(optimizer, 8, 1001), C(optimizer, 4, 1), C(optimizer, 1, 7),
     /* ops added later go last, so that every earlier case keeps its inputs (seeded by index) */
+    /* planes, h, w, scale, bilinear */
+    C(upsample2d, 3, 5, 7, 2, 0), C(upsample2d, 3, 5, 7, 2, 1), C(upsample2d, 2, 1, 1, 2, 1),
+    C(upsample2d, 2, 4, 3, 3, 1), C(upsample2d, 1, 6, 5, 3, 0), C(upsample2d, 4, 1, 9, 4, 1),
+    C(upsample2d, 64, 14, 14, 2, 1), C(upsample2d, 64, 14, 14, 2, 0),
     /* rows, cols, affine, dx */
     C(layernorm, 6, 10, 1, 1), C(layernorm, 1, 1, 1, 1), C(layernorm, 7, 33, 0, 1),
     C(layernorm, 5, 17, 1, 0), C(layernorm, 300, 64, 1, 1), C(layernorm, 3, 4099, 1, 1),

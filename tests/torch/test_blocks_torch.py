@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_blocks_torch.py: blocks against PyTorch (LayerNorm).
+"""test_blocks_torch.py: blocks against PyTorch (LayerNorm, Upsample).
 
   test_blocks_torch.py BLOCK_IO
 
@@ -53,6 +53,14 @@ CASES = [
     ("LayerNorm", "dims=3", (2, 3, 4), 3, lambda: torch.nn.LayerNorm((2, 3, 4))),
     ("LayerNorm", "elementwise_affine=false", (6, 5), 2,
      lambda: torch.nn.LayerNorm(5, elementwise_affine=False)),
+    ("Upsample", "", (3, 4, 5), 2, lambda: torch.nn.Upsample(scale_factor=2)),
+    ("Upsample", "mode=bilinear", (3, 4, 5), 2,
+     lambda: torch.nn.Upsample(scale_factor=2, mode="bilinear")),
+    ("Upsample", "mode=bilinear;scale_factor=3", (2, 5, 3), 2,
+     lambda: torch.nn.Upsample(scale_factor=3, mode="bilinear")),
+    ("Upsample", "scale_factor=3", (2, 5, 3), 1, lambda: torch.nn.Upsample(scale_factor=3)),
+    ("Upsample", "mode=bilinear", (1, 1, 1), 2,
+     lambda: torch.nn.Upsample(scale_factor=2, mode="bilinear")),
 ]
 # relative error allowed: the reference rounds each output to float once; the
 # CPU sums in float
