@@ -77,87 +77,94 @@ static void print_report(const LlEvent *e)
   printf("\n");
 }
 
+typedef struct {
+  gboolean jsonl, quiet_batches, tty;
+  int status; /* the exit status the events so far give */
+} Printer;
+
+static gboolean print_event(gpointer data, const LlEvent *e, GError **error)
+{
+  Printer *p = data;
+  if (p->jsonl) {
+    if (e->kind != LL_EVENT_BATCH || !p->quiet_batches) {
+      g_autofree char *line = ll_event_to_json(e);
+      printf("%s\n", line);
+      fflush(stdout);
+    }
+  } else {
+    char eta[32];
+    switch (e->kind) {
+    case LL_EVENT_STARTED:
+      printf("%s\nrun %s: %d epochs of %d steps\n", e->message, e->run_id ? e->run_id : "-",
+             e->epochs, e->steps_per_epoch);
+      break;
+    case LL_EVENT_BATCH:
+      if (p->tty) {
+        int width = 30, done = (int)(width * (double)((e->step - 1) % e->steps_per_epoch + 1) /
+                                     e->steps_per_epoch);
+        char bar[64];
+        for (int i = 0; i < width; i++)
+          bar[i] = i < done ? '#' : '.';
+        bar[width] = '\0';
+        format_time(e->eta, eta, sizeof eta);
+        printf("\r\033[Kepoch %d/%d [%s] loss %.4f  %.0f img/s  lr %.3g  ETA %s", e->epoch,
+               e->epochs, bar, e->loss, e->images_per_second, e->lr, eta);
+        fflush(stdout);
+      }
+      break;
+    case LL_EVENT_EPOCH:
+      if (p->tty)
+        printf("\r\033[K");
+      printf("epoch %d/%d", e->epoch, e->epochs);
+      print_metrics(e);
+      printf("  %.0f img/s\n", e->images_per_second);
+      fflush(stdout);
+      break;
+    case LL_EVENT_LOG: printf("%s\n", e->message); break;
+    case LL_EVENT_EVAL:
+      if (!e->split || !strcmp(e->split, "test")) /* not every epoch's validation report */
+        print_report(e);
+      break;
+    case LL_EVENT_FINISHED:
+      printf("finished:");
+      print_metrics(e);
+      printf("\ncheckpoint: %s\n", e->checkpoint ? e->checkpoint : "(none)");
+      break;
+    case LL_EVENT_STOPPED:
+      printf("stopped; checkpoint: %s\n", e->checkpoint ? e->checkpoint : "(none)");
+      break;
+    case LL_EVENT_FAILED: break;
+    }
+  }
+  if (e->kind == LL_EVENT_FAILED)
+    fprintf(stderr, "layerlab: %s\n", e->message);
+  if (e->kind == LL_EVENT_FAILED && e->spec_mismatch)
+    p->status = 2; /* the spec is wrong, like a usage error: nothing ran */
+  if (e->kind == LL_EVENT_FINISHED)
+    p->status = 0;
+  if (e->kind == LL_EVENT_STOPPED)
+    p->status = 130;
+  return TRUE;
+}
+
 /* Drains the trainer until it ends; returns the exit status. */
 static int drive(LlTrainer *t, gboolean jsonl, gboolean quiet_batches)
 {
-  gboolean tty = isatty(STDOUT_FILENO) && !jsonl;
+  static const LlTrainerListener printer = {.event = print_event};
+  Printer p = {.jsonl = jsonl,
+               .quiet_batches = quiet_batches,
+               .tty = isatty(STDOUT_FILENO) && !jsonl,
+               .status = 1};
   gboolean stop_sent = FALSE;
-  int status = 1;
-  for (;;) {
+  do {
     if (interrupted && !stop_sent) {
       ll_trainer_stop(t);
       stop_sent = TRUE;
       fprintf(stderr, "\nstopping: writing a checkpoint (Ctrl-C again to quit at once)\n");
     }
-    g_autoptr(LlEvent) e = ll_trainer_pop(t, 100 * 1000);
-    if (!e) {
-      if (!ll_trainer_is_running(t) && !(e = ll_trainer_pop(t, 0)))
-        break;
-      if (!e)
-        continue;
-    }
-    if (jsonl) {
-      if (e->kind != LL_EVENT_BATCH || !quiet_batches) {
-        g_autofree char *line = ll_event_to_json(e);
-        printf("%s\n", line);
-        fflush(stdout);
-      }
-    } else {
-      char eta[32];
-      switch (e->kind) {
-      case LL_EVENT_STARTED:
-        printf("%s\nrun %s: %d epochs of %d steps\n", e->message, e->run_id ? e->run_id : "-",
-               e->epochs, e->steps_per_epoch);
-        break;
-      case LL_EVENT_BATCH:
-        if (tty) {
-          int width = 30, done = (int)(width * (double)((e->step - 1) % e->steps_per_epoch + 1) /
-                                       e->steps_per_epoch);
-          char bar[64];
-          for (int i = 0; i < width; i++)
-            bar[i] = i < done ? '#' : '.';
-          bar[width] = '\0';
-          format_time(e->eta, eta, sizeof eta);
-          printf("\r\033[Kepoch %d/%d [%s] loss %.4f  %.0f img/s  lr %.3g  ETA %s", e->epoch,
-                 e->epochs, bar, e->loss, e->images_per_second, e->lr, eta);
-          fflush(stdout);
-        }
-        break;
-      case LL_EVENT_EPOCH:
-        if (tty)
-          printf("\r\033[K");
-        printf("epoch %d/%d", e->epoch, e->epochs);
-        print_metrics(e);
-        printf("  %.0f img/s\n", e->images_per_second);
-        fflush(stdout);
-        break;
-      case LL_EVENT_LOG: printf("%s\n", e->message); break;
-      case LL_EVENT_EVAL:
-        if (!e->split || !strcmp(e->split, "test")) /* not every epoch's validation report */
-          print_report(e);
-        break;
-      case LL_EVENT_FINISHED:
-        printf("finished:");
-        print_metrics(e);
-        printf("\ncheckpoint: %s\n", e->checkpoint ? e->checkpoint : "(none)");
-        break;
-      case LL_EVENT_STOPPED:
-        printf("stopped; checkpoint: %s\n", e->checkpoint ? e->checkpoint : "(none)");
-        break;
-      case LL_EVENT_FAILED: break;
-      }
-    }
-    if (e->kind == LL_EVENT_FAILED)
-      fprintf(stderr, "layerlab: %s\n", e->message);
-    if (e->kind == LL_EVENT_FAILED && e->spec_mismatch)
-      status = 2; /* the spec is wrong, like a usage error: nothing ran */
-    if (e->kind == LL_EVENT_FINISHED)
-      status = 0;
-    if (e->kind == LL_EVENT_STOPPED)
-      status = 130;
-  }
+  } while (ll_trainer_drain(t, 100 * 1000, 100 * 1000, &printer, &p));
   ll_trainer_join(t);
-  return status;
+  return p.status;
 }
 
 static void install_sigint(void)

@@ -1895,6 +1895,55 @@ static gint64 nominal_epochs(JsonNode *spec, GPtrArray *ovs)
   return def->epochs;
 }
 
+/* A trial's training run, as its events come. */
+typedef struct {
+  Runner *r;
+  LlTrial *t;
+  LlTrainer *tr;
+  const char *curve_metric;
+  gboolean stop_sent, pruned, finished;
+} TrialRun;
+
+static gboolean trial_event(gpointer data, const LlEvent *e, GError **error)
+{
+  TrialRun *run = data;
+  LlTrial *t = run->t;
+  if (e->run_id && !t->run_id)
+    t->run_id = g_strdup(e->run_id);
+  switch (e->kind) {
+  case LL_EVENT_STARTED: {
+    double n = ll_event_metric(e, "train_samples");
+    t->samples = isfinite(n) && n >= 0 ? (gint64)n : 0;
+    break;
+  }
+  case LL_EVENT_EPOCH: {
+    t->epochs = MAX(t->epochs, e->epoch);
+    metrics_from_event(t, e);
+    double v = ll_event_metric(e, run->curve_metric);
+    g_array_append_val(t->curve, v);
+    if (!run->stop_sent && should_prune(run->r, t)) {
+      ll_trainer_stop(run->tr);
+      run->stop_sent = run->pruned = TRUE;
+    }
+    break;
+  }
+  case LL_EVENT_FINISHED:
+    metrics_from_event(t, e);
+    g_free(t->checkpoint);
+    t->checkpoint = g_strdup(e->checkpoint);
+    run->finished = TRUE;
+    break;
+  case LL_EVENT_FAILED:
+    g_free(t->error);
+    t->error = g_strdup(e->message);
+    break;
+  default: break;
+  }
+  if (run->r->cb && run->r->cb->trial_event)
+    run->r->cb->trial_event(t, e, run->r->data);
+  return TRUE;
+}
+
 /* Trains one variant and records it. */
 static void run_trial(Runner *r, LlTrial *t, const char *text)
 {
@@ -1914,64 +1963,27 @@ static void run_trial(Runner *r, LlTrial *t, const char *text)
                         .device = r->opts->device,
                         .store_root = r->opts->store_root,
                         .background = r->opts->background};
-    LlTrainer *tr = ll_trainer_new(spec, &o);
-    gboolean stop_sent = FALSE, pruned = FALSE, finished = FALSE;
-    const char *curve_metric = ll_study_curve_metric(s);
-    if (!ll_trainer_start(tr, &err)) {
-      ll_trainer_free(tr);
-      tr = NULL;
+    TrialRun run = {.r = r, .t = t, .curve_metric = ll_study_curve_metric(s)};
+    run.tr = ll_trainer_new(spec, &o);
+    if (!ll_trainer_start(run.tr, &err)) {
+      ll_trainer_free(run.tr);
+      run.tr = NULL;
     }
-    while (tr) {
-      if (r->opts->cancel && *r->opts->cancel && !stop_sent) {
-        ll_trainer_stop(tr);
-        stop_sent = TRUE;
+    static const LlTrainerListener trial_listener = {.event = trial_event};
+    while (run.tr) {
+      if (r->opts->cancel && *r->opts->cancel && !run.stop_sent) {
+        ll_trainer_stop(run.tr);
+        run.stop_sent = TRUE;
         r->cancelled = TRUE;
       }
-      g_autoptr(LlEvent) e = ll_trainer_pop(tr, 100 * 1000);
-      if (!e) {
-        if (!ll_trainer_is_running(tr) && !(e = ll_trainer_pop(tr, 0)))
-          break;
-        if (!e)
-          continue;
-      }
-      if (e->run_id && !t->run_id)
-        t->run_id = g_strdup(e->run_id);
-      switch (e->kind) {
-      case LL_EVENT_STARTED: {
-        double n = ll_event_metric(e, "train_samples");
-        t->samples = isfinite(n) && n >= 0 ? (gint64)n : 0;
+      if (!ll_trainer_drain(run.tr, 100 * 1000, 100 * 1000, &trial_listener, &run))
         break;
-      }
-      case LL_EVENT_EPOCH: {
-        t->epochs = MAX(t->epochs, e->epoch);
-        metrics_from_event(t, e);
-        double v = ll_event_metric(e, curve_metric);
-        g_array_append_val(t->curve, v);
-        if (!stop_sent && should_prune(r, t)) {
-          ll_trainer_stop(tr);
-          stop_sent = pruned = TRUE;
-        }
-        break;
-      }
-      case LL_EVENT_FINISHED:
-        metrics_from_event(t, e);
-        g_free(t->checkpoint);
-        t->checkpoint = g_strdup(e->checkpoint);
-        finished = TRUE;
-        break;
-      case LL_EVENT_FAILED:
-        g_free(t->error);
-        t->error = g_strdup(e->message);
-        break;
-      default: break;
-      }
-      if (r->cb && r->cb->trial_event)
-        r->cb->trial_event(t, e, r->data);
     }
-    if (tr) {
-      ll_trainer_join(tr);
-      ll_trainer_free(tr);
+    if (run.tr) {
+      ll_trainer_join(run.tr);
+      ll_trainer_free(run.tr);
     }
+    gboolean finished = run.finished, pruned = run.pruned;
     t->status = finished ? LL_TRIAL_FINISHED : pruned ? LL_TRIAL_PRUNED : LL_TRIAL_FAILED;
     if (!finished && !pruned && !t->error)
       t->error = g_strdup(r->cancelled ? "cancelled" : "the trainer ended without a result");

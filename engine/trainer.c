@@ -893,6 +893,32 @@ LlEvent *ll_trainer_pop(LlTrainer *t, guint64 timeout_us)
   return g_async_queue_timeout_pop(t->events, timeout_us);
 }
 
+gboolean ll_trainer_drain(LlTrainer *t, guint64 wait_us, gint64 budget_us,
+                          const LlTrainerListener *l, gpointer data)
+{
+  gint64 t0 = g_get_monotonic_time();
+  LlEvent *e = ll_trainer_pop(t, wait_us);
+  for (;;) {
+    if (!e) {
+      if (ll_trainer_is_running(t))
+        return TRUE;
+      /* the thread has ended: what is queued is all there is */
+      if (!(e = ll_trainer_pop(t, 0)))
+        return FALSE;
+    }
+    gboolean last =
+        e->kind == LL_EVENT_FINISHED || e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_STOPPED;
+    if (!l->event(data, e, NULL))
+      ll_trainer_stop(t);
+    ll_event_free(e);
+    if (last)
+      return FALSE;
+    if (g_get_monotonic_time() - t0 >= budget_us && ll_trainer_is_running(t))
+      return TRUE;
+    e = ll_trainer_pop(t, 0);
+  }
+}
+
 void ll_trainer_pause(LlTrainer *t) { g_atomic_int_set(&t->pause, 1); }
 
 void ll_trainer_resume(LlTrainer *t)

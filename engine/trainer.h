@@ -18,15 +18,20 @@ G_BEGIN_DECLS
 typedef struct LlTrainer LlTrainer;
 
 /* A consumer of a trainer's events. Every one (the window, the command
- * line, a study, the run recorder) takes them through this table. A
- * listener added with ll_trainer_add_listener runs on the training thread
- * as each event is published, before it is queued: the run recorder sits
- * there, so that nothing is reported that was not recorded. */
+ * line, a study, the run recorder) takes them through this table, in one
+ * of two places:
+ *   - on the training thread (ll_trainer_add_listener), as each event is
+ *     published, before it is queued: the run recorder sits there, so that
+ *     nothing is reported that was not recorded;
+ *   - on the consumer's own thread (ll_trainer_drain), from the queue, so
+ *     that the training thread never waits for it: the window on its frame
+ *     clock, the command line and a study's runner. */
 typedef struct {
-  /* One event, in the order published; e is lent for the call. FALSE, with
-   * error set, when the consumer could not take it: on the training thread
-   * the run then fails with that error, and the event (unless it is the
-   * run's last) is not published. */
+  /* One event, in the order published; e is lent for the call
+   * (ll_event_dup keeps a copy). FALSE, with error set, when the consumer
+   * could not take it: on the training thread the run then fails with that
+   * error and the event (unless it is the run's last) is not queued; on a
+   * drain, the run is stopped. */
   gboolean (*event)(gpointer data, const LlEvent *e, GError **error);
   /* Optional, training thread only: after an epoch, the checkpoint a
    * resume continues from (last.safetensors) was written at path. FALSE
@@ -60,6 +65,14 @@ void ll_trainer_add_listener(LlTrainer *t, const LlTrainerListener *l, gpointer 
 gboolean ll_trainer_start(LlTrainer *t, GError **error);
 /* The next event, waiting up to timeout_us (0: do not wait); NULL if none. */
 LlEvent *ll_trainer_pop(LlTrainer *t, guint64 timeout_us);
+/* Hands queued events to l's event slot (error NULL) on the caller's
+ * thread: waits up to wait_us for the first, then takes what is queued
+ * until budget_us have passed since the call. Returns FALSE once the run
+ * is over: its last event (finished, failed, stopped) was handed over, or
+ * the thread ended and the queue is empty (then everything left is handed
+ * over, whatever the budget); the caller then joins or frees the trainer. */
+gboolean ll_trainer_drain(LlTrainer *t, guint64 wait_us, gint64 budget_us,
+                          const LlTrainerListener *l, gpointer data);
 void ll_trainer_pause(LlTrainer *t);
 void ll_trainer_resume(LlTrainer *t);
 void ll_trainer_stop(LlTrainer *t);

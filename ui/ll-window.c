@@ -331,7 +331,7 @@ static void on_block_activated(LlPalette *palette, const char *type, LlWindow *s
   ll_canvas_select(self->canvas, one);
 }
 
-static gboolean handle_event(LlWindow *self, LlEvent *e);
+static gboolean handle_event(gpointer data, const LlEvent *e, GError **error);
 
 /* A study file (format "layerlab-study") rather than a spec. */
 static gboolean is_study_file(const char *path)
@@ -352,12 +352,11 @@ static gboolean is_study_file(const char *path)
 
 static void on_trial_event(LlStudyView *view, gpointer event, LlWindow *self)
 {
-  /* the view frees its event after the signal; handle_event may keep one */
-  LlEvent *e = ll_event_dup(event);
+  /* the view owns its event during the signal: handle_event copies what it keeps */
+  const LlEvent *e = event;
   if (e->kind == LL_EVENT_STARTED)
     ll_curve_view_new_run(self->curves);
-  if (!handle_event(self, e))
-    ll_event_free(e);
+  handle_event(self, e, NULL);
 }
 
 /* Whether the document may be replaced now: not while a run or a study
@@ -1175,9 +1174,11 @@ static void finish_run(LlWindow *self)
     gtk_window_destroy(GTK_WINDOW(self));
 }
 
-/* Returns TRUE when it kept e (the analysis view owns EVAL payloads). */
-static gboolean handle_event(LlWindow *self, LlEvent *e)
+/* The window's LlTrainerListener event slot: a run's events, drained on the
+ * frame clock, and a study's trials' (on_trial_event). */
+static gboolean handle_event(gpointer data, const LlEvent *e, GError **error)
 {
+  LlWindow *self = data;
   char eta[32], buf[256];
   self->events++;
   switch (e->kind) {
@@ -1262,42 +1263,21 @@ static gboolean handle_event(LlWindow *self, LlEvent *e)
     ll_runs_view_refresh(self->runs); /* the trainer recorded the run before saying so */
     break;
   }
-  case LL_EVENT_EVAL: ll_analysis_view_add_event(self->analysis, e); return TRUE;
+  case LL_EVENT_EVAL: ll_analysis_view_add_event(self->analysis, ll_event_dup(e)); break;
   }
-  return FALSE;
+  return TRUE;
 }
 
 static gboolean drain(GtkWidget *widget, GdkFrameClock *clock, gpointer data)
 {
   LlWindow *self = data;
-  gint64 t0 = g_get_monotonic_time();
-  gboolean done = FALSE;
-  while (self->trainer && g_get_monotonic_time() - t0 < DRAIN_BUDGET_US) {
-    LlEvent *e = ll_trainer_pop(self->trainer, 0);
-    if (!e)
-      break;
-    gboolean last =
-        e->kind == LL_EVENT_FINISHED || e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_STOPPED;
-    if (!handle_event(self, e))
-      ll_event_free(e);
-    if (last) {
-      done = TRUE;
-      break;
-    }
-  }
-  if (done || (self->trainer && !ll_trainer_is_running(self->trainer))) {
-    if (!done) {
-      /* the thread ended: take what is left, then close the run */
-      LlEvent *e;
-      while ((e = ll_trainer_pop(self->trainer, 0)))
-        if (!handle_event(self, e))
-          ll_event_free(e);
-    }
-    self->tick_id = 0;
-    finish_run(self);
-    return G_SOURCE_REMOVE;
-  }
-  return G_SOURCE_CONTINUE;
+  static const LlTrainerListener window_listener = {.event = handle_event};
+  if (!self->trainer ||
+      ll_trainer_drain(self->trainer, 0, DRAIN_BUDGET_US, &window_listener, self))
+    return G_SOURCE_CONTINUE;
+  self->tick_id = 0;
+  finish_run(self);
+  return G_SOURCE_REMOVE;
 }
 
 static void act_train_start(GSimpleAction *a, GVariant *p, gpointer data)

@@ -29,6 +29,18 @@ static LlSpec *spec_from(const char *json)
   return s;
 }
 
+static gboolean keep_event(gpointer data, const LlEvent *e, GError **error)
+{
+  Run *r = data;
+  if (e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_LOG)
+    g_test_message("%s", e->message);
+  r->last = ll_event_dup(e);
+  g_ptr_array_add(r->events, r->last);
+  return TRUE;
+}
+
+static const LlTrainerListener keeper = {.event = keep_event};
+
 static Run train(const char *json)
 {
   g_autoptr(LlSpec) s = spec_from(json);
@@ -37,19 +49,8 @@ static Run train(const char *json)
   g_autoptr(GError) error = NULL;
   g_assert_true(ll_trainer_start(t, &error));
   Run r = {.events = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free)};
-  for (;;) {
-    LlEvent *e = ll_trainer_pop(t, 100000);
-    if (!e) {
-      if (!ll_trainer_is_running(t) && !(e = ll_trainer_pop(t, 0)))
-        break;
-      if (!e)
-        continue;
-    }
-    if (e->kind == LL_EVENT_FAILED || e->kind == LL_EVENT_LOG)
-      g_test_message("%s", e->message);
-    g_ptr_array_add(r.events, e);
-    r.last = e;
-  }
+  while (ll_trainer_drain(t, 100000, 100000, &keeper, &r))
+    ;
   ll_trainer_free(t);
   return r;
 }
@@ -673,6 +674,52 @@ static void test_listener(void)
   g_ptr_array_unref(p.checkpoints);
 }
 
+/* ll_trainer_drain hands over every event in order and says when the run
+ * is over; a drained consumer that cannot take an event stops the run. */
+static gboolean refuse_epochs(gpointer data, const LlEvent *e, GError **error)
+{
+  keep_event(data, e, error);
+  return e->kind != LL_EVENT_EPOCH;
+}
+
+static void test_drain(void)
+{
+  g_autofree char *json = g_strdup(mlp_spec);
+  memcpy(strstr(json, "\"epochs\": 15"), "\"epochs\": 03", 12);
+  g_autoptr(LlSpec) s = spec_from(json);
+  LlTrainOptions o = {.no_store = TRUE, .seed = -1};
+  /* with no budget, each call takes what one wait brings: many calls, one run */
+  LlTrainer *t = ll_trainer_new(s, &o);
+  g_assert_true(ll_trainer_start(t, NULL));
+  Run r = {.events = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free)};
+  int calls = 1;
+  while (ll_trainer_drain(t, 100000, 0, &keeper, &r))
+    calls++;
+  g_assert_cmpint(calls, >, 1);
+  ll_trainer_join(t);
+  g_assert_false(ll_trainer_drain(t, 0, 0, &keeper, &r)); /* over: nothing more comes */
+  ll_trainer_free(t);
+  g_assert_nonnull(find_event(&r, LL_EVENT_STARTED, 0));
+  g_assert_cmpint(r.last->kind, ==, LL_EVENT_FINISHED);
+  for (int k = 0; k < 3; k++)
+    g_assert_cmpint(find_event(&r, LL_EVENT_EPOCH, k)->epoch, ==, k + 1);
+  g_assert_null(find_event(&r, LL_EVENT_EPOCH, 3));
+  run_clear(&r);
+  /* a consumer that refuses the first epoch stops the run (99 epochs: long
+   * enough not to finish before the consumer has seen the first) */
+  s->epochs = 99;
+  t = ll_trainer_new(s, &o);
+  g_assert_true(ll_trainer_start(t, NULL));
+  Run stopped = {.events = g_ptr_array_new_with_free_func((GDestroyNotify)ll_event_free)};
+  static const LlTrainerListener refuser = {.event = refuse_epochs};
+  while (ll_trainer_drain(t, 100000, 100000, &refuser, &stopped))
+    ;
+  ll_trainer_free(t);
+  g_assert_cmpint(stopped.last->kind, ==, LL_EVENT_STOPPED);
+  g_assert_cmpint(find_event(&stopped, LL_EVENT_EPOCH, 0)->epoch, ==, 1);
+  run_clear(&stopped);
+}
+
 /* The run recorder writes metrics.jsonl (lines without the run id), the
  * analysis, and the result with the final checkpoint in the store. */
 static void test_run_recorder(void)
@@ -782,6 +829,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/train/same-seed-same-numbers", test_same_seed_same_numbers);
   g_test_add_func("/engine/train/pause-resume-stop", test_pause_resume_stop);
   g_test_add_func("/engine/train/listener", test_listener);
+  g_test_add_func("/engine/train/drain", test_drain);
   g_test_add_func("/engine/train/run-recorder", test_run_recorder);
   return g_test_run();
 }
