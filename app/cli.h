@@ -13,6 +13,7 @@ int ll_cli_devices(int argc, char **argv);
 int ll_cli_study(int argc, char **argv);
 int ll_cli_sweep(int argc, char **argv);
 int ll_cli_transfer(int argc, char **argv);
+int ll_cli_import(int argc, char **argv);
 /* cli-report.c (builds with cairo) */
 int ll_cli_report(int argc, char **argv);
 int ll_cli_export(int argc, char **argv);

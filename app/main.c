@@ -42,6 +42,8 @@ void ll_cli_usage(FILE *out)
       "                               unless given --force)\n"
       "  report --study ID_OR_DIR     a study's figures drawn again into <study>/figures/\n"
 #endif
+      "  import FILE.onnx [--out SPEC] an ONNX model as a spec and its weights (SPEC and\n"
+      "                               SPEC.safetensors, which training.init_from names)\n"
       "  devices                      list the compute devices this build can use\n"
       "  help                         this text\n"
       "  version                      the version\n"
@@ -82,6 +84,7 @@ static const Verb verbs[] = {
     {"blocks", ll_cli_blocks}, {"summary", ll_cli_summary}, {"train", ll_cli_train},
     {"eval", ll_cli_eval},     {"runs", ll_cli_runs},       {"devices", ll_cli_devices},
     {"study", ll_cli_study},   {"sweep", ll_cli_sweep},     {"transfer", ll_cli_transfer},
+    {"import", ll_cli_import},
 #ifdef LL_HAVE_PLOT
     {"report", ll_cli_report}, {"export", ll_cli_export},
 #endif

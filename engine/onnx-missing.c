@@ -26,3 +26,16 @@ gboolean ll_onnx_export_graph(const LlSpec *spec, LlGraph *g, GHashTable *metada
   unavailable(error);
   return FALSE;
 }
+
+LlSpec *ll_onnx_import(const char *path, const char *checkpoint, GError **error)
+{
+  unavailable(error);
+  return NULL;
+}
+
+LlSpec *ll_onnx_import_data(const guint8 *data, gsize len, const char *display_name,
+                            const char *checkpoint, GError **error)
+{
+  unavailable(error);
+  return NULL;
+}

@@ -9,8 +9,16 @@
  * (LL_ONNX_SPEC_KEY), which holds what ONNX has no place for (initialisation,
  * BatchNorm momentum, the dataset and training settings).
  *
- * Encoding is protobuf-c's, from the schema Debian's libonnx-dev ships; a
- * build without them answers every call with LL_ONNX_ERROR_UNAVAILABLE. */
+ * Import reads a model made of the operators export writes and the forms
+ * torch.onnx.export gives the same layers, and turns it into a spec and a
+ * checkpoint with the weights under LayerLab's tensor names. The file is
+ * untrusted: its size, nesting and the memory decoding it takes are bounded
+ * before it is decoded, and every tensor is checked against the shapes the
+ * graph infers.
+ *
+ * Encoding and decoding are protobuf-c's, from the schema Debian's
+ * libonnx-dev ships; a build without them answers every call with
+ * LL_ONNX_ERROR_UNAVAILABLE. */
 #pragma once
 
 #include "spec.h"
@@ -29,6 +37,8 @@ typedef enum {
 #define LL_ONNX_OPSET 17
 /* The metadata key that holds the exported spec's JSON. */
 #define LL_ONNX_SPEC_KEY "layerlab.spec"
+/* The largest ONNX file import reads. */
+#define LL_ONNX_MAX_FILE ((gsize)1 << 31)
 
 /* Whether this build can read and write ONNX. */
 gboolean ll_onnx_available(void);
@@ -43,5 +53,16 @@ gboolean ll_onnx_export_checkpoint(const char *checkpoint, const char *path, GEr
  * metadata_props. */
 gboolean ll_onnx_export_graph(const LlSpec *spec, LlGraph *g, GHashTable *metadata,
                               const char *path, GError **error);
+
+/* Reads an ONNX model into a new spec whose graph holds its blocks; their
+ * weights are written to checkpoint (safetensors), which the spec's
+ * training.init_from names (as an absolute path). Unsupported operators are
+ * listed, by node name and op type, in one error. */
+LlSpec *ll_onnx_import(const char *path, const char *checkpoint, GError **error);
+
+/* The same from bytes in memory; checkpoint may be NULL: then the weights
+ * are checked but not written (the fuzz target). */
+LlSpec *ll_onnx_import_data(const guint8 *data, gsize len, const char *display_name,
+                            const char *checkpoint, GError **error);
 
 G_END_DECLS
