@@ -48,6 +48,10 @@ GtkFileChooserNative *ll_window_get_chooser(LlWindow *self);
 /* The pane that holds the keyboard focus: 0 palette, 1 canvas, 2 side
  * notebook, 3 bottom notebook, -1 none (F6 and Shift+F6 move it). */
 int ll_window_get_focus_pane(LlWindow *self);
+/* File > Import ONNX... on path, without the file chooser: the import runs
+ * in a worker, then the model opens as an unsaved spec (asking about
+ * unsaved edits first); errors go to the notice bar. */
+void ll_window_import_onnx(LlWindow *self, const char *path);
 /* Events handled since the last run started. */
 guint ll_window_get_events(LlWindow *self);
 

@@ -13,6 +13,7 @@
 #include "ll-shortcuts.h"
 #include "ll-transfer-dialog.h"
 #include "ll-study-editor.h"
+#include "onnx.h"
 #include "study-edit.h"
 #include "study.h"
 #include "trainer.h"
@@ -808,6 +809,132 @@ static void act_open_path(GSimpleAction *a, GVariant *p, gpointer data)
   open_asking(data, g_variant_get_string(p, NULL), NULL);
 }
 
+/* ---- File > Import ONNX... ----
+ *
+ * The model becomes an unsaved spec on the canvas; its weights go to the run
+ * store's imports/ folder, which the spec's training.init_from names. The
+ * import runs in a worker: a large model takes a while to read. */
+
+typedef struct {
+  char *json, *name, *notice;
+} LlImported;
+
+static void imported_free(gpointer data)
+{
+  LlImported *r = data;
+  g_free(r->json);
+  g_free(r->name);
+  g_free(r->notice);
+  g_free(r);
+}
+
+static void import_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+  char **paths = data; /* the model, the weights to write */
+  GError *error = NULL;
+  LlSpec *spec = ll_onnx_import(paths[0], paths[1], &error);
+  if (!spec) {
+    g_task_return_error(task, error);
+    return;
+  }
+  g_task_return_pointer(task, ll_spec_to_json(spec), g_free);
+  ll_spec_free(spec);
+}
+
+static void open_imported_now(LlWindow *self, gpointer data)
+{
+  LlImported *r = data;
+  g_autoptr(GError) error = NULL;
+  if (!ll_document_load_data(self->doc, r->json, r->name, &error)) {
+    show_notice(self, error->message);
+    return;
+  }
+  leave_study(self);
+  ll_document_mark_modified(self->doc); /* no file holds it yet */
+  ll_canvas_select(self->canvas, NULL);
+  ll_canvas_zoom_to_fit(self->canvas);
+  show_notice(self, r->notice);
+}
+
+static void on_imported(GObject *source, GAsyncResult *res, gpointer data)
+{
+  LlWindow *self = LL_WINDOW(source);
+  char **paths = g_task_get_task_data(G_TASK(res));
+  GError *error = NULL;
+  char *json = g_task_propagate_pointer(G_TASK(res), &error);
+  if (!json) {
+    show_notice(self, error->message);
+    g_error_free(error);
+    return;
+  }
+  LlImported *r = g_new0(LlImported, 1);
+  r->json = json;
+  r->name = g_path_get_basename(paths[0]);
+  r->notice = g_strdup_printf("Imported %s: the spec starts from its weights (training "
+                              "init_from %s). Save the spec to keep it.",
+                              r->name, paths[1]);
+  if (!can_replace(self, &error)) {
+    show_notice(self, error->message);
+    g_error_free(error);
+    imported_free(r);
+    return;
+  }
+  ask_to_save(self, "opening the imported model", open_imported_now, r, imported_free);
+}
+
+void ll_window_import_onnx(LlWindow *self, const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(LlRunStore) store = ll_run_store_open(self->store_root, &error);
+  g_autofree char *dir =
+      store ? g_build_filename(ll_run_store_root(store), "imports", NULL) : NULL;
+  if (!store || g_mkdir_with_parents(dir, 0755) != 0) {
+    show_notice(self, error ? error->message : "The run store has no room for imported weights.");
+    return;
+  }
+  g_autofree char *base = g_path_get_basename(path);
+  if (g_str_has_suffix(base, ".onnx"))
+    base[strlen(base) - 5] = '\0';
+  g_autoptr(GDateTime) now = g_date_time_new_now_local();
+  g_autofree char *stamp = g_date_time_format(now, "%Y%m%d-%H%M%S");
+  g_autofree char *file = g_strdup_printf("%s-%s.safetensors", base, stamp);
+  char *paths[] = {g_strdup(path), g_build_filename(dir, file, NULL), NULL};
+  GTask *task = g_task_new(self, NULL, on_imported, NULL);
+  g_task_set_task_data(task, g_strdupv(paths), (GDestroyNotify)g_strfreev);
+  g_free(paths[0]);
+  g_free(paths[1]);
+  g_task_run_in_thread(task, import_thread);
+  g_object_unref(task);
+  show_notice(self, "Importing the model\u2026");
+}
+
+static void on_import_response(GtkNativeDialog *dialog, int response, LlWindow *self)
+{
+  g_autofree char *path = NULL;
+  if (response == GTK_RESPONSE_ACCEPT) {
+    g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+    path = file ? g_file_get_path(file) : NULL;
+  }
+  g_clear_object(&self->chooser);
+  if (path)
+    ll_window_import_onnx(self, path);
+}
+
+static void act_import_onnx(GSimpleAction *a, GVariant *p, gpointer data)
+{
+  LlWindow *self = data;
+  close_chooser(self);
+  self->chooser = gtk_file_chooser_native_new("Import an ONNX model", GTK_WINDOW(self),
+                                              GTK_FILE_CHOOSER_ACTION_OPEN, NULL, NULL);
+  GtkFileFilter *f = gtk_file_filter_new();
+  gtk_file_filter_set_name(f, "ONNX models (*.onnx)");
+  gtk_file_filter_add_pattern(f, "*.onnx");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(self->chooser), f);
+  g_object_unref(f);
+  g_signal_connect(self->chooser, "response", G_CALLBACK(on_import_response), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(self->chooser));
+}
+
 static void act_save_as(GSimpleAction *a, GVariant *p, gpointer data) { save_as(data, FALSE); }
 
 static void act_save(GSimpleAction *a, GVariant *p, gpointer data) { save(data); }
@@ -1396,6 +1523,7 @@ static const GActionEntry win_actions[] = {
     {"new-study", act_new_study},
     {"open", act_open},
     {"open-path", act_open_path, "s"},
+    {"import-onnx", act_import_onnx},
     {"save", act_save},
     {"save-as", act_save_as},
     {"export-curves", act_export_curves},

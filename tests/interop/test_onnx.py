@@ -10,6 +10,8 @@ LayerLab's outputs within 1e-4 of their scale, and `layerlab import` of the
 file must give back the same graph and LayerLab's outputs bit for bit. Cases:
   blocks   the small graphs of graphs.py, which hold every exportable block type;
            import's errors (unsupported operators listed, malformed files)
+  presets  every preset's graph (each distinct graph of a study's trials),
+           trained for one short epoch, exported by run id
   torch    a CNN and an LSTM model built in PyTorch, exported by
            torch.onnx.export, imported: PyTorch's outputs within 1e-5
 Exits 0 on success, 1 on failure, 77 (saying what is missing) to skip."""
@@ -127,12 +129,17 @@ def round_trip(name, path, checkpoint, model, ll):
     print(f"  {name}: import gives the same {len(b)} blocks and the same outputs bit for bit")
 
 
-def prove(name, checkpoint, expect_outputs=None):
-    """Export, check, run in ONNX Runtime, import; returns the model."""
+def prove(name, checkpoint, expect_outputs=None, run_id=None):
+    """Export (the checkpoint, or the run when run_id is given: its best
+    checkpoint, which is `checkpoint`), check, run in ONNX Runtime, import;
+    returns the model."""
     dir_ = os.path.join(TMP, name)
     os.makedirs(dir_, exist_ok=True)
     path = os.path.join(dir_, name + ".onnx")
-    run(LAYERLAB, "export", checkpoint, "--onnx", path)
+    if run_id:
+        run(LAYERLAB, "export", run_id, "--store", STORE, "--onnx", path)
+    else:
+        run(LAYERLAB, "export", checkpoint, "--onnx", path)
     model, inferred = onnx_check(path)
     outs = [o.name for o in model.graph.output]
     if expect_outputs is not None:
@@ -141,6 +148,8 @@ def prove(name, checkpoint, expect_outputs=None):
         assert dims(o)[0] == "N", (o.name, dims(o))
     meta = {p.key: p.value for p in model.metadata_props}
     assert {"spec_hash", "layerlab.spec"} <= set(meta), sorted(meta)
+    if run_id:
+        assert meta["run_id"] == run_id, meta["run_id"]
     arrays = make_inputs(model, np.random.default_rng(7), dir_)
     run(LL_FORWARD, "run", checkpoint, str(SAMPLES), dir_, *outs)
     ll = read_outputs(model, dir_, "ll")
@@ -245,6 +254,51 @@ def import_errors():
     print("import errors ok")
 
 
+PRESETS = os.path.join(ROOT, "resources", "presets")
+FMNIST = "/usr/share/datasets/fashion-mnist"
+SHORT = ("--epochs", "1", "--limit", "256")
+
+
+def case_presets():
+    """Every preset's graph, trained for one short epoch: a spec preset once,
+    a study's or sweep's trials (two per sweep) once per distinct graph."""
+    missing = have_ort()
+    if missing:
+        skip(missing)
+    if not os.path.isdir(FMNIST):
+        skip("Fashion-MNIST is not installed (Debian: dataset-fashion-mnist)")
+    seen = set()
+    presets = sorted(f[:-5] for f in os.listdir(PRESETS) if f.endswith(".json"))
+    for preset in presets:
+        path = os.path.join(PRESETS, preset + ".json")
+        with open(path) as f:
+            doc = json.load(f)
+        if doc["format"] == "layerlab-spec":
+            verb, extra = "train", ()
+        else:
+            verb, extra = ("sweep", ("--trials", "2")) if "sweep" in doc else ("study", ())
+        p = run(LAYERLAB, verb, path, "--jsonl", "--out", STORE, *SHORT, *extra)
+        evs = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+        if verb == "train":
+            runs = [evs[-1]["run_id"]]
+        else:
+            runs = [e["run_id"] for e in evs if e["event"] == "trial-finished" and e["status"] == "finished"]
+        assert runs, (preset, p.stdout[-2000:])
+        for i, rid in enumerate(runs):
+            run_dir = os.path.join(STORE, "runs", rid)
+            with open(os.path.join(run_dir, "spec.json")) as f:
+                blocks = json.load(f)["graph"]["blocks"]
+            key = json.dumps([{k: v for k, v in b.items() if k != "position"} for b in blocks],
+                             sort_keys=True)
+            if key in seen:
+                continue
+            seen.add(key)
+            best = os.path.join(run_dir, "best.safetensors")
+            ckpt = best if os.path.exists(best) else os.path.join(run_dir, "last.safetensors")
+            prove(f"{preset}-{i}", ckpt, run_id=rid)
+        print(f"{preset}: {len(runs)} run(s) trained, {len(seen)} distinct graphs so far")
+
+
 def case_torch():
     """A CNN and a sequence model written in PyTorch, exported by
     torch.onnx.export (Debian's python3-torch), imported: LayerLab gives
@@ -315,7 +369,7 @@ def case_torch():
         close({"y": want}, {"y": got}, 1e-5, f"{name}: PyTorch vs LayerLab")
 
 
-CASES = {"blocks": case_blocks, "torch": case_torch}
+CASES = {"blocks": case_blocks, "presets": case_presets, "torch": case_torch}
 
 if __name__ == "__main__":
     CASES[CASE]()
