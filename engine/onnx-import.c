@@ -1622,6 +1622,20 @@ static LlSpec *make_spec(Importer *m, LlSpec *from, const char *graph_name, cons
   return s;
 }
 
+/* A constant fits a parameter of shape s: the same dims, or for a vector
+ * (a bias) the same number of values ((1, N) from a Gemm's C). */
+static gboolean fits(const Const *c, const LlShape *s)
+{
+  if (c->is_int || c->n != ll_shape_size(s))
+    return FALSE;
+  if (c->rank != s->rank)
+    return s->rank == 1;
+  for (int i = 0; i < s->rank; i++)
+    if (c->d[i] != s->d[i])
+      return FALSE;
+  return TRUE;
+}
+
 /* The weights into a compiled copy of the graph, then to the checkpoint. */
 static gboolean write_weights(Importer *m, LlSpec *s, const char *checkpoint, GError **error)
 {
@@ -1631,7 +1645,7 @@ static gboolean write_weights(Importer *m, LlSpec *s, const char *checkpoint, GE
     for (int k = 0; k < b->n_params; k++) {
       g_autofree char *name = g_strdup_printf("%s.%s", b->name, b->params[k].name);
       Const *c = g_hash_table_lookup(m->weights, name);
-      if (!c || c->n != ll_shape_size(&b->params[k].shape)) {
+      if (!c || !fits(c, &b->params[k].shape)) {
         IMPORT_ERROR(error, "block \"%s\": the model holds no %s of shape %s", b->name,
                      b->params[k].name, ll_shape_format(&b->params[k].shape, (char[64]){0}, 64));
         return FALSE;

@@ -11,6 +11,7 @@
 #include "device.h"
 #include "json-doc.h"
 #include "json-writer.h"
+#include "onnx.h"
 #include "plot-common.h"
 #include "run-report.h"
 #include "summary.h"
@@ -306,14 +307,15 @@ static LlRunItem *run_item_new(LlRunInfo *info)
 enum { SIG_OPEN_ANALYSIS, SIG_OPEN_SPEC, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-enum { EXPORT_REPORT, EXPORT_PLOT };
+enum { EXPORT_REPORT, EXPORT_PLOT, EXPORT_MODEL };
 
 struct _LlRunsView {
   GtkBox parent_instance;
   GtkSearchEntry *search;
   GtkColumnView *view;
   GtkColumnViewColumn *heads_column; /* shown when a run has several heads */
-  GtkButton *refresh_button, *analysis_button, *spec_button, *report_button, *plot_button;
+  GtkButton *refresh_button, *analysis_button, *spec_button, *report_button, *plot_button,
+      *model_button;
   GtkMenuButton *edit_button;
   GtkPopover *edit_popover;
   GtkEntry *name_entry, *tags_entry;
@@ -970,6 +972,7 @@ static void update_comparison(LlRunsView *self)
   gtk_widget_set_sensitive(GTK_WIDGET(self->spec_button), any);
   gtk_widget_set_sensitive(GTK_WIDGET(self->report_button), any);
   gtk_widget_set_sensitive(GTK_WIDGET(self->plot_button), any);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->model_button), any);
   for (int i = 0; i < 2; i++) {
     g_clear_pointer(&self->plot[i], ll_curve_plot_free);
     if (any)
@@ -1364,6 +1367,14 @@ static void export_thread(GTask *task, gpointer src, gpointer data, GCancellable
     ll_curve_plot_free(fig.plot[0]);
     ll_curve_plot_free(fig.plot[1]);
     g_string_free(fig.ids, TRUE);
+  } else if (j->kind == EXPORT_MODEL) {
+    /* the first run's best checkpoint (else its last), as `layerlab export --onnx` */
+    g_autoptr(LlRunStore) store = ll_run_store_open(j->root, &error);
+    g_autofree char *ckpt =
+        store ? ll_run_store_resolve_checkpoint(
+                    store, ((LlRunItem *)j->items->pdata[0])->info->id, &error)
+              : NULL;
+    ok = ckpt && ll_onnx_export_checkpoint(ckpt, j->path, &error);
   } else {
     /* the report wants the full rows: read them again, here, from the store */
     g_autoptr(LlRunStore) store = ll_run_store_open(j->root, &error);
@@ -1411,7 +1422,10 @@ static void start_export(LlRunsView *self, int kind, const char *path)
     return;
   }
   self->exporting++;
-  set_message(self, kind == EXPORT_PLOT ? "Exporting the plot\u2026" : "Writing the report\u2026",
+  set_message(self,
+              kind == EXPORT_PLOT    ? "Exporting the plot\u2026"
+              : kind == EXPORT_MODEL ? "Exporting the model\u2026"
+                                     : "Writing the report\u2026",
               FALSE);
   GTask *task = g_task_new(self, NULL, export_done, NULL);
   g_task_set_task_data(task, j, (GDestroyNotify)export_job_free);
@@ -1429,6 +1443,11 @@ void ll_runs_view_export_overlay(LlRunsView *self, const char *path)
   start_export(self, EXPORT_PLOT, path);
 }
 
+void ll_runs_view_export_model(LlRunsView *self, const char *path)
+{
+  start_export(self, EXPORT_MODEL, path);
+}
+
 static void on_chooser_response(GtkNativeDialog *d, int response, LlRunsView *self)
 {
   int kind = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(d), "kind"));
@@ -1440,7 +1459,9 @@ static void on_chooser_response(GtkNativeDialog *d, int response, LlRunsView *se
       gboolean known =
           dot && (!g_ascii_strcasecmp(dot, ".png") || !g_ascii_strcasecmp(dot, ".svg") ||
                   !g_ascii_strcasecmp(dot, ".pdf"));
-      g_autofree char *full = kind == EXPORT_REPORT && !(dot && !g_ascii_strcasecmp(dot, ".pdf"))
+      g_autofree char *full = kind == EXPORT_MODEL && !(dot && !g_ascii_strcasecmp(dot, ".onnx"))
+                                  ? g_strconcat(path, ".onnx", NULL)
+                              : kind == EXPORT_REPORT && !(dot && !g_ascii_strcasecmp(dot, ".pdf"))
                                   ? g_strconcat(path, ".pdf", NULL)
                               : kind == EXPORT_PLOT && !known ? g_strconcat(path, ".png", NULL)
                                                               : g_strdup(path);
@@ -1456,16 +1477,25 @@ static void choose_file(LlRunsView *self, int kind)
   if (self->chooser)
     gtk_native_dialog_destroy(GTK_NATIVE_DIALOG(self->chooser));
   g_clear_object(&self->chooser);
+  g_autoptr(LlRunItem) first = first_selected(self);
+  g_autofree char *model_name = g_strdup_printf("%s.onnx", first ? first->info->id : "model");
   self->chooser = gtk_file_chooser_native_new(
-      kind == EXPORT_REPORT ? "Export the comparison report" : "Export the overlaid curves",
+      kind == EXPORT_REPORT  ? "Export the comparison report"
+      : kind == EXPORT_MODEL ? "Export the run's model as ONNX"
+                             : "Export the overlaid curves",
       GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, GTK_FILE_CHOOSER_ACTION_SAVE, NULL, NULL);
   g_object_set_data(G_OBJECT(self->chooser), "kind", GINT_TO_POINTER(kind));
-  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser), kind == EXPORT_REPORT
-                                                                         ? "runs-comparison.pdf"
-                                                                         : "runs-overlay.png");
-  const char *const patterns[][2] = {
-      {"PNG image", "*.png"}, {"SVG drawing", "*.svg"}, {"PDF document", "*.pdf"}};
-  for (guint i = kind == EXPORT_REPORT ? 2 : 0; i < G_N_ELEMENTS(patterns); i++) {
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(self->chooser),
+                                    kind == EXPORT_REPORT  ? "runs-comparison.pdf"
+                                    : kind == EXPORT_MODEL ? model_name
+                                                           : "runs-overlay.png");
+  const char *const patterns[][2] = {{"PNG image", "*.png"},
+                                     {"SVG drawing", "*.svg"},
+                                     {"PDF document", "*.pdf"},
+                                     {"ONNX model", "*.onnx"}};
+  guint from = kind == EXPORT_REPORT ? 2 : kind == EXPORT_MODEL ? 3 : 0;
+  guint to = kind == EXPORT_MODEL ? 4 : 3;
+  for (guint i = from; i < to; i++) {
     GtkFileFilter *ff = gtk_file_filter_new();
     gtk_file_filter_set_name(ff, patterns[i][0]);
     gtk_file_filter_add_pattern(ff, patterns[i][1]);
@@ -1478,6 +1508,7 @@ static void choose_file(LlRunsView *self, int kind)
 
 static void on_report_clicked(GtkButton *b, LlRunsView *self) { choose_file(self, EXPORT_REPORT); }
 static void on_plot_clicked(GtkButton *b, LlRunsView *self) { choose_file(self, EXPORT_PLOT); }
+static void on_model_clicked(GtkButton *b, LlRunsView *self) { choose_file(self, EXPORT_MODEL); }
 
 /* ---- life cycle ---- */
 
@@ -1528,6 +1559,7 @@ static void ll_runs_view_class_init(LlRunsViewClass *klass)
   CHILD(spec_button);
   CHILD(report_button);
   CHILD(plot_button);
+  CHILD(model_button);
   CHILD(edit_button);
   CHILD(edit_popover);
   CHILD(name_entry);
@@ -1545,6 +1577,7 @@ static void ll_runs_view_class_init(LlRunsViewClass *klass)
   gtk_widget_class_bind_template_callback(wc, on_analysis_clicked);
   gtk_widget_class_bind_template_callback(wc, on_spec_clicked);
   gtk_widget_class_bind_template_callback(wc, on_report_clicked);
+  gtk_widget_class_bind_template_callback(wc, on_model_clicked);
   gtk_widget_class_bind_template_callback(wc, on_plot_clicked);
   gtk_widget_class_bind_template_callback(wc, on_edit_show);
   gtk_widget_class_bind_template_callback(wc, on_edit_save);

@@ -65,5 +65,8 @@ const char *ll_runs_view_get_message(LlRunsView *self);
 /* Exports on a worker; the result shows in the status line (see is_busy). */
 void ll_runs_view_export_report(LlRunsView *self, const char *path);
 void ll_runs_view_export_overlay(LlRunsView *self, const char *path);
+/* The first selected run's model (its best checkpoint, else its last) as
+ * ONNX, as `layerlab export RUN --onnx` writes it. */
+void ll_runs_view_export_model(LlRunsView *self, const char *path);
 
 G_END_DECLS

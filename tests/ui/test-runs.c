@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "curve-plot.h"
+#include "onnx.h"
 #include "ui-harness.h"
 
 static LlWindow *win;
@@ -173,6 +174,22 @@ static void test_compare(void)
     GStatBuf st;
     g_assert_cmpint(g_stat(path, &st), ==, 0);
     g_assert_cmpint(st.st_size, >, 1000);
+  }
+  /* Export Model...: the first selected run as ONNX, which imports again */
+  g_autofree char *model = g_build_filename(dir, "runs-model.onnx", NULL);
+  g_unlink(model);
+  ll_runs_view_export_model(runs(), model);
+  g_assert_true(ll_ui_wait_for(idle, 60000));
+  if (ll_onnx_available()) {
+    g_autofree char *wrote = g_strconcat("Wrote ", model, NULL);
+    g_assert_cmpstr(ll_runs_view_get_message(runs()), ==, wrote);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(LlSpec) back = ll_onnx_import(model, NULL, &error);
+    g_assert_no_error(error);
+    g_autoptr(LlSpec) ran = ll_spec_load_data(ll_run_item_get_info(a)->spec_json, -1, "run", NULL);
+    g_assert_cmpuint(back->graph->blocks->len, ==, ran->graph->blocks->len);
+  } else {
+    g_assert_nonnull(strstr(ll_runs_view_get_message(runs()), "no ONNX support"));
   }
   g_autofree char *bad = g_build_filename(dir, "runs-overlay.bmp", NULL);
   ll_runs_view_export_overlay(runs(), bad);
