@@ -50,7 +50,7 @@ typedef struct {
   const char *store_root; /* NULL: the XDG data dir */
   gboolean no_store;      /* do not record the run (tests) */
   gboolean eval_only;     /* load `resume`'s weights, evaluate the test set, train nothing */
-  gboolean background;    /* lower the run's thread priority (nice 5) so a window driving it
+  gboolean background;    /* lower the run's thread priority (LL_BACKGROUND_NICE) so a window driving it
                            * keeps its frame budget on a machine with few cores; the CPU
                            * backend's worker threads, created from this thread, inherit it */
 } LlTrainOptions;
