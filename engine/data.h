@@ -8,11 +8,11 @@
  *   "x"        the features, normalised (images: (C, H, W) in [0,1] or
  *              standardised; tables: (F); sequences: (T, F))
  *   "label"    the class index (or regression value(s)), shape (label_dim)
- *   "mapped"   label mapped through the config's label map (E2 even/odd)
- *   "rotation" 0..3, the quarter turns applied to x (E6 proxy task; only
- *              when rotation_task is set)
- *   "random"   a random integer in [random_min, random_max] per sample (E15)
- *   "label_plus_random"  label + random (E15's second target)
+ *
+ * and the fields of the named dataset transforms the configuration enables
+ * (engine/dataset-transforms.h): "mapped" (label_map), "rotation"
+ * (rotation_task, which also turns x), "random" and "label_plus_random"
+ * (random_field).
  */
 #pragma once
 
@@ -115,7 +115,7 @@ typedef struct {
   int cutout;             /* side of a random square set to 0 (0 off) */
   double rotate_degrees;  /* random rotation in [-r, r] (0 off) */
   gboolean rotation_task; /* rotate by k quarter turns, k uniform 0..3, field "rotation" = k */
-  /* targets */
+  /* the dataset transforms (dataset-transforms.h) */
   int *label_map; /* label -> mapped label, n_label_map entries, or NULL */
   int n_label_map;
   gboolean random_field; /* produce "random" and "label_plus_random" */

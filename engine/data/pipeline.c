@@ -6,8 +6,9 @@
  * = black outside the image), as torchvision does on PIL images before
  * ToTensor; then x = (raw - offset[c]) / scale[c] normalises each channel;
  * then cutout zeroes a square in normalised space (DeVries and Taylor: 0 is
- * the mean after standardising); then the rotation task turns the image by
- * k quarter turns. Targets are derived last.
+ * the mean after standardising). The fields beyond x and label (synthetic
+ * targets, and the rotation task, which also turns x) are the named dataset
+ * transforms of engine/dataset-transforms.c, applied last in their order.
  *
  * Channels: images (C, H, W) normalise per plane; tables (F) and sequences
  * (T, F) per feature (the last dimension). Normalisation statistics come
@@ -19,30 +20,19 @@
  *
  * Randomness: the rng's draws per sample are, in order and only for what is
  * enabled, crop (dy then dx), flip, rotation angle, cutout (centre y then
- * x), quarter turns (training batches), random target. Evaluation batches
- * are not augmented; their quarter turns are a hash of the sample index, so
- * the proxy task's validation set is the same every epoch, and their random
- * target uses the rng when one is given (else a hash of the index). */
+ * x), then the transforms' draws. Evaluation batches are not augmented. */
 #include "data-private.h"
+
+#include "dataset-transforms.h"
 
 #include <math.h>
 #include <string.h>
 
-typedef enum {
-  FIELD_X,
-  FIELD_LABEL,
-  FIELD_MAPPED,
-  FIELD_ROTATION,
-  FIELD_RANDOM,
-  FIELD_LABEL_PLUS_RANDOM,
-  N_FIELD_KINDS
-} FieldKind;
-
-static const char *const field_names[N_FIELD_KINDS] = {"x",        "label",  "mapped",
-                                                       "rotation", "random", "label_plus_random"};
+/* x and label come first; then the fields of the enabled transforms. */
+enum { FIELD_X, FIELD_LABEL, MAX_FIELDS = 16, MAX_TRANSFORMS = 8 };
 
 typedef struct {
-  FieldKind kind;
+  const char *name; /* static */
   LlShape shape;
   int classes;
 } Field;
@@ -50,9 +40,12 @@ typedef struct {
 struct LlPipeline {
   const LlDataset *d;
   LlPipelineConfig c; /* label_map owned (a copy) */
-  Field fields[N_FIELD_KINDS];
+  Field fields[MAX_FIELDS];
   int n_fields;
-  int slot[N_FIELD_KINDS]; /* kind -> position in fields, or -1 */
+  /* the enabled transforms, and the position of each one's first field */
+  const LlDatasetTransform *transforms[MAX_TRANSFORMS];
+  int first_field[MAX_TRANSFORMS];
+  int n_transforms;
   size_t size;             /* floats per sample of x */
   /* x's layout as (outer, channels, inner) */
   int outer, channels, inner;
@@ -111,7 +104,7 @@ static void batch_layout(const LlPipeline *p, LlBatch *b, int n)
 {
   gboolean same = b->names->len == (guint)p->n_fields && b->capacity >= n;
   for (int i = 0; same && i < p->n_fields; i++)
-    same = strcmp(b->names->pdata[i], field_names[p->fields[i].kind]) == 0 &&
+    same = strcmp(b->names->pdata[i], p->fields[i].name) == 0 &&
            ll_shape_equal(&g_array_index(b->shapes, LlShape, i), &p->fields[i].shape);
   if (same)
     return;
@@ -121,7 +114,7 @@ static void batch_layout(const LlPipeline *p, LlBatch *b, int n)
   g_array_set_size(b->shapes, 0);
   for (int i = 0; i < p->n_fields; i++) {
     const Field *f = &p->fields[i];
-    g_ptr_array_add(b->names, g_strdup(field_names[f->kind]));
+    g_ptr_array_add(b->names, g_strdup(f->name));
     float *buf = ll_cpu_backend()->alloc((size_t)cap * ll_shape_size(&f->shape) * sizeof(float));
     if (!buf)
       g_error("out of memory for a batch of %d samples", cap); /* as g_new0 would */
@@ -157,8 +150,7 @@ static gboolean check_config(const LlDataset *d, const LlPipelineConfig *c, GErr
   } aug[] = {{"crop_padding", c->crop_padding != 0},
              {"hflip", c->hflip},
              {"cutout", c->cutout != 0},
-             {"rotate_degrees", c->rotate_degrees != 0},
-             {"rotation_task", c->rotation_task}};
+             {"rotate_degrees", c->rotate_degrees != 0}};
   for (guint i = 0; i < G_N_ELEMENTS(aug); i++)
     if (aug[i].on && !image)
       return config_error(error, d, "%s needs images (C, H, W) but the samples are %s", aug[i].name,
@@ -173,38 +165,20 @@ static gboolean check_config(const LlDataset *d, const LlPipelineConfig *c, GErr
     return config_error(error, d, "cutout is %d; it must be in 0..%d", c->cutout, MAX(h, w));
   if (!(c->rotate_degrees >= 0 && c->rotate_degrees <= 180))
     return config_error(error, d, "rotate_degrees is %g; it must be in 0..180", c->rotate_degrees);
-  if (c->rotation_task && h != w)
-    return config_error(error, d, "the rotation task needs square images but the samples are %s",
-                        sh);
-  if (c->n_label_map > 0 || c->label_map) {
-    if (!c->label_map || c->n_label_map <= 0)
-      return config_error(error, d, "the label map is empty");
-    if (d->label_dim != 1 || d->n_classes <= 0)
-      return config_error(error, d, "a label map needs class labels, but the labels are %s",
-                          d->label_dim != 1 ? "vectors" : "regression targets");
-    for (guint i = 0; i < d->n; i++) {
-      int y = (int)d->labels[i];
-      if (y < 0 || y >= c->n_label_map || c->label_map[y] < 0)
-        return config_error(error, d,
-                            "label %d (sample %u) has no mapping in the label map (%d entries)", y,
-                            i, c->n_label_map);
-    }
-  }
-  if (c->random_field) {
-    if (c->random_min > c->random_max || (gint64)c->random_max - c->random_min > (1 << 24))
-      return config_error(error, d, "the random range [%d, %d] is empty or too wide", c->random_min,
-                          c->random_max);
-    if (d->label_dim != 1)
-      return config_error(
-          error, d, "label_plus_random needs one label per sample, but there are %d", d->label_dim);
+  int n;
+  const LlDatasetTransform *const *all = ll_dataset_transforms(&n);
+  for (int t = 0; t < n; t++) {
+    g_autofree char *why = all[t]->enabled(c) ? all[t]->check(d, c) : NULL;
+    if (why)
+      return config_error(error, d, "%s", why);
   }
   return TRUE;
 }
 
-static void add_field(LlPipeline *p, FieldKind kind, LlShape shape, int classes)
+static void add_field(LlPipeline *p, const char *name, LlShape shape, int classes)
 {
-  p->slot[kind] = p->n_fields;
-  p->fields[p->n_fields++] = (Field){.kind = kind, .shape = shape, .classes = classes};
+  g_assert(p->n_fields < MAX_FIELDS);
+  p->fields[p->n_fields++] = (Field){.name = name, .shape = shape, .classes = classes};
 }
 
 static float raw_at(const LlDataset *d, size_t i) { return d->u8 ? d->u8[i] : d->f32[i]; }
@@ -312,8 +286,6 @@ LlPipeline *ll_pipeline_new(const LlDataset *d, const LlPipelineConfig *c,
   p->c.label_map = c->label_map ? g_memdup2(c->label_map, sizeof(int) * c->n_label_map) : NULL;
   p->size = ll_dataset_sample_size(d);
   p->image = d->shape.rank == 3;
-  for (int k = 0; k < N_FIELD_KINDS; k++)
-    p->slot[k] = -1;
   if (p->image) {
     p->outer = 1;
     p->channels = d->shape.d[0];
@@ -331,21 +303,18 @@ LlPipeline *ll_pipeline_new(const LlDataset *d, const LlPipelineConfig *c,
     p->inv_scale[ch] = 1.0f / p->scale[ch];
 
   LlShape one = ll_shape_make(1, (int[]){1});
-  add_field(p, FIELD_X, d->shape, 0);
-  add_field(p, FIELD_LABEL, ll_shape_make(1, (int[]){d->label_dim}), d->n_classes);
-  if (p->c.label_map) {
-    int mx = 0;
-    for (int i = 0; i < p->c.n_label_map; i++)
-      mx = MAX(mx, p->c.label_map[i]);
-    add_field(p, FIELD_MAPPED, one, mx + 1);
-  }
-  if (c->rotation_task)
-    add_field(p, FIELD_ROTATION, one, 4);
-  if (c->random_field) {
-    gboolean cls = c->random_min >= 0;
-    add_field(p, FIELD_RANDOM, one, cls ? c->random_max + 1 : 0);
-    add_field(p, FIELD_LABEL_PLUS_RANDOM, one,
-              cls && d->n_classes > 0 ? d->n_classes + c->random_max : 0);
+  add_field(p, "x", d->shape, 0);
+  add_field(p, "label", ll_shape_make(1, (int[]){d->label_dim}), d->n_classes);
+  int n;
+  const LlDatasetTransform *const *all = ll_dataset_transforms(&n);
+  for (int t = 0; t < n; t++) {
+    if (!all[t]->enabled(&p->c))
+      continue;
+    g_assert(p->n_transforms < MAX_TRANSFORMS);
+    p->transforms[p->n_transforms] = all[t];
+    p->first_field[p->n_transforms++] = p->n_fields;
+    for (int f = 0; f < all[t]->n_fields; f++)
+      add_field(p, all[t]->fields[f], one, all[t]->classes(d, &p->c, f));
   }
   return p;
 }
@@ -364,7 +333,7 @@ void ll_pipeline_free(LlPipeline *p)
 gboolean ll_pipeline_field_shape(const LlPipeline *p, const char *name, LlShape *shape)
 {
   for (int i = 0; i < p->n_fields; i++)
-    if (strcmp(field_names[p->fields[i].kind], name) == 0) {
+    if (strcmp(p->fields[i].name, name) == 0) {
       if (shape)
         *shape = p->fields[i].shape;
       return TRUE;
@@ -375,7 +344,7 @@ gboolean ll_pipeline_field_shape(const LlPipeline *p, const char *name, LlShape 
 int ll_pipeline_field_classes(const LlPipeline *p, const char *name)
 {
   for (int i = 0; i < p->n_fields; i++)
-    if (strcmp(field_names[p->fields[i].kind], name) == 0)
+    if (strcmp(p->fields[i].name, name) == 0)
       return p->fields[i].classes;
   return -1;
 }
@@ -384,9 +353,8 @@ int ll_pipeline_get_fields(const LlPipeline *p, LlFieldInfo *out, int max)
 {
   int n = MIN(p->n_fields, max);
   for (int i = 0; i < n; i++)
-    out[i] = (LlFieldInfo){.name = field_names[p->fields[i].kind],
-                           .shape = p->fields[i].shape,
-                           .classes = p->fields[i].classes};
+    out[i] = (LlFieldInfo){
+        .name = p->fields[i].name, .shape = p->fields[i].shape, .classes = p->fields[i].classes};
   return n;
 }
 
@@ -395,7 +363,7 @@ char *ll_pipeline_field_list(const LlPipeline *p)
   GString *s = g_string_new(NULL);
   for (int i = 0; i < p->n_fields; i++) {
     char buf[64];
-    g_string_append_printf(s, "%s%s %s", i ? ", " : "", field_names[p->fields[i].kind],
+    g_string_append_printf(s, "%s%s %s", i ? ", " : "", p->fields[i].name,
                            ll_shape_format(&p->fields[i].shape, buf, sizeof buf));
   }
   return g_string_free(s, FALSE);
@@ -472,35 +440,6 @@ static void rotate_bilinear(float *x, float *tmp, int C, int H, int W, double de
   memcpy(x, tmp, sizeof(float) * C * H * W);
 }
 
-/* k quarter turns counter-clockwise, as numpy.rot90(x, k, axes=(1, 2));
- * square images. */
-static void rot90(float *x, float *tmp, int C, int N, int k)
-{
-  k &= 3;
-  if (!k)
-    return;
-  for (int c = 0; c < C; c++) {
-    const float *s = x + (size_t)c * N * N;
-    float *o = tmp + (size_t)c * N * N;
-    for (int i = 0; i < N; i++)
-      for (int j = 0; j < N; j++) {
-        int si, sj;
-        if (k == 1) {
-          si = j;
-          sj = N - 1 - i;
-        } else if (k == 2) {
-          si = N - 1 - i;
-          sj = N - 1 - j;
-        } else {
-          si = N - 1 - j;
-          sj = i;
-        }
-        o[i * N + j] = s[si * N + sj];
-      }
-  }
-  memcpy(x, tmp, sizeof(float) * C * N * N);
-}
-
 static void cutout(float *x, int C, int H, int W, int side, int cy, int cx)
 {
   int y0 = MAX(cy - side / 2, 0), y1 = MIN(cy - side / 2 + side, H);
@@ -512,11 +451,6 @@ static void cutout(float *x, int C, int H, int W, int side, int cy, int cx)
 }
 
 /* ---- filling ---- */
-
-static float *slot_data(const LlPipeline *p, LlBatch *b, FieldKind k)
-{
-  return p->slot[k] >= 0 ? b->data->pdata[p->slot[k]] : NULL;
-}
 
 /* dst[i] = ((float)src[i] - off) * inv, in blocks of eight that the
  * compiler vectorises at -O2 as well. */
@@ -542,10 +476,7 @@ static void fill_samples(const LlPipeline *p, const guint32 *indices, int begin,
   int C = p->image ? d->shape.d[0] : 0, H = p->image ? d->shape.d[1] : 0,
       W = p->image ? d->shape.d[2] : 0;
   float *tmp = g_new(float, p->size);
-  float *X = slot_data(p, batch, FIELD_X), *L = slot_data(p, batch, FIELD_LABEL),
-        *M = slot_data(p, batch, FIELD_MAPPED), *R = slot_data(p, batch, FIELD_ROTATION),
-        *RND = slot_data(p, batch, FIELD_RANDOM),
-        *LPR = slot_data(p, batch, FIELD_LABEL_PLUS_RANDOM);
+  float *X = batch->data->pdata[FIELD_X], *L = batch->data->pdata[FIELD_LABEL];
   int ld = d->label_dim;
   /* without augmentation between them, the conversion to float and the
    * normalisation run as one pass (the same arithmetic) */
@@ -600,22 +531,24 @@ static void fill_samples(const LlPipeline *p, const guint32 *indices, int begin,
       int cx = (int)ll_rng_below(rng, (uint64_t)W);
       cutout(x, C, H, W, c->cutout, cy, cx);
     }
-    if (c->rotation_task) {
-      int k = train ? (int)ll_rng_below(rng, 4) : (int)(ll_data_mix64(idx ^ 0x5107a7e5ULL) & 3);
-      rot90(x, tmp, C, H, k);
-      R[i] = (float)k;
-    }
 
     const float *lab = d->labels + (size_t)idx * ld;
     memcpy(L + (size_t)i * ld, lab, sizeof(float) * ld);
-    if (M)
-      M[i] = (float)c->label_map[(int)lab[0]];
-    if (RND) {
-      uint64_t range = (uint64_t)((gint64)c->random_max - c->random_min + 1);
-      uint64_t r = rng ? ll_rng_below(rng, range) : ll_data_mix64(idx ^ 0x7a11d0ULL) % range;
-      int v = c->random_min + (int)r;
-      RND[i] = (float)v;
-      LPR[i] = lab[0] + (float)v;
+    LlTransformSample ts = {.c = c,
+                            .idx = idx,
+                            .train = train,
+                            .rng = rng,
+                            .x = x,
+                            .tmp = tmp,
+                            .C = C,
+                            .H = H,
+                            .W = W,
+                            .label = lab};
+    for (int t = 0; t < p->n_transforms; t++) {
+      float *out[2];
+      for (int f = 0; f < p->transforms[t]->n_fields; f++)
+        out[f] = (float *)batch->data->pdata[p->first_field[t] + f] + i;
+      p->transforms[t]->apply(&ts, out);
     }
   }
   g_free(tmp);
