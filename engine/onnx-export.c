@@ -284,6 +284,56 @@ static void export_batchnorm(Builder *o, const LlBlock *b)
   attr_float(o, n, "momentum", 1.0f - LL_PROP_F(b, 0));
 }
 
+/* LayerNormalization over the last `dims` dimensions (opset 17); without
+ * elementwise_affine, a scale of ones and no bias. */
+static void export_layernorm(Builder *o, const LlBlock *b)
+{
+  int dims = LL_PROP_I(b, 0);
+  const char *scale, *shift = NULL;
+  if (LL_PROP_B(b, 2)) {
+    scale = add_param(o, b, 0);
+    shift = add_param(o, b, 1);
+  } else {
+    const LlShape *in = &b->in_shape[0];
+    int64_t d[LL_MAX_DIMS];
+    size_t n = 1;
+    for (int i = 0; i < dims; i++)
+      n *= (size_t)(d[i] = in->d[in->rank - dims + i]);
+    float *ones = own(o, g_new(float, n));
+    for (size_t i = 0; i < n; i++)
+      ones[i] = 1.0f;
+    scale = own_printf(o, "%s/ones", b->name);
+    add_floats(o, scale, dims, d, ones);
+  }
+  Onnx__NodeProto *n = node1(o, "LayerNormalization", b->name, shift ? 3 : 2,
+                             (const char *[]){in0(b), scale, shift});
+  attr_int(o, n, "axis", -dims);
+  attr_float(o, n, "epsilon", LL_PROP_F(b, 1));
+}
+
+/* Resize by an integer factor as PyTorch's Upsample: nearest takes the
+ * pixel at floor(y / s), bilinear samples at (y + 0.5) / s - 0.5. */
+static void export_upsample(Builder *o, const LlBlock *b)
+{
+  float s = (float)LL_PROP_I(b, 0);
+  gboolean bilinear = LL_PROP_C(b, 1) == 1;
+  float scales[] = {1.0f, 1.0f, s, s};
+  const char *sc = own_printf(o, "%s/scales", b->name);
+  add_floats(o, sc, 1, (int64_t[]){4}, scales);
+  Onnx__NodeProto *n = node1(o, "Resize", b->name, 3, (const char *[]){in0(b), "", sc});
+  Onnx__AttributeProto *a;
+  const char *mode = bilinear ? "linear" : "nearest";
+  const char *ctm = bilinear ? "half_pixel" : "asymmetric";
+  const char *keys[] = {"mode", "coordinate_transformation_mode", "nearest_mode"};
+  const char *vals[] = {mode, ctm, "floor"};
+  for (int i = 0; i < (bilinear ? 2 : 3); i++) {
+    a = add_attr(o, n, keys[i], ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+    a->has_s = TRUE;
+    a->s.data = own(o, g_strdup(vals[i]));
+    a->s.len = strlen(vals[i]);
+  }
+}
+
 /* x Phi(x) = x (1 + erf(x / sqrt 2)) / 2, as PyTorch writes it for opset < 20. */
 static void export_gelu(Builder *o, const LlBlock *b)
 {
@@ -398,6 +448,10 @@ static gboolean export_block(Builder *o, const LlBlock *b, GError **error)
     export_batchnorm(o, b);
   else if (!strcmp(t, "GELU"))
     export_gelu(o, b);
+  else if (!strcmp(t, "LayerNorm"))
+    export_layernorm(o, b);
+  else if (!strcmp(t, "Upsample"))
+    export_upsample(o, b);
   else if (!strcmp(t, "Softmax"))
     attr_int(o, node1(o, "Softmax", b->name, 1, &x), "axis", -1);
   else if (!strcmp(t, "Dropout")) /* the identity in inference; the ratio is kept */

@@ -1445,10 +1445,88 @@ static gboolean op_constant_of_shape(Importer *m, GError **error)
   return TRUE;
 }
 
+/* LayerNormalization over trailing dimensions (opset 17), as PyTorch's
+ * LayerNorm; no bias reads as zeros. */
+static gboolean op_layernorm(Importer *m, GError **error)
+{
+  LlBlock *x = input_block(m, 0, error);
+  Const *scale = x ? input_const(m, 1, FALSE, "the scale", error) : NULL;
+  if (!scale)
+    return FALSE;
+  Const *bias = NULL;
+  if (input_name(m->node, 2) && !(bias = input_const(m, 2, FALSE, "the bias", error)))
+    return FALSE;
+  int rank = rank_of(x) + 1;
+  int64_t axis = attr_int(m->node, "axis", -1);
+  if (axis < 0)
+    axis += rank;
+  int dims = (int)(rank - axis);
+  gboolean ok = axis >= 1 && axis < rank && attr_int(m->node, "stash_type", 1) == 1 &&
+                scale->rank == dims && (!bias || bias->n == scale->n);
+  for (int i = 0; ok && i < dims; i++)
+    ok = scale->d[i] == x->out_shape.d[axis - 1 + i];
+  for (size_t i = 1; ok && i < m->node->n_output; i++)
+    ok = !m->node->output[i] || !m->node->output[i][0];
+  if (!ok) {
+    IMPORT_ERROR(error, "does not normalise the trailing dimensions of each sample with a scale "
+                        "of their shape");
+    return FALSE;
+  }
+  if (!bias) {
+    bias = new_const(m, scale->rank, scale->d, FALSE);
+    memset(bias->f, 0, bias->n * sizeof *bias->f);
+  }
+  LlBlock *b = add_block(m, "LayerNorm", NULL, 1, &x);
+  if (!SET_INT(b, "dims", dims, error) ||
+      !SET_FLOAT(b, "eps", attr_float(m->node, "epsilon", 1e-5f), error))
+    return FALSE;
+  add_weight(m, b, "weight", scale);
+  add_weight(m, b, "bias", bias);
+  return output_block(m, b, error);
+}
+
+/* Resize of an image by an integer factor, as PyTorch's Upsample writes it:
+ * nearest (asymmetric, floor) or bilinear (half_pixel, align_corners=False). */
+static gboolean op_resize(Importer *m, GError **error)
+{
+  LlBlock *x = input_block(m, 0, error);
+  if (!x)
+    return FALSE;
+  Const *sc = input_name(m->node, 2) ? input_const(m, 2, FALSE, "the scales", error) : NULL;
+  if (input_name(m->node, 2) && !sc)
+    return FALSE;
+  gboolean nearest = attr_string_is(m->node, "mode", "nearest", TRUE);
+  gboolean linear = attr_string_is(m->node, "mode", "linear", FALSE);
+  gboolean ok = sc && rank_of(x) == 3 && sc->n == 4 && sc->f[0] == 1.0f && sc->f[1] == 1.0f &&
+                sc->f[2] == sc->f[3] && sc->f[2] >= 1.0f && sc->f[2] <= 16.0f &&
+                sc->f[2] == floorf(sc->f[2]) && !input_name(m->node, 3) &&
+                !attr_int(m->node, "antialias", 0);
+  if (ok && nearest)
+    ok = attr_string_is(m->node, "coordinate_transformation_mode", "asymmetric", FALSE) &&
+         attr_string_is(m->node, "nearest_mode", "floor", FALSE);
+  else if (ok && linear)
+    ok = attr_string_is(m->node, "coordinate_transformation_mode", "half_pixel", TRUE) ||
+         attr_string_is(m->node, "coordinate_transformation_mode", "pytorch_half_pixel", FALSE);
+  else
+    ok = FALSE;
+  if (!ok) {
+    IMPORT_ERROR(error, "is not an image enlarged by an integer scale, nearest (asymmetric, "
+                        "floor) or linear (half_pixel), as PyTorch's Upsample");
+    return FALSE;
+  }
+  LlBlock *b = add_block(m, "Upsample", NULL, 1, &x);
+  if (!SET_INT(b, "scale_factor", (int64_t)sc->f[2], error) ||
+      !set_prop(b, "mode", (LlPropValue){.choice = linear}, error))
+    return FALSE;
+  return output_block(m, b, error);
+}
+
 static const struct {
   const char *op;
   OpFn fn;
 } ops[] = {
+    {"LayerNormalization", op_layernorm},
+    {"Resize", op_resize},
     {"Shape", op_shape},
     {"Unsqueeze", op_shape},
     {"ConstantOfShape", op_constant_of_shape},
@@ -1575,7 +1653,8 @@ static void take_from_spec(Importer *m, const LlSpec *from)
         int other;
         ll_block_desc_prop(b->desc, d->zero_is, &other);
         take = ours->i == b->props[other].i;
-      } else if (d->type == LL_PROP_BOOL && !strcmp(d->name, "affine") && !theirs->b) {
+      } else if (d->type == LL_PROP_BOOL && !theirs->b &&
+                 (!strcmp(d->name, "affine") || !strcmp(d->name, "elementwise_affine"))) {
         /* exported as scale 1 and shift 0 */
         g_autofree char *wn = g_strdup_printf("%s.weight", b->name);
         g_autofree char *bn = g_strdup_printf("%s.bias", b->name);

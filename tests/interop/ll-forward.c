@@ -3,7 +3,8 @@
  *
  *   ll-forward init SPEC CHECKPOINT SEED
  *     a checkpoint of SPEC's graph with random weights, and random BatchNorm
- *     statistics so that evaluation mode is not the identity; its metadata
+ *     statistics and norm scales and shifts, so that evaluation mode is not
+ *     the identity; its metadata
  *     holds the spec as a trained checkpoint's does.
  *   ll-forward run CHECKPOINT N DIR OUTPUT...
  *     the checkpoint's graph in evaluation mode on N samples: reads
@@ -38,7 +39,7 @@ static int init(const char *spec_path, const char *checkpoint, guint64 seed)
   ll_graph_init_params(spec->graph, &rng);
   for (guint i = 0; i < spec->graph->order->len; i++) {
     LlBlock *b = spec->graph->order->pdata[i];
-    if (!g_str_has_prefix(b->desc->type, "BatchNorm"))
+    if (!g_str_has_prefix(b->desc->type, "BatchNorm") && strcmp(b->desc->type, "LayerNorm"))
       continue;
     for (int k = 0; k < b->n_params; k++) {
       LlParam *p = &b->params[k];

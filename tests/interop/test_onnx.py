@@ -52,6 +52,19 @@ def spec(name, blocks):
     return write_spec(TMP, name, blocks)
 
 
+# The block types added after graphs.py: Upsample (Resize) and LayerNorm
+# (LayerNormalization), with and without affine parameters.
+RESIZE_NORM = [
+    ("img", "Input", [], {"shape": [3, 5, 6]}),
+    ("up", "Upsample", ["img"], {"scale_factor": 2}),
+    ("c", "Conv2d", ["up"], {"out_channels": 4, "kernel": 3, "padding": 1}),
+    ("up2", "Upsample", ["c"], {"scale_factor": 3, "mode": "bilinear"}),
+    ("ln", "LayerNorm", ["up2"], {"dims": 3, "eps": 1e-4}),
+    ("gap", "GlobalAvgPool", ["ln"], {}),
+    ("ln2", "LayerNorm", ["gap"], {"elementwise_affine": False}),
+]
+
+
 def onnx_check(path):
     """Debian's python3-onnx: the checker with full_check, then strict shape
     inference, whose output shapes must be the graph's."""
@@ -167,7 +180,8 @@ def case_blocks():
     if missing:
         skip(missing)
     for name, blocks, outs in (("vision", VISION, ["probs", "code"]),
-                               ("sequence", SEQUENCE, ["head", "lstm_last"])):
+                               ("sequence", SEQUENCE, ["head", "lstm_last"]),
+                               ("resize-norm", RESIZE_NORM, ["ln2"])):
         ckpt = os.path.join(TMP, name + ".safetensors")
         run(LL_FORWARD, "init", spec(name, blocks), ckpt, "3")
         model, _ = prove(name, ckpt, outs)
