@@ -114,8 +114,7 @@ static void check_metric_figure(guint trials, const char *shot)
   g_assert_true(ll_study_figures_available(f, LL_STUDY_FIG_METRIC, NULL));
   guint d0 = ll_study_view_figure_draws(study(), "metric");
   g_assert_true(ll_study_view_show_page(study(), "metric"));
-  ll_ui_spin(200);
-  g_assert_cmpuint(ll_study_view_figure_draws(study(), "metric"), >, d0);
+  g_assert_true(ll_ui_wait_for_figure_draw(study(), "metric", d0, 5000));
   /* Run folded the Design away, so the figure shows */
   ll_ui_screenshot(GTK_WIDGET(win), shot);
   ll_study_view_show_page(study(), "trials");

@@ -92,8 +92,7 @@ static void test_study(void)
   for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
     guint d0 = ll_study_view_figure_draws(sv, pages[i]);
     g_assert_true(ll_study_view_show_page(sv, pages[i]));
-    ll_ui_spin(150);
-    g_assert_cmpuint(ll_study_view_figure_draws(sv, pages[i]), >, d0);
+    g_assert_true(ll_ui_wait_for_figure_draw(sv, pages[i], d0, 5000));
   }
   ll_ui_screenshot(GTK_WIDGET(win), "study-even-odd-transfer-metric.png");
   ll_study_view_show_page(sv, "trials");
@@ -150,9 +149,10 @@ static void run_study_preset(const char *preset, int epochs, guint trials)
     guint d0 = ll_study_view_figure_draws(sv, pages[i]);
     if (!ll_study_view_show_page(sv, pages[i]))
       continue; /* detection: only when the study exported outputs */
-    ll_ui_spin(200);
     if (i > 0 && ll_study_figures_available(ll_study_view_get_figures(sv), i - 1, NULL))
-      g_assert_cmpuint(ll_study_view_figure_draws(sv, pages[i]), >, d0);
+      g_assert_true(ll_ui_wait_for_figure_draw(sv, pages[i], d0, 5000));
+    else
+      ll_ui_spin(200);
     g_autofree char *shot = g_strdup_printf("study-%s-%s.png", preset, pages[i]);
     ll_ui_screenshot(GTK_WIDGET(win), shot);
   }

@@ -62,6 +62,15 @@ gboolean ll_ui_wait_for(gboolean (*cond)(void), int timeout_ms)
 
 void ll_ui_spin(int ms) { ll_ui_wait_for(NULL, ms); }
 
+gboolean ll_ui_wait_for_figure_draw(LlStudyView *sv, const char *page, guint draws0,
+                                    int timeout_ms)
+{
+  gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+  while (ll_study_view_figure_draws(sv, page) <= draws0 && g_get_monotonic_time() < end)
+    ll_ui_spin(20);
+  return ll_study_view_figure_draws(sv, page) > draws0;
+}
+
 GdkTexture *ll_ui_render(GtkWidget *w)
 {
   /* a widget that waits for its next layout (a frame late on a loaded

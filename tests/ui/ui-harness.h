@@ -17,6 +17,11 @@ LlWindow *ll_ui_start(int *argc, char ***argv, const char *name);
  * just the time). */
 gboolean ll_ui_wait_for(gboolean (*cond)(void), int timeout_ms);
 void ll_ui_spin(int ms);
+/* Runs the main loop until the study view's figure on page has drawn more
+ * than draws0 times, or timeout_ms (a loaded machine draws a frame late);
+ * returns whether it drew. */
+gboolean ll_ui_wait_for_figure_draw(LlStudyView *sv, const char *page, guint draws0,
+                                    int timeout_ms);
 /* Opens the preset whose file is name.json (win.open-path), discarding the
  * edits of the test before if the window asks. */
 void ll_ui_open_preset(LlWindow *win, const char *name);
