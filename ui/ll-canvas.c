@@ -33,6 +33,12 @@ struct _LlCanvas {
    * highlighted: the drop splices the block into it */
   char *drop_edge_to;
   int drop_edge_input;
+  /* the wires and blocks as drawn, in canvas units: laying out every
+   * block's text is most of a frame, and a resize (which zooms to fit) or
+   * a pan moves the same drawing; NULL once anything in it changed */
+  GskRenderNode *scene;
+  gboolean scene_dark;
+  guint n_scene_draws;
 };
 
 G_DEFINE_FINAL_TYPE(LlCanvas, ll_canvas, GTK_TYPE_WIDGET)
@@ -41,6 +47,13 @@ enum { SIGNAL_SELECTION_CHANGED, SIGNAL_MESSAGE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 GtkWidget *ll_canvas_new(void) { return g_object_new(LL_TYPE_CANVAS, NULL); }
+
+/* Something the drawing shows changed (not only where it is shown). */
+static void redraw(LlCanvas *self)
+{
+  g_clear_pointer(&self->scene, gsk_render_node_unref);
+  gtk_widget_queue_draw(GTK_WIDGET(self));
+}
 
 static LlBlock *block_at(LlCanvas *self, double cx, double cy);
 
@@ -77,7 +90,7 @@ static gboolean is_selected(LlCanvas *self, const char *name)
 static void selection_changed(LlCanvas *self)
 {
   g_signal_emit(self, signals[SIGNAL_SELECTION_CHANGED], 0);
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  redraw(self);
 }
 
 void ll_canvas_select(LlCanvas *self, const char *const *names)
@@ -102,6 +115,7 @@ const char *ll_canvas_get_primary(LlCanvas *self)
 }
 
 double ll_canvas_get_zoom(LlCanvas *self) { return self->zoom; }
+guint ll_canvas_get_n_scene_draws(LlCanvas *self) { return self->n_scene_draws; }
 
 static void set_zoom_at(LlCanvas *self, double zoom, double wx, double wy)
 {
@@ -112,7 +126,7 @@ static void set_zoom_at(LlCanvas *self, double zoom, double wx, double wy)
   self->zoom = zoom;
   self->off_x = wx - cx * zoom;
   self->off_y = wy - cy * zoom;
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  gtk_widget_queue_draw(GTK_WIDGET(self)); /* the same scene, moved */
 }
 
 void ll_canvas_zoom_by(LlCanvas *self, double factor)
@@ -149,7 +163,7 @@ void ll_canvas_zoom_to_fit(LlCanvas *self)
   self->fitted = TRUE;
   self->fit_w = w;
   self->fit_h = h;
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  gtk_widget_queue_draw(GTK_WIDGET(self)); /* the same scene, moved */
 }
 
 /* Whether a block placed at (x, y) would touch one already there (with
@@ -348,7 +362,7 @@ static void set_drop_edge(LlCanvas *self, LlBlock *to, int input)
   g_free(self->drop_edge_to);
   self->drop_edge_to = to ? g_strdup(to->name) : NULL;
   self->drop_edge_input = input;
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  redraw(self);
 }
 
 const char *ll_canvas_get_drop_edge(LlCanvas *self, int *input)
@@ -358,7 +372,8 @@ const char *ll_canvas_get_drop_edge(LlCanvas *self, int *input)
   return self->drop_edge_to;
 }
 
-static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
+/* The style's darkness: the scene is drawn in its colours. */
+static gboolean is_dark(LlCanvas *self)
 {
   GtkWidget *w = GTK_WIDGET(self);
   GdkRGBA fg;
@@ -367,8 +382,13 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
 #else
   gtk_style_context_get_color(gtk_widget_get_style_context(w), &fg);
 #endif
-  gboolean dark = (fg.red + fg.green + fg.blue) / 3 > 0.5;
-  double bg = dark ? 0.16 : 0.97, box = dark ? 0.23 : 1.0, ink = dark ? 0.92 : 0.1;
+  return (fg.red + fg.green + fg.blue) / 3 > 0.5;
+}
+
+/* The background and its dot grid, in widget coordinates. */
+static void draw_background(LlCanvas *self, cairo_t *cr, int width, int height, gboolean dark)
+{
+  double bg = dark ? 0.16 : 0.97, ink = dark ? 0.92 : 0.1;
   cairo_set_source_rgb(cr, bg, bg, bg);
   cairo_paint(cr);
   /* dot grid every 40 canvas units */
@@ -380,12 +400,13 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
         cairo_rectangle(cr, x, y, 1.5, 1.5);
     cairo_fill(cr);
   }
-  LlGraph *g = graph(self);
-  if (!g)
-    return;
+}
+
+/* The wires, the blocks and the error callout, in canvas units. */
+static void draw_scene(LlCanvas *self, LlGraph *g, cairo_t *cr, gboolean dark)
+{
+  double box = dark ? 0.23 : 1.0, ink = dark ? 0.92 : 0.1;
   cairo_save(cr);
-  cairo_translate(cr, self->off_x, self->off_y);
-  cairo_scale(cr, self->zoom, self->zoom);
   PangoLayout *l = pango_cairo_create_layout(cr);
   PangoFontDescription *font = pango_font_description_from_string("Sans 9");
   pango_layout_set_font_description(l, font);
@@ -537,8 +558,11 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
   pango_font_description_free(font);
   g_object_unref(l);
   cairo_restore(cr);
+}
 
-  /* the wire or the band being dragged, in widget coordinates */
+/* The wire or the band being dragged, in widget coordinates. */
+static void draw_overlay(LlCanvas *self, LlGraph *g, cairo_t *cr)
+{
   if (self->mode == DRAG_CONNECT && self->connect_from) {
     LlBlock *src = ll_graph_find(g, self->connect_from);
     if (src) {
@@ -561,6 +585,26 @@ static void draw(LlCanvas *self, cairo_t *cr, int width, int height)
   }
 }
 
+/* What the scene may cover, in canvas units: the blocks, the wires bulging
+ * above and below them (edge_path's control points), the text under a
+ * dangling block and the error callout to the right of its block. */
+static graphene_rect_t scene_bounds(LlCanvas *self, LlGraph *g)
+{
+  double x0 = 0, y0 = 0, x1 = 1, y1 = 1;
+  for (guint i = 0; i < g->blocks->len; i++) {
+    double x, y;
+    block_rect(self, g->blocks->pdata[i], &x, &y);
+    x0 = i ? MIN(x0, x) : x;
+    y0 = i ? MIN(y0, y) : y;
+    x1 = i ? MAX(x1, x + LL_BLOCK_W) : x + LL_BLOCK_W;
+    y1 = i ? MAX(y1, y + LL_BLOCK_H) : y + LL_BLOCK_H;
+  }
+  double bulge = (y1 - y0) * 0.5 + 60;
+  double right = ll_document_get_error(self->doc) ? 360 : 80;
+  double below = ll_document_get_error(self->doc) ? MAX(bulge, 400) : bulge;
+  return GRAPHENE_RECT_INIT(x0 - 80, y0 - bulge, x1 - x0 + 80 + right, y1 - y0 + bulge + below);
+}
+
 static void ll_canvas_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
 {
   LlCanvas *self = LL_CANVAS(widget);
@@ -570,9 +614,41 @@ static void ll_canvas_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     ll_canvas_zoom_to_fit(self);
     self->auto_fit = TRUE;
   }
-  cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, w, h));
-  draw(self, cr, w, h);
+  gboolean dark = is_dark(self);
+  graphene_rect_t all = GRAPHENE_RECT_INIT(0, 0, w, h);
+  cairo_t *cr = gtk_snapshot_append_cairo(snapshot, &all);
+  draw_background(self, cr, w, h, dark);
   cairo_destroy(cr);
+  LlGraph *g = graph(self);
+  if (!g)
+    return;
+  /* the scene is drawn once and moved and scaled as the view pans, zooms
+   * or is resized (a recording, so it stays sharp at any zoom) */
+  if (self->scene && self->scene_dark != dark)
+    g_clear_pointer(&self->scene, gsk_render_node_unref);
+  if (!self->scene) {
+    GtkSnapshot *s = gtk_snapshot_new();
+    graphene_rect_t bounds = scene_bounds(self, g);
+    cr = gtk_snapshot_append_cairo(s, &bounds);
+    draw_scene(self, g, cr, dark);
+    cairo_destroy(cr);
+    self->scene = gtk_snapshot_free_to_node(s);
+    self->scene_dark = dark;
+    self->n_scene_draws++;
+  }
+  gtk_snapshot_push_clip(snapshot, &all);
+  gtk_snapshot_save(snapshot);
+  gtk_snapshot_translate(snapshot, &GRAPHENE_POINT_INIT(self->off_x, self->off_y));
+  gtk_snapshot_scale(snapshot, self->zoom, self->zoom);
+  if (self->scene)
+    gtk_snapshot_append_node(snapshot, self->scene);
+  gtk_snapshot_restore(snapshot);
+  if (self->mode == DRAG_CONNECT || self->mode == DRAG_RUBBER) {
+    cr = gtk_snapshot_append_cairo(snapshot, &all);
+    draw_overlay(self, g, cr);
+    cairo_destroy(cr);
+  }
+  gtk_snapshot_pop(snapshot);
 }
 
 /* ---- gestures ---- */
@@ -674,7 +750,10 @@ static void drag_update(GtkGestureDrag *gesture, double dx, double dy, LlCanvas 
     break;
   default: break;
   }
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  if (self->mode == DRAG_MOVE)
+    redraw(self);
+  else /* a pan, or the wire or band being dragged: drawn over the scene */
+    gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 
 static void drag_end(GtkGestureDrag *gesture, double dx, double dy, LlCanvas *self)
@@ -713,7 +792,7 @@ static void drag_end(GtkGestureDrag *gesture, double dx, double dy, LlCanvas *se
     if (any)
       selection_changed(self);
   }
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  redraw(self);
 }
 
 static gboolean on_scroll(GtkEventControllerScroll *c, double dx, double dy, LlCanvas *self)
@@ -813,7 +892,7 @@ static void on_doc_changed(LlDocument *doc, LlCanvas *self)
     }
   if (dropped)
     selection_changed(self);
-  gtk_widget_queue_draw(GTK_WIDGET(self));
+  redraw(self);
 }
 
 void ll_canvas_set_document(LlCanvas *self, LlDocument *doc)
@@ -845,6 +924,7 @@ static void ll_canvas_finalize(GObject *object)
   g_array_unref(self->move_start);
   g_free(self->connect_from);
   g_free(self->drop_edge_to);
+  g_clear_pointer(&self->scene, gsk_render_node_unref);
   G_OBJECT_CLASS(ll_canvas_parent_class)->finalize(object);
 }
 

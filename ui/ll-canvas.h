@@ -28,6 +28,9 @@ void ll_canvas_zoom_by(LlCanvas *self, double factor);
 void ll_canvas_zoom_reset(LlCanvas *self);
 void ll_canvas_zoom_to_fit(LlCanvas *self);
 double ll_canvas_get_zoom(LlCanvas *self);
+/* How many times the blocks and wires were drawn afresh (for tests: a
+ * resize, pan or zoom moves the last drawing instead). */
+guint ll_canvas_get_n_scene_draws(LlCanvas *self);
 /* Canvas units to widget coordinates. */
 void ll_canvas_to_widget(LlCanvas *self, double cx, double cy, double *wx, double *wy);
 /* Where a new block goes: below the selection, or the view's centre (canvas units). */

@@ -280,12 +280,73 @@ static void test_free_spot(void)
   }
 }
 
+/* The lightness difference of two renders of the same size, per pixel. */
+static double mean_difference(GdkTexture *a, GdkTexture *b)
+{
+  int w = gdk_texture_get_width(a), h = gdk_texture_get_height(a);
+  g_assert_cmpint(gdk_texture_get_width(b), ==, w);
+  g_assert_cmpint(gdk_texture_get_height(b), ==, h);
+  g_autofree guint8 *pa = g_new(guint8, (size_t)w * h * 4);
+  g_autofree guint8 *pb = g_new(guint8, (size_t)w * h * 4);
+  gdk_texture_download(a, pa, (size_t)w * 4);
+  gdk_texture_download(b, pb, (size_t)w * 4);
+  double sum = 0;
+  for (size_t i = 0; i < (size_t)w * h * 4; i++)
+    sum += ABS((int)pa[i] - (int)pb[i]);
+  return sum / ((double)w * h * 4);
+}
+
+/* A resize redraws what changed, not the canvas's blocks: the canvas
+ * zooms its last drawing to the new size (the bulk of a resize's frame was
+ * laying out every block's text again), and what it shows is the drawing
+ * made afresh at that size. A change to the graph, the selection or the
+ * style draws the blocks again. */
+static void test_canvas_resize(void)
+{
+  ll_ui_open_preset(win, "tiny-cnn");
+  ll_ui_answer_save_prompt(win, "_Discard");
+  gtk_window_set_default_size(GTK_WINDOW(win), 1400, 900);
+  ll_ui_spin(1000);
+  LlCanvas *canvas = ll_window_get_canvas(win);
+  guint drawn = ll_canvas_get_n_scene_draws(canvas);
+  double zoom = ll_canvas_get_zoom(canvas);
+  static const int sizes[][2] = {{1100, 700}, {1600, 1000}, {1024, 640}, {1400, 900}, {1200, 760}};
+  for (guint k = 0; k < G_N_ELEMENTS(sizes); k++) {
+    gtk_window_set_default_size(GTK_WINDOW(win), sizes[k][0], sizes[k][1]);
+    ll_ui_spin(250);
+    g_test_message("%dx%d: %u", sizes[k][0], sizes[k][1], ll_canvas_get_n_scene_draws(canvas));
+  }
+  g_assert_cmpfloat(ll_canvas_get_zoom(canvas), !=, zoom); /* it did zoom to fit */
+  g_assert_cmpuint(ll_canvas_get_n_scene_draws(canvas), ==, drawn);
+  GdkTexture *moved = ll_ui_render(GTK_WIDGET(canvas));
+  ll_canvas_select(canvas, (const char *[]){NULL}); /* draws afresh */
+  ll_ui_spin(150);
+  g_assert_cmpuint(ll_canvas_get_n_scene_draws(canvas), ==, drawn + 1);
+  GdkTexture *fresh = ll_ui_render(GTK_WIDGET(canvas));
+  double diff = mean_difference(moved, fresh);
+  g_test_message("resized drawing against a fresh one: %.3f per channel", diff);
+  g_assert_cmpfloat(diff, <, 0.5);
+  ll_ui_screenshot(GTK_WIDGET(canvas), "layout-canvas-resized.png");
+  g_object_unref(moved);
+  g_object_unref(fresh);
+  /* a selection and the dark style draw again */
+  ll_canvas_select(canvas, (const char *[]){"conv1", NULL});
+  ll_ui_spin(150);
+  g_assert_cmpuint(ll_canvas_get_n_scene_draws(canvas), ==, drawn + 2);
+  ll_ui_set_dark(TRUE);
+  ll_ui_spin(150);
+  g_assert_cmpuint(ll_canvas_get_n_scene_draws(canvas), ==, drawn + 3);
+  ll_ui_set_dark(FALSE);
+  ll_ui_spin(150);
+}
+
 int main(int argc, char **argv)
 {
   if (!(win = ll_ui_start(&argc, &argv, "layout")))
     return 77;
   g_test_add_func("/ui/layout/sizes", test_sizes);
   g_test_add_func("/ui/layout/free-spot", test_free_spot);
+  g_test_add_func("/ui/layout/canvas-resize", test_canvas_resize);
   int rc = g_test_run();
   gtk_window_destroy(GTK_WINDOW(win));
   return rc;
