@@ -1129,6 +1129,15 @@ void ll_document_mark_modified(LlDocument *doc)
   notify_all(doc);
 }
 
+void ll_document_mark_saved(LlDocument *doc)
+{
+  if (!doc->modified)
+    return;
+  doc->modified = FALSE;
+  ll_document_forget_autosave(doc);
+  g_object_notify_by_pspec(G_OBJECT(doc), props[PROP_MODIFIED]);
+}
+
 void ll_document_settings_changed(LlDocument *doc) { ll_document_mark_modified(doc); }
 
 static void step_history(LlDocument *doc, GPtrArray *from, GPtrArray *to)

@@ -34,6 +34,9 @@ const char *ll_document_get_path(LlDocument *doc); /* NULL until saved or opened
 gboolean ll_document_get_modified(LlDocument *doc);
 /* Marks edits no file has, e.g. a spec restored from the autosave. */
 void ll_document_mark_modified(LlDocument *doc);
+/* The edits are in a file that is not the spec's own (the study the spec
+ * is the base of was saved): no longer modified. */
+void ll_document_mark_saved(LlDocument *doc);
 /* Removes the autosave (when autosave is on): saving, loading or resetting
  * the document does so itself; the window calls it when the user discards. */
 void ll_document_forget_autosave(LlDocument *doc);

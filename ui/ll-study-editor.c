@@ -23,7 +23,7 @@ struct _LlStudyEditor {
   guint rebuild_id; /* a rebuild waits for idle: never under the signal of a control it removes */
 };
 
-enum { SIG_CHANGED, SIG_SHOW_SPEC, N_SIGNALS };
+enum { SIG_CHANGED, SIG_SHOW_SPEC, SIG_SAVED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE(LlStudyEditor, ll_study_editor, GTK_TYPE_BOX)
@@ -896,6 +896,7 @@ gboolean ll_study_editor_save_to(LlStudyEditor *self, const char *path, GError *
   self->path = g_strdup(path);
   g_autofree char *t = g_strdup_printf("Saved %s: run it with  layerlab study %s", path, path);
   say(self, t);
+  g_signal_emit(self, signals[SIG_SAVED], 0);
   return TRUE;
 }
 
@@ -1037,6 +1038,9 @@ static void ll_study_editor_class_init(LlStudyEditorClass *klass)
   /* a stage's spec to show on the canvas (JSON text) */
   signals[SIG_SHOW_SPEC] = g_signal_new("show-spec", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* the design was written to a file: it has no unsaved edits now */
+  signals[SIG_SAVED] = g_signal_new("saved", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                    NULL, NULL, G_TYPE_NONE, 0);
   /* inside the editor, Ctrl+Z and Ctrl+Shift+Z undo and redo study edits */
   gtk_widget_class_add_binding(wc, GDK_KEY_z, GDK_CONTROL_MASK, shortcut_undo, NULL);
   gtk_widget_class_add_binding(wc, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK, shortcut_redo,

@@ -5,7 +5,8 @@
  * each starts from, frozen or fine-tuned or re-initialised, its dataset,
  * epochs and loss). Every edit goes through LlStudyEdit (engine/study-edit),
  * so it is undoable and the text is always a study `layerlab study` runs;
- * "changed" tells the Study tab to take the new design. */
+ * "changed" tells the Study tab to take the new design, "saved" that it
+ * was written to a file. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -41,7 +42,7 @@ const char *ll_study_editor_get_message(LlStudyEditor *self);
 /* Undo and redo a study edit (the buttons, and Ctrl+Z while the editor has the focus). */
 void ll_study_editor_undo(LlStudyEditor *self);
 void ll_study_editor_redo(LlStudyEditor *self);
-/* Writes the study (Save Study... once a file is chosen). */
+/* Writes the study (Save Study... once a file is chosen); emits "saved". */
 gboolean ll_study_editor_save_to(LlStudyEditor *self, const char *path, GError **error);
 /* A control by its name (tests drive the window through these, as a user
  * would): "undo", "redo", "save", "metric", "direction", "mode", "trials",

@@ -203,12 +203,14 @@ const char *ll_window_get_start_tooltip(LlWindow *self)
   return gtk_widget_get_tooltip_text(GTK_WIDGET(self->start_button));
 }
 
+static gboolean unsaved(LlWindow *self);
+
+/* "*": edits no file has, the spec's or the open study's design's. */
 static void update_title(LlWindow *self)
 {
   LlSpec *s = ll_document_get_spec(self->doc);
-  g_autofree char *title =
-      g_strdup_printf("%s%s \u2014 LayerLab", ll_document_get_modified(self->doc) ? "*" : "",
-                      s->name ? s->name : "untitled");
+  g_autofree char *title = g_strdup_printf("%s%s \u2014 LayerLab", unsaved(self) ? "*" : "",
+                                           s->name ? s->name : "untitled");
   gtk_window_set_title(GTK_WINDOW(self), title);
 }
 
@@ -386,6 +388,7 @@ static void leave_study(LlWindow *self)
   ll_study_view_clear(self->study);
   gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW),
                          FALSE);
+  update_title(self);
 }
 
 gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
@@ -409,6 +412,7 @@ gboolean ll_window_open_file(LlWindow *self, const char *path, GError **error)
     }
     /* the canvas's form of the spec is the study's now; that is no edit */
     ll_study_edit_mark_saved(ll_study_editor_get_edit(ll_study_view_get_editor(self->study)));
+    update_title(self);
     gtk_widget_set_visible(
         gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW), TRUE);
     gtk_notebook_set_current_page(self->side, 2);
@@ -527,7 +531,7 @@ static GtkFileChooserNative *make_chooser(LlWindow *self, const char *title,
 
 static LlStudyEdit *open_study_edit(LlWindow *self)
 {
-  return ll_study_view_has_study(self->study)
+  return self->study && ll_study_view_has_study(self->study)
              ? ll_study_editor_get_edit(ll_study_view_get_editor(self->study))
              : NULL;
 }
@@ -542,6 +546,20 @@ static gboolean study_unsaved(LlWindow *self)
 static gboolean unsaved(LlWindow *self)
 {
   return ll_document_get_modified(self->doc) || study_unsaved(self);
+}
+
+/* The spec on the canvas has a file of its own (not a preset). */
+static gboolean spec_has_file(LlWindow *self)
+{
+  const char *path = ll_document_get_path(self->doc);
+  return path && !is_preset(path);
+}
+
+/* Save writes the open study: its design has unsaved edits, or the spec on
+ * the canvas lives in no file but the study's (its base spec or a stage). */
+static gboolean saves_study(LlWindow *self)
+{
+  return open_study_edit(self) && (study_unsaved(self) || !spec_has_file(self));
 }
 
 /* Where Save writes the open study without asking: its file, unless that is
@@ -613,12 +631,11 @@ static void save_as(LlWindow *self, gboolean study)
  * once it is written. */
 static void save(LlWindow *self)
 {
-  const char *path = ll_document_get_path(self->doc);
-  if (!path || is_preset(path)) {
+  if (!spec_has_file(self)) {
     save_as(self, FALSE);
     return;
   }
-  g_autofree char *p = g_strdup(path);
+  g_autofree char *p = g_strdup(ll_document_get_path(self->doc));
   if (save_to(self, p))
     run_pending(self);
   else
@@ -640,6 +657,34 @@ static void save_study(LlWindow *self)
     drop_pending(self);
 }
 
+/* Save (Ctrl+S, and Save in the question): what the user edited. With a
+ * study open that is the study (its base spec and stages are the canvas's
+ * edits too), and the spec as well where it has a file of its own. */
+static void save_edits(LlWindow *self)
+{
+  if (!saves_study(self)) {
+    save(self);
+    return;
+  }
+  if (ll_document_get_modified(self->doc) && spec_has_file(self)) {
+    g_autofree char *p = g_strdup(ll_document_get_path(self->doc));
+    if (!save_to(self, p)) {
+      drop_pending(self);
+      return;
+    }
+  }
+  save_study(self);
+}
+
+/* The study was written (from the question, Ctrl+S or the Design's own
+ * Save): a spec with no file of its own is saved with it. */
+static void on_study_saved(LlStudyEditor *editor, LlWindow *self)
+{
+  if (!spec_has_file(self))
+    ll_document_mark_saved(self->doc);
+  update_title(self);
+}
+
 enum { LL_RESPONSE_DISCARD = 1 };
 
 static void close_now(LlWindow *self, gpointer data);
@@ -652,10 +697,7 @@ static void on_save_prompt_response(GtkDialog *dialog, int response, LlWindow *s
   gtk_window_set_transient_for(GTK_WINDOW(dialog), NULL);
   gtk_window_destroy(GTK_WINDOW(dialog)); /* clears save_prompt, a weak pointer */
   if (response == GTK_RESPONSE_ACCEPT) {
-    if (study_unsaved(self))
-      save_study(self);
-    else
-      save(self);
+    save_edits(self);
   } else if (response == LL_RESPONSE_DISCARD) {
     /* discarded edits do not come back next time (a spec that replaces
      * them forgets the autosave itself, once it has loaded) */
@@ -687,10 +729,9 @@ static void ask_to_save(LlWindow *self, const char *before, LlThen then, gpointe
   }
   self->pending = g_new(LlPending, 1);
   *self->pending = (LlPending){then, data, destroy};
-  gboolean study = study_unsaved(self);
+  gboolean study = saves_study(self);
   const char *name = unsaved_name(self, study);
-  const char *path = study ? study_save_path(self) : ll_document_get_path(self->doc);
-  gboolean has_file = path && !is_preset(path);
+  gboolean has_file = study ? study_save_path(self) != NULL : spec_has_file(self);
   GtkWidget *d = gtk_message_dialog_new(
       GTK_WINDOW(self), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT, GTK_MESSAGE_QUESTION,
       GTK_BUTTONS_NONE, "Save changes to %s\u201c%s\u201d before %s?", study ? "the study " : "",
@@ -937,7 +978,7 @@ static void act_import_onnx(GSimpleAction *a, GVariant *p, gpointer data)
 
 static void act_save_as(GSimpleAction *a, GVariant *p, gpointer data) { save_as(data, FALSE); }
 
-static void act_save(GSimpleAction *a, GVariant *p, gpointer data) { save(data); }
+static void act_save(GSimpleAction *a, GVariant *p, gpointer data) { save_edits(data); }
 
 static void on_export_response(GtkNativeDialog *dialog, int response, LlWindow *self)
 {
@@ -1005,6 +1046,12 @@ static void sync_study_spec(LlWindow *self)
     return;
   g_autofree char *json = ll_spec_to_json(ll_document_get_spec(self->doc));
   ll_study_editor_set_canvas_spec(ll_study_view_get_editor(self->study), json);
+}
+
+static void on_study_design_changed(LlWindow *self)
+{
+  update_title(self);
+  update_actions(self);
 }
 
 static void on_show_study_spec(LlStudyEditor *editor, const char *json, LlWindow *self)
@@ -1709,7 +1756,9 @@ static void ll_window_init(LlWindow *self)
                    G_CALLBACK(on_show_study_spec), self);
   g_signal_connect(self->inspector, "vary", G_CALLBACK(on_vary), self);
   g_signal_connect_swapped(ll_study_view_get_editor(self->study), "changed",
-                           G_CALLBACK(update_actions), self);
+                           G_CALLBACK(on_study_design_changed), self);
+  g_signal_connect(ll_study_view_get_editor(self->study), "saved", G_CALLBACK(on_study_saved),
+                   self);
   g_signal_connect_swapped(self, "notify::focus-widget", G_CALLBACK(update_actions), self);
   gtk_widget_set_visible(gtk_widget_get_ancestor(GTK_WIDGET(self->study), GTK_TYPE_SCROLLED_WINDOW),
                          FALSE);
