@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "ll-spin-words.h"
 #include "trainer.h"
 
 enum { DS_FMNIST, DS_IDX, DS_CIFAR, DS_IMAGES, DS_NPY, DS_CSV, DS_SYNTH };
@@ -263,24 +264,6 @@ static void on_schedule(GtkDropDown *dd, GParamSpec *p, LlTrainingPanel *self)
   show_schedule(self);
   self->loading = FALSE;
   ll_document_settings_changed(self->doc);
-}
-
-/* Train samples: 0 means every sample, and says so. */
-static gboolean on_limit_output(GtkSpinButton *spin, LlTrainingPanel *self)
-{
-  if (gtk_spin_button_get_value_as_int(spin) != 0)
-    return FALSE;
-  gtk_editable_set_text(GTK_EDITABLE(spin), "all");
-  return TRUE;
-}
-
-static int on_limit_input(GtkSpinButton *spin, double *value, LlTrainingPanel *self)
-{
-  g_autofree char *t = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(spin))));
-  if (*t && g_ascii_strcasecmp(t, "all"))
-    return FALSE;
-  *value = 0;
-  return TRUE;
 }
 
 /* The one-cycle peak: 0 is the learning rate, and shows its value. */
@@ -594,8 +577,6 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
   gtk_widget_class_bind_template_callback(wc, on_loss);
   gtk_widget_class_bind_template_callback(wc, on_embedding);
   gtk_widget_class_bind_template_callback(wc, on_schedule);
-  gtk_widget_class_bind_template_callback(wc, on_limit_output);
-  gtk_widget_class_bind_template_callback(wc, on_limit_input);
   gtk_widget_class_bind_template_callback(wc, on_peak_output);
   gtk_widget_class_bind_template_callback(wc, on_peak_input);
   gtk_widget_class_bind_template_callback(wc, on_setting);
@@ -608,6 +589,7 @@ static void ll_training_panel_class_init(LlTrainingPanelClass *klass)
 static void ll_training_panel_init(LlTrainingPanel *self)
 {
   gtk_widget_init_template(GTK_WIDGET(self));
+  ll_spin_button_name_zero(self->limit_train, "all"); /* Train samples: 0 is every sample */
   GtkStringList *opts = gtk_string_list_new(ll_optim_kind_names);
   gtk_drop_down_set_model(self->optimizer, G_LIST_MODEL(opts));
   g_object_unref(opts);

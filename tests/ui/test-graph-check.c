@@ -294,6 +294,15 @@ static void test_training_panel(void)
                   "0.01 (= learning rate)");
   g_assert_cmpuint(s->dataset.limit_train, ==, 0);
   g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(panel_child("limit_train"))), ==, "all");
+  /* a number, then the word typed back (any case) is every sample again */
+  GtkSpinButton *limit = GTK_SPIN_BUTTON(panel_child("limit_train"));
+  gtk_spin_button_set_value(limit, 500);
+  g_assert_cmpuint(s->dataset.limit_train, ==, 500);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(limit)), ==, "500");
+  gtk_editable_set_text(GTK_EDITABLE(limit), "All");
+  gtk_spin_button_update(limit);
+  g_assert_cmpuint(s->dataset.limit_train, ==, 0);
+  g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(limit)), ==, "all");
   gtk_spin_button_set_value(GTK_SPIN_BUTTON(panel_child("weight_decay")), 5e-4);
   g_assert_cmpfloat(fabs(s->optim.weight_decay - 5e-4), <, 1e-9);
   gtk_drop_down_set_selected(GTK_DROP_DOWN(panel_child("schedule")), LL_SCHED_STEP);
