@@ -265,6 +265,40 @@ static void write_activation(Writer *w, LlBlock *b)
   call(w, b);
 }
 
+/* nn.LayerNorm over the input's last dims dimensions (normalized_shape). */
+static void write_layernorm(Writer *w, LlBlock *b)
+{
+  const LlShape *s = &b->in_shape[0];
+  int dims = prop_i(b, "dims");
+  GString *a = g_string_new("(");
+  for (int i = s->rank - dims; i < s->rank; i++)
+    g_string_append_printf(a, "%d%s", s->d[i], dims == 1 || i + 1 < s->rank ? ", " : "");
+  g_string_append_c(a, ')');
+  char num[32];
+  double eps = prop(b, "eps")->f;
+  if (eps != 1e-5) {
+    py_float(eps, num, sizeof num);
+    g_string_append_printf(a, ", eps=%s", num);
+  }
+  if (!prop_b(b, "elementwise_affine"))
+    g_string_append(a, ", elementwise_affine=False");
+  module(w, b, "nn.LayerNorm(%s)", a->str);
+  g_string_free(a, TRUE);
+  call(w, b);
+}
+
+/* nn.Upsample by an integer factor; bilinear with align_corners=False, as
+ * the block computes it. */
+static void write_upsample(Writer *w, LlBlock *b)
+{
+  int scale = prop_i(b, "scale_factor");
+  if (prop(b, "mode")->choice == 1)
+    module(w, b, "nn.Upsample(scale_factor=%d, mode=\"bilinear\", align_corners=False)", scale);
+  else
+    module(w, b, "nn.Upsample(scale_factor=%d, mode=\"nearest\")", scale);
+  call(w, b);
+}
+
 static void write_dropout(Writer *w, LlBlock *b)
 {
   char num[32];
@@ -382,6 +416,8 @@ static const BlockWriter writers[] = {
     {"Sigmoid", write_activation},
     {"Tanh", write_activation},
     {"Dropout", write_dropout},
+    {"LayerNorm", write_layernorm},
+    {"Upsample", write_upsample},
     {"Softmax", write_softmax},
     {"Flatten", write_flatten},
     {"Reshape", write_reshape},

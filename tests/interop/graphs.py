@@ -112,3 +112,16 @@ SEQUENCE = [
     ("head", "Linear", ["bnj"], {"out_features": 3}),
     ("lstm_last", "LSTM", ["emb"], {"hidden_size": 3, "bias": False}),
 ]
+
+
+# Upsample (nearest and bilinear) and LayerNorm, with and without affine
+# parameters.
+RESIZE_NORM = [
+    ("img", "Input", [], {"shape": [3, 5, 6]}),
+    ("up", "Upsample", ["img"], {"scale_factor": 2}),
+    ("c", "Conv2d", ["up"], {"out_channels": 4, "kernel": 3, "padding": 1}),
+    ("up2", "Upsample", ["c"], {"scale_factor": 3, "mode": "bilinear"}),
+    ("ln", "LayerNorm", ["up2"], {"dims": 3, "eps": 1e-4}),
+    ("gap", "GlobalAvgPool", ["ln"], {}),
+    ("ln2", "LayerNorm", ["gap"], {"elementwise_affine": False}),
+]

@@ -22,7 +22,7 @@ SAMPLES = 64
 
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from graphs import (SEQUENCE, VISION, checkpoint_without_spec, python_with,  # noqa: E402
+from graphs import (RESIZE_NORM, SEQUENCE, VISION, checkpoint_without_spec, python_with,  # noqa: E402
                     run_in, skip, workspace, write_spec)
 
 python_with("numpy", "onnx")
@@ -50,19 +50,6 @@ def have_ort():
 
 def spec(name, blocks):
     return write_spec(TMP, name, blocks)
-
-
-# The block types added after graphs.py: Upsample (Resize) and LayerNorm
-# (LayerNormalization), with and without affine parameters.
-RESIZE_NORM = [
-    ("img", "Input", [], {"shape": [3, 5, 6]}),
-    ("up", "Upsample", ["img"], {"scale_factor": 2}),
-    ("c", "Conv2d", ["up"], {"out_channels": 4, "kernel": 3, "padding": 1}),
-    ("up2", "Upsample", ["c"], {"scale_factor": 3, "mode": "bilinear"}),
-    ("ln", "LayerNorm", ["up2"], {"dims": 3, "eps": 1e-4}),
-    ("gap", "GlobalAvgPool", ["ln"], {}),
-    ("ln2", "LayerNorm", ["gap"], {"elementwise_affine": False}),
-]
 
 
 def onnx_check(path):

@@ -28,7 +28,7 @@ SAMPLES = 64
 TOLERANCE = 1e-5
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from graphs import (SEQUENCE, VISION, checkpoint_without_spec, python_with,  # noqa: E402
+from graphs import (RESIZE_NORM, SEQUENCE, VISION, checkpoint_without_spec, python_with,  # noqa: E402
                     run_in, skip, workspace, write_spec)
 
 python_with("numpy", "torch")
@@ -210,7 +210,8 @@ RENAMED = {"fc_1_.weight": "fc-1.weight", "fc_1_.bias": "fc-1.bias",
 
 def case_blocks():
     worst = 0.0
-    for name, blocks in (("vision", VISION), ("sequence", SEQUENCE), ("names", NAMES)):
+    for name, blocks in (("vision", VISION), ("sequence", SEQUENCE), ("resize-norm", RESIZE_NORM),
+                         ("names", NAMES)):
         ckpt = os.path.join(TMP, name + ".safetensors")
         path = write_spec(TMP, name, blocks)
         with open(path) as f:
@@ -227,7 +228,7 @@ def case_blocks():
     net = mod.Model()
     assert [n for n, p in net.named_parameters() if not p.requires_grad] == [
         "train_.weight", "train_.bias"]
-    types = {t for _, t, _, _ in VISION + SEQUENCE}
+    types = {t for _, t, _, _ in VISION + SEQUENCE + RESIZE_NORM}
     p = run(LAYERLAB, "blocks", "--json")
     registered = {b["type"] for b in json.loads(p.stdout)}
     assert registered <= types, f"block types no graph here holds: {registered - types}"
