@@ -6,6 +6,7 @@
 #include <gtk/gtk.h>
 #include <string.h>
 
+#include "onnx.h"
 #include "ui-harness.h"
 
 static LlWindow *win;
@@ -62,6 +63,8 @@ static void test_damaged(void)
 int main(int argc, char **argv)
 {
   const char *presets = g_getenv("LAYERLAB_PRESETS_DIR");
+  if (!ll_onnx_available())
+    return 77; /* built without protobuf-c or the ONNX schema */
   if (!(win = ll_ui_start(&argc, &argv, "import")))
     return 77;
   g_autofree char *resources = presets ? g_path_get_dirname(presets) : NULL;
