@@ -248,7 +248,13 @@ gboolean ll_evaluate(LlHeads *h, LlPipeline *pipe, const GArray *idx, LlEvalResu
       int take = (int)MIN((int64_t)batch->n, ev->n_embed - seen);
       h->be->download(ev->embeddings + seen * ev->embed_dim, emb->out,
                       (size_t)take * ev->embed_dim);
-      const float *lab = ll_batch_field(batch, "label", NULL);
+      /* coloured by the classes the analysed head tells apart (its target,
+       * e.g. even/odd: the matrix's classes and the legend's), where it holds
+       * one class per sample; else by the dataset's label */
+      LlShape ts;
+      const float *lab = first_ce ? ll_batch_field(batch, first_ce->spec->target, &ts) : NULL;
+      if (!lab || ll_shape_size(&ts) != 1)
+        lab = ll_batch_field(batch, "label", NULL);
       for (int i = 0; i < take; i++) {
         ev->embed_labels[seen + i] = lab ? (int)lab[i] : 0;
         ev->embed_index[seen + i] = (int)g_array_index(idx, guint32, seen + i);

@@ -186,6 +186,64 @@ static void test_roc_auc(void)
   g_assert_true(isnan(ll_roc_auc(up, lab, 0)));
 }
 
+/* Writes rows as both train.csv and test.csv in a new temporary folder
+ * (returned); their paths go to train and test. */
+static char *csv_pair(const char *tmpl, const char *rows, char **train, char **test)
+{
+  char *root = g_dir_make_tmp(tmpl, NULL);
+  *train = g_build_filename(root, "train.csv", NULL);
+  *test = g_build_filename(root, "test.csv", NULL);
+  g_assert_true(g_file_set_contents(*train, rows, -1, NULL));
+  g_assert_true(g_file_set_contents(*test, rows, -1, NULL));
+  return root;
+}
+
+/* The t-SNE points are coloured by the classes of the head the analysis
+ * shows: a BCE head on label_map's even/odd field gives classes 0 and 1 (the
+ * matrix's and the legend's), not the dataset's labels 0..3, which the
+ * scatter drew grey as classes its legend does not have. */
+static void test_embedding_mapped_classes(void)
+{
+  const int label[] = {0, 1, 2, 3, 3, 2, 1, 0};
+  g_autofree char *train = NULL, *test = NULL;
+  g_autofree char *root = csv_pair(
+      "ll-mapped-XXXXXX", "x,y\n-2,0\n-1,1\n0,2\n1,3\n2,3\n3,2\n4,1\n5,0\n", &train, &test);
+  g_autofree char *json = g_strdup_printf(
+      "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"mapped\",\n"
+      " \"graph\": {\"blocks\": [\n"
+      "  {\"name\": \"x\", \"type\": \"Input\", \"props\": {\"shape\": [1]}},\n"
+      "  {\"name\": \"h\", \"type\": \"Linear\", \"inputs\": [\"x\"], \"props\": "
+      "{\"out_features\": 3}},\n"
+      "  {\"name\": \"logit\", \"type\": \"Linear\", \"inputs\": [\"h\"], \"props\": "
+      "{\"out_features\": 1}}]},\n"
+      " \"data\": {\"dataset\": {\"kind\": \"csv\", \"path\": \"%s\", \"test_path\": "
+      "\"%s\", \"label_column\": \"y\"}, \"validation_split\": 0, \"normalize\": \"none\",\n"
+      "          \"label_map\": [0, 1, 0, 1]},\n"
+      " \"losses\": [{\"output\": \"logit\", \"target\": \"mapped\", \"type\": "
+      "\"bce_logits\"}],\n"
+      " \"record\": {\"embedding_block\": \"h\"},\n"
+      " \"training\": {\"epochs\": 1, \"batch_size\": 4, \"seed\": 1,\n"
+      "   \"optimizer\": {\"type\": \"sgd\", \"lr\": 0.01}}}\n",
+      train, test);
+  LlEvent *fin;
+  char *dir;
+  g_autoptr(GPtrArray) evals = train_evals(json, root, &fin, &dir);
+  g_assert_nonnull(fin);
+  g_assert_cmpuint(evals->len, ==, 1);
+  LlEvent *te = evals->pdata[0];
+  g_assert_true(te->binary);
+  g_assert_cmpint(te->n_embed, ==, 8);
+  for (int i = 0; i < te->n_embed; i++) {
+    int k = te->embed_index[i];
+    g_assert_cmpint(k, >=, 0);
+    g_assert_cmpint(k, <, 8);
+    g_assert_cmpint(te->embed_labels[i], ==, label[k] % 2);
+  }
+  ll_event_free(fin);
+  g_free(dir);
+  rm_rf(root);
+}
+
 /* A binary classifier (BCE on one logit) gets the 2 x 2 matrix, precision,
  * recall and F1 of class 1 at threshold 0.5, and the ROC AUC. The head is a
  * Flatten of the one feature, so the logits are the test set's values and
@@ -194,12 +252,9 @@ static void test_roc_auc(void)
  * gives the optimizer something to train and reports its MSE. */
 static void test_binary_report(void)
 {
-  g_autofree char *root = g_dir_make_tmp("ll-binary-XXXXXX", NULL);
-  g_autofree char *train = g_build_filename(root, "train.csv", NULL);
-  g_autofree char *test = g_build_filename(root, "test.csv", NULL);
-  const char *rows = "x,y\n-2,0\n-1,0\n-1,1\n0.5,0\n0.5,1\n1,1\n3,1\n-3,0\n";
-  g_assert_true(g_file_set_contents(train, rows, -1, NULL));
-  g_assert_true(g_file_set_contents(test, rows, -1, NULL));
+  g_autofree char *train = NULL, *test = NULL;
+  g_autofree char *root = csv_pair(
+      "ll-binary-XXXXXX", "x,y\n-2,0\n-1,0\n-1,1\n0.5,0\n0.5,1\n1,1\n3,1\n-3,0\n", &train, &test);
   g_autofree char *json = g_strdup_printf(
       "{\"format\": \"layerlab-spec\", \"version\": 1, \"name\": \"binary\",\n"
       " \"graph\": {\"blocks\": [\n"
@@ -362,7 +417,8 @@ static void test_tampered_files(void)
     g_assert_nonnull(strstr(error->message, cases[i].member));
   }
   /* NPY shapes whose product overflows are not read */
-  static const char hdr[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }";
+  static const char hdr[] =
+      "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }";
   GString *npy = g_string_new_len("\x93NUMPY\x01\x00", 8);
   guint16 hl = GUINT16_TO_LE((guint16)(sizeof hdr - 1));
   g_string_append_len(npy, (const char *)&hl, 2);
@@ -405,6 +461,7 @@ int main(int argc, char **argv)
   g_test_add_func("/engine/analysis/eval-events-saved", test_eval_events_saved);
   g_test_add_func("/engine/analysis/roc-auc", test_roc_auc);
   g_test_add_func("/engine/analysis/binary-report", test_binary_report);
+  g_test_add_func("/engine/analysis/embedding-mapped-classes", test_embedding_mapped_classes);
   g_test_add_func("/engine/analysis/npy-roundtrip", test_npy_roundtrip);
   g_test_add_func("/engine/analysis/default-embedding-block", test_default_embedding_block);
   g_test_add_func("/engine/analysis/empty-run-dir", test_empty_run_dir);
