@@ -206,6 +206,36 @@ static void test_curve_ticks_and_legend(void)
   cairo_surface_destroy(s);
 }
 
+/* In a plot narrower than its legend (a 1024x640 window with the Study pane
+ * open) the legend stays inside the plot area: its swatches never land on
+ * the y axis's labels, which stay readable. */
+static void test_curve_narrow_legend(void)
+{
+  g_autoptr(LlCurvePlot) p = ll_curve_plot_new("Loss", "epoch");
+  const double rgb[3][3] = {{0.12, 0.47, 0.71}, {1.0, 0.5, 0.05}, {0.17, 0.63, 0.17}};
+  const char *names[] = {"train (step)", "train", "validation"};
+  int s[3];
+  for (int k = 0; k < 3; k++)
+    s[k] = ll_curve_plot_add_series(p, names[k], rgb[k][0], rgb[k][1], rgb[k][2], TRUE, FALSE);
+  for (int i = 1; i <= 4; i++)
+    for (int k = 0; k < 3; k++)
+      ll_curve_plot_append(p, s[k], i, (1.0 + k) / i);
+  ll_curve_plot_start_new_run(p);
+  for (int i = 1; i <= 2; i++)
+    for (int k = 0; k < 3; k++)
+      ll_curve_plot_append(p, s[k], i, (1.0 + k) / i);
+  cairo_surface_t *surf = render(curve_draw, p, 190, 260);
+  for (int k = 0; k < 3; k++)
+    g_assert_false(has_color(surf, 0, 0, 57, 260, rgb_pixel(rgb[k])));
+  g_assert_cmpint(ink(surf, 0, 30, 54, 220), >, 50); /* the y tick labels */
+  const char *dir = g_getenv("LL_SCREENSHOT_DIR");
+  if (dir) {
+    g_autofree char *png = g_build_filename(dir, "curve-narrow-legend.png", NULL);
+    cairo_surface_write_to_png(surf, png);
+  }
+  cairo_surface_destroy(surf);
+}
+
 /* The faded previous run has a legend entry and leaves the y range to the
  * current run (its early losses of 10 would flatten a run near 1). */
 static void test_curve_previous_run(void)
@@ -889,6 +919,7 @@ int main(int argc, char **argv)
   g_test_add_func("/plot/confusion/colors-report-hit", test_confusion_colors);
   g_test_add_func("/plot/scatter/legend-ticks-zoom", test_scatter_legend_and_ticks);
   g_test_add_func("/plot/curve/ticks-legend", test_curve_ticks_and_legend);
+  g_test_add_func("/plot/curve/narrow-legend", test_curve_narrow_legend);
   g_test_add_func("/plot/confusion/fits", test_confusion_fits);
   g_test_add_func("/plot/export/formats", test_export_formats);
   g_test_add_func("/plot/report/pages", test_run_report);

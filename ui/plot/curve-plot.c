@@ -581,9 +581,19 @@ void ll_curve_plot_draw(LlCurvePlot *p, cairo_t *cr, double width, double height
     int tw, th;
     ll_plot_text_size(layout, "Ag", &tw, &th);
     double lw = ll_plot_legend_width(layout, entries, ne), lh = ne * (th + 3) + 8;
+    if (any_prev && lw > f.w - 12) {
+      entries[ne - 1].name = "previous run";
+      lw = ll_plot_legend_width(layout, entries, ne);
+    }
     gboolean top = !n_ends || ends / n_ends > MARGIN_T + f.h / 2;
-    ll_plot_legend(cr, layout, entries, ne, MARGIN_L + f.w - lw - 6,
+    /* inside the plot area even when it is narrower than the legend: never
+     * over the y axis's labels (a narrow window) */
+    cairo_save(cr);
+    cairo_rectangle(cr, MARGIN_L, MARGIN_T, f.w, f.h);
+    cairo_clip(cr);
+    ll_plot_legend(cr, layout, entries, ne, MAX(MARGIN_L + 4, MARGIN_L + f.w - lw - 6),
                    top ? MARGIN_T + 6 : MARGIN_T + f.h - lh - 6, FALSE);
+    cairo_restore(cr);
   }
 
   /* hover readout */
