@@ -108,6 +108,21 @@ int ll_cli_report(int argc, char **argv)
   return 0;
 }
 
+/* An export's outcome: the files written, one per line (exit 0), or why
+ * not (exit 1; an existing file names --force). */
+static int exported(gboolean ok, const GError *error, const GPtrArray *written)
+{
+  if (!ok) {
+    fprintf(stderr, "layerlab export: %s%s\n", error->message,
+            g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_EXIST) ? "; --force replaces it"
+                                                                     : "");
+    return 1;
+  }
+  for (guint i = 0; i < written->len; i++)
+    printf("%s\n", (char *)written->pdata[i]);
+  return 0;
+}
+
 /* The checkpoint a model export reads: RUN_OR_CHECKPOINT as `eval` and
  * `transfer` take it (a run's best checkpoint, else its last; or a
  * .safetensors file). NULL after saying why. */
@@ -153,15 +168,8 @@ static int export_pytorch(const char *ref, const char *dir, gboolean force, cons
   if (!checkpoint)
     return 1;
   g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
-  if (!ll_pytorch_export(checkpoint, dir, force, written, &error)) {
-    fprintf(stderr, "layerlab export: %s%s\n", error->message,
-            g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_EXIST) ? "; --force replaces it"
-                                                                     : "");
-    return 1;
-  }
-  for (guint i = 0; i < written->len; i++)
-    printf("%s\n", (char *)written->pdata[i]);
-  return 0;
+  gboolean ok = ll_pytorch_export(checkpoint, dir, force, written, &error);
+  return exported(ok, error, written);
 }
 
 int ll_cli_export(int argc, char **argv)
@@ -206,13 +214,6 @@ int ll_cli_export(int argc, char **argv)
     return 1;
   g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func(g_free);
   g_autoptr(GError) error = NULL;
-  if (!ll_run_export_figures_full(runs->pdata[0], dir, fmt, force, written, &error)) {
-    fprintf(stderr, "layerlab export: %s%s\n", error->message,
-            g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_EXIST) ? "; --force replaces it"
-                                                                     : "");
-    return 1;
-  }
-  for (guint i = 0; i < written->len; i++)
-    printf("%s\n", (char *)written->pdata[i]);
-  return 0;
+  gboolean ok = ll_run_export_figures_full(runs->pdata[0], dir, fmt, force, written, &error);
+  return exported(ok, error, written);
 }
