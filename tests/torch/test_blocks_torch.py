@@ -20,25 +20,8 @@ import tempfile
 
 BLOCK_IO = sys.argv[1]
 
-
-def skip(why):
-    print(f"skipped: {why}")
-    sys.exit(77)
-
-
-def python_with(*modules):
-    """Re-runs this script under Debian's python3 when this interpreter (a
-    virtualenv, pyenv) lacks the modules; skips when none has them."""
-    try:
-        for m in modules:
-            __import__(m)
-        return
-    except ImportError as e:
-        missing = e.name
-    system = "/usr/bin/python3"
-    if os.path.realpath(sys.executable) != os.path.realpath(system) and os.path.exists(system):
-        os.execv(system, [system, *sys.argv])
-    skip(f"python3 module {missing} is missing (Debian: python3-{missing})")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from graphs import python_with  # noqa: E402
 
 
 python_with("numpy", "torch")
